@@ -1,0 +1,175 @@
+// The agent protocol, run for real on this machine (no SSH in between): phases start
+// detached, report JSON lines, honour timeouts with teardown, re-attach from an offset,
+// report a killed supervisor as lost, and hand back their state as a tar stream.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
+import { cp, mkdtemp, readFile, rm, stat, access } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseRemoteEventLine, type RemoteEvent } from '../../orchestrator/remote/remote-events.js';
+import { SysinfoDocumentSchema } from '../../orchestrator/scenarios/sysinfo.js';
+import { ProvenanceSchema } from '../../orchestrator/results/provenance.js';
+
+const run = promisify(execFile);
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const agentTest = suite('orchestrate-agent');
+
+let bundle = '';
+let work = '';
+
+agentTest.before(async () => {
+  work = await mkdtemp(join(tmpdir(), 'agent-test-'));
+  bundle = join(work, 'bundle');
+  await cp(join(root, 'remote-scripts'), join(bundle, 'remote-scripts'), { recursive: true });
+  for (const helper of ['test-sleeper', 'test-exit']) {
+    await cp(join(root, 'test/fixtures/helpers', helper), join(bundle, 'remote-scripts', helper));
+  }
+});
+agentTest.after(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+/** Runs `agent run` and reads events until the exit (or lost) event, like the orchestrator. */
+function runPhase(jobDir: string, phase: string, timeoutS: number, offset: number, helper: string[], env: Record<string, string> = {}): Promise<{ events: RemoteEvent[]; bytes: number; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', [join(bundle, 'remote-scripts/orchestrate-agent'), bundle, 'run', jobDir, phase, String(timeoutS), String(offset), '--', ...helper], {
+      env: { ...process.env, ORCH_KILL_GRACE: '2', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const events: RemoteEvent[] = [];
+    let buffer = '';
+    let bytes = 0;
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout.on('data', (d: Buffer) => {
+      buffer += d.toString();
+      let nl;
+      while ((nl = buffer.indexOf('\n')) !== -1) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        bytes += Buffer.byteLength(line) + 1;
+        const parsed = parseRemoteEventLine(line);
+        if (!parsed.ok) return reject(new Error(`bad line ${line}: ${parsed.problem}`));
+        events.push(parsed.event);
+        if (parsed.event.kind === 'exit' || parsed.event.kind === 'lost') {
+          child.kill('SIGTERM');
+          return resolve({ events, bytes, stderr });
+        }
+      }
+    });
+    child.on('close', () => resolve({ events, bytes, stderr }));
+  });
+}
+
+const exitOf = (events: RemoteEvent[]) => events.find((e) => e.kind === 'exit') as Extract<RemoteEvent, { kind: 'exit' }> | undefined;
+
+agentTest('sysinfo runs detached and writes a valid sysinfo.json and environment.json', async () => {
+  const job = join(work, 'jobs/sysinfo');
+  const prov = await runPhase(job, 'provenance', 60, 0, ['provenance']);
+  assert.is(exitOf(prov.events)?.code, 0, prov.stderr);
+  const { events, stderr } = await runPhase(job, 'sysinfo', 60, 0, ['sysinfo']);
+  assert.is(events[0]?.kind, 'start');
+  assert.ok(events.some((e) => e.kind === 'progress'));
+  assert.is(exitOf(events)?.code, 0, stderr);
+  const doc = SysinfoDocumentSchema.parse(JSON.parse(await readFile(join(job, 'artifacts/sysinfo.json'), 'utf8')));
+  const env = ProvenanceSchema.parse(JSON.parse(await readFile(join(job, 'artifacts/environment.json'), 'utf8')));
+  const kernel = (await run('uname', ['-r'])).stdout.trim();
+  assert.is(env.kernel.release, kernel);
+  assert.is(doc.provenance.kernel.release, kernel);
+  assert.ok((doc.meminfo_kb['MemTotal'] ?? 0) > 0);
+});
+
+agentTest('a failing helper reports its exit status, and its output goes to output.log', async () => {
+  const job = join(work, 'jobs/exit');
+  const { events } = await runPhase(job, 'fails', 60, 0, ['test-exit', '3']);
+  assert.is(exitOf(events)?.code, 3);
+  assert.is((await readFile(join(job, 'phases/fails/rc'), 'utf8')).trim(), '3');
+  const log = await readFile(join(job, 'phases/fails/output.log'), 'utf8');
+  assert.match(log, /to stdout/);
+  assert.match(log, /to stderr/);
+});
+
+agentTest('the host-side timeout stops the helper with TERM, its trap tears down, and the exit says timed_out', async () => {
+  const job = join(work, 'jobs/timeout');
+  const started = Date.now();
+  const { events } = await runPhase(job, 'slow', 1, 0, ['test-sleeper', '30']);
+  const exit = exitOf(events);
+  assert.ok(Date.now() - started < 10_000);
+  assert.is(exit?.timed_out, true);
+  assert.is(exit?.code, 143);
+  await access(join(job, 'artifacts/teardown-ran'));
+  const helperPid = Number((await readFile(join(job, 'phases/slow/helper.pid'), 'utf8')).trim());
+  await assert.not.ok(await stat(`/proc/${helperPid}`).then(() => true, () => false), 'helper process is gone');
+});
+
+agentTest('run is idempotent: a second run re-attaches from the offset and never starts the phase twice', async () => {
+  const job = join(work, 'jobs/reattach');
+  const first = await runPhase(job, 'p', 60, 0, ['test-sleeper', '0']);
+  assert.is(exitOf(first.events)?.code, 0);
+  const again = await runPhase(job, 'p', 60, 0, ['test-sleeper', '0']);
+  assert.equal(again.events.map((e) => e.kind), first.events.map((e) => e.kind), 'same events from offset 0');
+  const startBytes = Buffer.byteLength(`${JSON.stringify(first.events[0])}`);
+  assert.ok(startBytes > 0);
+  const events = (await readFile(join(job, 'phases/p/events.jsonl'), 'utf8')).trim().split('\n');
+  assert.is(events.filter((l) => l.includes('"kind":"start"')).length, 1, 'started once');
+  const firstLineBytes = Buffer.byteLength(events[0]!) + 1;
+  const resumed = await runPhase(job, 'p', 60, firstLineBytes, ['test-sleeper', '0']);
+  assert.is(resumed.events[0]?.kind, 'progress', 'resumes after the first line');
+});
+
+agentTest('stop TERMs the helper process group; a killed supervisor is reported as lost', async () => {
+  const job = join(work, 'jobs/stop');
+  const running = runPhase(job, 'long', 60, 0, ['test-sleeper', '60']);
+  const pidFile = join(job, 'phases/long/helper.pid');
+  for (let i = 0; i < 50 && !(await stat(pidFile).then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 100));
+  await run('bash', [join(bundle, 'remote-scripts/orchestrate-agent'), bundle, 'stop', job, 'long', 'TERM']);
+  const { events } = await running;
+  assert.is(exitOf(events)?.code, 143);
+  await access(join(job, 'artifacts/teardown-ran'));
+
+  const job2 = join(work, 'jobs/lost');
+  const running2 = runPhase(job2, 'long', 60, 0, ['test-sleeper', '60']);
+  const pidFile2 = join(job2, 'phases/long/helper.pid');
+  for (let i = 0; i < 50 && !(await stat(pidFile2).then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 100));
+  const supervisor = Number((await readFile(join(job2, 'phases/long/supervisor.pid'), 'utf8')).trim());
+  const helper = Number((await readFile(pidFile2, 'utf8')).trim());
+  process.kill(supervisor, 'SIGKILL');
+  process.kill(-helper, 'SIGKILL');
+  const lost = await running2;
+  assert.is(lost.events.at(-1)?.kind, 'lost');
+});
+
+agentTest('collect streams artifacts and phase state as tar.gz, and deletes the job only on "delete"', async () => {
+  const job = join(work, 'jobs/collect');
+  await runPhase(job, 'x', 60, 0, ['test-exit', '0']);
+  const listing = await new Promise<string>((resolve, reject) => {
+    const child = spawn('bash', ['-c', `bash "$0" "$1" collect "$2" | tar -tzf -`, join(bundle, 'remote-scripts/orchestrate-agent'), bundle, job], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stdin.end('keep\n');
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`exit ${code}`))));
+  });
+  assert.match(listing, /phases\/x\/events\.jsonl/);
+  assert.match(listing, /phases\/x\/output\.log/);
+  await access(job);
+  await new Promise<void>((resolve) => {
+    const child = spawn('bash', [join(bundle, 'remote-scripts/orchestrate-agent'), bundle, 'collect', job], { stdio: ['pipe', 'ignore', 'inherit'] });
+    child.stdin.end('delete\n');
+    child.on('close', () => resolve());
+  });
+  assert.not.ok(await stat(job).then(() => true, () => false), 'job directory removed after delete');
+});
+
+agentTest('names that could escape a directory are refused', async () => {
+  const job = join(work, 'jobs/names');
+  for (const [phase, helper] of [['../evil', 'test-exit'], ['ok', '../../bin/sh'], ['ok', 'no-such-helper']]) {
+    const result = await runPhase(job, phase!, 60, 0, [helper!, '0']);
+    assert.is(result.events.length, 0);
+    assert.match(result.stderr, /invalid|no such helper/);
+  }
+});
+
+agentTest.run();
