@@ -1,0 +1,278 @@
+// Connection settings of every host: the layered inventory settings first, then what the
+// OpenSSH client config says for `address ?? host name` fills only what no layer set, then
+// built-in defaults. Jump chains are resolved last, since a hop that names an inventory host
+// uses that host's own resolved settings (and its own jump chain before it).
+
+import { statSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import type { InventoryIssue } from './errors.js';
+import { classifyJump } from './jump.js';
+import type { MergedHost } from './layering.js';
+import { homeDirectory, resolvePath } from './paths.js';
+import { issueAt } from './positions.js';
+import type { DocPath } from './positions.js';
+import type { YamlSource } from './parse-yaml.js';
+import { expandSshTokens } from './ssh-config.js';
+import type { SshClientConfig, SshHostConfig } from './ssh-config.js';
+import type { ConnectionSettings, JumpHop } from './types.js';
+
+export const DEFAULT_PORT = 22;
+
+export interface ConnectionContext {
+  source: YamlSource;
+  baseDir: string;
+  env: NodeJS.ProcessEnv;
+  /** Absent when ssh_config is "none" or ~/.ssh/config does not exist. */
+  sshConfig?: SshClientConfig;
+}
+
+/** Where a host gets to, without its jump chain. */
+interface Endpoint {
+  address: string;
+  port: number;
+  user: string;
+  identityFiles: string[];
+  agent?: string;
+}
+
+interface JumpItem {
+  text: string;
+  /** Where it was written; for a ProxyJump from the ssh config, the host's key. */
+  path: DocPath;
+  fromSshConfig: boolean;
+}
+
+interface HostEndpoint extends Endpoint {
+  jump: JumpItem[];
+}
+
+function localUser(env: NodeJS.ProcessEnv): string {
+  if (env.USER) return env.USER;
+  try {
+    return userInfo().username || 'root';
+  } catch {
+    return 'root';
+  }
+}
+
+export interface ResolvedConnections {
+  /** Hosts whose jump chain could not be resolved are missing. */
+  endpoints: Map<string, Omit<ConnectionSettings, 'connectTimeoutMs' | 'keepaliveIntervalMs' | 'retries'>>;
+  issues: InventoryIssue[];
+}
+
+export function resolveConnections(hosts: readonly MergedHost[], context: ConnectionContext): ResolvedConnections {
+  const issues: InventoryIssue[] = [];
+  const endpoints = new Map<string, HostEndpoint>();
+  for (const host of hosts) endpoints.set(host.name, hostEndpoint(host, context, issues));
+
+  const chains = new Map<string, JumpHop[] | undefined>();
+  const isInventoryHost = (name: string) => endpoints.has(name);
+  const isSshConfigHost = (name: string) => context.sshConfig?.hasHostAlias(name) ?? false;
+
+  /** The hops before `name`, outermost first; undefined when they loop or cannot be resolved. */
+  const chainOf = (name: string, visiting: readonly string[]): JumpHop[] | undefined => {
+    if (chains.has(name)) return chains.get(name);
+    const endpoint = endpoints.get(name)!;
+    const hops: JumpHop[] = [];
+    let ok = true;
+    for (const item of endpoint.jump) {
+      const target = classifyJump(item.text, isInventoryHost, isSshConfigHost);
+      if (target.kind === 'inventory') {
+        const loopStart = [...visiting, name].indexOf(target.host);
+        if (loopStart >= 0) {
+          const loop = [...visiting, name].slice(loopStart).concat(target.host);
+          issues.push(loopIssue(context.source, item, loop));
+          ok = false;
+          continue;
+        }
+        const before = chainOf(target.host, [...visiting, name]);
+        if (!before) {
+          ok = false;
+          continue;
+        }
+        const through = endpoints.get(target.host)!;
+        hops.push(...before, {
+          label: target.host,
+          ...withAgent({
+            address: through.address,
+            port: target.port ?? through.port,
+            user: target.user ?? through.user,
+            identityFiles: through.identityFiles,
+            agent: through.agent,
+          }),
+        });
+      } else if (target.kind === 'external') {
+        hops.push({ label: item.text, ...externalHop(target, endpoint, context) });
+      } else {
+        // Inventory values were reported where they were written; a ProxyJump from the ssh
+        // config has no place in the inventory but the host's name.
+        if (item.fromSshConfig) {
+          issues.push(
+            issueAt(
+              context.source,
+              item.path,
+              'key',
+              `ProxyJump '${item.text}' from ${context.sshConfig?.file ?? 'the ssh config'} is not a usable jump host`,
+              'an inventory host name, or [user@]host[:port]',
+            ),
+          );
+        }
+        ok = false;
+      }
+    }
+    const result = ok ? hops : undefined;
+    // Only a chain computed from the top is final; one computed inside a loop may be partial.
+    if (visiting.length === 0 || result) chains.set(name, result);
+    return result;
+  };
+
+  const resolved: ResolvedConnections['endpoints'] = new Map();
+  for (const host of hosts) {
+    const jump = chainOf(host.name, []);
+    if (!jump) continue;
+    const { address, port, user, identityFiles, agent } = endpoints.get(host.name)!;
+    resolved.set(host.name, { ...withAgent({ address, port, user, identityFiles, agent }), jump });
+  }
+  return { endpoints: resolved, issues };
+}
+
+function loopIssue(source: YamlSource, item: JumpItem, loop: string[]): InventoryIssue {
+  const self = loop.length === 2;
+  const message = self
+    ? `host '${loop[0]}' would jump through itself (a host inheriting a jump host can set jump: [] to opt out)`
+    : `jump hosts form a loop: ${loop.join(' -> ')}`;
+  return issueAt(source, item.path, item.fromSshConfig ? 'key' : 'value', message, 'a chain of jump hosts that does not loop');
+}
+
+/** Copies an endpoint, leaving `agent` out when unset. */
+function withAgent(endpoint: Endpoint): Endpoint {
+  const { agent, ...rest } = endpoint;
+  return agent === undefined ? rest : { ...rest, agent };
+}
+
+function hostEndpoint(host: MergedHost, context: ConnectionContext, issues: InventoryIssue[]): HostEndpoint {
+  const { settings } = host;
+  const { env, baseDir } = context;
+  const hostPath = ['hosts', host.name];
+  const lookupName = settings.address?.value ?? host.name;
+  const ssh: SshHostConfig = context.sshConfig?.lookup(lookupName) ?? { identityFiles: [] };
+
+  const user = settings.user?.value ?? ssh.user ?? localUser(env);
+  const port = settings.port?.value ?? sshPort(ssh, lookupName, context, hostPath, issues) ?? DEFAULT_PORT;
+  const tokens = {
+    home: homeDirectory(env),
+    localUser: localUser(env),
+    host: lookupName,
+    remoteUser: user,
+    originalHost: lookupName,
+  };
+  const address =
+    settings.address?.value ?? (ssh.hostName ? expandSshTokens(ssh.hostName, tokens, env) : undefined) ?? host.name;
+
+  let identityFiles: string[];
+  const configured = settings.identity_file?.value;
+  if (configured !== undefined) {
+    identityFiles = (typeof configured === 'string' ? [configured] : configured).map((file) =>
+      resolvePath(baseDir, file, env),
+    );
+  } else {
+    identityFiles = sshIdentityFiles(ssh, { ...tokens, host: address }, env);
+  }
+
+  let agent: string | undefined;
+  const agentSetting = settings.agent?.value;
+  if (agentSetting === true) agent = env.SSH_AUTH_SOCK || undefined;
+  else if (typeof agentSetting === 'string') agent = resolvePath(baseDir, agentSetting, env);
+  else if (agentSetting === undefined && identityFiles.length === 0) agent = env.SSH_AUTH_SOCK || undefined;
+
+  let jump: JumpItem[] = [];
+  const jumpSetting = settings.jump;
+  if (jumpSetting !== undefined) {
+    jump =
+      typeof jumpSetting.value === 'string'
+        ? [{ text: jumpSetting.value, path: jumpSetting.path, fromSshConfig: false }]
+        : jumpSetting.value.map((text, index) => ({ text, path: [...jumpSetting.path, index], fromSshConfig: false }));
+  } else if (ssh.proxyJump && ssh.proxyJump.toLowerCase() !== 'none') {
+    jump = ssh.proxyJump
+      .split(',')
+      .map((text) => text.trim())
+      .filter((text) => text !== '')
+      .map((text) => ({ text, path: hostPath, fromSshConfig: true }));
+  }
+
+  return { address, port, user, identityFiles, agent, jump };
+}
+
+function sshPort(
+  ssh: SshHostConfig,
+  lookupName: string,
+  context: ConnectionContext,
+  hostPath: DocPath,
+  issues: InventoryIssue[],
+): number | undefined {
+  if (ssh.port === undefined) return undefined;
+  const port = parsePort(ssh.port);
+  if (port !== undefined) return port;
+  issues.push(
+    issueAt(
+      context.source,
+      hostPath,
+      'key',
+      `${context.sshConfig?.file ?? 'the ssh config'} gives Port '${ssh.port}' for '${lookupName}'`,
+      'an integer from 1 to 65535',
+    ),
+  );
+  return undefined;
+}
+
+function parsePort(text: string | undefined): number | undefined {
+  const port = Number(text);
+  return text !== undefined && Number.isInteger(port) && port >= 1 && port <= 65535 ? port : undefined;
+}
+
+/** IdentityFile entries with tokens expanded; like ssh, files that do not exist are skipped. */
+function sshIdentityFiles(
+  ssh: SshHostConfig,
+  tokens: Parameters<typeof expandSshTokens>[1],
+  env: NodeJS.ProcessEnv,
+): string[] {
+  return ssh.identityFiles
+    .map((file) => resolvePath(homeDirectory(env), expandSshTokens(file, tokens, env), env))
+    .filter((file) => {
+      try {
+        return statSync(file).isFile();
+      } catch {
+        return false;
+      }
+    });
+}
+
+/** A hop outside the inventory: the ssh config for its name fills what the spec leaves out. */
+function externalHop(
+  target: { host: string; user?: string; port?: number },
+  via: Endpoint,
+  context: ConnectionContext,
+): Endpoint {
+  const { env } = context;
+  const ssh: SshHostConfig = context.sshConfig?.lookup(target.host) ?? { identityFiles: [] };
+  const user = target.user ?? ssh.user ?? localUser(env);
+  const tokens = {
+    home: homeDirectory(env),
+    localUser: localUser(env),
+    host: target.host,
+    remoteUser: user,
+    originalHost: target.host,
+  };
+  const address = ssh.hostName ? expandSshTokens(ssh.hostName, tokens, env) : target.host;
+  const port = target.port ?? parsePort(ssh.port) ?? DEFAULT_PORT;
+  const own = sshIdentityFiles(ssh, { ...tokens, host: address }, env);
+  // Without keys of its own in the ssh config, a hop is tried with the target host's keys and agent.
+  return withAgent({
+    address,
+    port,
+    user,
+    identityFiles: own.length > 0 ? own : via.identityFiles,
+    agent: via.agent,
+  });
+}

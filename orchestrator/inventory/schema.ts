@@ -1,0 +1,171 @@
+// The shape of an inventory file as zod schemas: types, ranges, unknown keys and name formats.
+// Every schema carries a description saying in plain words what it accepts; it becomes the
+// "expected" part of an issue. Cross-references (hosts named by groups, profiles, scenario
+// names...) are checked elsewhere, once the shape is known to be right.
+
+import { z } from 'zod';
+import { DURATION_EXPECTED, parseDuration } from './durations.js';
+import type { DocPath } from './positions.js';
+import { ROLES } from './types.js';
+import type { FailureBudget } from './types.js';
+
+export const HOST_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+export const VAR_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export const HOST_NAME_EXPECTED =
+  "a host name: letters, digits, '.', '_' and '-', starting with a letter or digit";
+const VAR_NAME_EXPECTED = "an environment variable name: letters, digits and '_', not starting with a digit";
+
+/** Quotes a value for a message: strings in single quotes, the rest as JSON. */
+export function showValue(value: unknown): string {
+  if (typeof value === 'string') return `'${value}'`;
+  if (value === undefined) return 'nothing';
+  return JSON.stringify(value) ?? String(value);
+}
+
+/** A custom issue with our own message and expected text. */
+function fail(ctx: z.RefinementCtx, message: string, expected: string): never {
+  ctx.addIssue({ code: 'custom', message, params: { expected } });
+  return z.NEVER;
+}
+
+const text = (expected: string) => z.string().min(1).describe(expected);
+
+const named = (pattern: RegExp, noun: string, expected: string) =>
+  z
+    .string()
+    .superRefine((value, ctx) => {
+      if (!pattern.test(value)) fail(ctx, `'${value}' is not a valid ${noun}`, expected);
+    })
+    .describe(expected);
+
+const duration = z
+  .unknown()
+  .transform((value, ctx) => parseDuration(value) ?? fail(ctx, `${showValue(value)} is not a duration`, DURATION_EXPECTED))
+  .describe(DURATION_EXPECTED);
+
+const stringOrList = (item: string, expected: string) =>
+  z.union([text(item), z.array(text(item))]).describe(expected);
+
+const failureBudget = z
+  .unknown()
+  .transform((value, ctx): FailureBudget => {
+    const expected = 'a whole number of hosts (0 or more), or a percentage of the hosts such as "25%"';
+    if (typeof value === 'number' && Number.isInteger(value) && value >= 0) return { maxFailedHosts: value };
+    if (typeof value === 'string') {
+      const percent = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(value);
+      if (percent && Number(percent[1]) <= 100) return { maxFailedPercent: Number(percent[1]) };
+      if (/^\s*\d+\s*$/.test(value)) return { maxFailedHosts: Number(value) };
+    }
+    return fail(ctx, `${showValue(value)} is not a failure budget`, expected);
+  })
+  .describe('a whole number of hosts (0 or more), or a percentage of the hosts such as "25%"');
+
+/** Parameters of one scenario; checked later against the scenario's own schema. */
+const scenarioEntry = z
+  .union([z.null(), z.literal(false), z.record(z.string(), z.unknown())])
+  .describe('a mapping of parameters, an empty value for the defaults, or false to remove the scenario');
+
+/** HOST KEYS: valid on a host, in a group's vars and in defaults. */
+export const hostLayerSchema = z
+  .strictObject({
+    address: text('a host name or IP address to connect to').optional(),
+    port: z.int().min(1).max(65535).describe('an integer from 1 to 65535').optional(),
+    user: text('a user name').optional(),
+    identity_file: stringOrList('a private key path', 'a private key path, or a list of them').optional(),
+    agent: z
+      .union([z.boolean(), z.string().min(1)])
+      .describe('true (use $SSH_AUTH_SOCK), false, or the path of an ssh-agent socket')
+      .optional(),
+    jump: stringOrList(
+      'a jump host: [user@]host[:port] or an inventory host name',
+      'a jump host ([user@]host[:port] or an inventory host name), or a list of them',
+    ).optional(),
+    roles: z
+      .array(z.enum(ROLES).describe(`one of ${ROLES.join(', ')}`))
+      .describe(`a list of roles (${ROLES.join(', ')})`)
+      .optional(),
+    profile: named(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'profile name', 'a profile name (a directory in profiles_dir)').optional(),
+    scenarios: z
+      .record(z.string().min(1), scenarioEntry)
+      .describe('a mapping of scenario names to parameters')
+      .nullable()
+      .optional(),
+    vars: z
+      .record(
+        named(VAR_NAME_PATTERN, 'environment variable name', VAR_NAME_EXPECTED),
+        z.union([z.string(), z.number(), z.boolean()]).describe('a string, number or boolean'),
+      )
+      .describe('a mapping of environment variable names to values')
+      .nullable()
+      .optional(),
+    timeouts: z
+      .strictObject({ connect: duration.optional(), phase: duration.optional(), job: duration.optional() })
+      .describe('a mapping with connect, phase and/or job durations')
+      .nullable()
+      .optional(),
+    retries: z.int().min(0).describe('a whole number, 0 or more').optional(),
+    keepalive: duration.optional(),
+    remote_dir: text('a directory path on the host').optional(),
+  })
+  .describe('a mapping of host settings');
+
+export const HOST_KEYS: readonly string[] = Object.keys(hostLayerSchema.shape);
+
+const groupSchema = z
+  .strictObject({
+    hosts: z.array(text('a host name defined under hosts:')).describe('a list of host names').nullable().optional(),
+    children: z.array(text('a group name defined under groups:')).describe('a list of group names').nullable().optional(),
+    vars: hostLayerSchema.nullable().optional(),
+  })
+  .describe('a mapping with hosts, children and/or vars');
+
+const reportsSchema = z
+  .strictObject({
+    host: text('the name of a host with the role reports'),
+    path: z
+      .string()
+      .superRefine((value, ctx) => {
+        if (!value.startsWith('/')) fail(ctx, `${showValue(value)} is not an absolute path`, 'an absolute path on the reports host');
+      })
+      .describe('an absolute path on the reports host'),
+    url: z
+      .string()
+      .superRefine((value, ctx) => {
+        if (!URL.canParse(value)) fail(ctx, `${showValue(value)} is not a URL`, 'a URL such as http://reports.lab:8080/');
+      })
+      .describe('a URL such as http://reports.lab:8080/')
+      .optional(),
+  })
+  .describe('a mapping with host, path and optionally url');
+
+export const inventoryFileSchema = z
+  .strictObject({
+    results_dir: text('a directory path').optional(),
+    known_hosts: text('a file path').optional(),
+    ssh_config: text('a file path, or "none"').optional(),
+    profiles_dir: text('a directory path').optional(),
+    concurrency: z.int().min(1).describe('a whole number, 1 or more').optional(),
+    failure_budget: failureBudget.optional(),
+    reports: reportsSchema.optional(),
+    defaults: hostLayerSchema.nullable().optional(),
+    groups: z.record(z.string().min(1), groupSchema.nullable()).describe('a mapping of group names to groups').nullable().optional(),
+    hosts: z
+      .record(named(HOST_NAME_PATTERN, 'host name', HOST_NAME_EXPECTED), hostLayerSchema.nullable())
+      .describe('a mapping of host names to host settings')
+      .nullable()
+      .optional(),
+  })
+  .describe('a mapping of inventory settings');
+
+export type HostLayer = z.output<typeof hostLayerSchema>;
+export type GroupEntry = z.output<typeof groupSchema>;
+export type InventoryFile = z.output<typeof inventoryFileSchema>;
+
+/** A word of advice for some unknown keys: host settings put one level too high or too low. */
+export function unknownKeyHint(path: DocPath, key: string): string | undefined {
+  if (!HOST_KEYS.includes(key)) return undefined;
+  if (path.length === 0) return "host settings go under defaults:, a group's vars: or a host";
+  if (path.length === 2 && path[0] === 'groups') return "host settings of a group go under its vars:";
+  return undefined;
+}

@@ -1,0 +1,105 @@
+// The validated, fully layered inventory: what everything after loading works with.
+// Values here have been checked (types, references, files) and resolved (defaults, group
+// and host layers, the user's OpenSSH client config), so code inside can trust them.
+
+export const ROLES = ['midolman', 'hypervisor', 'reports'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Where something was written in an inventory file (1-based line and column). */
+export interface SourcePosition {
+  file: string;
+  line: number;
+  column: number;
+}
+
+/** One hop of a jump-host chain, already resolved to an endpoint. */
+export interface JumpHop {
+  /** Inventory host name when the hop is an inventory host, else the spec as written. */
+  label: string;
+  address: string;
+  port: number;
+  user: string;
+  identityFiles: string[];
+  agent?: string;
+}
+
+export interface ConnectionSettings {
+  address: string;
+  port: number;
+  user: string;
+  /** Absolute paths of private keys to try, in order. */
+  identityFiles: string[];
+  /** ssh-agent socket path when the agent is to be used. */
+  agent?: string;
+  /** Jump hosts, outermost (the one we connect to first) first. */
+  jump: JumpHop[];
+  connectTimeoutMs: number;
+  keepaliveIntervalMs: number;
+  /** How many times a connection error (never an auth or host-key error) is retried. */
+  retries: number;
+}
+
+export interface ScenarioRequest {
+  name: string;
+  /** Parameters after the scenario's own schema has validated them. */
+  params: Record<string, unknown>;
+  position: SourcePosition;
+}
+
+export interface HostTimeouts {
+  connectMs: number;
+  /** Default limit for one phase; a scenario's phase may set its own. */
+  phaseMs: number;
+  /** Limit for a whole job on the host. */
+  jobMs: number;
+}
+
+export interface HostSpec {
+  name: string;
+  connection: ConnectionSettings;
+  roles: Role[];
+  /** Every group the host belongs to, directly or through nested groups, sorted. */
+  groups: string[];
+  /** Profile name (a directory in profilesDir); 'default' when nothing chose one. */
+  profile: string;
+  scenarios: ScenarioRequest[];
+  /** Free variables, exported to the host's helpers as environment variables. */
+  vars: Record<string, string>;
+  timeouts: HostTimeouts;
+  /** Directory on the host for bundles and job state; relative paths are from the login directory. */
+  remoteDir: string;
+  position: SourcePosition;
+}
+
+export interface GroupSpec {
+  name: string;
+  hosts: string[];
+  children: string[];
+  position: SourcePosition;
+}
+
+export interface FailureBudget {
+  /** Abort the sweep once more than this many hosts have failed... */
+  maxFailedHosts?: number;
+  /** ...or more than this percentage of the sweep's hosts. */
+  maxFailedPercent?: number;
+}
+
+export interface ReportsTarget {
+  host: string;
+  path: string;
+  url?: string;
+}
+
+export interface Inventory {
+  /** Absolute path of the inventory file. */
+  file: string;
+  hosts: HostSpec[];
+  groups: GroupSpec[];
+  resultsDir: string;
+  knownHostsFile: string;
+  profilesDir: string;
+  concurrency: number;
+  failureBudget?: FailureBudget;
+  reports?: ReportsTarget;
+}
