@@ -1,0 +1,164 @@
+// orchestrate: arguments -> calls. The only place that prints or exits.
+import { Command, CommanderError, Option } from 'commander';
+import { loadInventory } from './inventory/load.js';
+import { InventoryError } from './inventory/errors.js';
+import type { Inventory } from './inventory/types.js';
+import { scenarioParamSchemas } from './scenarios/registry.js';
+import { planSweep, type Selection } from './fleet/plan.js';
+import { runSweep } from './fleet/run-sweep.js';
+import { checkHosts } from './fleet/check-hosts.js';
+import { EXIT } from './cli/exit-codes.js';
+import { plainRenderer } from './cli/render-plain.js';
+import { ttyRenderer } from './cli/render-tty.js';
+import { formatTable } from './cli/table.js';
+import { ORCHESTRATOR } from './version.js';
+
+interface SweepFlags {
+  inventory: string;
+  plan?: boolean;
+  limit?: string[];
+  scenario?: string[];
+  acceptNewHostKeys?: boolean;
+  concurrency?: number;
+  progress?: boolean;
+}
+
+function fail(message: string, code: number): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(code);
+}
+
+async function inventoryOrExit(file: string): Promise<Inventory> {
+  try {
+    return await loadInventory(file, { scenarios: scenarioParamSchemas() });
+  } catch (error) {
+    if (error instanceof InventoryError) {
+      fail(`${error.message}\n${error.issues.length} problem(s) in the inventory; nothing was contacted.`, EXIT.usage);
+    }
+    throw error;
+  }
+}
+
+function selectionOf(flags: { limit?: string[]; scenario?: string[] }): Selection {
+  return { limit: flags.limit ?? [], scenarios: (flags.scenario ?? []).flatMap((s) => s.split(',')).filter(Boolean) };
+}
+
+/** First signal interrupts (teardown runs, partial results kept), second stops teardowns, third exits. */
+function interruptSignals(): { interrupt: AbortController; force: AbortController } {
+  const interrupt = new AbortController();
+  const force = new AbortController();
+  let count = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    count++;
+    if (count === 1) {
+      process.stderr.write(`\n${signal}: stopping phases and running teardowns (again to skip teardowns)\n`);
+      interrupt.abort(new Error(signal));
+    } else if (count === 2) {
+      process.stderr.write(`\n${signal}: stopping teardowns too (again to exit at once)\n`);
+      force.abort(new Error(signal));
+    } else {
+      process.exit(EXIT.interrupted);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return { interrupt, force };
+}
+
+async function commandSweep(flags: SweepFlags): Promise<number> {
+  const inventory = await inventoryOrExit(flags.inventory);
+  if (flags.concurrency !== undefined) inventory.concurrency = flags.concurrency;
+  const selection = selectionOf(flags);
+  const plan = planSweep(inventory, selection);
+  for (const term of plan.unmatched) process.stderr.write(`warning: --limit term ${JSON.stringify(term)} matched no host\n`);
+  if (flags.plan) {
+    const rows = plan.hosts.flatMap((h) =>
+      h.jobs.map((job) => [job.jobId, h.host.name, `${h.host.connection.user}@${h.host.connection.address}:${h.host.connection.port}`, job.scenario, h.host.profile, JSON.stringify(job.params)]),
+    );
+    process.stdout.write(`${formatTable(['JOB', 'HOST', 'ENDPOINT', 'SCENARIO', 'PROFILE', 'PARAMS'], rows)}\n`);
+    process.stdout.write(`${plan.jobs} job(s) on ${plan.hosts.length} host(s), ${inventory.concurrency} host(s) at a time; results would go to ${inventory.resultsDir}\n`);
+    return EXIT.ok;
+  }
+  if (plan.jobs === 0) fail('nothing to run: no host in the selection has a scenario', EXIT.usage);
+  const useTty = flags.progress !== false && process.stdout.isTTY === true;
+  const renderer = useTty ? ttyRenderer(process.stdout) : plainRenderer((text) => process.stdout.write(text));
+  const { interrupt, force } = interruptSignals();
+  try {
+    const summary = await runSweep(
+      { inventory, selection, acceptNewHostKeys: flags.acceptNewHostKeys === true, interrupt: interrupt.signal, force: force.signal, onEvent: renderer.onEvent },
+      plan,
+    );
+    renderer.done();
+    const problems = summary.jobs.filter((job) => job.status !== 'ok');
+    if (problems.length > 0) {
+      process.stdout.write(`\n${formatTable(['JOB', 'STATUS'], problems.map((job) => [job.jobId, job.status]))}\n`);
+      process.stdout.write(`details: ${summary.dir}/jobs/<job>/manifest.json and orchestrator.log\n`);
+    }
+    process.stdout.write(`results: ${summary.dir}\n`);
+    return summary.exitCode;
+  } catch (error) {
+    renderer.done();
+    throw error;
+  }
+}
+
+async function commandCheck(flags: { inventory: string; limit?: string[]; acceptNewHostKeys?: boolean }): Promise<number> {
+  const inventory = await inventoryOrExit(flags.inventory);
+  const plan = planSweep(inventory, { limit: flags.limit ?? [], scenarios: [] });
+  const selected = (flags.limit?.length ? inventory.hosts.filter((h) => plan.hosts.some((p) => p.host.name === h.name)) : inventory.hosts);
+  process.stdout.write(`inventory ${inventory.file} is valid: ${inventory.hosts.length} host(s), ${inventory.groups.length} group(s)\n`);
+  const results = await checkHosts(inventory, selected, { acceptNewHostKeys: flags.acceptNewHostKeys === true });
+  const rows = results.map((r) => [r.host, r.endpoint, r.ok ? 'ok' : 'FAILED', `${r.ms} ms`, r.detail]);
+  process.stdout.write(`${formatTable(['HOST', 'ENDPOINT', 'STATUS', 'TIME', 'DETAIL'], rows)}\n`);
+  const failed = results.filter((r) => !r.ok).length;
+  process.stdout.write(`${results.length - failed} of ${results.length} host(s) answered\n`);
+  return failed === 0 ? EXIT.ok : EXIT.failed;
+}
+
+function program(): Command {
+  const root = new Command('orchestrate')
+    .description('Fleet performance-test orchestrator: run each host\'s scenarios over SSH and keep every result')
+    .version(ORCHESTRATOR.version)
+    .exitOverride()
+    .showHelpAfterError();
+  const sweepOptions = (cmd: Command) =>
+    cmd
+      .requiredOption('-i, --inventory <file>', 'inventory YAML file')
+      .option('-l, --limit <terms...>', 'only these hosts: names, groups or role:<role>; * ? wildcards; !term excludes')
+      .option('-s, --scenario <names...>', 'only these scenarios')
+      .option('--plan', 'print the jobs that would run, without connecting')
+      .option('--accept-new-host-keys', 'record keys of hosts not yet in known_hosts (a changed key is always refused)')
+      .addOption(new Option('--concurrency <n>', 'hosts at once (overrides the inventory)').argParser((v) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 1) throw new CommanderError(EXIT.usage, 'orchestrate.concurrency', `--concurrency must be a whole number >= 1, got ${JSON.stringify(v)}`);
+        return n;
+      }))
+      .option('--no-progress', 'plain timestamped lines even on a terminal');
+  sweepOptions(root.command('run', { isDefault: true }).description('run a sweep (the default command)')).action(async (flags: SweepFlags) => {
+    process.exitCode = await commandSweep(flags);
+  });
+  root
+    .command('check')
+    .description('validate the inventory, then check that every host answers over SSH')
+    .requiredOption('-i, --inventory <file>', 'inventory YAML file')
+    .option('-l, --limit <terms...>', 'only these hosts')
+    .option('--accept-new-host-keys', 'record keys of hosts not yet in known_hosts')
+    .action(async (flags: { inventory: string; limit?: string[]; acceptNewHostKeys?: boolean }) => {
+      process.exitCode = await commandCheck(flags);
+    });
+  return root;
+}
+
+async function main(): Promise<void> {
+  try {
+    await program().parseAsync(process.argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      process.exit(error.exitCode === 0 ? EXIT.ok : EXIT.usage);
+    }
+    process.stderr.write(`orchestrate: internal error: ${(error as Error).stack ?? String(error)}\n`);
+    process.exit(EXIT.failed);
+  }
+}
+
+await main();

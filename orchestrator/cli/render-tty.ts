@@ -1,0 +1,105 @@
+// Live progress on a terminal: one line per host with its job, phase and progress,
+// redrawn in place; events a person must not miss are printed above it for good.
+import { createLogUpdate } from 'log-update';
+import type { EngineEvent } from '../fleet/events.js';
+import { eventText } from '../fleet/event-text.js';
+
+interface HostLine {
+  job: string;
+  phase: string;
+  detail: string;
+  fraction?: number;
+  state: 'connecting' | 'running' | 'done' | 'failed' | 'unreachable';
+  since: number;
+}
+
+const PERMANENT = new Set<EngineEvent['kind']>(['sweep-start', 'host-unreachable', 'budget-exceeded', 'interrupting', 'reconnecting', 'protocol-error']);
+const SYMBOL: Record<HostLine['state'], string> = { connecting: '…', running: '▶', done: '✔', failed: '✘', unreachable: '✘' };
+
+function bar(fraction: number | undefined, width = 12): string {
+  if (fraction === undefined) return ''.padEnd(width + 2);
+  const filled = Math.round(Math.max(0, Math.min(1, fraction)) * width);
+  return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}]`;
+}
+
+export function ttyRenderer(stream: NodeJS.WriteStream): { onEvent(event: EngineEvent): void; done(): void } {
+  const update = createLogUpdate(stream);
+  const hosts = new Map<string, HostLine>();
+  let timer: NodeJS.Timeout | undefined;
+  const width = () => Math.max(40, (stream.columns ?? 100) - 1);
+
+  const draw = () => {
+    const nameWidth = Math.min(24, Math.max(4, ...[...hosts.keys()].map((h) => h.length)));
+    const lines = [...hosts.entries()].map(([host, line]) => {
+      const elapsed = `${Math.round((Date.now() - line.since) / 1000)}s`.padStart(5);
+      const text = `${SYMBOL[line.state]} ${host.padEnd(nameWidth)} ${line.job.padEnd(10).slice(0, 24)} ${line.phase.padEnd(12)} ${bar(line.fraction)} ${elapsed} ${line.detail}`;
+      return text.length > width() ? `${text.slice(0, width() - 1)}…` : text;
+    });
+    update(lines.join('\n'));
+  };
+  const schedule = () => {
+    timer ??= setTimeout(() => {
+      timer = undefined;
+      draw();
+    }, 80);
+  };
+
+  return {
+    onEvent(event) {
+      if (PERMANENT.has(event.kind)) {
+        update.clear();
+        stream.write(`${eventText(event)}\n`);
+      }
+      if ('host' in event) {
+        const line = hosts.get(event.host) ?? { job: '', phase: '', detail: '', state: 'connecting', since: event.at };
+        switch (event.kind) {
+          case 'host-connect':
+            line.detail = 'connecting';
+            break;
+          case 'host-ready':
+            line.detail = 'connected';
+            line.state = 'running';
+            break;
+          case 'host-unreachable':
+            line.state = 'unreachable';
+            line.detail = `unreachable: ${event.failure}`;
+            break;
+          case 'job-start':
+            line.job = event.scenario;
+            line.state = 'running';
+            break;
+          case 'phase-start':
+            line.phase = event.phase;
+            line.detail = '';
+            delete line.fraction;
+            break;
+          case 'phase-progress':
+            line.detail = event.message;
+            if (event.fraction !== undefined) line.fraction = event.fraction;
+            break;
+          case 'reconnecting':
+            line.detail = `reconnecting (attempt ${event.attempt})`;
+            break;
+          case 'job-end':
+            line.state = event.status === 'ok' ? 'done' : 'failed';
+            line.detail = event.status;
+            delete line.fraction;
+            break;
+        }
+        hosts.set(event.host, line);
+        schedule();
+      }
+      if (event.kind === 'sweep-end') {
+        if (timer) clearTimeout(timer);
+        timer = undefined;
+        draw();
+        update.done();
+        stream.write(`${eventText(event)}\n`);
+      }
+    },
+    done() {
+      if (timer) clearTimeout(timer);
+      update.done();
+    },
+  };
+}

@@ -1,0 +1,49 @@
+// `orchestrate check`: after validation, test that every host answers over SSH (like a
+// ping): connect with the same settings and host-key policy as a sweep, run one
+// trivial command, report the time or the reason it failed.
+import PQueue from 'p-queue';
+import type { HostSpec, Inventory } from '../inventory/types.js';
+import type { Connector } from '../connectors/types.js';
+import { ConnectError } from '../connectors/connect-errors.js';
+import { SshConnector, type HostKeyPolicy } from '../connectors/ssh/ssh-connector.js';
+import { KnownHosts } from '../connectors/ssh/known-hosts.js';
+
+export interface HostCheck {
+  host: string;
+  endpoint: string;
+  ok: boolean;
+  /** Connect plus one command, in ms. */
+  ms: number;
+  detail: string;
+}
+
+export async function checkHosts(
+  inventory: Inventory,
+  hosts: HostSpec[],
+  options: { acceptNewHostKeys: boolean; connectorFor?: (host: HostSpec, policy: HostKeyPolicy) => Connector },
+): Promise<HostCheck[]> {
+  const policy: HostKeyPolicy = { knownHosts: await KnownHosts.load(inventory.knownHostsFile), acceptNew: options.acceptNewHostKeys };
+  const connectorFor = options.connectorFor ?? ((host, p) => new SshConnector(host.name, host.connection, p));
+  const queue = new PQueue({ concurrency: Math.max(1, inventory.concurrency) });
+  return Promise.all(
+    hosts.map((host) =>
+      queue.add(async (): Promise<HostCheck> => {
+        const endpoint = `${host.connection.user}@${host.connection.address}:${host.connection.port}${host.connection.jump.length ? ` via ${host.connection.jump.map((j) => j.label).join(' -> ')}` : ''}`;
+        const started = Date.now();
+        const connector = connectorFor(host, policy);
+        try {
+          await connector.connect();
+          const result = await connector.run('echo ok; uname -sr');
+          const lines = result.stdout.trim().split('\n');
+          const ok = result.exitCode === 0 && lines[0] === 'ok';
+          return { host: host.name, endpoint, ok, ms: Date.now() - started, detail: ok ? (lines[1] ?? '') : `unexpected answer (exit ${result.exitCode}): ${result.stderr.trim().slice(0, 200)}` };
+        } catch (error) {
+          const detail = error instanceof ConnectError ? error.message.replace(`${host.name}: `, '') : (error as Error).message;
+          return { host: host.name, endpoint, ok: false, ms: Date.now() - started, detail };
+        } finally {
+          await connector.close();
+        }
+      }),
+    ),
+  );
+}

@@ -1,0 +1,40 @@
+// The engine's events: a union tagged by kind. The engine never prints; the CLI renders
+// these (live progress on a terminal, plain lines otherwise) and the store logs them.
+import type { ConnectFailure } from '../connectors/connect-errors.js';
+import type { JobCounts, JobStatus, SweepStatus } from '../results/manifest.js';
+import type { PhaseStatus } from '../remote/run-phase.js';
+import type { CollectStatus } from '../remote/collect-artifacts.js';
+
+interface At {
+  /** Milliseconds since the epoch. */
+  at: number;
+}
+interface OnJob extends At {
+  host: string;
+  jobId: string;
+}
+interface OnPhase extends OnJob {
+  phase: string;
+}
+
+export type EngineEvent =
+  | (At & { kind: 'sweep-start'; sweepId: string; dir: string; hosts: number; jobs: number })
+  | (At & { kind: 'host-connect'; host: string })
+  | (At & { kind: 'host-ready'; host: string; connectMs: number; bundleUploaded: boolean; bundleBytes: number })
+  | (At & { kind: 'host-unreachable'; host: string; failure: ConnectFailure; message: string })
+  | (OnJob & { kind: 'job-start'; scenario: string })
+  | (OnPhase & { kind: 'phase-start' })
+  | (OnPhase & { kind: 'phase-progress'; message: string; fraction?: number })
+  | (OnPhase & { kind: 'phase-log'; level: string; message: string })
+  | (OnPhase & { kind: 'phase-end'; status: PhaseStatus | 'skipped'; durationMs: number; error?: string })
+  | (OnPhase & { kind: 'reconnecting'; attempt: number; error: string })
+  | (OnPhase & { kind: 'protocol-error'; line: string; problem: string })
+  | (OnJob & { kind: 'collected'; status: CollectStatus; files: number; bytes: number; error?: string })
+  | (OnJob & { kind: 'job-end'; status: JobStatus; errors: string[] })
+  | (At & { kind: 'budget-exceeded'; failedHosts: number; limit: string })
+  | (At & { kind: 'interrupting'; reason: string })
+  | (At & { kind: 'sweep-end'; sweepId: string; dir: string; status: SweepStatus; counts: JobCounts });
+
+export type EngineEventKind = EngineEvent['kind'];
+export type EventOf<K extends EngineEventKind> = Extract<EngineEvent, { kind: K }>;
+export type EventSink = (event: EngineEvent) => void;

@@ -1,0 +1,100 @@
+// Everything one host does in a sweep: connect once (jump hosts, host-key checks,
+// retries), make sure it has the helper bundle, then run its jobs one at a time on
+// that same connection. An unreachable host gets manifests that say why; it never
+// affects other hosts.
+import type { Connector } from '../connectors/types.js';
+import { ConnectError } from '../connectors/connect-errors.js';
+import type { HelperBundle } from '../bundle/build-bundle.js';
+import { remoteLayout } from '../remote/layout.js';
+import { pushBundle } from '../remote/push-bundle.js';
+import type { SweepStore } from '../results/store.js';
+import type { ScenarioRegistry } from '../scenarios/registry.js';
+import type { JobStatus } from '../results/manifest.js';
+import type { EventSink } from './events.js';
+import type { HostPlan } from './plan.js';
+import { baseManifest, runJob } from './run-job.js';
+
+export interface HostRunContext {
+  connector: Connector;
+  bundle: HelperBundle;
+  store: SweepStore;
+  scenarios: ScenarioRegistry;
+  profilesDir: string;
+  maxArtifactBytes: number;
+  emit: EventSink;
+  interrupt: AbortSignal;
+  force: AbortSignal;
+}
+
+export interface HostRunResult {
+  host: string;
+  statuses: JobStatus[];
+  /** Counts against the failure budget: unreachable, or a job that failed. */
+  failed: boolean;
+}
+
+async function markAll(plan: HostPlan, context: HostRunContext, status: JobStatus, kind: string, message: string): Promise<JobStatus[]> {
+  for (const job of plan.jobs) {
+    const manifest = baseManifest(job, context.store.sweepId, status);
+    manifest.errors.push({ kind, message });
+    manifest.endedAt = new Date().toISOString();
+    await context.store.writeJobManifest(manifest);
+    context.emit({ kind: 'job-end', at: Date.now(), host: plan.host.name, jobId: job.jobId, status, errors: [message] });
+  }
+  return plan.jobs.map(() => status);
+}
+
+export async function runHost(plan: HostPlan, context: HostRunContext): Promise<HostRunResult> {
+  const { host } = plan;
+  const { connector, emit } = context;
+  if (context.interrupt.aborted) {
+    return { host: host.name, statuses: await markAll(plan, context, 'skipped', 'interrupted', 'sweep was interrupted before this host started'), failed: false };
+  }
+  emit({ kind: 'host-connect', at: Date.now(), host: host.name });
+  const started = Date.now();
+  try {
+    await connector.connect(context.interrupt);
+  } catch (error) {
+    if (context.interrupt.aborted && !(error instanceof ConnectError)) {
+      return { host: host.name, statuses: await markAll(plan, context, 'skipped', 'interrupted', 'sweep was interrupted while connecting'), failed: false };
+    }
+    const failure = error instanceof ConnectError ? error.failure : 'protocol';
+    const message = (error as Error).message;
+    emit({ kind: 'host-unreachable', at: Date.now(), host: host.name, failure, message });
+    return { host: host.name, statuses: await markAll(plan, context, 'unreachable', `connect-${failure}`, message), failed: true };
+  }
+  try {
+    const layout = remoteLayout(host.remoteDir);
+    let pushed;
+    try {
+      pushed = await pushBundle(connector, layout, context.bundle);
+    } catch (error) {
+      return { host: host.name, statuses: await markAll(plan, context, 'failed', 'bundle', (error as Error).message), failed: true };
+    }
+    emit({ kind: 'host-ready', at: Date.now(), host: host.name, connectMs: Date.now() - started, bundleUploaded: pushed.uploaded, bundleBytes: pushed.bytes });
+    const statuses: JobStatus[] = [];
+    for (const job of plan.jobs) {
+      if (context.interrupt.aborted) {
+        const manifest = baseManifest(job, context.store.sweepId, 'skipped');
+        manifest.errors.push({ kind: 'interrupted', message: 'sweep was interrupted before this job started' });
+        await context.store.writeJobManifest(manifest);
+        statuses.push('skipped');
+        continue;
+      }
+      const jobSignal = AbortSignal.any([context.interrupt, AbortSignal.timeout(host.timeouts.jobMs)]);
+      try {
+        statuses.push(await runJob(job, { ...context, layout, interrupt: jobSignal }));
+      } catch (error) {
+        // A bug or an I/O failure in one job must not lose the others: record it.
+        const manifest = baseManifest(job, context.store.sweepId, 'failed');
+        manifest.errors.push({ kind: 'internal', message: (error as Error).stack ?? String(error) });
+        await context.store.writeJobManifest(manifest);
+        emit({ kind: 'job-end', at: Date.now(), host: host.name, jobId: job.jobId, status: 'failed', errors: [(error as Error).message] });
+        statuses.push('failed');
+      }
+    }
+    return { host: host.name, statuses, failed: statuses.some((s) => s === 'failed' || s === 'unreachable') };
+  } finally {
+    await connector.close();
+  }
+}

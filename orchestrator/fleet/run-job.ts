@@ -1,0 +1,194 @@
+// Runs one job on a connected host: the provenance phase, the scenario's phases in order
+// (after a failure or an interrupt only `always` phases run, so teardown always
+// happens), then collection and normalization. Every outcome lands in the manifest.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Connector } from '../connectors/types.js';
+import type { HelperBundle } from '../bundle/build-bundle.js';
+import type { RemoteLayout } from '../remote/layout.js';
+import { runPhase } from '../remote/run-phase.js';
+import { collectArtifacts } from '../remote/collect-artifacts.js';
+import type { SweepStore } from '../results/store.js';
+import { JOB_SCHEMA, type JobError, type JobManifest, type JobStatus, type PhaseRecord } from '../results/manifest.js';
+import { ProvenanceSchema, type Provenance } from '../results/provenance.js';
+import { PROVENANCE_PHASE, type ScenarioRegistry } from '../scenarios/registry.js';
+import type { ScenarioContext } from '../scenarios/types.js';
+import { ORCHESTRATOR } from '../version.js';
+import type { EventSink } from './events.js';
+import type { JobPlan } from './plan.js';
+
+export interface JobContext {
+  connector: Connector;
+  layout: RemoteLayout;
+  bundle: HelperBundle;
+  store: SweepStore;
+  scenarios: ScenarioRegistry;
+  profilesDir: string;
+  maxArtifactBytes: number;
+  emit: EventSink;
+  /** First interrupt: stop the current phase, skip to teardown. */
+  interrupt: AbortSignal;
+  /** Second interrupt: stop teardown phases too. */
+  force: AbortSignal;
+}
+
+export function baseManifest(job: JobPlan, sweepId: string, status: JobStatus): JobManifest {
+  const { host } = job;
+  return {
+    schema: JOB_SCHEMA,
+    sweepId,
+    jobId: job.jobId,
+    host: {
+      name: host.name,
+      address: host.connection.address,
+      port: host.connection.port,
+      user: host.connection.user,
+      roles: [...host.roles],
+      groups: [...host.groups],
+    },
+    scenario: { name: job.scenario, params: job.params },
+    profile: host.profile,
+    status,
+    startedAt: null,
+    endedAt: null,
+    environment: null,
+    phases: [],
+    errors: [],
+    artifacts: null,
+    metrics: null,
+    orchestrator: { ...ORCHESTRATOR },
+  };
+}
+
+async function readProvenance(rawDir: string): Promise<{ value: Provenance } | { error: string }> {
+  const path = join(rawDir, 'artifacts', 'environment.json');
+  try {
+    const parsed = ProvenanceSchema.safeParse(JSON.parse(await readFile(path, 'utf8')));
+    if (parsed.success) return { value: parsed.data };
+    return { error: `${path}: ${parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` };
+  } catch (error) {
+    return { error: `${path}: ${(error as Error).message}` };
+  }
+}
+
+export async function runJob(job: JobPlan, context: JobContext): Promise<JobStatus> {
+  const { connector, layout, bundle, store, emit } = context;
+  const scenario = context.scenarios.get(job.scenario);
+  const manifest = baseManifest(job, store.sweepId, 'running');
+  manifest.startedAt = new Date().toISOString();
+  await store.writeJobManifest(manifest);
+  const at = () => Date.now();
+  const host = job.host.name;
+  const jobId = job.jobId;
+  emit({ kind: 'job-start', at: at(), host, jobId, scenario: job.scenario });
+
+  const errors: JobError[] = manifest.errors;
+  const scenarioContext: ScenarioContext<Record<string, unknown>> = { host: job.host, params: job.params, profilesDir: context.profilesDir };
+  if (!scenario) errors.push({ kind: 'scenario', message: `unknown scenario ${job.scenario}` });
+  const phases = scenario ? [PROVENANCE_PHASE, ...scenario.phases(scenarioContext)] : [];
+  const remoteJobDir = layout.jobDir(store.sweepId, jobId);
+  const env: Record<string, string> = {
+    ...job.host.vars,
+    ORCH_HOST: host,
+    ORCH_SWEEP_ID: store.sweepId,
+    ORCH_JOB_ID: jobId,
+    ORCH_SCENARIO: job.scenario,
+    ORCH_PROFILE: job.host.profile,
+  };
+
+  let failed = !scenario;
+  for (const spec of phases) {
+    const record: PhaseRecord = {
+      name: spec.name,
+      helper: spec.helper,
+      status: 'skipped',
+      exitCode: null,
+      startedAt: null,
+      endedAt: null,
+      durationMs: null,
+      reattached: 0,
+    };
+    manifest.phases.push(record);
+    const stopped = context.interrupt.aborted;
+    if ((failed || stopped) && !spec.always) {
+      emit({ kind: 'phase-end', at: at(), host, jobId, phase: spec.name, status: 'skipped', durationMs: 0 });
+      continue;
+    }
+    emit({ kind: 'phase-start', at: at(), host, jobId, phase: spec.name });
+    const outcome = await runPhase(
+      connector,
+      layout,
+      bundle.hash,
+      remoteJobDir,
+      {
+        name: spec.name,
+        helper: spec.helper,
+        args: spec.args ?? [],
+        env: { ...env, ...spec.env, ORCH_PHASE_NAME: spec.name },
+        timeoutMs: spec.timeoutMs ?? job.host.timeouts.phaseMs,
+      },
+      {
+        signal: spec.always ? context.force : context.interrupt,
+        onEvent: (event) => {
+          if (event.kind === 'progress') {
+            emit({ kind: 'phase-progress', at: at(), host, jobId, phase: spec.name, message: event.message, ...(typeof event.fraction === 'number' ? { fraction: event.fraction } : {}) });
+          } else if (event.kind === 'log') {
+            emit({ kind: 'phase-log', at: at(), host, jobId, phase: spec.name, level: event.level, message: event.message });
+          }
+        },
+        onProtocolError: (line, problem) => emit({ kind: 'protocol-error', at: at(), host, jobId, phase: spec.name, line, problem }),
+        onReconnecting: (attempt, error) => emit({ kind: 'reconnecting', at: at(), host, jobId, phase: spec.name, attempt, error: error.message }),
+      },
+    );
+    Object.assign(record, {
+      status: outcome.status,
+      exitCode: outcome.exitCode,
+      startedAt: outcome.startedAt,
+      endedAt: outcome.endedAt,
+      durationMs: outcome.durationMs,
+      reattached: outcome.reattached,
+      ...(outcome.error ? { error: outcome.error } : {}),
+    });
+    emit({ kind: 'phase-end', at: at(), host, jobId, phase: spec.name, status: outcome.status, durationMs: outcome.durationMs, ...(outcome.error ? { error: outcome.error } : {}) });
+    if (outcome.status !== 'ok' && !spec.optional) {
+      failed = true;
+      if (outcome.status !== 'interrupted') errors.push({ kind: `phase-${outcome.status}`, message: outcome.error ?? outcome.status, phase: spec.name });
+    }
+    await store.writeJobManifest(manifest);
+  }
+
+  const rawDir = store.rawDir(jobId);
+  if (phases.length > 0) {
+    const collected = await collectArtifacts(connector, layout, bundle.hash, remoteJobDir, rawDir, context.maxArtifactBytes);
+    manifest.artifacts = { status: collected.status, files: collected.files, bytes: collected.bytes, rejected: collected.rejected };
+    emit({ kind: 'collected', at: at(), host, jobId, status: collected.status, files: collected.files, bytes: collected.bytes, ...(collected.error ? { error: collected.error } : {}) });
+    if (collected.error) errors.push({ kind: 'collect', message: collected.error });
+    for (const entry of collected.rejected) errors.push({ kind: 'unsafe-artifact', message: `rejected ${JSON.stringify(entry.path)}: ${entry.reason}` });
+
+    const provenance = await readProvenance(rawDir);
+    if ('value' in provenance) manifest.environment = provenance.value;
+    else if (manifest.phases[0]?.status === 'ok') errors.push({ kind: 'artifact', message: provenance.error });
+  }
+
+  if (scenario && !failed) {
+    try {
+      const metrics = await scenario.normalize(rawDir, scenarioContext);
+      await store.writeMetrics(jobId, metrics);
+      manifest.metrics = { samples: metrics.samples.length, series: metrics.series.length };
+    } catch (error) {
+      failed = true;
+      errors.push({ kind: 'normalize', message: (error as Error).message });
+    }
+  }
+
+  const reason = context.interrupt.aborted ? (context.interrupt.reason as { name?: string } | undefined) : undefined;
+  if (reason?.name === 'TimeoutError') {
+    failed = true;
+    errors.push({ kind: 'job-timeout', message: `job exceeded its ${Math.round(job.host.timeouts.jobMs / 1000)} s limit; it was stopped and torn down` });
+  }
+  manifest.status = context.interrupt.aborted && !failed ? 'interrupted' : failed ? 'failed' : 'ok';
+  manifest.endedAt = new Date().toISOString();
+  await store.writeJobManifest(manifest);
+  emit({ kind: 'job-end', at: at(), host, jobId, status: manifest.status, errors: errors.map((e) => e.message) });
+  return manifest.status;
+}

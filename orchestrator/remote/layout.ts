@@ -1,0 +1,22 @@
+// Where things live on a host, under the host's remote_dir (relative paths are from the
+// login directory). Job directories are keyed by sweep and job id, which the planner
+// builds from validated names only.
+
+export interface RemoteLayout {
+  root: string;
+  bundleDir(hash: string): string;
+  agent(hash: string): string;
+  jobDir(sweepId: string, jobId: string): string;
+}
+
+export function remoteLayout(remoteDir: string): RemoteLayout {
+  // A leading ~/ means the login directory, which is where relative paths start anyway;
+  // quoted, ~ would not expand, so drop it rather than create a directory named '~'.
+  const root = remoteDir.replace(/^~\/?/, '') || '.';
+  return {
+    root,
+    bundleDir: (hash) => `${root}/bundles/${hash}`,
+    agent: (hash) => `${root}/bundles/${hash}/remote-scripts/orchestrate-agent`,
+    jobDir: (sweepId, jobId) => `${root}/jobs/${sweepId}/${jobId}`,
+  };
+}

@@ -1,0 +1,18 @@
+// The scenarios this build knows, by name. The inventory loader validates scenario
+// names and params against this map before anything connects.
+import type { z } from 'zod';
+import { sysinfoScenario } from './sysinfo.js';
+import type { PhaseSpec, Scenario } from './types.js';
+
+export type ScenarioRegistry = ReadonlyMap<string, Scenario>;
+
+export const SCENARIOS: ScenarioRegistry = new Map<string, Scenario>([
+  [sysinfoScenario.name, sysinfoScenario as unknown as Scenario],
+]);
+
+export function scenarioParamSchemas(registry: ScenarioRegistry = SCENARIOS): ReadonlyMap<string, z.ZodType> {
+  return new Map([...registry].map(([name, scenario]) => [name, scenario.params as z.ZodType]));
+}
+
+/** Every job starts by recording the host's environment for its manifest. */
+export const PROVENANCE_PHASE: PhaseSpec = { name: 'provenance', helper: 'provenance', timeoutMs: 120_000 };

@@ -1,0 +1,41 @@
+// What a scenario is: a named list of phases that run on a host in order (teardown
+// phases marked `always`), and a reader that turns the collected artifacts into
+// normalized metrics. Scenarios describe; the fleet engine runs.
+import type { z } from 'zod';
+import type { HostSpec } from '../inventory/types.js';
+import type { MetricsDraft } from '../results/metrics.js';
+
+export interface PhaseSpec {
+  /** Phase name: [A-Za-z0-9][A-Za-z0-9._-]* (it names a directory on the host). */
+  name: string;
+  /** An executable in remote-scripts/. */
+  helper: string;
+  args?: string[];
+  /** Extra environment for the helper (host vars are always exported too). */
+  env?: Record<string, string>;
+  /** Overrides the host's phase timeout. */
+  timeoutMs?: number;
+  /** Runs even after an earlier phase failed or the sweep was interrupted (teardown). */
+  always?: boolean;
+  /** Its failure is recorded but does not fail the job. */
+  optional?: boolean;
+}
+
+export interface ScenarioContext<P> {
+  host: HostSpec;
+  params: P;
+  profilesDir: string;
+}
+
+export interface Scenario<P extends Record<string, unknown> = Record<string, unknown>> {
+  name: string;
+  description: string;
+  /** Validates the inventory's params for this scenario (positions come from the loader). */
+  params: z.ZodType<P>;
+  phases(context: ScenarioContext<P>): PhaseSpec[];
+  /**
+   * Reads the job's collected artifacts (rawDir/artifacts/...) into normalized metrics.
+   * Everything there came from the host: validate before trusting it.
+   */
+  normalize(rawDir: string, context: ScenarioContext<P>): Promise<MetricsDraft>;
+}
