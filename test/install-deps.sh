@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Debian packages the tests and the local lab need; installs only what is missing, so a
+# second run costs a few dpkg queries.
+set -euo pipefail
+
+packages=(openssh-server openssh-client iproute2 python3 shellcheck procps tar gzip)
+
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${db:Status-Status}' "$package" 2>/dev/null | grep -qx installed || missing+=("$package")
+done
+if ((${#missing[@]} > 0)); then
+  if [[ $(id -u) -ne 0 ]]; then
+    printf 'missing Debian packages: %s (run this script as root)\n' "${missing[*]}" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if [[ -x test/lab/install-deps.sh ]]; then
+  bash test/lab/install-deps.sh
+fi

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The project's test command (`npm test`): installs what the tests need (idempotent),
+# typechecks, runs every uvu test, and ends with a line "N passed, N failed".
+set -euo pipefail
+cd "$(dirname -- "$0")/.."
+
+log=$(mktemp)
+trap 'rm -f -- "$log"' EXIT
+
+bash test/install-deps.sh
+if [[ ! -x node_modules/.bin/uvu || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  npm ci --no-audit --no-fund
+fi
+
+npx --no-install tsc --noEmit -p .
+
+status=0
+node --import tsx ./node_modules/uvu/bin.js test '\.test\.ts$' --no-color 2>&1 | tee "$log" || status=$?
+
+total=$(sed -n 's/^ *Total: *\([0-9]*\).*/\1/p' "$log" | tail -n 1)
+passed=$(sed -n 's/^ *Passed: *\([0-9]*\).*/\1/p' "$log" | tail -n 1)
+skipped=$(sed -n 's/^ *Skipped: *\([0-9]*\).*/\1/p' "$log" | tail -n 1)
+if [[ -z $total || -z $passed ]]; then
+  # uvu stopped before its summary (a file threw while loading): count that as a failure.
+  printf '%s passed, %s failed\n' "${passed:-0}" "$(( ${total:-0} - ${passed:-0} + 1 ))"
+  exit 1
+fi
+failed=$((total - passed - ${skipped:-0}))
+printf '%s passed, %s failed, %s skipped\n' "$passed" "$failed" "${skipped:-0}"
+if ((failed > 0 || status != 0)); then exit 1; fi
