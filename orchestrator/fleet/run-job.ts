@@ -150,9 +150,11 @@ export async function runJob(job: JobPlan, context: JobContext): Promise<JobStat
       ...(outcome.error ? { error: outcome.error } : {}),
     });
     emit({ kind: 'phase-end', at: at(), host, jobId, phase: spec.name, status: outcome.status, durationMs: outcome.durationMs, ...(outcome.error ? { error: outcome.error } : {}) });
-    if (outcome.status !== 'ok' && !spec.optional) {
+    // An interrupted phase is not a failure of the host: later phases are skipped
+    // (teardowns still run) and the job is marked interrupted below.
+    if (outcome.status !== 'ok' && outcome.status !== 'interrupted' && !spec.optional) {
       failed = true;
-      if (outcome.status !== 'interrupted') errors.push({ kind: `phase-${outcome.status}`, message: outcome.error ?? outcome.status, phase: spec.name });
+      errors.push({ kind: `phase-${outcome.status}`, message: outcome.error ?? outcome.status, phase: spec.name });
     }
     await store.writeJobManifest(manifest);
   }
@@ -170,23 +172,27 @@ export async function runJob(job: JobPlan, context: JobContext): Promise<JobStat
     else if (manifest.phases[0]?.status === 'ok') errors.push({ kind: 'artifact', message: provenance.error });
   }
 
+  // The job's own time limit also aborts the job's signal; that is a failure, while
+  // the sweep's interrupt is not.
+  const jobTimedOut = context.interrupt.aborted && (context.interrupt.reason as { name?: string } | undefined)?.name === 'TimeoutError';
+  const interrupted = context.interrupt.aborted && !jobTimedOut;
+  if (jobTimedOut) {
+    failed = true;
+    errors.push({ kind: 'job-timeout', message: `job exceeded its ${Math.round(job.host.timeouts.jobMs / 1000)} s limit; it was stopped and torn down` });
+  }
+  // Interrupted jobs are normalized too: their partial results are worth keeping.
   if (scenario && !failed) {
     try {
       const metrics = await scenario.normalize(rawDir, scenarioContext);
       await store.writeMetrics(jobId, metrics);
       manifest.metrics = { samples: metrics.samples.length, series: metrics.series.length };
     } catch (error) {
-      failed = true;
+      if (!interrupted) failed = true;
       errors.push({ kind: 'normalize', message: (error as Error).message });
     }
   }
 
-  const reason = context.interrupt.aborted ? (context.interrupt.reason as { name?: string } | undefined) : undefined;
-  if (reason?.name === 'TimeoutError') {
-    failed = true;
-    errors.push({ kind: 'job-timeout', message: `job exceeded its ${Math.round(job.host.timeouts.jobMs / 1000)} s limit; it was stopped and torn down` });
-  }
-  manifest.status = context.interrupt.aborted && !failed ? 'interrupted' : failed ? 'failed' : 'ok';
+  manifest.status = interrupted ? 'interrupted' : failed ? 'failed' : 'ok';
   manifest.endedAt = new Date().toISOString();
   await store.writeJobManifest(manifest);
   emit({ kind: 'job-end', at: at(), host, jobId, status: manifest.status, errors: errors.map((e) => e.message) });

@@ -51,7 +51,9 @@ export async function pushBundle(connector: Connector, layout: RemoteLayout, bun
     }
   });
   const exit = await channel.done;
-  if (exit.exitCode !== 0 || !/^(present|need\ninstalled)\n?$/.test(stdout)) {
+  // The answer is judged by the protocol lines: 'present', or 'need' then 'installed',
+  // each printed only on success (the script runs under set -e).
+  if (!/^(present|need\ninstalled)\n$/.test(stdout) || (exit.exitCode !== null && exit.exitCode !== 0)) {
     throw new BundlePushError(`${connector.hostName}: could not install the helper bundle ${bundle.hash} (exit ${exit.exitCode ?? exit.signal}): ${stderr.trim() || stdout.trim()}`);
   }
   return { uploaded, bytes: uploaded ? bundle.bytes.length : 0 };

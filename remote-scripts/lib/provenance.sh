@@ -42,29 +42,32 @@ provenance_memory_kb() {
 }
 
 # provenance_packages : {"name":"version",...} for the installed ones among the list.
+# One query to the package database for the whole list (dpkg, or rpm on SUSE/RHEL).
 provenance_packages() {
-  local -a names=("${PROVENANCE_PACKAGES[@]}")
-  local extra name version sep=''
+  local -a names=("${PROVENANCE_PACKAGES[@]}") extra
+  local name version sep=''
   read -r -a extra <<<"${ORCH_PACKAGES:-}"
   names+=("${extra[@]}")
   printf '{'
-  for name in "${names[@]}"; do
-    version=''
-    if orch_have_cmd dpkg-query; then
-      version=$(dpkg-query -W -f='${db:Status-Status}\t${Version}' "$name" 2>/dev/null |
-        awk -F'\t' '$1 == "installed" {print $2}') || version=''
-    elif orch_have_cmd rpm; then
-      version=$(rpm -q --qf '%{VERSION}-%{RELEASE}' "$name" 2>/dev/null) || version=''
-    fi
-    if [[ -n $version ]]; then
-      printf '%s' "$sep"
-      orch_json_string "$name"
-      printf ':'
-      orch_json_string "$version"
-      sep=,
-    fi
-  done
+  while IFS=$'\t' read -r name version; do
+    [[ -n $name && -n $version ]] || continue
+    printf '%s' "$sep"
+    orch_json_string "$name"
+    printf ':'
+    orch_json_string "$version"
+    sep=,
+  done < <(provenance_query_packages "${names[@]}")
   printf '}'
+}
+
+# provenance_query_packages NAME... : print "name<TAB>version" for each installed one.
+provenance_query_packages() {
+  if orch_have_cmd dpkg-query; then
+    dpkg-query -W -f='${Package}\t${db:Status-Status}\t${Version}\n' "$@" 2>/dev/null |
+      awk -F'\t' '$2 == "installed" { print $1 "\t" $3 }' || true
+  elif orch_have_cmd rpm; then
+    rpm -q --qf '%{NAME}\t%{VERSION}-%{RELEASE}\n' "$@" 2>/dev/null | grep -v 'is not installed' || true
+  fi
 }
 
 # provenance_json : the whole provenance document.

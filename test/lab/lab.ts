@@ -87,6 +87,10 @@ export interface InventoryOptions {
   scenarios?: Record<string, unknown>;
   /** Default <labDir>/results. */
   resultsDir?: string;
+  /** Keys merged over the generated `defaults:` (shallow), e.g. { retries: 0, vars: {...} }. */
+  defaults?: Record<string, unknown>;
+  /** Per-host keys merged over the generated host entries (shallow), by host name. */
+  hostExtra?: Record<string, Record<string, unknown>>;
   /** Top-level keys merged over the generated ones (shallow). */
   extra?: Record<string, unknown>;
 }
@@ -634,9 +638,10 @@ class LocalLab implements Lab {
         port: SSH_PORT,
         identity_file: this.clientKey,
         scenarios: opts.scenarios ?? { sysinfo: {} },
+        ...(opts.defaults ?? {}),
       },
       hosts: Object.fromEntries([
-        ...chosen.map((h) => [h.name, { address: h.address, roles: ['midolman'] }] as const),
+        ...chosen.map((h) => [h.name, { address: h.address, roles: ['midolman'], ...(opts.hostExtra?.[h.name] ?? {}) }] as const),
         ...(rep ? [[rep.name, { address: rep.address, roles: ['reports'], scenarios: { sysinfo: false } }] as const] : []),
       ]),
       groups: { lab: { hosts: chosen.map((h) => h.name) } },

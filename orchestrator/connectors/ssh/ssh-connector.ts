@@ -187,7 +187,10 @@ export class SshConnector implements Connector {
       exit = { exitCode: typeof code === 'number' ? code : null, ...(signal ? { signal } : {}) };
     });
     const done = new Promise<ExecExit>((resolve, reject) => {
-      channel.on('close', () => {
+      channel.on('close', (code?: number | null, signal?: string) => {
+        // ssh2 repeats the exit status on close; take it from there if 'exit' was missed.
+        if (!exit && typeof code === 'number') exit = { exitCode: code };
+        if (!exit && signal) exit = { exitCode: null, signal };
         if (exit) resolve(exit);
         else if (closedByUs) resolve({ exitCode: null });
         else if (this.lost || !this.client) reject(new ConnectionLostError(this.hostName));
