@@ -126,9 +126,10 @@ const reportsSchema = z
     path: z
       .string()
       .superRefine((value, ctx) => {
-        if (!value.startsWith('/')) fail(ctx, `${showValue(value)} is not an absolute path`, 'an absolute path on the reports host');
+        if (value.trim() === '' || value.includes('\0')) fail(ctx, `${showValue(value)} is not a path`, 'a directory on the reports host');
+        else if (value.startsWith('~')) fail(ctx, `${showValue(value)} starts with ~, which is not expanded`, 'an absolute path, or one relative to the login directory on the reports host');
       })
-      .describe('an absolute path on the reports host'),
+      .describe('a directory on the reports host (absolute, or relative to the login directory)'),
     url: z
       .string()
       .superRefine((value, ctx) => {

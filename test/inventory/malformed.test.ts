@@ -173,11 +173,11 @@ const CASES: Case[] = [
     ],
   },
   {
-    behaviour: 'reports.host must be defined, reports.path absolute and reports.url a URL',
+    behaviour: 'reports.host must be defined, reports.path must not rely on ~ and reports.url must be a URL',
     file: 'reports-undefined-host.yaml',
     issues: [
       { line: 4, column: 9, message: "reports host 'reports1' is not defined under hosts:; did you mean 'report1'?" },
-      { line: 5, column: 9, message: "reports.path: 'srv/perf' is not an absolute path" },
+      { line: 5, column: 9, message: "reports.path: '~/perf' starts with ~, which is not expanded" },
       { line: 6, column: 8, message: "reports.url: 'not a url' is not a URL" },
     ],
   },
@@ -189,7 +189,7 @@ const CASES: Case[] = [
   {
     behaviour: 'a missing required key is reported at the key of the mapping that lacks it',
     file: 'reports-missing-path.yaml',
-    issues: [{ line: 3, column: 1, message: "reports: missing required key 'path'", expected: 'an absolute path' }],
+    issues: [{ line: 3, column: 1, message: "reports: missing required key 'path'", expected: 'a directory on the reports host' }],
   },
   {
     behaviour: 'jump targets that are unknown names or unparseable are reported at the item',

@@ -18,13 +18,28 @@ import { remoteLayout } from '../../../orchestrator/remote/layout.js';
 import { BundlePushError, pushBundle } from '../../../orchestrator/remote/push-bundle.js';
 import { runPhase, type PhaseOutcome } from '../../../orchestrator/remote/run-phase.js';
 import type { FleetTarget, Method, MethodRun } from './types.js';
+import type { LabHost } from '../../lab/lab.js';
 
 export const BENCH_HELPER = 'bench-noop';
 const PHASE = 'noop';
 const SWEEP_ID = 'bench';
 
+/** What an inventory with the lab's defaults gives a lab host (DEFAULTS for timeouts and retries). */
+export function labConnection(target: FleetTarget, host: LabHost): ConnectionSettings {
+  return {
+    address: host.address,
+    port: host.port,
+    user: 'root',
+    identityFiles: [target.lab.clientKey],
+    jump: [],
+    connectTimeoutMs: DEFAULTS.connectMs,
+    keepaliveIntervalMs: DEFAULTS.keepaliveMs,
+    retries: DEFAULTS.retries,
+  };
+}
+
 /** SshConnector that counts exec requests (run() goes through exec()). */
-class CountingConnector extends SshConnector {
+export class CountingConnector extends SshConnector {
   execs = 0;
   override async exec(text: string): Promise<ExecChannel> {
     this.execs++;
@@ -82,17 +97,7 @@ async function runOrchestrator(target: FleetTarget, remoteDir: string, expectUpl
   const steps = await Promise.all(
     target.hosts.map((host) =>
       queue.add(async (): Promise<HostSteps> => {
-        const settings: ConnectionSettings = {
-          address: host.address,
-          port: host.port,
-          user: 'root',
-          identityFiles: [target.lab.clientKey],
-          jump: [],
-          connectTimeoutMs: DEFAULTS.connectMs,
-          keepaliveIntervalMs: DEFAULTS.keepaliveMs,
-          retries: DEFAULTS.retries,
-        };
-        const connector = new CountingConnector(host.name, settings, policy);
+        const connector = new CountingConnector(host.name, labConnection(target, host), policy);
         const s: HostSteps = {
           host: host.name, connectMs: 0, pushMs: 0, phaseMs: 0, closeMs: 0, totalMs: 0, execs: 0,
           uploaded: false, status: 'failed', progressEvents: 0, protocolErrors: 0, reconnects: 0, exitStatusLost: false,

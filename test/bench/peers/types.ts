@@ -21,11 +21,15 @@ export interface MethodRun {
   cpuS: number;
   cpuOf: string;
   detail?: Record<string, unknown>;
+  /** Whole machine while run() ran (client and lab sshd side): CPU seconds from /proc/stat, PIDs allocated per host. Filled in by the section. */
+  machine?: { cpuS: number; pidsPerHost: number };
 }
 
 export interface Method {
   id: string;
   label: string;
+  /** Diagnostic variants do not push a bundle (or not to bundleDir): no bundle check. */
+  noBundleCheck?: boolean;
   /** Where the bundle's files are on a host after run(remoteDir), relative to the host's HOME. */
   bundleDir(remoteDir: string, bundle: HelperBundle): string;
   run(target: FleetTarget, remoteDir: string): Promise<MethodRun>;
