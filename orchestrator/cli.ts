@@ -5,7 +5,10 @@ import { InventoryError } from './inventory/errors.js';
 import type { Inventory } from './inventory/types.js';
 import { scenarioParamSchemas } from './scenarios/registry.js';
 import { planSweep, type Selection } from './fleet/plan.js';
-import { runSweep } from './fleet/run-sweep.js';
+import { planResume, runSweep } from './fleet/run-sweep.js';
+import { acquireSweepLock, SweepLockedError, type SweepLock } from './fleet/sweep-lock.js';
+import { readSweepManifest, StoreReadError } from './results/store.js';
+import type { SweepManifest } from './results/manifest.js';
 import { checkHosts } from './fleet/check-hosts.js';
 import { EXIT } from './cli/exit-codes.js';
 import { plainRenderer } from './cli/render-plain.js';
@@ -21,6 +24,7 @@ interface SweepFlags {
   acceptNewHostKeys?: boolean;
   concurrency?: number;
   progress?: boolean;
+  resume?: string;
 }
 
 function fail(message: string, code: number): never {
@@ -69,7 +73,23 @@ async function commandSweep(flags: SweepFlags): Promise<number> {
   const inventory = await inventoryOrExit(flags.inventory);
   if (flags.concurrency !== undefined) inventory.concurrency = flags.concurrency;
   const selection = selectionOf(flags);
-  const plan = planSweep(inventory, selection);
+  let resumeFrom: SweepManifest | undefined;
+  let plan = planSweep(inventory, selection);
+  if (flags.resume) {
+    try {
+      resumeFrom = await readSweepManifest(inventory.resultsDir, flags.resume);
+    } catch (error) {
+      if (error instanceof StoreReadError) fail(`cannot resume ${flags.resume}: ${error.message}`, EXIT.usage);
+      throw error;
+    }
+    const resumed = planResume(inventory, resumeFrom);
+    plan = resumed.plan;
+    for (const jobId of resumed.missing) process.stderr.write(`warning: job ${jobId} of ${flags.resume} is no longer in the inventory; not re-run\n`);
+    if (plan.jobs === 0) {
+      process.stdout.write(`nothing to resume: every job of ${flags.resume} finished ok\n`);
+      return EXIT.ok;
+    }
+  }
   for (const term of plan.unmatched) process.stderr.write(`warning: --limit term ${JSON.stringify(term)} matched no host\n`);
   if (flags.plan) {
     const rows = plan.hosts.flatMap((h) =>
@@ -80,12 +100,27 @@ async function commandSweep(flags: SweepFlags): Promise<number> {
     return EXIT.ok;
   }
   if (plan.jobs === 0) fail('nothing to run: no host in the selection has a scenario', EXIT.usage);
+  let lock: SweepLock;
+  try {
+    lock = await acquireSweepLock(inventory.resultsDir, inventory.file, (error) => process.stderr.write(`warning: sweep lock compromised: ${error.message}\n`));
+  } catch (error) {
+    if (error instanceof SweepLockedError) fail(error.message, EXIT.locked);
+    throw error;
+  }
   const useTty = flags.progress !== false && process.stdout.isTTY === true;
   const renderer = useTty ? ttyRenderer(process.stdout) : plainRenderer((text) => process.stdout.write(text));
   const { interrupt, force } = interruptSignals();
   try {
     const summary = await runSweep(
-      { inventory, selection, acceptNewHostKeys: flags.acceptNewHostKeys === true, interrupt: interrupt.signal, force: force.signal, onEvent: renderer.onEvent },
+      {
+        inventory,
+        selection,
+        acceptNewHostKeys: flags.acceptNewHostKeys === true,
+        interrupt: interrupt.signal,
+        force: force.signal,
+        onEvent: renderer.onEvent,
+        ...(resumeFrom ? { resumeFrom } : {}),
+      },
       plan,
     );
     renderer.done();
@@ -99,6 +134,8 @@ async function commandSweep(flags: SweepFlags): Promise<number> {
   } catch (error) {
     renderer.done();
     throw error;
+  } finally {
+    await lock.release().catch(() => undefined);
   }
 }
 
@@ -133,7 +170,8 @@ function program(): Command {
         if (!Number.isInteger(n) || n < 1) throw new CommanderError(EXIT.usage, 'orchestrate.concurrency', `--concurrency must be a whole number >= 1, got ${JSON.stringify(v)}`);
         return n;
       }))
-      .option('--no-progress', 'plain timestamped lines even on a terminal');
+      .option('--no-progress', 'plain timestamped lines even on a terminal')
+      .option('--resume <sweep>', 're-run the jobs of an interrupted or partly failed sweep that did not finish ok, into that sweep');
   sweepOptions(root.command('run', { isDefault: true }).description('run a sweep (the default command)')).action(async (flags: SweepFlags) => {
     process.exitCode = await commandSweep(flags);
   });

@@ -3,5 +3,7 @@ export const EXIT = {
   ok: 0,
   failed: 1,
   usage: 2,
+  /** Another sweep of the same inventory holds the lock (EX_TEMPFAIL: try again later). */
+  locked: 75,
   interrupted: 130,
 } as const;

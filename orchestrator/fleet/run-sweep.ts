@@ -31,6 +31,8 @@ export interface SweepOptions {
   bundle?: HelperBundle;
   /** The scenarios jobs may name (default: every scenario this build ships). */
   scenarios?: ScenarioRegistry;
+  /** Re-run the jobs of this earlier sweep that did not finish ok, into the same sweep. */
+  resumeFrom?: SweepManifest;
   /** Per-job cap on collected artifact bytes (default 8 GiB). */
   maxArtifactBytes?: number;
   connectorFor?: (host: HostSpec, policy: HostKeyPolicy) => Connector;
@@ -63,10 +65,13 @@ function sweepStatus(counts: JobCounts, interrupted: boolean, aborted: boolean):
 }
 
 export async function runSweep(options: SweepOptions, plan: SweepPlan = planSweep(options.inventory, options.selection)): Promise<SweepSummary> {
-  const { inventory } = options;
-  const sweepId = newSweepId();
+  const { inventory, resumeFrom } = options;
+  const sweepId = resumeFrom?.sweepId ?? newSweepId();
   const store = new SweepStore(inventory.resultsDir, sweepId);
   await store.init();
+  if (resumeFrom) {
+    for (const hostPlan of plan.hosts) for (const job of hostPlan.jobs) await store.setAsideAttempt(job.jobId);
+  }
   const bundle = options.bundle ?? (await buildHelperBundle(projectBundleRoots()));
   const knownHosts = await KnownHosts.load(inventory.knownHostsFile);
   const policy: HostKeyPolicy = { knownHosts, acceptNew: options.acceptNewHostKeys };
@@ -81,12 +86,14 @@ export async function runSweep(options: SweepOptions, plan: SweepPlan = planSwee
     const jobId = 'jobId' in event ? event.jobId : undefined;
     logChain = logChain
       .then(() => store.appendSweepEvent(json))
+      .then(() => store.appendSweepLog(line))
       .then(() => (jobId ? store.appendJobLog(jobId, line) : undefined))
       .catch(() => undefined);
   };
 
   const inventorySha = createHash('sha256').update(await readFile(inventory.file)).digest('hex');
   const jobStatus = new Map<string, { jobId: string; host: string; scenario: string; status: JobStatus }>();
+  for (const job of resumeFrom?.jobs ?? []) jobStatus.set(job.jobId, { ...job });
   for (const hostPlan of plan.hosts) {
     for (const job of hostPlan.jobs) jobStatus.set(job.jobId, { jobId: job.jobId, host: job.host.name, scenario: job.scenario, status: 'pending' });
   }
@@ -94,13 +101,18 @@ export async function runSweep(options: SweepOptions, plan: SweepPlan = planSwee
     schema: SWEEP_SCHEMA,
     sweepId,
     inventory: { file: inventory.file, sha256: inventorySha },
-    selection: { limit: options.selection.limit, scenarios: options.selection.scenarios },
-    startedAt: new Date().toISOString(),
+    selection: resumeFrom?.selection ?? { limit: options.selection.limit, scenarios: options.selection.scenarios },
+    startedAt: resumeFrom?.startedAt ?? new Date().toISOString(),
     endedAt: null,
     status: 'running',
     jobs: [...jobStatus.values()],
     counts: countStatuses([...jobStatus.values()].map((j) => j.status)),
-    notes: plan.unmatched.map((term) => `--limit term ${JSON.stringify(term)} matched no host`),
+    notes: [
+      ...(resumeFrom?.notes ?? []),
+      ...(resumeFrom ? [`resumed at ${new Date().toISOString()}: re-running ${plan.jobs} job(s) that had not finished ok`] : []),
+      ...(resumeFrom && resumeFrom.inventory.sha256 !== inventorySha ? ['the inventory changed since this sweep started'] : []),
+      ...plan.unmatched.map((term) => `--limit term ${JSON.stringify(term)} matched no host`),
+    ],
     orchestrator: { ...ORCHESTRATOR },
   };
   let manifestChain: Promise<void> = store.writeSweepManifest(manifest);
@@ -174,4 +186,22 @@ export async function runSweep(options: SweepOptions, plan: SweepPlan = planSwee
   await logChain;
   const exitCode: SweepExitCode = interrupted ? 130 : manifest.status === 'ok' ? 0 : 1;
   return { sweepId, dir: store.dir, status: manifest.status, counts, exitCode, jobs: manifest.jobs };
+}
+
+/**
+ * The jobs of an earlier sweep that did not finish ok, planned from the current
+ * inventory with the sweep's own selection. Jobs the inventory no longer has are
+ * reported in `missing`.
+ */
+export function planResume(inventory: Inventory, prior: SweepManifest): { plan: SweepPlan; missing: string[] } {
+  const unfinished = new Set(prior.jobs.filter((job) => job.status !== 'ok').map((job) => job.jobId));
+  const full = planSweep(inventory, prior.selection);
+  const hosts = full.hosts
+    .map((hostPlan) => ({ ...hostPlan, jobs: hostPlan.jobs.filter((job) => unfinished.has(job.jobId)) }))
+    .filter((hostPlan) => hostPlan.jobs.length > 0);
+  const planned = new Set(hosts.flatMap((h) => h.jobs.map((j) => j.jobId)));
+  return {
+    plan: { hosts, jobs: planned.size, unmatched: [] },
+    missing: [...unfinished].filter((jobId) => !planned.has(jobId)),
+  };
 }

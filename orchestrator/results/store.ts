@@ -1,7 +1,7 @@
 // The results store: <results_dir>/sweeps/<sweep id>/ with sweep.json and events.jsonl,
 // and jobs/<job id>/ with manifest.json, metrics.json, orchestrator.log and raw/ (the
 // artifacts exactly as collected). JSON files are written atomically.
-import { appendFile, mkdir, readFile, readdir } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, readdir, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { writeJsonAtomically } from './atomic-write.js';
@@ -61,6 +61,29 @@ export class SweepStore {
   /** Append-only logs: one line per write (appends of a line are not torn). */
   async appendSweepEvent(line: string): Promise<void> {
     await appendFile(join(this.dir, 'events.jsonl'), `${line}\n`);
+  }
+
+  async appendSweepLog(line: string): Promise<void> {
+    await appendFile(join(this.dir, 'sweep.log'), `${line}\n`);
+  }
+
+  /**
+   * Before a resumed sweep re-runs a job, its earlier attempt moves to
+   * attempts/<jobId>/<n>/ so nothing it collected is lost or mixed with the new run.
+   */
+  async setAsideAttempt(jobId: string): Promise<string | undefined> {
+    const from = this.jobDir(jobId);
+    try {
+      await stat(from);
+    } catch {
+      return undefined;
+    }
+    const base = join(this.dir, 'attempts', jobId);
+    await mkdir(base, { recursive: true });
+    const n = (await readdir(base)).length + 1;
+    const to = join(base, String(n));
+    await rename(from, to);
+    return to;
   }
 
   async appendJobLog(jobId: string, line: string): Promise<void> {

@@ -157,4 +157,73 @@ e2e('a malformed inventory exits 2 with file:line:column before touching any hos
   assert.match(stderr, /:4:11: /);
 });
 
+e2e('two sweeps of one inventory started together: one runs, the other exits 75 at once', async () => {
+  const inventory = await lab.writeInventory({
+    file: join(work, 'lock.yaml'),
+    hosts: ['lab-01'],
+    resultsDir: join(work, 'results-lock'),
+    scenarios: { sysinfo: { sample_seconds: 3 } },
+  });
+  const first = startCli(['--inventory', inventory, '--no-progress']);
+  const second = startCli(['--inventory', inventory, '--no-progress']);
+  const codes = await Promise.all([first.exit, second.exit]);
+  assert.equal([...codes].sort(), [0, 75], `${first.stdout()}${first.stderr()}\n${second.stdout()}${second.stderr()}`);
+  const loser = codes[0] === 75 ? first : second;
+  assert.match(loser.stderr(), /another sweep of .*lock\.yaml is running .*Not starting/);
+  const again = await runCli(['--inventory', inventory, '--no-progress', '--scenario', 'sysinfo']);
+  assert.is(again.code, 0, 'the lock is released when a sweep ends');
+});
+
+e2e('an interrupted sweep resumes into the same sweep and re-runs only the jobs that had not finished', async () => {
+  const results = join(work, 'results-resume');
+  const file = join(work, 'resume.yaml');
+  const write = (seconds: number) =>
+    lab.writeInventory({ file, hosts: ['lab-01', 'lab-02'], resultsDir: results, hostExtra: { 'lab-02': { scenarios: { sysinfo: { sample_seconds: seconds } } } } });
+  const inventory = await write(60);
+  const run = startCli(['--inventory', inventory, '--no-progress']);
+  await run.waitFor(/job lab-01--sysinfo OK/);
+  await run.waitFor(/lab-02--sysinfo: sysinfo: sampling host CPU: 1 of 60/);
+  run.child.kill('SIGTERM');
+  assert.is(await run.exit, 130);
+  const { dir, sweep } = await onlySweep(results);
+  assert.is(sweep.status, 'interrupted');
+  const before = await jobManifest(dir, 'lab-01--sysinfo');
+
+  await write(1);
+  const resumed = await runCli(['--inventory', inventory, '--no-progress', '--resume', sweep.sweepId]);
+  assert.is(resumed.code, 0, resumed.stdout + resumed.stderr);
+  assert.not.match(resumed.stdout, /job lab-01--sysinfo/, 'the finished job is not re-run');
+  const after = await onlySweep(results);
+  assert.is(after.dir, dir, 'same sweep');
+  assert.is(after.sweep.status, 'ok');
+  assert.equal(after.sweep.counts, { ok: 2, failed: 0, unreachable: 0, interrupted: 0, skipped: 0 });
+  assert.ok(after.sweep.notes.some((n) => n.startsWith('resumed at')));
+  assert.equal(await jobManifest(dir, 'lab-01--sysinfo'), before, 'lab-01 untouched');
+  assert.is((await jobManifest(dir, 'lab-02--sysinfo')).status, 'ok');
+  await stat(join(dir, 'attempts/lab-02--sysinfo/1/manifest.json'));
+  assert.match(await readFile(join(dir, 'sweep.log'), 'utf8'), /resumed|lab-02--sysinfo OK/);
+  const nothing = await runCli(['--inventory', inventory, '--resume', sweep.sweepId]);
+  assert.is(nothing.code, 0);
+  assert.match(nothing.stdout, /nothing to resume/);
+});
+
+e2e('the failure budget stops starting hosts once exceeded; those jobs are skipped, exit 1', async () => {
+  await lab.stopHost('lab-05');
+  const results = join(work, 'results-budget');
+  const inventory = await lab.writeInventory({
+    file: join(work, 'budget.yaml'),
+    hosts: ['lab-05', 'lab-01', 'lab-02'],
+    resultsDir: results,
+    defaults: { retries: 0 },
+    extra: { concurrency: 1, failure_budget: 0 },
+  });
+  const { code, stdout } = await runCli(['--inventory', inventory, '--no-progress']);
+  assert.is(code, 1, stdout);
+  assert.match(stdout, /failure budget exceeded/);
+  const { sweep } = await onlySweep(results);
+  assert.is(sweep.status, 'aborted');
+  assert.equal(sweep.counts, { ok: 0, failed: 0, unreachable: 1, interrupted: 0, skipped: 2 });
+  await lab.startHost('lab-05');
+});
+
 e2e.run();
