@@ -2,29 +2,15 @@
 // retries), make sure it has the helper bundle, then run its jobs one at a time on
 // that same connection. An unreachable host gets manifests that say why; it never
 // affects other hosts.
-import type { Connector } from '../connectors/types.js';
 import { ConnectError } from '../connectors/connect-errors.js';
-import type { HelperBundle } from '../bundle/build-bundle.js';
 import { remoteLayout } from '../remote/layout.js';
 import { pushBundle } from '../remote/push-bundle.js';
-import type { SweepStore } from '../results/store.js';
-import type { ScenarioRegistry } from '../scenarios/registry.js';
 import type { JobStatus } from '../results/manifest.js';
-import type { EventSink } from './events.js';
 import type { HostPlan } from './plan.js';
-import { baseManifest, runJob } from './run-job.js';
+import { baseManifest, runJob, type JobContext } from './run-job.js';
 
-export interface HostRunContext {
-  connector: Connector;
-  bundle: HelperBundle;
-  store: SweepStore;
-  scenarios: ScenarioRegistry;
-  profilesDir: string;
-  maxArtifactBytes: number;
-  emit: EventSink;
-  interrupt: AbortSignal;
-  force: AbortSignal;
-}
+/** What a host run needs: a job's context minus the remote layout, which it derives. */
+export type HostRunContext = Omit<JobContext, 'layout'>;
 
 export interface HostRunResult {
   host: string;

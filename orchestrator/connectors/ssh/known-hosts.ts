@@ -80,18 +80,6 @@ interface Entry {
   blob: Buffer;
 }
 
-/** Host key algorithms ssh2 1.x can negotiate; anything else would make ssh2 throw. */
-const SSH2_HOST_KEY_ALGORITHMS: ReadonlySet<string> = new Set<ServerHostKeyAlgorithm>([
-  'ssh-ed25519',
-  'ecdsa-sha2-nistp256',
-  'ecdsa-sha2-nistp384',
-  'ecdsa-sha2-nistp521',
-  'rsa-sha2-512',
-  'rsa-sha2-256',
-  'ssh-rsa',
-  'ssh-dss',
-]);
-
 /** ssh2's default order, used to append the types we do not know after the ones we do. */
 const SSH2_DEFAULT_ORDER: ServerHostKeyAlgorithm[] = [
   'ssh-ed25519',
@@ -102,6 +90,9 @@ const SSH2_DEFAULT_ORDER: ServerHostKeyAlgorithm[] = [
   'rsa-sha2-256',
   'ssh-rsa',
 ];
+
+/** Host key algorithms ssh2 1.x can negotiate; anything else would make ssh2 throw. */
+const SSH2_HOST_KEY_ALGORITHMS: ReadonlySet<string> = new Set<ServerHostKeyAlgorithm>([...SSH2_DEFAULT_ORDER, 'ssh-dss']);
 
 export class KnownHosts {
   /** Absolute path of the known_hosts file. */

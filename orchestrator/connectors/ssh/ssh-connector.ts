@@ -17,14 +17,8 @@ export interface HostKeyPolicy {
   acceptNew: boolean;
 }
 
-interface Endpoint {
-  label: string;
-  address: string;
-  port: number;
-  user: string;
-  identityFiles: string[];
-  agent?: string;
-}
+/** One hop of the chain: a jump host, or the target itself. */
+type Endpoint = JumpHop;
 
 type AuthMethod = { type: 'agent'; username: string; agent: string } | { type: 'publickey'; username: string; key: Buffer };
 
