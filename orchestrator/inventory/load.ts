@@ -27,10 +27,10 @@ import {
 import type { RawDocument } from './references.js';
 import { parseSalvaging } from './salvage.js';
 import { inventoryFileSchema, unknownKeyHint } from './schema.js';
-import type { InventoryFile } from './schema.js';
+import type { InventoryFile, RegressionThresholdsEntry } from './schema.js';
 import { scenarioRequests } from './scenarios.js';
 import { SshClientConfig } from './ssh-config.js';
-import type { GroupSpec, HostSpec, Inventory } from './types.js';
+import type { GroupSpec, HostSpec, Inventory, RegressionConfig, RegressionThresholdSettings } from './types.js';
 import { describeValue, explainZodIssues } from './zod-issues.js';
 
 export interface LoadOptions {
@@ -184,7 +184,27 @@ async function buildInventory(
     const { host, path, url } = data.reports;
     inventory.reports = url === undefined ? { host, path } : { host, path, url };
   }
+  if (data.regressions) inventory.regressions = regressionConfig(source, data.regressions);
   return inventory;
+}
+
+function thresholdSettings(entry: RegressionThresholdsEntry | null | undefined): RegressionThresholdSettings {
+  const settings: RegressionThresholdSettings = {};
+  if (entry?.min_change !== undefined) settings.minRelativeChange = entry.min_change;
+  if (entry?.p_value !== undefined) settings.pValue = entry.p_value;
+  if (entry?.window !== undefined) settings.window = entry.window;
+  return settings;
+}
+
+function regressionConfig(source: YamlSource, section: NonNullable<InventoryFile['regressions']>): RegressionConfig {
+  return {
+    default: thresholdSettings(section.default),
+    metrics: Object.entries(section.metrics ?? {}).map(([pattern, entry]) => ({
+      pattern,
+      thresholds: thresholdSettings(entry),
+      position: positionOf(source, ['regressions', 'metrics', pattern], 'key'),
+    })),
+  };
 }
 
 /** The OpenSSH client config to consult, if any: ssh_config, else ~/.ssh/config when it exists. */

@@ -140,6 +140,40 @@ const reportsSchema = z
   })
   .describe('a mapping with host, path and optionally url');
 
+const MIN_CHANGE_EXPECTED = 'a percentage such as "5%" (0-100%), or a fraction from 0 to 1 such as 0.05';
+
+/** A relative change: "5%" or 0.05, as a fraction. */
+const minChange = z
+  .unknown()
+  .transform((value, ctx): number => {
+    if (typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= 1) return value;
+    if (typeof value === 'string') {
+      const percent = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(value);
+      if (percent && Number(percent[1]) <= 100) return Number(percent[1]) / 100;
+    }
+    return fail(ctx, `${showValue(value)} is not a relative change`, MIN_CHANGE_EXPECTED);
+  })
+  .describe(MIN_CHANGE_EXPECTED);
+
+const regressionThresholdsSchema = z
+  .strictObject({
+    min_change: minChange.optional(),
+    p_value: z.number().gt(0).max(1).describe('a number greater than 0 and at most 1, such as 0.05').optional(),
+    window: z.int().min(6).max(1000).describe('a whole number of points from 6 to 1000').optional(),
+  })
+  .describe('a mapping with min_change, p_value and/or window');
+
+const regressionsSchema = z
+  .strictObject({
+    default: regressionThresholdsSchema.nullable().optional(),
+    metrics: z
+      .record(text('a metric name, or a glob where * matches any characters'), regressionThresholdsSchema.nullable())
+      .describe('a mapping of metric names or globs (such as "throughput.*") to thresholds')
+      .nullable()
+      .optional(),
+  })
+  .describe('a mapping with default and/or metrics');
+
 export const inventoryFileSchema = z
   .strictObject({
     results_dir: text('a directory path').optional(),
@@ -149,6 +183,7 @@ export const inventoryFileSchema = z
     concurrency: z.int().min(1).describe('a whole number, 1 or more').optional(),
     failure_budget: failureBudget.optional(),
     reports: reportsSchema.optional(),
+    regressions: regressionsSchema.nullable().optional(),
     defaults: hostLayerSchema.nullable().optional(),
     groups: z.record(z.string().min(1), groupSchema.nullable()).describe('a mapping of group names to groups').nullable().optional(),
     hosts: z
@@ -162,6 +197,7 @@ export const inventoryFileSchema = z
 export type HostLayer = z.output<typeof hostLayerSchema>;
 export type GroupEntry = z.output<typeof groupSchema>;
 export type InventoryFile = z.output<typeof inventoryFileSchema>;
+export type RegressionThresholdsEntry = z.output<typeof regressionThresholdsSchema>;
 
 /** A word of advice for some unknown keys: host settings put one level too high or too low. */
 export function unknownKeyHint(path: DocPath, key: string): string | undefined {

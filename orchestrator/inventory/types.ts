@@ -91,6 +91,35 @@ export interface ReportsTarget {
   url?: string;
 }
 
+/** Regression-detection thresholds as written; unset fields fall back (see RegressionConfig). */
+export interface RegressionThresholdSettings {
+  /** Smallest relative change of a metric's mean that counts, as a fraction (0.05 = 5%). */
+  minRelativeChange?: number;
+  /** Largest p-value that counts as significant (0 < p <= 1). */
+  pValue?: number;
+  /** Points per change-point analysis window. */
+  window?: number;
+}
+
+export interface RegressionMetricRule {
+  /** A metric name, or a glob where '*' matches any run of characters. */
+  pattern: string;
+  thresholds: RegressionThresholdSettings;
+  position: SourcePosition;
+}
+
+/**
+ * The inventory's regressions: section. A metric uses the most specific rule whose pattern
+ * matches its name (an exact name, then the pattern with the most characters besides '*', then
+ * the first written); fields the rule leaves unset come from `default`, then from the built-in
+ * defaults (orchestrator/analysis/regressions.ts DEFAULT_THRESHOLDS).
+ */
+export interface RegressionConfig {
+  default: RegressionThresholdSettings;
+  /** In the order written. */
+  metrics: RegressionMetricRule[];
+}
+
 export interface Inventory {
   /** Absolute path of the inventory file. */
   file: string;
@@ -102,4 +131,5 @@ export interface Inventory {
   concurrency: number;
   failureBudget?: FailureBudget;
   reports?: ReportsTarget;
+  regressions?: RegressionConfig;
 }

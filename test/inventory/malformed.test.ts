@@ -250,6 +250,19 @@ const CASES: Case[] = [
     ],
   },
   {
+    behaviour: 'regressions thresholds: min_change as a percentage or a fraction, p_value in (0, 1], window 6-1000, known keys only',
+    file: 'regressions.yaml',
+    issues: [
+      { line: 3, column: 25, message: 'regressions.default.min_change: 5 is not a relative change', expected: 'a percentage such as "5%"' },
+      { line: 3, column: 37, message: 'regressions.default.p_value: 0 is too small', expected: 'greater than 0 and at most 1' },
+      { line: 3, column: 48, message: 'regressions.default.window: 3 is too small', expected: 'from 6 to 1000' },
+      { line: 5, column: 34, message: "regressions.metrics.throughput.*.min_change: '150%' is not a relative change", expected: '(0-100%)' },
+      { line: 6, column: 19, message: "unknown key 'min_chnge' in regressions.metrics.latency.*; did you mean 'min_change'?", expected: 'one of min_change, p_value, window' },
+      { line: 7, column: 19, message: 'regressions.metrics.host.cpu.*: wrong type, got the number 0.2', expected: 'a mapping with min_change, p_value and/or window' },
+      { line: 8, column: 3, message: "unknown key 'threshold' in regressions", expected: 'one of default, metrics' },
+    ],
+  },
+  {
     behaviour: 'several different errors in one file are all reported together, sorted by line',
     file: 'several-errors.yaml',
     issues: [

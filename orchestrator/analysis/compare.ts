@@ -1,0 +1,98 @@
+// Comparison of two jobs' summary samples, metric by metric (a is the baseline, b the candidate).
+import type { MetricSample, MetricsFile } from '../results/metrics.js';
+import { canonicalKey } from './history.js';
+import { mannWhitneyU } from './mann-whitney.js';
+import { DEFAULT_THRESHOLDS } from './regressions.js';
+import type { Thresholds } from './regressions.js';
+
+export interface MetricComparison {
+  metric: string;
+  labels: Record<string, string>;
+  unit: string;
+  better: 'higher' | 'lower' | 'none';
+  a: { n: number; mean: number | null };
+  b: { n: number; mean: number | null };
+  /** 100 * (mean b - mean a) / |mean a|; null when a side is missing or mean a is 0 (unless both are 0). */
+  deltaPercent: number | null;
+  /** Mann-Whitney U, two-sided, when both sides have >= 3 samples; else null. */
+  pValue: number | null;
+  /** pValue <= thresholds.pValue; null without a p-value. */
+  significant: boolean | null;
+  verdict: 'better' | 'worse' | 'same' | 'missing';
+}
+
+/** Samples fewer than this on either side give no p-value. */
+export const MIN_SAMPLES_FOR_TEST = 3;
+
+interface Group {
+  metric: string;
+  labels: Record<string, string>;
+  unit: string;
+  better: 'higher' | 'lower' | 'none';
+  values: number[];
+}
+
+function group(samples: readonly MetricSample[]): Map<string, Group> {
+  const groups = new Map<string, Group>();
+  for (const sample of samples) {
+    if (!Number.isFinite(sample.value)) continue;
+    const id = canonicalKey({ host: '', scenario: '', metric: sample.metric, labels: sample.labels });
+    let entry = groups.get(id);
+    if (!entry) {
+      const labels = Object.fromEntries(Object.keys(sample.labels).sort().map((name) => [name, sample.labels[name]!]));
+      entry = { metric: sample.metric, labels, unit: sample.unit, better: sample.better, values: [] };
+      groups.set(id, entry);
+    }
+    entry.values.push(sample.value);
+  }
+  return groups;
+}
+
+const mean = (values: readonly number[]): number | null =>
+  values.length === 0 ? null : values.reduce((sum, value) => sum + value, 0) / values.length;
+
+/**
+ * One comparison per (metric, labels) present in a or b, sorted by metric then labels.
+ * verdict: 'missing' when a side has no sample; 'same' when |delta| < minRelativeChange, when
+ * the test ran and was not significant, or when the metric has no better direction; otherwise
+ * 'better' or 'worse' by the metric's direction. Without a test (fewer than 3 samples on a side)
+ * the magnitude alone decides.
+ */
+export function compareMetrics(a: MetricsFile, b: MetricsFile, thresholds: Thresholds = DEFAULT_THRESHOLDS): MetricComparison[] {
+  const left = group(a.samples);
+  const right = group(b.samples);
+  const ids = [...new Set([...left.keys(), ...right.keys()])].sort();
+  return ids.map((id) => {
+    const ga = left.get(id);
+    const gb = right.get(id);
+    const info = (gb ?? ga)!;
+    const va = ga?.values ?? [];
+    const vb = gb?.values ?? [];
+    const meanA = mean(va);
+    const meanB = mean(vb);
+    let deltaPercent: number | null = null;
+    if (meanA !== null && meanB !== null) {
+      if (meanA !== 0) deltaPercent = (100 * (meanB - meanA)) / Math.abs(meanA);
+      else if (meanB === 0) deltaPercent = 0;
+    }
+    const pValue = va.length >= MIN_SAMPLES_FOR_TEST && vb.length >= MIN_SAMPLES_FOR_TEST ? mannWhitneyU(va, vb).pValue : null;
+    const significant = pValue === null ? null : pValue <= thresholds.pValue;
+    let verdict: MetricComparison['verdict'];
+    if (meanA === null || meanB === null) verdict = 'missing';
+    else if (info.better === 'none' || meanA === meanB || significant === false) verdict = 'same';
+    else if (deltaPercent !== null && Math.abs(deltaPercent) < thresholds.minRelativeChange * 100) verdict = 'same';
+    else verdict = meanB > meanA === (info.better === 'higher') ? 'better' : 'worse';
+    return {
+      metric: info.metric,
+      labels: info.labels,
+      unit: info.unit,
+      better: info.better,
+      a: { n: va.length, mean: meanA },
+      b: { n: vb.length, mean: meanB },
+      deltaPercent,
+      pValue,
+      significant,
+      verdict,
+    };
+  });
+}

@@ -1,0 +1,97 @@
+// compareMetrics: two jobs' samples, metric by metric.
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { compareMetrics } from '../../orchestrator/analysis/compare.js';
+import { DEFAULT_THRESHOLDS } from '../../orchestrator/analysis/regressions.js';
+import { METRICS_SCHEMA, sample } from '../../orchestrator/results/metrics.js';
+import type { MetricSample, MetricsFile } from '../../orchestrator/results/metrics.js';
+
+const file = (...samples: MetricSample[]): MetricsFile => ({ schema: METRICS_SCHEMA, samples, series: [] });
+const repeated = (metric: string, better: 'higher' | 'lower' | 'none', values: number[], labels: Record<string, string> = {}) =>
+  values.map((value) => sample(metric, value, 'x', better, labels));
+
+const byName = (comparisons: ReturnType<typeof compareMetrics>) => new Map(comparisons.map((c) => [`${c.metric}${JSON.stringify(c.labels)}`, c]));
+
+test('repeated samples: means, delta in percent of a, Mann-Whitney p (exact 0.1 for 3 vs 3 separated) and verdicts', () => {
+  const a = file(
+    ...repeated('throughput', 'higher', [100, 102, 98, 101, 99]),
+    ...repeated('latency', 'lower', [10, 11, 12]),
+    ...repeated('rss', 'lower', [100, 101, 99, 100]),
+  );
+  const b = file(
+    ...repeated('throughput', 'higher', [90, 91, 89, 92, 88]),
+    ...repeated('latency', 'lower', [20, 21, 22]),
+    ...repeated('rss', 'lower', [100, 102, 98, 100]),
+  );
+  const result = byName(compareMetrics(a, b));
+  const throughput = result.get('throughput{}')!;
+  assert.equal(throughput.a, { n: 5, mean: 100 });
+  assert.equal(throughput.b, { n: 5, mean: 90 });
+  assert.is(throughput.deltaPercent, -10);
+  assert.ok(Math.abs(throughput.pValue! - 2 / 252) < 1e-12, `p ${throughput.pValue}`); // exact, 5 vs 5 fully separated
+  assert.is(throughput.significant, true);
+  assert.is(throughput.verdict, 'worse');
+
+  const latency = result.get('latency{}')!;
+  assert.is(latency.deltaPercent, (100 * (21 - 11)) / 11);
+  assert.ok(Math.abs(latency.pValue! - 0.1) < 1e-12);
+  assert.is(latency.significant, false); // 3 vs 3 can never reach p <= 0.05
+  assert.is(latency.verdict, 'same');
+  // With a looser p the same numbers are significant, and a rise of latency is worse.
+  assert.is(byName(compareMetrics(a, b, { ...DEFAULT_THRESHOLDS, pValue: 0.1 })).get('latency{}')!.verdict, 'worse');
+
+  const rss = result.get('rss{}')!;
+  assert.is(rss.deltaPercent, 0);
+  assert.is(rss.verdict, 'same');
+});
+
+test('single samples: no p-value; the magnitude against minRelativeChange decides', () => {
+  const a = file(sample('pps', 1000, 'pps', 'higher'), sample('cpu', 50, '%', 'lower'), sample('flows', 10, '', 'none'));
+  const b = file(sample('pps', 1030, 'pps', 'higher'), sample('cpu', 40, '%', 'lower'), sample('flows', 20, '', 'none'));
+  const result = byName(compareMetrics(a, b));
+  assert.equal(result.get('pps{}')!, {
+    metric: 'pps',
+    labels: {},
+    unit: 'pps',
+    better: 'higher',
+    a: { n: 1, mean: 1000 },
+    b: { n: 1, mean: 1030 },
+    deltaPercent: 3,
+    pValue: null,
+    significant: null,
+    verdict: 'same', // 3% < 5%
+  });
+  assert.is(result.get('cpu{}')!.deltaPercent, -20);
+  assert.is(result.get('cpu{}')!.verdict, 'better');
+  assert.is(result.get('flows{}')!.deltaPercent, 100);
+  assert.is(result.get('flows{}')!.verdict, 'same'); // no direction: never better or worse
+});
+
+test('labels separate metrics (in any key order); a metric on one side only is missing', () => {
+  const a = file(sample('iops', 100, 'ops/s', 'higher', { fs: 'xfs', cache: 'none' }), sample('old', 1, '', 'higher'));
+  const b = file(sample('iops', 130, 'ops/s', 'higher', { cache: 'none', fs: 'xfs' }), sample('iops', 50, 'ops/s', 'higher', { fs: 'ext4', cache: 'none' }));
+  const result = compareMetrics(a, b);
+  assert.equal(
+    result.map((c) => [c.metric, c.labels, c.a.n, c.b.n, c.deltaPercent, c.verdict]),
+    [
+      ['iops', { cache: 'none', fs: 'ext4' }, 0, 1, null, 'missing'],
+      ['iops', { cache: 'none', fs: 'xfs' }, 1, 1, 30, 'better'],
+      ['old', {}, 1, 0, null, 'missing'],
+    ],
+  );
+  assert.equal(result[0]!.a, { n: 0, mean: null });
+});
+
+test('a baseline mean of 0 gives no percentage unless both are 0', () => {
+  const result = compareMetrics(file(sample('loss', 0, '%', 'lower'), sample('drops', 0, '', 'lower')), file(sample('loss', 2, '%', 'lower'), sample('drops', 0, '', 'lower')));
+  assert.equal(
+    result.map((c) => [c.metric, c.deltaPercent, c.verdict]),
+    [
+      ['drops', 0, 'same'],
+      ['loss', null, 'worse'],
+    ],
+  );
+});
+
+test.run();
