@@ -1,0 +1,68 @@
+// `orchestrate publish`: the report site to the reports host (or --rollback to the previous release).
+import { Command, Option } from 'commander';
+import { join, resolve } from 'node:path';
+import { loadInventoryOrExit, wholeNumberOption } from './arguments.js';
+import { ConnectError } from '../connectors/connect-errors.js';
+import { DEFAULT_KEEP, PublishError, publishSite, rollback } from '../publish/publish-site.js';
+import { SiteScanError } from '../publish/site-index.js';
+import { EXIT } from './exit-codes.js';
+
+interface PublishFlags {
+  inventory: string;
+  site?: string;
+  keep?: number;
+  rollback?: boolean;
+  acceptNewHostKeys?: boolean;
+}
+
+function stamp(line: string): string {
+  return `${new Date().toISOString()} ${line}\n`;
+}
+
+async function commandPublish(flags: PublishFlags): Promise<number> {
+  const inventory = await loadInventoryOrExit(flags.inventory);
+  if (!inventory.reports) {
+    process.stderr.write(`${inventory.file}: no 'reports' section (reports: { host, path, url }): nowhere to publish\n`);
+    return EXIT.usage;
+  }
+  try {
+    if (flags.rollback) {
+      const { from, to } = await rollback({ inventory, acceptNewHostKeys: flags.acceptNewHostKeys === true });
+      process.stdout.write(`rolled back: ${to} is live (was ${from})${inventory.reports.url ? `: ${inventory.reports.url}` : ''}\n`);
+      return EXIT.ok;
+    }
+    const siteDir = resolve(flags.site ?? join(inventory.resultsDir, 'site'));
+    const r = await publishSite({
+      inventory,
+      siteDir,
+      keep: flags.keep ?? DEFAULT_KEEP,
+      acceptNewHostKeys: flags.acceptNewHostKeys === true,
+      log: (line) => process.stdout.write(stamp(line)),
+    });
+    process.stdout.write(
+      `published ${r.releaseId}: ${r.uploadedFiles} file(s) uploaded (${r.uploadedBytes} bytes, ${r.wireBytes} on the wire), ${r.removedFiles} removed, ${r.unchangedFiles} unchanged; ` +
+        `${r.totalFiles} file(s), ${r.totalBytes} bytes live${r.url ? ` at ${r.url}` : ''} (${r.ms} ms)\n`,
+    );
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof PublishError || error instanceof ConnectError || error instanceof SiteScanError) {
+      process.stderr.write(`orchestrate publish: ${error.message}\n`);
+      return EXIT.failed;
+    }
+    throw error;
+  }
+}
+
+export function registerPublishCommand(program: Command): void {
+  program
+    .command('publish')
+    .description('publish the report site to the reports host: only changed files travel, the live site switches in one step')
+    .requiredOption('-i, --inventory <file>', 'inventory YAML file (its reports: { host, path, url })')
+    .option('--site <dir>', 'the built site directory (default: <results_dir>/site)')
+    .addOption(new Option('--keep <k>', `releases kept on the host, the new one included (default ${DEFAULT_KEEP})`).argParser(wholeNumberOption('--keep', 2)))
+    .option('--rollback', 'switch the live site back to the previous release (uploads nothing)')
+    .option('--accept-new-host-keys', 'record keys of hosts not yet in known_hosts (a changed key is always refused)')
+    .action(async (flags: PublishFlags) => {
+      process.exitCode = await commandPublish(flags);
+    });
+}

@@ -1,0 +1,118 @@
+// The reports host as the fleet sees it: an inventory host (same transport, known_hosts policy
+// and jump hosts as every other host), plus small helpers to run the project's remote scripts
+// on it in one round trip, with their arguments quoted by shell-command's render().
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { HostSpec, Inventory, ReportsTarget } from '../inventory/types.js';
+import type { Connector, ExecExit } from '../connectors/types.js';
+import { SshConnector } from '../connectors/ssh/ssh-connector.js';
+import { KnownHosts } from '../connectors/ssh/known-hosts.js';
+import { command, render } from '../connectors/shell-command.js';
+
+export class PublishError extends Error {
+  override readonly name = 'PublishError';
+}
+
+export interface ReportsHost {
+  host: HostSpec;
+  target: ReportsTarget;
+  /** reports.path as a remote shell argument: './' in front of relative paths (so '-x' or '-' stay names). */
+  root: string;
+  connector: Connector;
+}
+
+export function reportsTarget(inventory: Inventory): { host: HostSpec; target: ReportsTarget } {
+  const target = inventory.reports;
+  if (!target) throw new PublishError(`${inventory.file}: no 'reports' section (reports: { host, path, url }): nowhere to publish`);
+  const host = inventory.hosts.find((h) => h.name === target.host);
+  if (!host) throw new PublishError(`${inventory.file}: reports.host ${JSON.stringify(target.host)} is not a host of the inventory`);
+  return { host, target };
+}
+
+export function remoteRoot(path: string): string {
+  return path.startsWith('/') ? path : `./${path}`;
+}
+
+/** Connect to the inventory's reports host; the caller closes the connector. */
+export async function connectReportsHost(
+  inventory: Inventory,
+  options: { acceptNewHostKeys?: boolean; signal?: AbortSignal; connectorFor?: (host: HostSpec, knownHosts: KnownHosts, acceptNew: boolean) => Connector } = {},
+): Promise<ReportsHost> {
+  const { host, target } = reportsTarget(inventory);
+  const knownHosts = await KnownHosts.load(inventory.knownHostsFile);
+  const acceptNew = options.acceptNewHostKeys === true;
+  const connector = options.connectorFor
+    ? options.connectorFor(host, knownHosts, acceptNew)
+    : new SshConnector(host.name, host.connection, { knownHosts, acceptNew });
+  await connector.connect(options.signal);
+  return { host, target, root: remoteRoot(target.path), connector };
+}
+
+export interface ScriptResult extends ExecExit {
+  stdout: string;
+  stderr: string;
+  /** Bytes written to the script's stdin. */
+  sent: number;
+}
+
+/**
+ * Run `sh -c SCRIPT NAME ARGS...` on the host. `input`, when given, is streamed to the script's
+ * stdin with backpressure; if the script ends first, or `signal` aborts, the stream is destroyed
+ * and the channel closed. stdout lines are passed to onLine as they arrive.
+ */
+export async function runScript(
+  connector: Connector,
+  name: string,
+  script: string,
+  args: (string | number)[],
+  options: { input?: Readable; signal?: AbortSignal; onLine?: (line: string) => void } = {},
+): Promise<ScriptResult> {
+  options.signal?.throwIfAborted();
+  const channel = await connector.exec(render(command(['sh', '-c', script, name, ...args])));
+  let stdout = '';
+  let stderr = '';
+  let pending = '';
+  let sent = 0;
+  channel.stdout.on('data', (chunk: Buffer) => {
+    const text = chunk.toString('utf8');
+    stdout += text;
+    if (options.onLine) {
+      pending += text;
+      let nl: number;
+      while ((nl = pending.indexOf('\n')) >= 0) {
+        options.onLine(pending.slice(0, nl));
+        pending = pending.slice(nl + 1);
+      }
+    }
+  });
+  channel.stderr.on('data', (chunk: Buffer) => {
+    if (stderr.length < 65536) stderr += chunk.toString('utf8');
+  });
+  const onAbort = () => {
+    options.input?.destroy(new Error('aborted'));
+    channel.close();
+  };
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  let feedError: unknown;
+  let feeding: Promise<void> = Promise.resolve();
+  if (options.input) {
+    const input = options.input;
+    input.on('data', (chunk: Buffer) => (sent += chunk.length));
+    feeding = pipeline(input, channel.stdin).catch((error: unknown) => {
+      feedError = error;
+      channel.close();
+    });
+  } else {
+    channel.stdin.end();
+  }
+  try {
+    const exit = await channel.done;
+    if (options.input && !options.input.destroyed && !options.input.readableEnded) options.input.destroy();
+    await feeding;
+    options.signal?.throwIfAborted();
+    if (feedError && exit.exitCode === 0) throw feedError;
+    return { ...exit, stdout, stderr, sent };
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+  }
+}

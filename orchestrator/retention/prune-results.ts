@@ -1,0 +1,180 @@
+// Retention of the results store: raw artifacts (jobs/<job>/raw) of old sweeps go, by age and/or
+// to fit a total size budget (oldest sweeps first); manifest.json, metrics.json, orchestrator.log,
+// sweep.json and events.jsonl stay for good (the site's history is built from them). A pruned job
+// gets pruned.json (written atomically) saying what was removed and when; manifests are never
+// rewritten.
+//
+// Crash safety: raw/ is first renamed to .raw.pruning (one step: raw is either whole or gone),
+// then pruned.json is written, then the renamed tree is deleted. A run that finds a leftover
+// .raw.pruning finishes that job's pruning.
+import { lstat, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeJsonAtomically } from '../results/atomic-write.js';
+import { listSweeps } from '../results/store.js';
+
+export const PRUNED_SCHEMA = 'orchestrate/pruned@1';
+const PRUNING = '.raw.pruning';
+
+export interface PruneOptions {
+  resultsDir: string;
+  /** Remove raw artifacts of sweeps that started more than this many days ago. */
+  keepRawDays?: number;
+  /** Remove raw artifacts, oldest sweeps first, until all raw artifacts fit in this many bytes. */
+  maxRawBytes?: number;
+  now?: Date;
+  /** Report what would be removed; change nothing. */
+  dryRun?: boolean;
+}
+
+export interface PrunedJob {
+  sweepId: string;
+  jobId: string;
+  reason: 'age' | 'size' | 'resume';
+  files: number;
+  bytes: number;
+}
+
+export interface PruneResult {
+  dryRun: boolean;
+  jobs: PrunedJob[];
+  sweeps: number;
+  files: number;
+  bytes: number;
+  /** Raw bytes left in the store afterwards (or that would be left, in a dry run). */
+  rawBytesLeft: number;
+  /** Sweeps left alone because they are still running. */
+  skippedRunning: string[];
+}
+
+interface RawJob {
+  sweepId: string;
+  jobId: string;
+  jobDir: string;
+  files: number;
+  bytes: number;
+  started: Date;
+}
+
+/** 20261122T051637Z-xxxx -> its start time. */
+export function sweepStart(sweepId: string): Date {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z/.exec(sweepId);
+  if (!m) return new Date(NaN);
+  return new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!));
+}
+
+/** '50G', '512M', '1.5T', '1000' (bytes) -> bytes; K/M/G/T are powers of 1024. */
+export function parseSize(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?\s*$/i.exec(text);
+  if (!m) throw new Error(`not a size: ${JSON.stringify(text)} (expected e.g. 50G, 512M, 1024)`);
+  const power = ' KMGT'.indexOf((m[2] || ' ').toUpperCase());
+  return Math.floor(Number(m[1]) * 1024 ** power);
+}
+
+async function treeSize(dir: string): Promise<{ files: number; bytes: number }> {
+  let files = 0;
+  let bytes = 0;
+  const walk = async (d: string): Promise<void> => {
+    let entries;
+    try {
+      entries = await readdir(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else {
+        files++;
+        bytes += (await lstat(p).catch(() => ({ size: 0 }))).size;
+      }
+    }
+  };
+  await walk(dir);
+  return { files, bytes };
+}
+
+async function exists(path: string): Promise<boolean> {
+  return lstat(path).then(() => true, () => false);
+}
+
+async function sweepStatus(dir: string): Promise<string | undefined> {
+  try {
+    return (JSON.parse(await readFile(join(dir, 'sweep.json'), 'utf8')) as { status?: string }).status;
+  } catch {
+    return undefined;
+  }
+}
+
+async function removeRaw(job: RawJob, reason: PrunedJob['reason'], now: Date): Promise<void> {
+  const raw = join(job.jobDir, 'raw');
+  const pruning = join(job.jobDir, PRUNING);
+  if (await exists(raw)) {
+    if (await exists(pruning)) await rm(pruning, { recursive: true, force: true });
+    await rename(raw, pruning);
+  }
+  await writeJsonAtomically(join(job.jobDir, 'pruned.json'), {
+    schema: PRUNED_SCHEMA,
+    prunedAt: now.toISOString(),
+    reason,
+    removed: { paths: ['raw'], files: job.files, bytes: job.bytes },
+  });
+  await rm(pruning, { recursive: true, force: true });
+}
+
+export async function pruneResults(options: PruneOptions): Promise<PruneResult> {
+  const now = options.now ?? new Date();
+  const dryRun = options.dryRun === true;
+  if (options.keepRawDays !== undefined && !(options.keepRawDays >= 0)) throw new Error(`keepRawDays must be >= 0, got ${options.keepRawDays}`);
+  if (options.maxRawBytes !== undefined && !(options.maxRawBytes >= 0)) throw new Error(`maxRawBytes must be >= 0, got ${options.maxRawBytes}`);
+  const result: PruneResult = { dryRun, jobs: [], sweeps: 0, files: 0, bytes: 0, rawBytesLeft: 0, skippedRunning: [] };
+  const candidates: RawJob[] = [];
+  const leftovers: RawJob[] = [];
+  for (const sweepId of await listSweeps(options.resultsDir)) {
+    const sweepDir = join(options.resultsDir, 'sweeps', sweepId);
+    const jobsDir = join(sweepDir, 'jobs');
+    const jobIds = (await readdir(jobsDir).catch(() => [] as string[])).sort();
+    const running = (await sweepStatus(sweepDir)) === 'running';
+    for (const jobId of jobIds) {
+      const jobDir = join(jobsDir, jobId);
+      if (await exists(join(jobDir, PRUNING))) {
+        const size = await treeSize(join(jobDir, PRUNING));
+        leftovers.push({ sweepId, jobId, jobDir, ...size, started: sweepStart(sweepId) });
+      }
+      if (!(await exists(join(jobDir, 'raw')))) continue;
+      const size = await treeSize(join(jobDir, 'raw'));
+      if (running) {
+        result.rawBytesLeft += size.bytes;
+        if (!result.skippedRunning.includes(sweepId)) result.skippedRunning.push(sweepId);
+        continue;
+      }
+      candidates.push({ sweepId, jobId, jobDir, ...size, started: sweepStart(sweepId) });
+    }
+  }
+  const chosen = new Map<RawJob, PrunedJob['reason']>();
+  for (const job of leftovers) chosen.set(job, 'resume');
+  if (options.keepRawDays !== undefined) {
+    const cutoff = now.getTime() - options.keepRawDays * 86_400_000;
+    for (const job of candidates) if (job.started.getTime() < cutoff) chosen.set(job, 'age');
+  }
+  let left = candidates.filter((j) => !chosen.has(j)).reduce((n, j) => n + j.bytes, 0) + result.rawBytesLeft;
+  if (options.maxRawBytes !== undefined) {
+    // listSweeps sorts by id = start time: oldest first.
+    for (const job of candidates) {
+      if (left <= options.maxRawBytes) break;
+      if (chosen.has(job)) continue;
+      chosen.set(job, 'size');
+      left -= job.bytes;
+    }
+  }
+  result.rawBytesLeft = left;
+  const sweeps = new Set<string>();
+  for (const [job, reason] of chosen) {
+    if (!dryRun) await removeRaw(job, reason, now);
+    result.jobs.push({ sweepId: job.sweepId, jobId: job.jobId, reason, files: job.files, bytes: job.bytes });
+    result.files += job.files;
+    result.bytes += job.bytes;
+    sweeps.add(job.sweepId);
+  }
+  result.sweeps = sweeps.size;
+  return result;
+}
