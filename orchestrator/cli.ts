@@ -1,9 +1,8 @@
 // orchestrate: arguments -> calls. The only place that prints or exits.
 import { Command, CommanderError, Option } from 'commander';
-import { loadInventory } from './inventory/load.js';
-import { InventoryError } from './inventory/errors.js';
-import type { Inventory } from './inventory/types.js';
-import { scenarioParamSchemas } from './scenarios/registry.js';
+import { loadInventoryOrExit, wholeNumberOption } from './cli/arguments.js';
+import { registerPublishCommand } from './cli/command-publish.js';
+import { registerPruneCommand } from './cli/command-prune.js';
 import { planSweep, type Selection } from './fleet/plan.js';
 import { planResume, runSweep } from './fleet/run-sweep.js';
 import { acquireSweepLock, SweepLockedError, type SweepLock } from './fleet/sweep-lock.js';
@@ -30,17 +29,6 @@ interface SweepFlags {
 function fail(message: string, code: number): never {
   process.stderr.write(`${message}\n`);
   process.exit(code);
-}
-
-async function inventoryOrExit(file: string): Promise<Inventory> {
-  try {
-    return await loadInventory(file, { scenarios: scenarioParamSchemas() });
-  } catch (error) {
-    if (error instanceof InventoryError) {
-      fail(`${error.message}\n${error.issues.length} problem(s) in the inventory; nothing was contacted.`, EXIT.usage);
-    }
-    throw error;
-  }
 }
 
 function selectionOf(flags: { limit?: string[]; scenario?: string[] }): Selection {
@@ -70,7 +58,7 @@ function interruptSignals(): { interrupt: AbortController; force: AbortControlle
 }
 
 async function commandSweep(flags: SweepFlags): Promise<number> {
-  const inventory = await inventoryOrExit(flags.inventory);
+  const inventory = await loadInventoryOrExit(flags.inventory);
   if (flags.concurrency !== undefined) inventory.concurrency = flags.concurrency;
   const selection = selectionOf(flags);
   let resumeFrom: SweepManifest | undefined;
@@ -140,7 +128,7 @@ async function commandSweep(flags: SweepFlags): Promise<number> {
 }
 
 async function commandCheck(flags: { inventory: string; limit?: string[]; acceptNewHostKeys?: boolean }): Promise<number> {
-  const inventory = await inventoryOrExit(flags.inventory);
+  const inventory = await loadInventoryOrExit(flags.inventory);
   const plan = planSweep(inventory, { limit: flags.limit ?? [], scenarios: [] });
   const selected = (flags.limit?.length ? inventory.hosts.filter((h) => plan.hosts.some((p) => p.host.name === h.name)) : inventory.hosts);
   process.stdout.write(`inventory ${inventory.file} is valid: ${inventory.hosts.length} host(s), ${inventory.groups.length} group(s)\n`);
@@ -165,11 +153,7 @@ function program(): Command {
       .option('-s, --scenario <names...>', 'only these scenarios')
       .option('--plan', 'print the jobs that would run, without connecting')
       .option('--accept-new-host-keys', 'record keys of hosts not yet in known_hosts (a changed key is always refused)')
-      .addOption(new Option('--concurrency <n>', 'hosts at once (overrides the inventory)').argParser((v) => {
-        const n = Number(v);
-        if (!Number.isInteger(n) || n < 1) throw new CommanderError(EXIT.usage, 'orchestrate.concurrency', `--concurrency must be a whole number >= 1, got ${JSON.stringify(v)}`);
-        return n;
-      }))
+      .addOption(new Option('--concurrency <n>', 'hosts at once (overrides the inventory)').argParser(wholeNumberOption('--concurrency', 1)))
       .option('--no-progress', 'plain timestamped lines even on a terminal')
       .option('--resume <sweep>', 're-run the jobs of an interrupted or partly failed sweep that did not finish ok, into that sweep');
   sweepOptions(root.command('run', { isDefault: true }).description('run a sweep (the default command)')).action(async (flags: SweepFlags) => {
@@ -184,6 +168,8 @@ function program(): Command {
     .action(async (flags: { inventory: string; limit?: string[]; acceptNewHostKeys?: boolean }) => {
       process.exitCode = await commandCheck(flags);
     });
+  registerPublishCommand(root);
+  registerPruneCommand(root);
   return root;
 }
 
