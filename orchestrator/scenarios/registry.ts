@@ -2,12 +2,14 @@
 // names and params against this map before anything connects.
 import type { z } from 'zod';
 import { sysinfoScenario } from './sysinfo.js';
+import { midolmanScenario } from './midolman.js';
 import type { PhaseSpec, Scenario } from './types.js';
 
 export type ScenarioRegistry = ReadonlyMap<string, Scenario>;
 
 export const SCENARIOS: ScenarioRegistry = new Map<string, Scenario>([
   [sysinfoScenario.name, sysinfoScenario as unknown as Scenario],
+  [midolmanScenario.name, midolmanScenario as unknown as Scenario],
 ]);
 
 export function scenarioParamSchemas(registry: ScenarioRegistry = SCENARIOS): ReadonlyMap<string, z.ZodType> {

@@ -1,0 +1,96 @@
+// midolman: the MidoNet agent performance test (seed: MidoNet perftests), rebuilt as phases of
+// remote-scripts/midolman. Per host: check (tools, topology contract), build info, cleanup of
+// this job's leftovers, profile, package install, topology + connectivity check, collectors,
+// warm-up, throughput scan (linear or NDR), long-running, collectors stop (RRD), heap dump, and
+// teardown (always, so a failure anywhere still tears down).
+import { MidolmanParams, type ProfileValues } from './midolman/params.js';
+import { effectiveProfile, resolveProfileFile } from './midolman/profile.js';
+import { normalizeMidolman } from './midolman/normalize.js';
+import type { PhaseSpec, Scenario, ScenarioContext } from './types.js';
+
+export { MidolmanParams } from './midolman/params.js';
+
+const MIN = 60_000;
+
+/** Seconds of traffic a profile asks for (bursts / rates), for the phases' time limits. */
+export function trafficSeconds(p: ProfileValues, mode: 'linear' | 'ndr'): { warmUp: number; throughput: number; longRunning: number } {
+  const burst = (count: number, rate: number) => (rate > 0 ? count / rate : 0) + 3; // + per-step overhead
+  const warmUp = p.WARMUP_ITERATIONS * burst(p.WARMUP_BURST, p.WARMUP_RATE) + p.WARMUP_SETTLE_SECONDS;
+  let throughput = 0;
+  if (mode === 'ndr') {
+    const trials = 2 + Math.ceil(Math.log2(Math.max(2, (p.THROUGHPUT_SCAN_MAX_RATE - p.THROUGHPUT_SCAN_START_RATE) / Math.max(1, p.THROUGHPUT_SCAN_STEP)))) + 1;
+    throughput = trials * burst(p.THROUGHPUT_SCAN_BURST, Math.max(1, p.THROUGHPUT_SCAN_START_RATE));
+  } else {
+    for (let rate = p.THROUGHPUT_SCAN_START_RATE; rate <= p.THROUGHPUT_SCAN_MAX_RATE && p.THROUGHPUT_SCAN_STEP > 0; rate += p.THROUGHPUT_SCAN_STEP) {
+      throughput += burst(p.THROUGHPUT_SCAN_BURST, rate) + p.THROUGHPUT_SCAN_PAUSE_SECONDS;
+    }
+  }
+  const longRunning = p.LONG_RUNNING_SCAN_ITERATIONS * burst(p.LONG_RUNNING_SCAN_BURST, p.LONG_RUNNING_SCAN_RATE);
+  return { warmUp, throughput, longRunning };
+}
+
+export function midolmanPhases({ host, params, profilesDir }: ScenarioContext<MidolmanParams>): PhaseSpec[] {
+  const profile = host.profile;
+  const conf = resolveProfileFile(profilesDir, profile, 'perftests.conf');
+  const mbeanSet = params.mbean_set ?? 'midolman-1.x';
+  const mbeans = resolveProfileFile(profilesDir, profile, `jmx-mbeans-${mbeanSet}.conf`);
+  const values = effectiveProfile(conf.content, params.overrides);
+  const mode = params.scan_mode ?? 'linear';
+  const seconds = trafficSeconds(values, mode);
+  const env: Record<string, string> = {
+    MIDOLMAN_TOPOLOGY: params.topology ?? 'linux_bridge',
+    MIDOLMAN_GENERATOR: params.generator ?? 'nmap',
+    MIDOLMAN_SCAN_MODE: mode,
+    MIDOLMAN_NDR_LOSS: String(params.ndr_loss ?? 0),
+    MIDOLMAN_PROFILE_NAME: profile,
+    MIDOLMAN_PROFILE_PERFTESTS: conf.content,
+    MIDOLMAN_PROFILE_PERFTESTS_FROM: conf.from,
+    MIDOLMAN_PROFILE_MBEANS: mbeans.content,
+    MIDOLMAN_PROFILE_MBEANS_FROM: mbeans.from,
+    MIDOLMAN_MBEAN_SET: mbeanSet,
+    MIDOLMAN_OVERRIDES: Object.entries(params.overrides ?? {})
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n'),
+  };
+  const optional: [string, string | undefined][] = [
+    ['MIDOLMAN_TOPOLOGY_PATH', params.topology_path],
+    ['MIDOLMAN_NDR_RESOLUTION', params.ndr_resolution_pps?.toString()],
+    ['MIDOLMAN_GIT_REVISION', params.git_revision],
+    ['MIDOLMAN_PACKAGES', params.packages?.join(' ')],
+    ['MIDOLMAN_AGENT_PID_FILE', params.agent_pid_file],
+    ['MIDOLMAN_AGENT_MAIN_CLASS', params.agent_main_class],
+    ['MIDOLMAN_JMX_URL', params.jmx_url],
+    ['MIDOLMAN_SHAPE_RATE_PPS', params.shape?.rate_pps?.toString()],
+    ['MIDOLMAN_SHAPE_DROP_ONE_IN', params.shape?.drop_one_in?.toString()],
+    ['MIDOLMAN_INJECT_FAILURE', params.inject_failure],
+  ];
+  for (const [key, value] of optional) if (value !== undefined) env[key] = value;
+
+  const phase = (name: string, timeoutMs: number, extra: Partial<PhaseSpec> = {}): PhaseSpec => ({ name, helper: 'midolman', args: [name], env, timeoutMs, ...extra });
+  const phases: PhaseSpec[] = [
+    phase('check', MIN),
+    phase('build-info', MIN),
+    phase('cleanup', 2 * MIN),
+    phase('profile', MIN),
+    phase('install', 10 * MIN),
+    phase('topology', 3 * MIN),
+    phase('collectors-start', 2 * MIN),
+    phase('warm-up', 2 * MIN + seconds.warmUp * 2000),
+    phase('throughput', 2 * MIN + seconds.throughput * 2000),
+    phase('long-running', 2 * MIN + seconds.longRunning * 2000),
+    phase('collectors-stop', 5 * MIN),
+  ];
+  if (params.heap_dump !== false) phases.push(phase('heap-dump', 10 * MIN));
+  phases.push(phase('teardown', 3 * MIN, { always: true }));
+  return phases;
+}
+
+export const midolmanScenario: Scenario<MidolmanParams> = {
+  name: 'midolman',
+  description:
+    'MidoNet agent performance test (after the perftests scripts): SYN-scan traffic through a topology between two namespaces; offered vs delivered rate, loss and one-way latency per step, highest lossless rate or NDR, agent CPU/RSS/heap and JMX metrics into RRD files, heap dump.',
+  params: MidolmanParams,
+  phases: midolmanPhases,
+  normalize: (rawDir, { params }) => normalizeMidolman(rawDir, { losslessLoss: params.ndr_loss ?? 0 }),
+};

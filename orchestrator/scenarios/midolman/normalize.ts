@@ -1,0 +1,269 @@
+// Reads a midolman job's artifacts (they came from the host: everything is validated) into
+// normalized metrics: per-step offered/achieved/delivered rates, loss and one-way latency, the
+// highest lossless rate, NDR, peak delivered rate; the RRD series (exported on the host with
+// `rrdtool xport --json`: RRD files are not portable across architectures) as time series with
+// CPU, RSS and heap peaks and means; the heap dump's size.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { sample, type Better, type MetricSample, type MetricSeries, type MetricsDraft } from '../../results/metrics.js';
+
+const nullableNumber = z.number().nullable();
+
+export const StepSchema = z.object({
+  phase: z.enum(['warm-up', 'throughput', 'long-running']),
+  index: z.number().int().min(1),
+  generator: z.string(),
+  mode: z.enum(['linear', 'ndr']),
+  t_start: z.number(),
+  t_end: z.number(),
+  offered_pps: z.number().min(0),
+  probes: z.number().int().min(0),
+  sent: z.number().int().min(0),
+  delivered: z.number().int().min(0),
+  send_duration_s: z.number().min(0),
+  achieved_pps: z.number().min(0),
+  delivered_pps: z.number().min(0),
+  loss: z.number().min(0).max(1),
+  latency_ns: z.object({
+    count: z.number().int().min(0),
+    min: nullableNumber,
+    mean: nullableNumber,
+    p50: nullableNumber,
+    p90: nullableNumber,
+    p99: nullableNumber,
+    max: nullableNumber,
+  }),
+  link: z.object({ src_tx_packets: nullableNumber, dst_rx_packets: nullableNumber }),
+  generator_report: z.unknown(),
+});
+export type Step = z.infer<typeof StepSchema>;
+
+export const NdrSchema = z.object({
+  mode: z.literal('ndr'),
+  loss_threshold: z.number(),
+  resolution_pps: z.number(),
+  trials: z.number().int(),
+  ndr_pps: z.number(),
+  found: z.boolean(),
+  best_step: StepSchema.nullable(),
+});
+
+const RrdIndexSchema = z.object({
+  step: z.number(),
+  heartbeat: z.number(),
+  series: z.array(
+    z.object({
+      collector: z.string().regex(/^[a-z]+$/),
+      alias: z.string().regex(/^[A-Za-z0-9_.-]+$/),
+      type: z.enum(['GAUGE', 'COUNTER', 'DERIVE', 'ABSOLUTE']),
+      rrd: z.string(),
+      json: z.string().regex(/^rrd\/[A-Za-z0-9_.-]+\.json$/),
+    }),
+  ),
+});
+
+/** `rrdtool xport --json`: meta.start/step/legend and data rows (one value per legend entry). */
+const XportSchema = z.object({
+  meta: z.object({ start: z.number(), step: z.number().positive(), end: z.number().optional(), legend: z.array(z.string()) }),
+  data: z.array(z.array(z.number().nullable())),
+});
+
+const HeapDumpSchema = z.object({
+  pid: z.number(),
+  tool: z.string(),
+  file: z.string(),
+  hprof_bytes: z.number(),
+  bytes: z.number(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  seconds: z.number(),
+});
+
+export class MidolmanArtifactError extends Error {
+  override readonly name = 'MidolmanArtifactError';
+}
+
+async function readJson(path: string): Promise<unknown | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new MidolmanArtifactError(`${path}: not JSON: ${(error as Error).message}`);
+  }
+}
+
+/** steps.jsonl; a torn last line (interrupted run) is skipped, any other bad line is an error. */
+export async function readSteps(rawDir: string): Promise<Step[]> {
+  const path = join(rawDir, 'artifacts', 'steps.jsonl');
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return [];
+  }
+  const lines = text.split('\n');
+  const steps: Step[] = [];
+  lines.forEach((line, i) => {
+    if (!line.trim()) return;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      if (i >= lines.length - 2) return; // torn last line
+      throw new MidolmanArtifactError(`${path}:${i + 1}: not JSON`);
+    }
+    const parsed = StepSchema.safeParse(value);
+    if (!parsed.success) throw new MidolmanArtifactError(`${path}:${i + 1}: ${parsed.error.issues.slice(0, 3).map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}`);
+    steps.push(parsed.data);
+  });
+  return steps;
+}
+
+export interface SeriesUnit {
+  unit: string;
+  better: Better;
+}
+
+/** Unit and direction of a collector series, from its alias (and type: COUNTER/DERIVE are per-second rates). */
+export function seriesUnit(collector: string, alias: string, type: string): SeriesUnit {
+  if (collector === 'proc') {
+    if (alias.endsWith('_percent')) return { unit: '%', better: 'lower' };
+    if (alias === 'agent.rss_bytes') return { unit: 'bytes', better: 'lower' };
+    if (alias.endsWith('_bytes')) return { unit: 'bytes', better: 'none' };
+    if (alias.startsWith('if.')) return { unit: 'pps', better: 'none' };
+  }
+  if (alias.startsWith('jvm.heap') || alias.startsWith('jvm.pool')) return { unit: 'bytes', better: 'lower' };
+  if (alias === 'jvm.process_cpu_load') return { unit: 'ratio', better: 'lower' };
+  if (alias === 'jvm.process_cpu_time') return { unit: 'ns/s', better: 'lower' };
+  if (alias.startsWith('sim_latency.')) return { unit: 'ns', better: 'lower' };
+  if (alias.startsWith('packets_')) return { unit: type === 'COUNTER' || type === 'DERIVE' ? 'pps' : 'packets', better: alias === 'packets_dropped' ? 'lower' : 'higher' };
+  if (alias.startsWith('flows.')) return { unit: alias.endsWith('_created') ? 'flows/s' : 'flows', better: 'none' };
+  return { unit: '', better: 'none' };
+}
+
+/** RRD series (AVERAGE column) from the host's exports listed in rrd/index.json. */
+export async function readRrdSeries(rawDir: string): Promise<MetricSeries[]> {
+  const indexPath = join(rawDir, 'artifacts', 'rrd', 'index.json');
+  const raw = await readJson(indexPath);
+  if (raw === undefined) return [];
+  const index = RrdIndexSchema.safeParse(raw);
+  if (!index.success) throw new MidolmanArtifactError(`${indexPath}: ${index.error.issues[0]?.message}`);
+  const series: MetricSeries[] = [];
+  for (const entry of index.data.series) {
+    const path = join(rawDir, 'artifacts', entry.json);
+    const parsed = XportSchema.safeParse(await readJson(path));
+    if (!parsed.success) throw new MidolmanArtifactError(`${path}: not an rrdtool xport --json document: ${parsed.error.issues[0]?.message}`);
+    const { meta, data } = parsed.data;
+    const column = Math.max(0, meta.legend.indexOf('average'));
+    const { unit, better } = seriesUnit(entry.collector, entry.alias, entry.type);
+    series.push({
+      metric: `${entry.collector}.${entry.alias}`,
+      unit,
+      better,
+      labels: { collector: entry.collector, rrd_type: entry.type },
+      points: data.map((row, i) => [meta.start + i * meta.step, row[column] ?? null] as [number, number | null]),
+    });
+  }
+  return series;
+}
+
+function stats(series: MetricSeries | undefined): { mean: number; max: number } | undefined {
+  const values = series?.points.map(([, v]) => v).filter((v): v is number => v !== null && Number.isFinite(v)) ?? [];
+  if (values.length === 0) return undefined;
+  return { mean: values.reduce((a, b) => a + b, 0) / values.length, max: Math.max(...values) };
+}
+
+export interface NormalizeOptions {
+  /** Loss at or below this fraction counts as lossless (the scenario's ndr_loss; default 0). */
+  losslessLoss?: number;
+}
+
+export function stepMetrics(steps: Step[], options: NormalizeOptions = {}): MetricSample[] {
+  const samples: MetricSample[] = [];
+  const lossless = options.losslessLoss ?? 0;
+  for (const s of steps) {
+    if (s.phase === 'warm-up') continue;
+    const labels = { phase: s.phase, step: String(s.index), offered_pps: String(s.offered_pps), mode: s.mode };
+    samples.push(sample('traffic.offered', s.offered_pps, 'pps', 'none', labels));
+    samples.push(sample('traffic.achieved', s.achieved_pps, 'pps', 'higher', labels));
+    samples.push(sample('traffic.delivered', s.delivered_pps, 'pps', 'higher', labels));
+    samples.push(sample('traffic.loss', s.loss, 'ratio', 'lower', labels));
+    for (const q of ['p50', 'p90', 'p99'] as const) {
+      const v = s.latency_ns[q];
+      if (v !== null) samples.push(sample(`latency.oneway.${q}`, v, 'ns', 'lower', labels));
+    }
+  }
+  const scan = steps.filter((s) => s.phase === 'throughput');
+  if (scan.length > 0) {
+    const ok = scan.filter((s) => s.loss <= lossless + 1e-9);
+    samples.push(sample('throughput.lossless_max', ok.length ? Math.max(...ok.map((s) => s.offered_pps)) : 0, 'pps', 'higher', { loss_threshold: String(lossless) }));
+    samples.push(sample('throughput.delivered_max', Math.max(...scan.map((s) => s.delivered_pps)), 'pps', 'higher'));
+    samples.push(sample('throughput.achieved_max', Math.max(...scan.map((s) => s.achieved_pps)), 'pps', 'higher'));
+  }
+  const steady = steps.filter((s) => s.phase === 'long-running' && s.latency_ns.count > 0);
+  if (steady.length > 0) {
+    for (const q of ['p50', 'p99'] as const) {
+      const values = steady.map((s) => s.latency_ns[q]).filter((v): v is number => v !== null);
+      if (values.length) samples.push(sample(`long_running.latency.${q}`, values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!, 'ns', 'lower'));
+    }
+    const sent = steady.reduce((a, s) => a + s.sent, 0);
+    const delivered = steady.reduce((a, s) => a + s.delivered, 0);
+    if (sent > 0) samples.push(sample('long_running.loss', 1 - delivered / sent, 'ratio', 'lower'));
+  }
+  return samples;
+}
+
+export function seriesSummaries(series: MetricSeries[]): MetricSample[] {
+  const out: MetricSample[] = [];
+  const byMetric = new Map(series.map((s) => [s.metric, s]));
+  const add = (metric: string, name: string, unit: string) => {
+    const st = stats(byMetric.get(metric));
+    if (!st) return;
+    out.push(sample(`${name}.mean`, st.mean, unit, 'lower'));
+    out.push(sample(`${name}.max`, st.max, unit, 'lower'));
+  };
+  add('proc.agent.cpu_percent', 'agent.cpu', '%');
+  add('proc.agent.rss_bytes', 'agent.rss', 'bytes');
+  add('proc.host.cpu_busy_percent', 'host.cpu', '%');
+  add('jmx.jvm.heap.used', 'agent.heap.used', 'bytes');
+  add('jmx.sim_latency.p99', 'agent.simulation_latency.p99', 'ns');
+  const flows = stats(byMetric.get('jmx.flows.wildcard'));
+  if (flows) out.push(sample('agent.flows.wildcard.max', flows.max, 'flows', 'none'));
+  const processed = stats(byMetric.get('jmx.packets_processed'));
+  if (processed) out.push(sample('agent.packets_processed.max', processed.max, 'pps', 'higher'));
+  return out;
+}
+
+export async function normalizeMidolman(rawDir: string, options: NormalizeOptions = {}): Promise<MetricsDraft> {
+  const steps = await readSteps(rawDir);
+  const samples = stepMetrics(steps, options);
+  const ndrPath = join(rawDir, 'artifacts', 'ndr.json');
+  const ndrRaw = await readJson(ndrPath);
+  if (ndrRaw !== undefined) {
+    const ndr = NdrSchema.safeParse(ndrRaw);
+    if (!ndr.success) throw new MidolmanArtifactError(`${ndrPath}: ${ndr.error.issues[0]?.message}`);
+    samples.push(sample('throughput.ndr', ndr.data.ndr_pps, 'pps', 'higher', { loss_threshold: String(ndr.data.loss_threshold), found: String(ndr.data.found) }));
+    if (ndr.data.best_step) samples.push(sample('throughput.ndr.delivered', ndr.data.best_step.delivered_pps, 'pps', 'higher'));
+  }
+  const series = await readRrdSeries(rawDir);
+  samples.push(...seriesSummaries(series));
+  const heapPath = join(rawDir, 'artifacts', 'heapdump.json');
+  const heapRaw = await readJson(heapPath);
+  if (heapRaw !== undefined) {
+    const heap = HeapDumpSchema.safeParse(heapRaw);
+    if (!heap.success) throw new MidolmanArtifactError(`${heapPath}: ${heap.error.issues[0]?.message}`);
+    samples.push(sample('heap_dump.hprof_bytes', heap.data.hprof_bytes, 'bytes', 'lower'));
+  }
+  // Per-step series too: delivered vs offered over the scan (the report's throughput chart).
+  const scan = steps.filter((s) => s.phase !== 'warm-up');
+  if (scan.length > 0) {
+    series.push({ metric: 'traffic.delivered', unit: 'pps', better: 'higher', labels: { source: 'steps' }, points: scan.map((s) => [s.t_start, s.delivered_pps]) });
+    series.push({ metric: 'traffic.offered', unit: 'pps', better: 'none', labels: { source: 'steps' }, points: scan.map((s) => [s.t_start, s.offered_pps]) });
+  }
+  return { samples, series };
+}

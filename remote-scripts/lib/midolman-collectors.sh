@@ -1,0 +1,162 @@
+# shellcheck shell=bash
+# Metric collectors of the midolman scenario, running on the host for the length of the test:
+#  - jmx:  remote-scripts/jmx/JmxCollector.java reading the agent's MBeans over JMX every second
+#  - proc: the agent's CPU and RSS from /proc/PID, the host's CPU and memory, and packet
+#          counters of the topology's interfaces, every second.
+# Both print JSON lines {"kind":"sample","t":..,"values":{..}} (and {"kind":"types",..}) into
+# $ORCH_ARTIFACTS/collectors/; at stop every series becomes an RRD (lib/rrd.sh) plus its JSON
+# export. Sourced, never executed; needs lib/midolman-common.sh and lib/rrd.sh.
+
+MM_COLLECTORS=(jmx proc)
+
+# mm_collectors_start : start the collectors (JMX only when MIDOLMAN_JMX_URL is set).
+mm_collectors_start() {
+  local dir=$ORCH_ARTIFACTS/collectors agent i
+  mkdir -p -- "$dir"
+  agent=$(mm_agent_pid) || agent=''
+  if [[ -n ${MIDOLMAN_JMX_URL:-} ]]; then
+    orch_require_cmd java
+    mm_proc_start jmx "$dir/jmx.log" \
+      bash -c 'exec java -Xmx64m -XX:+UseSerialGC "$1" --url "$2" --config "$3" --interval-ms 1000 >>"$4"' _ \
+      "$ORCH_BUNDLE/remote-scripts/jmx/JmxCollector.java" "$MIDOLMAN_JMX_URL" "$MM_STATE/jmx-mbeans.conf" "$dir/jmx.jsonl"
+  else
+    orch_log_event warning "no JMX URL (param jmx_url): agent MBeans are not collected"
+  fi
+  mm_proc_start proc "$dir/proc.log" bash "$ORCH_BUNDLE/remote-scripts/midolman" _sample-proc "${agent:-0}" "$dir/proc.jsonl"
+  # Wait for the first samples, so that warm-up and scans are covered from their first second.
+  for ((i = 0; i < 300; i++)); do
+    if [[ -s $dir/proc.jsonl ]] && { [[ -z ${MIDOLMAN_JMX_URL:-} ]] || grep -q '"kind":"\(sample\|error\)"' "$dir/jmx.jsonl" 2>/dev/null; }; then
+      break
+    fi
+    mm_proc_pid jmx >/dev/null || [[ -z ${MIDOLMAN_JMX_URL:-} ]] || orch_die "the JMX collector ended at once: $(tail -n 5 "$dir/jmx.log")"
+    sleep 0.1
+  done
+  if [[ -n ${MIDOLMAN_JMX_URL:-} ]] && grep -q '"kind":"error"' "$dir/jmx.jsonl" 2>/dev/null; then
+    orch_log_event warning "JMX collector cannot connect yet to $MIDOLMAN_JMX_URL (it keeps retrying)"
+  fi
+  if grep -q '"kind":"missing","t":[0-9.]*,"items":\[{' "$dir/jmx.jsonl" 2>/dev/null; then
+    orch_log_event warning "some configured MBeans are missing on the agent (see collectors/jmx.jsonl)"
+  fi
+  orch_json_object started_at n "$(mm_now)" agent_pid n "${agent:-null}" jmx_url s "${MIDOLMAN_JMX_URL:-}" \
+    mbean_set s "${MIDOLMAN_MBEAN_SET:-midolman-1.x}" | orch_atomic_write "$ORCH_ARTIFACTS/collectors/collectors.json"
+}
+
+# mm_cpu_jiffies : "busy total" of the host (all CPUs).
+mm_cpu_jiffies() {
+  local _l user nice system idle iowait irq softirq steal _rest
+  read -r _l user nice system idle iowait irq softirq steal _rest </proc/stat
+  printf '%s %s' "$((user + nice + system + irq + softirq + steal))" "$((user + nice + system + idle + iowait + irq + softirq + steal))"
+}
+
+# mm_proc_agent_ticks PID : utime+stime of PID in clock ticks (nothing when gone).
+mm_proc_agent_ticks() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  # shellcheck disable=SC2086
+  set -- $stat
+  printf '%s' "$((${12} + ${13}))"
+}
+
+# mm_sample_proc AGENT_PID OUT : one JSON line a second until TERM.
+mm_sample_proc() {
+  local agent=$1 out=$2 hz busy0 total0 busy1 total1 ticks0='' ticks1 t values rss memavail dev stat
+  hz=$(getconf CLK_TCK)
+  trap 'exit 0' TERM INT
+  printf '{"kind":"types","t":%s,"types":{"agent.cpu_percent":"GAUGE","agent.rss_bytes":"GAUGE","host.cpu_busy_percent":"GAUGE","host.mem_available_bytes":"GAUGE","if.src.tx_packets":"COUNTER","if.src.rx_packets":"COUNTER","if.dst.tx_packets":"COUNTER","if.dst.rx_packets":"COUNTER"}}\n' "$(mm_now)" >>"$out"
+  read -r busy0 total0 <<<"$(mm_cpu_jiffies)"
+  if ((agent > 0)); then ticks0=$(mm_proc_agent_ticks "$agent") || ticks0=''; fi
+  local t0
+  t0=$(mm_now)
+  while :; do
+    sleep 1 &
+    wait $! || true
+    t=$(mm_now)
+    read -r busy1 total1 <<<"$(mm_cpu_jiffies)"
+    values=''
+    if ((total1 > total0)); then
+      values+=$(awk -v b=$((busy1 - busy0)) -v tt=$((total1 - total0)) 'BEGIN { printf "\"host.cpu_busy_percent\":%.2f", b * 100 / tt }')
+    fi
+    memavail=$(awk '/^MemAvailable:/ { print $2 * 1024; exit }' /proc/meminfo)
+    values+=",\"host.mem_available_bytes\":$memavail"
+    if [[ -n $ticks0 ]] && ticks1=$(mm_proc_agent_ticks "$agent"); then
+      rss=$(awk '/^VmRSS:/ { print $2 * 1024; exit }' "/proc/$agent/status" 2>/dev/null || echo 0)
+      values+=$(awk -v d=$((ticks1 - ticks0)) -v hz="$hz" -v a="$t0" -v b="$t" -v rss="$rss" \
+        'BEGIN { printf ",\"agent.cpu_percent\":%.2f,\"agent.rss_bytes\":%d", (b > a) ? d * 100 / hz / (b - a) : 0, rss }')
+      ticks0=$ticks1
+    fi
+    for dev in src:"$TOPOLOGY_SOURCE_BINDING" dst:"$TOPOLOGY_DEST_BINDING"; do
+      for stat in tx_packets rx_packets; do
+        if [[ -r /sys/class/net/${dev#*:}/statistics/$stat ]]; then
+          values+=",\"if.${dev%%:*}.$stat\":$(<"/sys/class/net/${dev#*:}/statistics/$stat")"
+        fi
+      done
+    done
+    printf '{"kind":"sample","t":%s,"values":{%s}}\n' "$t" "${values#,}" >>"$out"
+    busy0=$busy1 total0=$total1 t0=$t
+  done
+}
+
+# mm_jsonl_to_tsv JSONL DIR : split a collector's sample lines into DIR/<alias>.tsv ("T VALUE")
+# and DIR/<alias>.type. The lines are this project's own output (flat, numbers only).
+mm_jsonl_to_tsv() {
+  local jsonl=$1 dir=$2
+  mkdir -p -- "$dir"
+  awk -v dir="$dir" '
+    /"kind":"types"/ {
+      s = $0; sub(/.*"types":\{/, "", s); sub(/\}\}[[:space:]]*$/, "", s)
+      n = split(s, kv, ",")
+      for (i = 1; i <= n; i++) { split(kv[i], p, "\":\""); a = p[1]; gsub(/"/, "", a); ty = p[2]; gsub(/"/, "", ty); types[a] = ty }
+      next
+    }
+    /"kind":"sample"/ {
+      if (!match($0, /"t":[0-9.]+/)) next
+      t = substr($0, RSTART + 4, RLENGTH - 4)
+      s = $0; sub(/.*"values":\{/, "", s); sub(/\}\}[[:space:]]*$/, "", s)
+      n = split(s, kv, ",")
+      for (i = 1; i <= n; i++) {
+        split(kv[i], p, "\":"); a = p[1]; gsub(/"/, "", a)
+        if (a !~ /^[A-Za-z0-9_.-]+$/ || p[2] !~ /^-?[0-9.]+([eE][-+]?[0-9]+)?$/) continue
+        print t, p[2] + 0 >> (dir "/" a ".tsv"); seen[a] = 1
+      }
+    }
+    END { for (a in seen) print ((a in types) ? types[a] : "GAUGE") > (dir "/" a ".type") }' "$jsonl"
+}
+
+# mm_collectors_stop : stop the collectors and turn their series into RRD files + JSON exports
+# under $ORCH_ARTIFACTS/rrd/ (index.json lists them). Safe to run twice.
+mm_collectors_stop() {
+  local name tsvdir=$MM_STATE/series rrddir=$ORCH_ARTIFACTS/rrd tsv alias type sep='' count=0
+  for name in "${MM_COLLECTORS[@]}"; do
+    mm_proc_stop "$name" TERM 5
+  done
+  [[ -e $MM_STATE/rrd.done ]] && return 0
+  orch_require_cmd rrdtool
+  rm -rf -- "$tsvdir"
+  mkdir -p -- "$rrddir"
+  for name in "${MM_COLLECTORS[@]}"; do
+    [[ -s $ORCH_ARTIFACTS/collectors/$name.jsonl ]] || continue
+    mm_jsonl_to_tsv "$ORCH_ARTIFACTS/collectors/$name.jsonl" "$tsvdir/$name"
+  done
+  {
+    printf '{"step":%s,"heartbeat":%s,"series":[' "$RRD_STEP" "$RRD_HEARTBEAT"
+    for tsv in "$tsvdir"/*/*.tsv; do
+      [[ -e $tsv ]] || continue
+      alias=${tsv##*/}
+      alias=${alias%.tsv}
+      name=${tsv%/*}
+      name=${name##*/}
+      type=$(cat "${tsv%.tsv}.type" 2>/dev/null || echo GAUGE)
+      rrd_from_tsv "$tsv" "$type" "$rrddir/$name.$alias.rrd"
+      rrd_export "$rrddir/$name.$alias.rrd" "$rrddir/$name.$alias.json"
+      printf '%s' "$sep"
+      orch_json_object collector s "$name" alias s "$alias" type s "$type" rrd s "rrd/$name.$alias.rrd" json s "rrd/$name.$alias.json"
+      sep=,
+      count=$((count + 1))
+    done
+    printf ']}\n'
+  } >"$rrddir/index.json.tmp"
+  mv -f -- "$rrddir/index.json.tmp" "$rrddir/index.json"
+  : >"$MM_STATE/rrd.done"
+  orch_log_event info "wrote $count RRD series"
+}

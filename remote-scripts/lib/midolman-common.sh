@@ -1,0 +1,151 @@
+# shellcheck shell=bash disable=SC2034 # variables here are read by the sourcing helpers
+# The midolman scenario's shared state: per-job names (namespaces, interfaces, the fixed nmap
+# source port), the job's state directory, the resolved profile, and processes that outlive a
+# phase (collectors), started detached and stopped by PID only. Sourced, never executed;
+# needs lib/common.sh, lib/json.sh, lib/events.sh.
+
+# mm_init : set MM_* names for this job and export what topologies use.
+# Every lab host shares one kernel, so all names derive from a hash of sweep and job ids:
+# "mp" + 6 hex digits, and interface names stay well under the 15-character limit.
+mm_init() {
+  : "${ORCH_JOB_DIR:?ORCH_JOB_DIR is not set (run through orchestrate-agent)}"
+  : "${ORCH_ARTIFACTS:?ORCH_ARTIFACTS is not set}"
+  local hash
+  hash=$(printf '%s/%s' "${ORCH_SWEEP_ID:-sweep}" "${ORCH_JOB_ID:-job}" | sha256sum)
+  MM_PREFIX=${MIDOLMAN_PREFIX:-mp${hash:0:6}}
+  [[ $MM_PREFIX =~ ^[a-z][a-z0-9]{1,8}$ ]] || orch_die "MIDOLMAN_PREFIX must be 2-9 of [a-z0-9] starting with a letter, got '$MM_PREFIX'"
+  MM_STATE=$ORCH_JOB_DIR/midolman
+  MM_SRC_NS=$MM_PREFIX-src
+  MM_DST_NS=$MM_PREFIX-dst
+  MM_SRC_IF=${MM_PREFIX}sn # inside the source namespace
+  MM_DST_IF=${MM_PREFIX}dn # inside the destination namespace
+  # nmap's fixed source port (-g): it marks this job's probes in captures.
+  MM_SPORT=$((40000 + 16#${hash:6:4} % 20000))
+  export TOPOLOGY_PREFIX=$MM_PREFIX
+  export TOPOLOGY_SOURCE_NS=$MM_SRC_NS TOPOLOGY_DEST_NS=$MM_DST_NS
+  # The root-namespace ends of the veth pairs: what the topology binds (bridge ports,
+  # MidoNet port bindings), as the seed's leftdp/rightdp.
+  export TOPOLOGY_SOURCE_BINDING=${MM_PREFIX}sd TOPOLOGY_DEST_BINDING=${MM_PREFIX}dd
+  mkdir -p -- "$MM_STATE/pids" "$ORCH_ARTIFACTS"
+}
+
+# mm_need_uint NAME VALUE : fail unless VALUE is a whole number.
+mm_need_uint() {
+  [[ $2 =~ ^[0-9]+$ ]] || orch_die "$1 must be a whole number, got '$2'"
+}
+
+# mm_now : seconds since the epoch with microseconds.
+mm_now() {
+  printf '%s' "${EPOCHREALTIME:-$(date +%s.%N)}"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Profile
+
+# Knobs of perftests.conf, with the seed's defaults (THROUGHPUT_SCAN_MAX_RATE etc. from v0).
+MM_PROFILE_KNOBS=(
+  THROUGHPUT_SCAN_START_RATE=1000
+  THROUGHPUT_SCAN_STEP=500
+  THROUGHPUT_SCAN_MAX_RATE=3000
+  THROUGHPUT_SCAN_BURST=65000
+  THROUGHPUT_SCAN_PAUSE_SECONDS=10
+  WARMUP_RATE=100
+  WARMUP_BURST=6000
+  WARMUP_ITERATIONS=10
+  WARMUP_SETTLE_SECONDS=90
+  LONG_RUNNING_SCAN_ITERATIONS=120
+  LONG_RUNNING_SCAN_RATE=1000
+  LONG_RUNNING_SCAN_BURST=50000
+)
+
+# mm_profile_load : source the resolved profile written by the profile phase.
+mm_profile_load() {
+  [[ -r $MM_STATE/profile.env ]] || orch_die "no resolved profile ($MM_STATE/profile.env): the profile phase did not run"
+  # shellcheck source=/dev/null
+  . "$MM_STATE/profile.env"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Detached processes (collectors), recorded as "PID STARTTIME" in $MM_STATE/pids/NAME.
+
+# mm_proc_starttime PID : field 22 of /proc/PID/stat (start time in clock ticks), or nothing.
+mm_proc_starttime() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  # shellcheck disable=SC2086 # split the fields after the command name on purpose
+  set -- $stat
+  printf '%s' "${20}"
+}
+
+# mm_proc_start NAME LOG CMD... : start CMD in its own session, detached from the phase.
+mm_proc_start() {
+  local name=$1 log=$2 pid start
+  shift 2
+  setsid "$@" </dev/null >>"$log" 2>&1 3>&- &
+  pid=$!
+  start=$(mm_proc_starttime "$pid") || orch_die "$name ended at once; see $log"
+  printf '%s %s\n' "$pid" "$start" | orch_atomic_write "$MM_STATE/pids/$name"
+}
+
+# mm_proc_pid NAME : print the PID of NAME when it still runs the process we started.
+mm_proc_pid() {
+  local file=$MM_STATE/pids/$1 pid start now state
+  [[ -r $file ]] || return 1
+  read -r pid start <"$file" || return 1
+  now=$(mm_proc_starttime "$pid") || return 1
+  [[ $now == "$start" ]] || return 1
+  state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) || return 1
+  [[ $state != Z ]] || return 1
+  printf '%s' "$pid"
+}
+
+# mm_proc_stop NAME [SIGNAL] [GRACE_S] : signal NAME's process group, KILL after the grace.
+mm_proc_stop() {
+  local name=$1 signal=${2:-TERM} grace=${3:-5} pid i
+  if pid=$(mm_proc_pid "$name"); then
+    kill "-$signal" -- "-$pid" 2>/dev/null || kill "-$signal" "$pid" 2>/dev/null || true
+    for ((i = 0; i < grace * 10; i++)); do
+      mm_proc_pid "$name" >/dev/null || break
+      sleep 0.1
+    done
+    if mm_proc_pid "$name" >/dev/null; then
+      orch_warn "$name (pid $pid) ignored $signal; killing it"
+      kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+    fi
+  fi
+  rm -f -- "$MM_STATE/pids/$name"
+}
+
+# mm_proc_names : names of recorded processes.
+mm_proc_names() {
+  local f
+  for f in "$MM_STATE"/pids/*; do
+    [[ -e $f ]] && printf '%s\n' "${f##*/}"
+  done
+  return 0
+}
+
+# ---------------------------------------------------------------------------------------------
+# The agent (midolman, or the lab's stand-in JVM)
+
+# mm_agent_pid : print the agent's PID: from MIDOLMAN_AGENT_PID_FILE when set, else the one
+# java process with MIDOLMAN_AGENT_MAIN_CLASS as an argument (read-only /proc scan).
+mm_agent_pid() {
+  local pid cls=${MIDOLMAN_AGENT_MAIN_CLASS:-org.midonet.midolman.Midolman} p found=''
+  if [[ -n ${MIDOLMAN_AGENT_PID_FILE:-} ]]; then
+    [[ -r $MIDOLMAN_AGENT_PID_FILE ]] || return 1
+    read -r pid <"$MIDOLMAN_AGENT_PID_FILE" || return 1
+    [[ $pid =~ ^[0-9]+$ && -d /proc/$pid ]] || return 1
+    printf '%s' "$pid"
+    return 0
+  fi
+  for p in /proc/[0-9]*; do
+    [[ $(readlink "$p/exe" 2>/dev/null) == */java ]] || continue
+    if tr '\0' '\n' <"$p/cmdline" 2>/dev/null | grep -qxF -- "$cls"; then
+      [[ -z $found ]] || return 1 # ambiguous: refuse to guess
+      found=${p#/proc/}
+    fi
+  done
+  [[ -n $found ]] && printf '%s' "$found"
+}

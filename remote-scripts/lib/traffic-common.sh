@@ -1,0 +1,148 @@
+# shellcheck shell=bash
+# Traffic for the midolman scenario: a table of generators keyed by name, and the measured
+# step (send a burst at a rate; count what left the source and what reached the destination,
+# each on its own capture; one-way latency per probe from the two captures' timestamps).
+# Sourced, never executed; needs lib/midolman-common.sh, lib/traffic-pcap.sh and the generators.
+
+# Generator table: name -> function prefix. A generator provides PREFIX_available (prints why it
+# cannot run, or nothing) and PREFIX_send RATE COUNT OUTDIR (sends COUNT TCP SYNs from
+# $MM_SRC_NS to $TOPOLOGY_DEST_HOST:1..COUNT, source port $MM_SPORT, at RATE per second).
+declare -A TRAFFIC_GENERATORS=([nmap]=traffic_nmap)
+
+# traffic_generator : print the function prefix of MIDOLMAN_GENERATOR (default nmap).
+traffic_generator() {
+  local name=${MIDOLMAN_GENERATOR:-nmap}
+  [[ -n ${TRAFFIC_GENERATORS[$name]:-} ]] || orch_die "unknown traffic generator '$name' (known: ${!TRAFFIC_GENERATORS[*]})"
+  printf '%s' "${TRAFFIC_GENERATORS[$name]}"
+}
+
+# traffic_check : fail when the chosen generator or the capture tools cannot run here.
+traffic_check() {
+  local gen why
+  gen=$(traffic_generator)
+  why=$("${gen}_available")
+  [[ -z $why ]] || orch_die "traffic generator '${MIDOLMAN_GENERATOR:-nmap}' cannot run: $why"
+  orch_require_cmd tcpdump od awk sort
+}
+
+# traffic_bg NAME CMD... : start CMD in the background (this phase's process group) and record
+# it so that the teardown phase can stop it even if this phase is killed.
+traffic_bg() {
+  local name=$1 start
+  shift
+  "$@" &
+  start=$(mm_proc_starttime "$!") || start=0
+  printf '%s %s\n' "$!" "$start" >"$MM_STATE/pids/$name"
+}
+
+# traffic_counter NS IF STAT : an interface counter read inside a namespace.
+traffic_counter() {
+  ip netns exec "$1" cat "/sys/class/net/$2/statistics/$3" 2>/dev/null || printf 'null'
+}
+
+# traffic_capture_start NAME NS IF DIRECTION FILE : tcpdump of this job's probes (SYN without
+# ACK from the fixed source port), nanosecond timestamps, written per packet; waits until ready.
+traffic_capture_start() {
+  local name=$1 ns=$2 dev=$3 direction=$4 file=$5 i
+  traffic_bg "$name" ip netns exec "$ns" tcpdump -i "$dev" -Q "$direction" -n -s 96 -B 8192 -U --immediate-mode \
+    --time-stamp-precision=nano -w "$file" \
+    "tcp and src port $MM_SPORT and tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn" 2>"$file.log"
+  for ((i = 0; i < 100; i++)); do
+    grep -q 'listening on' "$file.log" 2>/dev/null && return 0
+    sleep 0.05
+  done
+  orch_die "capture on $dev ($ns) did not start: $(cat "$file.log")"
+}
+
+# traffic_capture_stop NAME : stop a capture (SIGINT: tcpdump flushes and closes the file).
+traffic_capture_stop() {
+  mm_proc_stop "$1" INT 5
+}
+
+# traffic_step PHASE INDEX RATE COUNT : one measured burst. Appends a JSON line to
+# $ORCH_ARTIFACTS/steps.jsonl and leaves it in TRAFFIC_LAST_STEP; TRAFFIC_LAST_LOSS is the loss
+# fraction (delivered vs sent).
+traffic_step() {
+  local phase=$1 index=$2 rate=$3 count=$4 gen dir t0 t1 tx0 rx0 tx1 rx1 summary latency generator_json
+  gen=$(traffic_generator)
+  dir=$MM_STATE/steps/$phase-$index
+  mkdir -p -- "$dir"
+  tx0=$(traffic_counter "$MM_SRC_NS" "$MM_SRC_IF" tx_packets)
+  rx0=$(traffic_counter "$MM_DST_NS" "$MM_DST_IF" rx_packets)
+  traffic_capture_start capture-src "$MM_SRC_NS" "$MM_SRC_IF" out "$dir/src.pcap"
+  traffic_capture_start capture-dst "$MM_DST_NS" "$MM_DST_IF" in "$dir/dst.pcap"
+  if [[ ${MIDOLMAN_INJECT_FAILURE:-} == "$phase" ]]; then
+    orch_die "injected failure in phase $phase (MIDOLMAN_INJECT_FAILURE), captures running"
+  fi
+  t0=$(mm_now)
+  "${gen}_send" "$rate" "$count" "$dir"
+  t1=$(mm_now)
+  # Probes still in flight (queues) reach the destination capture.
+  sleep 0.3
+  traffic_capture_stop capture-src
+  traffic_capture_stop capture-dst
+  tx1=$(traffic_counter "$MM_SRC_NS" "$MM_SRC_IF" tx_packets)
+  rx1=$(traffic_counter "$MM_DST_NS" "$MM_DST_IF" rx_packets)
+  traffic_pcap_syns "$dir/src.pcap" "$MM_SPORT" >"$dir/src.syns"
+  traffic_pcap_syns "$dir/dst.pcap" "$MM_SPORT" >"$dir/dst.syns"
+  latency=$(traffic_latency_stats "$dir/src.syns" "$dir/dst.syns")
+  generator_json=$(cat "$dir/generator.json" 2>/dev/null || printf 'null')
+  # Counts and rates from the captures: sent = distinct probes that left the source,
+  # delivered = distinct probes that reached the destination; the send window is first to
+  # last probe on the source side.
+  summary=$(awk 'NR == FNR { if (!($1 in s)) { s[$1] = 1; sent++ }
+                             t = $2 + $3 / 1e9; if (first == "" || t < first) first = t; if (t > last) last = t; next }
+                 ($1 in s) && !($1 in d) { d[$1] = 1; delivered++ }
+                 END {
+                   dur = (sent > 1) ? last - first : 0
+                   printf "%d %d %.9f %.3f %.3f %.6f", sent, delivered, dur,
+                     (dur > 0) ? (sent - 1) / dur : 0, (dur > 0) ? delivered / dur * (sent - 1) / sent : 0,
+                     (sent > 0) ? 1 - delivered / sent : 0
+                 }' "$dir/src.syns" "$dir/dst.syns")
+  local sent delivered duration achieved delivered_pps loss
+  read -r sent delivered duration achieved delivered_pps loss <<<"$summary"
+  TRAFFIC_LAST_LOSS=$loss
+  TRAFFIC_LAST_STEP=$(orch_json_object \
+    phase s "$phase" index n "$index" generator s "${MIDOLMAN_GENERATOR:-nmap}" mode s "${TRAFFIC_MODE:-linear}" \
+    t_start n "$t0" t_end n "$t1" \
+    offered_pps n "$rate" probes n "$count" sent n "$sent" delivered n "$delivered" \
+    send_duration_s n "$duration" achieved_pps n "$achieved" delivered_pps n "$delivered_pps" loss n "$loss" \
+    latency_ns j "$latency" \
+    link j "$(orch_json_object src_tx_packets n "$((tx1 - tx0))" dst_rx_packets n "$((rx1 - rx0))")" \
+    generator_report j "$generator_json")
+  printf '%s\n' "$TRAFFIC_LAST_STEP" >>"$ORCH_ARTIFACTS/steps.jsonl"
+  # The captures are large and fully summarized above.
+  rm -f -- "$dir"/*.pcap
+}
+
+# traffic_ndr LOW HIGH RESOLUTION MAX_LOSS BURST : RFC 2544-style binary search for the highest
+# rate whose loss is at most MAX_LOSS (a fraction); writes $ORCH_ARTIFACTS/ndr.json.
+traffic_ndr() {
+  local low=$1 high=$2 resolution=$3 max_loss=$4 burst=$5 trial=0 mid best=0 best_step=null ok
+  TRAFFIC_MODE=ndr
+  ndr_try() {
+    trial=$((trial + 1))
+    orch_progress "NDR trial $trial at $1 pps" "$(awk -v t="$trial" 'BEGIN { printf "%.2f", t / (t + 4) }')"
+    traffic_step throughput "$trial" "$1" "$burst"
+    awk -v l="$TRAFFIC_LAST_LOSS" -v m="$max_loss" 'BEGIN { exit !(l <= m) }'
+  }
+  if ndr_try "$high"; then
+    best=$high best_step=$TRAFFIC_LAST_STEP
+  else
+    if ndr_try "$low"; then
+      best=$low best_step=$TRAFFIC_LAST_STEP
+      while ((high - low > resolution)); do
+        mid=$(((low + high) / 2))
+        if ndr_try "$mid"; then ok=true; else ok=false; fi
+        if [[ $ok == true ]]; then
+          low=$mid best=$mid best_step=$TRAFFIC_LAST_STEP
+        else
+          high=$mid
+        fi
+      done
+    fi
+  fi
+  orch_json_object mode s ndr loss_threshold n "$max_loss" resolution_pps n "$resolution" trials n "$trial" \
+    ndr_pps n "$best" found b "$([[ $best_step != null ]] && echo true || echo false)" best_step j "$best_step" |
+    orch_atomic_write "$ORCH_ARTIFACTS/ndr.json"
+}

@@ -1,0 +1,132 @@
+// normalize() of the midolman scenario on small fixture artifacts, and phases() resolution.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { normalizeMidolman, MidolmanArtifactError } from '../../orchestrator/scenarios/midolman/normalize.js';
+import { midolmanScenario } from '../../orchestrator/scenarios/midolman.js';
+import { MetricsFileSchema } from '../../orchestrator/results/metrics.js';
+import { REPO } from '../e2e/cli-helpers.js';
+import type { HostSpec } from '../../orchestrator/inventory/types.js';
+
+const t = suite('midolman normalize');
+let dir: string;
+
+const step = (phase: string, index: number, offered: number, sent: number, delivered: number, p50: number) => ({
+  phase, index, generator: 'nmap', mode: 'linear', t_start: 1000 + index * 2, t_end: 1001 + index * 2,
+  offered_pps: offered, probes: sent, sent, delivered, send_duration_s: sent / offered, achieved_pps: offered,
+  delivered_pps: (delivered / sent) * offered, loss: 1 - delivered / sent,
+  latency_ns: { count: delivered, min: 1000, mean: p50, p50, p90: p50 * 2, p99: p50 * 3, max: p50 * 4 },
+  link: { src_tx_packets: sent, dst_rx_packets: delivered }, generator_report: { elapsed_s: 1, closed: delivered, filtered: sent - delivered },
+});
+
+const xport = (start: number, values: (number | null)[]) => ({
+  about: 'RRDtool graph JSON output',
+  meta: { start, end: start + values.length, step: 1, legend: ['average', 'min', 'max'] },
+  data: values.map((v) => [v, v, v]),
+});
+
+t.before.each(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'mm-normalize-'));
+  await mkdir(join(dir, 'artifacts', 'rrd'), { recursive: true });
+});
+t.after.each(async () => rm(dir, { recursive: true, force: true }));
+
+async function fixture(steps: object[], extra: Record<string, unknown> = {}, tail = '') {
+  await writeFile(join(dir, 'artifacts', 'steps.jsonl'), steps.map((s) => JSON.stringify(s)).join('\n') + '\n' + tail);
+  for (const [name, value] of Object.entries(extra)) await writeFile(join(dir, 'artifacts', name), JSON.stringify(value));
+}
+
+t('per-step samples, lossless maximum, knee, long-running latency; warm-up ignored; torn last line skipped', async () => {
+  await fixture(
+    [step('warm-up', 1, 100, 100, 50, 9), step('throughput', 1, 1000, 1000, 1000, 5000), step('throughput', 2, 2000, 1000, 1000, 6000),
+     step('throughput', 3, 3000, 1000, 700, 9e6), step('long-running', 1, 1500, 500, 500, 4000), step('long-running', 2, 1500, 500, 490, 4200)],
+    {},
+    '{"phase":"long-run',
+  );
+  const m = await normalizeMidolman(dir);
+  MetricsFileSchema.parse({ schema: 'orchestrate/metrics@1', ...m });
+  const get = (metric: string, labels: Record<string, string> = {}) =>
+    m.samples.find((s) => s.metric === metric && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+  assert.is(get('throughput.lossless_max')?.value, 2000);
+  assert.is(get('throughput.lossless_max')?.better, 'higher');
+  assert.is(get('throughput.delivered_max')?.value, 2100);
+  assert.is(get('traffic.loss', { step: '3' })?.value.toFixed(2), '0.30');
+  assert.is(get('traffic.loss', { step: '3' })?.better, 'lower');
+  assert.is(get('latency.oneway.p99', { step: '1', phase: 'throughput' })?.value, 15000);
+  assert.is(get('long_running.loss')?.value.toFixed(3), '0.010');
+  assert.ok(get('long_running.latency.p50'));
+  assert.not.ok(m.samples.some((s) => s.labels['phase'] === 'warm-up'));
+  assert.equal(m.series.find((s) => s.metric === 'traffic.delivered')?.points.length, 5);
+});
+
+t('a lossless tolerance (ndr_loss) and the NDR result', async () => {
+  const best = step('throughput', 3, 2200, 1000, 950, 5000);
+  await fixture([step('throughput', 1, 3000, 1000, 700, 1), best], { 'ndr.json': { mode: 'ndr', loss_threshold: 0.1, resolution_pps: 100, trials: 2, ndr_pps: 2200, found: true, best_step: best } });
+  const m = await normalizeMidolman(dir, { losslessLoss: 0.1 });
+  assert.is(m.samples.find((s) => s.metric === 'throughput.ndr')?.value, 2200);
+  assert.is(m.samples.find((s) => s.metric === 'throughput.lossless_max')?.value, 2200);
+});
+
+t('RRD exports become series with units; CPU, RSS, heap peaks and means; heap dump size', async () => {
+  await fixture([step('throughput', 1, 1000, 10, 10, 1)], {
+    'rrd/index.json': {
+      step: 1, heartbeat: 400,
+      series: [
+        { collector: 'proc', alias: 'agent.cpu_percent', type: 'GAUGE', rrd: 'rrd/proc.agent.cpu_percent.rrd', json: 'rrd/proc.agent.cpu_percent.json' },
+        { collector: 'proc', alias: 'agent.rss_bytes', type: 'GAUGE', rrd: 'rrd/proc.agent.rss_bytes.rrd', json: 'rrd/proc.agent.rss_bytes.json' },
+        { collector: 'jmx', alias: 'jvm.heap.used', type: 'GAUGE', rrd: 'rrd/jmx.jvm.heap.used.rrd', json: 'rrd/jmx.jvm.heap.used.json' },
+        { collector: 'jmx', alias: 'packets_processed', type: 'COUNTER', rrd: 'rrd/jmx.packets_processed.rrd', json: 'rrd/jmx.packets_processed.json' },
+      ],
+    },
+    'rrd/proc.agent.cpu_percent.json': xport(100, [null, 10, 30, 20]),
+    'rrd/proc.agent.rss_bytes.json': xport(100, [5e7, 6e7]),
+    'rrd/jmx.jvm.heap.used.json': xport(100, [1e6, 3e6]),
+    'rrd/jmx.packets_processed.json': xport(100, [400, 500]),
+    'heapdump.json': { pid: 1, tool: 'jcmd', file: 'heap/agent-1.hprof.gz', hprof_bytes: 123456, bytes: 999, sha256: 'a'.repeat(64), seconds: 1 },
+  });
+  const m = await normalizeMidolman(dir);
+  const cpu = m.series.find((s) => s.metric === 'proc.agent.cpu_percent')!;
+  assert.equal(cpu.points, [[100, null], [101, 10], [102, 30], [103, 20]]);
+  assert.is(cpu.unit, '%');
+  assert.is(m.series.find((s) => s.metric === 'jmx.packets_processed')?.unit, 'pps');
+  const get = (metric: string) => m.samples.find((s) => s.metric === metric)?.value;
+  assert.is(get('agent.cpu.mean'), 20);
+  assert.is(get('agent.cpu.max'), 30);
+  assert.is(get('agent.rss.max'), 6e7);
+  assert.is(get('agent.heap.used.max'), 3e6);
+  assert.is(get('agent.packets_processed.max'), 500);
+  assert.is(get('heap_dump.hprof_bytes'), 123456);
+});
+
+t('artifacts from the host are validated', async () => {
+  await fixture([{ ...step('throughput', 1, 1000, 10, 10, 1), loss: 7 }, step('throughput', 2, 1000, 10, 10, 1)]);
+  try {
+    await normalizeMidolman(dir);
+    assert.unreachable('accepted a loss of 7');
+  } catch (error) {
+    assert.instance(error, MidolmanArtifactError);
+    assert.match((error as Error).message, /steps\.jsonl:1: loss/);
+  }
+  await fixture([step('throughput', 1, 1000, 10, 10, 1)], { 'rrd/index.json': { step: 1, heartbeat: 400, series: [{ collector: 'jmx', alias: 'x', type: 'GAUGE', rrd: 'r', json: '../../etc/passwd' }] } });
+  const rejected = await normalizeMidolman(dir).then(() => false, () => true);
+  assert.ok(rejected, "a json path outside rrd/ is refused");
+});
+
+t('phases: profile files resolved file by file from profiles_dir, overrides, teardown always, heap dump skippable', () => {
+  const host = { name: 'h', profile: 'lab-smoke' } as unknown as HostSpec;
+  const profilesDir = join(REPO, 'inventory/profiles.d');
+  const phases = midolmanScenario.phases({ host, profilesDir, params: { overrides: { THROUGHPUT_SCAN_MAX_RATE: 1500 }, heap_dump: false } });
+  assert.equal(phases.map((p) => p.name), ['check', 'build-info', 'cleanup', 'profile', 'install', 'topology', 'collectors-start', 'warm-up', 'throughput', 'long-running', 'collectors-stop', 'teardown']);
+  assert.ok(phases.at(-1)!.always);
+  const env = phases[0]!.env!;
+  assert.is(env['MIDOLMAN_PROFILE_PERFTESTS_FROM'], 'lab-smoke/perftests.conf');
+  assert.is(env['MIDOLMAN_PROFILE_MBEANS_FROM'], 'default/jmx-mbeans-midolman-1.x.conf');
+  assert.is(env['MIDOLMAN_OVERRIDES'], 'THROUGHPUT_SCAN_MAX_RATE=1500');
+  assert.is(env['MIDOLMAN_TOPOLOGY'], 'linux_bridge');
+  assert.not.ok(midolmanScenario.params.safeParse({ shape: { drop_one_in: 12 } }).success, 'drop_one_in must be a power of two');
+  assert.not.ok(midolmanScenario.params.safeParse({ overrides: { NOT_A_KNOB: 1 } }).success);
+});
+
+t.run();
