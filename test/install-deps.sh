@@ -3,7 +3,7 @@
 # second run costs a few dpkg queries.
 set -euo pipefail
 
-packages=(openssh-server openssh-client iproute2 python3 shellcheck procps tar gzip rsync)
+packages=(openssh-server openssh-client iproute2 python3 shellcheck procps tar gzip rsync time)
 
 missing=()
 for package in "${packages[@]}"; do

@@ -2,7 +2,7 @@
 //
 // On 10, 30 and 60 local lab hosts (test/lab: real sshd processes on loopback), every method does
 // the same work on the same hosts: connect, push the helper bundle (the project's real bundle plus
-// bench-helpers/bench-noop, ~7 KB gz) into a remote dir of its own, run a trivial phase. Methods:
+// bench-helpers/bench-noop; its size is printed) into a remote dir of its own, run a trivial phase. Methods:
 // the orchestrator's code paths (and again with the bundle already present: the second sweep), a
 // bare ssh2 floor, parallel-ssh -I, parallel-scp + parallel-ssh, ansible-playbook. Each is
 // measured REPEATS times (median reported); after every run the bundle's files are checked on
@@ -12,6 +12,7 @@
 //   BENCH_FLEET_HOSTS=10,30,60   lab sizes
 //   BENCH_REPEATS=3              runs per method and size
 //   BENCH_ANSIBLE_SLOW_S=45      Ansible runs once at a size where its first run took longer
+//   BENCH_FLEET_DIAG=1           also run the diagnostic variants of peers/diagnostics.ts
 import { execa } from 'execa';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -24,6 +25,7 @@ import { bareSsh2 } from './peers/bare-ssh2.js';
 import { TIME_BIN } from './peers/cli-tools.js';
 import { orchestrator, orchestratorSecondSweep } from './peers/orchestrator.js';
 import { psshStdin, pscpThenPssh } from './peers/pssh.js';
+import { DIAGNOSTICS } from './peers/diagnostics.js';
 import type { FleetTarget, Method, MethodRun } from './peers/types.js';
 import type { SectionResult } from './section.js';
 import { fixed, markdownTable, median } from './stats.js';
@@ -34,11 +36,15 @@ export const description = 'fleet transport: orchestrator vs bare ssh2, parallel
 const SIZES = (process.env.BENCH_FLEET_HOSTS ?? '10,30,60').split(',').map((s) => Number(s.trim())).filter((n) => Number.isInteger(n) && n > 0);
 const REPEATS = Math.max(1, Number(process.env.BENCH_REPEATS ?? 3) || 3);
 const ANSIBLE_SLOW_S = Number(process.env.BENCH_ANSIBLE_SLOW_S ?? 45) || 45;
+const DIAG = process.env.BENCH_FLEET_DIAG === '1';
 const SUBNET_BASE = 200;
+/** More cores than this busy while the benchmark idles before a run: something else is using the machine. */
+const BACKGROUND_BUSY = 0.25;
 
 const PEERS: Method[] = [psshStdin, pscpThenPssh, ansible];
 /** Run order within one repeat (orchestrator-2nd needs the orchestrator's remote dir of the same repeat). */
-const ORDER: Method[] = [orchestrator, orchestratorSecondSweep, bareSsh2, psshStdin, pscpThenPssh, ansible];
+const MAIN: Method[] = [orchestrator, orchestratorSecondSweep, bareSsh2, psshStdin, pscpThenPssh, ansible];
+const ORDER: Method[] = DIAG ? [...MAIN, ...DIAGNOSTICS] : MAIN;
 
 const TARGETS = { sizes: [30, 60], vsFastestPeer: 0.65, vsFloor: 1.15, cpuVsPssh: 0.15 };
 
@@ -93,11 +99,18 @@ function liveSessions(lab: Lab): number {
   return count;
 }
 
-/** Wait until no session of the previous run is left on the lab hosts, so runs do not overlap. */
-async function quiesce(lab: Lab): Promise<void> {
+/**
+ * Wait until no session of the previous run is left on the lab hosts, so runs do not overlap; then
+ * idle for 300 ms and return how many cores the machine kept busy meanwhile (nothing of ours runs
+ * then: that is other work on the machine, which the run will compete with).
+ */
+async function quiesce(lab: Lab): Promise<number> {
   const deadline = Date.now() + 15_000;
   while (liveSessions(lab) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  await new Promise((r) => setTimeout(r, 250));
+  const cpu0 = machineCpuS();
+  const t0 = Date.now();
+  await new Promise((r) => setTimeout(r, 300));
+  return (machineCpuS() - cpu0) / ((Date.now() - t0) / 1000);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -111,12 +124,32 @@ interface SizeResult {
   notes: string[];
 }
 
+/** CPU seconds the whole machine has spent (all processes: this one, the peers, the lab's sshd side). */
+function machineCpuS(): number {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal ...: everything but idle and iowait.
+  const busy = fields.slice(0, 8).reduce((sum, v, i) => (i === 3 || i === 4 ? sum : sum + v), 0);
+  return busy / 100; // USER_HZ
+}
+
+const PID_MAX = Number(readFileSync('/proc/sys/kernel/pid_max', 'utf8').trim());
+
+/** The last PID the kernel handed out: the delta over a run counts the processes (and threads) created. */
+function lastPid(): number {
+  return Number(readFileSync('/proc/sys/kernel/ns_last_pid', 'utf8').trim());
+}
+
 async function runMethod(method: Method, target: FleetTarget, remoteDir: string, bench: BenchBundle, label: string): Promise<MethodRun> {
-  await quiesce(target.lab);
+  const backgroundCores = await quiesce(target.lab);
+  const cpu0 = machineCpuS();
+  const pid0 = lastPid();
   const run = await method.run(target, remoteDir);
-  await verifyBundle(target.hosts, () => method.bundleDir(remoteDir, target.bundle), bench, `${method.id} (${label})`);
+  let pids = lastPid() - pid0;
+  if (pids < 0) pids += PID_MAX - 300; // wrapped: the kernel starts again above 300
+  run.machine = { cpuS: machineCpuS() - cpu0, pidsPerHost: pids / target.n, backgroundCores };
+  if (!method.noBundleCheck) await verifyBundle(target.hosts, () => method.bundleDir(remoteDir, target.bundle), bench, `${method.id} (${label})`);
   await method.verify?.(target, remoteDir, run);
-  log(`${label} ${method.id}: ${fixed(run.wallS)} s wall, ${fixed(run.cpuS)} s CPU`);
+  log(`${label} ${method.id}: ${fixed(run.wallS)} s wall, ${fixed(run.cpuS)} s CPU, machine ${fixed(run.machine.cpuS)} s CPU, ${fixed(run.machine.pidsPerHost, 1)} PIDs/host`);
   return run;
 }
 
@@ -168,7 +201,7 @@ async function benchSize(n: number, index: number, bench: BenchBundle, root: str
 
 interface Summary {
   n: number;
-  medians: Record<string, { wallS: number; cpuS: number; runs: number }>;
+  medians: Record<string, { wallS: number; cpuS: number; machineCpuS: number; pidsPerHost: number; runs: number }>;
   floorS: number;
   fastestPeer: { id: string; wallS: number };
   targets?: { wallVsFastestPeer: Verdict; wallVsFloor: Verdict; cpuVsPssh: Verdict };
@@ -209,7 +242,13 @@ function stepsOf(runs: MethodRun[]): StepSummary {
 function summarize(size: SizeResult): Summary {
   const medians: Summary['medians'] = {};
   for (const [id, runs] of Object.entries(size.runs)) {
-    medians[id] = { wallS: median(runs.map((r) => r.wallS)), cpuS: median(runs.map((r) => r.cpuS)), runs: runs.length };
+    medians[id] = {
+      wallS: median(runs.map((r) => r.wallS)),
+      cpuS: median(runs.map((r) => r.cpuS)),
+      machineCpuS: median(runs.map((r) => r.machine?.cpuS ?? Number.NaN)),
+      pidsPerHost: median(runs.map((r) => r.machine?.pidsPerHost ?? Number.NaN)),
+      runs: runs.length,
+    };
   }
   const floorS = medians[bareSsh2.id]!.wallS;
   const fastestPeer = PEERS.map((p) => ({ id: p.id, wallS: medians[p.id]!.wallS })).sort((a, b) => a.wallS - b.wallS)[0]!;
@@ -236,7 +275,7 @@ function summarize(size: SizeResult): Summary {
 }
 
 function renderSize(size: SizeResult, s: Summary): string {
-  const rows = ORDER.map((m) => {
+  const row = (m: Method) => {
     const med = s.medians[m.id]!;
     return [
       m.label,
@@ -244,14 +283,18 @@ function renderSize(size: SizeResult, s: Summary): string {
       fixed(med.cpuS),
       `${fixed(med.wallS / s.floorS)}x`,
       `${fixed(med.wallS / s.fastestPeer.wallS)}x`,
+      fixed(med.machineCpuS),
+      fixed(med.pidsPerHost, 1),
       String(med.runs),
     ];
-  });
+  };
+  const header = ['method', 'wall s (median)', 'CPU s', 'x floor', 'x fastest peer', 'machine CPU s', 'PIDs/host', 'runs'];
   const out = [
     `### ${size.n} hosts (lab up in ${fixed(size.labUpS, 1)} s; floor = bare ssh2, fastest peer = ${s.fastestPeer.id})`,
     '',
-    markdownTable(['method', 'wall s (median)', 'CPU s', 'x floor', 'x fastest peer', 'runs'], rows),
+    markdownTable(header, MAIN.map(row)),
   ];
+  if (DIAG) out.push('', `Diagnostics at ${size.n} hosts (not peers):`, '', markdownTable(header, DIAGNOSTICS.map(row)));
   const st = (id: string) => s.steps[id]!;
   out.push(
     '',
@@ -275,9 +318,18 @@ function renderSize(size: SizeResult, s: Summary): string {
       out.push(
         '',
         `WARNING ${id}: pushBundle lost the exit status of "present" on ${lost} of ${runs.length * size.n} host runs ` +
-          '(SshConnector.exec attaches its exit listener after an await); a real sweep marks those hosts failed. The benchmark went on as a fixed pushBundle would.',
+          '(the exit-status race of SshConnector.exec is back, see peers/orchestrator.ts); a real sweep marks those hosts failed. The benchmark went on as a fixed pushBundle would.',
       );
     }
+  }
+  const background = Object.values(size.runs).flatMap((runs) => runs.map((r) => r.machine?.backgroundCores ?? 0));
+  const busy = background.filter((b) => b > BACKGROUND_BUSY).length;
+  if (busy > 0) {
+    out.push(
+      '',
+      `Note: other work was using the machine just before ${busy} of ${background.length} runs (up to ${fixed(Math.max(...background), 1)} of ` +
+        `${os.cpus().length} cores busy while the benchmark idled); those runs shared the cores with it, which inflates wall times and machine CPU.`,
+    );
   }
   for (const note of size.notes) out.push('', `Note: ${note}`);
   return out.join('\n');
@@ -328,7 +380,8 @@ export async function run(): Promise<SectionResult> {
     const summaries = sizes.map(summarize);
     const header = [
       `Fleet transport benchmark: ${os.cpus().length} CPU(s), ${REPEATS} run(s) per method (median), bundle ${bench.bundle.bytes.length} B gz / ${bench.bundle.files} files.`,
-      'CPU s: the orchestrator and bare ssh2 rows are this process (process.cpuUsage); the CLI peers are their whole client process tree (/usr/bin/time; Ansible also its ControlPersist masters). The lab\'s sshd side is not counted for anyone.',
+      'CPU s: the orchestrator and bare ssh2 rows are this process (process.cpuUsage); the CLI peers are their whole client process tree (/usr/bin/time; Ansible also its ControlPersist masters). The lab\'s sshd side is not counted there.',
+      'machine CPU s: every process on the machine during the run (/proc/stat), so client + lab sshd side; PIDs/host: PIDs the kernel handed out during the run / hosts (processes and threads, both sides).',
     ].join('\n');
     const table = [header, ...sizes.map((s, i) => renderSize(s, summaries[i]!))].join('\n\n');
     return {
@@ -339,7 +392,7 @@ export async function run(): Promise<SectionResult> {
         durationS: (Date.now() - started) / 1000,
         machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, kernel: os.release(), memGiB: os.totalmem() / 2 ** 30 },
         tools: await toolVersions(),
-        config: { sizes: SIZES, repeats: REPEATS, ansibleSlowS: ANSIBLE_SLOW_S, subnets: SIZES.map((_, i) => SUBNET_BASE + i), targets: TARGETS },
+        config: { sizes: SIZES, repeats: REPEATS, ansibleSlowS: ANSIBLE_SLOW_S, diagnostics: DIAG, subnets: SIZES.map((_, i) => SUBNET_BASE + i), targets: TARGETS },
         bundle: {
           hash: bench.bundle.hash,
           bytes: bench.bundle.bytes.length,

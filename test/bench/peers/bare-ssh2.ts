@@ -9,10 +9,20 @@ import type { FleetTarget, Method, MethodRun } from './types.js';
 import { TRIVIAL_PHASE } from './cli-tools.js';
 import type { LabHost } from '../../lab/lab.js';
 
-function oneHost(host: LabHost, key: Buffer, bundle: Buffer, remoteCommand: string): Promise<number | null> {
+export interface Ssh2Exec {
+  command: string;
+  stdin?: Buffer;
+}
+
+/**
+ * One plain ssh2 connection to a lab host: connect (host key compared with the lab's key), run
+ * `execs` one after the other (each with its stdin, then EOF), end. Resolves with the exit codes.
+ */
+export function ssh2Session(host: LabHost, key: Buffer, execs: Ssh2Exec[], noDelay = false): Promise<(number | null)[]> {
   const expected = Buffer.from(host.hostPublicKey.split(' ')[1] ?? '', 'base64');
   return new Promise((resolve, reject) => {
     const client = new ssh2.Client();
+    const codes: (number | null)[] = [];
     let settled = false;
     const fail = (error: Error) => {
       if (settled) return;
@@ -20,23 +30,33 @@ function oneHost(host: LabHost, key: Buffer, bundle: Buffer, remoteCommand: stri
       client.end();
       reject(new Error(`${host.name}: ${error.message}`));
     };
-    client.on('error', fail);
-    client.on('ready', () => {
-      client.exec(remoteCommand, (error, stream) => {
+    const next = () => {
+      const step = execs[codes.length];
+      if (!step) {
+        settled = true;
+        client.end();
+        resolve(codes);
+        return;
+      }
+      client.exec(step.command, (error, stream) => {
         if (error) return fail(error);
         let code: number | null = null;
         stream.on('exit', (c: number | null) => {
           code = c;
         });
         stream.on('close', () => {
-          settled = true;
-          client.end();
-          resolve(code);
+          codes.push(code);
+          next();
         });
         stream.stderr.resume();
         stream.resume();
-        stream.end(bundle);
+        stream.end(step.stdin ?? '');
       });
+    };
+    client.on('error', fail);
+    client.on('ready', () => {
+      if (noDelay) client.setNoDelay(true);
+      next();
     });
     client.connect({
       host: host.address,
@@ -59,7 +79,7 @@ export const bareSsh2: Method = {
     const remoteCommand = `mkdir -p ${remoteDir} && tar -xzf - -C ${remoteDir} && ${TRIVIAL_PHASE}`;
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
-    const codes = await Promise.all(target.hosts.map((h) => oneHost(h, key, target.bundle.bytes, remoteCommand)));
+    const codes = (await Promise.all(target.hosts.map((h) => ssh2Session(h, key, [{ command: remoteCommand, stdin: target.bundle.bytes }])))).flat();
     const wallS = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
     const failed = codes.filter((c) => c !== 0).length;

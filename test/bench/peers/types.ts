@@ -22,7 +22,7 @@ export interface MethodRun {
   cpuOf: string;
   detail?: Record<string, unknown>;
   /** Whole machine while run() ran (client and lab sshd side): CPU seconds from /proc/stat, PIDs allocated per host. Filled in by the section. */
-  machine?: { cpuS: number; pidsPerHost: number };
+  machine?: { cpuS: number; pidsPerHost: number; backgroundCores: number };
 }
 
 export interface Method {
