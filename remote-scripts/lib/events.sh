@@ -3,18 +3,18 @@
 # agent points fd 3 at the phase's events.jsonl). Outside the agent they go to stderr.
 # Sourced, never executed.
 
-# orch_event_fd : print the fd to write events to (3 when open, else 2).
-orch_event_fd() {
-  if { true >&3; } 2>/dev/null; then printf '3'; else printf '2'; fi
-}
-
 # orch_event KIND [KEY TYPE VALUE...] : emit one event line {"t":...,"kind":KIND,...}.
+# No subshells: a helper may emit many events, and each fork costs on a busy host.
 orch_event() {
-  local kind=$1 line fd
+  local kind=$1 line now=${EPOCHREALTIME:-}
   shift
-  line=$(orch_json_object t n "${EPOCHREALTIME:-$(date +%s)}" kind s "$kind" "$@")
-  fd=$(orch_event_fd)
-  printf '%s\n' "$line" >&"$fd"
+  [[ -n $now ]] || printf -v now '%(%s)T' -1
+  orch_json_object_to line t n "$now" kind s "$kind" "$@"
+  if { true >&3; } 2>/dev/null; then
+    printf '%s\n' "$line" >&3
+  else
+    printf '%s\n' "$line" >&2
+  fi
 }
 
 # orch_progress MESSAGE [FRACTION] : a progress line shown live by the orchestrator.

@@ -2,12 +2,16 @@
 # Building JSON in bash without external tools. Every value that is not produced by
 # a JSON-emitting tool goes through orch_json_string. Sourced, never executed.
 
-# orch_json_string VALUE : print VALUE as a JSON string literal (no newline).
-orch_json_string() {
-  local s=$1 out='' c i code
+# These functions assign to a variable named by their first argument (printf -v), so
+# callers never pay for a $(...) subshell; the printing forms wrap them.
+
+# orch_json_string_to VAR VALUE : set VAR to VALUE as a JSON string literal.
+orch_json_string_to() {
+  local -n _orch_out=$1
+  local s=$2 out='' c i code
   # Fast path: nothing that needs escaping.
   if [[ $s != *[\"\\[:cntrl:]]* ]]; then
-    printf '"%s"' "$s"
+    _orch_out="\"$s\""
     return
   fi
   for ((i = 0; i < ${#s}; i++)); do
@@ -26,38 +30,60 @@ orch_json_string() {
       *) out+=$c ;;
     esac
   done
-  printf '"%s"' "$out"
+  _orch_out="\"$out\""
+}
+
+# orch_json_string VALUE : print VALUE as a JSON string literal (no newline).
+orch_json_string() {
+  local text
+  orch_json_string_to text "$1"
+  printf '%s' "$text"
+}
+
+# orch_json_number_to VAR VALUE : set VAR to VALUE if it is a JSON number, else null.
+orch_json_number_to() {
+  local -n _orch_num=$1
+  if [[ $2 =~ ^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$ ]]; then
+    _orch_num=$2
+  else
+    _orch_num=null
+  fi
 }
 
 # orch_json_number VALUE : print VALUE if it is a JSON number, else null.
 orch_json_number() {
-  if [[ $1 =~ ^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$ ]]; then
-    printf '%s' "$1"
-  else
-    printf 'null'
-  fi
+  local number
+  orch_json_number_to number "$1"
+  printf '%s' "$number"
 }
 
-# orch_json_object KEY TYPE VALUE [KEY TYPE VALUE...] : print a flat JSON object.
+# orch_json_object_to VAR KEY TYPE VALUE [KEY TYPE VALUE...] : set VAR to a flat JSON object.
 # TYPE is s (string), n (number), b (true/false), or j (already JSON, inserted as is:
 # only for output of the project's own JSON functions or of tools that print JSON).
-orch_json_object() {
-  local sep='' key type value
-  printf '{'
+orch_json_object_to() {
+  local -n _orch_obj=$1
+  shift
+  local body='' sep='' key type value k v
   while (($# >= 3)); do
     key=$1 type=$2 value=$3
     shift 3
-    printf '%s' "$sep"
-    orch_json_string "$key"
-    printf ':'
+    orch_json_string_to k "$key"
     case $type in
-      s) orch_json_string "$value" ;;
-      n) orch_json_number "$value" ;;
-      b) if [[ $value == true ]]; then printf 'true'; else printf 'false'; fi ;;
-      j) if [[ -n $value ]]; then printf '%s' "$value"; else printf 'null'; fi ;;
+      s) orch_json_string_to v "$value" ;;
+      n) orch_json_number_to v "$value" ;;
+      b) if [[ $value == true ]]; then v=true; else v=false; fi ;;
+      j) if [[ -n $value ]]; then v=$value; else v=null; fi ;;
       *) orch_die "orch_json_object: unknown type '$type' for key '$key'" ;;
     esac
+    body+="$sep$k:$v"
     sep=,
   done
-  printf '}'
+  _orch_obj="{$body}"
+}
+
+# orch_json_object KEY TYPE VALUE [KEY TYPE VALUE...] : print a flat JSON object.
+orch_json_object() {
+  local object
+  orch_json_object_to object "$@"
+  printf '%s' "$object"
 }

@@ -86,6 +86,8 @@ agentTest('a failing helper reports its exit status, and its output goes to outp
   const job = join(work, 'jobs/exit');
   const { events } = await runPhase(job, 'fails', 60, 0, ['test-exit', '3']);
   assert.is(exitOf(events)?.code, 3);
+  // rc is written right after the exit event
+  for (let i = 0; i < 50 && !(await stat(join(job, 'phases/fails/rc')).then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 20));
   assert.is((await readFile(join(job, 'phases/fails/rc'), 'utf8')).trim(), '3');
   const log = await readFile(join(job, 'phases/fails/output.log'), 'utf8');
   assert.match(log, /to stdout/);

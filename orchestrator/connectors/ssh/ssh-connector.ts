@@ -158,6 +158,8 @@ export class SshConnector implements Connector {
     // A new key is recorded only now that the handshake has proved the server holds it.
     await verifier.commit();
     const client = ssh.connection as Client;
+    // Small request/response exchanges (exec, events) must not wait for delayed ACKs.
+    client.setNoDelay(true);
     // node-ssh stops listening for errors once connected; an error event with no
     // listener would crash the process, so keep one for the life of the connection.
     client.on('error', () => {
