@@ -3,7 +3,8 @@
 # second run costs a few dpkg queries.
 set -euo pipefail
 
-packages=(openssh-server openssh-client iproute2 python3 shellcheck procps tar gzip rsync time)
+packages=(openssh-server openssh-client iproute2 python3 shellcheck procps tar gzip rsync time
+  rrdtool nmap tcpdump openjdk-17-jdk-headless chromium)
 
 missing=()
 for package in "${packages[@]}"; do

@@ -63,7 +63,6 @@ export function midolmanPhases({ host, params, profilesDir }: ScenarioContext<Mi
     ['MIDOLMAN_JMX_URL', params.jmx_url],
     ['MIDOLMAN_SHAPE_RATE_PPS', params.shape?.rate_pps?.toString()],
     ['MIDOLMAN_SHAPE_DROP_ONE_IN', params.shape?.drop_one_in?.toString()],
-    ['MIDOLMAN_INJECT_FAILURE', params.inject_failure],
   ];
   for (const [key, value] of optional) if (value !== undefined) env[key] = value;
 

@@ -11,14 +11,21 @@ MM_COLLECTORS=(jmx proc)
 
 # mm_collectors_start : start the collectors (JMX only when MIDOLMAN_JMX_URL is set).
 mm_collectors_start() {
-  local dir=$ORCH_ARTIFACTS/collectors agent i
+  local dir=$ORCH_ARTIFACTS/collectors agent i classes
   mkdir -p -- "$dir"
   agent=$(mm_agent_pid) || agent=''
   if [[ -n ${MIDOLMAN_JMX_URL:-} ]]; then
     orch_require_cmd java
+    local -a launch
+    if classes=$(mm_jmx_classes); then
+      launch=(-cp "$classes" JmxCollector)
+    else
+      orch_log_event warning "could not compile the JMX collector into the bundle ($classes): running it from source (slower start)"
+      launch=("$ORCH_BUNDLE/remote-scripts/jmx/JmxCollector.java")
+    fi
     mm_proc_start jmx "$dir/jmx.log" \
-      bash -c 'exec java -Xmx64m -XX:+UseSerialGC "$1" --url "$2" --config "$3" --interval-ms 1000 >>"$4"' _ \
-      "$ORCH_BUNDLE/remote-scripts/jmx/JmxCollector.java" "$MIDOLMAN_JMX_URL" "$MM_STATE/jmx-mbeans.conf" "$dir/jmx.jsonl"
+      bash -c 'out=$1; shift; exec java -Xmx64m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto "$@" >>"$out"' _ \
+      "$dir/jmx.jsonl" "${launch[@]}" --url "$MIDOLMAN_JMX_URL" --config "$MM_STATE/jmx-mbeans.conf" --interval-ms 1000
   else
     orch_log_event warning "no JMX URL (param jmx_url): agent MBeans are not collected"
   fi
@@ -39,6 +46,31 @@ mm_collectors_start() {
   fi
   orch_json_object started_at n "$(mm_now)" agent_pid n "${agent:-null}" jmx_url s "${MIDOLMAN_JMX_URL:-}" \
     mbean_set s "${MIDOLMAN_MBEAN_SET:-midolman-1.x}" | orch_atomic_write "$ORCH_ARTIFACTS/collectors/collectors.json"
+}
+
+# mm_jmx_classes : print the directory of the compiled JMX collector: compiled once per bundle
+# (the bundle directory is named by its content hash, so the classes can never be stale), into
+# $ORCH_BUNDLE/.build/jmx-classes; concurrent jobs race harmlessly (compile aside, rename in).
+# Prints the reason and fails when javac is missing or the compile fails.
+mm_jmx_classes() {
+  local src=$ORCH_BUNDLE/remote-scripts/jmx/JmxCollector.java out=$ORCH_BUNDLE/.build/jmx-classes tmp
+  if [[ -r $out/JmxCollector.class ]]; then
+    printf '%s' "$out"
+    return 0
+  fi
+  orch_have_cmd javac || { printf 'javac is not installed'; return 1; }
+  mkdir -p -- "${out%/*}"
+  tmp=$(mktemp -d -- "$out.tmp.XXXXXX")
+  if ! javac -nowarn -d "$tmp" -- "$src" >"$tmp.log" 2>&1; then
+    printf 'javac failed: %s' "$(tail -n 3 "$tmp.log" | paste -sd ' ')"
+    rm -rf -- "$tmp" "$tmp.log"
+    return 1
+  fi
+  rm -f -- "$tmp.log"
+  # Another job may have won the race: its classes are the same.
+  mv -T -- "$tmp" "$out" 2>/dev/null || rm -rf -- "$tmp"
+  [[ -r $out/JmxCollector.class ]] || { printf 'no JmxCollector.class in %s' "$out"; return 1; }
+  printf '%s' "$out"
 }
 
 # mm_cpu_jiffies : "busy total" of the host (all CPUs).
@@ -123,10 +155,25 @@ mm_jsonl_to_tsv() {
     END { for (a in seen) print ((a in types) ? types[a] : "GAUGE") > (dir "/" a ".type") }' "$jsonl"
 }
 
+# mm_rrd_series TSV TYPE RRD JSON : one series into its RRD file, then the JSON export of
+# the window its samples cover (lib/rrd.sh).
+mm_rrd_series() {
+  local tsv=$1 type=$2 rrd=$3 json=$4 first last
+  rrd_from_tsv "$tsv" "$type" "$rrd"
+  read -r first _ <"$tsv" || return 0
+  last=$(awk 'END { print $1 }' "$tsv")
+  rrd_export "$rrd" "$json" "$((${first%.*} - RRD_STEP))" "$((${last%.*} + RRD_STEP))"
+}
+
 # mm_collectors_stop : stop the collectors and turn their series into RRD files + JSON exports
-# under $ORCH_ARTIFACTS/rrd/ (index.json lists them). Safe to run twice.
+# under $ORCH_ARTIFACTS/rrd/ (index.json lists them). Safe to run twice. Series are built side
+# by side (8 at a time): each is a few short rrdtool runs that mostly wait.
 mm_collectors_stop() {
-  local name tsvdir=$MM_STATE/series rrddir=$ORCH_ARTIFACTS/rrd tsv alias type sep='' count=0
+  local name tsvdir=$MM_STATE/series rrddir=$ORCH_ARTIFACTS/rrd tsv alias type sep='' count=0 failed=0 pid
+  local -a pids=()
+  for name in "${MM_COLLECTORS[@]}"; do
+    if pid=$(mm_proc_pid "$name"); then kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true; fi
+  done
   for name in "${MM_COLLECTORS[@]}"; do
     mm_proc_stop "$name" TERM 5
   done
@@ -138,6 +185,27 @@ mm_collectors_stop() {
     [[ -s $ORCH_ARTIFACTS/collectors/$name.jsonl ]] || continue
     mm_jsonl_to_tsv "$ORCH_ARTIFACTS/collectors/$name.jsonl" "$tsvdir/$name"
   done
+  for tsv in "$tsvdir"/*/*.tsv; do
+    [[ -e $tsv ]] || continue
+    alias=${tsv##*/}
+    alias=${alias%.tsv}
+    name=${tsv%/*}
+    name=${name##*/}
+    type=$(cat "${tsv%.tsv}.type" 2>/dev/null || echo GAUGE)
+    if ((${#pids[@]} >= 8)); then
+      wait "${pids[0]}" || failed=$((failed + 1))
+      pids=("${pids[@]:1}")
+    fi
+    mm_rrd_series "$tsv" "$type" "$rrddir/$name.$alias.rrd" "$rrddir/$name.$alias.json" &
+    pids+=("$!")
+  done
+  for pid in "${pids[@]}"; do
+    wait "$pid" || failed=$((failed + 1))
+  done
+  if ((failed > 0)); then
+    orch_warn "$failed RRD series could not be built (see the phase's output)"
+    return 1
+  fi
   {
     printf '{"step":%s,"heartbeat":%s,"series":[' "$RRD_STEP" "$RRD_HEARTBEAT"
     for tsv in "$tsvdir"/*/*.tsv; do
@@ -147,8 +215,6 @@ mm_collectors_stop() {
       name=${tsv%/*}
       name=${name##*/}
       type=$(cat "${tsv%.tsv}.type" 2>/dev/null || echo GAUGE)
-      rrd_from_tsv "$tsv" "$type" "$rrddir/$name.$alias.rrd"
-      rrd_export "$rrddir/$name.$alias.rrd" "$rrddir/$name.$alias.json"
       printf '%s' "$sep"
       orch_json_object collector s "$name" alias s "$alias" type s "$type" rrd s "rrd/$name.$alias.rrd" json s "rrd/$name.$alias.json"
       sep=,

@@ -24,12 +24,14 @@ rrd_from_tsv() {
     xargs -r -n 200 rrdtool update "$rrd" --
 }
 
-# rrd_export RRD JSON : AVERAGE, MIN and MAX of the whole file as rrdtool's JSON export.
+# rrd_export RRD JSON FIRST LAST : AVERAGE, MIN and MAX between FIRST and LAST (unix seconds)
+# as rrdtool's JSON export, one row per RRD step. The window matters: exporting the whole
+# archive (RRD_ROWS rows) makes rrdtool xport consolidate it into coarse rows.
 rrd_export() {
-  local rrd=$1 json=$2 first last
-  first=$(rrdtool first "$rrd")
-  last=$(rrdtool last "$rrd")
-  rrdtool xport --json --start "$first" --end "$last" --step "$RRD_STEP" \
+  local rrd=$1 json=$2 first=$3 last=$4 rows
+  rows=$(((last - first) / RRD_STEP + 2))
+  ((rows >= 10)) || rows=10 # rrdtool's least
+  rrdtool xport --json --maxrows "$rows" --start "$first" --end "$last" --step "$RRD_STEP" \
     "DEF:avg=$rrd:value:AVERAGE" "DEF:min=$rrd:value:MIN" "DEF:max=$rrd:value:MAX" \
     XPORT:avg:average XPORT:min:min XPORT:max:max >"$json.tmp"
   mv -f -- "$json.tmp" "$json"

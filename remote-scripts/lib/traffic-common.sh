@@ -6,8 +6,10 @@
 
 # Generator table: name -> function prefix. A generator provides PREFIX_available (prints why it
 # cannot run, or nothing) and PREFIX_send RATE COUNT OUTDIR (sends COUNT TCP SYNs from
-# $MM_SRC_NS to $TOPOLOGY_DEST_HOST:1..COUNT, source port $MM_SPORT, at RATE per second).
-declare -A TRAFFIC_GENERATORS=([nmap]=traffic_nmap)
+# $MM_SRC_NS to $TOPOLOGY_DEST_HOST:1..COUNT, source port $MM_SPORT, at RATE per second). The
+# process that sends runs through traffic_generator_run, so its PID is recorded for the length
+# of the step and a generator that dies (killed, crashed) fails the step instead of yielding one.
+declare -A TRAFFIC_GENERATORS=([nmap]=traffic_nmap [pktgen]=traffic_pktgen)
 
 # traffic_generator : print the function prefix of MIDOLMAN_GENERATOR (default nmap).
 traffic_generator() {
@@ -35,28 +37,92 @@ traffic_bg() {
   printf '%s %s\n' "$!" "$start" >"$MM_STATE/pids/$name"
 }
 
+# traffic_generator_run LOG CMD... : run the generator's sending process CMD (stdout and stderr
+# to LOG), recorded as "PID STARTTIME" in $MM_STATE/pids/generator while it runs (teardown stops
+# it from there if this phase is killed). Returns CMD's exit status; a CMD ended by a signal
+# fails the phase here: its step would be bogus (a partial burst).
+traffic_generator_run() {
+  local log=$1 pid start rc=0 signal tail
+  shift
+  "$@" </dev/null >"$log" 2>&1 &
+  pid=$!
+  start=$(mm_proc_starttime "$pid") || start=0
+  printf '%s %s\n' "$pid" "$start" >"$MM_STATE/pids/generator"
+  wait "$pid" || rc=$?
+  rm -f -- "$MM_STATE/pids/generator"
+  if ((rc > 128)); then
+    signal=$(kill -l "$((rc - 128))" 2>/dev/null) || signal=$((rc - 128))
+    tail=$(tail -n 2 -- "$log" 2>/dev/null | paste -sd ' ')
+    orch_die "traffic generator '${MIDOLMAN_GENERATOR:-nmap}' (pid $pid) was killed by SIG$signal mid-burst: the step is not recorded${tail:+ (its last output: $tail)}"
+  fi
+  return "$rc"
+}
+
 # traffic_counter NS IF STAT : an interface counter read inside a namespace.
 traffic_counter() {
   ip netns exec "$1" cat "/sys/class/net/$2/statistics/$3" 2>/dev/null || printf 'null'
 }
 
 # traffic_capture_start NAME NS IF DIRECTION FILE : tcpdump of this job's probes (SYN without
-# ACK from the fixed source port), nanosecond timestamps, written per packet; waits until ready.
+# ACK from the fixed source port), nanosecond timestamps, written per packet. Does not wait:
+# traffic_capture_wait FILE... does (both captures of a step start side by side).
 traffic_capture_start() {
-  local name=$1 ns=$2 dev=$3 direction=$4 file=$5 i
+  local name=$1 ns=$2 dev=$3 direction=$4 file=$5
   traffic_bg "$name" ip netns exec "$ns" tcpdump -i "$dev" -Q "$direction" -n -s 96 -B 8192 -U --immediate-mode \
     --time-stamp-precision=nano -w "$file" \
     "tcp and src port $MM_SPORT and tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn" 2>"$file.log"
-  for ((i = 0; i < 100; i++)); do
-    grep -q 'listening on' "$file.log" 2>/dev/null && return 0
-    sleep 0.05
-  done
-  orch_die "capture on $dev ($ns) did not start: $(cat "$file.log")"
 }
 
-# traffic_capture_stop NAME : stop a capture (SIGINT: tcpdump flushes and closes the file).
+# traffic_capture_wait FILE... : wait until the captures writing FILEs listen (5 s at most).
+traffic_capture_wait() {
+  local file i
+  for file in "$@"; do
+    for ((i = 0; i < 250; i++)); do
+      grep -q 'listening on' "$file.log" 2>/dev/null && continue 2
+      sleep 0.02
+    done
+    orch_die "capture $file did not start: $(cat "$file.log")"
+  done
+}
+
+# traffic_capture_stop NAME... : stop captures (SIGINT: tcpdump flushes and closes the file),
+# all at once; KILL after 5 s.
 traffic_capture_stop() {
-  mm_proc_stop "$1" INT 5
+  local name pid i left
+  for name in "$@"; do
+    if pid=$(mm_proc_pid "$name"); then kill -INT "$pid" 2>/dev/null || true; fi
+  done
+  for ((i = 0; i < 250; i++)); do
+    left=false
+    for name in "$@"; do
+      mm_proc_pid "$name" >/dev/null && left=true
+    done
+    [[ $left == true ]] || break
+    sleep 0.02
+  done
+  for name in "$@"; do
+    mm_proc_stop "$name" KILL 1
+  done
+}
+
+# traffic_drain : wait for probes still queued on the way (qdiscs, the agent) to reach the
+# destination: until the destination binding's transmit counter holds still for 60 ms
+# (0.1 s at least, 2 s at most).
+traffic_drain() {
+  local file=/sys/class/net/$TOPOLOGY_DEST_BINDING/statistics/tx_packets prev='' now i still=0
+  sleep 0.1
+  [[ -r $file ]] || { sleep 0.2; return 0; }
+  for ((i = 0; i < 100; i++)); do
+    now=$(<"$file")
+    if [[ $now == "$prev" ]]; then
+      still=$((still + 1))
+      ((still >= 3)) && return 0
+    else
+      still=0
+    fi
+    prev=$now
+    sleep 0.02
+  done
 }
 
 # traffic_step PHASE INDEX RATE COUNT : one measured burst. Appends a JSON line to
@@ -71,20 +137,20 @@ traffic_step() {
   rx0=$(traffic_counter "$MM_DST_NS" "$MM_DST_IF" rx_packets)
   traffic_capture_start capture-src "$MM_SRC_NS" "$MM_SRC_IF" out "$dir/src.pcap"
   traffic_capture_start capture-dst "$MM_DST_NS" "$MM_DST_IF" in "$dir/dst.pcap"
-  if [[ ${MIDOLMAN_INJECT_FAILURE:-} == "$phase" ]]; then
-    orch_die "injected failure in phase $phase (MIDOLMAN_INJECT_FAILURE), captures running"
-  fi
+  traffic_capture_wait "$dir/src.pcap" "$dir/dst.pcap"
   t0=$(mm_now)
   "${gen}_send" "$rate" "$count" "$dir"
   t1=$(mm_now)
   # Probes still in flight (queues) reach the destination capture.
-  sleep 0.3
-  traffic_capture_stop capture-src
-  traffic_capture_stop capture-dst
+  traffic_drain
+  traffic_capture_stop capture-src capture-dst
   tx1=$(traffic_counter "$MM_SRC_NS" "$MM_SRC_IF" tx_packets)
   rx1=$(traffic_counter "$MM_DST_NS" "$MM_DST_IF" rx_packets)
-  traffic_pcap_syns "$dir/src.pcap" "$MM_SPORT" >"$dir/src.syns"
+  # The two captures are read side by side (od | awk: CPU-bound, one core each).
+  traffic_pcap_syns "$dir/src.pcap" "$MM_SPORT" >"$dir/src.syns" &
+  local parse=$!
   traffic_pcap_syns "$dir/dst.pcap" "$MM_SPORT" >"$dir/dst.syns"
+  wait "$parse" || orch_die "reading $dir/src.pcap failed"
   latency=$(traffic_latency_stats "$dir/src.syns" "$dir/dst.syns")
   generator_json=$(cat "$dir/generator.json" 2>/dev/null || printf 'null')
   # Counts and rates from the captures: sent = distinct probes that left the source,

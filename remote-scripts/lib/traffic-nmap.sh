@@ -3,7 +3,7 @@
 # destination, one probe per destination port 1..N, from one fixed source port, at a fixed rate.
 # Each probe is a new flow (a flow-table miss for midolman); the destination kernel answers RST.
 # --max-retries 0: a lost probe is not sent again, so sent == N and loss is measurable.
-# Sourced, never executed; needs lib/midolman-common.sh.
+# Sourced, never executed; needs lib/midolman-common.sh and lib/traffic-common.sh.
 
 # traffic_nmap_available : print why nmap cannot run, or nothing.
 traffic_nmap_available() {
@@ -15,10 +15,11 @@ traffic_nmap_available() {
 traffic_nmap_send() {
   local rate=$1 count=$2 out=$3 elapsed closed filtered
   ((count >= 1 && count <= 65535)) || orch_die "nmap: a burst is 1..65535 probes (one per port), got $count"
-  ip netns exec "$MM_SRC_NS" nmap "$TOPOLOGY_DEST_HOST" \
+  # ip netns exec execs nmap: the recorded PID is nmap's.
+  traffic_generator_run "$out/nmap.out" ip netns exec "$MM_SRC_NS" nmap "$TOPOLOGY_DEST_HOST" \
     --min-rate "$rate" --max-rate "$rate" --max-retries 0 \
     --initial-rtt-timeout 50ms --max-rtt-timeout 200ms --max-scan-delay 10ms \
-    --send-ip -Pn -r -n -sS -p "1-$count" -g "$MM_SPORT" -oX "$out/nmap.xml" >"$out/nmap.out" 2>&1 ||
+    --send-ip -Pn -r -n -sS -p "1-$count" -g "$MM_SPORT" -oX "$out/nmap.xml" ||
     orch_die "nmap failed (rate $rate, $count probes): $(tail -n 3 "$out/nmap.out")"
   # Attributes of nmap's XML report: <finished elapsed=..>, <extraports state=.. count=..>,
   # and single <port> entries.

@@ -9,8 +9,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchSection } from './section.js';
 import * as fleetTransport from './fleet-transport.js';
+import * as midolman from './midolman.js';
+import * as publish from './publish.js';
 
-const SECTIONS: BenchSection[] = [fleetTransport];
+const SECTIONS: BenchSection[] = [fleetTransport, midolman, publish];
 
 const OUTPUT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.output', 'bench');
 

@@ -1,7 +1,8 @@
 // The midolman scenario end to end on the local lab, through the real CLI: two lab hosts (real
 // sshd on loopback) each with its own stand-in agent JVM (real JMX), the linux_bridge topology in
 // per-job namespaces, real SYN traffic from nmap, the path to the destination shaped with tc so
-// the answer is known: 2000 pps (HTB) and 1 probe in 16 dropped (u32 -> blackhole class).
+// the answer is known: 2000 pps (HTB) and 1 probe in 16 dropped (u32 -> blackhole class). The
+// failure test kills a running generator for real (SIGKILL to the PID the helper records).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
@@ -12,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { labUp, type Lab } from '../lab/lab.js';
-import { jobManifest, onlySweep, REPO, runCli } from '../e2e/cli-helpers.js';
+import { jobManifest, onlySweep, REPO, runCli, startCli } from '../e2e/cli-helpers.js';
 import { MetricsFileSchema } from '../../orchestrator/results/metrics.js';
 import { readSteps } from '../../orchestrator/scenarios/midolman/normalize.js';
 import { startStandin, type Standin } from './standin.js';
@@ -29,12 +30,13 @@ const PHASES = ['provenance', 'check', 'build-info', 'cleanup', 'profile', 'inst
 e2e.before(async () => {
   work = await mkdtemp(join(tmpdir(), 'midolman-e2e-'));
   lab = await labUp({ subnet: 37, hosts: 2, dir: join(work, 'lab'), reports: false });
-  for (const host of lab.hosts) standins.push(await startStandin(work, host.name));
+  standins.push(...(await Promise.all(lab.hosts.map((host) => startStandin(work, host.name)))));
 });
 e2e.after(async () => {
   for (const s of standins) await s.stop();
   await lab?.down();
-  await rm(work, { recursive: true, force: true });
+  if (process.env.MIDOLMAN_E2E_KEEP) console.log(`kept ${work}`);
+  else await rm(work, { recursive: true, force: true });
 });
 
 function perHost(params: Record<string, Record<string, unknown>>) {
@@ -159,7 +161,49 @@ e2e('two hosts in parallel: linear scan and NDR through a shaped linux_bridge; k
   assert.ok(seconds < 90, `sweep took ${seconds} s`);
 });
 
-e2e('a broken topology is refused before anything is set up; a failing phase still tears everything down', async () => {
+/** "PID STARTTIME" of a process the helper recorded; the PID only while it still runs that process. */
+function recordedPid(file: string): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const [pid, start] = text.trim().split(/\s+/).map(Number);
+  if (!pid || !start) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[19]) === start && fields[0] !== 'Z' ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Waits until the job's throughput phase runs its traffic generator on the host (the lab host's
+ * filesystem is this one: <home>/.orchestrate/jobs/<sweep>/<job>/), then SIGKILLs that process.
+ */
+async function killGeneratorInThroughput(home: string, jobId: string, timeoutMs = 60_000): Promise<{ pid: number; cmdline: string }> {
+  const jobs = join(home, '.orchestrate', 'jobs');
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    for (const sweep of existsSync(jobs) ? readdirSync(jobs) : []) {
+      const job = join(jobs, sweep, jobId);
+      // Phases run one after another: while throughput runs, the recorded generator is its own.
+      if (!existsSync(join(job, 'phases/throughput/helper.pid')) || existsSync(join(job, 'phases/throughput/rc'))) continue;
+      const pid = recordedPid(join(job, 'midolman/pids/generator'));
+      if (pid === undefined) continue;
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      process.kill(pid, 'SIGKILL');
+      return { pid, cmdline };
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`${jobId}: no running traffic generator in the throughput phase within ${timeoutMs} ms`);
+}
+
+e2e('a broken topology is refused before anything is set up; a generator killed mid-burst fails its phase and teardown still cleans up', async () => {
   const results = join(work, 'results-failures');
   const inventory = await lab.writeInventory({
     file: join(work, 'failures.yaml'),
@@ -168,11 +212,22 @@ e2e('a broken topology is refused before anything is set up; a failing phase sti
     defaults: { retries: 0 },
     hostExtra: perHost({
       'lab-01': { topology_path: join(REPO, 'test/midolman/fixtures/broken_topology.sh') },
-      'lab-02': { inject_failure: 'throughput' },
+      // A long first burst (30 s at 1000 pps): the generator is certainly still sending when killed.
+      'lab-02': { overrides: { THROUGHPUT_SCAN_BURST: 30000 } },
     }),
   });
-  const { code, stdout, stderr } = await runCli(['--inventory', inventory, '--no-progress']);
-  assert.is(code, 1, `${stdout}\n${stderr}`);
+  const cli = startCli(['--inventory', inventory, '--no-progress']);
+  let killed: { pid: number; cmdline: string };
+  try {
+    killed = await killGeneratorInThroughput(lab.hosts[1]!.home, 'lab-02--midolman');
+  } catch (error) {
+    cli.child.kill('SIGTERM');
+    await cli.exit;
+    throw error;
+  }
+  const code = await cli.exit;
+  assert.is(code, 1, `${cli.stdout()}\n${cli.stderr()}`);
+  assert.match(killed.cmdline, /nmap .*--min-rate 1000 /, `killed the throughput step's generator: ${killed.cmdline}`);
   const { dir } = await onlySweep(results);
 
   const broken = await jobManifest(dir, 'lab-01--midolman');
@@ -192,16 +247,24 @@ e2e('a broken topology is refused before anything is set up; a failing phase sti
   const status = Object.fromEntries(failing.phases.map((p) => [p.name, p.status]));
   assert.is(status['topology'], 'ok');
   assert.is(status['collectors-start'], 'ok');
+  assert.is(status['warm-up'], 'ok');
   assert.is(status['throughput'], 'failed');
   assert.is(status['long-running'], 'skipped');
   assert.is(status['collectors-stop'], 'skipped');
   assert.is(status['teardown'], 'ok');
-  const art = join(dir, 'jobs/lab-02--midolman/raw/artifacts');
+  const raw = join(dir, 'jobs/lab-02--midolman/raw');
+  const throughputLog = await readFile(join(raw, 'phases/throughput/output.log'), 'utf8');
+  assert.match(throughputLog, new RegExp(`traffic generator 'nmap' \\(pid ${killed.pid}\\) was killed by SIGKILL mid-burst: the step is not recorded`));
+  // The killed burst left no step behind (no bogus partial result); the warm-up's is there.
+  const steps = await readSteps(raw);
+  assert.equal(steps.map((s) => s.phase), ['warm-up']);
+  const art = join(raw, 'artifacts');
   const topology = JSON.parse(await readFile(join(art, 'topology.json'), 'utf8'));
-  assert.equal(leftovers(topology.prefix, topology.source_port), [], 'no namespace, link, collector or capture left');
+  assert.equal(leftovers(topology.prefix, topology.source_port), [], 'no namespace, link, collector, capture or generator left');
   assert.is(JSON.parse(await readFile(join(art, 'teardown.json'), 'utf8')).clean, true);
   // The teardown stopped the collectors and still turned their partial series into RRDs.
   assert.ok((await readdir(join(art, 'rrd'))).includes('proc.agent.cpu_percent.rrd'));
+
 });
 
 e2e.run();

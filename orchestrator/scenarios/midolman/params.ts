@@ -25,16 +25,14 @@ const Overrides = z.strictObject(
   Object.fromEntries(Object.keys(PROFILE_KNOBS).map((k) => [k, knob.optional()])) as Record<ProfileKnob, z.ZodOptional<typeof knob>>,
 );
 
-/** Phases a test may make fail on purpose (fault injection: the failure happens mid-step, captures running). */
-export const INJECTABLE_PHASES = ['warm-up', 'throughput', 'long-running'] as const;
-
 export const MidolmanParams = z.strictObject({
   /** A topology of the bundle's topologies/ (NAME.sh); default linux_bridge. */
   topology: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/).optional(),
   /** Or an absolute path to a topology file on the host (site-local topologies, test fixtures). */
   topology_path: z.string().startsWith('/').optional(),
-  /** Traffic generator (the helpers' generator table); default nmap. */
-  generator: z.enum(['nmap']).optional(),
+  /** Traffic generator (the helpers' generator table); default nmap. pktgen: the kernel's packet
+   * generator (/proc/net/pktgen, CONFIG_NET_PKTGEN), refused at the check phase where the kernel lacks it. */
+  generator: z.enum(['nmap', 'pktgen']).optional(),
   /** linear: the seed's scan; ndr: binary search for the highest rate with loss <= ndr_loss. */
   scan_mode: z.enum(['linear', 'ndr']).optional(),
   /** NDR loss threshold, a fraction (0 = no loss at all); also the "lossless" tolerance of a linear scan. */
@@ -68,7 +66,5 @@ export const MidolmanParams = z.strictObject({
         .optional(),
     })
     .optional(),
-  /** Fault injection for tests: that phase fails mid-step. */
-  inject_failure: z.enum(INJECTABLE_PHASES).optional(),
 });
 export type MidolmanParams = z.infer<typeof MidolmanParams>;
