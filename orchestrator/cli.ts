@@ -3,6 +3,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { loadInventoryOrExit, wholeNumberOption } from './cli/arguments.js';
 import { registerPublishCommand } from './cli/command-publish.js';
 import { registerPruneCommand } from './cli/command-prune.js';
+import { registerReportCommand } from './cli/command-report.js';
+import { finishSweep } from './fleet/finish-sweep.js';
 import { planSweep, type Selection } from './fleet/plan.js';
 import { planResume, runSweep } from './fleet/run-sweep.js';
 import { acquireSweepLock, SweepLockedError, type SweepLock } from './fleet/sweep-lock.js';
@@ -24,6 +26,8 @@ interface SweepFlags {
   concurrency?: number;
   progress?: boolean;
   resume?: string;
+  report?: boolean;
+  publish?: boolean;
 }
 
 function fail(message: string, code: number): never {
@@ -112,12 +116,38 @@ async function commandSweep(flags: SweepFlags): Promise<number> {
       plan,
     );
     renderer.done();
+    const say = (line: string) => process.stdout.write(`${line}\n`);
+    const log = useTty ? () => undefined : (line: string) => say(`${new Date().toISOString()} ${line}`);
+    const finish = interrupt.signal.aborted
+      ? undefined
+      : await finishSweep({
+          inventory,
+          sweepId: summary.sweepId,
+          report: flags.report !== false,
+          publish: flags.publish !== false,
+          acceptNewHostKeys: flags.acceptNewHostKeys === true,
+          log,
+        });
     const problems = summary.jobs.filter((job) => job.status !== 'ok');
     if (problems.length > 0) {
-      process.stdout.write(`\n${formatTable(['JOB', 'STATUS'], problems.map((job) => [job.jobId, job.status]))}\n`);
-      process.stdout.write(`details: ${summary.dir}/jobs/<job>/manifest.json and orchestrator.log\n`);
+      say(`\n${formatTable(['JOB', 'STATUS'], problems.map((job) => [job.jobId, job.status]))}`);
+      say(`details: ${summary.dir}/jobs/<job>/manifest.json and orchestrator.log`);
     }
-    process.stdout.write(`results: ${summary.dir}\n`);
+    for (const change of finish?.newRegressions ?? []) {
+      say(`NEW REGRESSION: ${change.key.host} ${change.key.scenario} ${change.key.metric} ${(change.relativeChange * 100).toFixed(1)}% (${change.beforeMean.toPrecision(4)} -> ${change.afterMean.toPrecision(4)} ${change.unit}, p=${change.pValue.toFixed(3)})`);
+    }
+    for (const problem of finish?.problems ?? []) process.stderr.write(`warning: ${problem}\n`);
+    const c = summary.counts;
+    say(`summary: ${c.ok} ok, ${c.failed} failed, ${c.unreachable} unreachable, ${c.interrupted} interrupted, ${c.skipped} skipped; ${finish?.newRegressions.length ?? 0} new regression(s)`);
+    say(`results: ${summary.dir}`);
+    if (finish?.siteDir) say(`report: ${finish.siteDir}/index.html`);
+    if (finish?.published) {
+      const p = finish.published;
+      say(`published: ${p.releaseId} (${p.uploadedFiles} file(s) uploaded)${inventory.reports?.url ? ` at ${inventory.reports.url}` : ''}`);
+    }
+    if (summary.exitCode !== EXIT.ok) return summary.exitCode;
+    if ((finish?.problems.length ?? 0) > 0) return EXIT.failed;
+    if ((finish?.newRegressions.length ?? 0) > 0) return EXIT.regression;
     return summary.exitCode;
   } catch (error) {
     renderer.done();
@@ -155,6 +185,8 @@ function program(): Command {
       .option('--accept-new-host-keys', 'record keys of hosts not yet in known_hosts (a changed key is always refused)')
       .addOption(new Option('--concurrency <n>', 'hosts at once (overrides the inventory)').argParser(wholeNumberOption('--concurrency', 1)))
       .option('--no-progress', 'plain timestamped lines even on a terminal')
+      .option('--no-report', 'do not build the report site after the sweep')
+      .option('--no-publish', 'do not publish the report site to the reports host')
       .option('--resume <sweep>', 're-run the jobs of an interrupted or partly failed sweep that did not finish ok, into that sweep');
   sweepOptions(root.command('run', { isDefault: true }).description('run a sweep (the default command)')).action(async (flags: SweepFlags) => {
     process.exitCode = await commandSweep(flags);
@@ -168,6 +200,7 @@ function program(): Command {
     .action(async (flags: { inventory: string; limit?: string[]; acceptNewHostKeys?: boolean }) => {
       process.exitCode = await commandCheck(flags);
     });
+  registerReportCommand(root);
   registerPublishCommand(root);
   registerPruneCommand(root);
   return root;

@@ -1,0 +1,59 @@
+// After the jobs of a sweep: find what this sweep newly reveals (regressions), build the
+// report site and publish it to the reports host. Each step's failure is recorded and
+// never touches the sweep's results; the CLI turns the outcome into the exit status.
+import { join } from 'node:path';
+import type { Inventory } from '../inventory/types.js';
+import { loadHistory } from '../analysis/history.js';
+import { regressionsFirstSeen, type DetectedChange } from '../analysis/regressions.js';
+import { thresholdsResolver } from '../analysis/thresholds.js';
+import { buildSite, type BuildSiteResult } from '../site/build.js';
+import { publishSite, type PublishResult } from '../publish/publish-site.js';
+
+export interface FinishOptions {
+  inventory: Inventory;
+  sweepId: string;
+  /** Build the report site (default <results_dir>/site). */
+  report: boolean;
+  /** Publish it when the inventory names a reports host. */
+  publish: boolean;
+  acceptNewHostKeys: boolean;
+  log: (line: string) => void;
+}
+
+export interface FinishResult {
+  /** Regressions this sweep makes visible that the sweep before it did not. */
+  newRegressions: DetectedChange[];
+  siteDir?: string;
+  site?: BuildSiteResult;
+  published?: PublishResult;
+  /** What went wrong in reporting or publishing (the sweep's results are unaffected). */
+  problems: string[];
+}
+
+export async function finishSweep(options: FinishOptions): Promise<FinishResult> {
+  const { inventory } = options;
+  const thresholdsFor = thresholdsResolver(inventory.regressions);
+  const result: FinishResult = { newRegressions: [], problems: [] };
+  try {
+    const { histories } = await loadHistory(inventory.resultsDir);
+    result.newRegressions = regressionsFirstSeen(histories, thresholdsFor, options.sweepId);
+  } catch (error) {
+    result.problems.push(`regression check failed: ${(error as Error).message}`);
+  }
+  if (!options.report) return result;
+  const siteDir = join(inventory.resultsDir, 'site');
+  try {
+    result.site = await buildSite({ resultsDir: inventory.resultsDir, outDir: siteDir, thresholdsFor, log: options.log });
+    result.siteDir = siteDir;
+  } catch (error) {
+    result.problems.push(`report build failed: ${(error as Error).message}`);
+    return result;
+  }
+  if (!options.publish || !inventory.reports) return result;
+  try {
+    result.published = await publishSite({ inventory, siteDir, acceptNewHostKeys: options.acceptNewHostKeys, log: options.log });
+  } catch (error) {
+    result.problems.push(`publish to ${inventory.reports.host} failed: ${(error as Error).message}`);
+  }
+  return result;
+}
