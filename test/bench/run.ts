@@ -11,8 +11,9 @@ import type { BenchSection } from './section.js';
 import * as fleetTransport from './fleet-transport.js';
 import * as midolman from './midolman.js';
 import * as publish from './publish.js';
+import * as siteBuild from './site-build.js';
 
-const SECTIONS: BenchSection[] = [fleetTransport, midolman, publish];
+const SECTIONS: BenchSection[] = [fleetTransport, midolman, siteBuild, publish];
 
 const OUTPUT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.output', 'bench');
 

@@ -1,0 +1,55 @@
+// `orchestrate report --inventory F [--out DIR]`: builds the static report site of the
+// inventory's results store (default <results_dir>/site). Incremental: unchanged pages are
+// not rewritten.
+import type { Command } from 'commander';
+import { resolve } from 'node:path';
+import { loadInventory } from '../inventory/load.js';
+import { InventoryError } from '../inventory/errors.js';
+import { scenarioParamSchemas } from '../scenarios/registry.js';
+import { thresholdsResolver } from '../analysis/thresholds.js';
+import { buildSite } from '../site/build.js';
+import { EXIT } from './exit-codes.js';
+
+export interface ReportFlags {
+  inventory: string;
+  out?: string;
+  quiet?: boolean;
+}
+
+export async function commandReport(flags: ReportFlags, io: { out: (line: string) => void; err: (line: string) => void } = {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+}): Promise<number> {
+  let inventory;
+  try {
+    inventory = await loadInventory(flags.inventory, { scenarios: scenarioParamSchemas() });
+  } catch (error) {
+    if (error instanceof InventoryError) {
+      io.err(`${error.message}\n${error.issues.length} problem(s) in the inventory; no report was built.`);
+      return EXIT.usage;
+    }
+    throw error;
+  }
+  const outDir = resolve(flags.out ?? resolve(inventory.resultsDir, 'site'));
+  const result = await buildSite({
+    resultsDir: inventory.resultsDir,
+    outDir,
+    thresholdsFor: thresholdsResolver(inventory.regressions),
+    log: flags.quiet ? undefined : io.out,
+  });
+  for (const problem of result.problems) io.err(`warning: ${problem.path}: ${problem.message}`);
+  io.out(`report: ${outDir}/index.html (${result.pagesWritten} page(s) written, ${result.pagesUnchanged} unchanged; ${result.regressions} regression(s))`);
+  return EXIT.ok;
+}
+
+export function registerReportCommand(program: Command): void {
+  program
+    .command('report')
+    .description('build the static report site (sweeps, jobs, trends, comparisons, regressions) from the results store')
+    .requiredOption('-i, --inventory <file>', 'inventory YAML file (for results_dir and the regression thresholds)')
+    .option('-o, --out <dir>', 'output directory (default: <results_dir>/site)')
+    .option('-q, --quiet', 'only the final line')
+    .action(async (flags: ReportFlags) => {
+      process.exitCode = await commandReport(flags);
+    });
+}

@@ -1,0 +1,35 @@
+// Display downsampling that keeps peaks: each bucket keeps its first, min, max and last
+// point (in time order), so spikes survive however long the series. The full data stays
+// downloadable beside the chart.
+export type Point = readonly [number, number | null];
+
+export function downsampleMinMax(points: readonly Point[], maxPoints: number): Point[] {
+  if (points.length <= maxPoints || maxPoints < 8) return [...points];
+  const buckets = Math.max(1, Math.floor(maxPoints / 4));
+  const size = points.length / buckets;
+  const out: Point[] = [];
+  for (let b = 0; b < buckets; b++) {
+    const start = Math.floor(b * size);
+    const end = Math.min(points.length, Math.floor((b + 1) * size));
+    if (end <= start) continue;
+    let minI = -1;
+    let maxI = -1;
+    let gap = false;
+    for (let i = start; i < end; i++) {
+      const v = points[i]![1];
+      if (v === null) {
+        gap = true;
+        continue;
+      }
+      if (minI < 0 || v < points[minI]![1]!) minI = i;
+      if (maxI < 0 || v > points[maxI]![1]!) maxI = i;
+    }
+    const keep = new Set([start, end - 1]);
+    if (minI >= 0) keep.add(minI);
+    if (maxI >= 0) keep.add(maxI);
+    for (const i of [...keep].sort((x, y) => x - y)) out.push(points[i]!);
+    // a gap (unknown values) in the bucket stays a gap in the line
+    if (gap && out.at(-1)?.[1] !== null) out.push([points[end - 1]![0], null]);
+  }
+  return out;
+}

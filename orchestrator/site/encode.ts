@@ -1,0 +1,29 @@
+// Host data written into the site's files: JSON that is safe inside HTML and script files, and CSV.
+
+/**
+ * JSON for a .js file or an HTML attribute: `<`, `>`, `&` and the JS line separators are
+ * written as \u escapes, so host text never appears as markup anywhere in the output.
+ */
+export function safeJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** `window.__site.<bucket>[id] = value;` as a script file (CSP: no inline script, so data lives in files). */
+export function dataScript(bucket: string, id: string, value: unknown): string {
+  return `(window.__site=window.__site||{});(window.__site.${bucket}=window.__site.${bucket}||{})[${safeJson(id)}]=${safeJson(value)};\n`;
+}
+
+function csvCell(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  let text = typeof value === 'object' ? JSON.stringify(value) : String(value);
+  // spreadsheet formula injection: a cell that starts with = + - @ is read as text
+  if (/^[=+\-@\t\r]/.test(text) && typeof value !== 'number') text = `'${text}`;
+  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+export function toCsv(rows: readonly object[], columns?: readonly string[]): string {
+  const cols = columns ?? [...new Set(rows.flatMap((row) => Object.keys(row)))];
+  const cell = (row: object, c: string) => csvCell((row as Record<string, unknown>)[c]);
+  return `${[cols.map(csvCell).join(','), ...rows.map((row) => cols.map((c) => cell(row, c)).join(','))].join('\n')}\n`;
+}
+

@@ -1,0 +1,50 @@
+// How numbers, units, durations, times and labels read on the report's pages.
+
+export function labelsText(labels: Record<string, string>): string {
+  const entries = Object.entries(labels).sort(([a], [b]) => a.localeCompare(b));
+  return entries.length === 0 ? '' : entries.map(([k, v]) => `${k}=${v}`).join(', ');
+}
+
+export function formatNumber(value: number | null | undefined, digits = 3): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '—';
+  const abs = Math.abs(value);
+  if (abs !== 0 && (abs >= 1e9 || abs < 1e-3)) return value.toExponential(2);
+  return Number(value.toPrecision(digits + 3)).toLocaleString('en-US', { maximumFractionDigits: abs >= 100 ? 1 : digits });
+}
+
+/** A sample's value in its unit: bytes as KiB/MiB/GiB, everything else as a number. */
+export function formatValue(value: number | null | undefined, unit: string): string {
+  if (unit === 'bytes' && typeof value === 'number' && Number.isFinite(value) && Math.abs(value) >= 1024) {
+    const units = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+    let v = value / 1024;
+    let i = 0;
+    while (Math.abs(v) >= 1024 && i < units.length - 1) {
+      v /= 1024;
+      i++;
+    }
+    return `${v.toFixed(v >= 100 ? 0 : 1)} ${units[i]}`;
+  }
+  return formatNumber(value);
+}
+
+export function formatPercent(value: number | null | undefined): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '—';
+  return `${value > 0 ? '+' : ''}${value.toFixed(1)} %`;
+}
+
+export function formatDuration(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '—';
+  const s = ms / 1000;
+  if (s < 60) return `${s.toFixed(s < 10 ? 1 : 0)} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ${Math.round(s % 60)} s`;
+  return `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
+/** 2026-11-22 05:22 UTC */
+export function formatTime(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+

@@ -1,0 +1,164 @@
+// Build-time data loading: scans the results store once. What the index and the change
+// detection need comes from the sweep manifests; each job is fingerprinted by the sizes and
+// mtimes of its files, so an unchanged job is never read again (its pages are skipped).
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { listSweeps, readJobManifest, readSweepManifest } from '../results/store.js';
+import type { JobManifest, SweepManifest } from '../results/manifest.js';
+import { MetricsFileSchema, type MetricsFile } from '../results/metrics.js';
+import { sha, slug } from './names.js';
+
+export interface Problem {
+  path: string;
+  message: string;
+}
+
+export interface JobRef {
+  /** sweepId/jobId: unique across the store. */
+  key: string;
+  sweepId: string;
+  jobId: string;
+  host: string;
+  scenario: string;
+  status: string;
+  /** When its sweep started (jobs are ordered by sweep). */
+  at: string;
+  dir: string;
+  /** Site paths, relative to the site root. */
+  page: string;
+  assetsDir: string;
+  dataFile: string;
+  comparePage: string;
+  /** Sizes and mtimes of the job's files. */
+  fp: string;
+  /** The logs the job has (site-relative names of their copies). */
+  logs: { source: string; name: string }[];
+}
+
+export interface SweepRef {
+  sweepId: string;
+  manifest: SweepManifest;
+  fp: string;
+  jobs: JobRef[];
+}
+
+export interface StoreScan {
+  sweeps: SweepRef[];
+  problems: Problem[];
+}
+
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!, i);
+    }
+  });
+  await Promise.all(workers);
+  return out;
+}
+
+async function statPart(path: string, name: string): Promise<string> {
+  try {
+    const s = await stat(path);
+    return `${name}:${s.size}:${Math.round(s.mtimeMs)}`;
+  } catch {
+    return `${name}:-`;
+  }
+}
+
+export function jobPaths(sweepId: string, jobId: string): Pick<JobRef, 'page' | 'assetsDir' | 'dataFile' | 'comparePage'> {
+  const s = slug(sweepId);
+  const j = slug(jobId);
+  return { page: `jobs/${s}/${j}.html`, assetsDir: `jobs/${s}/${j}`, dataFile: `data/jobs/${s}/${j}.js`, comparePage: `compare/${s}/${j}.html` };
+}
+
+export function trendsPage(host: string, scenario: string): string {
+  return `trends/${slug(host)}--${slug(scenario)}.html`;
+}
+
+async function fingerprintJob(dir: string): Promise<{ fp: string; logs: { source: string; name: string }[] }> {
+  const parts = await Promise.all([
+    statPart(join(dir, 'manifest.json'), 'manifest'),
+    statPart(join(dir, 'metrics.json'), 'metrics'),
+    statPart(join(dir, 'orchestrator.log'), 'log'),
+  ]);
+  const logs: { source: string; name: string }[] = [];
+  if (!parts[2]!.endsWith(':-')) logs.push({ source: join(dir, 'orchestrator.log'), name: 'orchestrator.log.txt' });
+  let phases: string[] = [];
+  try {
+    phases = (await readdir(join(dir, 'raw', 'phases'))).sort();
+  } catch {
+    // no raw phases collected
+  }
+  for (const phase of phases) {
+    const path = join(dir, 'raw', 'phases', phase, 'output.log');
+    const part = await statPart(path, `phase/${phase}`);
+    parts.push(part);
+    if (!part.endsWith(':-')) logs.push({ source: path, name: `${slug(phase)}.output.log.txt` });
+  }
+  return { fp: sha(parts.join('|')), logs };
+}
+
+export async function scanStore(resultsDir: string): Promise<StoreScan> {
+  const problems: Problem[] = [];
+  const ids = await listSweeps(resultsDir);
+  const sweeps = await mapLimit(ids, 16, async (sweepId): Promise<SweepRef | undefined> => {
+    const sweepFile = join(resultsDir, 'sweeps', sweepId, 'sweep.json');
+    let manifest: SweepManifest;
+    try {
+      manifest = await readSweepManifest(resultsDir, sweepId);
+    } catch (error) {
+      problems.push({ path: sweepFile, message: (error as Error).message });
+      return undefined;
+    }
+    const jobs = await mapLimit(manifest.jobs, 32, async (entry): Promise<JobRef> => {
+      const dir = join(resultsDir, 'sweeps', sweepId, 'jobs', entry.jobId);
+      const { fp, logs } = await fingerprintJob(dir);
+      return {
+        key: `${sweepId}/${entry.jobId}`,
+        sweepId,
+        jobId: entry.jobId,
+        host: entry.host,
+        scenario: entry.scenario,
+        status: entry.status,
+        at: manifest.startedAt,
+        dir,
+        ...jobPaths(sweepId, entry.jobId),
+        fp,
+        logs,
+      };
+    });
+    return { sweepId, manifest, fp: sha(`${await statPart(sweepFile, 'sweep')}|${jobs.map((j) => j.fp).join(',')}`), jobs };
+  });
+  return { sweeps: sweeps.filter((s): s is SweepRef => s !== undefined), problems };
+}
+
+export interface LoadedJob {
+  ref: JobRef;
+  manifest: JobManifest | null;
+  metrics: MetricsFile | null;
+  problems: Problem[];
+}
+
+export async function loadJob(resultsDir: string, ref: JobRef): Promise<LoadedJob> {
+  const problems: Problem[] = [];
+  let manifest: JobManifest | null = null;
+  try {
+    manifest = await readJobManifest(resultsDir, ref.sweepId, ref.jobId);
+  } catch (error) {
+    problems.push({ path: join(ref.dir, 'manifest.json'), message: (error as Error).message });
+  }
+  let metrics: MetricsFile | null = null;
+  const metricsPath = join(ref.dir, 'metrics.json');
+  try {
+    const parsed = MetricsFileSchema.safeParse(JSON.parse(await readFile(metricsPath, 'utf8')));
+    if (parsed.success) metrics = parsed.data;
+    else problems.push({ path: metricsPath, message: parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') problems.push({ path: metricsPath, message: (error as Error).message });
+  }
+  return { ref, manifest, metrics, problems };
+}

@@ -1,0 +1,221 @@
+// Page data: pure functions from loaded store data to what a template shows. No I/O here,
+// so each is unit-testable and a page's fingerprint can be the hash of its data.
+import type { JobManifest } from '../results/manifest.js';
+import type { MetricsFile } from '../results/metrics.js';
+import type { DetectedChange } from '../analysis/regressions.js';
+import type { MetricComparison } from '../analysis/compare.js';
+import type { JobRef, SweepRef } from './load.js';
+import { trendsPage } from './load.js';
+import { formatDuration, labelsText } from './format.js';
+
+export interface JobChip {
+  host: string;
+  scenario: string;
+  status: string;
+  href: string;
+}
+
+export interface IndexRow {
+  sweepId: string;
+  startedAt: string;
+  endedAt: string | null;
+  durationMs: number | null;
+  duration: string;
+  inventory: string;
+  inventorySha: string;
+  status: string;
+  hosts: number;
+  jobs: JobChip[];
+  counts: Record<string, number>;
+  regressions: number;
+  improvements: number;
+  changes: number;
+}
+
+/** One row per sweep, newest first. `hrefOf` maps a job to its page link. */
+export function indexRows(sweeps: readonly SweepRef[], changes: readonly DetectedChange[]): IndexRow[] {
+  const bySweep = new Map<string, { regression: number; improvement: number; change: number }>();
+  for (const c of changes) {
+    const counts = bySweep.get(c.sweepId) ?? { regression: 0, improvement: 0, change: 0 };
+    counts[c.kind]++;
+    bySweep.set(c.sweepId, counts);
+  }
+  return [...sweeps]
+    .sort((a, b) => b.sweepId.localeCompare(a.sweepId))
+    .map((sweep) => {
+      const m = sweep.manifest;
+      const durationMs = m.endedAt ? Date.parse(m.endedAt) - Date.parse(m.startedAt) : null;
+      const counts: Record<string, number> = {};
+      for (const job of sweep.jobs) counts[job.status] = (counts[job.status] ?? 0) + 1;
+      const c = bySweep.get(sweep.sweepId);
+      return {
+        sweepId: sweep.sweepId,
+        startedAt: m.startedAt,
+        endedAt: m.endedAt,
+        durationMs,
+        duration: formatDuration(durationMs),
+        inventory: m.inventory.file.split('/').at(-1) ?? m.inventory.file,
+        inventorySha: m.inventory.sha256.slice(0, 12),
+        status: m.status,
+        hosts: new Set(sweep.jobs.map((j) => j.host)).size,
+        jobs: sweep.jobs.map((j) => ({ host: j.host, scenario: j.scenario, status: j.status, href: j.page })),
+        counts,
+        regressions: c?.regression ?? 0,
+        improvements: c?.improvement ?? 0,
+        changes: c?.change ?? 0,
+      };
+    });
+}
+
+/** Every job's predecessor: the same host x scenario in the closest earlier sweep. */
+export function previousJobs(sweeps: readonly SweepRef[]): Map<string, JobRef> {
+  const last = new Map<string, JobRef>();
+  const previous = new Map<string, JobRef>();
+  for (const sweep of [...sweeps].sort((a, b) => a.sweepId.localeCompare(b.sweepId))) {
+    for (const job of sweep.jobs) {
+      const series = `${job.host}\u0000${job.scenario}`;
+      const before = last.get(series);
+      if (before) previous.set(job.key, before);
+      last.set(series, job);
+    }
+  }
+  return previous;
+}
+
+export interface EnvRow {
+  field: string;
+  a: string;
+  b: string;
+  same: boolean;
+}
+
+export interface PackageRow {
+  name: string;
+  a: string | null;
+  b: string | null;
+  change: 'added' | 'removed' | 'changed';
+}
+
+export interface EnvDiff {
+  rows: EnvRow[];
+  packages: PackageRow[];
+  differences: number;
+}
+
+export function envFields(m: JobManifest | null): Record<string, string> {
+  const e = m?.environment;
+  return {
+    profile: m?.profile ?? '—',
+    'scenario params': m ? JSON.stringify(m.scenario.params, Object.keys(m.scenario.params).sort()) : '—',
+    os: e?.os ?? '—',
+    'kernel release': e?.kernel.release ?? '—',
+    'kernel version': e?.kernel.version ?? '—',
+    machine: e?.kernel.machine ?? '—',
+    'kernel cmdline': e?.cmdline ?? '—',
+    'cpu model': e?.cpu.model ?? '—',
+    'logical cpus': e?.cpu.logical_cpus === null || e?.cpu.logical_cpus === undefined ? '—' : String(e.cpu.logical_cpus),
+    'memory (kB)': e?.memory_kb === null || e?.memory_kb === undefined ? '—' : String(e.memory_kb),
+    hostname: e?.hostname ?? '—',
+    orchestrator: m ? m.orchestrator.version : '—',
+  };
+}
+
+/** What differs between the environments two jobs ran in. `a` is the earlier (baseline) job. */
+export function environmentDiff(a: JobManifest | null, b: JobManifest | null): EnvDiff {
+  const fa = envFields(a);
+  const fb = envFields(b);
+  const rows = Object.keys(fa).map((field) => ({ field, a: fa[field]!, b: fb[field]!, same: fa[field] === fb[field] }));
+  const pa = a?.environment?.packages ?? {};
+  const pb = b?.environment?.packages ?? {};
+  const packages: PackageRow[] = [];
+  for (const name of [...new Set([...Object.keys(pa), ...Object.keys(pb)])].sort()) {
+    const va = pa[name] ?? null;
+    const vb = pb[name] ?? null;
+    if (va === vb) continue;
+    packages.push({ name, a: va, b: vb, change: va === null ? 'added' : vb === null ? 'removed' : 'changed' });
+  }
+  return { rows, packages, differences: rows.filter((r) => !r.same).length + packages.length };
+}
+
+export interface CompareRow extends MetricComparison {
+  labelsText: string;
+}
+
+export function compareRows(comparisons: readonly MetricComparison[]): CompareRow[] {
+  const order = { worse: 0, better: 1, missing: 2, same: 3 } as const;
+  return [...comparisons]
+    .map((c) => ({ ...c, labelsText: labelsText(c.labels) }))
+    .sort((x, y) => order[x.verdict] - order[y.verdict] || x.metric.localeCompare(y.metric) || x.labelsText.localeCompare(y.labelsText));
+}
+
+export interface SampleRow {
+  metric: string;
+  labels: string;
+  value: number;
+  unit: string;
+  better: string;
+}
+
+export function sampleRows(metrics: MetricsFile | null): SampleRow[] {
+  return (metrics?.samples ?? []).map((s) => ({ metric: s.metric, labels: labelsText(s.labels), value: s.value, unit: s.unit, better: s.better }));
+}
+
+export interface ChangeRow {
+  kind: DetectedChange['kind'];
+  host: string;
+  scenario: string;
+  metric: string;
+  labels: string;
+  unit: string;
+  better: string;
+  sweepId: string;
+  at: string;
+  beforeMean: number;
+  afterMean: number;
+  relativeChange: number;
+  pValue: number;
+  keyId: string;
+  trendHref: string;
+  jobHref: string | null;
+  compareHref: string | null;
+}
+
+/** The regressions page and feeds: newest first, regressions before improvements at the same sweep. */
+export function changeRows(changes: readonly DetectedChange[], jobsByKey: ReadonlyMap<string, JobRef>, previous: ReadonlyMap<string, JobRef>): ChangeRow[] {
+  const order = { regression: 0, improvement: 1, change: 2 } as const;
+  return [...changes]
+    .sort((x, y) => y.sweepId.localeCompare(x.sweepId) || order[x.kind] - order[y.kind] || x.key.metric.localeCompare(y.key.metric) || x.keyId.localeCompare(y.keyId))
+    .map((c) => {
+      const job = findJob(jobsByKey, c.sweepId, c.key.host, c.key.scenario);
+      return {
+        kind: c.kind,
+        host: c.key.host,
+        scenario: c.key.scenario,
+        metric: c.key.metric,
+        labels: labelsText(c.key.labels),
+        unit: c.unit,
+        better: c.better,
+        sweepId: c.sweepId,
+        at: c.at,
+        beforeMean: c.beforeMean,
+        afterMean: c.afterMean,
+        relativeChange: c.relativeChange,
+        pValue: c.pValue,
+        keyId: c.keyId,
+        trendHref: `${trendsPage(c.key.host, c.key.scenario)}#m-${c.keyId}`,
+        jobHref: job?.page ?? null,
+        compareHref: job && previous.has(job.key) ? job.comparePage : null,
+      };
+    });
+}
+
+function findJob(jobsByKey: ReadonlyMap<string, JobRef>, sweepId: string, host: string, scenario: string): JobRef | undefined {
+  return jobsByKey.get(`${sweepId}\u0000${host}\u0000${scenario}`);
+}
+
+/** sweepId + host + scenario -> job, for linking a detected change to the job it happened at. */
+export function jobsBySweepHostScenario(sweeps: readonly SweepRef[]): Map<string, JobRef> {
+  const map = new Map<string, JobRef>();
+  for (const sweep of sweeps) for (const job of sweep.jobs) map.set(`${sweep.sweepId}\u0000${job.host}\u0000${job.scenario}`, job);
+  return map;
+}

@@ -1,0 +1,147 @@
+// The site build as a whole: incremental rebuilds write exactly what changed, writes go
+// through the injected writer, and nothing a host sends ends up as markup.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { buildSite } from '../../orchestrator/site/build.js';
+import { writeFileAtomic } from '../../orchestrator/site/output.js';
+import { TEST_FIXTURE, XSS_ATTR, XSS_SCRIPT, sweepIdFor, writeFixtureStore, writeFixtureSweep, type FixtureOptions } from './fixture-store.js';
+
+let work = '';
+test.before(async () => {
+  work = await mkdtemp(join(tmpdir(), 'site-build-'));
+});
+test.after(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+async function walk(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await walk(path)));
+    else out.push(path);
+  }
+  return out;
+}
+
+test('incremental: a second build writes nothing; one new sweep rewrites exactly its pages, the affected trends, the index and the feeds', async () => {
+  const results = join(work, 'inc', 'results');
+  const out = join(work, 'inc', 'site');
+  await writeFixtureStore(results, 8, TEST_FIXTURE);
+  const writes: string[] = [];
+  const recorder = async (path: string, data: string | Buffer) => {
+    writes.push(relative(out, path));
+    await writeFileAtomic(path, data);
+  };
+  const first = await buildSite({ resultsDir: results, outDir: out, writeFile: recorder });
+  assert.ok(first.pagesWritten > 50);
+  assert.is(first.pagesUnchanged, 0);
+  assert.ok(first.regressions >= 1, 'the step change is detected as a regression');
+  assert.ok(writes.includes('index.html') && writes.includes('regressions.atom'));
+
+  const mtimeBefore = (await stat(join(out, 'index.html'))).mtimeMs;
+  writes.length = 0;
+  const second = await buildSite({ resultsDir: results, outDir: out, writeFile: recorder });
+  assert.is(second.pagesWritten, 0);
+  assert.is(second.pagesUnchanged, first.pagesWritten);
+  assert.is(second.bytes, 0);
+  assert.equal(writes, ['.site-build.json'], 'only the build manifest is saved');
+  assert.is((await stat(join(out, 'index.html'))).mtimeMs, mtimeBefore);
+
+  const newSweep = await writeFixtureSweep(results, 8, TEST_FIXTURE);
+  const third = await buildSite({ resultsDir: results, outDir: out, writeFile: recorder });
+  const jobs = ['node-a--sysinfo', 'node-b--sysinfo', 'node-c--sysinfo', 'node-c--midolman'];
+  const expected = [
+    ...jobs.map((j) => `job:${newSweep}/${j}`),
+    ...jobs.map((j) => `compare:${newSweep}/${j}`),
+    'trends:node-a/sysinfo',
+    'trends:node-b/sysinfo',
+    'trends:node-c/sysinfo',
+    'trends:node-c/midolman',
+    'index',
+    'regressions',
+    'compare-picker',
+  ].sort();
+  assert.equal(third.written, expected);
+  assert.is(third.pagesWritten, expected.length);
+  assert.ok(third.files.includes('regressions.atom') && third.files.includes('regressions.json') && third.files.includes('index.html'));
+  assert.ok(third.files.every((f) => !f.startsWith('assets/') && f !== 'trends.html'), 'assets and the trends index are untouched');
+  const previousSweep = sweepIdFor(TEST_FIXTURE.start, 7);
+  assert.ok(third.files.every((f) => !f.includes(previousSweep)), 'the previous sweep\'s pages are untouched');
+
+  // a page deleted from the output is written again even though its inputs did not change
+  await rm(join(out, 'trends.html'));
+  const fourth = await buildSite({ resultsDir: results, outDir: out });
+  assert.equal(fourth.written, ['trends-index']);
+});
+
+test('incremental: a changed job (re-run in place) rewrites its page and comparisons that use it', async () => {
+  const results = join(work, 'inc2', 'results');
+  const out = join(work, 'inc2', 'site');
+  const opts: FixtureOptions = { ...TEST_FIXTURE, hosts: TEST_FIXTURE.hosts.slice(0, 1), stepAt: undefined };
+  const ids = await writeFixtureStore(results, 3, opts);
+  await buildSite({ resultsDir: results, outDir: out });
+  const logPath = join(results, 'sweeps', ids[1]!, 'jobs', 'node-a--sysinfo', 'orchestrator.log');
+  await writeFile(logPath, 'a longer log than before\n'.repeat(3));
+  const again = await buildSite({ resultsDir: results, outDir: out });
+  // its page (the log copy) is rewritten; the comparisons that use the job are re-rendered (their
+  // fingerprint includes the job's files) but come out identical, so they are not rewritten
+  assert.equal(again.written, [`job:${ids[1]}/node-a--sysinfo`]);
+  assert.equal(again.files.filter((f) => !f.includes('/logs/')), [`jobs/${ids[1]}/node-a--sysinfo.html`]);
+  assert.ok(!again.written.includes('index'), 'the index does not depend on a log');
+});
+
+test('escaping: host names, errors, output, packages, cmdline and labels never become markup', async () => {
+  const results = join(work, 'xss', 'results');
+  const out = join(work, 'xss', 'site');
+  const opts: FixtureOptions = {
+    ...TEST_FIXTURE,
+    hostile: true,
+    hosts: [
+      { name: `evil${XSS_SCRIPT}`, id: 'evil', scenarios: ['sysinfo', 'midolman'] },
+      { name: `attr${XSS_ATTR}`, id: 'attr', scenarios: ['sysinfo'] },
+    ],
+    stepAt: 5,
+    failing: (i) => i === 3,
+  };
+  await writeFixtureStore(results, 10, opts);
+  const built = await buildSite({ resultsDir: results, outDir: out });
+  assert.ok(built.regressions >= 1);
+  const files = await walk(out);
+  const scanned = files.filter((f) => /\.(html|svg|js|atom)$/.test(f));
+  assert.ok(scanned.length > 40);
+  let escapedSeen = 0;
+  let svgLabelEscaped = 0;
+  for (const file of scanned) {
+    const text = await readFile(file, 'utf8');
+    const name = relative(out, file);
+    assert.not.ok(text.includes(XSS_SCRIPT), `${name} contains a raw <script> payload`);
+    assert.not.ok(text.includes('<img src=x'), `${name} contains a raw <img> payload`);
+    assert.not.ok(/onerror=alert\(1\)>/.test(text) && !/&gt;|\\u003e/.test(text), `${name}`);
+    if (name.endsWith('.html')) {
+      // CSP is on every page and every script is a file (no inline script to allow)
+      assert.match(text, /<meta http-equiv="Content-Security-Policy" content="[^"]*script-src 'self'/);
+      assert.not.match(text, /<script(?![^>]*\ssrc=)[^>]*>/, `${name} has an inline script`);
+      // an event-handler attribute on a real tag (attribute values stripped: escaped text inside them is fine)
+      for (const tag of text.match(/<[a-zA-Z][^>]*>/g) ?? []) {
+        assert.not.match(tag.replace(/"[^"]*"/g, '""'), /\son[a-z]+\s*=/i, `${name} has an inline event handler: ${tag.slice(0, 120)}`);
+      }
+      if (text.includes('&lt;script&gt;alert(1)&lt;/script&gt;')) escapedSeen++;
+      for (const svg of text.match(/<svg[\s\S]*?<\/svg>/g) ?? []) if (svg.includes('&lt;script&gt;alert(1)&lt;/script&gt;')) svgLabelEscaped++;
+    }
+  }
+  assert.ok(escapedSeen > 5, 'the payloads are shown, escaped');
+  assert.ok(svgLabelEscaped > 0, 'a chart label with the payload is escaped inside the SVG');
+  // the downloads and raw log copies keep the text exactly (as data, never as HTML)
+  const logs = files.filter((f) => f.endsWith('orchestrator.log.txt'));
+  assert.ok(logs.length > 0);
+  assert.ok((await readFile(logs[0]!, 'utf8')).includes(XSS_SCRIPT));
+  const atom = await readFile(join(out, 'regressions.atom'), 'utf8');
+  assert.match(atom, /^<\?xml version="1.0" encoding="utf-8"\?>\n<feed xmlns="http:\/\/www.w3.org\/2005\/Atom">/);
+  assert.match(atom, /<entry>\s*<id>urn:uuid:[0-9a-f-]{36}<\/id>/);
+});
+
+test.run();

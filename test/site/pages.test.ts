@@ -1,0 +1,163 @@
+// Page data of the report site: pure functions, no rendering.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { DetectedChange } from '../../orchestrator/analysis/regressions.js';
+import { DEFAULT_THRESHOLDS } from '../../orchestrator/analysis/regressions.js';
+import type { JobManifest } from '../../orchestrator/results/manifest.js';
+import { METRICS_SCHEMA, type MetricsFile } from '../../orchestrator/results/metrics.js';
+import { compareJobs } from '../../orchestrator/site/build.js';
+import { downsampleMinMax } from '../../orchestrator/site/downsample.js';
+import { jobPaths, scanStore } from '../../orchestrator/site/load.js';
+import { changeRows, compareRows, environmentDiff, indexRows, jobsBySweepHostScenario, previousJobs } from '../../orchestrator/site/pages.js';
+import { prefixIds } from '../../orchestrator/site/svg.js';
+import { dataScript, safeJson, toCsv } from '../../orchestrator/site/encode.js';
+import { slug } from '../../orchestrator/site/names.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TEST_FIXTURE, sweepIdFor, writeFixtureStore } from './fixture-store.js';
+
+let dir = '';
+test.before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'site-pages-'));
+  await writeFixtureStore(dir, 6, TEST_FIXTURE);
+});
+test.after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function change(sweepId: string, kind: DetectedChange['kind'], host = 'node-a'): DetectedChange {
+  return {
+    keyId: `k-${host}`,
+    key: { host, scenario: 'sysinfo', metric: 'host.cpu.busy.mean', labels: {} },
+    unit: '%',
+    better: 'lower',
+    kind,
+    sweepId,
+    at: '2026-10-06T02:00:01.000Z',
+    beforeMean: 20,
+    afterMean: 32,
+    relativeChange: 0.6,
+    pValue: 0.01,
+  };
+}
+
+test('index rows: newest first, every job with its status and page, counts, regressions flagged on their sweep', async () => {
+  const scan = await scanStore(dir);
+  const s4 = sweepIdFor(TEST_FIXTURE.start, 4);
+  const s5 = sweepIdFor(TEST_FIXTURE.start, 5);
+  const rows = indexRows(scan.sweeps, [change(s5, 'regression'), change(s5, 'improvement', 'node-b')]);
+  assert.is(rows.length, 6);
+  assert.equal(rows.map((r) => r.sweepId), [...scan.sweeps.map((s) => s.sweepId)].reverse());
+  const latest = rows[0]!;
+  assert.is(latest.sweepId, s5);
+  assert.is(latest.hosts, 3);
+  assert.is(latest.jobs.length, 4);
+  assert.is(latest.regressions, 1);
+  assert.is(latest.improvements, 1);
+  assert.equal(latest.counts, { ok: 4 });
+  assert.is(latest.jobs[0]!.href, jobPaths(s5, 'node-a--sysinfo').page);
+  const failed = rows.find((r) => r.sweepId === s4)!;
+  assert.is(failed.status, 'failed');
+  assert.equal(failed.counts, { ok: 3, failed: 1 });
+  assert.is(failed.jobs.find((j) => j.host === 'node-b')!.status, 'failed');
+  assert.is(failed.regressions, 0);
+  assert.is(latest.duration, '1 min 4 s');
+});
+
+test('previous jobs: same host x scenario in the closest earlier sweep', async () => {
+  const scan = await scanStore(dir);
+  const prev = previousJobs(scan.sweeps);
+  const s0 = sweepIdFor(TEST_FIXTURE.start, 0);
+  const s1 = sweepIdFor(TEST_FIXTURE.start, 1);
+  assert.is(prev.get(`${s0}/node-a--sysinfo`), undefined);
+  assert.is(prev.get(`${s1}/node-c--midolman`)!.key, `${s0}/node-c--midolman`);
+  assert.is(prev.size, 5 * 4);
+});
+
+test('change rows link the trend, the job and its comparison', async () => {
+  const scan = await scanStore(dir);
+  const s5 = sweepIdFor(TEST_FIXTURE.start, 5);
+  const s3 = sweepIdFor(TEST_FIXTURE.start, 3);
+  const rows = changeRows([change(s3, 'improvement'), change(s5, 'regression')], jobsBySweepHostScenario(scan.sweeps), previousJobs(scan.sweeps));
+  assert.equal(rows.map((r) => [r.sweepId, r.kind]), [[s5, 'regression'], [s3, 'improvement']]);
+  assert.is(rows[0]!.jobHref, jobPaths(s5, 'node-a--sysinfo').page);
+  assert.is(rows[0]!.compareHref, jobPaths(s5, 'node-a--sysinfo').comparePage);
+  assert.is(rows[0]!.trendHref, 'trends/node-a--sysinfo.html#m-k-node-a');
+});
+
+const metrics = (values: Record<string, number[]>, better: 'higher' | 'lower' | 'none' = 'higher'): MetricsFile => ({
+  schema: METRICS_SCHEMA,
+  samples: Object.entries(values).flatMap(([metric, vs]) => vs.map((value) => ({ metric, value, unit: 'pps', better, labels: { step: '1' } }))),
+  series: [],
+});
+
+test('compare deltas: per-metric thresholds, delta %, verdicts, sorted worse first', () => {
+  const a = metrics({ 'throughput.delivered_pps': [100], 'drops': [10], 'only.a': [1] });
+  const b = metrics({ 'throughput.delivered_pps': [80], 'drops': [10.2] });
+  const seen: string[] = [];
+  const comparisons = compareJobs(a, b, 'h', 'midolman', (key) => {
+    seen.push(key.metric);
+    return DEFAULT_THRESHOLDS;
+  });
+  assert.equal(seen.sort(), ['drops', 'only.a', 'throughput.delivered_pps']);
+  const rows = compareRows(comparisons);
+  assert.equal(rows.map((r) => [r.metric, r.verdict]), [['throughput.delivered_pps', 'worse'], ['only.a', 'missing'], ['drops', 'same']]);
+  assert.ok(Math.abs(rows[0]!.deltaPercent! - -20) < 1e-9);
+  assert.is(rows[0]!.labelsText, 'step=1');
+  // a looser threshold for one metric makes its 20 % drop "same"
+  const loose = compareRows(compareJobs(a, b, 'h', 'midolman', (key) => (key.metric === 'throughput.delivered_pps' ? { ...DEFAULT_THRESHOLDS, minRelativeChange: 0.5 } : DEFAULT_THRESHOLDS)));
+  assert.is(loose.find((r) => r.metric === 'throughput.delivered_pps')!.verdict, 'same');
+});
+
+test('environment diff: kernel, cmdline, params and packages', async () => {
+  const { readJobManifest } = await import('../../orchestrator/results/store.js');
+  const a = await readJobManifest(dir, sweepIdFor(TEST_FIXTURE.start, 2), 'node-a--sysinfo');
+  const b = await readJobManifest(dir, sweepIdFor(TEST_FIXTURE.start, 3), 'node-a--sysinfo');
+  const same = environmentDiff(a, a);
+  assert.is(same.differences, 0);
+  const diff = environmentDiff(a, b);
+  assert.equal(diff.rows.filter((r) => !r.same).map((r) => r.field), ['kernel release']);
+  const changed: JobManifest = structuredClone(b);
+  changed.environment!.packages['midolman'] = '9.9';
+  delete changed.environment!.packages['qemu-system-x86'];
+  changed.environment!.packages['iperf3'] = '3.12';
+  changed.scenario.params = { sample_seconds: 5 };
+  const d2 = environmentDiff(a, changed);
+  assert.equal(d2.packages.map((p) => [p.name, p.change]), [['iperf3', 'added'], ['midolman', 'changed'], ['qemu-system-x86', 'removed']]);
+  assert.ok(d2.rows.find((r) => r.field === 'scenario params' && !r.same));
+  assert.is(environmentDiff(null, b).rows.find((r) => r.field === 'os')!.a, '—');
+});
+
+test('downsampling keeps the peaks and the ends', () => {
+  const points: [number, number | null][] = Array.from({ length: 10_000 }, (_, i) => [i, i === 4321 ? 999 : i === 777 ? -5 : Math.sin(i / 50)]);
+  const small = downsampleMinMax(points, 400);
+  assert.ok(small.length <= 400 + 100, `${small.length}`);
+  assert.ok(small.some(([, v]) => v === 999));
+  assert.ok(small.some(([, v]) => v === -5));
+  assert.equal(small[0], points[0]);
+  assert.equal(small.at(-1), points.at(-1));
+  assert.ok(small.every((p, i) => i === 0 || p[0] >= small[i - 1]![0]), 'time order kept');
+  assert.is(downsampleMinMax(points.slice(0, 50), 400).length, 50);
+});
+
+test('safe JSON and data scripts never contain markup; ids in SVG are made unique', () => {
+  const payload = '</script><script>alert(1)</script>"><img src=x onerror=alert(1)>';
+  assert.not.match(safeJson({ payload }), /[<>]/);
+  assert.equal(JSON.parse(safeJson({ payload })), { payload });
+  assert.not.match(dataScript('charts', payload, { payload }), /[<>]/);
+  const svg = prefixIds('<svg a="b"><clipPath id="clip1"></clipPath><g clip-path="url(#clip1)"></g></svg>', 'c1');
+  assert.match(svg, /id="c1-clip1"/);
+  assert.match(svg, /url\(#c1-clip1\)/);
+  assert.match(svg, /^<svg role="img"/);
+});
+
+test('slugs are file-name safe and distinct; CSV quotes and defuses formulas', () => {
+  assert.is(slug('node-a--sysinfo'), 'node-a--sysinfo');
+  const evil = slug('"><img src=x>');
+  assert.match(evil, /^[A-Za-z0-9._-]+$/);
+  assert.is.not(slug('a/b'), slug('a_b'));
+  assert.is(toCsv([{ a: 'x,y', b: '=cmd()', c: -1 }]), 'a,b,c\n"x,y",\'=cmd(),-1\n');
+});
+
+test.run();
