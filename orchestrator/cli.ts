@@ -123,6 +123,7 @@ async function commandSweep(flags: SweepFlags): Promise<number> {
       : await finishSweep({
           inventory,
           sweepId: summary.sweepId,
+          sweepDir: summary.dir,
           report: flags.report !== false,
           publish: flags.publish !== false,
           acceptNewHostKeys: flags.acceptNewHostKeys === true,
@@ -145,6 +146,8 @@ async function commandSweep(flags: SweepFlags): Promise<number> {
       const p = finish.published;
       say(`published: ${p.releaseId} (${p.uploadedFiles} file(s) uploaded)${inventory.reports?.url ? ` at ${inventory.reports.url}` : ''}`);
     }
+    if (finish?.droppedOff) say(`dropped off: ${finish.droppedOff.archive} and ${finish.droppedOff.marker} on ${inventory.reports?.host}`);
+    if (finish?.pruned && finish.pruned.jobs.length > 0) say(`pruned: raw artifacts of ${finish.pruned.jobs.length} job(s), ${finish.pruned.bytes} bytes (retention policy)`);
     if (summary.exitCode !== EXIT.ok) return summary.exitCode;
     if ((finish?.problems.length ?? 0) > 0) return EXIT.failed;
     if ((finish?.newRegressions.length ?? 0) > 0) return EXIT.regression;

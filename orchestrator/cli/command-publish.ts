@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { loadInventoryOrExit, wholeNumberOption } from './arguments.js';
 import { ConnectError } from '../connectors/connect-errors.js';
 import { DEFAULT_KEEP, PublishError, publishSite, rollback } from '../publish/publish-site.js';
+import { dropOffSweep } from '../publish/drop-off.js';
 import { SiteScanError } from '../publish/site-index.js';
 import { EXIT } from './exit-codes.js';
 
@@ -12,6 +13,7 @@ interface PublishFlags {
   site?: string;
   keep?: number;
   rollback?: boolean;
+  dropOff?: string;
   acceptNewHostKeys?: boolean;
 }
 
@@ -26,6 +28,16 @@ async function commandPublish(flags: PublishFlags): Promise<number> {
     return EXIT.usage;
   }
   try {
+    if (flags.dropOff) {
+      if (!inventory.reports.incoming) {
+        process.stderr.write(`${inventory.file}: reports.incoming is not set: no drop-off directory on ${inventory.reports.host}\n`);
+        return EXIT.usage;
+      }
+      const sweepDir = join(inventory.resultsDir, 'sweeps', flags.dropOff);
+      const d = await dropOffSweep({ inventory, sweepDir, incomingPath: inventory.reports.incoming, acceptNewHostKeys: flags.acceptNewHostKeys === true });
+      process.stdout.write(`dropped off ${d.sweepId}: ${d.archive} (${d.archiveBytes} bytes, ${d.files} file(s)) then ${d.marker} on ${inventory.reports.host}\n`);
+      return EXIT.ok;
+    }
     if (flags.rollback) {
       const { from, to } = await rollback({ inventory, acceptNewHostKeys: flags.acceptNewHostKeys === true });
       process.stdout.write(`rolled back: ${to} is live (was ${from})${inventory.reports.url ? `: ${inventory.reports.url}` : ''}\n`);
@@ -61,6 +73,7 @@ export function registerPublishCommand(program: Command): void {
     .option('--site <dir>', 'the built site directory (default: <results_dir>/site)')
     .addOption(new Option('--keep <k>', `releases kept on the host, the new one included (default ${DEFAULT_KEEP})`).argParser(wholeNumberOption('--keep', 2)))
     .option('--rollback', 'switch the live site back to the previous release (uploads nothing)')
+    .option('--drop-off <sweep>', "instead, upload that sweep as <sweep>.tar.gz into reports.incoming, then its .done marker")
     .option('--accept-new-host-keys', 'record keys of hosts not yet in known_hosts (a changed key is always refused)')
     .action(async (flags: PublishFlags) => {
       process.exitCode = await commandPublish(flags);

@@ -8,10 +8,13 @@ import { regressionsFirstSeen, type DetectedChange } from '../analysis/regressio
 import { thresholdsResolver } from '../analysis/thresholds.js';
 import { buildSite, type BuildSiteResult } from '../site/build.js';
 import { publishSite, type PublishResult } from '../publish/publish-site.js';
+import { dropOffSweep, type DropOffResult } from '../publish/drop-off.js';
+import { pruneResults, type PruneResult } from '../retention/prune-results.js';
 
 export interface FinishOptions {
   inventory: Inventory;
   sweepId: string;
+  sweepDir: string;
   /** Build the report site (default <results_dir>/site). */
   report: boolean;
   /** Publish it when the inventory names a reports host. */
@@ -26,6 +29,10 @@ export interface FinishResult {
   siteDir?: string;
   site?: BuildSiteResult;
   published?: PublishResult;
+  /** The sweep's archive left in reports.incoming, when the inventory names one. */
+  droppedOff?: DropOffResult;
+  /** Raw artifacts removed under the inventory's retention policy. */
+  pruned?: PruneResult;
   /** What went wrong in reporting or publishing (the sweep's results are unaffected). */
   problems: string[];
 }
@@ -40,20 +47,38 @@ export async function finishSweep(options: FinishOptions): Promise<FinishResult>
   } catch (error) {
     result.problems.push(`regression check failed: ${(error as Error).message}`);
   }
-  if (!options.report) return result;
+  if (options.report) await reportAndPublish(options, thresholdsFor, result);
+  // Retention runs last: the archive and the site above still had the raw artifacts.
+  if (inventory.retention) {
+    try {
+      result.pruned = await pruneResults({ resultsDir: inventory.resultsDir, ...inventory.retention });
+    } catch (error) {
+      result.problems.push(`pruning raw artifacts failed: ${(error as Error).message}`);
+    }
+  }
+  return result;
+}
+
+async function reportAndPublish(options: FinishOptions, thresholdsFor: ReturnType<typeof thresholdsResolver>, result: FinishResult): Promise<void> {
+  const { inventory } = options;
   const siteDir = join(inventory.resultsDir, 'site');
   try {
     result.site = await buildSite({ resultsDir: inventory.resultsDir, outDir: siteDir, thresholdsFor, log: options.log });
     result.siteDir = siteDir;
   } catch (error) {
     result.problems.push(`report build failed: ${(error as Error).message}`);
-    return result;
+    return;
   }
-  if (!options.publish || !inventory.reports) return result;
+  if (!options.publish || !inventory.reports) return;
   try {
     result.published = await publishSite({ inventory, siteDir, acceptNewHostKeys: options.acceptNewHostKeys, log: options.log });
   } catch (error) {
     result.problems.push(`publish to ${inventory.reports.host} failed: ${(error as Error).message}`);
   }
-  return result;
+  if (!inventory.reports.incoming) return;
+  try {
+    result.droppedOff = await dropOffSweep({ inventory, sweepDir: options.sweepDir, incomingPath: inventory.reports.incoming, acceptNewHostKeys: options.acceptNewHostKeys });
+  } catch (error) {
+    result.problems.push(`drop-off to ${inventory.reports.host}:${inventory.reports.incoming} failed: ${(error as Error).message}`);
+  }
 }

@@ -2,6 +2,7 @@
 // resolved inventory, or throws one InventoryError carrying every issue found, each with the
 // line and column it is about. Nothing here connects anywhere.
 
+import { parseSize } from './sizes.js';
 import { dirname, resolve } from 'node:path';
 import type { z } from 'zod';
 import { resolveConnections } from './connection.js';
@@ -181,8 +182,15 @@ async function buildInventory(
   };
   if (data.failure_budget) inventory.failureBudget = data.failure_budget;
   if (data.reports) {
-    const { host, path, url } = data.reports;
-    inventory.reports = url === undefined ? { host, path } : { host, path, url };
+    const { host, path, url, incoming } = data.reports;
+    inventory.reports = { host, path, ...(url === undefined ? {} : { url }), ...(incoming === undefined ? {} : { incoming }) };
+  }
+  if (data.retention) {
+    const { keep_raw_days: keepRawDays, max_raw_size: maxRawSize } = data.retention;
+    inventory.retention = {
+      ...(keepRawDays === undefined ? {} : { keepRawDays }),
+      ...(maxRawSize === undefined ? {} : { maxRawBytes: parseSize(maxRawSize) }),
+    };
   }
   if (data.regressions) inventory.regressions = regressionConfig(source, data.regressions);
   return inventory;

@@ -3,6 +3,7 @@
 // "expected" part of an issue. Cross-references (hosts named by groups, profiles, scenario
 // names...) are checked elsewhere, once the shape is known to be right.
 
+import { parseSize } from './sizes.js';
 import { z } from 'zod';
 import { DURATION_EXPECTED, parseDuration } from './durations.js';
 import type { DocPath } from './positions.js';
@@ -120,16 +121,19 @@ const groupSchema = z
   })
   .describe('a mapping with hosts, children and/or vars');
 
+/** A directory on the reports host: absolute or relative to the login directory; ~ is not expanded. */
+const remoteDirectory = z
+  .string()
+  .superRefine((value, ctx) => {
+    if (value.trim() === '' || value.includes('\0')) fail(ctx, `${showValue(value)} is not a path`, 'a directory on the reports host');
+    else if (value.startsWith('~')) fail(ctx, `${showValue(value)} starts with ~, which is not expanded`, 'an absolute path, or one relative to the login directory on the reports host');
+  })
+  .describe('a directory on the reports host (absolute, or relative to the login directory)');
+
 const reportsSchema = z
   .strictObject({
     host: text('the name of a host with the role reports'),
-    path: z
-      .string()
-      .superRefine((value, ctx) => {
-        if (value.trim() === '' || value.includes('\0')) fail(ctx, `${showValue(value)} is not a path`, 'a directory on the reports host');
-        else if (value.startsWith('~')) fail(ctx, `${showValue(value)} starts with ~, which is not expanded`, 'an absolute path, or one relative to the login directory on the reports host');
-      })
-      .describe('a directory on the reports host (absolute, or relative to the login directory)'),
+    path: remoteDirectory,
     url: z
       .string()
       .superRefine((value, ctx) => {
@@ -137,8 +141,26 @@ const reportsSchema = z
       })
       .describe('a URL such as http://reports.lab:8080/')
       .optional(),
+    incoming: remoteDirectory.optional(),
   })
-  .describe('a mapping with host, path and optionally url');
+  .describe('a mapping with host, path and optionally url and incoming');
+
+const retentionSchema = z
+  .strictObject({
+    keep_raw_days: z.int().min(0).describe('a whole number of days, 0 or more').optional(),
+    max_raw_size: z
+      .string()
+      .superRefine((value, ctx) => {
+        try {
+          parseSize(value);
+        } catch {
+          fail(ctx, `${showValue(value)} is not a size`, 'a size such as 50G, 512M or 1000000');
+        }
+      })
+      .describe('a size such as 50G, 512M or 1000000')
+      .optional(),
+  })
+  .describe('a mapping with keep_raw_days and/or max_raw_size');
 
 const MIN_CHANGE_EXPECTED = 'a percentage such as "5%" (0-100%), or a fraction from 0 to 1 such as 0.05';
 
@@ -184,6 +206,7 @@ export const inventoryFileSchema = z
     failure_budget: failureBudget.optional(),
     reports: reportsSchema.optional(),
     regressions: regressionsSchema.nullable().optional(),
+    retention: retentionSchema.nullable().optional(),
     defaults: hostLayerSchema.nullable().optional(),
     groups: z.record(z.string().min(1), groupSchema.nullable()).describe('a mapping of group names to groups').nullable().optional(),
     hosts: z

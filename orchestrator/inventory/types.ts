@@ -89,6 +89,14 @@ export interface ReportsTarget {
   host: string;
   path: string;
   url?: string;
+  /** Drop-off directory on the reports host for sweep archives (the original perftests' way). */
+  incoming?: string;
+}
+
+/** Raw artifacts kept after each sweep (manifests and metrics are kept for good). */
+export interface RetentionPolicy {
+  keepRawDays?: number;
+  maxRawBytes?: number;
 }
 
 /** Regression-detection thresholds as written; unset fields fall back (see RegressionConfig). */
@@ -132,4 +140,5 @@ export interface Inventory {
   failureBudget?: FailureBudget;
   reports?: ReportsTarget;
   regressions?: RegressionConfig;
+  retention?: RetentionPolicy;
 }

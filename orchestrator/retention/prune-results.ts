@@ -7,6 +7,9 @@
 // Crash safety: raw/ is first renamed to .raw.pruning (one step: raw is either whole or gone),
 // then pruned.json is written, then the renamed tree is deleted. A run that finds a leftover
 // .raw.pruning finishes that job's pruning.
+import { parseSize } from '../inventory/sizes.js';
+
+export { parseSize };
 import { lstat, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeJsonAtomically } from '../results/atomic-write.js';
@@ -63,12 +66,6 @@ export function sweepStart(sweepId: string): Date {
 }
 
 /** '50G', '512M', '1.5T', '1000' (bytes) -> bytes; K/M/G/T are powers of 1024. */
-export function parseSize(text: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?\s*$/i.exec(text);
-  if (!m) throw new Error(`not a size: ${JSON.stringify(text)} (expected e.g. 50G, 512M, 1024)`);
-  const power = ' KMGT'.indexOf((m[2] || ' ').toUpperCase());
-  return Math.floor(Number(m[1]) * 1024 ** power);
-}
 
 async function treeSize(dir: string): Promise<{ files: number; bytes: number }> {
   let files = 0;

@@ -226,4 +226,41 @@ e2e('the failure budget stops starting hosts once exceeded; those jobs are skipp
   await lab.startHost('lab-05');
 });
 
+e2e('the nightly loop: sweep, report, publish (served), drop-off archive then marker, retention prunes raw', async () => {
+  const reports = lab.reports!;
+  const incoming = join(work, 'incoming');
+  const results = join(work, 'results-nightly');
+  const inventory = await lab.writeInventory({
+    file: join(work, 'nightly.yaml'),
+    hosts: ['lab-01', 'lab-02'],
+    resultsDir: results,
+    extra: {
+      reports: { host: reports.name, path: reports.publishPath, url: reports.httpUrl, incoming },
+      retention: { keep_raw_days: 0 },
+    },
+  });
+  const { code, stdout, stderr } = await runCli(['--inventory', inventory, '--no-progress']);
+  assert.is(code, 0, stdout + stderr);
+  const { dir, sweep } = await onlySweep(results);
+  assert.match(stdout, new RegExp(`published: r\\d+-\\S+ \\(\\d+ file\\(s\\) uploaded\\) at ${reports.httpUrl.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  const page = await fetch(reports.httpUrl);
+  assert.is(page.status, 200);
+  assert.match(await page.text(), new RegExp(sweep.sweepId));
+  const archive = join(incoming, `${sweep.sweepId}.tar.gz`);
+  const archiveStat = await stat(archive);
+  const markerStat = await stat(`${archive}.done`);
+  assert.is(markerStat.size, 0);
+  assert.ok(markerStat.mtimeMs >= archiveStat.mtimeMs, 'the marker comes after the archive');
+  const listing = execFileSync('tar', ['-tzf', archive]).toString();
+  assert.match(listing, /jobs\/lab-01--sysinfo\/raw\/artifacts\/sysinfo\.json/, 'the archive was made before pruning');
+  for (const host of ['lab-01', 'lab-02']) {
+    const jobDir = join(dir, 'jobs', `${host}--sysinfo`);
+    assert.not.ok(await stat(join(jobDir, 'raw')).then(() => true, () => false), 'raw pruned');
+    await stat(join(jobDir, 'pruned.json'));
+    assert.is((await jobManifest(dir, `${host}--sysinfo`)).status, 'ok', 'manifest kept');
+    await stat(join(jobDir, 'metrics.json'));
+  }
+  assert.match(stdout, /pruned: raw artifacts of 2 job\(s\)/);
+});
+
 e2e.run();
