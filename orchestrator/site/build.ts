@@ -12,7 +12,7 @@ import type { MetricsFile } from '../results/metrics.js';
 import { assetsFor } from './asset-cache.js';
 import { REPORT_SITE_DIR, type Assets } from './assets.js';
 import { phaseTimelineChart, trendChart, type ChartSpec, type TrendLine } from './charts.js';
-import { chartsForJob } from './job-charts.js';
+import { chartsForJob, jobHeadlines } from './job-charts.js';
 import { jobPaths, loadJob, mapLimit, scanStore, trendsPage, type JobRef, type LoadedJob, type Problem, type SweepRef } from './load.js';
 import { SiteWriter, writeFileAtomic, type OutFile, type WriteFileFn } from './output.js';
 import {
@@ -245,6 +245,28 @@ interface TrendGroup {
   changes: DetectedChange[];
 }
 
+/** Headline numbers of each job, from the histories the build has loaded anyway. */
+function headlineLookup(histories: readonly MetricHistory[]): (sweepId: string, jobId: string, scenario: string) => string | undefined {
+  const wanted = new Set(Object.values(jobHeadlines).flatMap((list) => list.map((h) => h.metric)));
+  const values = new Map<string, { value: number; unit: string }>();
+  for (const h of histories) {
+    if (!wanted.has(h.key.metric)) continue;
+    for (const point of h.points) {
+      const key = `${point.sweepId}\0${point.jobId}\0${h.key.metric}`;
+      if (!values.has(key)) values.set(key, { value: point.value, unit: h.unit });
+    }
+  }
+  return (sweepId, jobId, scenario) => {
+    const parts = (jobHeadlines[scenario] ?? []).flatMap(({ metric, label }) => {
+      const found = values.get(`${sweepId}\0${jobId}\0${metric}`);
+      if (!found) return [];
+      const unit = found.unit === 'bytes' || found.unit === '' ? '' : ` ${found.unit}`;
+      return [`${label} ${formatValue(found.value, found.unit)}${unit}`];
+    });
+    return parts.length > 0 ? parts.join(', ') : undefined;
+  };
+}
+
 function trendGroups(histories: readonly MetricHistory[], changes: readonly DetectedChange[]): TrendGroup[] {
   const groups = new Map<string, TrendGroup>();
   for (const h of histories) {
@@ -356,7 +378,7 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
     { path: 'trends.html', data: page(ctx, './trends-index', 'trends.html', { title: 'Trends', section: 'trends', hosts: trendsIndex }) },
   ]);
 
-  const index = indexRows(sweeps, changes);
+  const index = indexRows(sweeps, changes, headlineLookup(history.histories));
   const problems = [...scan.problems];
   const hosts = new Set(jobs.map((j) => j.host)).size;
   const scenarios = new Set(jobs.map((j) => j.scenario)).size;

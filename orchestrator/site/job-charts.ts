@@ -39,3 +39,12 @@ export const jobCharts: Record<string, JobChartBuilder> = {
 export function chartsForJob(scenario: string, job: JobChartInput): ChartSpec[] {
   return (jobCharts[scenario] ?? genericJobCharts)(job);
 }
+
+/** The numbers the sweeps index shows beside each job, by scenario: metric name and its label. */
+export const jobHeadlines: Record<string, { metric: string; label: string }[]> = {
+  sysinfo: [{ metric: 'host.cpu.busy.mean', label: 'CPU busy' }],
+  midolman: [
+    { metric: 'throughput.lossless_max', label: 'lossless' },
+    { metric: 'throughput.ndr', label: 'NDR' },
+  ],
+};

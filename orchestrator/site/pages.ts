@@ -13,7 +13,12 @@ export interface JobChip {
   scenario: string;
   status: string;
   href: string;
+  /** The job's headline numbers, e.g. "lossless 8,000 pps" (see jobHeadlines). */
+  headline?: string;
 }
+
+/** The headline text of a job, if its scenario has headline metrics and the job has them. */
+export type HeadlineLookup = (sweepId: string, jobId: string, scenario: string) => string | undefined;
 
 export interface IndexRow {
   sweepId: string;
@@ -33,7 +38,7 @@ export interface IndexRow {
 }
 
 /** One row per sweep, newest first. `hrefOf` maps a job to its page link. */
-export function indexRows(sweeps: readonly SweepRef[], changes: readonly DetectedChange[]): IndexRow[] {
+export function indexRows(sweeps: readonly SweepRef[], changes: readonly DetectedChange[], headlineOf: HeadlineLookup = () => undefined): IndexRow[] {
   const bySweep = new Map<string, { regression: number; improvement: number; change: number }>();
   for (const c of changes) {
     const counts = bySweep.get(c.sweepId) ?? { regression: 0, improvement: 0, change: 0 };
@@ -58,7 +63,10 @@ export function indexRows(sweeps: readonly SweepRef[], changes: readonly Detecte
         inventorySha: m.inventory.sha256.slice(0, 12),
         status: m.status,
         hosts: new Set(sweep.jobs.map((j) => j.host)).size,
-        jobs: sweep.jobs.map((j) => ({ host: j.host, scenario: j.scenario, status: j.status, href: j.page })),
+        jobs: sweep.jobs.map((j) => {
+          const headline = headlineOf(sweep.sweepId, j.jobId, j.scenario);
+          return { host: j.host, scenario: j.scenario, status: j.status, href: j.page, ...(headline ? { headline } : {}) };
+        }),
         counts,
         regressions: c?.regression ?? 0,
         improvements: c?.improvement ?? 0,

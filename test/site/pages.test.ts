@@ -152,6 +152,14 @@ test('safe JSON and data scripts never contain markup; ids in SVG are made uniqu
   assert.match(svg, /^<svg role="img"/);
 });
 
+test('index chips carry each job\'s headline numbers when the lookup has them', async () => {
+  const scan = await scanStore(dir);
+  const rows = indexRows(scan.sweeps, [], (sweepId, jobId, scenario) => (scenario === 'sysinfo' && jobId.startsWith('node-a') ? `CPU busy 3.5 % (${sweepId.slice(0, 8)})` : undefined));
+  const chips = rows.flatMap((r) => r.jobs);
+  assert.ok(chips.some((c) => c.host === 'node-a' && c.headline?.startsWith('CPU busy 3.5 %')));
+  assert.ok(chips.filter((c) => c.host !== 'node-a').every((c) => c.headline === undefined));
+});
+
 test('slugs are file-name safe and distinct; CSV quotes and defuses formulas', () => {
   assert.is(slug('node-a--sysinfo'), 'node-a--sysinfo');
   const evil = slug('"><img src=x>');
