@@ -4,6 +4,7 @@ import { loadInventoryOrExit, wholeNumberOption } from './cli/arguments.js';
 import { registerPublishCommand } from './cli/command-publish.js';
 import { registerPruneCommand } from './cli/command-prune.js';
 import { registerReportCommand } from './cli/command-report.js';
+import { registerQasetCommand } from './cli/command-qaset.js';
 import { finishSweep } from './fleet/finish-sweep.js';
 import { planSweep, type Selection } from './fleet/plan.js';
 import { planResume, runSweep } from './fleet/run-sweep.js';
@@ -206,6 +207,7 @@ function program(): Command {
   registerReportCommand(root);
   registerPublishCommand(root);
   registerPruneCommand(root);
+  registerQasetCommand(root);
   return root;
 }
 
