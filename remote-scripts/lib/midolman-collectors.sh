@@ -165,6 +165,18 @@ mm_rrd_series() {
   rrd_export "$rrd" "$json" "$((${first%.*} - RRD_STEP))" "$((${last%.*} + RRD_STEP))"
 }
 
+# mm_series_of TSV : set name (the collector), alias (the series) and type (the RRD data
+# source type) of a series file <dir>/<name>/<alias>.tsv, in the caller's variables.
+mm_series_of() {
+  alias=${1##*/}
+  alias=${alias%.tsv}
+  name=${1%/*}
+  name=${name##*/}
+  type=GAUGE
+  [[ -r ${1%.tsv}.type ]] && read -r type <"${1%.tsv}.type"
+  return 0
+}
+
 # mm_collectors_stop : stop the collectors and turn their series into RRD files + JSON exports
 # under $ORCH_ARTIFACTS/rrd/ (index.json lists them). Safe to run twice. Series are built side
 # by side (8 at a time): each is a few short rrdtool runs that mostly wait.
@@ -187,11 +199,7 @@ mm_collectors_stop() {
   done
   for tsv in "$tsvdir"/*/*.tsv; do
     [[ -e $tsv ]] || continue
-    alias=${tsv##*/}
-    alias=${alias%.tsv}
-    name=${tsv%/*}
-    name=${name##*/}
-    type=$(cat "${tsv%.tsv}.type" 2>/dev/null || echo GAUGE)
+    mm_series_of "$tsv"
     if ((${#pids[@]} >= 8)); then
       wait "${pids[0]}" || failed=$((failed + 1))
       pids=("${pids[@]:1}")
@@ -210,11 +218,7 @@ mm_collectors_stop() {
     printf '{"step":%s,"heartbeat":%s,"series":[' "$RRD_STEP" "$RRD_HEARTBEAT"
     for tsv in "$tsvdir"/*/*.tsv; do
       [[ -e $tsv ]] || continue
-      alias=${tsv##*/}
-      alias=${alias%.tsv}
-      name=${tsv%/*}
-      name=${name##*/}
-      type=$(cat "${tsv%.tsv}.type" 2>/dev/null || echo GAUGE)
+      mm_series_of "$tsv"
       printf '%s' "$sep"
       orch_json_object collector s "$name" alias s "$alias" type s "$type" rrd s "rrd/$name.$alias.rrd" json s "rrd/$name.$alias.json"
       sep=,
