@@ -4,7 +4,9 @@
 set -euo pipefail
 
 packages=(openssh-server openssh-client iproute2 python3 shellcheck procps tar gzip rsync time
-  rrdtool nmap tcpdump openjdk-17-jdk-headless chromium)
+  rrdtool nmap tcpdump openjdk-17-jdk-headless chromium bzip2 libxml2-utils
+  libvirt-clients libvirt-daemon libvirt-daemon-driver-qemu qemu-system-x86 qemu-utils
+  parted xfsprogs btrfs-progs e2fsprogs util-linux)
 
 missing=()
 for package in "${packages[@]}"; do
