@@ -21,7 +21,7 @@ demo_lab_up() {
 demo_sweep() {
   local status=0
   node --import tsx orchestrator/cli.ts --inventory inventory/lab.yaml || status=$?
-  printf '\nsweep exit status: %s (0 all ok, 1 some job failed or a host was unreachable)\n' "$status"
+  printf '\nsweep exit status: %s (0 all ok; README, Exit statuses, says what the others mean)\n' "$status"
   printf 'the lab stays up for more sweeps; stop it with: %s down\n' "${lab_cli[*]}"
   return "$status"
 }
