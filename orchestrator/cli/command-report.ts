@@ -3,9 +3,7 @@
 // not rewritten.
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { loadInventory } from '../inventory/load.js';
-import { InventoryError } from '../inventory/errors.js';
-import { scenarioParamSchemas } from '../scenarios/registry.js';
+import { loadInventoryOrExit } from './arguments.js';
 import { thresholdsResolver } from '../analysis/thresholds.js';
 import { buildSite } from '../site/build.js';
 import { EXIT } from './exit-codes.js';
@@ -20,16 +18,7 @@ export async function commandReport(flags: ReportFlags, io: { out: (line: string
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
 }): Promise<number> {
-  let inventory;
-  try {
-    inventory = await loadInventory(flags.inventory, { scenarios: scenarioParamSchemas() });
-  } catch (error) {
-    if (error instanceof InventoryError) {
-      io.err(`${error.message}\n${error.issues.length} problem(s) in the inventory; no report was built.`);
-      return EXIT.usage;
-    }
-    throw error;
-  }
+  const inventory = await loadInventoryOrExit(flags.inventory);
   const outDir = resolve(flags.out ?? resolve(inventory.resultsDir, 'site'));
   const result = await buildSite({
     resultsDir: inventory.resultsDir,

@@ -41,13 +41,15 @@ export async function finishSweep(options: FinishOptions): Promise<FinishResult>
   const { inventory } = options;
   const thresholdsFor = thresholdsResolver(inventory.regressions);
   const result: FinishResult = { newRegressions: [], problems: [] };
+  // Read every job's metrics once: the regression check and the site both need them.
+  let history: Awaited<ReturnType<typeof loadHistory>> | undefined;
   try {
-    const { histories } = await loadHistory(inventory.resultsDir);
-    result.newRegressions = regressionsFirstSeen(histories, thresholdsFor, options.sweepId);
+    history = await loadHistory(inventory.resultsDir);
+    result.newRegressions = regressionsFirstSeen(history.histories, thresholdsFor, options.sweepId);
   } catch (error) {
     result.problems.push(`regression check failed: ${(error as Error).message}`);
   }
-  if (options.report) await reportAndPublish(options, thresholdsFor, result);
+  if (options.report) await reportAndPublish(options, thresholdsFor, history, result);
   // Retention runs last: the archive and the site above still had the raw artifacts.
   if (inventory.retention) {
     try {
@@ -59,11 +61,16 @@ export async function finishSweep(options: FinishOptions): Promise<FinishResult>
   return result;
 }
 
-async function reportAndPublish(options: FinishOptions, thresholdsFor: ReturnType<typeof thresholdsResolver>, result: FinishResult): Promise<void> {
+async function reportAndPublish(
+  options: FinishOptions,
+  thresholdsFor: ReturnType<typeof thresholdsResolver>,
+  history: Awaited<ReturnType<typeof loadHistory>> | undefined,
+  result: FinishResult,
+): Promise<void> {
   const { inventory } = options;
   const siteDir = join(inventory.resultsDir, 'site');
   try {
-    result.site = await buildSite({ resultsDir: inventory.resultsDir, outDir: siteDir, thresholdsFor, log: options.log });
+    result.site = await buildSite({ resultsDir: inventory.resultsDir, outDir: siteDir, thresholdsFor, log: options.log, ...(history ? { history } : {}) });
     result.siteDir = siteDir;
   } catch (error) {
     result.problems.push(`report build failed: ${(error as Error).message}`);

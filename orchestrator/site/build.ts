@@ -45,6 +45,8 @@ export interface BuildSiteOptions {
   writeFile?: WriteFileFn;
   /** Pages rendered at once. */
   concurrency?: number;
+  /** The store's metric histories when the caller has loaded them already (a sweep's end does). */
+  history?: Awaited<ReturnType<typeof loadHistory>>;
 }
 
 export interface BuildSiteResult {
@@ -335,7 +337,12 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
   const thresholdsFor = options.thresholdsFor ?? (() => DEFAULT_THRESHOLDS);
   const concurrency = options.concurrency ?? 4;
 
-  const [scan, history, assets, templatesFp] = await Promise.all([scanStore(options.resultsDir), loadHistory(options.resultsDir), assetsFor(), templatesFingerprint()]);
+  const [scan, history, assets, templatesFp] = await Promise.all([
+    scanStore(options.resultsDir),
+    options.history ?? loadHistory(options.resultsDir),
+    assetsFor(),
+    templatesFingerprint(),
+  ]);
   const changes = detectChanges(history.histories, thresholdsFor);
   log(`site: ${scan.sweeps.length} sweep(s), ${history.histories.length} metric histories, ${changes.length} change(s) detected (${Date.now() - started} ms)`);
 

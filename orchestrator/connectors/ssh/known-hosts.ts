@@ -35,15 +35,8 @@ import {
   type PresentedKey,
 } from './host-key-errors.js';
 
-export {
-  HostKeyChangedError,
-  HostKeyError,
-  RevokedHostKeyError,
-  UnknownHostKeyError,
-  hostKeyName,
-  type KnownKeyLocation,
-  type PresentedKey,
-} from './host-key-errors.js';
+// Callers get the host-key errors from here, with the checks that raise them.
+export * from './host-key-errors.js';
 
 /** 'SHA256:' + unpadded base64 of sha256(blob): what `ssh-keygen -lf` prints. */
 export function fingerprintSha256(keyBlob: Buffer): string {
