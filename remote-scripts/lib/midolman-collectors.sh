@@ -5,7 +5,8 @@
 #          counters of the topology's interfaces, every second.
 # Both print JSON lines {"kind":"sample","t":..,"values":{..}} (and {"kind":"types",..}) into
 # $ORCH_ARTIFACTS/collectors/; at stop every series becomes an RRD (lib/rrd.sh) plus its JSON
-# export. Sourced, never executed; needs lib/midolman-common.sh and lib/rrd.sh.
+# export. Sourced, never executed; needs lib/midolman-common.sh, lib/rrd.sh and
+# lib/host-sampler.sh (hs_cpu_jiffies, hs_proc_stat).
 
 MM_COLLECTORS=(jmx proc)
 
@@ -73,21 +74,12 @@ mm_jmx_classes() {
   printf '%s' "$out"
 }
 
-# mm_cpu_jiffies : "busy total" of the host (all CPUs).
-mm_cpu_jiffies() {
-  local _l user nice system idle iowait irq softirq steal _rest
-  read -r _l user nice system idle iowait irq softirq steal _rest </proc/stat
-  printf '%s %s' "$((user + nice + system + irq + softirq + steal))" "$((user + nice + system + idle + iowait + irq + softirq + steal))"
-}
-
 # mm_proc_agent_ticks PID : utime+stime of PID in clock ticks (nothing when gone).
 mm_proc_agent_ticks() {
-  local stat
-  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-  stat=${stat##*) }
-  # shellcheck disable=SC2086
-  set -- $stat
-  printf '%s' "$((${12} + ${13}))"
+  local fields utime stime
+  fields=$(hs_proc_stat "$1" 12 13) || return 1
+  read -r utime stime <<<"$fields"
+  printf '%s' "$((utime + stime))"
 }
 
 # mm_sample_proc AGENT_PID OUT : one JSON line a second until TERM.
@@ -96,7 +88,7 @@ mm_sample_proc() {
   hz=$(getconf CLK_TCK)
   trap 'exit 0' TERM INT
   printf '{"kind":"types","t":%s,"types":{"agent.cpu_percent":"GAUGE","agent.rss_bytes":"GAUGE","host.cpu_busy_percent":"GAUGE","host.mem_available_bytes":"GAUGE","if.src.tx_packets":"COUNTER","if.src.rx_packets":"COUNTER","if.dst.tx_packets":"COUNTER","if.dst.rx_packets":"COUNTER"}}\n' "$(mm_now)" >>"$out"
-  read -r busy0 total0 <<<"$(mm_cpu_jiffies)"
+  read -r busy0 total0 <<<"$(hs_cpu_jiffies)"
   if ((agent > 0)); then ticks0=$(mm_proc_agent_ticks "$agent") || ticks0=''; fi
   local t0
   t0=$(mm_now)
@@ -104,7 +96,7 @@ mm_sample_proc() {
     sleep 1 &
     wait $! || true
     t=$(mm_now)
-    read -r busy1 total1 <<<"$(mm_cpu_jiffies)"
+    read -r busy1 total1 <<<"$(hs_cpu_jiffies)"
     values=''
     if ((total1 > total0)); then
       values+=$(awk -v b=$((busy1 - busy0)) -v tt=$((total1 - total0)) 'BEGIN { printf "\"host.cpu_busy_percent\":%.2f", b * 100 / tt }')
@@ -129,60 +121,10 @@ mm_sample_proc() {
   done
 }
 
-# mm_jsonl_to_tsv JSONL DIR : split a collector's sample lines into DIR/<alias>.tsv ("T VALUE")
-# and DIR/<alias>.type. The lines are this project's own output (flat, numbers only).
-mm_jsonl_to_tsv() {
-  local jsonl=$1 dir=$2
-  mkdir -p -- "$dir"
-  awk -v dir="$dir" '
-    /"kind":"types"/ {
-      s = $0; sub(/.*"types":\{/, "", s); sub(/\}\}[[:space:]]*$/, "", s)
-      n = split(s, kv, ",")
-      for (i = 1; i <= n; i++) { split(kv[i], p, "\":\""); a = p[1]; gsub(/"/, "", a); ty = p[2]; gsub(/"/, "", ty); types[a] = ty }
-      next
-    }
-    /"kind":"sample"/ {
-      if (!match($0, /"t":[0-9.]+/)) next
-      t = substr($0, RSTART + 4, RLENGTH - 4)
-      s = $0; sub(/.*"values":\{/, "", s); sub(/\}\}[[:space:]]*$/, "", s)
-      n = split(s, kv, ",")
-      for (i = 1; i <= n; i++) {
-        split(kv[i], p, "\":"); a = p[1]; gsub(/"/, "", a)
-        if (a !~ /^[A-Za-z0-9_.-]+$/ || p[2] !~ /^-?[0-9.]+([eE][-+]?[0-9]+)?$/) continue
-        print t, p[2] + 0 >> (dir "/" a ".tsv"); seen[a] = 1
-      }
-    }
-    END { for (a in seen) print ((a in types) ? types[a] : "GAUGE") > (dir "/" a ".type") }' "$jsonl"
-}
-
-# mm_rrd_series TSV TYPE RRD JSON : one series into its RRD file, then the JSON export of
-# the window its samples cover (lib/rrd.sh).
-mm_rrd_series() {
-  local tsv=$1 type=$2 rrd=$3 json=$4 first last
-  rrd_from_tsv "$tsv" "$type" "$rrd"
-  read -r first _ <"$tsv" || return 0
-  last=$(awk 'END { print $1 }' "$tsv")
-  rrd_export "$rrd" "$json" "$((${first%.*} - RRD_STEP))" "$((${last%.*} + RRD_STEP))"
-}
-
-# mm_series_of TSV : set name (the collector), alias (the series) and type (the RRD data
-# source type) of a series file <dir>/<name>/<alias>.tsv, in the caller's variables.
-mm_series_of() {
-  alias=${1##*/}
-  alias=${alias%.tsv}
-  name=${1%/*}
-  name=${name##*/}
-  type=GAUGE
-  [[ -r ${1%.tsv}.type ]] && read -r type <"${1%.tsv}.type"
-  return 0
-}
-
 # mm_collectors_stop : stop the collectors and turn their series into RRD files + JSON exports
-# under $ORCH_ARTIFACTS/rrd/ (index.json lists them). Safe to run twice. Series are built side
-# by side (8 at a time): each is a few short rrdtool runs that mostly wait.
+# under $ORCH_ARTIFACTS/rrd/ (index.json lists them; lib/rrd.sh). Safe to run twice.
 mm_collectors_stop() {
-  local name tsvdir=$MM_STATE/series rrddir=$ORCH_ARTIFACTS/rrd tsv alias type sep='' count=0 failed=0 pid
-  local -a pids=()
+  local name tsvdir=$MM_STATE/series pid
   for name in "${MM_COLLECTORS[@]}"; do
     if pid=$(mm_proc_pid "$name"); then kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true; fi
   done
@@ -192,41 +134,11 @@ mm_collectors_stop() {
   [[ -e $MM_STATE/rrd.done ]] && return 0
   orch_require_cmd rrdtool
   rm -rf -- "$tsvdir"
-  mkdir -p -- "$rrddir"
   for name in "${MM_COLLECTORS[@]}"; do
     [[ -s $ORCH_ARTIFACTS/collectors/$name.jsonl ]] || continue
-    mm_jsonl_to_tsv "$ORCH_ARTIFACTS/collectors/$name.jsonl" "$tsvdir/$name"
+    rrd_jsonl_to_tsv "$ORCH_ARTIFACTS/collectors/$name.jsonl" "$tsvdir/$name"
   done
-  for tsv in "$tsvdir"/*/*.tsv; do
-    [[ -e $tsv ]] || continue
-    mm_series_of "$tsv"
-    if ((${#pids[@]} >= 8)); then
-      wait "${pids[0]}" || failed=$((failed + 1))
-      pids=("${pids[@]:1}")
-    fi
-    mm_rrd_series "$tsv" "$type" "$rrddir/$name.$alias.rrd" "$rrddir/$name.$alias.json" &
-    pids+=("$!")
-  done
-  for pid in "${pids[@]}"; do
-    wait "$pid" || failed=$((failed + 1))
-  done
-  if ((failed > 0)); then
-    orch_warn "$failed RRD series could not be built (see the phase's output)"
-    return 1
-  fi
-  {
-    printf '{"step":%s,"heartbeat":%s,"series":[' "$RRD_STEP" "$RRD_HEARTBEAT"
-    for tsv in "$tsvdir"/*/*.tsv; do
-      [[ -e $tsv ]] || continue
-      mm_series_of "$tsv"
-      printf '%s' "$sep"
-      orch_json_object collector s "$name" alias s "$alias" type s "$type" rrd s "rrd/$name.$alias.rrd" json s "rrd/$name.$alias.json"
-      sep=,
-      count=$((count + 1))
-    done
-    printf ']}\n'
-  } >"$rrddir/index.json.tmp"
-  mv -f -- "$rrddir/index.json.tmp" "$rrddir/index.json"
+  rrd_build_dir "$tsvdir" "$ORCH_ARTIFACTS/rrd" rrd || return 1
   : >"$MM_STATE/rrd.done"
-  orch_log_event info "wrote $count RRD series"
+  orch_log_event info "wrote $RRD_BUILD_COUNT RRD series"
 }

@@ -6,7 +6,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { sample, type Better, type MetricSample, type MetricSeries, type MetricsDraft } from '../../results/metrics.js';
+import { sample, type MetricSample, type MetricSeries, type MetricsDraft } from '../../results/metrics.js';
+import { readRrdSeries, RrdExportError, seriesStats, type SeriesUnit } from '../../results/rrd-export.js';
 
 const nullableNumber = z.number().nullable();
 
@@ -47,26 +48,6 @@ export const NdrSchema = z.object({
   ndr_pps: z.number(),
   found: z.boolean(),
   best_step: StepSchema.nullable(),
-});
-
-const RrdIndexSchema = z.object({
-  step: z.number(),
-  heartbeat: z.number(),
-  series: z.array(
-    z.object({
-      collector: z.string().regex(/^[a-z]+$/),
-      alias: z.string().regex(/^[A-Za-z0-9_.-]+$/),
-      type: z.enum(['GAUGE', 'COUNTER', 'DERIVE', 'ABSOLUTE']),
-      rrd: z.string(),
-      json: z.string().regex(/^rrd\/[A-Za-z0-9_.-]+\.json$/),
-    }),
-  ),
-});
-
-/** `rrdtool xport --json`: meta.start/step/legend and data rows (one value per legend entry). */
-const XportSchema = z.object({
-  meta: z.object({ start: z.number(), step: z.number().positive(), end: z.number().optional(), legend: z.array(z.string()) }),
-  data: z.array(z.array(z.number().nullable())),
 });
 
 const HeapDumpSchema = z.object({
@@ -124,11 +105,6 @@ export async function readSteps(rawDir: string): Promise<Step[]> {
   return steps;
 }
 
-export interface SeriesUnit {
-  unit: string;
-  better: Better;
-}
-
 /** Unit and direction of a collector series, from its alias (and type: COUNTER/DERIVE are per-second rates). */
 export function seriesUnit(collector: string, alias: string, type: string): SeriesUnit {
   if (collector === 'proc') {
@@ -147,35 +123,13 @@ export function seriesUnit(collector: string, alias: string, type: string): Seri
 }
 
 /** RRD series (AVERAGE column) from the host's exports listed in rrd/index.json. */
-export async function readRrdSeries(rawDir: string): Promise<MetricSeries[]> {
-  const indexPath = join(rawDir, 'artifacts', 'rrd', 'index.json');
-  const raw = await readJson(indexPath);
-  if (raw === undefined) return [];
-  const index = RrdIndexSchema.safeParse(raw);
-  if (!index.success) throw new MidolmanArtifactError(`${indexPath}: ${index.error.issues[0]?.message}`);
-  const series: MetricSeries[] = [];
-  for (const entry of index.data.series) {
-    const path = join(rawDir, 'artifacts', entry.json);
-    const parsed = XportSchema.safeParse(await readJson(path));
-    if (!parsed.success) throw new MidolmanArtifactError(`${path}: not an rrdtool xport --json document: ${parsed.error.issues[0]?.message}`);
-    const { meta, data } = parsed.data;
-    const column = Math.max(0, meta.legend.indexOf('average'));
-    const { unit, better } = seriesUnit(entry.collector, entry.alias, entry.type);
-    series.push({
-      metric: `${entry.collector}.${entry.alias}`,
-      unit,
-      better,
-      labels: { collector: entry.collector, rrd_type: entry.type },
-      points: data.map((row, i) => [meta.start + i * meta.step, row[column] ?? null] as [number, number | null]),
-    });
+export async function readMidolmanRrdSeries(rawDir: string): Promise<MetricSeries[]> {
+  try {
+    return await readRrdSeries(join(rawDir, 'artifacts'), join('rrd', 'index.json'), seriesUnit);
+  } catch (error) {
+    if (error instanceof RrdExportError) throw new MidolmanArtifactError(error.message);
+    throw error;
   }
-  return series;
-}
-
-function stats(series: MetricSeries | undefined): { mean: number; max: number } | undefined {
-  const values = series?.points.map(([, v]) => v).filter((v): v is number => v !== null && Number.isFinite(v)) ?? [];
-  if (values.length === 0) return undefined;
-  return { mean: values.reduce((a, b) => a + b, 0) / values.length, max: Math.max(...values) };
 }
 
 export interface NormalizeOptions {
@@ -222,7 +176,7 @@ export function seriesSummaries(series: MetricSeries[]): MetricSample[] {
   const out: MetricSample[] = [];
   const byMetric = new Map(series.map((s) => [s.metric, s]));
   const add = (metric: string, name: string, unit: string) => {
-    const st = stats(byMetric.get(metric));
+    const st = seriesStats(byMetric.get(metric));
     if (!st) return;
     out.push(sample(`${name}.mean`, st.mean, unit, 'lower'));
     out.push(sample(`${name}.max`, st.max, unit, 'lower'));
@@ -232,9 +186,9 @@ export function seriesSummaries(series: MetricSeries[]): MetricSample[] {
   add('proc.host.cpu_busy_percent', 'host.cpu', '%');
   add('jmx.jvm.heap.used', 'agent.heap.used', 'bytes');
   add('jmx.sim_latency.p99', 'agent.simulation_latency.p99', 'ns');
-  const flows = stats(byMetric.get('jmx.flows.wildcard'));
+  const flows = seriesStats(byMetric.get('jmx.flows.wildcard'));
   if (flows) out.push(sample('agent.flows.wildcard.max', flows.max, 'flows', 'none'));
-  const processed = stats(byMetric.get('jmx.packets_processed'));
+  const processed = seriesStats(byMetric.get('jmx.packets_processed'));
   if (processed) out.push(sample('agent.packets_processed.max', processed.max, 'pps', 'higher'));
   return out;
 }
@@ -250,7 +204,7 @@ export async function normalizeMidolman(rawDir: string, options: NormalizeOption
     samples.push(sample('throughput.ndr', ndr.data.ndr_pps, 'pps', 'higher', { loss_threshold: String(ndr.data.loss_threshold), found: String(ndr.data.found) }));
     if (ndr.data.best_step) samples.push(sample('throughput.ndr.delivered', ndr.data.best_step.delivered_pps, 'pps', 'higher'));
   }
-  const series = await readRrdSeries(rawDir);
+  const series = await readMidolmanRrdSeries(rawDir);
   samples.push(...seriesSummaries(series));
   const heapPath = join(rawDir, 'artifacts', 'heapdump.json');
   const heapRaw = await readJson(heapPath);
