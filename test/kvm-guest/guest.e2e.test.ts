@@ -1,11 +1,14 @@
 // End-to-end: a real tiny guest (Debian kernel + busybox initramfs from build-guest.ts) booted
 // under QEMU's software emulation (domain type qemu; /dev/kvm is unusable here) through
-// libvirt qemu:///system, with the domain XML from buildDomainXml. The base disk (vda, ext4 made
-// with mkfs.ext4 -d) carries the QASET stand-in and the injected /root/qaset/{list,config}; the
-// stand-in runs real busybox programs and leaves QASET's /var/log/qaset layout on vda, which is
-// copied out with debugfs rdump and read with orchestrator/qaset's walker.
+// libvirt qemu:///system, with the domain XML from buildDomainXml. The base disk (vda) is a
+// sparse copy of the cached raw ext4 image from base-image.ts (the QASET stand-in plus real fio
+// and sysbench with their libraries) into which /root/qaset/{list,config} are written with
+// debugfs; the test disk (vdb) is a raw image with a GPT label and one partition (/dev/vdb1,
+// SQ_ABUILD_PARTITION). The stand-in runs real busybox programs, fio and sysbench and leaves
+// QASET's /var/log/qaset layout on vda, which is copied out with debugfs rdump and read with
+// orchestrator/qaset's walker, whose fio and sysbench parsers must understand the real outputs.
 // The guest has no network interface. Needs root, virsh/libvirtd/qemu-system-x86, busybox-static,
-// linux-image-amd64, e2fsprogs; skipped (with the reason) otherwise.
+// linux-image-amd64, e2fsprogs, parted, fio, sysbench; skipped (with the reason) otherwise.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
@@ -16,16 +19,16 @@ import { promisify } from 'node:util';
 import { buildDomainXml } from '../../orchestrator/scenarios/kvm/domain-xml.js';
 import type { MatrixPoint } from '../../orchestrator/scenarios/kvm/matrix.js';
 import { parseQasetPath, type QasetParseResult } from '../../orchestrator/qaset/walker.js';
+import { buildBaseImage, type BaseImage } from './base-image.js';
 import { buildGuest, CACHE_ROOT, type GuestImages } from './build-guest.js';
 import { startLibvirtd, URI, type Libvirtd } from './libvirtd.js';
 
 const run = promisify(execFile);
-const STANDIN = path.join(path.dirname(new URL(import.meta.url).pathname), 'qaset-standin', 'run.sh');
 const BOOT_TIMEOUT_MS = 90_000;
 
 async function missing(): Promise<string | null> {
   if (process.getuid?.() !== 0) return 'not root';
-  for (const bin of ['virsh', 'libvirtd', 'virtlogd', 'qemu-system-x86_64', 'mkfs.ext4', 'debugfs', 'bzip2']) {
+  for (const bin of ['virsh', 'libvirtd', 'virtlogd', 'qemu-system-x86_64', 'mkfs.ext4', 'dumpe2fs', 'debugfs', 'bzip2', 'parted', 'ldd', 'fio', 'sysbench']) {
     if (await run('sh', ['-c', `command -v ${bin}`]).then(() => false, () => true)) return `${bin} not installed`;
   }
   if (await fsp.access('/bin/busybox').then(() => false, () => true)) return 'busybox-static not installed';
@@ -35,6 +38,7 @@ async function missing(): Promise<string | null> {
 let skip: string | null = null;
 let lab: Libvirtd | null = null;
 let guest: GuestImages;
+let baseImage: BaseImage;
 let work = '';
 const domains: string[] = [];
 
@@ -48,6 +52,9 @@ test.before(async () => {
   const t0 = Date.now();
   guest = await buildGuest();
   console.log(`kvm-guest: guest ${guest.cached ? 'reused' : 'built'} (${guest.kernelVersion}) in ${Date.now() - t0} ms`);
+  const t1 = Date.now();
+  baseImage = await buildBaseImage();
+  console.log(`kvm-guest: base image ${baseImage.cached ? 'reused' : 'built'} (${(baseImage.bytes / 2 ** 20).toFixed(0)} MiB) in ${Date.now() - t1} ms`);
   lab = await startLibvirtd();
   await fsp.mkdir(path.join(CACHE_ROOT, 'runs'), { recursive: true });
   work = await fsp.mkdtemp(path.join(CACHE_ROOT, 'runs', 'e2e-'));
@@ -74,33 +81,41 @@ interface Booted {
 }
 
 /** Makes the disks, defines + starts the domain, waits for it to shut off, collects and parses /var/log/qaset. */
-async function boot(label: string, topology: MatrixPoint['topology'], list: string[], memoryMib: number): Promise<Booted> {
+async function boot(label: string, topology: MatrixPoint['topology'], runList: string[], memoryMib: number): Promise<Booted> {
   const dir = path.join(work, label);
-  const stage = path.join(dir, 'stage');
-  await fsp.mkdir(path.join(stage, 'qaset-standin'), { recursive: true });
-  await fsp.mkdir(path.join(stage, 'root', 'qaset'), { recursive: true });
-  await fsp.mkdir(path.join(stage, 'var', 'log'), { recursive: true });
-  await fsp.copyFile(STANDIN, path.join(stage, 'qaset-standin', 'run.sh'));
-  await fsp.chmod(path.join(stage, 'qaset-standin', 'run.sh'), 0o755);
-  await fsp.writeFile(path.join(stage, 'root', 'qaset', 'list'), `SQ_TEST_RUN_LIST=(\n  ${list.join('\n  ')}\n)\n`);
+  await fsp.mkdir(dir, { recursive: true });
+  const list = path.join(dir, 'list');
+  const config = path.join(dir, 'config');
+  await fsp.writeFile(list, `SQ_TEST_RUN_LIST=(\n  ${runList.join('\n  ')}\n)\n`, { mode: 0o644 });
   await fsp.writeFile(
-    path.join(stage, 'root', 'qaset', 'config'),
+    config,
     [
       'SQ_TEST_RUN_SET=performance',
       '_QASET_ROLE=Virt-Performance',
       'KVM=1',
       `_QASET_RUNID=e2e${label}`,
-      'SQ_ABUILD_PARTITION=/dev/vdb',
+      'SQ_ABUILD_PARTITION=/dev/vdb1',
       'STANDIN_DD_MB=16',
       'STANDIN_LOOP_N=20000',
+      'STANDIN_FIO_MB=16',
+      'STANDIN_SYSBENCH_TIME=2',
       '',
     ].join('\n'),
+    { mode: 0o644 },
   );
   const base = path.join(dir, 'base.img');
   const testImg = path.join(dir, 'test.img');
-  await run('mkfs.ext4', ['-q', '-F', '-O', '^has_journal', '-L', 'qaset-base', '-d', stage, base, '64M']);
+  await run('cp', ['--sparse=always', baseImage.path, base]);
+  // debugfs exits 0 even when a command fails ("write" refuses to overwrite): read the files back
+  await run('debugfs', ['-w', '-R', `write ${list} /root/qaset/list`, base]);
+  await run('debugfs', ['-w', '-R', `write ${config} /root/qaset/config`, base]);
+  for (const [local, inImage] of [[list, '/root/qaset/list'], [config, '/root/qaset/config']] as const) {
+    const back = (await run('debugfs', ['-R', `cat ${inImage}`, base])).stdout;
+    assert.is(back, await fsp.readFile(local, 'utf8'), `${inImage} in ${base}`);
+  }
   await fsp.writeFile(testImg, '');
   await fsp.truncate(testImg, 64 << 20);
+  await run('parted', ['-s', testImg, 'mklabel', 'gpt', 'mkpart', 'test', '1MiB', '100%']);
   const serial = path.join(dir, 'serial.log');
   const uuid = randomUUID();
   const { xml, guestTestDevice } = buildDomainXml({
@@ -152,18 +167,20 @@ async function boot(label: string, topology: MatrixPoint['topology'], list: stri
 
 test('2-core guest runs the QASET stand-in; /var/log/qaset parses', async () => {
   if (skip) return;
-  const list = ['_reboot_off', 'dd_seqio', 'cpu_loop', 'numa_nodes'];
-  const b = await boot('smp1x2x1', { vcpus: 2, sockets: 1, cores: 2, threads: 1 }, list, 256);
+  const cases = ['dd_seqio', 'cpu_loop', 'numa_nodes', 'fio_seqio', 'sysbench_cpu', 'sysbench_memory'];
+  const b = await boot('smp1x2x1', { vcpus: 2, sockets: 1, cores: 2, threads: 1 }, ['_reboot_off', ...cases], 256);
   const r = b.result;
   assert.ok(r.done, `DONE missing; serial:\n${b.serial.slice(-3000)}`);
   assert.match(r.done!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/);
-  assert.equal(r.nextRun, { index: 4, name: 'numa_nodes' });
+  assert.equal(r.nextRun, { index: 7, name: 'sysbench_memory' });
   assert.is(r.runId, 'e2esmp1x2x1');
   assert.equal(r.rejected, []);
   const names = r.tests.map((t) => t.name).sort();
-  assert.equal(names, ['bzip2-compress', 'dd-seq-read', 'dd-seq-write', 'numa-nodes', 'sh-arith-loop']);
+  assert.equal(names, [
+    'bzip2-compress', 'dd-seq-read', 'dd-seq-write', 'fio-seq-read', 'fio-seq-write', 'numa-nodes', 'sh-arith-loop', 'sysbench-cpu', 'sysbench-memory',
+  ]);
   for (const t of r.tests) {
-    assert.is(t.fail, 0, t.name);
+    assert.is(t.fail, 0, `${t.name}; serial:\n${b.serial.slice(-3000)}`);
     assert.is(t.succeed, 1, t.name);
     assert.is(t.count, 1, t.name);
     assert.is(t.interr, 0, t.name);
@@ -171,23 +188,23 @@ test('2-core guest runs the QASET stand-in; /var/log/qaset parses', async () => 
     assert.match(t.tcf, /^qa_standin_\w+-\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d$/);
   }
   const succeed = r.samples.filter((s) => s.metric === 'ctcs2.succeed');
-  assert.is(succeed.length, 5);
+  assert.is(succeed.length, 9);
   // QASET layout: one tarball per case, one screenlog per case
   const logs = (await fsp.readdir(path.join(b.out, 'log'))).sort();
-  assert.is(logs.length, 3, logs.join(' '));
-  for (const c of ['cpu_loop', 'dd_seqio', 'numa_nodes']) {
+  assert.is(logs.length, cases.length, logs.join(' '));
+  for (const c of cases) {
     assert.ok(logs.some((l) => new RegExp(`^${c}-ACAP2-e2esmp1x2x1-\\d{8}T\\d{6}\\.tar\\.bz2$`).test(l)), `${c} tarball in ${logs.join(' ')}`);
   }
   const screens = await fsp.readdir(path.join(b.out, 'runs'));
-  for (const c of ['cpu_loop', 'dd_seqio', 'numa_nodes']) assert.ok(screens.some((s) => new RegExp(`^${c}-\\d{4}T\\d{4}\\.screenlog$`).test(s)), `${c} screenlog in ${screens.join(' ')}`);
-  // the raw outputs are real program outputs; the walker reports them as unparsed (no parser for dd/time)
+  for (const c of cases) assert.ok(screens.some((s) => new RegExp(`^${c}-\\d{4}T\\d{4}\\.screenlog$`).test(s)), `${c} screenlog in ${screens.join(' ')}`);
+  // the raw outputs are real program outputs; the walker reports dd/time ones as unparsed (no parser for them)
   const raw = async (name: string) => {
     const tcfDir = path.join(b.out, '..', '..', 'raw');
     const found = (await run('find', [tcfDir, '-type', 'f', '-name', name])).stdout.trim().split('\n')[0]!;
     return fsp.readFile(found, 'utf8');
   };
   const w = await raw('dd-seq-write');
-  assert.match(w, /target: \/dev\/vdb/);
+  assert.match(w, /^target: \/dev\/vdb1$/m);
   const rate = /dd: (\d+) bytes in ([\d.]+) s, ([\d.]+) MB\/s/.exec(w);
   assert.ok(rate, w);
   assert.is(Number(rate![1]), 16 << 20);
@@ -195,6 +212,50 @@ test('2-core guest runs the QASET stand-in; /var/log/qaset parses', async () => 
   assert.match(await raw('sh-arith-loop'), /counted: 20000[\s\S]*real\s+\d+m\s*[\d.]+s/);
   assert.match(await raw('numa-nodes'), /nodes: 1\ncpus: 2/);
   assert.ok(r.unparsed.some((u) => u.path.endsWith('dd-seq-write')), JSON.stringify(r.unparsed));
+
+  // fio and sysbench: real outputs, parsed by name (fio JSON, sysbench 1.0 text)
+  for (const f of ['fio-seq-write', 'fio-seq-read', 'sysbench-cpu', 'sysbench-memory']) {
+    assert.not.ok(r.unparsed.some((u) => u.path.endsWith(`/${f}`)), `${f} unparsed: ${JSON.stringify(r.unparsed)}`);
+    const p = r.parsed.find((e) => e.path.endsWith(`/${f}`));
+    assert.ok(p, `${f} not parsed: ${JSON.stringify(r.parsed)}`);
+    assert.is(p!.benchmark, f.split('-')[0]!, f);
+  }
+  for (const rw of ['write', 'read']) {
+    const text = await raw(`fio-seq-${rw}`);
+    assert.match(text, /^target: \/dev\/vdb1$/m);
+    assert.not.match(text, /direct=1 failed/, 'O_DIRECT works on virtio-blk cache=none');
+    const of = (metric: string) => r.samples.filter((s) => s.metric === metric && s.labels['test'] === `fio-seq-${rw}`);
+    const bw = of('fio.bw');
+    assert.is(bw.length, 1, JSON.stringify(bw));
+    assert.is(bw[0]!.unit, 'KiB/s');
+    assert.is(bw[0]!.better, 'higher');
+    assert.equal({ job: bw[0]!.labels['job'], rw: bw[0]!.labels['rw'], bs: bw[0]!.labels['bs'] }, { job: `seq-${rw}`, rw, bs: '1M' });
+    assert.match(bw[0]!.labels['tcf'] ?? '', /^qa_standin_fio_seqio-/);
+    assert.ok(bw[0]!.value > 0, `fio ${rw} bw ${bw[0]!.value}`);
+    const iops = of('fio.iops');
+    assert.is(iops.length, 1);
+    assert.is(iops[0]!.unit, 'IOPS');
+    assert.ok(iops[0]!.value > 0, `fio ${rw} iops ${iops[0]!.value}`);
+    const lat = of('fio.lat_mean');
+    assert.ok(lat.length === 1 && lat[0]!.unit === 'us' && lat[0]!.value > 0, JSON.stringify(lat));
+    // 16 MiB at 1 MiB blocks: the JSON's io_kbytes says all of it moved
+    const json = JSON.parse(text.slice(text.indexOf('{'))) as { jobs: Record<string, { io_kbytes: number; total_ios: number }>[] };
+    assert.is(json.jobs[0]![rw]!.io_kbytes, 16 * 1024);
+    assert.is(json.jobs[0]![rw]!.total_ios, 16);
+  }
+  const cpu = r.samples.filter((s) => s.metric === 'sysbench.cpu.events_per_sec');
+  assert.is(cpu.length, 1, JSON.stringify(cpu));
+  assert.is(cpu[0]!.unit, 'events/s');
+  assert.is(cpu[0]!.labels['threads'], '2');
+  assert.is(cpu[0]!.labels['test'], 'sysbench-cpu');
+  assert.ok(cpu[0]!.value > 0, `sysbench cpu events/s ${cpu[0]!.value}`);
+  const mem = r.samples.filter((s) => s.metric === 'sysbench.memory.throughput');
+  assert.is(mem.length, 1, JSON.stringify(mem));
+  assert.is(mem[0]!.unit, 'MiB/s');
+  assert.is(mem[0]!.labels['threads'], '2');
+  assert.is(mem[0]!.labels['test'], 'sysbench-memory');
+  assert.ok(mem[0]!.value > 0, `sysbench memory MiB/s ${mem[0]!.value}`);
+  assert.match(await raw('sysbench-cpu'), /^Prime numbers limit: 2000$/m);
 });
 
 test('2 NUMA cells: the guest sees 2 nodes', async () => {

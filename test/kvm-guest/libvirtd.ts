@@ -25,9 +25,16 @@ async function exists(p: string): Promise<boolean> {
 }
 
 async function ensureAccount(): Promise<void> {
-  const has = async (db: string) => run('getent', [db, 'libvirt-qemu']).then(() => true, () => false);
+  const has = async (db: string, name = 'libvirt-qemu') => run('getent', [db, name]).then(() => true, () => false);
   if (!(await has('group'))) await run('groupadd', ['-r', 'libvirt-qemu']);
   if (!(await has('passwd'))) await run('useradd', ['-r', '-g', 'libvirt-qemu', '-d', '/var/lib/libvirt', '-s', '/usr/sbin/nologin', 'libvirt-qemu']);
+  // In the kvm group, as Debian's package sets it up: libvirt probes QEMU as root (where
+  // /dev/kvm opens) and checks its cached capabilities as this account; when the two disagree
+  // it throws the cache away and probes every QEMU binary again at each define (~50 s here).
+  if (await has('group', 'kvm')) {
+    const groups = (await run('id', ['-nG', 'libvirt-qemu'])).stdout.split(/\s+/);
+    if (!groups.includes('kvm')) await run('usermod', ['-a', '-G', 'kvm', 'libvirt-qemu']);
+  }
 }
 
 /** security_driver = "none" in /etc/libvirt/qemu.conf (the lab's containers have no AppArmor/SELinux to drive). */
