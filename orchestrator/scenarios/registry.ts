@@ -3,6 +3,7 @@
 import type { z } from 'zod';
 import { sysinfoScenario } from './sysinfo.js';
 import { midolmanScenario } from './midolman.js';
+import { kvmScenario } from './kvm.js';
 import type { PhaseSpec, Scenario } from './types.js';
 
 export type ScenarioRegistry = ReadonlyMap<string, Scenario>;
@@ -10,6 +11,7 @@ export type ScenarioRegistry = ReadonlyMap<string, Scenario>;
 export const SCENARIOS: ScenarioRegistry = new Map<string, Scenario>([
   [sysinfoScenario.name, sysinfoScenario as unknown as Scenario],
   [midolmanScenario.name, midolmanScenario as unknown as Scenario],
+  [kvmScenario.name, kvmScenario as unknown as Scenario],
 ]);
 
 export function scenarioParamSchemas(registry: ScenarioRegistry = SCENARIOS): ReadonlyMap<string, z.ZodType> {

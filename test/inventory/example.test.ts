@@ -10,14 +10,16 @@ import * as assert from 'uvu/assert';
 import { z } from 'zod';
 import { loadInventory } from '../../orchestrator/inventory/load.js';
 import type { HostSpec, Inventory } from '../../orchestrator/inventory/types.js';
+import { KvmParams } from '../../orchestrator/scenarios/kvm/params.js';
+import { matrixPoints } from '../../orchestrator/scenarios/kvm/matrix.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../inventory/example-real-lab.yaml', import.meta.url));
-// Only the names matter here; the real scenarios check their own params.
+// midolman's params are checked by its own tests; kvm's example is checked by its real schema.
 const ANY_PARAMS = z.record(z.string(), z.unknown());
 const SCENARIOS = new Map<string, z.ZodType>([
   ['sysinfo', z.strictObject({})],
   ['midolman', ANY_PARAMS],
-  ['kvm', ANY_PARAMS],
+  ['kvm', KvmParams],
 ]);
 
 let dir: string;
@@ -45,6 +47,17 @@ test('the example loads with every host', () => {
   assert.equal(inventory.reports?.host, 'reports1');
 });
 
+test('the hypervisors: the kvm example is valid params, kvm1 prepares its named device, kvm2 uses a directory', () => {
+  const kvm1 = host('kvm1').scenarios.find((s) => s.name === 'kvm')!.params as KvmParams;
+  const kvm2 = host('kvm2').scenarios.find((s) => s.name === 'kvm')!.params as KvmParams;
+  assert.equal(kvm1.host_disk?.device, '/dev/sdb');
+  assert.is(kvm1.host_disk?.allow_wipe, true);
+  assert.is(kvm1.qaset.timeout, 2 * 3_600_000);
+  assert.is(matrixPoints(kvm1.matrix).length, 3 * 2 * 2 * 2 * 2 * 2 * 2 - 3 * 2 * 2 * 2 * 2);
+  assert.is(kvm2.host_disk, undefined);
+  assert.equal(matrixPoints(kvm2.matrix).map((p) => p.id), ['smp1x4x1-dir.nvme-raw-none-native-virtio-r1']);
+});
+
 test('every host but the bastion is reached through the bastion', () => {
   assert.equal(host('bastion').connection.jump, []);
   assert.equal(host('compute1').connection.jump, [
@@ -68,8 +81,8 @@ test('nested groups and host settings layer as the comments say', () => {
   assert.is(kvm1.connection.user, 'root');
   assert.is(kvm1.timeouts.jobMs, 12 * 3_600_000);
   const kvm = kvm1.scenarios.find((s) => s.name === 'kvm');
-  assert.is(kvm?.params.test_disk, '/dev/sdb');
-  assert.is(kvm?.params.connection, 'qemu:///system');
+  assert.is((kvm?.params as KvmParams).host_disk?.device, '/dev/sdb');
+  assert.is((kvm?.params as KvmParams).libvirt_uri, 'qemu:///system');
   assert.equal(host('reports1').scenarios, []);
 });
 

@@ -11,7 +11,7 @@ import { chmod, chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { buildDomainXml, xmlEscape, type DomainInput } from '../../orchestrator/scenarios/kvm/domain-xml.js';
+import { buildDomainXml, DOMAIN_TYPE_TOKEN, xmlEscape, type DomainInput } from '../../orchestrator/scenarios/kvm/domain-xml.js';
 import { matrixPoints, type MatrixPoint } from '../../orchestrator/scenarios/kvm/matrix.js';
 
 const run = promisify(execFile);
@@ -141,6 +141,18 @@ test('(b0) RNG schema: every point validates against libvirt\'s domain schema (v
     await writeFile(file, buildDomainXml(input(point)).xml);
     await run('virt-xml-validate', [file, 'domain']);
   }
+});
+
+test('boot from the disk without a kernel; the domain type left to the host, then filled in, validates', async () => {
+  const point = sample[0]!;
+  const { kernel: _k, initrd: _i, cmdline: _c, ...noKernel } = input(point);
+  const { xml } = buildDomainXml({ ...noKernel, domainType: DOMAIN_TYPE_TOKEN });
+  assert.match(xml, /^<domain type='@DOMAIN_TYPE@'>/);
+  assert.match(xml, /<boot dev='hd'\/>/);
+  assert.not.match(xml, /<kernel>|<initrd>|<cmdline>/);
+  const file = join(dir, 'boot-hd.xml');
+  await writeFile(file, xml.replace('@DOMAIN_TYPE@', 'qemu'));
+  await run('virt-xml-validate', [file, 'domain']);
 });
 
 const canSetpriv = userInfo().uid === 0 && (await run('setpriv', ['--version']).then(() => true, () => false));

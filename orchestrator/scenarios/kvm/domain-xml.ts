@@ -10,12 +10,13 @@ export interface DomainInput {
   name: string;
   /** Optional fixed UUID (lets callers address the domain without quoting its name). */
   uuid?: string;
-  /** 'qemu' (TCG; /dev/kvm unusable) or 'kvm'. Default 'qemu'. */
-  domainType?: 'qemu' | 'kvm';
+  /** 'qemu' (TCG; /dev/kvm unusable), 'kvm', or DOMAIN_TYPE_TOKEN for the host to fill in. Default 'qemu'. */
+  domainType?: 'qemu' | 'kvm' | typeof DOMAIN_TYPE_TOKEN;
   point: Pick<MatrixPoint, 'topology' | 'format' | 'cache' | 'io' | 'bus' | 'memoryMib' | 'networkModel'>;
-  kernel: string;
-  initrd: string;
-  cmdline: string;
+  /** Direct kernel boot; without a kernel the guest boots from its base disk. */
+  kernel?: string;
+  initrd?: string;
+  cmdline?: string;
   /** Base image (root filesystem of the guest), raw unless baseFormat says otherwise. */
   baseImage: string;
   baseFormat?: 'raw' | 'qcow2';
@@ -36,6 +37,9 @@ export interface DomainXml {
   /** Device name of the test disk inside the guest (/dev/vdb for virtio-blk, /dev/sda for scsi/sata). */
   guestTestDevice: string;
 }
+
+/** Stands for the domain type where the host decides it (kvm where /dev/kvm is usable, else qemu). */
+export const DOMAIN_TYPE_TOKEN = '@DOMAIN_TYPE@';
 
 // eslint-disable-next-line no-control-regex
 const FORBIDDEN = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/;
@@ -99,9 +103,13 @@ export function buildDomainXml(input: DomainInput): DomainXml {
   }
   add(1, '<os>');
   add(2, el('type', 'hvm', { arch: 'x86_64', machine: 'pc' }));
-  add(2, el('kernel', input.kernel));
-  add(2, el('initrd', input.initrd));
-  add(2, el('cmdline', input.cmdline));
+  if (input.kernel !== undefined) {
+    add(2, el('kernel', input.kernel));
+    if (input.initrd !== undefined) add(2, el('initrd', input.initrd));
+    if (input.cmdline !== undefined) add(2, el('cmdline', input.cmdline));
+  } else {
+    add(2, `<boot${attrs({ dev: 'hd' })}/>`);
+  }
   add(1, '</os>');
   add(1, '<features>');
   add(2, '<acpi/>');

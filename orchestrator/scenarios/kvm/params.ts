@@ -1,9 +1,92 @@
-// The kvm scenario's params (the inventory's `scenarios: { kvm: {...} }`): the matrix, and how the
-// host's backing stores are prepared (remote-scripts/kvm-prepare-host). A test device is only
-// touched when it is named AND allow_wipe is true; without a device the inventory's directories
-// are used as they are.
+// The kvm scenario's params (the inventory's `scenarios: { kvm: {...} }`): the matrix, the guest
+// (base image, optional direct kernel boot, how QASET's inputs are injected), QASET's run list and
+// config, and how the host's backing stores are prepared (remote-scripts/kvm-prepare-host). A
+// test device is only touched when it is named AND allow_wipe is true; without a device the
+// inventory's directories are used as they are.
 import { z } from 'zod';
-import { KvmMatrix, backingLabel } from './matrix.js';
+import { DURATION_EXPECTED, parseDuration } from '../../inventory/durations.js';
+import { parseSize } from '../../inventory/sizes.js';
+import { KvmMatrix, backingLabel, expandMatrix } from './matrix.js';
+
+/** An absolute path that is safe in a shell word, an XML attribute and a guestfish argument. */
+const AbsPath = z
+  .string()
+  .regex(/^\/[A-Za-z0-9_.+@,:=\/-]*$/, 'an absolute path of letters, digits and _ . + @ , : = / - (no spaces or quotes)')
+  .refine((p) => !p.split('/').includes('..'), 'a path without ".." parts');
+
+const Duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  const ms = parseDuration(value);
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(value)} is not ${DURATION_EXPECTED}` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const Size = z.union([z.number().int().positive(), z.string()]).transform((value, ctx) => {
+  try {
+    const bytes = typeof value === 'number' ? value : parseSize(value);
+    if (bytes < 16 << 20) throw new Error(`${JSON.stringify(value)} is below the least test disk (16M)`);
+    return bytes;
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    return z.NEVER;
+  }
+});
+
+export const KvmGuest = z
+  .strictObject({
+    /** The golden image the guests start from (on the hypervisor); never written. */
+    base_image: AbsPath,
+    base_format: z.enum(['raw', 'qcow2']).default('raw'),
+    /** overlay: a qcow2 overlay per point backed by base_image; copy: a full (sparse) copy per point. */
+    base_copy: z.enum(['overlay', 'copy']).default('overlay'),
+    /** Direct kernel boot (kernel + initrd on the hypervisor); without it the guest boots from its disk. */
+    kernel: AbsPath.optional(),
+    initrd: AbsPath.optional(),
+    cmdline: z.string().regex(/^[\x20-\x7e]*$/, 'printable ASCII').max(1024).optional(),
+    /**
+     * How QASET's inputs go in and its logs come out: guestfish (libguestfs; any image, as in the
+     * seed) or debugfs (e2fsprogs; only a raw image that is one ext4 filesystem; much faster).
+     */
+    inject: z.enum(['guestfish', 'debugfs']).default('guestfish'),
+    /** guestfish's mount of the guest's root filesystem: "inspect" (guestfish -i) or a device such as /dev/sda2 (the seed's). */
+    root: z.union([z.literal('inspect'), z.string().regex(/^\/dev\/[a-z0-9]+$/, 'a guest device such as /dev/sda2')]).default('inspect'),
+    /** A deployment script on the hypervisor, copied into the guest's / (as in the seed). */
+    deployment_script: AbsPath.optional(),
+    cpu_model: z.string().regex(/^[A-Za-z0-9_.-]+$/).optional(),
+    /** A NIC for the points whose network_model is not none. */
+    network: z
+      .union([
+        z.strictObject({ type: z.literal('network'), source: z.string().regex(/^[A-Za-z0-9_.-]+$/) }),
+        z.strictObject({ type: z.literal('bridge'), source: z.string().regex(/^[A-Za-z0-9_.-]+$/) }),
+        z.strictObject({ type: z.literal('user') }),
+      ])
+      .optional(),
+  })
+  .superRefine((g, ctx) => {
+    if ((g.kernel === undefined) !== (g.initrd === undefined)) ctx.addIssue({ code: 'custom', path: [g.kernel ? 'initrd' : 'kernel'], message: 'kernel and initrd go together' });
+    if (g.cmdline !== undefined && g.kernel === undefined) ctx.addIssue({ code: 'custom', path: ['cmdline'], message: 'cmdline needs a kernel (direct kernel boot)' });
+    if (g.inject === 'debugfs' && (g.base_copy !== 'copy' || g.base_format !== 'raw')) {
+      ctx.addIssue({ code: 'custom', path: ['inject'], message: 'debugfs writes into a raw ext4 image: it needs base_format raw and base_copy copy (use guestfish for qcow2 or overlays)' });
+    }
+  });
+export type KvmGuest = z.infer<typeof KvmGuest>;
+
+const ConfigKey = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a shell variable name');
+const ConfigValue = z.union([z.string().regex(/^[^\x00-\x1f\x7f]*$/, 'no control characters'), z.number(), z.boolean()]);
+
+export const KvmQaset = z.strictObject({
+  /** SQ_TEST_RUN_LIST entries (QASET test names; "_" entries are its specials such as _reboot_off). */
+  run_list: z.array(z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.+-]*$/, 'a QASET test name')).min(1),
+  /** Extra /root/qaset/config keys (they win over the defaults). */
+  config: z.record(ConfigKey, ConfigValue).default({}),
+  /** How long a point may run before it is stopped and marked timed out. */
+  timeout: Duration.default(2 * 3_600_000),
+  /** How often /var/log/qaset/control is read while the guest runs (guestfish reads cost seconds). */
+  poll_interval: Duration.default(5000),
+});
+export type KvmQaset = z.infer<typeof KvmQaset>;
 
 const FsEntry = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9_.]*$/),
@@ -35,11 +118,27 @@ const DEFAULT_FILESYSTEMS = [
 export const KvmParams = z
   .strictObject({
     matrix: KvmMatrix,
+    guest: KvmGuest,
+    qaset: KvmQaset,
     host_disk: KvmHostDisk.optional(),
-    /** qemu (TCG) where /dev/kvm is unusable, kvm otherwise. */
-    domain_type: z.enum(['qemu', 'kvm']).default('qemu'),
+    /** qemu (TCG), kvm, or auto: kvm where /dev/kvm is usable on the host, qemu otherwise. */
+    domain_type: z.enum(['auto', 'qemu', 'kvm']).default('auto'),
+    libvirt_uri: z.string().regex(/^[a-z0-9+]+:\/\/[A-Za-z0-9_.@:\/?=&-]*$/, 'a libvirt URI such as qemu:///system').default('qemu:///system'),
+    /** Size of each point's test disk (sparse; one GPT partition, the guest's /dev/vdb1). */
+    test_disk_size: Size.default(1 << 30),
+    /** Where each point's guest disk, serial log and domain XML go; default <job dir>/kvm-images (qemu must be able to reach it). */
+    images_dir: AbsPath.optional(),
+    /** Keep each point's images after it ran (for debugging); default remove them. */
+    keep_images: z.boolean().default(false),
   })
   .superRefine((p, ctx) => {
+    // impossible points are refused when the inventory is read, one message each
+    // (zod runs this refinement even when a field failed; those failures are already reported)
+    const parsedMatrix = KvmMatrix.safeParse(p.matrix);
+    if (!parsedMatrix.success) return;
+    const { points, errors } = expandMatrix(parsedMatrix.data);
+    for (const e of errors) ctx.addIssue({ code: 'custom', path: ['matrix'], message: `impossible point ${e.message}` });
+    if (errors.length === 0 && points.length === 0) ctx.addIssue({ code: 'custom', path: ['matrix', 'exclude'], message: 'the exclude rules leave no point to run' });
     const disk = p.host_disk;
     if (disk?.device && !disk.allow_wipe) {
       ctx.addIssue({ code: 'custom', path: ['host_disk', 'allow_wipe'], message: `host_disk.device ${disk.device} is named but allow_wipe is not true: it would be refused` });

@@ -1,0 +1,22 @@
+// kvm: guest performance on a hypervisor (seed: kvm-guest-perf-design), rebuilt as phases of
+// remote-scripts/kvm and remote-scripts/kvm-prepare-host. Per host: check, host preparation
+// (partitions and filesystems on a named, explicitly allowed test device, or the inventory's
+// directories), one phase per matrix point (a fresh guest from the base image, QASET's inputs
+// injected, defined and started through libvirt, DONE awaited with progress from NEXT_RUN, its
+// /var/log/qaset collected, the guest and its images removed, host series sampled into RRD),
+// then guest cleanup and host teardown (always).
+import { KvmParams } from './kvm/params.js';
+import { kvmPhases } from './kvm/phases.js';
+import { normalizeKvm } from './kvm/normalize.js';
+import type { Scenario } from './types.js';
+
+export { KvmParams } from './kvm/params.js';
+
+export const kvmScenario: Scenario<KvmParams> = {
+  name: 'kvm',
+  description:
+    'KVM guest performance (after the kvm-guest-perf design): a matrix of CPU topologies, IO backends and memory sizes; per point a fresh libvirt guest runs QASET, whose ctcs2 results and benchmark outputs (bonnie++, iozone, dbench, tiobench, sysbench, kernbench, reaim, netperf, lmbench, pgbench, fio) become metrics, with host CPU, memory, disk and network in RRD.',
+  params: KvmParams,
+  phases: kvmPhases,
+  normalize: (rawDir, { params }) => normalizeKvm(rawDir, params),
+};

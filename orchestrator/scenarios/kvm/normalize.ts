@@ -1,0 +1,166 @@
+// Reads what the kvm scenario's points left in the job's artifacts (points/<id>/...) into
+// metrics: per point, whether QASET finished, the time of each step (prepare, inject, define,
+// boot, run, collect, teardown), every benchmark output QASET's logs hold (orchestrator/qaset's
+// walker: ctcs2 test_results and the benchmark parsers), and the host's CPU, memory, disk and
+// network series (RRD exports) with their means. Every sample carries the point's axes as labels.
+// What no parser understood is listed, per point, in the job's kvm-points.json beside raw/.
+import { readFile, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { z } from 'zod';
+import { parseQasetPath, type QasetParseResult } from '../../qaset/walker.js';
+import { writeJsonAtomically } from '../../results/atomic-write.js';
+import { sample, type MetricSample, type MetricSeries, type MetricsDraft } from '../../results/metrics.js';
+import { readRrdSeries, seriesStats, type SeriesUnit } from '../../results/rrd-export.js';
+import { matrixPoints, type MatrixPoint } from './matrix.js';
+import type { KvmParams } from './params.js';
+
+export const POINT_STEPS = ['prepare', 'inject', 'define', 'boot', 'run', 'collect', 'teardown'] as const;
+
+export const PointRecordSchema = z.object({
+  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/),
+  index: z.number().int(),
+  status: z.enum(['done', 'timed-out', 'stopped', 'failed', 'interrupted', 'running']),
+  domain_name: z.string(),
+  domain_type: z.string(),
+  next_run: z.string(),
+  done: z.string(),
+  qaset_collected: z.boolean(),
+  error: z.string(),
+  /** How often the guest's control directory was read, and the mean milliseconds of one read. */
+  control_reads: z.number().int().min(0).optional(),
+  control_read_ms: z.number().int().min(0).optional(),
+  timings_ms: z.object(Object.fromEntries(POINT_STEPS.map((s) => [s, z.number().int().min(0).optional()])) as Record<(typeof POINT_STEPS)[number], z.ZodOptional<z.ZodNumber>>),
+});
+export type PointRecord = z.infer<typeof PointRecordSchema>;
+
+export class KvmArtifactError extends Error {
+  override readonly name = 'KvmArtifactError';
+}
+
+/** The axes of a point, as sample labels. */
+export function pointLabels(p: MatrixPoint): Record<string, string> {
+  return {
+    point: p.id,
+    config: p.configId,
+    repetition: String(p.repetition),
+    topology: p.topologyLabel,
+    vcpus: String(p.topology.vcpus),
+    backing: p.backingLabel,
+    format: p.format,
+    cache: p.cache,
+    io: p.io,
+    bus: p.bus,
+    memory_mib: String(p.memoryMib),
+    network_model: p.networkModel,
+  };
+}
+
+/** Units of the host sampler's series (lib/host-sampler.sh); COUNTERs are per-second rates in RRD. */
+export function hostSeriesUnit(_collector: string, alias: string, type: string): SeriesUnit {
+  if (alias.endsWith('_percent')) return { unit: '%', better: 'lower' };
+  if (type === 'COUNTER' || type === 'DERIVE') return { unit: alias.endsWith('_bytes') ? 'bytes/s' : '/s', better: 'none' };
+  if (alias.endsWith('_bytes')) return { unit: 'bytes', better: 'none' };
+  if (alias.startsWith('host.load')) return { unit: 'load', better: 'lower' };
+  return { unit: '', better: 'none' };
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+export async function readPointRecord(artifacts: string, id: string): Promise<PointRecord | undefined> {
+  const file = join(artifacts, 'points', id, 'point.json');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new KvmArtifactError(`${file}: not JSON: ${(error as Error).message}`);
+  }
+  const parsed = PointRecordSchema.safeParse(value);
+  if (!parsed.success) throw new KvmArtifactError(`${file}: ${parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (parsed.data.id !== id) throw new KvmArtifactError(`${file}: names point ${parsed.data.id}, expected ${id}`);
+  return parsed.data;
+}
+
+export interface PointSummary {
+  id: string;
+  status: PointRecord['status'] | 'not-run';
+  timings_ms: PointRecord['timings_ms'];
+  next_run: string;
+  done: string;
+  error: string;
+  qaset: Pick<QasetParseResult, 'parsed' | 'unparsed' | 'rejected' | 'runId' | 'done' | 'nextRun'> & { tests: number } | null;
+}
+
+const HOST_SUMMARIES: [string, string, string][] = [
+  ['host.cpu_busy_percent', 'kvm.host.cpu_busy', '%'],
+  ['host.mem_used_bytes', 'kvm.host.mem_used', 'bytes'],
+  ['host.disk.write_bytes', 'kvm.host.disk_write', 'bytes/s'],
+  ['host.disk.read_bytes', 'kvm.host.disk_read', 'bytes/s'],
+  ['host.net.rx_bytes', 'kvm.host.net_rx', 'bytes/s'],
+  ['host.net.tx_bytes', 'kvm.host.net_tx', 'bytes/s'],
+];
+
+async function normalizePoint(artifacts: string, point: MatrixPoint, record: PointRecord, samples: MetricSample[], series: MetricSeries[]): Promise<PointSummary> {
+  const labels = pointLabels(point);
+  samples.push(sample('kvm.point.completed', record.status === 'done' ? 1 : 0, 'bool', 'higher', labels));
+  for (const step of POINT_STEPS) {
+    const ms = record.timings_ms[step];
+    if (ms !== undefined) samples.push(sample(`kvm.point.${step}`, ms / 1000, 's', 'lower', labels));
+  }
+  let qaset: PointSummary['qaset'] = null;
+  const tree = join(artifacts, 'points', point.id, 'qaset');
+  if (await exists(tree)) {
+    const r = await parseQasetPath(tree);
+    for (const s of r.samples) samples.push({ ...s, labels: { ...s.labels, ...labels } });
+    qaset = { parsed: r.parsed, unparsed: r.unparsed, rejected: r.rejected, runId: r.runId, done: r.done, nextRun: r.nextRun, tests: r.tests.length };
+  }
+  // the sampler's collector is "host" and its aliases start with "host.": one "host." is enough
+  const host = (await readRrdSeries(artifacts, join('points', point.id, 'rrd', 'index.json'), hostSeriesUnit, labels)).map((s) => ({ ...s, metric: s.metric.replace(/^host\.host\./, 'host.') }));
+  series.push(...host);
+  const byMetric = new Map(host.map((s) => [s.metric, s]));
+  for (const [metric, name, unit] of HOST_SUMMARIES) {
+    const st = seriesStats(byMetric.get(metric));
+    if (!st) continue;
+    samples.push(sample(`${name}.mean`, st.mean, unit, 'none', labels));
+    samples.push(sample(`${name}.max`, st.max, unit, 'none', labels));
+  }
+  return { id: point.id, status: record.status, timings_ms: record.timings_ms, next_run: record.next_run, done: record.done, error: record.error, qaset };
+}
+
+/**
+ * Metrics of every point that ran. Fails (the job fails) when no point finished; the metrics of
+ * the points that did run are still written to kvm-points.json's summary beside raw/.
+ */
+export async function normalizeKvm(rawDir: string, params: KvmParams): Promise<MetricsDraft> {
+  const artifacts = join(rawDir, 'artifacts');
+  const samples: MetricSample[] = [];
+  const series: MetricSeries[] = [];
+  const summaries: PointSummary[] = [];
+  for (const point of matrixPoints(params.matrix)) {
+    const record = await readPointRecord(artifacts, point.id);
+    if (!record) {
+      summaries.push({ id: point.id, status: 'not-run', timings_ms: {}, next_run: '', done: '', error: '', qaset: null });
+      continue;
+    }
+    summaries.push(await normalizePoint(artifacts, point, record, samples, series));
+  }
+  const done = summaries.filter((s) => s.status === 'done').length;
+  samples.push(sample('kvm.points.done', done, 'count', 'higher'));
+  samples.push(sample('kvm.points.planned', summaries.length, 'count', 'none'));
+  samples.push(sample('qaset.outputs.unparsed', summaries.reduce((n, s) => n + (s.qaset?.unparsed.length ?? 0), 0), 'count', 'lower'));
+  await writeJsonAtomically(join(dirname(rawDir), 'kvm-points.json'), { points: summaries });
+  if (done === 0) {
+    throw new KvmArtifactError(`no matrix point finished: ${summaries.map((s) => `${s.id} ${s.status}${s.error ? ` (${s.error})` : ''}`).join('; ')}`);
+  }
+  return { samples, series };
+}

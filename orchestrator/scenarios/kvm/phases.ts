@@ -1,0 +1,114 @@
+// The kvm scenario's phases on one hypervisor: check, host preparation, one phase per matrix
+// point (optional: a point that fails or times out is recorded and the next one runs), and two
+// `always` teardowns (guests and images, then the host's backing stores). Each point's phase
+// gets the domain XML built here (buildDomainXml) with placeholders for what only the host
+// knows: its paths, the domain's name and, for domain_type auto, its type.
+import type { PhaseSpec, ScenarioContext } from '../types.js';
+import { buildDomainXml, DOMAIN_TYPE_TOKEN } from './domain-xml.js';
+import { matrixPoints, type MatrixPoint } from './matrix.js';
+import { hostPrepEnv, type KvmParams } from './params.js';
+
+const MIN = 60_000;
+/** Time a point needs besides QASET's own run: disks, guestfish, boot, shutdown, collect. */
+const POINT_OVERHEAD_MS = 20 * MIN;
+
+/** A value for /root/qaset/config, single-quoted for the shell that sources it. */
+function shellQuote(value: string | number | boolean): string {
+  return `'${String(value).replace(/'/g, `'\\''`)}'`;
+}
+
+/** /root/qaset/config: the Virt-Performance keys, the test partition, then the inventory's keys. */
+export function qasetConfig(params: KvmParams, guestTestDevice: string): string {
+  const keys: Record<string, string | number | boolean> = {
+    SQ_TEST_RUN_SET: 'performance',
+    _QASET_ROLE: 'Virt-Performance',
+    _QASET_SOFTWARE_TAG: 'VT',
+    _QASET_SOFTWARE_SUB_TAG: 'vm',
+    KVM: 1,
+    SQ_ABUILD_PARTITION: `${guestTestDevice}1`,
+    ...params.qaset.config,
+  };
+  return Object.entries(keys)
+    .map(([k, v]) => `${k}=${shellQuote(v)}`)
+    .join('\n');
+}
+
+export interface PointPlan {
+  point: MatrixPoint;
+  phase: string;
+  xml: string;
+  guestTestDevice: string;
+}
+
+/** The domain XML of every point, with the host's placeholders. */
+export function planPoints(params: KvmParams): PointPlan[] {
+  const g = params.guest;
+  return matrixPoints(params.matrix).map((point) => {
+    const { xml, guestTestDevice } = buildDomainXml({
+      name: '@DOMAIN_NAME@',
+      domainType: params.domain_type === 'auto' ? DOMAIN_TYPE_TOKEN : params.domain_type,
+      point,
+      ...(g.kernel !== undefined ? { kernel: g.kernel, initrd: g.initrd, cmdline: g.cmdline ?? 'console=ttyS0' } : {}),
+      baseImage: '@GUEST_DISK@',
+      baseFormat: g.base_copy === 'overlay' ? 'qcow2' : g.base_format,
+      testImage: '@TEST_DISK@',
+      serialLog: '@POINT_DIR@/serial.log',
+      ...(g.network ? { network: g.network } : {}),
+      ...(g.cpu_model ? { cpuModel: g.cpu_model } : {}),
+    });
+    return { point, phase: `point-${point.id}`, xml, guestTestDevice };
+  });
+}
+
+export function kvmPhases({ params }: ScenarioContext<KvmParams>): PhaseSpec[] {
+  const g = params.guest;
+  const common: Record<string, string> = {
+    KVM_LIBVIRT_URI: params.libvirt_uri,
+    KVM_DOMAIN_TYPE: params.domain_type,
+    KVM_INJECT: g.inject,
+    KVM_GUEST_ROOT: g.root,
+    KVM_BASE_IMAGE: g.base_image,
+    KVM_BASE_FORMAT: g.base_format,
+    KVM_BASE_COPY: g.base_copy,
+    KVM_KEEP_IMAGES: params.keep_images ? 'yes' : 'no',
+    ...(g.kernel ? { KVM_KERNEL: g.kernel } : {}),
+    ...(g.initrd ? { KVM_INITRD: g.initrd } : {}),
+    ...(g.deployment_script ? { KVM_DEPLOYMENT_SCRIPT: g.deployment_script } : {}),
+    ...(params.images_dir ? { KVM_IMAGES_DIR: params.images_dir } : {}),
+  };
+  const hostEnv = hostPrepEnv(params);
+  const plans = planPoints(params);
+  const timeoutS = Math.ceil(params.qaset.timeout / 1000);
+  const pollS = Math.max(1, Math.round(params.qaset.poll_interval / 1000));
+  const phases: PhaseSpec[] = [
+    { name: 'check', helper: 'kvm', args: ['check'], env: common, timeoutMs: 2 * MIN },
+    { name: 'host-prepare', helper: 'kvm-prepare-host', args: ['prepare'], env: hostEnv, timeoutMs: 15 * MIN },
+  ];
+  plans.forEach((plan, i) => {
+    phases.push({
+      name: plan.phase,
+      helper: 'kvm',
+      args: ['point'],
+      optional: true,
+      timeoutMs: params.qaset.timeout + POINT_OVERHEAD_MS,
+      env: {
+        ...common,
+        KVM_POINT_ID: plan.point.id,
+        KVM_POINT_INDEX: String(i + 1),
+        KVM_POINT_COUNT: String(plans.length),
+        KVM_POINT_BACKING: plan.point.backingLabel,
+        KVM_POINT_FORMAT: plan.point.format,
+        KVM_POINT_CACHE: plan.point.cache,
+        KVM_POINT_XML: plan.xml,
+        KVM_RUN_LIST: params.qaset.run_list.join(' '),
+        KVM_QASET_CONFIG: qasetConfig(params, plan.guestTestDevice),
+        KVM_TEST_DISK_BYTES: String(params.test_disk_size),
+        KVM_TIMEOUT_S: String(timeoutS),
+        KVM_POLL_S: String(pollS),
+      },
+    });
+  });
+  phases.push({ name: 'cleanup', helper: 'kvm', args: ['cleanup'], env: common, timeoutMs: 10 * MIN, always: true });
+  phases.push({ name: 'host-teardown', helper: 'kvm-prepare-host', args: ['teardown'], env: hostEnv, timeoutMs: 10 * MIN, always: true });
+  return phases;
+}

@@ -1,0 +1,77 @@
+// The local lab's hypervisor: what a lab host with the `hypervisor` role needs to run the kvm
+// scenario on this machine. libvirtd (+ virtlogd) for qemu:///system, started by PID file
+// when nothing answers yet (test/kvm-guest/libvirtd.ts); the tiny real guest (Debian kernel +
+// busybox initramfs, test/kvm-guest/build-guest.ts) and its base disk holding the QASET
+// stand-in and real benchmark programs (test/kvm-guest/base-image.ts), both cached under
+// /var/tmp/orchestrate-kvm-guest; a directory for the guests' images that qemu (running as its
+// own user) can reach. Lab hosts are sshd processes on this machine, so they share all of it.
+import { execFile } from 'node:child_process';
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { buildBaseImage } from '../kvm-guest/base-image.js';
+import { buildGuest, CACHE_ROOT } from '../kvm-guest/build-guest.js';
+import { startLibvirtd, type Libvirtd } from '../kvm-guest/libvirtd.js';
+
+const run = promisify(execFile);
+
+export interface HypervisorLab {
+  kernel: string;
+  initrd: string;
+  cmdline: string;
+  baseImage: string;
+  /** Root of the guests' images (world-traversable). */
+  imagesDir: string;
+  /** A directory backing store for test disks (world-traversable). */
+  backingDir: string;
+  libvirtd: Libvirtd;
+  /** Stops the daemons this call started (none when libvirtd was already running). */
+  stop(): Promise<void>;
+}
+
+/** Why this machine cannot run the lab's hypervisor, or null when it can. */
+export async function hypervisorMissing(): Promise<string | null> {
+  if (process.getuid?.() !== 0) return 'not root';
+  for (const bin of ['virsh', 'libvirtd', 'virtlogd', 'qemu-system-x86_64', 'qemu-img', 'mkfs.ext4', 'debugfs', 'parted', 'rrdtool']) {
+    if (await run('sh', ['-c', `command -v ${bin}`]).then(() => false, () => true)) return `${bin} not installed (bash test/install-deps.sh)`;
+  }
+  if (await fsp.access('/bin/busybox').then(() => false, () => true)) return 'busybox-static not installed';
+  return null;
+}
+
+export async function hypervisorUp(): Promise<HypervisorLab> {
+  const missing = await hypervisorMissing();
+  if (missing) throw new Error(`the lab's hypervisor cannot run here: ${missing}`);
+  const [guest, base] = await Promise.all([buildGuest(), buildBaseImage()]);
+  const libvirtd = await startLibvirtd();
+  const imagesDir = path.join(CACHE_ROOT, 'images');
+  const backingDir = path.join(CACHE_ROOT, 'backing');
+  for (const d of [CACHE_ROOT, imagesDir, backingDir]) {
+    await fsp.mkdir(d, { recursive: true });
+    await fsp.chmod(d, 0o755);
+  }
+  return {
+    kernel: guest.kernel,
+    initrd: guest.initrd,
+    cmdline: 'console=ttyS0 panic=-1 loglevel=4',
+    baseImage: base.path,
+    imagesDir,
+    backingDir,
+    libvirtd,
+    stop: () => libvirtd.stop(),
+  };
+}
+
+/** The `guest:` params of the kvm scenario for the lab's guest. */
+export function labGuestParams(h: HypervisorLab, inject: 'debugfs' | 'guestfish' = 'debugfs'): Record<string, unknown> {
+  return {
+    base_image: h.baseImage,
+    base_format: 'raw',
+    base_copy: inject === 'debugfs' ? 'copy' : 'overlay',
+    kernel: h.kernel,
+    initrd: h.initrd,
+    cmdline: h.cmdline,
+    inject,
+    root: '/dev/sda',
+  };
+}
