@@ -161,6 +161,45 @@ export function phaseTimelineChart(id: string, phases: readonly PhaseBar[]): Cha
   };
 }
 
+export interface StepBar {
+  /** What the bar is (a matrix point). */
+  item: string;
+  step: string;
+  seconds: number;
+}
+
+/** Horizontal stacked bars: each item's time split into its steps, in the order given. */
+export function stepBarsChart(options: { id: string; title: string; note?: string; bars: readonly StepBar[] }): ChartSpec | undefined {
+  if (options.bars.length === 0) return undefined;
+  const steps = [...new Set(options.bars.map((b) => b.step))];
+  const rows = options.bars.map((b) => ({ item: b.item, step: b.step, order: steps.indexOf(b.step), seconds: Math.round(b.seconds * 1000) / 1000 }));
+  return {
+    id: options.id,
+    title: options.title,
+    ...(options.note ? { note: options.note } : {}),
+    spec: {
+      ...BASE,
+      height: { step: 26 },
+      title: options.title,
+      data: { values: rows },
+      mark: { type: 'bar', tooltip: true },
+      encoding: {
+        y: { field: 'item', type: 'nominal', sort: null, title: null, axis: { labelLimit: 360 } },
+        x: { field: 'seconds', type: 'quantitative', stack: 'zero', title: 'seconds' },
+        color: { field: 'step', type: 'nominal', sort: steps, scale: { scheme: 'tableau10' }, title: 'step' },
+        order: { field: 'order', type: 'quantitative' },
+        tooltip: [
+          { field: 'item', type: 'nominal' },
+          { field: 'step', type: 'nominal' },
+          { field: 'seconds', type: 'quantitative' },
+        ],
+      },
+    },
+    rows: rows.map(({ item, step, seconds }) => ({ item, step, seconds })),
+    columns: ['item', 'step', 'seconds'],
+  };
+}
+
 export interface TrendLine {
   label: string;
   points: readonly { at: string; value: number; sweepId: string; jobId: string; href: string }[];

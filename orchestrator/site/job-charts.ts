@@ -1,10 +1,10 @@
-// Which charts a job page shows, by scenario name. A scenario registers a builder here
-// (midolman and kvm will add theirs); any other scenario gets the generic fallback, which
+// Which charts a job page shows, by scenario name. A scenario registers a builder here;
+// any other scenario gets the generic fallback, which
 // charts every series (one chart per metric, a line per label set). Every job page also has
 // its phase timeline and the table of every sample.
 import type { JobManifest } from '../results/manifest.js';
 import type { MetricSeries, MetricsFile } from '../results/metrics.js';
-import { timeSeriesChart, type ChartSpec } from './charts.js';
+import { stepBarsChart, timeSeriesChart, type ChartSpec } from './charts.js';
 import { labelsText } from './format.js';
 import { slug } from './names.js';
 
@@ -15,8 +15,8 @@ export interface JobChartInput {
 
 export type JobChartBuilder = (job: JobChartInput) => ChartSpec[];
 
-/** Line charts of the given series, grouped by metric name. */
-export function seriesCharts(series: readonly MetricSeries[]): ChartSpec[] {
+/** Line charts of the given series, grouped by metric name; `labelOf` names each line (default: its labels). */
+export function seriesCharts(series: readonly MetricSeries[], labelOf: (s: MetricSeries) => string = (s) => labelsText(s.labels) || s.metric): ChartSpec[] {
   const byMetric = new Map<string, MetricSeries[]>();
   for (const s of series) byMetric.set(s.metric, [...(byMetric.get(s.metric) ?? []), s]);
   return [...byMetric.entries()].map(([metric, group]) =>
@@ -25,15 +25,36 @@ export function seriesCharts(series: readonly MetricSeries[]): ChartSpec[] {
       metric,
       unit: group[0]!.unit,
       better: group[0]!.better,
-      series: group.map((s) => ({ label: labelsText(s.labels) || metric, points: s.points })),
+      series: group.map((s) => ({ label: labelOf(s), points: s.points })),
     }),
   );
 }
 
 export const genericJobCharts: JobChartBuilder = (job) => seriesCharts(job.metrics?.series ?? []);
 
+/** The kvm scenario's steps, in the order a point goes through them (remote-scripts/kvm). */
+const KVM_STEPS = ['prepare', 'inject', 'define', 'boot', 'run', 'collect', 'teardown'];
+
+/** kvm: each matrix point's time by step, then the host's series with one line per point. */
+export const kvmJobCharts: JobChartBuilder = (job) => {
+  const samples = job.metrics?.samples ?? [];
+  const bars = samples
+    .filter((s) => s.metric.startsWith('kvm.point.') && KVM_STEPS.includes(s.metric.slice('kvm.point.'.length)) && s.labels['point'])
+    .sort((a, b) => KVM_STEPS.indexOf(a.metric.slice('kvm.point.'.length)) - KVM_STEPS.indexOf(b.metric.slice('kvm.point.'.length)))
+    .map((s) => ({ item: s.labels['point']!, step: s.metric.slice('kvm.point.'.length), seconds: s.value }));
+  const steps = stepBarsChart({
+    id: 'kvm-point-steps',
+    title: 'Time per matrix point',
+    note: 'boot: start until QASET shows NEXT_RUN; run: until DONE; the rest is the orchestrator\'s work around the guest.',
+    bars,
+  });
+  const host = seriesCharts(job.metrics?.series ?? [], (s) => s.labels['point'] ?? (labelsText(s.labels) || s.metric));
+  return [...(steps ? [steps] : []), ...host];
+};
+
 export const jobCharts: Record<string, JobChartBuilder> = {
   sysinfo: (job) => seriesCharts((job.metrics?.series ?? []).filter((s) => s.metric === 'host.cpu.busy')),
+  kvm: kvmJobCharts,
 };
 
 export function chartsForJob(scenario: string, job: JobChartInput): ChartSpec[] {
@@ -46,5 +67,9 @@ export const jobHeadlines: Record<string, { metric: string; label: string }[]> =
   midolman: [
     { metric: 'throughput.lossless_max', label: 'lossless' },
     { metric: 'throughput.ndr', label: 'NDR' },
+  ],
+  kvm: [
+    { metric: 'kvm.points.done', label: 'points done' },
+    { metric: 'qaset.outputs.unparsed', label: 'unparsed outputs' },
   ],
 };

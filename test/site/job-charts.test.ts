@@ -1,0 +1,37 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { chartsForJob } from '../../orchestrator/site/job-charts.js';
+import { METRICS_SCHEMA, sample, type MetricsFile } from '../../orchestrator/results/metrics.js';
+
+test('kvm job page: time per point stacked by step in the order a point goes, host series one line per point', () => {
+  const metrics: MetricsFile = {
+    schema: METRICS_SCHEMA,
+    samples: [
+      sample('kvm.point.run', 9, 's', 'lower', { point: 'p1', topology: 'smp1x2x1' }),
+      sample('kvm.point.prepare', 0.2, 's', 'lower', { point: 'p1' }),
+      sample('kvm.point.boot', 4, 's', 'lower', { point: 'p1' }),
+      sample('kvm.point.boot', 5, 's', 'lower', { point: 'p2' }),
+      sample('kvm.point.completed', 1, 'bool', 'higher', { point: 'p1' }),
+      sample('sysbench.cpu.events_per_sec', 900, 'events/s', 'higher', { point: 'p1' }),
+    ],
+    series: [
+      { metric: 'host.cpu_busy_percent', unit: '%', better: 'lower', labels: { point: 'p1', collector: 'host', topology: 'smp1x2x1' }, points: [[1, 50], [2, 60]] },
+      { metric: 'host.cpu_busy_percent', unit: '%', better: 'lower', labels: { point: 'p2', collector: 'host' }, points: [[3, 70]] },
+    ],
+  };
+  const charts = chartsForJob('kvm', { manifest: null, metrics });
+  assert.equal(charts.map((c) => c.id), ['kvm-point-steps', 'series-host.cpu_busy_percent']);
+  assert.equal(charts[0]!.rows, [
+    { item: 'p1', step: 'prepare', seconds: 0.2 },
+    { item: 'p1', step: 'boot', seconds: 4 },
+    { item: 'p2', step: 'boot', seconds: 5 },
+    { item: 'p1', step: 'run', seconds: 9 },
+  ]);
+  assert.equal([...new Set(charts[1]!.rows.map((r) => r['series']))], ['p1', 'p2']);
+});
+
+test('kvm job page without metrics: no charts, no failure', () => {
+  assert.equal(chartsForJob('kvm', { manifest: null, metrics: null }), []);
+});
+
+test.run();
