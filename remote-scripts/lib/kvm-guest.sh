@@ -64,15 +64,33 @@ kvm_dev_kvm_usable() {
   return "$rc"
 }
 
+# kvm_dev_kvm_usable_cached CACHE_DIR : kvm_dev_kvm_usable, remembered per boot in CACHE_DIR (the
+# answer does not change while the host runs; the probe costs seconds where KVM does not work).
+kvm_dev_kvm_usable_cached() {
+  local dir=$1 boot file answer
+  boot=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null) || boot=''
+  [[ $boot =~ ^[0-9a-f-]+$ ]] || { kvm_dev_kvm_usable; return; }
+  file=$dir/kvm-usable.$boot
+  if [[ -r $file ]]; then
+    read -r answer <"$file" || answer=''
+    [[ $answer == yes ]] && return 0
+    [[ $answer == no ]] && return 1
+  fi
+  if kvm_dev_kvm_usable; then answer=yes; else answer=no; fi
+  mkdir -p -- "$dir" && printf '%s\n' "$answer" >"$file.$$" && mv -f -- "$file.$$" "$file" || true
+  [[ $answer == yes ]]
+}
+
 # kvm_resolve_domain_type : print qemu or kvm for KVM_DOMAIN_TYPE (auto|qemu|kvm).
 kvm_resolve_domain_type() {
+  local cache=${ORCH_JOB_DIR%/jobs/*}/cache
   case ${KVM_DOMAIN_TYPE:-auto} in
     qemu) printf qemu ;;
     kvm)
-      kvm_dev_kvm_usable || orch_die "domain_type kvm, but /dev/kvm does not run a guest on this host (missing, not accessible, or nested without the CPU feature); use domain_type qemu or auto"
+      kvm_dev_kvm_usable_cached "$cache" || orch_die "domain_type kvm, but /dev/kvm does not run a guest on this host (missing, not accessible, or nested without the CPU feature); use domain_type qemu or auto"
       printf kvm
       ;;
-    auto) if kvm_dev_kvm_usable; then printf kvm; else printf qemu; fi ;;
+    auto) if kvm_dev_kvm_usable_cached "$cache"; then printf kvm; else printf qemu; fi ;;
     *) orch_die "KVM_DOMAIN_TYPE must be auto, qemu or kvm, got '${KVM_DOMAIN_TYPE}'" ;;
   esac
 }

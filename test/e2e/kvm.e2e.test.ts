@@ -18,7 +18,7 @@ import { labUp, type Lab } from '../lab/lab.js';
 import { hypervisorMissing, hypervisorUp, labGuestParams, type HypervisorLab } from '../lab/hypervisor.js';
 import { MetricsFileSchema, type MetricSample } from '../../orchestrator/results/metrics.js';
 import { PointRecordSchema } from '../../orchestrator/scenarios/kvm/normalize.js';
-import { jobManifest, onlySweep, runCli } from './cli-helpers.js';
+import { jobManifest, onlySweep, runCli, startCli } from './cli-helpers.js';
 
 const run = promisify(execFile);
 const e2e = suite('kvm scenario end to end');
@@ -183,6 +183,89 @@ e2e('two hypervisors, three points in one sweep: guests boot through libvirt, QA
   const signatures = (await run('wipefs', ['-n', loopDevice])).stdout.trim();
   assert.is(signatures, '');
   await stat(join(job1, 'raw/artifacts/kvm-host-teardown.json'));
+});
+
+/** One lab-01 point, debugfs, a directory backing; `qaset` overrides. */
+async function onePointInventory(name: string, qaset: Record<string, unknown>): Promise<{ inventory: string; results: string }> {
+  const results = join(work, `results-${name}`);
+  const inventory = await lab!.writeInventory({
+    file: join(work, `${name}.yaml`),
+    hosts: ['lab-01'],
+    resultsDir: results,
+    scenarios: {},
+    defaults: { retries: 0 },
+    hostExtra: {
+      'lab-01': {
+        roles: ['hypervisor'],
+        scenarios: {
+          kvm: {
+            matrix: { topologies: [{ vcpus: 1, sockets: 1, cores: 1, threads: 1 }], backing: [{ dir: hv!.backingDir, name: name }], cache: ['writeback'], io: ['threads'], memory_mib: [256], network_model: ['none'] },
+            guest: labGuestParams(hv!, 'debugfs'),
+            qaset: { poll_interval: 1, ...qaset },
+            test_disk_size: '64M',
+            images_dir: hv!.imagesDir,
+          },
+        },
+      },
+    },
+  });
+  return { inventory, results };
+}
+
+async function nothingLeft(sweepId: string): Promise<void> {
+  const domains = (await run('virsh', ['-q', '-c', 'qemu:///system', 'list', '--all', '--name'])).stdout;
+  assert.not.match(domains, /orch-lab-01-/);
+  assert.equal((await readdir(hv!.imagesDir)).filter((n) => n.includes(sweepId.replace(/[^A-Za-z0-9_.-]/g, '_'))), []);
+  assert.equal(await readdir(hv!.backingDir), []);
+}
+
+e2e('a point that outlives its time limit: stopped, what existed collected, marked timed out; no point finished, so the job fails and says so', async () => {
+  if (skip || !lab || !hv) return;
+  const { inventory, results } = await onePointInventory('late', { run_list: ['numa_nodes', 'sysbench_cpu', 'numa_nodes'], config: { STANDIN_SYSBENCH_TIME: 150 }, timeout: '50s' });
+  const { code, stdout, stderr } = await runCli(['--inventory', inventory, '--no-progress', '--no-report', '--no-publish']);
+  assert.is(code, 1, `${stdout}\n${stderr}`);
+  const { dir, sweep } = await onlySweep(results);
+  const id = 'smp1x1x1-dir.late-raw-writeback-threads-virtio-m256-net.none-r1';
+  const m = await jobManifest(dir, 'lab-01--kvm');
+  assert.is(m.status, 'failed');
+  assert.is(m.phases.find((p) => p.name === `point-${id}`)?.status, 'failed');
+  assert.is(m.phases.find((p) => p.name === `point-${id}`)?.exitCode, 3);
+  assert.equal(m.phases.filter((p) => p.name === 'cleanup' || p.name === 'host-teardown').map((p) => p.status), ['ok', 'ok']);
+  assert.ok(m.errors.some((e) => e.kind === 'normalize' && e.message.includes(`${id} timed-out`)), JSON.stringify(m.errors));
+  const point = PointRecordSchema.parse(JSON.parse(await readFile(join(dir, 'jobs', 'lab-01--kvm', 'raw/artifacts/points', id, 'point.json'), 'utf8')));
+  assert.is(point.status, 'timed-out');
+  assert.is(point.next_run, '2 sysbench_cpu');
+  assert.is(point.done, '');
+  assert.is(point.qaset_collected, true);
+  // the first case finished before the limit: its tarball was collected
+  const logs = await readdir(join(dir, 'jobs', 'lab-01--kvm', 'raw/artifacts/points', id, 'qaset', 'log'));
+  assert.ok(logs.some((l) => l.startsWith('numa_nodes-ACAP2-')), logs.join(' '));
+  const summary = JSON.parse(await readFile(join(dir, 'jobs', 'lab-01--kvm', 'kvm-points.json'), 'utf8'));
+  assert.equal(summary.points.map((p: { status: string }) => p.status), ['timed-out']);
+  await nothingLeft(sweep.sweepId);
+});
+
+e2e('SIGTERM while a guest runs: the point is marked interrupted, the guest and its images are gone, exit 130', async () => {
+  if (skip || !lab || !hv) return;
+  const { inventory, results } = await onePointInventory('stop', { run_list: ['sysbench_cpu'], config: { STANDIN_SYSBENCH_TIME: 120 }, timeout: '5m' });
+  const cli = startCli(['--inventory', inventory, '--no-progress', '--no-report', '--no-publish']);
+  await cli.waitFor(/QASET test 1\/1 sysbench_cpu/, 90_000);
+  const t0 = Date.now();
+  cli.child.kill('SIGTERM');
+  assert.is(await cli.exit, 130, cli.stdout() + cli.stderr());
+  assert.ok(Date.now() - t0 < 60_000, 'stopped promptly');
+  const { dir, sweep } = await onlySweep(results);
+  assert.is(sweep.status, 'interrupted');
+  const id = 'smp1x1x1-dir.stop-raw-writeback-threads-virtio-m256-net.none-r1';
+  const m = await jobManifest(dir, 'lab-01--kvm');
+  assert.is(m.status, 'interrupted');
+  assert.is(m.phases.find((p) => p.name === `point-${id}`)?.status, 'interrupted');
+  assert.equal(m.phases.filter((p) => p.name === 'cleanup' || p.name === 'host-teardown').map((p) => p.status), ['ok', 'ok']);
+  const point = PointRecordSchema.parse(JSON.parse(await readFile(join(dir, 'jobs', 'lab-01--kvm', 'raw/artifacts/points', id, 'point.json'), 'utf8')));
+  assert.is(point.status, 'interrupted');
+  assert.is(point.next_run, '1 sysbench_cpu');
+  await stat(join(dir, 'jobs', 'lab-01--kvm', 'raw/artifacts/points', id, 'rrd', 'index.json'));
+  await nothingLeft(sweep.sweepId);
 });
 
 e2e.run();
