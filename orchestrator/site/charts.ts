@@ -179,12 +179,13 @@ export function stepBarsChart(options: { id: string; title: string; note?: strin
     ...(options.note ? { note: options.note } : {}),
     spec: {
       ...BASE,
+      width: 520,
       height: { step: 26 },
       title: options.title,
       data: { values: rows },
       mark: { type: 'bar', tooltip: true },
       encoding: {
-        y: { field: 'item', type: 'nominal', sort: null, title: null, axis: { labelLimit: 360 } },
+        y: { field: 'item', type: 'nominal', sort: null, title: null, axis: { labelLimit: 300 } },
         x: { field: 'seconds', type: 'quantitative', stack: 'zero', title: 'seconds' },
         color: { field: 'step', type: 'nominal', sort: steps, scale: { scheme: 'tableau10' }, title: 'step' },
         order: { field: 'order', type: 'quantitative' },
