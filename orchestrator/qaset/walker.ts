@@ -7,6 +7,7 @@
 // An output no parser understands is reported in `unparsed` (path + reason), never dropped.
 import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
+import { PassThrough } from 'node:stream';
 import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -98,15 +99,19 @@ class Walk {
       let res;
       if (/\.(tar\.bz2|tbz2?)$/.test(lower)) {
         const child = spawn('bzip2', ['-dc'], { stdio: ['pipe', 'pipe', 'pipe'] });
+        // Read bzip2's output from the start: Node resumes (and so discards) a child's stdout that
+        // nobody reads when the child exits, and extractArchive first awaits its destination
+        // directory - long enough, for a small archive, to lose all of it.
+        const output = child.stdout.pipe(new PassThrough());
         const input = createReadStream(file);
         input.pipe(child.stdin);
         child.stdin.on('error', () => {});
-        input.on('error', (e) => child.stdout.destroy(e));
+        input.on('error', (e) => output.destroy(e));
         let stderr = '';
         child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
         const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
         try {
-          res = await extractArchive(child.stdout, dest, { maxBytes });
+          res = await extractArchive(output, dest, { maxBytes });
         } finally {
           if (child.exitCode === null) child.kill();
         }

@@ -64,6 +64,19 @@ test('QASET tree end to end: control files, ctcs2 results, bonnie + dbench sampl
   await fsp.rm(path.dirname(q), { recursive: true, force: true });
 });
 
+test('extractTo keeps the unpacked logs and loses nothing, even when its directories are new (bzip2 done before the extractor reads)', async () => {
+  const q = await makeTree();
+  for (let i = 0; i < 3; i++) {
+    const out = path.join(path.dirname(q), `unpacked-${i}`, 'deeper');
+    const r = await parseQasetPath(q, { extractTo: out });
+    assert.equal(r.unparsed.map((u) => path.basename(u.path)), ['mystery'], JSON.stringify(r.unparsed));
+    assert.ok(r.samples.some((s) => s.metric === 'dbench.throughput' && s.value === 402.139), `run ${i}`);
+    const kept = path.join(out, 'log_bonniepp_async_xfs-ACAP2-20261122-20261122T061000.tar.bz2', 'var/log/qa/ctcs2/qa_bonnie-2026-11-22-06-00-00', 'dbench-default');
+    assert.is(await fsp.readFile(kept, 'utf8'), await fsp.readFile(path.join(FIX, 'dbench.txt'), 'utf8'));
+  }
+  await fsp.rm(path.dirname(q), { recursive: true, force: true });
+});
+
 test('a single log tarball and a single raw file', async () => {
   const q = await makeTree();
   const tarball = (await fsp.readdir(path.join(q, 'log')))[0]!;
