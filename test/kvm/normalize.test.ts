@@ -142,6 +142,10 @@ test('a finished point, a timed-out point and one that never ran: labels, timing
   assert.is(unparsed.length, 1);
   assert.match(unparsed[0].path, /sysbench_cpu-ACAP2-n1p1-20261130T235800\.tar\.bz2!ctcs2\/qa_sysbench-2026-11-30-23-58-00\/mystery$/);
   assert.is(summary.points[0].qaset.runId, 'n1p1');
+  // the ctcs2 logs, unpacked beside raw/ for reading
+  const unpacked = join(dir, 'qaset-logs', DONE, 'log_sysbench_cpu-ACAP2-n1p1-20261130T235800.tar.bz2', 'ctcs2', 'qa_sysbench-2026-11-30-23-58-00');
+  assert.is(await readFile(join(unpacked, 'sysbench-cpu'), 'utf8'), await readFile(join(FIXTURES, 'sysbench-cpu.txt'), 'utf8'));
+  assert.match(await readFile(join(unpacked, 'test_results'), 'utf8'), /^sysbench-cpu\n0 1 1 10.5 0 0\n/);
 });
 
 test('no point finished: the job fails with every point named, the summary is still written', async () => {

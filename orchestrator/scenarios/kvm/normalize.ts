@@ -3,8 +3,10 @@
 // boot, run, collect, teardown), every benchmark output QASET's logs hold (orchestrator/qaset's
 // walker: ctcs2 test_results and the benchmark parsers), and the host's CPU, memory, disk and
 // network series (RRD exports) with their means. Every sample carries the point's axes as labels.
-// What no parser understood is listed, per point, in the job's kvm-points.json beside raw/.
-import { readFile, stat } from 'node:fs/promises';
+// What no parser understood is listed, per point, in the job's kvm-points.json beside raw/, and
+// the ctcs2 logs inside QASET's tarballs are kept unpacked (through the safe extractor) in
+// qaset-logs/<point>/ beside raw/, to be read without untarring.
+import { readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { parseQasetPath, type QasetParseResult } from '../../qaset/walker.js';
@@ -110,7 +112,7 @@ const HOST_SUMMARIES: [string, string, string][] = [
   ['host.net.tx_bytes', 'kvm.host.net_tx', 'bytes/s'],
 ];
 
-async function normalizePoint(artifacts: string, point: MatrixPoint, record: PointRecord, samples: MetricSample[], series: MetricSeries[]): Promise<PointSummary> {
+async function normalizePoint(artifacts: string, jobDir: string, point: MatrixPoint, record: PointRecord, samples: MetricSample[], series: MetricSeries[]): Promise<PointSummary> {
   const labels = pointLabels(point);
   samples.push(sample('kvm.point.completed', record.status === 'done' ? 1 : 0, 'bool', 'higher', labels));
   for (const step of POINT_STEPS) {
@@ -120,7 +122,9 @@ async function normalizePoint(artifacts: string, point: MatrixPoint, record: Poi
   let qaset: PointSummary['qaset'] = null;
   const tree = join(artifacts, 'points', point.id, 'qaset');
   if (await exists(tree)) {
-    const r = await parseQasetPath(tree);
+    const logs = join(jobDir, 'qaset-logs', point.id);
+    await rm(logs, { recursive: true, force: true });
+    const r = await parseQasetPath(tree, { extractTo: logs });
     for (const s of r.samples) samples.push({ ...s, labels: { ...s.labels, ...labels } });
     qaset = { parsed: r.parsed, unparsed: r.unparsed, rejected: r.rejected, runId: r.runId, done: r.done, nextRun: r.nextRun, tests: r.tests.length };
   }
@@ -152,7 +156,7 @@ export async function normalizeKvm(rawDir: string, params: KvmParams): Promise<M
       summaries.push({ id: point.id, status: 'not-run', timings_ms: {}, next_run: '', done: '', error: '', qaset: null });
       continue;
     }
-    summaries.push(await normalizePoint(artifacts, point, record, samples, series));
+    summaries.push(await normalizePoint(artifacts, dirname(rawDir), point, record, samples, series));
   }
   const done = summaries.filter((s) => s.status === 'done').length;
   samples.push(sample('kvm.points.done', done, 'count', 'higher'));
