@@ -16,6 +16,7 @@ import { EXIT } from './cli/exit-codes.js';
 import { plainRenderer } from './cli/render-plain.js';
 import { ttyRenderer } from './cli/render-tty.js';
 import { formatTable } from './cli/table.js';
+import { SCENARIOS } from './scenarios/registry.js';
 import { ORCHESTRATOR } from './version.js';
 
 interface SweepFlags {
@@ -86,7 +87,14 @@ async function commandSweep(flags: SweepFlags): Promise<number> {
   for (const term of plan.unmatched) process.stderr.write(`warning: --limit term ${JSON.stringify(term)} matched no host\n`);
   if (flags.plan) {
     const rows = plan.hosts.flatMap((h) =>
-      h.jobs.map((job) => [job.jobId, h.host.name, `${h.host.connection.user}@${h.host.connection.address}:${h.host.connection.port}`, job.scenario, h.host.profile, JSON.stringify(job.params)]),
+      h.jobs.map((job) => [
+        job.jobId,
+        h.host.name,
+        `${h.host.connection.user}@${h.host.connection.address}:${h.host.connection.port}`,
+        job.scenario,
+        h.host.profile,
+        SCENARIOS.get(job.scenario)?.summary?.(job.params) ?? JSON.stringify(job.params),
+      ]),
     );
     process.stdout.write(`${formatTable(['JOB', 'HOST', 'ENDPOINT', 'SCENARIO', 'PROFILE', 'PARAMS'], rows)}\n`);
     process.stdout.write(`${plan.jobs} job(s) on ${plan.hosts.length} host(s), ${inventory.concurrency} host(s) at a time; results would go to ${inventory.resultsDir}\n`);

@@ -8,6 +8,7 @@
 import { KvmParams } from './kvm/params.js';
 import { kvmPhases } from './kvm/phases.js';
 import { normalizeKvm } from './kvm/normalize.js';
+import { backingLabel, matrixPoints, topologyLabel } from './kvm/matrix.js';
 import type { Scenario } from './types.js';
 
 export { KvmParams } from './kvm/params.js';
@@ -18,5 +19,21 @@ export const kvmScenario: Scenario<KvmParams> = {
     'KVM guest performance (after the kvm-guest-perf design): a matrix of CPU topologies, IO backends and memory sizes; per point a fresh libvirt guest runs QASET, whose ctcs2 results and benchmark outputs (bonnie++, iozone, dbench, tiobench, sysbench, kernbench, reaim, netperf, lmbench, pgbench, fio) become metrics, with host CPU, memory, disk and network in RRD.',
   params: KvmParams,
   phases: kvmPhases,
+  summary: (p) => {
+    const m = p.matrix;
+    const minutes = Math.round(p.qaset.timeout / 60_000);
+    return [
+      `${matrixPoints(m).length} point(s): topologies ${m.topologies.map(topologyLabel).join(' ')}`,
+      `backing ${m.backing.map(backingLabel).join(' ')}`,
+      `format ${m.format.join(' ')}`,
+      `cache ${m.cache.join(' ')}`,
+      `io ${m.io.join(' ')}`,
+      `bus ${m.bus.join(' ')}`,
+      `memory ${m.memory_mib.join(' ')} MiB`,
+      `x${m.repetitions}`,
+      `QASET ${p.qaset.run_list.join(' ')} (timeout ${minutes} min)`,
+      `${p.guest.inject}${p.host_disk?.device ? `; prepares ${p.host_disk.device}` : ''}`,
+    ].join('; ');
+  },
   normalize: (rawDir, { params }) => normalizeKvm(rawDir, params),
 };

@@ -33,6 +33,8 @@ export interface Scenario<P extends Record<string, unknown> = Record<string, unk
   /** Validates the inventory's params for this scenario (positions come from the loader). */
   params: z.ZodType<P>;
   phases(context: ScenarioContext<P>): PhaseSpec[];
+  /** One line for `--plan` when the params are too long to show as JSON. */
+  summary?(params: P): string;
   /**
    * Reads the job's collected artifacts (rawDir/artifacts/...) into normalized metrics.
    * Everything there came from the host: validate before trusting it.

@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import { KvmParams } from '../../orchestrator/scenarios/kvm/params.js';
 import { kvmPhases, qasetConfig } from '../../orchestrator/scenarios/kvm/phases.js';
 import type { HostSpec } from '../../orchestrator/inventory/types.js';
+import { kvmScenario } from '../../orchestrator/scenarios/kvm.js';
 
 const host = {} as HostSpec;
 const guest = { base_image: '/srv/golden/sles.qcow2', base_format: 'qcow2', root: '/dev/sda2' };
@@ -124,6 +125,19 @@ test('refused when the inventory is read: impossible points, debugfs on an overl
   assert.ok(messages({ ...base, test_disk_size: '1K' })[0]!.includes('below the least test disk'));
   assert.equal(messages({ ...base, qaset: { ...qaset, timeout: '30m', poll_interval: '10s' } }), []);
   assert.is(KvmParams.parse({ ...base, qaset: { ...qaset, timeout: '30m' } }).qaset.timeout, 30 * 60_000);
+});
+
+test('--plan shows a kvm job as its matrix in one line, not its params as JSON', () => {
+  const params = KvmParams.parse({
+    matrix: { topologies, backing: ['xfs', { dir: '/srv/a', name: 'a' }], repetitions: 2 },
+    guest,
+    qaset: { ...qaset, timeout: '90m' },
+    host_disk: { device: '/dev/sdb', allow_wipe: true },
+  });
+  assert.is(
+    kvmScenario.summary!(params),
+    '8 point(s): topologies smp1x2x1 smp2x1x1-numa2; backing xfs dir.a; format raw; cache none; io native; bus virtio-blk; memory 1024 MiB; x2; QASET _reboot_off bonniepp_async_xfs sysbench_cpu (timeout 90 min); guestfish; prepares /dev/sdb',
+  );
 });
 
 test.run();
