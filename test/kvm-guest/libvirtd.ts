@@ -106,4 +106,21 @@ export async function startLibvirtd(): Promise<Libvirtd> {
   }
 }
 
+/**
+ * Stops, from any process, daemons startLibvirtd started (the `started` list of its handle,
+ * saved by the caller): each PID only while /proc shows it still runs that daemon.
+ */
+export async function stopStartedLibvirtd(started: readonly { name: string; pid: number }[]): Promise<number[]> {
+  const stopped: number[] = [];
+  for (const { name, pid } of [...started].reverse()) {
+    if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) continue;
+    const comm = (await fsp.readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')).trim();
+    if (comm !== name) continue;
+    await stopPid(pid);
+    await fsp.rm(`${PID_DIR}/${name}.pid`, { force: true });
+    stopped.push(pid);
+  }
+  return stopped;
+}
+
 export { exists };

@@ -1,6 +1,9 @@
 // The local lab's command line:  node --import tsx test/lab/cli.ts <verb> [options]   (npm run lab -- <verb>)
 //
-//   up [--hosts N] [--subnet K] [--dir D] [--no-reports]   bring the lab up (or reuse it), write its inventory
+//   up [--hosts N] [--subnet K] [--dir D] [--no-reports] [--hypervisor]
+//                                                          bring the lab up (or reuse it), write its inventory;
+//                                                          --hypervisor: also libvirtd and the kvm test guest
+//                                                          (test/lab/hypervisor.ts; root, install-deps.sh)
 //   down [--subnet K] [--dir D]                            stop every process of the lab, by PID
 //   status [--subnet K] [--dir D]                          what runs; exit 1 when something is down
 //   inventory [--subnet K] [--dir D] [--out F]             write the lab's inventory, print its path
@@ -10,10 +13,13 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { defaultLabDir, labAttach, labUp, type Lab } from './lab.js';
+import { hypervisorUp, linkStableGuest, STABLE_GUEST_DIR } from './hypervisor.js';
+import { stopStartedLibvirtd } from '../kvm-guest/libvirtd.js';
 
 const USAGE = `usage: node --import tsx test/lab/cli.ts <up|down|status|inventory> [options]
-  up        [--hosts N] [--subnet K] [--dir D] [--no-reports]
+  up        [--hosts N] [--subnet K] [--dir D] [--no-reports] [--hypervisor]
   down      [--subnet K] [--dir D]
   status    [--subnet K] [--dir D]
   inventory [--subnet K] [--dir D] [--out FILE]`;
@@ -47,6 +53,7 @@ async function main(argv: string[]): Promise<number> {
       dir: { type: 'string' },
       out: { type: 'string' },
       'no-reports': { type: 'boolean' },
+      hypervisor: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -70,6 +77,18 @@ async function main(argv: string[]): Promise<number> {
       });
       const inv = await lab.writeInventory();
       console.log(describe(lab, inv));
+      if (values.hypervisor) {
+        const t1 = Date.now();
+        const hv = await hypervisorUp();
+        await linkStableGuest(hv);
+        // `down` stops the daemons this lab started (none when libvirtd was already running);
+        // a second `up` keeps what the first one recorded
+        const file = path.join(lab.dir, 'hypervisor.json');
+        const before = existsSync(file) ? ((JSON.parse(await readFile(file, 'utf8')) as { started?: { name: string; pid: number }[] }).started ?? []) : [];
+        await writeFile(`${file}.tmp`, `${JSON.stringify({ started: [...before, ...hv.libvirtd.started] }, null, 2)}\n`);
+        await rename(`${file}.tmp`, file);
+        console.log(`hypervisor: libvirtd ${hv.libvirtd.started.length > 0 ? `started (${hv.libvirtd.started.map((d) => `${d.name} ${d.pid}`).join(', ')})` : 'already running'}; guest in ${STABLE_GUEST_DIR} (${Date.now() - t1} ms)`);
+      }
       console.log(`up in ${Date.now() - t0} ms; stop with: node --import tsx test/lab/cli.ts down --dir ${lab.dir}`);
       return 0;
     }
@@ -80,6 +99,12 @@ async function main(argv: string[]): Promise<number> {
       }
       const lab = await labAttach(dir);
       await lab.down();
+      if (existsSync(path.join(dir, 'hypervisor.json'))) {
+        const saved = JSON.parse(await readFile(path.join(dir, 'hypervisor.json'), 'utf8')) as { started?: { name: string; pid: number }[] };
+        const stopped = await stopStartedLibvirtd(saved.started ?? []);
+        await rm(path.join(dir, 'hypervisor.json'), { force: true });
+        if (stopped.length > 0) console.log(`libvirtd/virtlogd stopped (${stopped.join(', ')})`);
+      }
       console.log(`lab ${dir} stopped`);
       return 0;
     }

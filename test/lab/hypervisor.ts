@@ -62,6 +62,21 @@ export async function hypervisorUp(): Promise<HypervisorLab> {
   };
 }
 
+/** Where inventory/lab.yaml finds the lab's guest: stable names for the content-hashed builds. */
+export const STABLE_GUEST_DIR = path.join(CACHE_ROOT, 'lab');
+
+/** Points STABLE_GUEST_DIR/{vmlinuz,initrd.img,base.img} at this build (symlinks, replaced atomically). */
+export async function linkStableGuest(h: HypervisorLab, dir = STABLE_GUEST_DIR): Promise<void> {
+  await fsp.mkdir(dir, { recursive: true });
+  await fsp.chmod(dir, 0o755);
+  for (const [name, target] of [['vmlinuz', h.kernel], ['initrd.img', h.initrd], ['base.img', h.baseImage]] as const) {
+    const tmp = path.join(dir, `.${name}.${process.pid}`);
+    await fsp.rm(tmp, { force: true });
+    await fsp.symlink(target, tmp);
+    await fsp.rename(tmp, path.join(dir, name));
+  }
+}
+
 /** The `guest:` params of the kvm scenario for the lab's guest. */
 export function labGuestParams(h: HypervisorLab, inject: 'debugfs' | 'guestfish' = 'debugfs'): Record<string, unknown> {
   return {
