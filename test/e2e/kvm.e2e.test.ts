@@ -186,7 +186,7 @@ e2e('two hypervisors, three points in one sweep: guests boot through libvirt, QA
 });
 
 /** One lab-01 point, debugfs, a directory backing; `qaset` overrides. */
-async function onePointInventory(name: string, qaset: Record<string, unknown>): Promise<{ inventory: string; results: string }> {
+async function onePointInventory(name: string, qaset: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<{ inventory: string; results: string }> {
   const results = join(work, `results-${name}`);
   const inventory = await lab!.writeInventory({
     file: join(work, `${name}.yaml`),
@@ -204,6 +204,7 @@ async function onePointInventory(name: string, qaset: Record<string, unknown>): 
             qaset: { poll_interval: 1, ...qaset },
             test_disk_size: '64M',
             images_dir: hv!.imagesDir,
+            ...extra,
           },
         },
       },
@@ -221,7 +222,7 @@ async function nothingLeft(sweepId: string): Promise<void> {
 
 e2e('a point that outlives its time limit: stopped, what existed collected, marked timed out; no point finished, so the job fails and says so', async () => {
   if (skip || !lab || !hv) return;
-  const { inventory, results } = await onePointInventory('late', { run_list: ['numa_nodes', 'sysbench_cpu', 'numa_nodes'], config: { STANDIN_SYSBENCH_TIME: 150 }, timeout: '50s' });
+  const { inventory, results } = await onePointInventory('late', { run_list: ['numa_nodes', 'sysbench_cpu', 'numa_nodes'], config: { STANDIN_SYSBENCH_TIME: 150 }, timeout: '50s' }, { keep_images: true });
   const { code, stdout, stderr } = await runCli(['--inventory', inventory, '--no-progress', '--no-report', '--no-publish']);
   assert.is(code, 1, `${stdout}\n${stderr}`);
   const { dir, sweep } = await onlySweep(results);
@@ -242,6 +243,13 @@ e2e('a point that outlives its time limit: stopped, what existed collected, mark
   assert.ok(logs.some((l) => l.startsWith('numa_nodes-ACAP2-')), logs.join(' '));
   const summary = JSON.parse(await readFile(join(dir, 'jobs', 'lab-01--kvm', 'kvm-points.json'), 'utf8'));
   assert.equal(summary.points.map((p: { status: string }) => p.status), ['timed-out']);
+  // keep_images: the guest's disk, its serial log and the test disk stay for a look; the domain does not
+  const kept = join(hv.imagesDir, `${sweep.sweepId}--lab-01--kvm`.replace(/[^A-Za-z0-9_.-]/g, '_'), id);
+  assert.equal((await readdir(kept)).filter((n) => ['guest.raw', 'serial.log', 'domain.xml'].includes(n)).sort(), ['domain.xml', 'guest.raw', 'serial.log']);
+  const testDisks = join(hv.backingDir, `orchestrate-${sweep.sweepId}--lab-01--kvm`.replace(/[^A-Za-z0-9_.-]/g, '_'));
+  assert.equal(await readdir(testDisks), [`${id}.raw`]);
+  await rm(join(kept, '..'), { recursive: true, force: true });
+  await rm(testDisks, { recursive: true, force: true });
   await nothingLeft(sweep.sweepId);
 });
 
