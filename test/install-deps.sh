@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(openssh-server openssh-client iproute2 python3 shellcheck procps tar gzip rsync time
   rrdtool nmap tcpdump openjdk-17-jdk-headless chromium bzip2 libxml2-utils
   libvirt-clients libvirt-daemon libvirt-daemon-driver-qemu qemu-system-x86 qemu-utils
-  parted xfsprogs btrfs-progs e2fsprogs util-linux busybox-static linux-image-amd64 fio sysbench)
+  parted xfsprogs btrfs-progs e2fsprogs util-linux busybox-static linux-image-amd64 fio sysbench libguestfs-tools)
 
 missing=()
 for package in "${packages[@]}"; do
