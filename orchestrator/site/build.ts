@@ -32,7 +32,7 @@ import { formatDuration, formatNumber, formatPercent, formatTime, formatValue, l
 import { rel, sha, slug } from './names.js';
 
 /** Bump when page output changes in a way the template and asset hashes do not capture. */
-const BUILDER_VERSION = '1';
+const BUILDER_VERSION = '2'; // 2: kvm job pages (steps per point, points compared, host series per point)
 const LOG_TAIL_LINES = 200;
 
 export interface BuildSiteOptions {

@@ -179,13 +179,13 @@ export function stepBarsChart(options: { id: string; title: string; note?: strin
     ...(options.note ? { note: options.note } : {}),
     spec: {
       ...BASE,
-      width: 520,
+      width: 440,
       height: { step: 26 },
       title: options.title,
       data: { values: rows },
       mark: { type: 'bar', tooltip: true },
       encoding: {
-        y: { field: 'item', type: 'nominal', sort: null, title: null, axis: { labelLimit: 300 } },
+        y: { field: 'item', type: 'nominal', sort: null, title: null, axis: { labelLimit: 400 } },
         x: { field: 'seconds', type: 'quantitative', stack: 'zero', title: 'seconds' },
         color: { field: 'step', type: 'nominal', sort: steps, scale: { scheme: 'tableau10' }, title: 'step' },
         order: { field: 'order', type: 'quantitative' },
@@ -198,6 +198,44 @@ export function stepBarsChart(options: { id: string; title: string; note?: strin
     },
     rows: rows.map(({ item, step, seconds }) => ({ item, step, seconds })),
     columns: ['item', 'step', 'seconds'],
+  };
+}
+
+export interface ItemValue {
+  item: string;
+  value: number;
+  /** Shown in the tooltip (e.g. the point's configuration). */
+  detail?: string;
+}
+
+/** Horizontal bars, one per item (a matrix point), for one metric: which configuration did better. */
+export function itemBarsChart(options: { id: string; metric: string; unit: string; better: string; title?: string; bars: readonly ItemValue[] }): ChartSpec | undefined {
+  if (options.bars.length === 0) return undefined;
+  const title = options.title ?? options.metric;
+  const axis = unitTitle(options.metric, options.unit);
+  const rows = options.bars.map((b) => ({ item: b.item, value: b.value, detail: b.detail ?? '' }));
+  return {
+    id: options.id,
+    title,
+    spec: {
+      ...BASE,
+      width: 440,
+      height: { step: 22 },
+      title: { text: title, subtitle: options.better === 'none' ? undefined : `${options.better} is better` },
+      data: { values: rows },
+      mark: { type: 'bar', tooltip: true, color: '#1565c0' },
+      encoding: {
+        y: { field: 'item', type: 'nominal', sort: null, title: null, axis: { labelLimit: 400 } },
+        x: { field: 'value', type: 'quantitative', title: axis },
+        tooltip: [
+          { field: 'item', type: 'nominal', title: 'point' },
+          { field: 'value', type: 'quantitative', format: ',.4~g' },
+          { field: 'detail', type: 'nominal', title: 'labels' },
+        ],
+      },
+    },
+    rows,
+    columns: ['item', 'value', 'detail'],
   };
 }
 

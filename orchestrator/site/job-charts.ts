@@ -4,7 +4,8 @@
 // its phase timeline and the table of every sample.
 import type { JobManifest } from '../results/manifest.js';
 import type { MetricSeries, MetricsFile } from '../results/metrics.js';
-import { stepBarsChart, timeSeriesChart, type ChartSpec } from './charts.js';
+import { itemBarsChart, stepBarsChart, timeSeriesChart, type ChartSpec } from './charts.js';
+import type { MetricSample } from '../results/metrics.js';
 import { labelsText } from './format.js';
 import { slug } from './names.js';
 
@@ -35,7 +36,44 @@ export const genericJobCharts: JobChartBuilder = (job) => seriesCharts(job.metri
 /** The kvm scenario's steps, in the order a point goes through them (remote-scripts/kvm). */
 const KVM_STEPS = ['prepare', 'inject', 'define', 'boot', 'run', 'collect', 'teardown'];
 
-/** kvm: each matrix point's time by step, then the host's series with one line per point. */
+/** Labels that say which point (or where the output came from), not what was measured. */
+const POINT_LABELS = new Set(['point', 'config', 'repetition', 'topology', 'vcpus', 'backing', 'format', 'cache', 'io', 'bus', 'memory_mib', 'network_model', 'source', 'tcf', 'test']);
+/** Bar charts of benchmark results across points shown at most (the samples table has them all). */
+const MAX_POINT_COMPARISONS = 24;
+
+/**
+ * One bar chart per benchmark measurement (metric + the labels that say what was measured, such as
+ * fio's job), a bar per matrix point: the comparison a matrix is run for. ctcs2 bookkeeping and the
+ * scenario's own kvm.* samples are left to the table.
+ */
+export function pointComparisonCharts(samples: readonly MetricSample[]): ChartSpec[] {
+  const groups = new Map<string, { metric: string; unit: string; better: string; what: string; bars: { item: string; value: number; detail: string }[] }>();
+  for (const s of samples) {
+    const point = s.labels['point'];
+    if (!point || s.metric.startsWith('kvm.') || s.metric.startsWith('ctcs2.')) continue;
+    const what = labelsText(Object.fromEntries(Object.entries(s.labels).filter(([k]) => !POINT_LABELS.has(k))));
+    const key = `${s.metric}\u0000${what}`;
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { metric: s.metric, unit: s.unit, better: s.better, what, bars: [] }));
+    g.bars.push({ item: point, value: s.value, detail: s.labels['config'] ?? '' });
+  }
+  return [...groups.values()]
+    .sort((a, b) => a.metric.localeCompare(b.metric) || a.what.localeCompare(b.what))
+    .slice(0, MAX_POINT_COMPARISONS)
+    .flatMap((g) => {
+      const chart = itemBarsChart({
+        id: `points-${slug(`${g.metric}-${g.what}`)}`,
+        metric: g.metric,
+        unit: g.unit,
+        better: g.better,
+        title: g.what ? `${g.metric} (${g.what})` : g.metric,
+        bars: g.bars,
+      });
+      return chart ? [chart] : [];
+    });
+}
+
+/** kvm: each matrix point's time by step, the benchmarks point against point, the host's series per point. */
 export const kvmJobCharts: JobChartBuilder = (job) => {
   const samples = job.metrics?.samples ?? [];
   const bars = samples
@@ -49,7 +87,7 @@ export const kvmJobCharts: JobChartBuilder = (job) => {
     bars,
   });
   const host = seriesCharts(job.metrics?.series ?? [], (s) => s.labels['point'] ?? (labelsText(s.labels) || s.metric));
-  return [...(steps ? [steps] : []), ...host];
+  return [...(steps ? [steps] : []), ...pointComparisonCharts(samples), ...host];
 };
 
 export const jobCharts: Record<string, JobChartBuilder> = {

@@ -20,14 +20,41 @@ test('kvm job page: time per point stacked by step in the order a point goes, ho
     ],
   };
   const charts = chartsForJob('kvm', { manifest: null, metrics });
-  assert.equal(charts.map((c) => c.id), ['kvm-point-steps', 'series-host.cpu_busy_percent']);
+  assert.is(charts.length, 3);
+  assert.is(charts[0]!.id, 'kvm-point-steps');
+  assert.match(charts[1]!.id, /^points-sysbench\.cpu\.events_per_sec/);
+  assert.is(charts[2]!.id, 'series-host.cpu_busy_percent');
   assert.equal(charts[0]!.rows, [
     { item: 'p1', step: 'prepare', seconds: 0.2 },
     { item: 'p1', step: 'boot', seconds: 4 },
     { item: 'p2', step: 'boot', seconds: 5 },
     { item: 'p1', step: 'run', seconds: 9 },
   ]);
-  assert.equal([...new Set(charts[1]!.rows.map((r) => r['series']))], ['p1', 'p2']);
+  assert.equal([...new Set(charts[2]!.rows.map((r) => r['series']))], ['p1', 'p2']);
+});
+
+test('kvm job page: one bar chart per measurement, a bar per point; what was measured splits charts, where it came from does not', () => {
+  const at = (point: string, config: string, labels: Record<string, string>) => ({ point, config, repetition: '1', topology: point, source: `log/x.tar.bz2!ctcs2/${point}/fio`, tcf: 'qa_x', test: 'fio-seq', ...labels });
+  const metrics: MetricsFile = {
+    schema: METRICS_SCHEMA,
+    samples: [
+      sample('fio.bw', 100, 'KiB/s', 'higher', at('p1', 'c1', { job: 'seq-write' })),
+      sample('fio.bw', 300, 'KiB/s', 'higher', at('p1', 'c1', { job: 'seq-read' })),
+      sample('fio.bw', 120, 'KiB/s', 'higher', at('p2', 'c2', { job: 'seq-write' })),
+      sample('fio.bw', 280, 'KiB/s', 'higher', at('p2', 'c2', { job: 'seq-read' })),
+      sample('ctcs2.succeed', 1, 'count', 'higher', at('p1', 'c1', {})),
+      sample('kvm.points.done', 2, 'count', 'higher'),
+    ],
+    series: [],
+  };
+  const charts = chartsForJob('kvm', { manifest: null, metrics });
+  assert.equal(charts.map((c) => c.title), ['fio.bw (job=seq-read)', 'fio.bw (job=seq-write)']);
+  assert.equal(charts[1]!.rows, [
+    { item: 'p1', value: 100, detail: 'c1' },
+    { item: 'p2', value: 120, detail: 'c2' },
+  ]);
+  assert.is((charts[1]!.spec['title'] as { subtitle: string }).subtitle, 'higher is better');
+  assert.is(new Set(charts.map((c) => c.id)).size, 2);
 });
 
 test('kvm job page without metrics: no charts, no failure', () => {
