@@ -1,6 +1,7 @@
 // The built site in headless Chromium: charts render interactively, nothing errors, no
 // request leaves 127.0.0.1, and with JavaScript off the pre-rendered SVG charts are there.
-// Screenshots go to test/.output/site-screenshots/.
+// The store has a kvm job (node-d) whose point id and fio job name carry XSS payloads: its page
+// must show them as text and never run them. Screenshots go to test/.output/site-screenshots/.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync } from 'node:fs';
@@ -9,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { buildSite } from '../../orchestrator/site/build.js';
-import { writeFixtureStore, TEST_FIXTURE, sweepIdFor } from './fixture-store.js';
+import { writeFixtureStore, TEST_FIXTURE_KVM, XSS_ATTR, XSS_SCRIPT, sweepIdFor } from './fixture-store.js';
 import { serveDir } from './serve.js';
 
 const SHOTS = resolve('test/.output/site-screenshots');
@@ -38,6 +39,11 @@ async function open(ctx: BrowserContext, path: string): Promise<{ page: Page; er
   page.on('console', (msg) => {
     if (msg.type() === 'error') errors.push(msg.text());
   });
+  // a payload that ran would alert(1)
+  page.on('dialog', (dialog) => {
+    errors.push(`dialog (${dialog.type()}): ${dialog.message()}`);
+    void dialog.dismiss();
+  });
   page.on('pageerror', (error) => errors.push(error.message));
   page.on('requestfailed', (req) => errors.push(`request failed: ${req.url()}`));
   const response = await page.goto(server.url + path, { waitUntil: 'load' });
@@ -45,22 +51,47 @@ async function open(ctx: BrowserContext, path: string): Promise<{ page: Page; er
   return { page, errors };
 }
 
-const jobPath = () => `jobs/${sweepIdFor(TEST_FIXTURE.start, 7)}/node-a--sysinfo.html`;
+const FIXTURE = TEST_FIXTURE_KVM;
+const jobPath = () => `jobs/${sweepIdFor(FIXTURE.start, 7)}/node-a--sysinfo.html`;
 const PAGES: [string, () => string][] = [
   ['index', () => 'index.html'],
   ['job', jobPath],
-  ['job-midolman', () => `jobs/${sweepIdFor(TEST_FIXTURE.start, 7)}/node-c--midolman.html`],
+  ['job-midolman', () => `jobs/${sweepIdFor(FIXTURE.start, 7)}/node-c--midolman.html`],
+  ['job-kvm', () => `jobs/${sweepIdFor(FIXTURE.start, 7)}/node-d--kvm.html`],
   ['trends', () => 'trends/node-a--sysinfo.html'],
-  ['compare-pair', () => `compare/${sweepIdFor(TEST_FIXTURE.start, 7)}/node-a--sysinfo.html`],
+  ['compare-pair', () => `compare/${sweepIdFor(FIXTURE.start, 7)}/node-a--sysinfo.html`],
   ['compare', () => 'compare.html'],
   ['regressions', () => 'regressions.html'],
 ];
+
+/** The kvm job page's charts: time per point, at least one point comparison (the hostile fio job's among them), the host's series per point. */
+const KVM_CHARTS = {
+  steps: '#chart-kvm-point-steps',
+  comparisons: 'figure.chart[id^="chart-points-"]',
+  hostSeries: 'figure.chart[id^="chart-series-host."]',
+};
+
+/** The fio.bw comparison of the job whose name carries XSS_ATTR (found by its title, drawn as SVG text). */
+function hostileComparison(page: Page) {
+  return page.locator('figure.chart[id^="chart-points-fio.bw-"]', { has: page.locator('svg text', { hasText: XSS_ATTR }) });
+}
+
+/** Text of the SVG <text> elements under `selector` (axis labels, titles, legends). */
+async function svgTexts(page: Page, selector: string): Promise<string[]> {
+  return page.locator(`${selector} svg text`).allTextContents();
+}
+
+/** Markup a payload would have made if it had been parsed as HTML. */
+async function assertNoInjectedMarkup(page: Page, name: string): Promise<void> {
+  assert.is(await page.locator('img[src="x"], img[onerror]').count(), 0, `${name}: an <img> payload became an element`);
+  assert.is(await page.locator('script:not([src])').count(), 0, `${name}: an inline <script> exists`);
+}
 
 test.before(async () => {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is needed for this test`);
   work = await mkdtemp(join(tmpdir(), 'site-browser-'));
   site = join(work, 'site');
-  await writeFixtureStore(join(work, 'results'), 10, TEST_FIXTURE);
+  await writeFixtureStore(join(work, 'results'), 10, FIXTURE);
   await buildSite({ resultsDir: join(work, 'results'), outDir: site });
   server = await serveDir(site);
   await mkdir(SHOTS, { recursive: true });
@@ -90,6 +121,31 @@ for (const [name, path] of PAGES) {
         assert.is(await page.locator('figure.chart .chart-live svg.marks').count(), figures, 'every chart is a vega-embed SVG view');
         assert.is(await page.locator('figure.chart .chart-view').count(), 0, 'static SVGs were replaced');
       }
+      if (name === 'job-kvm') {
+        assert.is(await page.locator(`${KVM_CHARTS.steps} .chart-live svg.marks`).count(), 1, 'the "Time per matrix point" chart is live');
+        assert.ok((await svgTexts(page, KVM_CHARTS.steps)).includes('Time per matrix point'));
+        assert.ok((await page.locator(`${KVM_CHARTS.comparisons} .chart-live svg.marks`).count()) >= 1, 'a points-comparison chart is live');
+        assert.is(await hostileComparison(page).locator('.chart-live svg.marks').count(), 1, 'the comparison of the fio job with the hostile name is live');
+        assert.is(await page.locator(`${KVM_CHARTS.hostSeries} .chart-live svg.marks`).count(), 2, 'host cpu and memory series charts are live');
+        // the hostile point id and fio job name are text: in the live SVG (axis labels, titles), the tables, and the tooltip
+        const svgText = (await svgTexts(page, 'figure.chart')).join('\n');
+        assert.ok(svgText.includes('alert(1)'), 'a hostile label is drawn as SVG text');
+        assert.ok((await page.locator('body').innerText()).includes(XSS_SCRIPT), 'the hostile point id is shown as text');
+        assert.ok((await page.locator('body').innerText()).includes(XSS_ATTR), 'the hostile fio job name is shown as text');
+        const bars = page.locator(`${KVM_CHARTS.steps} .chart-live svg.marks g.mark-rect path`);
+        assert.ok((await bars.count()) >= 21, '7 steps x 3 points');
+        let tooltipShowedPayload = false;
+        for (let i = 0; i < (await bars.count()) && !tooltipShowedPayload; i++) {
+          await bars.nth(i).hover({ force: true });
+          const tooltip = page.locator('#vg-tooltip-element');
+          if ((await tooltip.count()) === 0 || !(await tooltip.isVisible())) continue;
+          assert.is(await tooltip.locator('img, script').count(), 0, 'the tooltip holds no payload element');
+          tooltipShowedPayload = (await tooltip.innerText()).includes(XSS_SCRIPT);
+        }
+        assert.ok(tooltipShowedPayload, 'a bar of the hostile point shows its id, as text, in the tooltip');
+        await page.mouse.move(0, 0);
+      }
+      await assertNoInjectedMarkup(page, name);
       if (name === 'compare') {
         await page.waitForSelector('#result table', { timeout: 10_000 });
         assert.ok((await page.locator('#result tbody tr').count()) > 0, 'client-side comparison rendered');
@@ -119,10 +175,24 @@ test('with JavaScript disabled the pre-rendered SVG charts are there', async () 
       const { page } = await open(ctx, path());
       const figures = await page.locator('figure.chart').count();
       assert.is(await page.locator('figure.chart .chart-view > svg').count(), figures, name);
-      if (name === 'job' || name === 'trends') assert.ok(figures > 0);
+      if (name === 'job' || name === 'trends' || name === 'job-kvm') assert.ok(figures > 0);
+      if (name === 'job-kvm') {
+        assert.is(await page.locator(`${KVM_CHARTS.steps} .chart-view > svg`).count(), 1, 'the "Time per matrix point" chart is pre-rendered');
+        assert.ok((await svgTexts(page, KVM_CHARTS.steps)).includes('Time per matrix point'));
+        assert.ok((await page.locator(`${KVM_CHARTS.comparisons} .chart-view > svg`).count()) >= 1, 'a points-comparison chart is pre-rendered');
+        assert.is(await hostileComparison(page).locator('.chart-view > svg').count(), 1, 'the hostile fio job name is a chart title');
+        assert.is(await page.locator(`${KVM_CHARTS.hostSeries} .chart-view > svg`).count(), 2);
+        // the pre-rendered SVG holds the hostile values as text (escaped in the file), never as markup:
+        // the fio job name in a title (above), the point id as an axis label (cut at the label limit: "...-r1<scr…")
+        assert.ok((await svgTexts(page, KVM_CHARTS.steps)).some((t) => t.includes('-r1<scr')), 'the hostile point id is an axis label');
+        const html = await (await fetch(server.url + path())).text();
+        assert.not.ok(html.includes(XSS_SCRIPT) || html.includes('<img src=x'), 'the page source holds no raw payload');
+        assert.ok(html.includes('&lt;script&gt;alert(1)&lt;/script&gt;'), 'the payload is there, escaped');
+        await assertNoInjectedMarkup(page, name);
+      }
       if (name === 'index') assert.ok((await page.locator('#sweeps tbody tr').count()) === 10, 'the table is complete without JS');
       if (name === 'compare') assert.ok((await page.locator('#pairs a').count()) > 0, 'pre-rendered pairs listed');
-      if (name === 'job' || name === 'index') await page.screenshot({ path: join(SHOTS, `${name}-nojs.png`), fullPage: true });
+      if (name === 'job' || name === 'index' || name === 'job-kvm') await page.screenshot({ path: join(SHOTS, `${name}-nojs.png`), fullPage: true });
       await page.close();
     }
   } finally {

@@ -1,11 +1,15 @@
 // Generates a results store with the real schemas (manifest.ts, metrics.ts): nightly sweeps of
 // sysinfo jobs (host.cpu.busy series + samples), optional midolman-like jobs (made-up
-// throughput series labelled by step) and a step change in one host's metric so a
-// regression is detected. Deterministic (seeded), fast (plain writes, no fsync).
+// throughput series labelled by step), optional kvm jobs (a 3-point matrix with the samples and
+// series the kvm scenario's normalize.ts writes: step times, QASET's fio/sysbench/ctcs2 results
+// and the host's series, all labelled by pointLabels) and a step change in one host's metric so
+// a regression is detected. Deterministic (seeded), fast (plain writes, no fsync).
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { JOB_SCHEMA, SWEEP_SCHEMA, type JobManifest, type JobStatus, type SweepManifest } from '../../orchestrator/results/manifest.js';
-import { METRICS_SCHEMA, type MetricsFile, type MetricSample, type MetricSeries } from '../../orchestrator/results/metrics.js';
+import { METRICS_SCHEMA, sample, type MetricsFile, type MetricSample, type MetricSeries } from '../../orchestrator/results/metrics.js';
+import { expandMatrix, type KvmMatrixInput, type MatrixPoint } from '../../orchestrator/scenarios/kvm/matrix.js';
+import { POINT_STEPS, pointLabels } from '../../orchestrator/scenarios/kvm/normalize.js';
 
 export const XSS_SCRIPT = '<script>alert(1)</script>';
 export const XSS_ATTR = '"><img src=x onerror=alert(1)>';
@@ -15,6 +19,8 @@ export interface FixtureHost {
   /** Directory-safe id used in the job id (defaults to the name). */
   id?: string;
   scenarios: string[];
+  /** Overrides FixtureOptions.hostile for this host's jobs (one hostile job page in an otherwise plain store). */
+  hostile?: boolean;
 }
 
 export interface FixtureOptions {
@@ -76,10 +82,10 @@ function sysinfoMetrics(rand: () => number, sweepIndex: number, hostIndex: numbe
   return { schema: METRICS_SCHEMA, samples, series };
 }
 
-function midolmanMetrics(rand: () => number, opts: FixtureOptions, t0: number): MetricsFile {
+function midolmanMetrics(rand: () => number, opts: FixtureOptions, hostile: boolean, t0: number): MetricsFile {
   const samples: MetricSample[] = [];
   const series: MetricSeries[] = [];
-  const stepLabel = opts.hostile ? XSS_SCRIPT : '3';
+  const stepLabel = hostile ? XSS_SCRIPT : '3';
   for (const [i, step] of ['1', '2', stepLabel].entries()) {
     const pps = 1_000_000 * (i + 1) * (0.98 + rand() * 0.04);
     samples.push({ metric: 'throughput.delivered_pps', value: pps, unit: 'pps', better: 'higher', labels: { step } });
@@ -92,6 +98,144 @@ function midolmanMetrics(rand: () => number, opts: FixtureOptions, t0: number): 
   return { schema: METRICS_SCHEMA, samples, series };
 }
 
+/** The kvm jobs' matrix: two topologies x two image formats, minus qcow2 on the larger guest = 3 points. */
+export const KVM_FIXTURE_MATRIX: KvmMatrixInput = {
+  topologies: [
+    { vcpus: 2, sockets: 1, cores: 2, threads: 1 },
+    { vcpus: 4, sockets: 2, cores: 2, threads: 1 },
+  ],
+  backing: ['xfs'],
+  format: ['raw', 'qcow2'],
+  exclude: [{ topology: 'smp2x2x1', format: 'qcow2' }],
+};
+const KVM_RUN_LIST = ['qa_fio', 'qa_sysbench'];
+
+interface KvmPointPlan {
+  point: MatrixPoint;
+  /** pointLabels(point), with the hostile point id when the job is hostile. */
+  labels: Record<string, string>;
+  /** Seconds of each of POINT_STEPS. */
+  steps: Record<(typeof POINT_STEPS)[number], number>;
+}
+
+interface KvmPlan {
+  points: KvmPointPlan[];
+  /** Phase name, helper, duration (ms), as phases.ts plans them: provenance, check, host-prepare, point-<id>..., cleanup, host-teardown. */
+  phases: [string, string, number][];
+}
+
+function round(v: number, digits = 3): number {
+  const f = 10 ** digits;
+  return Math.round(v * f) / f;
+}
+
+/** Each point's step times and the job's phases. Hostile: the second point's id carries XSS_SCRIPT. */
+function kvmPlan(rand: () => number, hostile: boolean): KvmPlan {
+  const points = expandMatrix(KVM_FIXTURE_MATRIX).points.map((point, i): KvmPointPlan => {
+    const labels = pointLabels(point);
+    if (hostile && i === 1) labels['point'] = `${point.id}${XSS_SCRIPT}`;
+    const qcow2 = point.format === 'qcow2' ? 1.25 : 1;
+    // ±2 % noise: below the detector's 5 % least change, so only TEST_FIXTURE's step change is a regression
+    const noisy = (v: number) => round(v * (0.98 + rand() * 0.04));
+    const steps = {
+      prepare: noisy(16 * qcow2),
+      inject: noisy(6),
+      define: noisy(0.4),
+      boot: noisy(26 + point.topology.vcpus * 2),
+      run: noisy(440 * qcow2),
+      collect: noisy(5),
+      teardown: noisy(2.5),
+    };
+    return { point, labels, steps };
+  });
+  const phases: [string, string, number][] = [
+    ['provenance', 'provenance', 900 + Math.round(rand() * 400)],
+    ['check', 'kvm', 1500 + Math.round(rand() * 800)],
+    ['host-prepare', 'kvm-prepare-host', 38_000 + Math.round(rand() * 6000)],
+    ...points.map((p): [string, string, number] => [`point-${p.labels['point']}`, 'kvm', Math.round(Object.values(p.steps).reduce((a, b) => a + b, 0) * 1000) + 400]),
+    ['cleanup', 'kvm', 1200 + Math.round(rand() * 600)],
+    ['host-teardown', 'kvm-prepare-host', 9000 + Math.round(rand() * 3000)],
+  ];
+  return { points, phases };
+}
+
+/**
+ * What normalizeKvm makes of the points: kvm.point.completed and kvm.point.<step> per point, the
+ * QASET samples (fio seq-write/seq-read, sysbench cpu, ctcs2 per test) with the walker's source,
+ * test and tcf labels plus the point's, the host's series over each point's boot + run (with
+ * their kvm.host.* summaries), and the job's kvm.points.* / qaset.outputs.unparsed counts.
+ * Hostile: fio's seq-read job name carries XSS_ATTR.
+ */
+function kvmMetrics(rand: () => number, plan: KvmPlan, phases: JobManifest['phases'], opts: FixtureOptions, hostile: boolean): MetricsFile {
+  const samples: MetricSample[] = [];
+  const series: MetricSeries[] = [];
+  for (const p of plan.points) {
+    const { point, labels, steps } = p;
+    samples.push(sample('kvm.point.completed', 1, 'bool', 'higher', labels));
+    for (const step of POINT_STEPS) samples.push(sample(`kvm.point.${step}`, steps[step], 's', 'lower', labels));
+    const phase = phases.find((ph) => ph.name === `point-${labels['point']}`)!;
+    const bootAt = new Date(phase.startedAt!).getTime() + (steps.prepare + steps.inject + steps.define) * 1000;
+    // QASET's names: ctcs2 directories <tcf>-YYYY-MM-DD-HH-MM-SS, log tarballs <run>-ACAP2-<day>-<day>T<hhmmss>.tar.bz2
+    const stamp = (offsetS: number) => new Date(bootAt + offsetS * 1000).toISOString().slice(0, 19).replace(/[-:T]/g, '-');
+    const end = new Date(bootAt + (steps.boot + steps.run) * 1000).toISOString().replace(/[-:]/g, '');
+    const tarball = (run: string) => `log/${run}-ACAP2-${end.slice(0, 8)}-${end.slice(0, 8)}T${end.slice(9, 15)}.tar.bz2`;
+    // fio: one job file, a sequential write then a sequential read, 1 MiB blocks
+    const fioTcf = `qa_fio-${stamp(steps.boot + 5)}`;
+    const fioSource = `${tarball('qa_fio')}!var/log/qa/ctcs2/${fioTcf}/fio-seq`;
+    const qcow2 = point.format === 'qcow2' ? 0.72 : 1;
+    for (const [job, rw, base] of [
+      ['seq-write', 'write', 860_000],
+      [hostile ? `seq-read${XSS_ATTR}` : 'seq-read', 'read', 1_240_000],
+    ] as const) {
+      const bw = Math.round(base * qcow2 * (0.98 + rand() * 0.04));
+      const fioLabels = { source: fioSource, job, rw, bs: '1M', iodepth: '16', test: 'fio-seq', tcf: fioTcf, ...labels };
+      samples.push(sample('fio.iops', round(bw / 1024, 2), 'IOPS', 'higher', fioLabels));
+      samples.push(sample('fio.bw', bw, 'KiB/s', 'higher', fioLabels));
+    }
+    // sysbench cpu: the run list's config fixes the thread count, so points compare directly
+    const sbTcf = `qa_sysbench-${stamp(steps.boot + steps.run / 2)}`;
+    const sbSource = `${tarball('qa_sysbench')}!var/log/qa/ctcs2/${sbTcf}/sysbench-cpu`;
+    const sbLabels = { source: sbSource, threads: '2', test: 'sysbench-cpu', tcf: sbTcf, ...labels };
+    samples.push(sample('sysbench.cpu.events_per_sec', round(4650 * Math.min(2, point.topology.vcpus) * (0.98 + rand() * 0.04), 2), 'events/s', 'higher', sbLabels));
+    // ctcs2 test_results of both runs
+    for (const [source, test] of [
+      [fioSource, 'fio-seq'],
+      [sbSource, 'sysbench-cpu'],
+    ] as const) {
+      const results = { source: source.replace(/[^/]+$/, 'test_results'), test, ...labels };
+      samples.push(sample('ctcs2.succeed', 1, 'count', 'higher', results));
+      samples.push(sample('ctcs2.fail', 0, 'count', 'lower', results));
+    }
+    // the host sampler's series over boot + run (RRD step 5 s), labelled like readRrdSeries does
+    const n = Math.max(10, Math.floor(opts.seriesPoints / 3));
+    const span = steps.boot + steps.run;
+    const t0 = Math.floor(bootAt / 1000);
+    const cpu: [number, number | null][] = [];
+    const mem: [number, number | null][] = [];
+    for (let k = 0; k < n; k++) {
+      const t = t0 + Math.round((k * span) / n);
+      const booting = k < n * (steps.boot / span);
+      cpu.push([t, round(Math.min(100, (booting ? 35 : 8 + point.topology.vcpus * 5) + rand() * 6), 2)]);
+      mem.push([t, Math.round((6.2e9 + point.memoryMib * 1_048_576 * (booting ? k / (n * (steps.boot / span)) : 1)) * (0.995 + rand() * 0.01))]);
+    }
+    const seriesLabels = { collector: 'host', rrd_type: 'GAUGE', ...labels };
+    series.push({ metric: 'host.cpu_busy_percent', unit: '%', better: 'lower', labels: seriesLabels, points: cpu });
+    series.push({ metric: 'host.mem_used_bytes', unit: 'bytes', better: 'none', labels: seriesLabels, points: mem });
+    for (const [name, unit, points] of [
+      ['kvm.host.cpu_busy', '%', cpu],
+      ['kvm.host.mem_used', 'bytes', mem],
+    ] as const) {
+      const values = points.map(([, v]) => v).filter((v): v is number => v !== null);
+      samples.push(sample(`${name}.mean`, values.reduce((a, b) => a + b, 0) / values.length, unit, 'none', labels));
+      samples.push(sample(`${name}.max`, Math.max(...values), unit, 'none', labels));
+    }
+  }
+  samples.push(sample('kvm.points.done', plan.points.length, 'count', 'higher'));
+  samples.push(sample('kvm.points.planned', plan.points.length, 'count', 'none'));
+  samples.push(sample('qaset.outputs.unparsed', 0, 'count', 'lower'));
+  return { schema: METRICS_SCHEMA, samples, series };
+}
+
 /** Writes sweep number `index` (0-based) of the store. */
 export async function writeFixtureSweep(resultsDir: string, index: number, opts: FixtureOptions): Promise<string> {
   const sweepId = sweepIdFor(opts.start, index);
@@ -101,6 +245,7 @@ export async function writeFixtureSweep(resultsDir: string, index: number, opts:
   const jobs: SweepManifest['jobs'] = [];
   const counts = { ok: 0, failed: 0, unreachable: 0, interrupted: 0, skipped: 0 };
   let offset = 0;
+  let jobsEnd = 0;
   for (const [hostIndex, host] of opts.hosts.entries()) {
     for (const scenario of host.scenarios) {
       const jobId = `${hostId(host)}--${scenario}`;
@@ -110,50 +255,61 @@ export async function writeFixtureSweep(resultsDir: string, index: number, opts:
       const failed = opts.failing?.(index, host, scenario) ?? false;
       const status: JobStatus = failed ? 'failed' : 'ok';
       counts[failed ? 'failed' : 'ok']++;
+      const hostile = host.hostile ?? opts.hostile ?? false;
       const t0 = Math.floor(jobStart.getTime() / 1000) + 5;
-      const metrics = scenario === 'sysinfo' ? sysinfoMetrics(rand, index, hostIndex, opts, t0) : midolmanMetrics(rand, opts, t0);
-      const phaseNames = scenario === 'sysinfo' ? ['provenance', 'sysinfo'] : ['provenance', 'setup', 'traffic', 'teardown'];
+      // kvm: the plan (step and phase times) first, its metrics once the phases are laid out
+      const kvm = scenario === 'kvm' ? kvmPlan(rand, hostile) : undefined;
+      const early = kvm ? undefined : scenario === 'sysinfo' ? sysinfoMetrics(rand, index, hostIndex, opts, t0) : midolmanMetrics(rand, opts, hostile, t0);
+      const phaseNames = kvm ? kvm.phases.map(([name]) => name) : scenario === 'sysinfo' ? ['provenance', 'sysinfo'] : ['provenance', 'setup', 'traffic', 'teardown'];
       let at = jobStart.getTime();
       const phases: JobManifest['phases'] = phaseNames.map((name, i) => {
-        const duration = 800 + Math.round(rand() * 3000) + (name === 'traffic' ? 20_000 : 0);
+        const duration = kvm ? kvm.phases[i]![2] : 800 + Math.round(rand() * 3000) + (name === 'traffic' ? 20_000 : 0);
         const p = {
           name,
-          helper: name,
+          helper: kvm ? kvm.phases[i]![1] : name,
           status: failed && i === phaseNames.length - 1 ? ('failed' as const) : ('ok' as const),
           exitCode: failed && i === phaseNames.length - 1 ? 1 : 0,
           startedAt: new Date(at).toISOString(),
           endedAt: new Date(at + duration).toISOString(),
           durationMs: duration,
           reattached: 0,
-          ...(failed && i === phaseNames.length - 1 ? { error: opts.hostile ? `exit 1: ${XSS_SCRIPT} ${XSS_ATTR}` : 'exit 1' } : {}),
+          ...(failed && i === phaseNames.length - 1 ? { error: hostile ? `exit 1: ${XSS_SCRIPT} ${XSS_ATTR}` : 'exit 1' } : {}),
         };
         at += duration + 100;
         return p;
       });
+      const metrics = kvm ? kvmMetrics(rand, kvm, phases, opts, hostile) : early!;
+      jobsEnd = Math.max(jobsEnd, at);
       const packages: Record<string, string> = { 'openjdk-17-jre-headless': '17.0.13+11-2~deb12u1', 'linux-image-amd64': '6.1.119-1', midolman: index < 100 ? '5.6.2' : '5.6.3', 'qemu-system-x86': '1:7.2+dfsg-7' };
-      if (opts.hostile) packages[XSS_SCRIPT] = XSS_ATTR;
+      if (hostile) packages[XSS_SCRIPT] = XSS_ATTR;
+      const params =
+        scenario === 'sysinfo'
+          ? { sample_seconds: opts.seriesPoints }
+          : scenario === 'kvm'
+            ? { matrix: KVM_FIXTURE_MATRIX, qaset: { run_list: KVM_RUN_LIST } }
+            : { steps: 3, note: hostile ? XSS_ATTR : 'steady' };
       const manifest: JobManifest = {
         schema: JOB_SCHEMA,
         sweepId,
         jobId,
-        host: { name: host.name, address: `10.0.0.${10 + hostIndex}`, port: 22, user: 'root', roles: ['midolman'], groups: ['lab'] },
-        scenario: { name: scenario, params: scenario === 'sysinfo' ? { sample_seconds: opts.seriesPoints } : { steps: 3, note: opts.hostile ? XSS_ATTR : 'steady' } },
+        host: { name: host.name, address: `10.0.0.${10 + hostIndex}`, port: 22, user: 'root', roles: host.scenarios.includes('kvm') ? ['hypervisor'] : ['midolman'], groups: ['lab'] },
+        scenario: { name: scenario, params },
         profile: 'default',
         status,
         startedAt: jobStart.toISOString(),
         endedAt: new Date(at).toISOString(),
         environment: {
-          hostname: opts.hostile ? `${host.name}${XSS_SCRIPT}` : host.name,
+          hostname: hostile ? `${host.name}${XSS_SCRIPT}` : host.name,
           collected_at: jobStart.getTime() / 1000,
           os: 'Debian GNU/Linux 12 (bookworm)',
           kernel: { release: index < 3 ? '6.1.0-26-amd64' : '6.1.0-27-amd64', version: '#1 SMP PREEMPT_DYNAMIC Debian 6.1.115-1', machine: 'x86_64' },
-          cmdline: `BOOT_IMAGE=/vmlinuz root=/dev/sda1 ro quiet isolcpus=2-7${opts.hostile ? ` ${XSS_ATTR}` : ''}`,
+          cmdline: `BOOT_IMAGE=/vmlinuz root=/dev/sda1 ro quiet isolcpus=2-7${hostile ? ` ${XSS_ATTR}` : ''}`,
           cpu: { model: 'Intel(R) Xeon(R) Gold 6230 CPU @ 2.10GHz', logical_cpus: 16 },
           memory_kb: 67_108_864,
           packages,
         },
         phases,
-        errors: failed ? [{ kind: 'phase-failed', message: opts.hostile ? `helper said ${XSS_SCRIPT} and ${XSS_ATTR}` : 'helper exited with status 1', phase: phaseNames.at(-1)! }] : [],
+        errors: failed ? [{ kind: 'phase-failed', message: hostile ? `helper said ${XSS_SCRIPT} and ${XSS_ATTR}` : 'helper exited with status 1', phase: phaseNames.at(-1)! }] : [],
         artifacts: { status: 'complete', files: 6, bytes: 48_213, rejected: [] },
         metrics: { samples: metrics.samples.length, series: metrics.series.length },
         orchestrator: { version: '0.1.0', node: 'v20.20.2' },
@@ -163,9 +319,9 @@ export async function writeFixtureSweep(resultsDir: string, index: number, opts:
       await writeFile(join(jobDir, 'metrics.json'), `${JSON.stringify(metrics)}\n`);
       await writeFile(
         join(jobDir, 'orchestrator.log'),
-        `${jobStart.toISOString()} connect ${host.name}\n${jobStart.toISOString()} phase ${phaseNames.at(-1)} started\n${opts.hostile ? `${XSS_SCRIPT}\n${XSS_ATTR}\n` : ''}${new Date(at).toISOString()} ${status}\n`,
+        `${jobStart.toISOString()} connect ${host.name}\n${jobStart.toISOString()} phase ${phaseNames.at(-1)} started\n${hostile ? `${XSS_SCRIPT}\n${XSS_ATTR}\n` : ''}${new Date(at).toISOString()} ${status}\n`,
       );
-      await writeFile(join(jobDir, 'raw', 'phases', phaseNames.at(-1)!, 'output.log'), `running ${scenario}\n${opts.hostile ? `${XSS_SCRIPT}\n` : ''}done\n`);
+      await writeFile(join(jobDir, 'raw', 'phases', phaseNames.at(-1)!, 'output.log'), `running ${scenario}\n${hostile ? `${XSS_SCRIPT}\n` : ''}done\n`);
       jobs.push({ jobId, host: host.name, scenario, status });
     }
   }
@@ -175,7 +331,8 @@ export async function writeFixtureSweep(resultsDir: string, index: number, opts:
     inventory: { file: '/etc/orchestrate/nightly.yaml', sha256: 'ab12cd34ef56ab12cd34ef56ab12cd34ef56ab12cd34ef56ab12cd34ef56ab12' },
     selection: { limit: [], scenarios: [] },
     startedAt: startedAt.toISOString(),
-    endedAt: new Date(startedAt.getTime() + 60_000 + offset * 1000).toISOString(),
+    // a minute and a second per job, or until the last job ended (kvm jobs run for half an hour)
+    endedAt: new Date(Math.max(startedAt.getTime() + 60_000 + offset * 1000, jobsEnd + 1000)).toISOString(),
     status: counts.failed > 0 ? 'failed' : 'ok',
     jobs,
     counts,
@@ -204,4 +361,14 @@ export const TEST_FIXTURE: FixtureOptions = {
   seriesPoints: 300,
   stepAt: 4,
   failing: (i, host, scenario) => i === 4 && host.name === 'node-b' && scenario === 'sysinfo',
+};
+
+/**
+ * TEST_FIXTURE plus a hypervisor, node-d, running the kvm scenario (3 matrix points). Its jobs are
+ * hostile: a point id and a fio job name carry the XSS payloads (as do its hostname, packages and
+ * cmdline). Kept out of TEST_FIXTURE itself, whose job, host and page counts other tests assert.
+ */
+export const TEST_FIXTURE_KVM: FixtureOptions = {
+  ...TEST_FIXTURE,
+  hosts: [...TEST_FIXTURE.hosts, { name: 'node-d', scenarios: ['kvm'], hostile: true }],
 };
