@@ -123,6 +123,11 @@ test('a finished point, a timed-out point and one that never ran: labels, timing
   );
   const succeed = get('ctcs2.succeed', DONE);
   assert.is(succeed.length, 2);
+  // labels stay the same from one night to the next: no tarball name, no ctcs2 timestamp
+  for (const s of m.samples) {
+    assert.is(s.labels['source'], undefined, `${s.metric} has a source label`);
+    if (s.labels['tcf'] !== undefined) assert.is(s.labels['tcf'], 'qa_sysbench', s.metric);
+  }
   // the timed-out point's results count too: what it collected is kept
   assert.ok(get('sysbench.cpu.events_per_sec', LATE).length === 1);
 

@@ -57,6 +57,21 @@ export function pointLabels(p: MatrixPoint): Record<string, string> {
   };
 }
 
+/**
+ * The labels the QASET walker gives a sample, made stable across sweeps (histories and regression
+ * detection key on metric + labels): `source` names the log tarball, whose name carries its run's
+ * time, so it is left out (kvm-points.json lists every parsed file); `tcf` loses the ctcs2
+ * directory's timestamp suffix (qa_sysbench-2026-11-30-23-58-00 -> qa_sysbench).
+ */
+export function stableQasetLabels(labels: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(labels)) {
+    if (k === 'source') continue;
+    out[k] = k === 'tcf' ? v.replace(/-\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d$/, '') : v;
+  }
+  return out;
+}
+
 /** Units of the host sampler's series (lib/host-sampler.sh); COUNTERs are per-second rates in RRD. */
 export function hostSeriesUnit(_collector: string, alias: string, type: string): SeriesUnit {
   if (alias.endsWith('_percent')) return { unit: '%', better: 'lower' };
@@ -125,7 +140,7 @@ async function normalizePoint(artifacts: string, jobDir: string, point: MatrixPo
     const logs = join(jobDir, 'qaset-logs', point.id);
     await rm(logs, { recursive: true, force: true });
     const r = await parseQasetPath(tree, { extractTo: logs });
-    for (const s of r.samples) samples.push({ ...s, labels: { ...s.labels, ...labels } });
+    for (const s of r.samples) samples.push({ ...s, labels: { ...stableQasetLabels(s.labels), ...labels } });
     qaset = { parsed: r.parsed, unparsed: r.unparsed, rejected: r.rejected, runId: r.runId, done: r.done, nextRun: r.nextRun, tests: r.tests.length };
   }
   // the sampler's collector is "host" and its aliases start with "host.": one "host." is enough
