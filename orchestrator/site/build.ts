@@ -32,7 +32,7 @@ import { formatDuration, formatNumber, formatPercent, formatTime, formatValue, l
 import { rel, sha, slug } from './names.js';
 
 /** Bump when page output changes in a way the template and asset hashes do not capture. */
-const BUILDER_VERSION = '2'; // 2: kvm job pages (steps per point, points compared, host series per point)
+const BUILDER_VERSION = '3'; // 3: kvm points named by the axes that differ; durations round before they split
 const LOG_TAIL_LINES = 200;
 
 export interface BuildSiteOptions {
@@ -262,7 +262,7 @@ function headlineLookup(histories: readonly MetricHistory[]): (sweepId: string, 
     const parts = (jobHeadlines[scenario] ?? []).flatMap(({ metric, label }) => {
       const found = values.get(`${sweepId}\0${jobId}\0${metric}`);
       if (!found) return [];
-      const unit = found.unit === 'bytes' || found.unit === '' ? '' : ` ${found.unit}`;
+      const unit = found.unit === 'bytes' || found.unit === 'count' || found.unit === '' ? '' : ` ${found.unit}`;
       return [`${label} ${formatValue(found.value, found.unit)}${unit}`];
     });
     return parts.length > 0 ? parts.join(', ') : undefined;

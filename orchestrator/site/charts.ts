@@ -230,7 +230,7 @@ export function itemBarsChart(options: { id: string; metric: string; unit: strin
         tooltip: [
           { field: 'item', type: 'nominal', title: 'point' },
           { field: 'value', type: 'quantitative', format: ',.4~g' },
-          { field: 'detail', type: 'nominal', title: 'labels' },
+          { field: 'detail', type: 'nominal', title: 'point id' },
         ],
       },
     },

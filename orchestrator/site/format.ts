@@ -35,9 +35,12 @@ export function formatPercent(value: number | null | undefined): string {
 export function formatDuration(ms: number | null | undefined): string {
   if (ms === null || ms === undefined || !Number.isFinite(ms)) return '—';
   const s = ms / 1000;
-  if (s < 60) return `${s.toFixed(s < 10 ? 1 : 0)} s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m} min ${Math.round(s % 60)} s`;
+  if (s < 9.95) return `${s.toFixed(1)} s`;
+  // round first, then split: 59.6 s is "1 min 0 s", never "60 s"; 27 min 59.7 s is "28 min 0 s"
+  const whole = Math.round(s);
+  if (whole < 60) return `${whole} s`;
+  const m = Math.floor(whole / 60);
+  if (m < 60) return `${m} min ${whole % 60} s`;
   return `${Math.floor(m / 60)} h ${m % 60} min`;
 }
 

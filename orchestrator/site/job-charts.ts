@@ -41,12 +41,36 @@ const POINT_LABELS = new Set(['point', 'config', 'repetition', 'topology', 'vcpu
 /** Bar charts of benchmark results across points shown at most (the samples table has them all). */
 const MAX_POINT_COMPARISONS = 24;
 
+/** The matrix axes as a point's labels carry them (scenarios/kvm/normalize.ts pointLabels). */
+const POINT_AXES = ['topology', 'backing', 'format', 'cache', 'io', 'bus', 'memory_mib', 'network_model', 'repetition'] as const;
+
+/**
+ * Short names for a job's points: only the axes that differ between them ("smp2x1x1-numa2 · r2"),
+ * since point ids share most of their length and charts cut long labels. The full id when the
+ * short names would not tell points apart.
+ */
+export function pointNames(samples: readonly MetricSample[]): Map<string, string> {
+  const axes = new Map<string, Record<string, string>>();
+  for (const s of samples) {
+    const point = s.labels['point'];
+    if (!point) continue;
+    const known = axes.get(point) ?? {};
+    for (const a of POINT_AXES) if (known[a] === undefined && s.labels[a] !== undefined) known[a] = s.labels[a]!;
+    axes.set(point, known);
+  }
+  const varying = POINT_AXES.filter((a) => new Set([...axes.values()].map((v) => v[a])).size > 1);
+  const complete = [...axes.values()].every((v) => varying.every((a) => v[a] !== undefined));
+  const show = (axis: string, value: string) => (axis === 'repetition' ? `r${value}` : axis === 'memory_mib' ? `${value} MiB` : value);
+  const names = new Map([...axes].map(([point, v]) => [point, varying.map((a) => show(a, v[a]!)).join(' · ') || point]));
+  return complete && new Set(names.values()).size === names.size ? names : new Map([...axes.keys()].map((p) => [p, p]));
+}
+
 /**
  * One bar chart per benchmark measurement (metric + the labels that say what was measured, such as
  * fio's job), a bar per matrix point: the comparison a matrix is run for. ctcs2 bookkeeping and the
  * scenario's own kvm.* samples are left to the table.
  */
-export function pointComparisonCharts(samples: readonly MetricSample[]): ChartSpec[] {
+export function pointComparisonCharts(samples: readonly MetricSample[], names: ReadonlyMap<string, string> = pointNames(samples)): ChartSpec[] {
   const groups = new Map<string, { metric: string; unit: string; better: string; what: string; bars: { item: string; value: number; detail: string }[] }>();
   for (const s of samples) {
     const point = s.labels['point'];
@@ -55,7 +79,7 @@ export function pointComparisonCharts(samples: readonly MetricSample[]): ChartSp
     const key = `${s.metric}\u0000${what}`;
     let g = groups.get(key);
     if (!g) groups.set(key, (g = { metric: s.metric, unit: s.unit, better: s.better, what, bars: [] }));
-    g.bars.push({ item: point, value: s.value, detail: s.labels['config'] ?? '' });
+    g.bars.push({ item: names.get(point) ?? point, value: s.value, detail: point });
   }
   return [...groups.values()]
     .sort((a, b) => a.metric.localeCompare(b.metric) || a.what.localeCompare(b.what))
@@ -76,18 +100,19 @@ export function pointComparisonCharts(samples: readonly MetricSample[]): ChartSp
 /** kvm: each matrix point's time by step, the benchmarks point against point, the host's series per point. */
 export const kvmJobCharts: JobChartBuilder = (job) => {
   const samples = job.metrics?.samples ?? [];
+  const names = pointNames(samples);
   const bars = samples
     .filter((s) => s.metric.startsWith('kvm.point.') && KVM_STEPS.includes(s.metric.slice('kvm.point.'.length)) && s.labels['point'])
     .sort((a, b) => KVM_STEPS.indexOf(a.metric.slice('kvm.point.'.length)) - KVM_STEPS.indexOf(b.metric.slice('kvm.point.'.length)))
-    .map((s) => ({ item: s.labels['point']!, step: s.metric.slice('kvm.point.'.length), seconds: s.value }));
+    .map((s) => ({ item: names.get(s.labels['point']!) ?? s.labels['point']!, step: s.metric.slice('kvm.point.'.length), seconds: s.value }));
   const steps = stepBarsChart({
     id: 'kvm-point-steps',
     title: 'Time per matrix point',
-    note: 'boot: start until QASET shows NEXT_RUN; run: until DONE; the rest is the orchestrator\'s work around the guest.',
+    note: 'Points are named by the axes that differ between them. boot: start until QASET shows NEXT_RUN; run: until DONE; the rest is the orchestrator\'s work around the guest.',
     bars,
   });
-  const host = seriesCharts(job.metrics?.series ?? [], (s) => s.labels['point'] ?? (labelsText(s.labels) || s.metric));
-  return [...(steps ? [steps] : []), ...pointComparisonCharts(samples), ...host];
+  const host = seriesCharts(job.metrics?.series ?? [], (s) => (s.labels['point'] ? (names.get(s.labels['point']) ?? s.labels['point']) : labelsText(s.labels) || s.metric));
+  return [...(steps ? [steps] : []), ...pointComparisonCharts(samples, names), ...host];
 };
 
 export const jobCharts: Record<string, JobChartBuilder> = {

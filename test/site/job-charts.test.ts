@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chartsForJob } from '../../orchestrator/site/job-charts.js';
+import { chartsForJob, pointNames } from '../../orchestrator/site/job-charts.js';
 import { METRICS_SCHEMA, sample, type MetricsFile } from '../../orchestrator/results/metrics.js';
 
 test('kvm job page: time per point stacked by step in the order a point goes, host series one line per point', () => {
@@ -50,11 +50,20 @@ test('kvm job page: one bar chart per measurement, a bar per point; what was mea
   const charts = chartsForJob('kvm', { manifest: null, metrics });
   assert.equal(charts.map((c) => c.title), ['fio.bw (job=seq-read)', 'fio.bw (job=seq-write)']);
   assert.equal(charts[1]!.rows, [
-    { item: 'p1', value: 100, detail: 'c1' },
-    { item: 'p2', value: 120, detail: 'c2' },
+    { item: 'p1', value: 100, detail: 'p1' },
+    { item: 'p2', value: 120, detail: 'p2' },
   ]);
   assert.is((charts[1]!.spec['title'] as { subtitle: string }).subtitle, 'higher is better');
   assert.is(new Set(charts.map((c) => c.id)).size, 2);
+});
+
+test('points are named by the axes that differ between them; the full id when that would not tell them apart', () => {
+  const axes = { backing: 'xfs', format: 'raw', cache: 'none', io: 'native', bus: 'virtio-blk', memory_mib: '1024', network_model: 'virtio' };
+  const s = (point: string, topology: string, repetition: string) => sample('kvm.point.run', 1, 's', 'lower', { point, topology, repetition, ...axes });
+  const names = pointNames([s('a-r1', 'smp1x2x1', '1'), s('a-r2', 'smp1x2x1', '2'), s('b-r1', 'smp2x1x1-numa2', '1'), s('b-r2', 'smp2x1x1-numa2', '2')]);
+  assert.equal([...names.values()], ['smp1x2x1 · r1', 'smp1x2x1 · r2', 'smp2x1x1-numa2 · r1', 'smp2x1x1-numa2 · r2']);
+  const one = pointNames([s('a-r1', 'smp1x2x1', '1')]);
+  assert.equal([...one.values()], ['a-r1']);
 });
 
 test('kvm job page without metrics: no charts, no failure', () => {
