@@ -130,6 +130,9 @@ for (const [name, path] of PAGES) {
         // the hostile point id and fio job name are text: in the live SVG (axis labels, titles), the tables, and the tooltip
         const svgText = (await svgTexts(page, 'figure.chart')).join('\n');
         assert.ok(svgText.includes('alert(1)'), 'a hostile label is drawn as SVG text');
+        // the long samples table is folded: open it, as a reader would
+        assert.is(await page.locator('details.samples[open]').count(), 0, 'a long samples table starts folded');
+        await page.locator('details.samples > summary').click();
         assert.ok((await page.locator('body').innerText()).includes(XSS_SCRIPT), 'the hostile point id is shown as text');
         assert.ok((await page.locator('body').innerText()).includes(XSS_ATTR), 'the hostile fio job name is shown as text');
         assert.ok((await page.locator(`${KVM_CHARTS.steps} .chart-live svg.marks g.mark-rect path`).count()) >= 21, '7 steps x 3 points');
