@@ -32,7 +32,7 @@ import { formatDuration, formatNumber, formatPercent, formatTime, formatValue, l
 import { rel, sha, slug } from './names.js';
 
 /** Bump when page output changes in a way the template and asset hashes do not capture. */
-const BUILDER_VERSION = '4'; // 4: long params and sample tables folded
+const BUILDER_VERSION = '5'; // 5: the phase timeline leaves room for long phase names
 const LOG_TAIL_LINES = 200;
 
 export interface BuildSiteOptions {

@@ -133,6 +133,8 @@ export function phaseTimelineChart(id: string, phases: readonly PhaseBar[]): Cha
     title: 'Phase timeline',
     spec: {
       ...BASE,
+      // narrower than the other charts: long phase names (kvm's point-<id>) take the rest
+      width: 540,
       height: { step: 26 },
       title: 'Phase timeline',
       data: { values: rows },
