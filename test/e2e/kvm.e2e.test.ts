@@ -202,6 +202,7 @@ async function onePointInventory(name: string, qaset: Record<string, unknown>, e
             matrix: { topologies: [{ vcpus: 1, sockets: 1, cores: 1, threads: 1 }], backing: [{ dir: hv!.backingDir, name: name }], cache: ['writeback'], io: ['threads'], memory_mib: [256], network_model: ['none'] },
             guest: labGuestParams(hv!, 'debugfs'),
             qaset: { poll_interval: 1, ...qaset },
+            domain_type: 'qemu', // the first test covers auto (and its /dev/kvm probe)
             test_disk_size: '64M',
             images_dir: hv!.imagesDir,
             ...extra,
