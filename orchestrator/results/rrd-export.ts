@@ -2,10 +2,10 @@
 // (RRD files are not portable across architectures; the exports are). A helper lists its series
 // in an index.json: {step, heartbeat, series: [{collector, alias, type, rrd, json}]}, the paths
 // relative to the job's artifacts directory. Both are host output: validated here.
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { Better, MetricSeries } from './metrics.js';
+import { readHostJson } from './host-json.js';
 
 const RelativeJson = z
   .string()
@@ -36,19 +36,7 @@ export class RrdExportError extends Error {
   override readonly name = 'RrdExportError';
 }
 
-async function readJson(path: string): Promise<unknown | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new RrdExportError(`${path}: not JSON: ${(error as Error).message}`);
-  }
-}
+const readJson = (path: string) => readHostJson(path, (message) => new RrdExportError(message));
 
 export interface SeriesUnit {
   unit: string;

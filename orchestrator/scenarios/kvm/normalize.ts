@@ -6,11 +6,12 @@
 // What no parser understood is listed, per point, in the job's kvm-points.json beside raw/, and
 // the ctcs2 logs inside QASET's tarballs are kept unpacked (through the safe extractor) in
 // qaset-logs/<point>/ beside raw/, to be read without untarring.
-import { readFile, rm, stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { parseQasetPath, type QasetParseResult } from '../../qaset/walker.js';
 import { writeJsonAtomically } from '../../results/atomic-write.js';
+import { readHostJson } from '../../results/host-json.js';
 import { sample, type MetricSample, type MetricSeries, type MetricsDraft } from '../../results/metrics.js';
 import { readRrdSeries, seriesStats, type SeriesUnit } from '../../results/rrd-export.js';
 import { matrixPoints, type MatrixPoint } from './matrix.js';
@@ -90,18 +91,8 @@ async function exists(path: string): Promise<boolean> {
 
 export async function readPointRecord(artifacts: string, id: string): Promise<PointRecord | undefined> {
   const file = join(artifacts, 'points', id, 'point.json');
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    return undefined;
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new KvmArtifactError(`${file}: not JSON: ${(error as Error).message}`);
-  }
+  const value = await readHostJson(file, (message) => new KvmArtifactError(message));
+  if (value === undefined) return undefined;
   const parsed = PointRecordSchema.safeParse(value);
   if (!parsed.success) throw new KvmArtifactError(`${file}: ${parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   if (parsed.data.id !== id) throw new KvmArtifactError(`${file}: names point ${parsed.data.id}, expected ${id}`);

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { sample, type MetricSample, type MetricSeries, type MetricsDraft } from '../../results/metrics.js';
 import { readRrdSeries, RrdExportError, seriesStats, type SeriesUnit } from '../../results/rrd-export.js';
+import { readHostJson } from '../../results/host-json.js';
 
 const nullableNumber = z.number().nullable();
 
@@ -64,19 +65,7 @@ export class MidolmanArtifactError extends Error {
   override readonly name = 'MidolmanArtifactError';
 }
 
-async function readJson(path: string): Promise<unknown | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new MidolmanArtifactError(`${path}: not JSON: ${(error as Error).message}`);
-  }
-}
+const readJson = (path: string) => readHostJson(path, (message) => new MidolmanArtifactError(message));
 
 /** steps.jsonl; a torn last line (interrupted run) is skipped, any other bad line is an error. */
 export async function readSteps(rawDir: string): Promise<Step[]> {
