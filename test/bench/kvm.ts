@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { labUp } from '../lab/lab.js';
-import { hypervisorMissing, hypervisorUp, labGuestParams } from '../lab/hypervisor.js';
+import { hypervisorMissing, hypervisorUp, smallPointParams } from '../lab/hypervisor.js';
 import { jobManifest, onlySweep, runCli } from '../e2e/cli-helpers.js';
 import { PointRecordSchema, POINT_STEPS, type PointRecord } from '../../orchestrator/scenarios/kvm/normalize.js';
 import type { SectionResult } from './section.js';
@@ -65,14 +65,13 @@ export async function run(): Promise<SectionResult> {
           'lab-01': {
             roles: ['hypervisor'],
             scenarios: {
-              kvm: {
-                matrix: { topologies: [{ vcpus: 1, sockets: 1, cores: 1, threads: 1 }], backing: [{ dir: hv.backingDir, name: 'bench' }], cache: ['writeback'], io: ['threads'], memory_mib: [256], network_model: ['none'], repetitions: REPS },
-                guest: labGuestParams(hv, method),
+              kvm: smallPointParams(hv, {
+                backing: 'bench',
+                inject: method,
+                repetitions: REPS,
                 qaset: { run_list: ['numa_nodes'], timeout: '10m', poll_interval: method === 'guestfish' ? 5 : 1 },
-                domain_type: 'auto',
-                test_disk_size: '64M',
-                images_dir: hv.imagesDir,
-              },
+                extra: { domain_type: 'auto' },
+              }),
             },
           },
         },

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { labUp, type Lab } from '../lab/lab.js';
-import { hypervisorMissing, hypervisorUp, labGuestParams, type HypervisorLab } from '../lab/hypervisor.js';
+import { hypervisorMissing, hypervisorUp, labGuestParams, smallPointParams, type HypervisorLab } from '../lab/hypervisor.js';
 import { MetricsFileSchema, type MetricSample } from '../../orchestrator/results/metrics.js';
 import { PointRecordSchema } from '../../orchestrator/scenarios/kvm/normalize.js';
 import { jobManifest, onlySweep, runCli, startCli } from './cli-helpers.js';
@@ -198,15 +198,8 @@ async function onePointInventory(name: string, qaset: Record<string, unknown>, e
       'lab-01': {
         roles: ['hypervisor'],
         scenarios: {
-          kvm: {
-            matrix: { topologies: [{ vcpus: 1, sockets: 1, cores: 1, threads: 1 }], backing: [{ dir: hv!.backingDir, name: name }], cache: ['writeback'], io: ['threads'], memory_mib: [256], network_model: ['none'] },
-            guest: labGuestParams(hv!, 'debugfs'),
-            qaset: { poll_interval: 1, ...qaset },
-            domain_type: 'qemu', // the first test covers auto (and its /dev/kvm probe)
-            test_disk_size: '64M',
-            images_dir: hv!.imagesDir,
-            ...extra,
-          },
+          // the first test covers domain_type auto (and its /dev/kvm probe)
+          kvm: smallPointParams(hv!, { backing: name, qaset: { poll_interval: 1, ...qaset }, extra: { domain_type: 'qemu', ...extra } }),
         },
       },
     },

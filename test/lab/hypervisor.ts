@@ -77,6 +77,33 @@ export async function linkStableGuest(h: HypervisorLab, dir = STABLE_GUEST_DIR):
   }
 }
 
+/**
+ * kvm params for the smallest useful matrix on the lab: one point (1 vCPU, 256 MiB, no NIC,
+ * writeback/threads on a directory backing named `backing`), `repetitions` times, QASET's
+ * params and anything else (`extra`) laid over.
+ */
+export function smallPointParams(
+  h: HypervisorLab,
+  opts: { backing: string; inject?: 'debugfs' | 'guestfish'; repetitions?: number; qaset: Record<string, unknown>; extra?: Record<string, unknown> },
+): Record<string, unknown> {
+  return {
+    matrix: {
+      topologies: [{ vcpus: 1, sockets: 1, cores: 1, threads: 1 }],
+      backing: [{ dir: h.backingDir, name: opts.backing }],
+      cache: ['writeback'],
+      io: ['threads'],
+      memory_mib: [256],
+      network_model: ['none'],
+      repetitions: opts.repetitions ?? 1,
+    },
+    guest: labGuestParams(h, opts.inject ?? 'debugfs'),
+    qaset: opts.qaset,
+    test_disk_size: '64M',
+    images_dir: h.imagesDir,
+    ...opts.extra,
+  };
+}
+
 /** The `guest:` params of the kvm scenario for the lab's guest. */
 export function labGuestParams(h: HypervisorLab, inject: 'debugfs' | 'guestfish' = 'debugfs'): Record<string, unknown> {
   return {
