@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { labUp } from '../lab/lab.js';
-import { hypervisorMissing, hypervisorUp, smallPointParams } from '../lab/hypervisor.js';
+import { hypervisorMissing, hypervisorUp, smallPointParams, writeKvmInventory } from '../lab/hypervisor.js';
 import { jobManifest, onlySweep, runCli } from '../e2e/cli-helpers.js';
 import { PointRecordSchema, POINT_STEPS, type PointRecord } from '../../orchestrator/scenarios/kvm/normalize.js';
 import type { SectionResult } from './section.js';
@@ -56,24 +56,17 @@ export async function run(): Promise<SectionResult> {
         continue;
       }
       const results = path.join(work, `results-${method}`);
-      const inventory = await lab.writeInventory({
+      const inventory = await writeKvmInventory(lab, {
         file: path.join(work, `${method}.yaml`),
         resultsDir: results,
-        scenarios: {},
-        defaults: { retries: 0 },
-        hostExtra: {
-          'lab-01': {
-            roles: ['hypervisor'],
-            scenarios: {
-              kvm: smallPointParams(hv, {
-                backing: 'bench',
-                inject: method,
-                repetitions: REPS,
-                qaset: { run_list: ['numa_nodes'], timeout: '10m', poll_interval: method === 'guestfish' ? 5 : 1 },
-                extra: { domain_type: 'auto' },
-              }),
-            },
-          },
+        kvm: {
+          'lab-01': smallPointParams(hv, {
+            backing: 'bench',
+            inject: method,
+            repetitions: REPS,
+            qaset: { run_list: ['numa_nodes'], timeout: '10m', poll_interval: method === 'guestfish' ? 5 : 1 },
+            extra: { domain_type: 'auto' },
+          }),
         },
       });
       log(`${method}: ${REPS} point(s)`);

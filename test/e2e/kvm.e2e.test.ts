@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { labUp, type Lab } from '../lab/lab.js';
-import { hypervisorMissing, hypervisorUp, labGuestParams, smallPointParams, type HypervisorLab } from '../lab/hypervisor.js';
+import { hypervisorMissing, hypervisorUp, labGuestParams, smallPointParams, writeKvmInventory, type HypervisorLab } from '../lab/hypervisor.js';
 import { MetricsFileSchema, type MetricSample } from '../../orchestrator/results/metrics.js';
 import { PointRecordSchema } from '../../orchestrator/scenarios/kvm/normalize.js';
 import { jobManifest, onlySweep, runCli, startCli } from './cli-helpers.js';
@@ -94,13 +94,7 @@ e2e('two hypervisors, three points in one sweep: guests boot through libvirt, QA
     test_disk_size: '64M',
     images_dir: hv.imagesDir,
   };
-  const inventory = await lab.writeInventory({
-    file: join(work, 'kvm.yaml'),
-    resultsDir: results,
-    scenarios: {},
-    defaults: { retries: 0 },
-    hostExtra: { 'lab-01': { roles: ['hypervisor'], scenarios: { kvm: lab01 } }, 'lab-02': { roles: ['hypervisor'], scenarios: { kvm: lab02 } } },
-  });
+  const inventory = await writeKvmInventory(lab, { file: join(work, 'kvm.yaml'), resultsDir: results, kvm: { 'lab-01': lab01, 'lab-02': lab02 } });
   const t0 = Date.now();
   const { code, stdout, stderr } = await runCli(['--inventory', inventory, '--no-progress', '--no-report', '--no-publish']);
   console.log(`kvm e2e: sweep ${((Date.now() - t0) / 1000).toFixed(1)} s (lab-02 inject: ${guestfish ? 'guestfish' : 'debugfs'})`);
@@ -188,21 +182,11 @@ e2e('two hypervisors, three points in one sweep: guests boot through libvirt, QA
 /** One lab-01 point, debugfs, a directory backing; `qaset` overrides. */
 async function onePointInventory(name: string, qaset: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<{ inventory: string; results: string }> {
   const results = join(work, `results-${name}`);
-  const inventory = await lab!.writeInventory({
+  const inventory = await writeKvmInventory(lab!, {
     file: join(work, `${name}.yaml`),
-    hosts: ['lab-01'],
     resultsDir: results,
-    scenarios: {},
-    defaults: { retries: 0 },
-    hostExtra: {
-      'lab-01': {
-        roles: ['hypervisor'],
-        scenarios: {
-          // the first test covers domain_type auto (and its /dev/kvm probe)
-          kvm: smallPointParams(hv!, { backing: name, qaset: { poll_interval: 1, ...qaset }, extra: { domain_type: 'qemu', ...extra } }),
-        },
-      },
-    },
+    // the first test covers domain_type auto (and its /dev/kvm probe)
+    kvm: { 'lab-01': smallPointParams(hv!, { backing: name, qaset: { poll_interval: 1, ...qaset }, extra: { domain_type: 'qemu', ...extra } }) },
   });
   return { inventory, results };
 }

@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { buildBaseImage } from '../kvm-guest/base-image.js';
 import { buildGuest, CACHE_ROOT } from '../kvm-guest/build-guest.js';
 import { startLibvirtd, type Libvirtd } from '../kvm-guest/libvirtd.js';
+import type { Lab } from './lab.js';
 
 const run = promisify(execFile);
 
@@ -102,6 +103,21 @@ export function smallPointParams(
     images_dir: h.imagesDir,
     ...opts.extra,
   };
+}
+
+/**
+ * An inventory of the lab where each named host is a hypervisor running the kvm scenario with
+ * the given params, and nothing else (no sysinfo; no retries, so a failure shows at once).
+ */
+export function writeKvmInventory(lab: Lab, opts: { file: string; resultsDir: string; kvm: Record<string, Record<string, unknown>> }): Promise<string> {
+  return lab.writeInventory({
+    file: opts.file,
+    hosts: Object.keys(opts.kvm),
+    resultsDir: opts.resultsDir,
+    scenarios: {},
+    defaults: { retries: 0 },
+    hostExtra: Object.fromEntries(Object.entries(opts.kvm).map(([host, params]) => [host, { roles: ['hypervisor'], scenarios: { kvm: params } }])),
+  });
 }
 
 /** The `guest:` params of the kvm scenario for the lab's guest. */
