@@ -231,6 +231,35 @@ e2e('a point that outlives its time limit: stopped, what existed collected, mark
   await nothingLeft(sweep.sweepId);
 });
 
+e2e('a point libvirt cannot start fails alone, with virsh\'s reason; the next point runs; the job is ok', async () => {
+  if (skip || !lab || !hv) return;
+  const params = smallPointParams(hv, { backing: 'bad', qaset: { run_list: ['numa_nodes'], poll_interval: 1, timeout: '3m' }, extra: { domain_type: 'qemu' } });
+  // vCPU 0 pinned to a host CPU this machine does not have: libvirt defines it, qemu cannot start it
+  (params['matrix'] as { topologies: unknown[] }).topologies = [
+    { name: 'pinbad', vcpus: 1, sockets: 1, cores: 1, threads: 1, pinning: { '0': 4000 } },
+    { vcpus: 1, sockets: 1, cores: 1, threads: 1 },
+  ];
+  const results = join(work, 'results-bad');
+  const inventory = await writeKvmInventory(lab, { file: join(work, 'bad.yaml'), resultsDir: results, kvm: { 'lab-01': params } });
+  const { code, stdout, stderr } = await runCli(['--inventory', inventory, '--no-progress', '--no-report', '--no-publish']);
+  assert.is(code, 0, `${stdout}\n${stderr}`);
+  const { dir, sweep } = await onlySweep(results);
+  const [bad, good] = ['pinbad-dir.bad-raw-writeback-threads-virtio-m256-net.none-r1', 'smp1x1x1-dir.bad-raw-writeback-threads-virtio-m256-net.none-r1'];
+  const m = await jobManifest(dir, 'lab-01--kvm');
+  assert.is(m.status, 'ok', JSON.stringify(m.errors));
+  assert.equal(
+    m.phases.filter((p) => p.name.startsWith('point-')).map((p) => [p.name, p.status]),
+    [[`point-${bad}`, 'failed'], [`point-${good}`, 'ok']],
+  );
+  const point = PointRecordSchema.parse(JSON.parse(await readFile(join(dir, 'jobs', 'lab-01--kvm', 'raw/artifacts/points', bad, 'point.json'), 'utf8')));
+  assert.is(point.status, 'failed');
+  assert.match(point.error, /^virsh (define|start): \S/);
+  const metrics = MetricsFileSchema.parse(JSON.parse(await readFile(join(dir, 'jobs', 'lab-01--kvm', 'metrics.json'), 'utf8')));
+  assert.equal(Object.fromEntries(Object.entries(byPoint(metrics.samples, 'kvm.point.completed')).map(([k, s]) => [k, s.value])), { [bad]: 0, [good]: 1 });
+  assert.is(metrics.samples.find((s) => s.metric === 'kvm.points.done')?.value, 1);
+  await nothingLeft(sweep.sweepId);
+});
+
 e2e('SIGTERM while a guest runs: the point is marked interrupted, the guest and its images are gone, exit 130', async () => {
   if (skip || !lab || !hv) return;
   const { inventory, results } = await onePointInventory('stop', { run_list: ['sysbench_cpu'], config: { STANDIN_SYSBENCH_TIME: 120 }, timeout: '5m' });
