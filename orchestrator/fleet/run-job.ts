@@ -94,6 +94,8 @@ export async function runJob(job: JobPlan, context: JobContext): Promise<JobStat
     ORCH_JOB_ID: jobId,
     ORCH_SCENARIO: job.scenario,
     ORCH_PROFILE: job.host.profile,
+    // host-wide, across sweeps: for what a helper learns once per host (kvm's /dev/kvm probe)
+    ORCH_CACHE: `${layout.root}/cache`,
   };
 
   let failed = !scenario;

@@ -83,7 +83,7 @@ kvm_dev_kvm_usable_cached() {
 
 # kvm_resolve_domain_type : print qemu or kvm for KVM_DOMAIN_TYPE (auto|qemu|kvm).
 kvm_resolve_domain_type() {
-  local cache=${ORCH_JOB_DIR%/jobs/*}/cache
+  local cache=${ORCH_CACHE:-$ORCH_JOB_DIR}
   case ${KVM_DOMAIN_TYPE:-auto} in
     qemu) printf qemu ;;
     kvm)
