@@ -6,6 +6,7 @@ import type { JobManifest } from '../results/manifest.js';
 import type { MetricSeries, MetricsFile } from '../results/metrics.js';
 import { itemBarsChart, stepBarsChart, timeSeriesChart, type ChartSpec } from './charts.js';
 import type { MetricSample } from '../results/metrics.js';
+import { POINT_AXIS_LABELS, POINT_LABEL_NAMES, POINT_STEPS } from '../scenarios/kvm/points.js';
 import { labelsText } from './format.js';
 import { slug } from './names.js';
 
@@ -33,16 +34,12 @@ export function seriesCharts(series: readonly MetricSeries[], labelOf: (s: Metri
 
 export const genericJobCharts: JobChartBuilder = (job) => seriesCharts(job.metrics?.series ?? []);
 
-/** The kvm scenario's steps, in the order a point goes through them (remote-scripts/kvm). */
-const KVM_STEPS = ['prepare', 'inject', 'define', 'boot', 'run', 'collect', 'teardown'];
+const KVM_STEPS: readonly string[] = POINT_STEPS;
 
 /** Labels that say which point (or where the output came from), not what was measured. */
-const POINT_LABELS = new Set(['point', 'config', 'repetition', 'topology', 'vcpus', 'backing', 'format', 'cache', 'io', 'bus', 'memory_mib', 'network_model', 'source', 'tcf', 'test']);
+const POINT_LABELS = new Set<string>([...POINT_LABEL_NAMES, 'source', 'tcf', 'test']);
 /** Bar charts of benchmark results across points shown at most (the samples table has them all). */
 const MAX_POINT_COMPARISONS = 24;
-
-/** The matrix axes as a point's labels carry them (scenarios/kvm/normalize.ts pointLabels). */
-const POINT_AXES = ['topology', 'backing', 'format', 'cache', 'io', 'bus', 'memory_mib', 'network_model', 'repetition'] as const;
 
 /**
  * Short names for a job's points: only the axes that differ between them ("smp2x1x1-numa2 · r2"),
@@ -55,10 +52,10 @@ export function pointNames(samples: readonly MetricSample[]): Map<string, string
     const point = s.labels['point'];
     if (!point) continue;
     const known = axes.get(point) ?? {};
-    for (const a of POINT_AXES) if (known[a] === undefined && s.labels[a] !== undefined) known[a] = s.labels[a]!;
+    for (const a of POINT_AXIS_LABELS) if (known[a] === undefined && s.labels[a] !== undefined) known[a] = s.labels[a]!;
     axes.set(point, known);
   }
-  const varying = POINT_AXES.filter((a) => new Set([...axes.values()].map((v) => v[a])).size > 1);
+  const varying = POINT_AXIS_LABELS.filter((a) => new Set([...axes.values()].map((v) => v[a])).size > 1);
   const complete = [...axes.values()].every((v) => varying.every((a) => v[a] !== undefined));
   const show = (axis: string, value: string) => (axis === 'repetition' ? `r${value}` : axis === 'memory_mib' ? `${value} MiB` : value);
   const names = new Map([...axes].map(([point, v]) => [point, varying.map((a) => show(a, v[a]!)).join(' · ') || point]));

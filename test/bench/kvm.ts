@@ -19,7 +19,8 @@ import { promisify } from 'node:util';
 import { labUp } from '../lab/lab.js';
 import { hypervisorMissing, hypervisorUp, smallPointParams, writeKvmInventory } from '../lab/hypervisor.js';
 import { jobManifest, onlySweep, runCli } from '../e2e/cli-helpers.js';
-import { PointRecordSchema, POINT_STEPS, type PointRecord } from '../../orchestrator/scenarios/kvm/normalize.js';
+import { PointRecordSchema, type PointRecord } from '../../orchestrator/scenarios/kvm/normalize.js';
+import { POINT_STEPS } from '../../orchestrator/scenarios/kvm/points.js';
 import type { SectionResult } from './section.js';
 import { fixed, markdownTable, median } from './stats.js';
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { JOB_SCHEMA, SWEEP_SCHEMA, type JobManifest, type JobStatus, type SweepManifest } from '../../orchestrator/results/manifest.js';
 import { METRICS_SCHEMA, sample, type MetricsFile, type MetricSample, type MetricSeries } from '../../orchestrator/results/metrics.js';
 import { expandMatrix, type KvmMatrixInput, type MatrixPoint } from '../../orchestrator/scenarios/kvm/matrix.js';
-import { POINT_STEPS, pointLabels } from '../../orchestrator/scenarios/kvm/normalize.js';
+import { POINT_STEPS, pointLabels } from '../../orchestrator/scenarios/kvm/points.js';
 
 export const XSS_SCRIPT = '<script>alert(1)</script>';
 export const XSS_ATTR = '"><img src=x onerror=alert(1)>';

@@ -16,8 +16,7 @@ import { sample, type MetricSample, type MetricSeries, type MetricsDraft } from 
 import { readRrdSeries, seriesStats, type SeriesUnit } from '../../results/rrd-export.js';
 import { matrixPoints, type MatrixPoint } from './matrix.js';
 import type { KvmParams } from './params.js';
-
-export const POINT_STEPS = ['prepare', 'inject', 'define', 'boot', 'run', 'collect', 'teardown'] as const;
+import { pointLabels, POINT_STEPS } from './points.js';
 
 export const PointRecordSchema = z.object({
   id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/),
@@ -40,23 +39,6 @@ export class KvmArtifactError extends Error {
   override readonly name = 'KvmArtifactError';
 }
 
-/** The axes of a point, as sample labels. */
-export function pointLabels(p: MatrixPoint): Record<string, string> {
-  return {
-    point: p.id,
-    config: p.configId,
-    repetition: String(p.repetition),
-    topology: p.topologyLabel,
-    vcpus: String(p.topology.vcpus),
-    backing: p.backingLabel,
-    format: p.format,
-    cache: p.cache,
-    io: p.io,
-    bus: p.bus,
-    memory_mib: String(p.memoryMib),
-    network_model: p.networkModel,
-  };
-}
 
 /**
  * The labels the QASET walker gives a sample, made stable across sweeps (histories and regression
@@ -80,13 +62,6 @@ export function hostSeriesUnit(_collector: string, alias: string, type: string):
   if (alias.endsWith('_bytes')) return { unit: 'bytes', better: 'none' };
   if (alias.startsWith('host.load')) return { unit: 'load', better: 'lower' };
   return { unit: '', better: 'none' };
-}
-
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
 }
 
 export async function readPointRecord(artifacts: string, id: string): Promise<PointRecord | undefined> {
@@ -129,7 +104,7 @@ async function normalizePoint(artifacts: string, jobDir: string, point: MatrixPo
   }
   let qaset: PointSummary['qaset'] = null;
   const tree = join(artifacts, 'points', point.id, 'qaset');
-  if (await exists(tree)) {
+  if (await stat(tree).then((st) => st.isDirectory(), () => false)) {
     const logs = join(jobDir, 'qaset-logs', point.id);
     await rm(logs, { recursive: true, force: true });
     const r = await parseQasetPath(tree, { extractTo: logs });

@@ -33,7 +33,7 @@ export function qasetConfig(params: KvmParams, guestTestDevice: string): string 
     .join('\n');
 }
 
-export interface PointPlan {
+interface PointPlan {
   point: MatrixPoint;
   phase: string;
   xml: string;
@@ -41,7 +41,7 @@ export interface PointPlan {
 }
 
 /** The domain XML of every point, with the host's placeholders. */
-export function planPoints(params: KvmParams): PointPlan[] {
+function planPoints(params: KvmParams): PointPlan[] {
   const g = params.guest;
   return matrixPoints(params.matrix).map((point) => {
     const { xml, guestTestDevice } = buildDomainXml({

@@ -1,0 +1,33 @@
+// How a matrix point's results are named: the labels that say which point a kvm sample belongs
+// to (the normalizer puts them on every sample; the report names and groups points by them) and
+// the steps a point goes through (remote-scripts/kvm times them).
+import type { MatrixPoint } from './matrix.js';
+
+/** The steps of a point, in order (remote-scripts/kvm's KVM_P_STEPS). */
+export const POINT_STEPS = ['prepare', 'inject', 'define', 'boot', 'run', 'collect', 'teardown'] as const;
+
+/** The matrix axes, as labels: what can differ between two points of one job. */
+export const POINT_AXIS_LABELS = ['topology', 'backing', 'format', 'cache', 'io', 'bus', 'memory_mib', 'network_model', 'repetition'] as const;
+
+/** Every label pointLabels sets. */
+export const POINT_LABEL_NAMES = ['point', 'config', 'vcpus', ...POINT_AXIS_LABELS] as const;
+
+export type PointLabels = Record<(typeof POINT_LABEL_NAMES)[number], string>;
+
+/** The axes of a point, as sample labels. */
+export function pointLabels(p: MatrixPoint): PointLabels {
+  return {
+    point: p.id,
+    config: p.configId,
+    repetition: String(p.repetition),
+    topology: p.topologyLabel,
+    vcpus: String(p.topology.vcpus),
+    backing: p.backingLabel,
+    format: p.format,
+    cache: p.cache,
+    io: p.io,
+    bus: p.bus,
+    memory_mib: String(p.memoryMib),
+    network_model: p.networkModel,
+  };
+}
