@@ -22,18 +22,11 @@ import { parseQasetPath, type QasetParseResult } from '../../orchestrator/qaset/
 import { buildBaseImage, type BaseImage } from './base-image.js';
 import { buildGuest, CACHE_ROOT, type GuestImages } from './build-guest.js';
 import { startLibvirtd, URI, type Libvirtd } from './libvirtd.js';
+import { hypervisorMissing } from '../lab/hypervisor.js';
 
 const run = promisify(execFile);
 const BOOT_TIMEOUT_MS = 90_000;
 
-async function missing(): Promise<string | null> {
-  if (process.getuid?.() !== 0) return 'not root';
-  for (const bin of ['virsh', 'libvirtd', 'virtlogd', 'qemu-system-x86_64', 'mkfs.ext4', 'dumpe2fs', 'debugfs', 'bzip2', 'parted', 'ldd', 'fio', 'sysbench']) {
-    if (await run('sh', ['-c', `command -v ${bin}`]).then(() => false, () => true)) return `${bin} not installed`;
-  }
-  if (await fsp.access('/bin/busybox').then(() => false, () => true)) return 'busybox-static not installed';
-  return null;
-}
 
 let skip: string | null = null;
 let lab: Libvirtd | null = null;
@@ -44,7 +37,7 @@ const domains: string[] = [];
 
 test.before(async () => {
   console.time('kvm-guest: before');
-  skip = await missing();
+  skip = await hypervisorMissing();
   if (skip) {
     console.log(`kvm-guest e2e skipped: ${skip}`);
     return;

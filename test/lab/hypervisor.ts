@@ -33,7 +33,8 @@ export interface HypervisorLab {
 /** Why this machine cannot run the lab's hypervisor, or null when it can. */
 export async function hypervisorMissing(): Promise<string | null> {
   if (process.getuid?.() !== 0) return 'not root';
-  for (const bin of ['virsh', 'libvirtd', 'virtlogd', 'qemu-system-x86_64', 'qemu-img', 'mkfs.ext4', 'debugfs', 'parted', 'rrdtool']) {
+  // the daemons and tools of a hypervisor, and what buildBaseImage needs (dumpe2fs, ldd, the benchmarks)
+  for (const bin of ['virsh', 'libvirtd', 'virtlogd', 'qemu-system-x86_64', 'qemu-img', 'mkfs.ext4', 'dumpe2fs', 'debugfs', 'parted', 'rrdtool', 'bzip2', 'ldd', 'fio', 'sysbench']) {
     if (await run('sh', ['-c', `command -v ${bin}`]).then(() => false, () => true)) return `${bin} not installed (bash test/install-deps.sh)`;
   }
   if (await fsp.access('/bin/busybox').then(() => false, () => true)) return 'busybox-static not installed';
