@@ -132,28 +132,26 @@ kvm_make_test_disk() {
   chmod 0644 -- "$file"
 }
 
-# kvm_make_guest_disk DIR : the guest's own disk in DIR from the base image (copy or qcow2
-# overlay); prints its file name. The base image itself is never opened for writing.
+# kvm_make_guest_disk DIR FILE_VAR FORMAT_VAR : the guest's own disk in DIR from the base image
+# (a qcow2 overlay, or a copy in the base image's format); its file name and format go into the
+# named variables. The base image itself is never opened for writing.
 kvm_make_guest_disk() {
-  local dir=$1 file
+  local dir=$1
+  local -n _kvm_file=$2 _kvm_format=$3
   case ${KVM_BASE_COPY:-overlay} in
     overlay)
-      file=$dir/guest.qcow2
-      qemu-img create -q -f qcow2 -F "${KVM_BASE_FORMAT:-raw}" -b "$KVM_BASE_IMAGE" -- "$file"
+      _kvm_format=qcow2
+      _kvm_file=$dir/guest.qcow2
+      qemu-img create -q -f qcow2 -F "${KVM_BASE_FORMAT:-raw}" -b "$KVM_BASE_IMAGE" -- "$_kvm_file"
       ;;
     copy)
-      file=$dir/guest.${KVM_BASE_FORMAT:-raw}
-      cp --sparse=always --reflink=auto -- "$KVM_BASE_IMAGE" "$file"
+      _kvm_format=${KVM_BASE_FORMAT:-raw}
+      _kvm_file=$dir/guest.$_kvm_format
+      cp --sparse=always --reflink=auto -- "$KVM_BASE_IMAGE" "$_kvm_file"
       ;;
     *) orch_die "KVM_BASE_COPY must be overlay or copy, got '${KVM_BASE_COPY}'" ;;
   esac
-  chmod 0644 -- "$file"
-  printf '%s' "$file"
-}
-
-# kvm_guest_disk_format : the format of the disk kvm_make_guest_disk makes.
-kvm_guest_disk_format() {
-  if [[ ${KVM_BASE_COPY:-overlay} == overlay ]]; then printf qcow2; else printf '%s' "${KVM_BASE_FORMAT:-raw}"; fi
+  chmod 0644 -- "$_kvm_file"
 }
 
 # kvm_check_odirect DIR : fail unless DIR's filesystem takes O_DIRECT (cache=none/directsync need it).
@@ -228,7 +226,14 @@ kvm_collect() {
   mkdir -p -- "$dest"
   case ${KVM_INJECT:-guestfish} in
     debugfs) debugfs -R "rdump /var/log/qaset $dest" -- "$disk" >/dev/null 2>&1 || true ;;
-    guestfish) kvm_guestfish ro "$disk" "$format" copy-out /var/log/qaset "$dest" >/dev/null 2>&1 || true ;;
+    guestfish)
+      # a guest that wrote no /var/log/qaset is the caller's to report; a guestfish that could not
+      # read the disk at all is reported here, with its own words
+      local err
+      if ! err=$(kvm_guestfish ro "$disk" "$format" copy-out /var/log/qaset "$dest" 2>&1 >/dev/null); then
+        [[ $err == *"is not a file or directory"* ]] || orch_log_event warning "guestfish could not copy /var/log/qaset out: ${err:0:400}"
+      fi
+      ;;
   esac
   [[ -d $dest/qaset ]]
 }
