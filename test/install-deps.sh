@@ -6,7 +6,8 @@ set -euo pipefail
 packages=(openssh-server openssh-client iproute2 python3 shellcheck procps tar gzip rsync time
   rrdtool nmap tcpdump openjdk-17-jdk-headless chromium bzip2 libxml2-utils
   libvirt-clients libvirt-daemon libvirt-daemon-driver-qemu qemu-system-x86 qemu-utils
-  parted xfsprogs btrfs-progs e2fsprogs util-linux busybox-static linux-image-amd64 fio sysbench libguestfs-tools)
+  parted xfsprogs btrfs-progs e2fsprogs util-linux busybox-static linux-image-amd64 fio sysbench libguestfs-tools
+  mmdebstrap dpkg-dev netsniff-ng screen dbench bonnie++ postgresql-15)
 
 missing=()
 for package in "${packages[@]}"; do
@@ -18,8 +19,14 @@ if ((${#missing[@]} > 0)); then
     exit 1
   fi
   export DEBIAN_FRONTEND=noninteractive
+  # postgresql-15 is here for its programs (pgbench, initdb, pg_ctl: the QASET parsers' tests start
+  # their own server); no system cluster is created or started.
+  if [[ ! -e /etc/postgresql-common/createcluster.conf ]]; then
+    mkdir -p /etc/postgresql-common
+    printf 'create_main_cluster = false\n' >/etc/postgresql-common/createcluster.conf
+  fi
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  apt-get install -y -qq --no-install-recommends -o Dpkg::Options::=--force-confold "${missing[@]}" >/dev/null
 fi
 if [[ -x test/lab/install-deps.sh ]]; then
   bash test/lab/install-deps.sh
