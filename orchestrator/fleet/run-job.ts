@@ -172,6 +172,13 @@ export async function runJob(job: JobPlan, context: JobContext): Promise<JobStat
     const provenance = await readProvenance(rawDir);
     if ('value' in provenance) manifest.environment = provenance.value;
     else if (manifest.phases[0]?.status === 'ok') errors.push({ kind: 'artifact', message: provenance.error });
+    if (scenario?.build) {
+      try {
+        manifest.build = (await scenario.build(rawDir, scenarioContext)) ?? null;
+      } catch (error) {
+        errors.push({ kind: 'artifact', message: `build identity: ${(error as Error).message}` });
+      }
+    }
   }
 
   // The job's own time limit also aborts the job's signal; that is a failure, while

@@ -31,6 +31,21 @@ export const JobErrorSchema = z.object({
 });
 export type JobError = z.infer<typeof JobErrorSchema>;
 
+/**
+ * Which build of the software under test a job measured (the midolman agent package, say), read
+ * by the scenario from what the host proved (the installed and the running version), so trends
+ * and regressions can say "between build X and build Y". Absent for scenarios that test no build.
+ */
+export const BuildIdentitySchema = z.object({
+  /** What people read: "midolman 2.0.0-lab1 (3f2a1c9e)". */
+  label: z.string().min(1).max(200),
+  package: z.string().max(200).optional(),
+  version: z.string().max(200).optional(),
+  /** Source revision (git) when the build carries one. */
+  revision: z.string().max(64).optional(),
+});
+export type BuildIdentity = z.infer<typeof BuildIdentitySchema>;
+
 export const JobManifestSchema = z.object({
   schema: z.literal(JOB_SCHEMA),
   sweepId: z.string(),
@@ -60,6 +75,8 @@ export const JobManifestSchema = z.object({
     })
     .nullable(),
   metrics: z.object({ samples: z.number().int(), series: z.number().int() }).nullable(),
+  /** Optional: manifests written before builds were identified have none. */
+  build: BuildIdentitySchema.nullable().optional(),
   orchestrator: z.object({ version: z.string(), node: z.string() }),
 });
 export type JobManifest = z.infer<typeof JobManifestSchema>;

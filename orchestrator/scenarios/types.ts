@@ -4,6 +4,7 @@
 import type { z } from 'zod';
 import type { HostSpec } from '../inventory/types.js';
 import type { MetricsDraft } from '../results/metrics.js';
+import type { BuildIdentity } from '../results/manifest.js';
 
 export interface PhaseSpec {
   /** Phase name: [A-Za-z0-9][A-Za-z0-9._-]* (it names a directory on the host). */
@@ -40,4 +41,10 @@ export interface Scenario<P extends Record<string, unknown> = Record<string, unk
    * Everything there came from the host: validate before trusting it.
    */
   normalize(rawDir: string, context: ScenarioContext<P>): Promise<MetricsDraft>;
+  /**
+   * Which build of the software under test the job measured, read from the collected artifacts
+   * (validated: they came from the host); undefined when the artifacts do not say. Called for
+   * every job whose artifacts were collected, failed ones included, so a failure names its build.
+   */
+  build?(rawDir: string, context: ScenarioContext<P>): Promise<BuildIdentity | undefined>;
 }
