@@ -4,13 +4,13 @@ import { CommanderError } from 'commander';
 import { loadInventory } from '../inventory/load.js';
 import { InventoryError } from '../inventory/errors.js';
 import type { Inventory } from '../inventory/types.js';
-import { scenarioParamSchemas } from '../scenarios/registry.js';
+import { scenarioHostChecks, scenarioParamSchemas } from '../scenarios/registry.js';
 import { EXIT } from './exit-codes.js';
 
 /** Load and validate the inventory; on problems print them and exit 2 (nothing contacted). */
 export async function loadInventoryOrExit(file: string): Promise<Inventory> {
   try {
-    return await loadInventory(file, { scenarios: scenarioParamSchemas() });
+    return await loadInventory(file, { scenarios: scenarioParamSchemas(), hostChecks: scenarioHostChecks() });
   } catch (error) {
     if (error instanceof InventoryError) {
       process.stderr.write(`${error.message}\n${error.issues.length} problem(s) in the inventory; nothing was contacted.\n`);

@@ -6,7 +6,8 @@ import type { MergedHost } from './layering.js';
 import type { ResolvedConnections } from './connection.js';
 import { positionOf } from './positions.js';
 import type { YamlSource } from './parse-yaml.js';
-import type { HostSpec, Role, ScenarioRequest } from './types.js';
+import type { ProfileSet } from './profiles.js';
+import type { HostSpec, ProfileChoice, Role, ScenarioRequest } from './types.js';
 
 type Endpoint = NonNullable<ReturnType<ResolvedConnections['endpoints']['get']>>;
 
@@ -15,8 +16,10 @@ export function hostSpec(
   endpoint: Endpoint,
   scenarios: ScenarioRequest[],
   source: YamlSource,
+  profiles: ProfileSet,
 ): HostSpec {
   const { settings } = host;
+  const { profile, choice } = chooseProfile(host, profiles, source);
   const timeouts = {
     connectMs: host.timeouts.connect?.value ?? DEFAULTS.connectMs,
     phaseMs: host.timeouts.phase?.value ?? DEFAULTS.phaseMs,
@@ -32,11 +35,23 @@ export function hostSpec(
     },
     roles: [...new Set<Role>(settings.roles?.value ?? [])],
     groups: host.groups,
-    profile: settings.profile?.value ?? DEFAULTS.profile,
+    profile,
+    profileChoice: choice,
     scenarios,
     vars: Object.fromEntries([...host.vars].map(([key, entry]) => [key, String(entry.value)])),
+    varPositions: Object.fromEntries([...host.vars].map(([key, entry]) => [key, positionOf(source, entry.path, 'value')])),
     timeouts,
     remoteDir: settings.remote_dir?.value ?? DEFAULTS.remoteDir,
     position: positionOf(source, ['hosts', host.name], 'key'),
   };
+}
+
+/** A directory named after the host wins, then the inventory's profile, then "default". */
+function chooseProfile(host: MergedHost, profiles: ProfileSet, source: YamlSource): { profile: string; choice: ProfileChoice } {
+  const named = host.settings.profile;
+  const inventoryProfile = named ? { name: named.value, position: positionOf(source, named.path, 'value') } : undefined;
+  const withInventory = inventoryProfile ? { inventoryProfile } : {};
+  if (profiles.names?.has(host.name)) return { profile: host.name, choice: { reason: 'host-name', ...withInventory } };
+  if (inventoryProfile) return { profile: inventoryProfile.name, choice: { reason: 'inventory', ...withInventory } };
+  return { profile: DEFAULTS.profile, choice: { reason: 'default' } };
 }

@@ -31,12 +31,14 @@ import { inventoryFileSchema, unknownKeyHint } from './schema.js';
 import type { InventoryFile, RegressionThresholdsEntry } from './schema.js';
 import { scenarioRequests } from './scenarios.js';
 import { SshClientConfig } from './ssh-config.js';
-import type { GroupSpec, HostSpec, Inventory, RegressionConfig, RegressionThresholdSettings } from './types.js';
+import type { GroupSpec, HostCheck, HostSpec, Inventory, RegressionConfig, RegressionThresholdSettings } from './types.js';
 import { describeValue, explainZodIssues } from './zod-issues.js';
 
 export interface LoadOptions {
   /** scenario name -> zod schema for that scenario's params (validated with positions). */
   scenarios: ReadonlyMap<string, z.ZodType>;
+  /** scenario name -> its check of each host that requests it (vars, profile files), if it has one. */
+  hostChecks?: ReadonlyMap<string, HostCheck>;
   /** For ~ / HOME / USER / SSH_AUTH_SOCK; default process.env. */
   env?: NodeJS.ProcessEnv;
 }
@@ -150,7 +152,17 @@ async function buildInventory(
     const scenarios = scenarioRequests(host, options.scenarios, source);
     issues.push(...scenarios.issues);
     const endpoint = connections.endpoints.get(host.name);
-    if (endpoint) hosts.push(hostSpec(host, endpoint, scenarios.requests, source));
+    if (!endpoint) continue;
+    const spec = hostSpec(host, endpoint, scenarios.requests, source, profiles);
+    hosts.push(spec);
+    for (const request of spec.scenarios) {
+      const check = options.hostChecks?.get(request.name);
+      if (!check) continue;
+      for (const found of check(spec, request.params, profiles.dir)) {
+        const { file, line, column } = found.position;
+        issues.push({ file, line, column, message: found.message, ...(found.expected === undefined ? {} : { expected: found.expected }) });
+      }
+    }
   }
 
   // Read from the document itself, so that a bad reports.path does not hide a bad host.

@@ -62,14 +62,38 @@ export interface HostSpec {
   groups: string[];
   /** Profile name (a directory in profilesDir); 'default' when nothing chose one. */
   profile: string;
+  /** Why `profile` was chosen (see ProfileChoice). */
+  profileChoice: ProfileChoice;
   scenarios: ScenarioRequest[];
   /** Free variables, exported to the host's helpers as environment variables. */
   vars: Record<string, string>;
+  /** Where each of `vars` was written (the layer that won). */
+  varPositions: Record<string, SourcePosition>;
   timeouts: HostTimeouts;
   /** Directory on the host for bundles and job state; relative paths are from the login directory. */
   remoteDir: string;
   position: SourcePosition;
 }
+
+/**
+ * The original perftests' rule: a profile directory named after the host wins; else the profile the
+ * inventory names (in whichever layer); else "default". Files then fall back one by one to default/.
+ */
+export interface ProfileChoice {
+  reason: 'host-name' | 'inventory' | 'default';
+  /** Where the inventory named a profile (also when a host-name directory overrode it). */
+  inventoryProfile?: { name: string; position: SourcePosition };
+}
+
+/** A problem a scenario finds in a host's settings (its vars, its profile files) at load time. */
+export interface HostCheckIssue {
+  position: SourcePosition;
+  message: string;
+  expected?: string;
+}
+
+/** A scenario's check of a host that requests it, run once the host's settings are layered. */
+export type HostCheck = (host: HostSpec, params: Record<string, unknown>, profilesDir: string) => HostCheckIssue[];
 
 export interface GroupSpec {
   name: string;

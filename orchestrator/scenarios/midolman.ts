@@ -4,7 +4,7 @@
 // warm-up, throughput scan (linear or NDR), long-running, collectors stop (RRD), heap dump, and
 // teardown (always, so a failure anywhere still tears down).
 import { MidolmanParams, type ProfileValues } from './midolman/params.js';
-import { effectiveProfile, resolveProfileFile } from './midolman/profile.js';
+import { checkMidolmanHost, knobValues, profileReason, resolveKnobs, resolveProfileFile, type ResolvedKnobs } from './midolman/profile.js';
 import { normalizeMidolman } from './midolman/normalize.js';
 import type { PhaseSpec, Scenario, ScenarioContext } from './types.js';
 
@@ -29,12 +29,27 @@ export function trafficSeconds(p: ProfileValues, mode: 'linear' | 'ndr'): { warm
   return { warmUp, throughput, longRunning };
 }
 
+/** "KEY=VALUE<TAB>SOURCE<TAB>AT" lines: what the host's profile phase applies and records. */
+function knobLines(knobs: ResolvedKnobs): string {
+  return Object.entries(knobs)
+    .map(([key, k]) => `${key}=${k.value}\t${k.source}\t${k.at.replace(/[\t\n]/g, ' ')}`)
+    .join('\n');
+}
+
 export function midolmanPhases({ host, params, profilesDir }: ScenarioContext<MidolmanParams>): PhaseSpec[] {
   const profile = host.profile;
   const conf = resolveProfileFile(profilesDir, profile, 'perftests.conf');
   const mbeanSet = params.mbean_set ?? 'midolman-1.x';
   const mbeans = resolveProfileFile(profilesDir, profile, `jmx-mbeans-${mbeanSet}.conf`);
-  const values = effectiveProfile(conf.content, params.overrides);
+  const request = host.scenarios.find((s) => s.name === 'midolman');
+  const { knobs, problems } = resolveKnobs({
+    conf,
+    vars: host.vars,
+    varPositions: host.varPositions,
+    overrides: params.overrides,
+    paramsPosition: request?.position ?? host.position,
+  });
+  const values = knobValues(knobs);
   const mode = params.scan_mode ?? 'linear';
   const seconds = trafficSeconds(values, mode);
   const env: Record<string, string> = {
@@ -43,15 +58,16 @@ export function midolmanPhases({ host, params, profilesDir }: ScenarioContext<Mi
     MIDOLMAN_SCAN_MODE: mode,
     MIDOLMAN_NDR_LOSS: String(params.ndr_loss ?? 0),
     MIDOLMAN_PROFILE_NAME: profile,
-    MIDOLMAN_PROFILE_PERFTESTS: conf.content,
+    MIDOLMAN_PROFILE_REASON: profileReason(host),
     MIDOLMAN_PROFILE_PERFTESTS_FROM: conf.from,
+    MIDOLMAN_KNOBS: knobLines(knobs),
+    MIDOLMAN_PROFILE_WARNINGS: problems
+      .filter((p) => p.severity === 'warning')
+      .map((p) => p.message.replace(/[\t\n]/g, ' '))
+      .join('\n'),
     MIDOLMAN_PROFILE_MBEANS: mbeans.content,
     MIDOLMAN_PROFILE_MBEANS_FROM: mbeans.from,
     MIDOLMAN_MBEAN_SET: mbeanSet,
-    MIDOLMAN_OVERRIDES: Object.entries(params.overrides ?? {})
-      .filter(([, v]) => v !== undefined)
-      .map(([k, v]) => `${k}=${v}`)
-      .join('\n'),
   };
   const optional: [string, string | undefined][] = [
     ['MIDOLMAN_TOPOLOGY_PATH', params.topology_path],
@@ -91,5 +107,6 @@ export const midolmanScenario: Scenario<MidolmanParams> = {
     'MidoNet agent performance test (after the perftests scripts): SYN-scan traffic through a topology between two namespaces; offered vs delivered rate, loss and one-way latency per step, highest lossless rate or NDR, agent CPU/RSS/heap and JMX metrics into RRD files, heap dump.',
   params: MidolmanParams,
   phases: midolmanPhases,
+  checkHost: checkMidolmanHost,
   normalize: (rawDir, { params }) => normalizeMidolman(rawDir, { losslessLoss: params.ndr_loss ?? 0 }),
 };

@@ -2,7 +2,7 @@
 // phases marked `always`), and a reader that turns the collected artifacts into
 // normalized metrics. Scenarios describe; the fleet engine runs.
 import type { z } from 'zod';
-import type { HostSpec } from '../inventory/types.js';
+import type { HostCheckIssue, HostSpec } from '../inventory/types.js';
 import type { MetricsDraft } from '../results/metrics.js';
 import type { BuildIdentity } from '../results/manifest.js';
 
@@ -34,6 +34,11 @@ export interface Scenario<P extends Record<string, unknown> = Record<string, unk
   /** Validates the inventory's params for this scenario (positions come from the loader). */
   params: z.ZodType<P>;
   phases(context: ScenarioContext<P>): PhaseSpec[];
+  /**
+   * Checks a host that requests this scenario once the inventory is layered (its vars, its profile
+   * files): what it returns are inventory problems, reported with positions before anything connects.
+   */
+  checkHost?(host: HostSpec, params: P, profilesDir: string): HostCheckIssue[];
   /** One line for `--plan` when the params are too long to show as JSON. */
   summary?(params: P): string;
   /**

@@ -42,7 +42,9 @@ mm_now() {
 # ---------------------------------------------------------------------------------------------
 # Profile
 
-# Knobs of perftests.conf, with the seed's defaults (THROUGHPUT_SCAN_MAX_RATE etc. from v0).
+# Knobs of perftests.conf, with the seed's defaults (THROUGHPUT_SCAN_MAX_RATE etc. from v0). The
+# orchestrator resolves them (orchestrator/scenarios/midolman/profile.ts, PROFILE_KNOBS holds the
+# same defaults); the profile phase checks and applies what it sent.
 MM_PROFILE_KNOBS=(
   THROUGHPUT_SCAN_START_RATE=1000
   THROUGHPUT_SCAN_STEP=500
@@ -57,6 +59,15 @@ MM_PROFILE_KNOBS=(
   LONG_RUNNING_SCAN_RATE=1000
   LONG_RUNNING_SCAN_BURST=50000
 )
+
+# mm_profile_is_knob NAME : true when NAME is one of MM_PROFILE_KNOBS.
+mm_profile_is_knob() {
+  local knob
+  for knob in "${MM_PROFILE_KNOBS[@]}"; do
+    [[ ${knob%%=*} == "$1" ]] && return 0
+  done
+  return 1
+}
 
 # mm_profile_load : source the resolved profile written by the profile phase.
 mm_profile_load() {
