@@ -3,7 +3,7 @@
 // end-to-end suite talks to a real sshd on 127.0.0.1.
 
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -382,6 +382,9 @@ async function startSshd(): Promise<void> {
       '',
     ].join('\n'),
   );
+  // sshd refuses to start without its privilege separation directory, which only exists once
+  // something (the system's sshd service, the lab) made it since boot.
+  mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
   const proc = spawn('/usr/sbin/sshd', ['-f', conf, '-D', '-e'], { stdio: ['ignore', 'ignore', 'pipe'] });
   ctx.proc = proc;
   await new Promise<void>((res, rej) => {
