@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { KvmParams } from '../../orchestrator/scenarios/kvm/params.js';
+import { guestMounts, KvmParams, testDiskBytes } from '../../orchestrator/scenarios/kvm/params.js';
 import { kvmPhases, qasetConfig } from '../../orchestrator/scenarios/kvm/phases.js';
 import type { HostSpec } from '../../orchestrator/inventory/types.js';
 import { kvmScenario } from '../../orchestrator/scenarios/kvm.js';
@@ -40,9 +40,14 @@ test('phases: check, host-prepare, one optional phase per point, then the two al
   assert.is(env['KVM_POINT_COUNT'], '2');
   assert.is(env['KVM_POINT_BACKING'], 'dir.a');
   assert.is(env['KVM_RUN_LIST'], '_reboot_off bonniepp_async_xfs sysbench_cpu');
-  assert.is(env['KVM_TEST_DISK_BYTES'], String(1 << 30));
+  // the default test disk: 4 x the largest guest memory (1 GiB here), at least 10 GiB
+  assert.is(env['KVM_TEST_DISK_BYTES'], String(10 * 1024 ** 3));
   assert.is(env['KVM_TIMEOUT_S'], '7200');
   assert.is(env['KVM_POLL_S'], '5');
+  assert.is(env['KVM_STALL_S'], '1800');
+  assert.is(env['KVM_QASET_PREPARED'], 'no');
+  assert.is(env['KVM_QASET_RUN_ID'], undefined, 'no run id given: the stale one is removed, QASET makes one');
+  assert.is(env['KVM_GUEST_MOUNTS'], undefined);
   assert.is(env['KVM_BASE_COPY'], 'overlay');
   assert.is(env['KVM_GUEST_ROOT'], '/dev/sda2');
   assert.is(env['KVM_INJECT'], 'guestfish');
@@ -53,6 +58,7 @@ test('phases: check, host-prepare, one optional phase per point, then the two al
   assert.match(xml, /<driver name='qemu' type='qcow2'\/>\n\s*<source file='@GUEST_DISK@'\/>/);
   assert.match(xml, /<source file='@TEST_DISK@'\/>/);
   assert.match(xml, /<source path='@POINT_DIR@\/serial.log'\/>/);
+  assert.match(xml, /<channel type='file'>\n\s*<source path='@POINT_DIR@\/qaset-watch.jsonl' append='on'\/>\n\s*<target type='virtio' name='org.orchestrate.qaset.0'\/>/);
   assert.match(xml, /<boot dev='hd'\/>/, 'no kernel given: boots from its disk');
   assert.match(xml, /<cell id='1' cpus='1' memory='512' unit='MiB'\/>/);
   assert.is(phases[1]!.env!['KVM_DIRS'], 'a=/srv/a');
@@ -125,6 +131,36 @@ test('refused when the inventory is read: impossible points, debugfs on an overl
   assert.ok(messages({ ...base, test_disk_size: '1K' })[0]!.includes('below the least test disk'));
   assert.equal(messages({ ...base, qaset: { ...qaset, timeout: '30m', poll_interval: '10s' } }), []);
   assert.is(KvmParams.parse({ ...base, qaset: { ...qaset, timeout: '30m' } }).qaset.timeout, 30 * 60_000);
+});
+
+test('QASET params reach the point: prepared, run id and stall time; a btrfs root with a /var/log subvolume becomes guestfish mounts', () => {
+  const params = KvmParams.parse({
+    matrix: { topologies: [topologies[0]], backing: [{ dir: '/srv/a', name: 'a' }], memory_mib: [1024, 4096] },
+    guest: { ...guest, root: { device: '/dev/sda2', subvolume: '@', mounts: [{ path: '/var/log', subvolume: '@/var/log' }, { path: '/srv', device: '/dev/sdb1' }] } },
+    qaset: { ...qaset, prepared: true, run_id: 'nightly42', stall_timeout: '10m' },
+  });
+  const env = kvmPhases({ host, params, profilesDir: '' }).find((p) => p.name.startsWith('point-'))!.env!;
+  assert.is(env['KVM_QASET_PREPARED'], 'yes');
+  assert.is(env['KVM_QASET_RUN_ID'], 'nightly42');
+  assert.is(env['KVM_STALL_S'], '600');
+  assert.is(env['KVM_GUEST_ROOT'], '/dev/sda2');
+  assert.is(env['KVM_GUEST_MOUNTS'], '/dev/sda2:/:subvol=@ /dev/sda2:/var/log:subvol=@/var/log /dev/sdb1:/srv');
+  // 4 x the largest guest memory (4 GiB) is 16 GiB
+  assert.is(env['KVM_TEST_DISK_BYTES'], String(16 * 1024 ** 3));
+  assert.is(testDiskBytes({ ...params, test_disk_size: 1 << 30 }), 1 << 30, 'the inventory\'s size wins');
+  assert.is(guestMounts('inspect'), undefined);
+  assert.is(guestMounts('/dev/sda2'), undefined);
+});
+
+test('refused QASET and root params say why', () => {
+  const base = { matrix: { topologies, backing: [{ dir: '/srv/a', name: 'a' }] }, guest, qaset };
+  assert.ok(messages({ ...base, qaset: { ...qaset, run_id: '2026-12-01' } })[0]!.startsWith('qaset.run_id: letters and digits'));
+  assert.ok(messages({ ...base, guest: { ...guest, root: { device: '/dev/sda2', subvolume: '@:x' } } })[0]!.startsWith('guest.root'));
+  assert.ok(messages({ ...base, guest: { ...guest, root: { device: '/dev/sda2', mounts: [{ path: '/var/../etc', subvolume: '@' }] } } })[0]!.startsWith('guest.root'));
+  assert.equal(messages({ ...base, guest: { base_image: '/srv/b.img', base_copy: 'copy', inject: 'debugfs', root: { device: '/dev/vda', subvolume: '@' } } }), [
+    'guest.root: subvolume mounts need inject guestfish (debugfs reads only ext4)',
+  ]);
+  assert.ok(messages({ ...base, qaset: { ...qaset, stall_timeout: 'never' } })[0]!.includes('is not a duration'));
 });
 
 test('--plan shows a kvm job as its matrix in one line, not its params as JSON', () => {

@@ -1,6 +1,7 @@
 // libvirt domain XML for one matrix point: the tiny test guest booted directly from a kernel +
 // initrd, a base image (vda) and the test disk on the point's bus with its cache/io/format,
-// the point's CPU topology (NUMA cells, pinning), serial console to a file, and
+// the point's CPU topology (NUMA cells, pinning), serial console to a file, a virtio-serial
+// channel to a file for the in-guest QASET watcher (remote-scripts/guest/qaset-watch), and
 // on_poweroff=destroy so a guest that powers off is gone. Every value that came from the
 // inventory is XML-escaped; control characters (not representable in XML 1.0) are refused.
 import { formatCpuList, parseCpuList, type MatrixPoint } from './matrix.js';
@@ -23,6 +24,11 @@ export interface DomainInput {
   /** The test disk's image on the point's backing store. */
   testImage: string;
   serialLog: string;
+  /**
+   * Host side of the QASET watcher's virtio-serial channel (QASET_WATCH_CHANNEL in the guest):
+   * a file qemu appends the guest's JSON lines to. No channel when left out.
+   */
+  watchChannelLog?: string;
   /** Network attachment for the point's model; none given (or model 'none') = no NIC. */
   network?: { type: 'network'; source: string } | { type: 'bridge'; source: string } | { type: 'user' };
   /** CPU model for mode='custom'; default qemu64. */
@@ -37,6 +43,9 @@ export interface DomainXml {
   /** Device name of the test disk inside the guest (/dev/vdb for virtio-blk, /dev/sda for scsi/sata). */
   guestTestDevice: string;
 }
+
+/** The name of the QASET watcher's virtio-serial port: /dev/virtio-ports/<it> in the guest. */
+export const QASET_WATCH_CHANNEL = 'org.orchestrate.qaset.0';
 
 /** Stands for the domain type where the host decides it (kvm where /dev/kvm is usable, else qemu). */
 export const DOMAIN_TYPE_TOKEN = '@DOMAIN_TYPE@';
@@ -166,6 +175,13 @@ export function buildDomainXml(input: DomainInput): DomainXml {
   add(3, `<source${attrs({ path: input.serialLog })}/>`);
   add(3, `<target${attrs({ port: 0 })}/>`);
   add(2, '</serial>');
+  if (input.watchChannelLog !== undefined) {
+    // a virtio-serial port; libvirt adds the virtio-serial controller it needs
+    add(2, `<channel${attrs({ type: 'file' })}>`);
+    add(3, `<source${attrs({ path: input.watchChannelLog, append: 'on' })}/>`);
+    add(3, `<target${attrs({ type: 'virtio', name: QASET_WATCH_CHANNEL })}/>`);
+    add(2, '</channel>');
+  }
   add(2, `<memballoon${attrs({ model: 'none' })}/>`);
   add(1, '</devices>');
   add(0, '</domain>');

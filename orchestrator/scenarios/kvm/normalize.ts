@@ -18,10 +18,32 @@ import { matrixPoints, type MatrixPoint } from './matrix.js';
 import type { KvmParams } from './params.js';
 import { pointLabels, POINT_STEPS } from './points.js';
 
+/** A QASET case name as the host wrote it into point.json (remote-scripts/kvm keeps only these characters). */
+const CaseName = z.string().regex(/^[A-Za-z0-9_.+-]{1,100}$/);
+
+/**
+ * How a point ended: done (QASET wrote DONE), stopped (control/STOP: the run ended without DONE),
+ * stalled (no progress for qaset.stall_timeout), timed-out, guest-down (the guest powered off or
+ * crashed before DONE), failed (the point could not run), interrupted (a signal); running only
+ * while the helper runs.
+ */
+export const POINT_STATUSES = ['done', 'stopped', 'stalled', 'timed-out', 'guest-down', 'failed', 'interrupted', 'running'] as const;
+
+/** QASET's cases of a point: which ran to their end, passed, failed (list.failed), and the one cut short. */
+export const PointCasesSchema = z.object({
+  finished: z.array(CaseName).max(10_000),
+  passed: z.array(CaseName).max(10_000),
+  failed: z.array(CaseName).max(10_000),
+  unfinished: z.union([CaseName, z.literal('')]),
+  /** The case running when the point ended (the entry before the one NEXT_RUN names), "" when none or DONE. */
+  last: z.union([CaseName, z.literal('')]),
+});
+export type PointCases = z.infer<typeof PointCasesSchema>;
+
 export const PointRecordSchema = z.object({
   id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/),
   index: z.number().int(),
-  status: z.enum(['done', 'timed-out', 'stopped', 'failed', 'interrupted', 'running']),
+  status: z.enum(POINT_STATUSES),
   domain_name: z.string(),
   domain_type: z.string(),
   next_run: z.string(),
@@ -32,6 +54,22 @@ export const PointRecordSchema = z.object({
   control_reads: z.number().int().min(0).optional(),
   control_read_ms: z.number().int().min(0).optional(),
   timings_ms: z.object(Object.fromEntries(POINT_STEPS.map((s) => [s, z.number().int().min(0).optional()])) as Record<(typeof POINT_STEPS)[number], z.ZodOptional<z.ZodNumber>>),
+  // since QASET is followed through the guest's watcher (absent in older results)
+  /** control/RUN_ID's first line as the guest wrote it (SQ_TEST_RUN_ID=...). */
+  run_id: z.string().max(200).optional(),
+  /** control/STOP existed when the point ended. */
+  stop: z.boolean().optional(),
+  /** Boots the watcher saw (1 + the reboots between QASET's cases), and each reboot's milliseconds. */
+  boots: z.number().int().min(0).optional(),
+  reboots_ms: z.array(z.number().int().min(0)).max(10_000).optional(),
+  /** Where progress came from: the watcher's channel, the disk (no channel line), or none. */
+  progress_from: z.enum(['channel', 'disk', 'none']).optional(),
+  watch_lines: z.number().int().min(0).optional(),
+  watch_rejected: z.number().int().min(0).optional(),
+  /** How QASET was started: its boot service (service) or the deployment script at first boot (deploy). */
+  qaset_start: z.enum(['service', 'deploy', '']).optional(),
+  qaset_unit: z.string().max(200).optional(),
+  cases: PointCasesSchema.optional(),
 });
 export type PointRecord = z.infer<typeof PointRecordSchema>;
 
@@ -81,6 +119,11 @@ export interface PointSummary {
   next_run: string;
   done: string;
   error: string;
+  run_id?: string;
+  boots?: number;
+  reboots_ms?: number[];
+  progress_from?: PointRecord['progress_from'];
+  cases?: PointCases;
   qaset: Pick<QasetParseResult, 'parsed' | 'unparsed' | 'rejected' | 'runId' | 'done' | 'nextRun'> & { tests: number } | null;
 }
 
@@ -102,6 +145,11 @@ async function normalizePoint(artifacts: string, jobDir: string, point: MatrixPo
     // a change shows in the trends, never as a regression
     if (ms !== undefined) samples.push(sample(`kvm.point.${step}`, ms / 1000, 's', 'none', labels));
   }
+  if (record.boots !== undefined) samples.push(sample('kvm.point.boots', record.boots, 'count', 'none', labels));
+  if (record.reboots_ms && record.reboots_ms.length > 0) {
+    samples.push(sample('kvm.point.reboot', record.reboots_ms.reduce((a, b) => a + b, 0) / record.reboots_ms.length / 1000, 's', 'none', labels));
+  }
+  if (record.cases) samples.push(...caseSamples(record.cases, labels));
   let qaset: PointSummary['qaset'] = null;
   const tree = join(artifacts, 'points', point.id, 'qaset');
   if (await stat(tree).then((st) => st.isDirectory(), () => false)) {
@@ -121,7 +169,41 @@ async function normalizePoint(artifacts: string, jobDir: string, point: MatrixPo
     samples.push(sample(`${name}.mean`, st.mean, unit, 'none', labels));
     samples.push(sample(`${name}.max`, st.max, unit, 'none', labels));
   }
-  return { id: point.id, status: record.status, timings_ms: record.timings_ms, next_run: record.next_run, done: record.done, error: record.error, qaset };
+  return {
+    id: point.id,
+    status: record.status,
+    timings_ms: record.timings_ms,
+    next_run: record.next_run,
+    done: record.done,
+    error: record.error,
+    ...(record.run_id !== undefined ? { run_id: record.run_id } : {}),
+    ...(record.boots !== undefined ? { boots: record.boots } : {}),
+    ...(record.reboots_ms ? { reboots_ms: record.reboots_ms } : {}),
+    ...(record.progress_from ? { progress_from: record.progress_from } : {}),
+    ...(record.cases ? { cases: record.cases } : {}),
+    qaset,
+  };
+}
+
+/**
+ * Each QASET case that ran to its end as qaset.case.passed{case} (1 passed, 0 failed: QASET put it in
+ * list.failed); a case listed twice gets an `occurrence` label from its second run on. Plus the
+ * counts of cases finished and failed.
+ */
+export function caseSamples(cases: PointCases, labels: Record<string, string>): MetricSample[] {
+  const out: MetricSample[] = [];
+  const passed = [...cases.passed];
+  const seen = new Map<string, number>();
+  for (const name of cases.finished) {
+    const n = (seen.get(name) ?? 0) + 1;
+    seen.set(name, n);
+    const i = passed.indexOf(name);
+    if (i >= 0) passed.splice(i, 1);
+    out.push(sample('qaset.case.passed', i >= 0 ? 1 : 0, 'bool', 'higher', { ...labels, case: name, ...(n > 1 ? { occurrence: String(n) } : {}) }));
+  }
+  out.push(sample('qaset.cases.finished', cases.finished.length, 'count', 'higher', labels));
+  out.push(sample('qaset.cases.failed', cases.failed.length, 'count', 'lower', labels));
+  return out;
 }
 
 /**

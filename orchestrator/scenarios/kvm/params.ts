@@ -34,6 +34,31 @@ const Size = z.union([z.number().int().positive(), z.string()]).transform((value
   }
 });
 
+const GuestDevice = z.string().regex(/^\/dev\/[a-z0-9]+$/, 'a guest device such as /dev/sda2');
+const Subvolume = z.string().regex(/^[A-Za-z0-9_.@+-][A-Za-z0-9_.@+\/-]*$/, 'a btrfs subvolume path such as @ or @/var/log').refine((p) => !p.split('/').includes('..'), 'a subvolume without ".." parts');
+
+/**
+ * The guest's root filesystem for guestfish, with its btrfs subvolumes: SLES 12's btrfs root keeps
+ * /var/log in its own subvolume (@/var/log), so mounting only the root device shows no /var/log/qaset.
+ */
+export const GuestRoot = z.strictObject({
+  device: GuestDevice,
+  /** The root's subvolume (e.g. @); the filesystem's default subvolume when left out. */
+  subvolume: Subvolume.optional(),
+  /** Further mounts under the root, e.g. {path: /var/log, subvolume: '@/var/log'}; the root's device unless `device` says otherwise. */
+  mounts: z
+    .array(z.strictObject({ path: z.string().regex(/^\/[A-Za-z0-9_.+@\/-]+$/, 'an absolute guest path').refine((p) => !p.split('/').includes('..'), 'a path without ".." parts'), device: GuestDevice.optional(), subvolume: Subvolume.optional() }))
+    .default([]),
+});
+export type GuestRoot = z.infer<typeof GuestRoot>;
+
+/** guestfish -m arguments (DEV:PATH[:OPTIONS]) for an explicit root; undefined for inspect or a plain device. */
+export function guestMounts(root: 'inspect' | string | GuestRoot): string | undefined {
+  if (typeof root === 'string') return undefined;
+  const one = (device: string, path: string, subvolume?: string) => `${device}:${path}${subvolume ? `:subvol=${subvolume}` : ''}`;
+  return [one(root.device, '/', root.subvolume), ...root.mounts.map((m) => one(m.device ?? root.device, m.path, m.subvolume))].join(' ');
+}
+
 export const KvmGuest = z
   .strictObject({
     /** The golden image the guests start from (on the hypervisor); never written. */
@@ -50,9 +75,18 @@ export const KvmGuest = z
      * seed) or debugfs (e2fsprogs; only a raw image that is one ext4 filesystem; much faster).
      */
     inject: z.enum(['guestfish', 'debugfs']).default('guestfish'),
-    /** guestfish's mount of the guest's root filesystem: "inspect" (guestfish -i) or a device such as /dev/sda2 (the seed's). */
-    root: z.union([z.literal('inspect'), z.string().regex(/^\/dev\/[a-z0-9]+$/, 'a guest device such as /dev/sda2')]).default('inspect'),
-    /** A deployment script on the hypervisor, copied into the guest's / (as in the seed). */
+    /**
+     * guestfish's mount of the guest's filesystems: "inspect" (guestfish -i: the guest's own fstab,
+     * btrfs subvolumes included), a device such as /dev/sda2 (the seed's), or {device, subvolume,
+     * mounts} for a btrfs root whose /var/log is a subvolume of its own.
+     */
+    root: z.union([z.literal('inspect'), GuestDevice, GuestRoot]).default('inspect'),
+    /**
+     * A deployment script on the hypervisor, copied into the guest's / (as in the seed) and run
+     * once at the first boot (a oneshot unit): it must install QASET and start it (e.g.
+     * /usr/share/qa/qaset/run/performance-run). Without it, the base image must have QASET
+     * installed and its boot service (qaperf.service) is enabled.
+     */
     deployment_script: AbsPath.optional(),
     cpu_model: z.string().regex(/^[A-Za-z0-9_.-]+$/).optional(),
     /** A NIC for the points whose network_model is not none. */
@@ -67,6 +101,9 @@ export const KvmGuest = z
   .superRefine((g, ctx) => {
     if ((g.kernel === undefined) !== (g.initrd === undefined)) ctx.addIssue({ code: 'custom', path: [g.kernel ? 'initrd' : 'kernel'], message: 'kernel and initrd go together' });
     if (g.cmdline !== undefined && g.kernel === undefined) ctx.addIssue({ code: 'custom', path: ['cmdline'], message: 'cmdline needs a kernel (direct kernel boot)' });
+    if (g.inject === 'debugfs' && typeof g.root === 'object') {
+      ctx.addIssue({ code: 'custom', path: ['root'], message: 'subvolume mounts need inject guestfish (debugfs reads only ext4)' });
+    }
     if (g.inject === 'debugfs' && (g.base_copy !== 'copy' || g.base_format !== 'raw')) {
       ctx.addIssue({ code: 'custom', path: ['inject'], message: 'debugfs writes into a raw ext4 image: it needs base_format raw and base_copy copy (use guestfish for qcow2 or overlays)' });
     }
@@ -83,8 +120,14 @@ export const KvmQaset = z.strictObject({
   config: z.record(ConfigKey, ConfigValue).default({}),
   /** How long a point may run before it is stopped and marked timed out. */
   timeout: Duration.default(2 * 3_600_000),
-  /** How often /var/log/qaset/control is read while the guest runs (guestfish reads cost seconds). */
+  /** How often the guest's watcher channel is read (and, without it, /var/log/qaset/control from the disk: guestfish reads cost seconds). */
   poll_interval: Duration.default(5000),
+  /** A point ends `stalled` after this long without progress (no NEXT_RUN, boot, tarball, screenlog or failure change). */
+  stall_timeout: Duration.default(30 * 60_000),
+  /** The image has QASET prepared (its repositories and packages): control/PREPARED is written so QASET skips the SUSE repository setup. */
+  prepared: z.boolean().default(false),
+  /** QASET's run id (control/RUN_ID, SQ_TEST_RUN_ID=...; in tarball names); default: a stale one is removed and QASET makes one from the date. */
+  run_id: z.string().regex(/^[A-Za-z0-9]{1,40}$/, 'letters and digits (QASET separates name parts with "-")').optional(),
 });
 export type KvmQaset = z.infer<typeof KvmQaset>;
 
@@ -124,8 +167,13 @@ export const KvmParams = z
     /** qemu (TCG), kvm, or auto: kvm where /dev/kvm is usable on the host, qemu otherwise. */
     domain_type: z.enum(['auto', 'qemu', 'kvm']).default('auto'),
     libvirt_uri: z.string().regex(/^[a-z0-9+]+:\/\/[A-Za-z0-9_.@:\/?=&-]*$/, 'a libvirt URI such as qemu:///system').default('qemu:///system'),
-    /** Size of each point's test disk (sparse; one GPT partition, the guest's /dev/vdb1). */
-    test_disk_size: Size.default(1 << 30),
+    /**
+     * Size of each point's test disk (sparse; one GPT partition, the guest's /dev/vdb1, QASET's
+     * SQ_ABUILD_PARTITION). Default: four times the largest guest memory of the matrix, at least
+     * 10 GiB - QASET's filesystem cases scale their datasets with the guest's memory (iozone and
+     * tiobench "doublemem" write twice the RAM, bonnie++ twice the RAM), plus room for the filesystem.
+     */
+    test_disk_size: Size.optional(),
     /** Where each point's guest disk, serial log and domain XML go; default <job dir>/kvm-images (qemu must be able to reach it). */
     images_dir: AbsPath.optional(),
     /** Keep each point's images after it ran (for debugging); default remove them. */
@@ -161,6 +209,16 @@ export const KvmParams = z
     });
   });
 export type KvmParams = z.infer<typeof KvmParams>;
+
+/** The smallest default test disk (10 GiB). */
+export const MIN_DEFAULT_TEST_DISK = 10 * 1024 ** 3;
+
+/** The test disk's size: the inventory's, else 4 x the largest guest memory of the matrix, at least MIN_DEFAULT_TEST_DISK. */
+export function testDiskBytes(p: Pick<KvmParams, 'test_disk_size' | 'matrix'>): number {
+  if (p.test_disk_size !== undefined) return p.test_disk_size;
+  const maxMib = Math.max(...p.matrix.memory_mib);
+  return Math.max(MIN_DEFAULT_TEST_DISK, 4 * maxMib * 1024 ** 2);
+}
 
 /** Environment for remote-scripts/kvm-prepare-host (prepare and teardown). */
 export function hostPrepEnv(p: KvmParams): Record<string, string> {

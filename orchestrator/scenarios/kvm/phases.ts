@@ -6,7 +6,7 @@
 import type { PhaseSpec, ScenarioContext } from '../types.js';
 import { buildDomainXml, DOMAIN_TYPE_TOKEN } from './domain-xml.js';
 import { matrixPoints, type MatrixPoint } from './matrix.js';
-import { hostPrepEnv, type KvmParams } from './params.js';
+import { guestMounts, hostPrepEnv, testDiskBytes, type KvmParams } from './params.js';
 
 const MIN = 60_000;
 /** Time a point needs besides QASET's own run: disks, guestfish, boot, shutdown, collect. */
@@ -53,6 +53,7 @@ function planPoints(params: KvmParams): PointPlan[] {
       baseFormat: g.base_copy === 'overlay' ? 'qcow2' : g.base_format,
       testImage: '@TEST_DISK@',
       serialLog: '@POINT_DIR@/serial.log',
+      watchChannelLog: '@POINT_DIR@/qaset-watch.jsonl',
       ...(g.network ? { network: g.network } : {}),
       ...(g.cpu_model ? { cpuModel: g.cpu_model } : {}),
     });
@@ -62,11 +63,13 @@ function planPoints(params: KvmParams): PointPlan[] {
 
 export function kvmPhases({ params }: ScenarioContext<KvmParams>): PhaseSpec[] {
   const g = params.guest;
+  const mounts = guestMounts(g.root);
   const common: Record<string, string> = {
     KVM_LIBVIRT_URI: params.libvirt_uri,
     KVM_DOMAIN_TYPE: params.domain_type,
     KVM_INJECT: g.inject,
-    KVM_GUEST_ROOT: g.root,
+    KVM_GUEST_ROOT: typeof g.root === 'string' ? g.root : g.root.device,
+    ...(mounts ? { KVM_GUEST_MOUNTS: mounts } : {}),
     KVM_BASE_IMAGE: g.base_image,
     KVM_BASE_FORMAT: g.base_format,
     KVM_BASE_COPY: g.base_copy,
@@ -102,9 +105,12 @@ export function kvmPhases({ params }: ScenarioContext<KvmParams>): PhaseSpec[] {
         KVM_POINT_XML: plan.xml,
         KVM_RUN_LIST: params.qaset.run_list.join(' '),
         KVM_QASET_CONFIG: qasetConfig(params, plan.guestTestDevice),
-        KVM_TEST_DISK_BYTES: String(params.test_disk_size),
+        KVM_TEST_DISK_BYTES: String(testDiskBytes(params)),
         KVM_TIMEOUT_S: String(timeoutS),
         KVM_POLL_S: String(pollS),
+        KVM_STALL_S: String(Math.max(1, Math.ceil(params.qaset.stall_timeout / 1000))),
+        KVM_QASET_PREPARED: params.qaset.prepared ? 'yes' : 'no',
+        ...(params.qaset.run_id ? { KVM_QASET_RUN_ID: params.qaset.run_id } : {}),
       },
     });
   });
