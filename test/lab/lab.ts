@@ -34,6 +34,7 @@ import {
   terminate,
   type ProcRef,
 } from './proc.js';
+import { agentRepoAttach, agentRepoDown, agentRepoUp, type AgentRepo } from './agent-package/repo-server.js';
 
 export interface LabHost {
   name: string;
@@ -76,6 +77,11 @@ export interface LabOptions {
   namePrefix?: string;
   /** Default true. */
   reports?: boolean;
+  /**
+   * Also build the packaged agent (test/lab/agent-package/, cached) and serve its apt repository on
+   * 127.66.<subnet>.3:8080. Default false, or what the dir's lab had.
+   */
+  agentRepo?: boolean;
 }
 
 export interface InventoryOptions {
@@ -108,6 +114,8 @@ export interface Lab {
   subnet: number;
   hosts: LabHost[];
   reports?: LabReportsHost;
+  /** The packaged agent's apt repository, when the lab was brought up with `agentRepo`. */
+  agentRepo?: AgentRepo;
   /** Private key path (the public key is clientKey + '.pub'). */
   clientKey: string;
   /** known_hosts with every host's key as `[addr]:2222 ssh-ed25519 ...`. */
@@ -576,6 +584,7 @@ class LocalLab implements Lab {
   readonly subnet: number;
   readonly hosts: LabHost[];
   readonly reports?: LabReportsHost;
+  readonly agentRepo?: AgentRepo;
   readonly clientKey: string;
   readonly knownHostsFile: string;
 
@@ -584,6 +593,8 @@ class LocalLab implements Lab {
     this.subnet = state.subnet;
     this.hosts = state.hosts.map(hostView);
     if (state.reports) this.reports = reportsView(state.reports);
+    const repo = agentRepoAttach(state.dir);
+    if (repo) this.agentRepo = repo;
     this.clientKey = state.clientKey;
     this.knownHostsFile = state.knownHostsFile;
   }
@@ -737,6 +748,7 @@ class LocalLab implements Lab {
       await rm(h.pidFile, { force: true });
     }
     if (this.state.reports) await rm(this.state.reports.httpPidFile, { force: true });
+    await agentRepoDown(this.dir);
     await saveState(this.state);
   }
 }
@@ -846,6 +858,8 @@ export async function labUp(options: LabOptions = {}): Promise<Lab> {
       `${failed.length} part(s) of the lab did not start (\`lab down --dir ${dir}\` stops the rest):\n${failed.join('\n')}${busy}`,
     );
   }
+  if (options.agentRepo ?? agentRepoAttach(dir) !== undefined) await agentRepoUp(dir, subnet);
+  else if (options.agentRepo === false) await agentRepoDown(dir, { forget: true });
   return new LocalLab(state);
 }
 
