@@ -44,6 +44,7 @@ function input(point: MatrixPoint, extra: Partial<DomainInput> = {}): DomainInpu
     baseImage: `/var/lib/kvm/${point.id}/base.img`,
     testImage: `/kvm/${point.backingLabel}/${point.id}.${point.format}`,
     serialLog: `/var/lib/kvm/${point.id}/serial.log`,
+    watchChannelLog: `/var/lib/kvm/${point.id}/qaset-watch.jsonl`,
     ...extra,
   };
 }
@@ -100,8 +101,11 @@ test('XML carries the point: topology, NUMA, pinning, disk driver and bus, direc
     '<on_reboot>restart</on_reboot>',
     '<acpi/>',
     '<apic/>',
+    // the QASET watcher's virtio-serial port, its host side a file qemu appends to
+    `<channel type='file'>\n      <source path='/var/lib/kvm/${point.id}/qaset-watch.jsonl' append='on'/>\n      <target type='virtio' name='org.orchestrate.qaset.0'/>\n    </channel>`,
   ])
     assert.ok(xml.includes(part), `missing ${part}\n${xml}`);
+  assert.not.ok(buildDomainXml(input(point, { watchChannelLog: undefined })).xml.includes('<channel'), 'no channel unless asked');
   const smt = sample.find((p) => p.topologyLabel === 'smt' && p.bus === 'virtio-blk')!;
   const out = buildDomainXml(input(smt, { network: { type: 'network', source: 'default' } })).xml;
   assert.ok(out.includes("<domain type='qemu'>"));

@@ -167,6 +167,34 @@ test('no point finished: the job fails with every point named, the summary is st
   assert.is(summary.points.length, 3);
 });
 
+test('cases and reboots: each case that ran to its end is passed 1 or 0, a stopped point keeps its finished cases, boots and reboot time per point', async () => {
+  const cases = { finished: ['sysbench_sys', 'dbench4_async_xfs', 'sysbench_sys'], passed: ['sysbench_sys', 'sysbench_sys'], failed: ['dbench4_async_xfs'], unfinished: '', last: '' };
+  await writePoint(DONE, 1, 'done', { boots: 3, reboots_ms: [9000, 11000], run_id: 'SQ_TEST_RUN_ID=20261206', progress_from: 'channel', watch_lines: 40, watch_rejected: 0, stop: false, qaset_start: 'service', qaset_unit: '/usr/lib/systemd/system/qaperf.service', cases });
+  await writePoint(LATE, 2, 'stopped', { error: 'QASET was stopped (control/STOP): the run ended without DONE', boots: 2, reboots_ms: [10000], stop: true, cases: { finished: ['sysbench_sys'], passed: ['sysbench_sys'], failed: [], unfinished: '', last: 'sysbench_sys' } });
+  const m = await normalizeKvm(join(dir, 'raw'), params);
+  const get = (metric: string, point: string) => m.samples.filter((s) => s.metric === metric && s.labels['point'] === point);
+  assert.equal(get('qaset.case.passed', DONE).map((s) => [s.labels['case'], s.labels['occurrence'], s.value]), [
+    ['sysbench_sys', undefined, 1],
+    ['dbench4_async_xfs', undefined, 0],
+    ['sysbench_sys', '2', 1],
+  ]);
+  assert.is(get('qaset.case.passed', DONE)[0]!.better, 'higher');
+  assert.is(get('qaset.cases.failed', DONE)[0]!.value, 1);
+  assert.is(get('qaset.cases.finished', DONE)[0]!.value, 3);
+  assert.is(get('kvm.point.boots', DONE)[0]!.value, 3);
+  assert.is(get('kvm.point.reboot', DONE)[0]!.value, 10);
+  assert.equal(get('qaset.case.passed', LATE).map((s) => [s.labels['case'], s.value]), [['sysbench_sys', 1]]);
+  assert.is(get('kvm.point.completed', LATE)[0]!.value, 0);
+  const summary = JSON.parse(await readFile(join(dir, 'kvm-points.json'), 'utf8'));
+  assert.equal(summary.points[0].cases, cases);
+  assert.equal([summary.points[0].boots, summary.points[0].reboots_ms, summary.points[0].run_id, summary.points[0].progress_from], [3, [9000, 11000], 'SQ_TEST_RUN_ID=20261206', 'channel']);
+  assert.is(summary.points[1].status, 'stopped');
+  assert.is(summary.points[1].error, 'QASET was stopped (control/STOP): the run ended without DONE');
+  // a case name the host could not have written is refused
+  await writePoint(DONE, 1, 'done', { cases: { ...cases, failed: ['x; reboot'] } });
+  await failsWith(/cases\.failed/);
+});
+
 test('host output is validated: a malformed point.json, a point.json naming another point, an index escaping the artifacts', async () => {
   await mkdir(join(dir, 'raw/artifacts/points', DONE), { recursive: true });
   await writeFile(join(dir, 'raw/artifacts/points', DONE, 'point.json'), '{"id": 1');
