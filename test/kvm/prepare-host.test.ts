@@ -4,6 +4,7 @@
 // The refusal tests run with stub parted/mkfs/wipefs/mount first on PATH, so a check that wrongly
 // passed could still not change anything; they assert the device's partition table is unchanged.
 import { test } from 'uvu';
+import { guardedSuite, missingRequirement, needsRoot } from '../support/requirements.js';
 import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -16,7 +17,13 @@ import { fileURLToPath } from 'node:url';
 
 const exec = promisify(execFile);
 const helper = fileURLToPath(new URL('../../remote-scripts/kvm-prepare-host', import.meta.url));
-const isRoot = process.getuid?.() === 0;
+const missing = await missingRequirement(needsRoot, () =>
+  exec('sh', ['-c', 'for c in losetup parted wipefs partx blkid mkfs.xfs mkfs.btrfs mkfs.ext4 findmnt lsblk; do command -v "$c" >/dev/null || { echo "$c"; exit 1; }; done']).then(
+    () => null,
+    (e: { stdout?: string }) => `${String(e.stdout ?? '').trim() || 'a disk tool'} not installed (bash test/install-deps.sh)`,
+  ),
+);
+const it = guardedSuite(test, missing, 'the host preparation tests (loop devices)');
 
 let dir = '';
 let dev = '';
@@ -125,7 +132,7 @@ async function assertRefused(env: Record<string, string>, message: RegExp, devic
 }
 
 test.before(async () => {
-  if (!isRoot) return;
+  if (missing) return;
   dir = await mkdtemp(join(tmpdir(), 'kvm-prep-'));
   dev = await attach();
 });
@@ -140,8 +147,7 @@ test.after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-test('prepare: GPT, one partition per filesystem, mkfs, mounts, tmpfs, kvm-host.json; teardown wipes', async () => {
-  if (!isRoot) return console.log('  skipped: needs root (loop devices)');
+it('prepare: GPT, one partition per filesystem, mkfs, mounts, tmpfs, kvm-host.json; teardown wipes', async () => {
   const r = await runHelper('prepare', { KVM_TEST_DEVICE: dev, KVM_TEST_DEVICE_ALLOW_WIPE: 'yes', KVM_FILESYSTEMS: 'base:xfs btrfs ext4 tmpfs', KVM_TMPFS_SIZE: '64M' });
   assert.is(r.code, 0, r.stderr);
   const result = JSON.parse(await readFile(join(r.artifacts, 'kvm-host.json'), 'utf8')) as { mode: string; device: string; backings: { name: string; fs: string; source: string; path: string; uuid: string }[] };
@@ -182,8 +188,7 @@ test('prepare: GPT, one partition per filesystem, mkfs, mounts, tmpfs, kvm-host.
   assert.is(idle.code, 0, 'teardown with nothing prepared succeeds');
 });
 
-test('teardown with KVM_DEVICE_AFTER=keep unmounts and leaves partitions and filesystems', async () => {
-  if (!isRoot) return;
+it('teardown with KVM_DEVICE_AFTER=keep unmounts and leaves partitions and filesystems', async () => {
   const r = await runHelper('prepare', { KVM_TEST_DEVICE: dev, KVM_TEST_DEVICE_ALLOW_WIPE: 'yes', KVM_FILESYSTEMS: 'ext4 xfs' });
   assert.is(r.code, 0, r.stderr);
   const down = await runHelper('teardown', { KVM_DEVICE_AFTER: 'keep' }, r.job);
@@ -194,8 +199,7 @@ test('teardown with KVM_DEVICE_AFTER=keep unmounts and leaves partitions and fil
   assert.equal(await Promise.all(parts.map((p) => blkidType(p.name))), ['ext4', 'xfs']);
 });
 
-test('a failure half way undoes what was done (trap): nothing mounted, device wiped, no state', async () => {
-  if (!isRoot) return;
+it('a failure half way undoes what was done (trap): nothing mounted, device wiped, no state', async () => {
   const blocker = join(dir, 'not-a-dir');
   await writeFile(blocker, 'x');
   const r = await runHelper('prepare', { KVM_TEST_DEVICE: dev, KVM_TEST_DEVICE_ALLOW_WIPE: 'yes', KVM_FILESYSTEMS: 'xfs ext4', KVM_MOUNT_ROOT: join(blocker, 'mounts') });
@@ -206,27 +210,23 @@ test('a failure half way undoes what was done (trap): nothing mounted, device wi
   assert.not.ok(existsSync(join(r.job, 'kvm-host.state')));
 });
 
-test('refused: no allow flag (device named), nothing changed', async () => {
-  if (!isRoot) return;
+it('refused: no allow flag (device named), nothing changed', async () => {
   await knownTable(dev);
   await assertRefused({ KVM_TEST_DEVICE: dev }, /test device \/dev\/loop\d+ is named but KVM_TEST_DEVICE_ALLOW_WIPE is not 'yes'/);
   await assertRefused({ KVM_TEST_DEVICE: dev, KVM_TEST_DEVICE_ALLOW_WIPE: 'true' }, /is not 'yes'/);
 });
 
-test('refused: bad inventory directories in device mode, before the device is touched', async () => {
-  if (!isRoot) return;
+it('refused: bad inventory directories in device mode, before the device is touched', async () => {
   await knownTable(dev);
   await assertRefused({ KVM_TEST_DEVICE: dev, KVM_TEST_DEVICE_ALLOW_WIPE: 'yes', KVM_DIRS: `x=${join(dir, 'missing')}` }, /is not a directory/);
 });
 
-test('refused: allow flag but no device named', async () => {
-  if (!isRoot) return;
+it('refused: allow flag but no device named', async () => {
   await assertRefused({ KVM_TEST_DEVICE_ALLOW_WIPE: 'yes' }, /no test device named/);
   await assertRefused({}, /nothing to prepare/);
 });
 
-test('refused: not a block device (regular file, character device, missing path)', async () => {
-  if (!isRoot) return;
+it('refused: not a block device (regular file, character device, missing path)', async () => {
   await knownTable(dev);
   const file = join(dir, 'disk0.img');
   await assertRefused({ KVM_TEST_DEVICE: file, KVM_TEST_DEVICE_ALLOW_WIPE: 'yes' }, /is not a block device/);
@@ -234,8 +234,7 @@ test('refused: not a block device (regular file, character device, missing path)
   await assertRefused({ KVM_TEST_DEVICE: join(dir, 'nope'), KVM_TEST_DEVICE_ALLOW_WIPE: 'yes' }, /does not exist/);
 });
 
-test('refused: a mounted loop device, and a device with a mounted partition', async () => {
-  if (!isRoot) return;
+it('refused: a mounted loop device, and a device with a mounted partition', async () => {
   const other = await attach('64M');
   await exec('mkfs.ext4', ['-q', '-F', other]);
   const mnt = join(dir, 'mnt-other');
@@ -260,20 +259,33 @@ test('refused: a mounted loop device, and a device with a mounted partition', as
   await assertRefused({ KVM_TEST_DEVICE: part, KVM_TEST_DEVICE_ALLOW_WIPE: 'yes' }, /is a 'part', not a whole disk/);
 });
 
-test('refused: the device holding / (from findmnt -J /)', async () => {
-  if (!isRoot) return;
+it('refused: the device holding / (as findmnt names it), and, where / is on a block device here, the real one', async () => {
+  // findmnt is the boundary that says which device holds /: a wrapper names our loop device
+  const fake = join(dir, 'fake-root');
+  await mkdir(fake, { recursive: true });
+  const real = (await exec('sh', ['-c', 'command -v findmnt'])).stdout.trim();
+  await writeFile(join(fake, 'findmnt'), `#!/bin/sh\nif [ "$*" = "-rno SOURCE /" ]; then echo '${dev}[/@]'; exit 0; fi\nexec ${real} "$@"\n`);
+  await chmod(join(fake, 'findmnt'), 0o755);
+  const before = await tableHash(dev);
+  const r = await runHelper('prepare', { KVM_TEST_DEVICE: dev, KVM_TEST_DEVICE_ALLOW_WIPE: 'yes', PATH: `${fake}:${await stubPath()}` });
+  assert.is(r.code, 1, r.stderr);
+  assert.match(r.stderr, new RegExp(`${dev} holds the root filesystem`));
+  assert.not.ok(existsSync(join(dir, 'stub-called')), 'no disk-changing command may run');
+  assert.is(await tableHash(dev), before);
   const { stdout } = await exec('findmnt', ['-J', '/']);
   const source = (JSON.parse(stdout) as { filesystems: { source: string }[] }).filesystems[0]!.source.replace(/\[.*$/, '');
-  if (!existsSync(source) || !(await stat(source)).isBlockDevice()) return console.log(`  skipped: / is on ${source}, not a block device`);
-  // the device itself, and the disk it sits on (if / is on a partition)
-  const disks = (await exec('lsblk', ['-nrpso', 'NAME', source])).stdout.trim().split('\n');
-  for (const device of new Set([source, ...disks])) {
-    await assertRefused({ KVM_TEST_DEVICE: device, KVM_TEST_DEVICE_ALLOW_WIPE: 'yes' }, new RegExp(`${device} holds the root filesystem`), device);
+  if (existsSync(source) && (await stat(source)).isBlockDevice()) {
+    // the device itself, and the disk it sits on (if / is on a partition)
+    const disks = (await exec('lsblk', ['-nrpso', 'NAME', source])).stdout.trim().split('\n');
+    for (const device of new Set([source, ...disks])) {
+      await assertRefused({ KVM_TEST_DEVICE: device, KVM_TEST_DEVICE_ALLOW_WIPE: 'yes' }, new RegExp(`${device} holds the root filesystem`), device);
+    }
+  } else {
+    console.log(`  (/ is on ${source} here, not a block device: only the device findmnt was made to name was tried)`);
   }
 });
 
-test('directory mode: the inventory directories are checked and recorded, nothing destructive', async () => {
-  if (!isRoot) return;
+it('directory mode: the inventory directories are checked and recorded, nothing destructive', async () => {
   const a = join(dir, 'dir-a');
   const b = join(dir, 'dir b');
   await mkdir(a);
