@@ -2,7 +2,9 @@
 // precede them) or the normal text report:
 //   3.x: "  read: IOPS=19.8k, BW=77.3MiB/s (81.0MB/s)(80.0MiB/2001msec)" then "     lat (usec): ... avg=78.81, ..."
 //   2.x: "  read : io=1024.0KB, bw=36571KB/s, iops=9142, runt=    28msec"
-// Samples: fio.iops, fio.bw (KiB/s), fio.lat_mean (us), fio.clat_p99 (us, JSON only), per job and direction.
+// Samples: fio.iops, fio.bw (KiB/s), fio.lat_mean (us), fio.clat_p99 (us, JSON only), per job and
+// direction, with the job's bs, iodepth and numjobs as labels; a job repeated with the same name
+// and options (several runs in one file) gets a `repeat` label.
 import type { OutputParser, ParseResult } from '../types.js';
 import { Samples, lines, none, num, numSuffixed } from '../sample-builder.js';
 
@@ -42,7 +44,7 @@ const n = (v: unknown): number | null => (typeof v === 'number' && Number.isFini
 
 function parseJson(docs: unknown[], s: Samples): number {
   let jobs = 0;
-  docs.forEach((doc, di) => {
+  docs.forEach((doc) => {
     if (!isObj(doc) || !Array.isArray(doc['jobs'])) return;
     for (const job of doc['jobs']) {
       if (!isObj(job)) continue;
@@ -56,7 +58,7 @@ function parseJson(docs: unknown[], s: Samples): number {
         const labels: Record<string, string> = { job: name, rw: dir };
         if (typeof opts['bs'] === 'string') labels['bs'] = opts['bs'];
         if (typeof opts['iodepth'] === 'string') labels['iodepth'] = opts['iodepth'];
-        if (docs.length > 1) labels['run'] = String(di + 1);
+        if (typeof opts['numjobs'] === 'string') labels['numjobs'] = opts['numjobs'];
         s.add('fio.iops', n(d['iops']), 'IOPS', 'higher', labels);
         s.add('fio.bw', n(d['bw']), 'KiB/s', 'higher', labels);
         const latNs = isObj(d['lat_ns']) ? n(d['lat_ns']['mean']) : null;

@@ -2,6 +2,8 @@
 // "bigger is better", a rule line, header lines, then a ruler of dash groups ("--------- ----")
 // whose groups give the column spans, then data rows until a blank line. '|' characters, where a
 // table uses them as column separators, are treated as spaces. Values may end in K (thousands).
+// Each data row is one run (lmbench's summary lists every result file); the host name column is not
+// a label (who ran, not what was measured): rows of the same table get a `repeat` label instead.
 import type { OutputParser, ParseResult } from '../types.js';
 import { Samples, lines, none, numSuffixed, slug } from '../sample-builder.js';
 
@@ -43,14 +45,13 @@ export function parse(text: string, source: string): ParseResult {
     tables++;
     for (let d = r + 1; d < ls.length && ls[d]!.trim() !== ''; d++) {
       const row = ls[d]!;
-      const host = row.slice(spans[0]![0], spans[0]![1] + 1).trim();
       spans.forEach(([a], k) => {
         const name = names[k] || `col${k + 1}`;
         if (TEXT_COLUMNS.has(name) || name === 'mhz') return;
         const end = k + 1 < spans.length ? spans[k + 1]![0] : row.length;
         const cell = row.slice(a, end).trim();
         const v = numSuffixed(cell.replace(/\.$/, ''));
-        s.add(`lmbench.${name}`, v, unit, better, { table: slug(title), host });
+        s.add(`lmbench.${name}`, v, unit, better, { table: slug(title) });
       });
     }
   }

@@ -5,6 +5,9 @@
 //   UDP_STREAM rows: sock msg_size elapsed msgs_ok errors throughput   (sending side)
 //                    sock elapsed msgs_ok throughput                    (receiving side)
 //   *_RR row:        send_sock recv_sock req_size resp_size elapsed trans_per_sec
+// A file holds one test per banner (QASET's netperf 2.6 cases run several tests and message sizes
+// into one file); a test's message/request sizes are labels, tests repeated with the same sizes get
+// a `repeat` label.
 import type { OutputParser, ParseResult } from '../types.js';
 import { Samples, lines, none, num } from '../sample-builder.js';
 
@@ -45,7 +48,7 @@ export function parse(text: string, source: string): ParseResult {
     const test = `${proto}_${kind}`;
     const rows = numericRows(block);
     const u = unitOf(block);
-    const labels = { test, ...(starts.length > 1 ? { run: String(k + 1) } : {}) };
+    const labels = { test };
     if (kind === 'rr') {
       const r = rows.find((x) => x.length >= 6);
       if (!r) return;

@@ -1,6 +1,9 @@
 // tiobench.pl: sections "Sequential Reads", "Random Reads", "Sequential Writes", "Random Writes",
 // each a table whose rows end in: file_size(MB) block(bytes) threads rate(MB/s) cpu% avg_lat(ms)
-// max_lat(ms) lat%>2s lat%>10s cpu_eff. The identifier (first columns) is free text.
+// max_lat(ms) lat%>2s lat%>10s cpu_eff. The identifier (first columns) is free text, by default the
+// kernel release: not a label, or a new kernel would start a new history instead of showing as a
+// change (the manifest records the kernel). A file holding several tiobench runs (QASET's doublemem
+// cases) repeats rows with the same size, block and threads: those get a `repeat` label.
 import type { OutputParser, ParseResult } from '../types.js';
 import { Samples, lines, none, num, slug } from '../sample-builder.js';
 
@@ -23,7 +26,7 @@ export function parse(text: string, source: string): ParseResult {
     const [size, blk, thr, rate, cpu, avg, max, l2, l10] = t;
     if (num(size) === null || num(blk) === null || num(thr) === null || num(rate) === null) continue;
     rows++;
-    const labels = { op: section, file_mb: size!, block: blk!, threads: thr!, identifier: tok.slice(0, -10).join(' ') };
+    const labels = { op: section, file_mb: size!, block: blk!, threads: thr! };
     s.add('tiobench.rate', num(rate), 'MB/s', 'higher', labels);
     s.add('tiobench.cpu', num(cpu!.replace(/%$/, '')), '%', 'lower', labels);
     s.add('tiobench.latency_avg', num(avg), 'ms', 'lower', labels);
