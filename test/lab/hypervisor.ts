@@ -1,16 +1,15 @@
 // The local lab's hypervisor: what a lab host with the `hypervisor` role needs to run the kvm
 // scenario on this machine. libvirtd (+ virtlogd) for qemu:///system, started by PID file
-// when nothing answers yet (test/kvm-guest/libvirtd.ts); the tiny real guest (Debian kernel +
-// busybox initramfs, test/kvm-guest/build-guest.ts) and its base disk holding the QASET
-// stand-in and real benchmark programs (test/kvm-guest/base-image.ts), both cached under
+// when nothing answers yet (test/kvm-guest/libvirtd.ts); the lab's Debian 12 systemd guest with
+// the QASET stand-in (test/kvm-guest/lab-guest.ts: remote-scripts/kvm-build-image assembles it from
+// the Debian tree the install step cached; nothing is downloaded here), under
 // /var/tmp/orchestrate-kvm-guest; a directory for the guests' images that qemu (running as its
 // own user) can reach. Lab hosts are sshd processes on this machine, so they share all of it.
 import { execFile } from 'node:child_process';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { buildBaseImage } from '../kvm-guest/base-image.js';
-import { buildGuest, CACHE_ROOT } from '../kvm-guest/build-guest.js';
+import { CACHE_ROOT, labGuest, labGuestTreeMissing } from '../kvm-guest/lab-guest.js';
 import { startLibvirtd, type Libvirtd } from '../kvm-guest/libvirtd.js';
 import type { Lab } from './lab.js';
 
@@ -19,7 +18,9 @@ const run = promisify(execFile);
 export interface HypervisorLab {
   kernel: string;
   initrd: string;
+  /** The guest's kernel command line (serial console, root=/dev/vda). */
   cmdline: string;
+  /** The golden image (raw ext4, the guest's whole /dev/vda): copy it, never boot it. */
   baseImage: string;
   /** Root of the guests' images (world-traversable). */
   imagesDir: string;
@@ -33,18 +34,17 @@ export interface HypervisorLab {
 /** Why this machine cannot run the lab's hypervisor, or null when it can. */
 export async function hypervisorMissing(): Promise<string | null> {
   if (process.getuid?.() !== 0) return 'not root';
-  // the daemons and tools of a hypervisor, and what buildBaseImage needs (dumpe2fs, ldd, the benchmarks)
-  for (const bin of ['virsh', 'libvirtd', 'virtlogd', 'qemu-system-x86_64', 'qemu-img', 'mkfs.ext4', 'dumpe2fs', 'debugfs', 'parted', 'rrdtool', 'bzip2', 'ldd', 'fio', 'sysbench']) {
+  // the daemons and tools of a hypervisor, and what the image builder's assembly needs
+  for (const bin of ['virsh', 'libvirtd', 'virtlogd', 'qemu-system-x86_64', 'qemu-img', 'mkfs.ext4', 'debugfs', 'parted', 'rrdtool', 'bzip2', 'jq', 'flock']) {
     if (await run('sh', ['-c', `command -v ${bin}`]).then(() => false, () => true)) return `${bin} not installed (bash test/install-deps.sh)`;
   }
-  if (await fsp.access('/bin/busybox').then(() => false, () => true)) return 'busybox-static not installed';
-  return null;
+  return labGuestTreeMissing();
 }
 
 export async function hypervisorUp(): Promise<HypervisorLab> {
   const missing = await hypervisorMissing();
   if (missing) throw new Error(`the lab's hypervisor cannot run here: ${missing}`);
-  const [guest, base] = await Promise.all([buildGuest(), buildBaseImage()]);
+  const guest = await labGuest();
   const libvirtd = await startLibvirtd();
   const imagesDir = path.join(CACHE_ROOT, 'images');
   const backingDir = path.join(CACHE_ROOT, 'backing');
@@ -55,8 +55,8 @@ export async function hypervisorUp(): Promise<HypervisorLab> {
   return {
     kernel: guest.kernel,
     initrd: guest.initrd,
-    cmdline: 'console=ttyS0 panic=-1 loglevel=4',
-    baseImage: base.path,
+    cmdline: guest.cmdline,
+    baseImage: guest.image,
     imagesDir,
     backingDir,
     libvirtd,
@@ -100,7 +100,8 @@ export function smallPointParams(
     },
     guest: labGuestParams(h, opts.inject ?? 'debugfs'),
     qaset: opts.qaset,
-    test_disk_size: '64M',
+    // QASET's filesystem cases mkfs the test disk: xfs needs 300 MiB at least
+    test_disk_size: '512M',
     images_dir: h.imagesDir,
     ...opts.extra,
   };
