@@ -114,6 +114,56 @@ t('artifacts from the host are validated', async () => {
   assert.ok(rejected, "a json path outside rrd/ is refused");
 });
 
+t("per step, the agent's CPU, simulation latency and processed rate over the step's window; p99 and CPU per kpps at the lossless max", async () => {
+  // steps 1000..1003 s and 1004..1006 s; RRD points stamped at the end of each second
+  const s1 = { ...step('throughput', 1, 1000, 1000, 1000, 5000), t_start: 1000.2, t_end: 1003.1 };
+  const s2 = { ...step('throughput', 2, 2000, 1000, 900, 9000), t_start: 1004.2, t_end: 1006.1 };
+  const lr = { ...step('long-running', 1, 1500, 500, 500, 4000), t_start: 1008.2, t_end: 1009.1 };
+  const cpu = [null, 2, 4, 6, 8, 30, 30, 30, 1, 10, 10, 1];
+  await fixture([s1, s2, lr], {
+    'rrd/index.json': {
+      step: 1, heartbeat: 400,
+      series: [
+        { collector: 'proc', alias: 'agent.cpu_percent', type: 'GAUGE', rrd: 'r', json: 'rrd/cpu.json' },
+        { collector: 'jmx', alias: 'sim_latency.p99', type: 'GAUGE', rrd: 'r', json: 'rrd/sim.json' },
+      ],
+    },
+    'rrd/cpu.json': xport(1000, cpu),
+    'rrd/sim.json': xport(1000, cpu.map((v) => (v === null ? null : v * 1000))),
+  });
+  const m = await normalizeMidolman(dir);
+  const get = (metric: string, labels: Record<string, string> = {}) =>
+    m.samples.filter((s) => s.metric === metric && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+  // step 1 (1000.2-1003.1 s): the points after its start up to one interval past its end, 1001..1004 s: 2, 4, 6, 8
+  assert.equal(get('agent.cpu', { phase: 'throughput', step: '1' }).map((s) => s.value), [5]);
+  assert.equal(get('agent.cpu', { phase: 'throughput', step: '1' })[0]!.labels, { phase: 'throughput', step: '1', offered_pps: '1000', mode: 'linear' });
+  assert.equal(get('agent.simulation_latency.p99', { step: '2' }).map((s) => s.value), [30_000]);
+  assert.equal(get('agent.cpu', { phase: 'long-running' }).map((s) => s.value), [10]);
+  assert.equal(get('agent.packets_processed'), [], 'no such series, no such samples');
+  // the lossless maximum is step 1 (1000 pps, nothing lost): its p99 and CPU per 1000 pps delivered
+  assert.equal(get('throughput.latency.oneway.p99').map((s) => [s.value, s.labels]), [[15_000, { at: 'lossless_max' }]]);
+  const perKpps = get('throughput.agent.cpu_per_kpps');
+  assert.equal(perKpps.map((s) => [s.value, s.unit, s.better, s.labels]), [[5, '%/kpps', 'lower', { at: 'lossless_max' }]]);
+});
+
+t('with an NDR found, the headline latency and CPU are read at the NDR step; without a lossless step there are none', async () => {
+  const best = { ...step('throughput', 2, 2200, 1000, 995, 7000), t_start: 1002.5, t_end: 1003.4 };
+  await fixture([{ ...step('throughput', 1, 3000, 1000, 700, 1), t_start: 1000.5, t_end: 1001.4 }, best], {
+    'ndr.json': { mode: 'ndr', loss_threshold: 0.01, resolution_pps: 100, trials: 2, ndr_pps: 2200, found: true, best_step: best },
+    'rrd/index.json': { step: 1, heartbeat: 400, series: [{ collector: 'proc', alias: 'agent.cpu_percent', type: 'GAUGE', rrd: 'r', json: 'rrd/cpu.json' }] },
+    'rrd/cpu.json': xport(1000, [1, 1, 1, 22, 22, 1]),
+  });
+  const m = await normalizeMidolman(dir, { losslessLoss: 0.01 });
+  const at = m.samples.filter((s) => s.metric.startsWith('throughput.') && s.labels['at']);
+  assert.equal(at.map((s) => [s.metric, s.labels['at']]), [['throughput.latency.oneway.p99', 'ndr'], ['throughput.agent.cpu_per_kpps', 'ndr']]);
+  assert.is(at[0]!.value, 21_000);
+  assert.is(at[1]!.value.toFixed(2), (22 / (best.delivered_pps / 1000)).toFixed(2));
+  await rm(join(dir, 'artifacts', 'ndr.json'));
+  await fixture([{ ...step('throughput', 1, 3000, 1000, 700, 1), t_start: 1000.5, t_end: 1001.4 }]);
+  const lossy = await normalizeMidolman(dir);
+  assert.not.ok(lossy.samples.some((s) => s.labels['at']), 'no step qualifies: no headline at a rate');
+});
+
 t('phases: profile files resolved file by file from profiles_dir, overrides, teardown always, heap dump skippable', () => {
   const host = { name: 'h', profile: 'lab-smoke', profileChoice: { reason: 'default' }, vars: {}, varPositions: {}, scenarios: [], position: { file: 'lab.yaml', line: 1, column: 1 } } as unknown as HostSpec;
   const profilesDir = join(REPO, 'inventory/profiles.d');

@@ -2,7 +2,9 @@
 // normalized metrics: per-step offered/achieved/delivered rates, loss and one-way latency, the
 // highest lossless rate, NDR, peak delivered rate; the RRD series (exported on the host with
 // `rrdtool xport --json`: RRD files are not portable across architectures) as time series with
-// CPU, RSS and heap peaks and means; the heap dump's size.
+// CPU, RSS and heap peaks and means; per step, the agent's CPU, simulation latency and processed
+// rate over the step's window, and at the NDR (or the lossless maximum) the one-way p99 latency and
+// the agent's CPU per 1000 pps delivered; the heap dump's size.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -182,19 +184,78 @@ export function seriesSummaries(series: MetricSeries[]): MetricSample[] {
   return out;
 }
 
+/**
+ * Mean of a series' known values over a step: RRD stamps each value at the end of its interval,
+ * so the points after the step's start up to one interval past its end. Undefined when none.
+ */
+export function windowMean(series: MetricSeries | undefined, start: number, end: number): number | undefined {
+  if (!series) return undefined;
+  const interval = series.points.length > 1 ? series.points[1]![0] - series.points[0]![0] : 1;
+  const values = series.points.filter(([t, v]) => t > start && t < end + interval && v !== null && Number.isFinite(v)).map(([, v]) => v!);
+  return values.length ? values.reduce((a, b) => a + b, 0) / values.length : undefined;
+}
+
+/** The agent's series read per step, as samples labelled like the step's traffic samples. */
+const STEP_AGENT_SERIES: readonly (readonly [series: string, metric: string, unit: string, better: 'higher' | 'lower'])[] = [
+  ['proc.agent.cpu_percent', 'agent.cpu', '%', 'lower'],
+  ['jmx.sim_latency.p50', 'agent.simulation_latency.p50', 'ns', 'lower'],
+  ['jmx.sim_latency.p99', 'agent.simulation_latency.p99', 'ns', 'lower'],
+  ['jmx.packets_processed', 'agent.packets_processed', 'pps', 'higher'],
+];
+
+/**
+ * The step a job's headline figures are read at: the NDR search's best step, else the highest
+ * lossless throughput step (the last one at that rate). Undefined when no step qualifies.
+ */
+export function referenceStep(steps: readonly Step[], ndrBest: Step | null | undefined, losslessLoss = 0): { step: Step; at: 'ndr' | 'lossless_max' } | undefined {
+  if (ndrBest) return { step: ndrBest, at: 'ndr' };
+  const ok = steps.filter((s) => s.phase === 'throughput' && s.loss <= losslessLoss + 1e-9);
+  if (ok.length === 0) return undefined;
+  const top = Math.max(...ok.map((s) => s.offered_pps));
+  return { step: ok.filter((s) => s.offered_pps === top).at(-1)!, at: 'lossless_max' };
+}
+
+/**
+ * Per step (throughput and long-running): the agent's CPU, simulation latency and processed rate
+ * over the step's window. At the reference step: one-way p99 latency and agent CPU per 1000 pps
+ * delivered (percent of one CPU per kpps), labelled with which rate it is (`at`).
+ */
+export function agentStepMetrics(steps: readonly Step[], series: readonly MetricSeries[], reference: ReturnType<typeof referenceStep>): MetricSample[] {
+  const byMetric = new Map(series.map((s) => [s.metric, s]));
+  const samples: MetricSample[] = [];
+  for (const s of steps) {
+    if (s.phase === 'warm-up') continue;
+    const labels = { phase: s.phase, step: String(s.index), offered_pps: String(s.offered_pps), mode: s.mode };
+    for (const [name, metric, unit, better] of STEP_AGENT_SERIES) {
+      const mean = windowMean(byMetric.get(name), s.t_start, s.t_end);
+      if (mean !== undefined) samples.push(sample(metric, mean, unit, better, labels));
+    }
+  }
+  if (reference) {
+    const { step, at } = reference;
+    if (step.latency_ns.p99 !== null) samples.push(sample('throughput.latency.oneway.p99', step.latency_ns.p99, 'ns', 'lower', { at }));
+    const cpu = windowMean(byMetric.get('proc.agent.cpu_percent'), step.t_start, step.t_end);
+    if (cpu !== undefined && step.delivered_pps > 0) samples.push(sample('throughput.agent.cpu_per_kpps', cpu / (step.delivered_pps / 1000), '%/kpps', 'lower', { at }));
+  }
+  return samples;
+}
+
 export async function normalizeMidolman(rawDir: string, options: NormalizeOptions = {}): Promise<MetricsDraft> {
   const steps = await readSteps(rawDir);
   const samples = stepMetrics(steps, options);
   const ndrPath = join(rawDir, 'artifacts', 'ndr.json');
   const ndrRaw = await readJson(ndrPath);
+  let ndrBest: Step | null = null;
   if (ndrRaw !== undefined) {
     const ndr = NdrSchema.safeParse(ndrRaw);
     if (!ndr.success) throw new MidolmanArtifactError(`${ndrPath}: ${ndr.error.issues[0]?.message}`);
     samples.push(sample('throughput.ndr', ndr.data.ndr_pps, 'pps', 'higher', { loss_threshold: String(ndr.data.loss_threshold), found: String(ndr.data.found) }));
     if (ndr.data.best_step) samples.push(sample('throughput.ndr.delivered', ndr.data.best_step.delivered_pps, 'pps', 'higher'));
+    if (ndr.data.found) ndrBest = ndr.data.best_step;
   }
   const series = await readMidolmanRrdSeries(rawDir);
   samples.push(...seriesSummaries(series));
+  samples.push(...agentStepMetrics(steps, series, referenceStep(steps, ndrBest, options.losslessLoss)));
   const heapPath = join(rawDir, 'artifacts', 'heapdump.json');
   const heapRaw = await readJson(heapPath);
   if (heapRaw !== undefined) {
