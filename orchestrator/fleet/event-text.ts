@@ -14,6 +14,8 @@ const FORMATTERS: Formatters = {
     `${e.host}: connected in ${seconds(e.connectMs)}; helper bundle ${e.bundleUploaded ? `uploaded (${bytes(e.bundleBytes)})` : 'already present'}`,
   'host-unreachable': (e) => `${e.host}: UNREACHABLE: ${e.message}`,
   'job-start': (e) => `${e.host}: job ${e.jobId} (${e.scenario}) started`,
+  'job-files': (e) =>
+    `${e.host}: ${e.jobId}: ${e.files} job file(s) on the host in ${seconds(e.durationMs)}; ${e.uploaded > 0 ? `${e.uploaded} uploaded (${bytes(e.bytes)})` : 'all already present'}`,
   'phase-start': (e) => `${e.host}: ${e.jobId}: phase ${e.phase} started`,
   'phase-progress': (e) =>
     `${e.host}: ${e.jobId}: ${e.phase}: ${e.message}${e.fraction !== undefined ? ` (${Math.round(e.fraction * 100)}%)` : ''}`,

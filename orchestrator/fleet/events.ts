@@ -23,6 +23,7 @@ export type EngineEvent =
   | (At & { kind: 'host-ready'; host: string; connectMs: number; bundleUploaded: boolean; bundleBytes: number })
   | (At & { kind: 'host-unreachable'; host: string; failure: ConnectFailure; message: string })
   | (OnJob & { kind: 'job-start'; scenario: string })
+  | (OnJob & { kind: 'job-files'; files: number; uploaded: number; bytes: number; durationMs: number })
   | (OnPhase & { kind: 'phase-start' })
   | (OnPhase & { kind: 'phase-progress'; message: string; fraction?: number })
   | (OnPhase & { kind: 'phase-log'; level: string; message: string })

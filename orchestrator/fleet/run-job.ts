@@ -8,6 +8,7 @@ import type { HelperBundle } from '../bundle/build-bundle.js';
 import type { RemoteLayout } from '../remote/layout.js';
 import { runPhase } from '../remote/run-phase.js';
 import { collectArtifacts } from '../remote/collect-artifacts.js';
+import { jobFilesEnv, pushJobFiles } from '../remote/push-job-files.js';
 import type { SweepStore } from '../results/store.js';
 import { JOB_SCHEMA, type JobError, type JobManifest, type JobStatus, type PhaseRecord } from '../results/manifest.js';
 import { ProvenanceSchema, type Provenance } from '../results/provenance.js';
@@ -15,6 +16,7 @@ import { PROVENANCE_PHASE, type ScenarioRegistry } from '../scenarios/registry.j
 import type { ScenarioContext } from '../scenarios/types.js';
 import { ORCHESTRATOR } from '../version.js';
 import type { EventSink } from './events.js';
+import { jobFilesOf } from './job-files.js';
 import type { JobPlan } from './plan.js';
 
 export interface JobContext {
@@ -99,6 +101,31 @@ export async function runJob(job: JobPlan, context: JobContext): Promise<JobStat
   };
 
   let failed = !scenario;
+  // Files the job needs from this machine, put on the host once per content hash before any phase.
+  const wantFiles = scenario ? jobFilesOf(scenario) : undefined;
+  if (wantFiles && phases.length > 0 && !context.interrupt.aborted) {
+    const started = at();
+    try {
+      const files = await wantFiles(scenarioContext);
+      if (files.length > 0) {
+        const pushed = await pushJobFiles(connector, layout, files);
+        env['ORCH_JOB_FILES'] = jobFilesEnv(pushed);
+        emit({
+          kind: 'job-files',
+          at: at(),
+          host,
+          jobId,
+          files: pushed.length,
+          uploaded: pushed.filter((f) => f.uploaded).length,
+          bytes: pushed.filter((f) => f.uploaded).reduce((n, f) => n + f.bytes, 0),
+          durationMs: at() - started,
+        });
+      }
+    } catch (error) {
+      failed = true;
+      errors.push({ kind: 'job-files', message: (error as Error).message });
+    }
+  }
   for (const spec of phases) {
     const record: PhaseRecord = {
       name: spec.name,
@@ -117,6 +144,8 @@ export async function runJob(job: JobPlan, context: JobContext): Promise<JobStat
       continue;
     }
     emit({ kind: 'phase-start', at: at(), host, jobId, phase: spec.name });
+    // The phase's last error-level log line says why it failed better than its exit status.
+    let lastError: string | undefined;
     const outcome = await runPhase(
       connector,
       layout,
@@ -135,6 +164,8 @@ export async function runJob(job: JobPlan, context: JobContext): Promise<JobStat
           if (event.kind === 'progress') {
             emit({ kind: 'phase-progress', at: at(), host, jobId, phase: spec.name, message: event.message, ...(typeof event.fraction === 'number' ? { fraction: event.fraction } : {}) });
           } else if (event.kind === 'log') {
+            // host text: control characters made inert before it reaches a terminal or a log
+            if (event.level === 'error') lastError = event.message.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
             emit({ kind: 'phase-log', at: at(), host, jobId, phase: spec.name, level: event.level, message: event.message });
           }
         },
@@ -156,7 +187,8 @@ export async function runJob(job: JobPlan, context: JobContext): Promise<JobStat
     // (teardowns still run) and the job is marked interrupted below.
     if (outcome.status !== 'ok' && outcome.status !== 'interrupted' && !spec.optional) {
       failed = true;
-      errors.push({ kind: `phase-${outcome.status}`, message: outcome.error ?? outcome.status, phase: spec.name });
+      const message = outcome.error ?? outcome.status;
+      errors.push({ kind: `phase-${outcome.status}`, message: lastError ? `${message}: ${lastError}` : message, phase: spec.name });
     }
     await store.writeJobManifest(manifest);
   }

@@ -7,6 +7,8 @@ export interface RemoteLayout {
   bundleDir(hash: string): string;
   agent(hash: string): string;
   jobDir(sweepId: string, jobId: string): string;
+  /** Where a file pushed for jobs lives: one directory per content hash (push-job-files.ts). */
+  jobFile(sha256: string, name: string): string;
 }
 
 export function remoteLayout(remoteDir: string): RemoteLayout {
@@ -18,5 +20,6 @@ export function remoteLayout(remoteDir: string): RemoteLayout {
     bundleDir: (hash) => `${root}/bundles/${hash}`,
     agent: (hash) => `${root}/bundles/${hash}/remote-scripts/orchestrate-agent`,
     jobDir: (sweepId, jobId) => `${root}/jobs/${sweepId}/${jobId}`,
+    jobFile: (sha256, name) => `${root}/files/${sha256}/${name}`,
   };
 }

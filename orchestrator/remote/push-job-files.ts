@@ -1,0 +1,144 @@
+// Files a job needs from the orchestrator's machine (a build's .deb files, a profile's agent
+// configuration), put on a host once per content hash, like the helper bundle: each file goes to
+// <remote_dir>/files/<sha256>/<name>. One command per file answers "present" or "need"; when needed,
+// the file is streamed from disk (never held whole in memory) into a hidden temp file beside its
+// final name, its sha256 is checked on the host, and only then is it renamed into place. A host that
+// already has the content gets nothing, in this sweep or any later one.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { Connector } from '../connectors/types.js';
+import { command, render } from '../connectors/shell-command.js';
+import type { RemoteLayout } from './layout.js';
+
+/** A file a job asks for: where it is here, and the label its helpers find it under. */
+export interface JobFile {
+  /** Absolute path on the orchestrator's machine. */
+  local: string;
+  /** What the helpers are told it is (e.g. "build", "config:midolman.conf"): no tab or newline. */
+  label: string;
+}
+
+export interface PushedJobFile extends JobFile {
+  sha256: string;
+  bytes: number;
+  /** Path on the host (under the host's remote_dir). */
+  remote: string;
+  /** Whether this push sent it (false: the host had that content already). */
+  uploaded: boolean;
+}
+
+export class JobFileError extends Error {
+  override readonly name = 'JobFileError';
+}
+
+const NAME = /^[A-Za-z0-9._+~-]+$/;
+const LABEL = /^[^\t\n\r]+$/;
+
+const ENSURE_FILE_SCRIPT = `set -eu
+d="$1/files/$2"
+f="$d/$3"
+if [ -f "$f" ]; then echo present; exit 0; fi
+echo need
+mkdir -p "$d"
+t="$d/.$3.partial.$$"
+trap 'rm -f "$t"' EXIT
+cat > "$t"
+s=$(sha256sum "$t" | cut -d' ' -f1)
+if [ "$s" != "$2" ]; then echo "the bytes received have sha256 $s, not $2: the file changed after it was hashed, or in transit" >&2; exit 1; fi
+mv -f "$t" "$f"
+trap - EXIT
+echo installed`;
+
+interface HashEntry {
+  size: number;
+  mtimeMs: number;
+  ino: number;
+  sha256: string;
+}
+
+/** sha256 per local file (keyed by path, size, mtime, inode): a sweep hashes each file once. */
+const hashes = new Map<string, HashEntry>();
+
+/** sha256 of a local file, streamed. */
+export async function fileSha256(path: string): Promise<{ sha256: string; bytes: number }> {
+  const st = await stat(path);
+  if (!st.isFile()) throw new JobFileError(`${path} is not a regular file`);
+  const known = hashes.get(path);
+  if (known && known.size === st.size && known.mtimeMs === st.mtimeMs && known.ino === st.ino) return { sha256: known.sha256, bytes: st.size };
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(path), hash);
+  const sha256 = hash.digest('hex');
+  hashes.set(path, { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, sha256 });
+  return { sha256, bytes: st.size };
+}
+
+async function pushOne(connector: Connector, layout: RemoteLayout, file: JobFile): Promise<PushedJobFile> {
+  if (!LABEL.test(file.label)) throw new JobFileError(`${file.local}: bad label ${JSON.stringify(file.label)}`);
+  let digest: { sha256: string; bytes: number };
+  try {
+    digest = await fileSha256(file.local);
+  } catch (error) {
+    if (error instanceof JobFileError) throw error;
+    throw new JobFileError(`cannot read ${file.local}: ${(error as Error).message}`);
+  }
+  const { remote, uploaded } = await putFile(connector, layout, file.local, digest.sha256);
+  return { ...file, sha256: digest.sha256, bytes: digest.bytes, remote, uploaded };
+}
+
+/**
+ * Put one local file on the host as files/<sha256>/<its name> unless it is there already. The host
+ * checks the bytes it received against `sha256` before the rename: a file that changed after it was
+ * hashed is refused and nothing is left under its final name.
+ */
+export async function putFile(connector: Connector, layout: RemoteLayout, local: string, sha256: string): Promise<{ remote: string; uploaded: boolean }> {
+  const name = basename(local);
+  if (!NAME.test(name)) throw new JobFileError(`${local}: a job file's name may only hold letters, digits and . _ + ~ -`);
+  if (!/^[0-9a-f]{64}$/.test(sha256)) throw new JobFileError(`${local}: bad sha256 ${sha256}`);
+  const text = render(command(['sh', '-c', ENSURE_FILE_SCRIPT, 'orchestrate-job-file', layout.root, sha256, name]));
+  const channel = await connector.exec(text);
+  let stdout = '';
+  let stderr = '';
+  let answered = false;
+  let uploaded = false;
+  let sending: Promise<void> = Promise.resolve();
+  channel.stderr.on('data', (chunk: Buffer) => {
+    if (stderr.length < 8192) stderr += chunk.toString('utf8');
+  });
+  channel.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString('utf8');
+    if (!answered && stdout.includes('\n')) {
+      answered = true;
+      if (stdout.startsWith('need')) {
+        uploaded = true;
+        // Streamed with backpressure; the channel's stdin ends with the file.
+        sending = pipeline(createReadStream(local), channel.stdin).catch((error: Error) => {
+          stderr += `\nreading ${local}: ${error.message}`;
+          channel.close();
+        });
+      } else {
+        channel.stdin.end();
+      }
+    }
+  });
+  const exit = await channel.done;
+  await sending;
+  if (!/^(present|need\ninstalled)\n$/.test(stdout) || (exit.exitCode !== null && exit.exitCode !== 0)) {
+    throw new JobFileError(`${connector.hostName}: could not put ${local} (${sha256.slice(0, 12)}) on the host (exit ${exit.exitCode ?? exit.signal}): ${stderr.trim() || stdout.trim()}`);
+  }
+  return { remote: layout.jobFile(sha256, name), uploaded };
+}
+
+/** Put every file on the host (one after another: they share the host's link). */
+export async function pushJobFiles(connector: Connector, layout: RemoteLayout, files: JobFile[]): Promise<PushedJobFile[]> {
+  const out: PushedJobFile[] = [];
+  for (const file of files) out.push(await pushOne(connector, layout, file));
+  return out;
+}
+
+/** What the helpers get in ORCH_JOB_FILES: one "label<TAB>remote path" line per file. */
+export function jobFilesEnv(files: PushedJobFile[]): string {
+  return files.map((f) => `${f.label}\t${f.remote}`).join('\n');
+}
