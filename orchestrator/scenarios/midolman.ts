@@ -1,9 +1,15 @@
 // midolman: the MidoNet agent performance test (seed: MidoNet perftests), rebuilt as phases of
-// remote-scripts/midolman. Per host: check (tools, topology contract), build info, cleanup of
-// this job's leftovers, profile, package install, topology + connectivity check, collectors,
-// warm-up, throughput scan (linear or NDR), long-running, collectors stop (RRD), heap dump, and
-// teardown (always, so a failure anywhere still tears down).
-import { MidolmanParams, type ProfileValues } from './midolman/params.js';
+// remote-scripts/midolman. Per host: check (tools, topology contract), cleanup of this job's
+// leftovers (and the agent, as the original stopped it), profile, the cluster check, the build's
+// install and the profile's agent configuration, the agent's restart (ready when its process runs
+// and JMX answers; then proven to be the installed build), build info, topology + connectivity
+// check, collectors, warm-up, throughput scan (linear or NDR), long-running, collectors stop (RRD),
+// heap dump, and teardown (always, so a failure anywhere still tears down: traffic, topology, the
+// agent's logs collected, the agent stopped, its configuration restored).
+import { agentIsManaged, MidolmanParams, type ProfileValues } from './midolman/params.js';
+import { agentConfigFiles, agentEnv, agentReadyTimeoutMs, midolmanJobFiles } from './midolman/agent-env.js';
+import { readBuildIdentity } from './midolman/build-identity.js';
+import type { ScenarioJobFiles } from '../fleet/job-files.js';
 import { checkMidolmanHost, knobValues, profileReason, resolveKnobs, resolveProfileFile, type ResolvedKnobs } from './midolman/profile.js';
 import { normalizeMidolman } from './midolman/normalize.js';
 import type { PhaseSpec, Scenario, ScenarioContext } from './types.js';
@@ -73,40 +79,49 @@ export function midolmanPhases({ host, params, profilesDir }: ScenarioContext<Mi
     ['MIDOLMAN_TOPOLOGY_PATH', params.topology_path],
     ['MIDOLMAN_NDR_RESOLUTION', params.ndr_resolution_pps?.toString()],
     ['MIDOLMAN_GIT_REVISION', params.git_revision],
-    ['MIDOLMAN_PACKAGES', params.packages?.join(' ')],
-    ['MIDOLMAN_AGENT_PID_FILE', params.agent_pid_file],
-    ['MIDOLMAN_AGENT_MAIN_CLASS', params.agent_main_class],
-    ['MIDOLMAN_JMX_URL', params.jmx_url],
     ['MIDOLMAN_SHAPE_RATE_PPS', params.shape?.rate_pps?.toString()],
     ['MIDOLMAN_SHAPE_DROP_ONE_IN', params.shape?.drop_one_in?.toString()],
   ];
   for (const [key, value] of optional) if (value !== undefined) env[key] = value;
+  const configFiles = agentConfigFiles(profilesDir, profile);
+  Object.assign(env, agentEnv(params, configFiles));
+  const managed = agentIsManaged(params.agent);
 
   const phase = (name: string, timeoutMs: number, extra: Partial<PhaseSpec> = {}): PhaseSpec => ({ name, helper: 'midolman', args: [name], env, timeoutMs, ...extra });
   const phases: PhaseSpec[] = [
     phase('check', MIN),
-    phase('build-info', MIN),
-    phase('cleanup', 2 * MIN),
+    // stops the agent it manages (up to ~35 s for a JVM that ignores TERM) and restores leftovers
+    phase('cleanup', 3 * MIN),
     phase('profile', MIN),
-    phase('install', 10 * MIN),
+  ];
+  if (params.cluster_check) {
+    const checks = (params.cluster_check.endpoints?.length ?? 0) + (params.cluster_check.commands?.length ?? 0);
+    phases.push(phase('cluster-check', MIN + checks * (params.cluster_check.timeout ?? 10_000)));
+  }
+  phases.push(phase('install', 10 * MIN));
+  if (managed) phases.push(phase('agent-start', 2 * MIN + agentReadyTimeoutMs(params)));
+  phases.push(
+    phase('build-info', MIN),
     phase('topology', 3 * MIN),
     phase('collectors-start', 2 * MIN),
     phase('warm-up', 2 * MIN + seconds.warmUp * 2000),
     phase('throughput', 2 * MIN + seconds.throughput * 2000),
     phase('long-running', 2 * MIN + seconds.longRunning * 2000),
     phase('collectors-stop', 5 * MIN),
-  ];
+  );
   if (params.heap_dump !== false) phases.push(phase('heap-dump', 10 * MIN));
-  phases.push(phase('teardown', 3 * MIN, { always: true }));
+  phases.push(phase('teardown', managed ? 4 * MIN : 3 * MIN, { always: true }));
   return phases;
 }
 
-export const midolmanScenario: Scenario<MidolmanParams> = {
+export const midolmanScenario: Scenario<MidolmanParams> & ScenarioJobFiles<MidolmanParams> = {
   name: 'midolman',
   description:
     'MidoNet agent performance test (after the perftests scripts): SYN-scan traffic through a topology between two namespaces; offered vs delivered rate, loss and one-way latency per step, highest lossless rate or NDR, agent CPU/RSS/heap and JMX metrics into RRD files, heap dump.',
   params: MidolmanParams,
   phases: midolmanPhases,
   checkHost: checkMidolmanHost,
+  jobFiles: ({ host, params, profilesDir }) => midolmanJobFiles(params, agentConfigFiles(profilesDir, host.profile)),
   normalize: (rawDir, { params }) => normalizeMidolman(rawDir, { losslessLoss: params.ndr_loss ?? 0 }),
+  build: (rawDir) => readBuildIdentity(rawDir),
 };

@@ -168,7 +168,7 @@ t('phases: profile files resolved file by file from profiles_dir, overrides, tea
   const host = { name: 'h', profile: 'lab-smoke', profileChoice: { reason: 'default' }, vars: {}, varPositions: {}, scenarios: [], position: { file: 'lab.yaml', line: 1, column: 1 } } as unknown as HostSpec;
   const profilesDir = join(REPO, 'inventory/profiles.d');
   const phases = midolmanScenario.phases({ host, profilesDir, params: { overrides: { THROUGHPUT_SCAN_MAX_RATE: 1500 }, heap_dump: false } });
-  assert.equal(phases.map((p) => p.name), ['check', 'build-info', 'cleanup', 'profile', 'install', 'topology', 'collectors-start', 'warm-up', 'throughput', 'long-running', 'collectors-stop', 'teardown']);
+  assert.equal(phases.map((p) => p.name), ['check', 'cleanup', 'profile', 'install', 'build-info', 'topology', 'collectors-start', 'warm-up', 'throughput', 'long-running', 'collectors-stop', 'teardown']);
   assert.ok(phases.at(-1)!.always);
   const env = phases[0]!.env!;
   assert.is(env['MIDOLMAN_PROFILE_PERFTESTS_FROM'], 'lab-smoke/perftests.conf');

@@ -1,0 +1,57 @@
+// Which build of the agent a midolman job measured, from the build-info.json its host wrote after
+// the install and the restart (validated: it came from a host). The running agent's own word (the
+// version and revision in the MANIFEST of the jar its JVM holds open) wins over the package
+// database's; the inventory's git_revision fills in a revision the build does not carry.
+import { join } from 'node:path';
+import { z } from 'zod';
+import { readHostJson } from '../../results/host-json.js';
+import { BuildIdentitySchema, type BuildIdentity } from '../../results/manifest.js';
+
+const text = (max: number) => z.string().max(max);
+
+/** The part of build-info.json that names the build. */
+export const BuildInfoSchema = z.object({
+  git_revision: text(64).optional(),
+  agent_package: text(200).optional(),
+  agent_package_version: text(200).optional(),
+  build: z
+    .object({
+      package: text(200),
+      source: z.enum(['none', 'local', 'host', 'apt']),
+      version_before: text(200),
+      version_after: text(200),
+      version_running: text(200),
+      title_running: text(200).optional(),
+      revision: text(64),
+      /** true: the running agent is the installed build; false: checked and it is not; null: not checked. */
+      verified: z.boolean().nullable(),
+    })
+    .optional(),
+});
+export type BuildInfo = z.infer<typeof BuildInfoSchema>;
+
+export class BuildInfoError extends Error {
+  override readonly name = 'BuildInfoError';
+}
+
+/** The identity a build-info.json names; undefined when it names no version and no revision. */
+export function buildIdentityOf(info: BuildInfo): BuildIdentity | undefined {
+  const pkg = info.build?.package || info.agent_package || 'midolman';
+  const version = info.build?.version_running || info.build?.version_after || info.agent_package_version || '';
+  const revision = (info.build?.revision || info.git_revision || '').toLowerCase();
+  if (version === '' && revision === '') return undefined;
+  const label = [pkg, version || '(unknown version)', ...(revision ? [`(${revision.slice(0, 10)})`] : [])].join(' ');
+  return BuildIdentitySchema.parse({ label, package: pkg, ...(version ? { version } : {}), ...(/^[0-9a-f]{4,64}$/.test(revision) ? { revision } : {}) });
+}
+
+/** Reads raw/artifacts/build-info.json; undefined when the job never wrote one. */
+export async function readBuildIdentity(rawDir: string): Promise<BuildIdentity | undefined> {
+  const file = join(rawDir, 'artifacts', 'build-info.json');
+  const value = await readHostJson(file, (m) => new BuildInfoError(m));
+  if (value === undefined) return undefined;
+  const parsed = BuildInfoSchema.safeParse(value);
+  if (!parsed.success) {
+    throw new BuildInfoError(`${file}: ${parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  return buildIdentityOf(parsed.data);
+}

@@ -1,0 +1,65 @@
+// The build's .deb files on the orchestrator's machine (`build.local_debs`): absolute paths, with
+// wildcards (* ? [...]) allowed in the file name only, as a CI job leaves them in a directory
+// (`/srv/ci/midonet/latest/*.deb`). Expanded when the job starts, so tonight's files are the ones
+// taken; a pattern that matches nothing is an error that names it.
+import { readdir, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+export class LocalDebsError extends Error {
+  override readonly name = 'LocalDebsError';
+}
+
+const WILDCARD = /[*?[]/;
+
+/** A file-name glob as a regular expression (no path separators inside). */
+export function globToRegExp(glob: string): RegExp {
+  let out = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!;
+    if (c === '*') out += '[^/]*';
+    else if (c === '?') out += '[^/]';
+    else if (c === '[') {
+      const end = glob.indexOf(']', i + 2);
+      if (end === -1) {
+        out += '\\[';
+        continue;
+      }
+      let body = glob.slice(i + 1, end);
+      if (body.startsWith('!')) body = `^${body.slice(1)}`;
+      out += `[${body.replace(/\\/g, '\\\\')}]`;
+      i = end;
+    } else out += c.replace(/[.+^${}()|\\]/g, '\\$&');
+  }
+  return new RegExp(`^${out}$`);
+}
+
+/** Every pattern expanded to existing regular files, in order, each once. */
+export async function expandLocalDebs(patterns: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const pattern of patterns) {
+    const dir = dirname(pattern);
+    const name = basename(pattern);
+    if (WILDCARD.test(dir)) throw new LocalDebsError(`build.local_debs: ${pattern}: wildcards are allowed in the file name only`);
+    let matches: string[];
+    if (!WILDCARD.test(name)) {
+      matches = [pattern];
+    } else {
+      const re = globToRegExp(name);
+      let names: string[];
+      try {
+        names = await readdir(dir);
+      } catch (error) {
+        throw new LocalDebsError(`build.local_debs: ${pattern}: cannot read ${dir}: ${(error as Error).message}`);
+      }
+      matches = names.filter((n) => re.test(n) && !n.startsWith('.')).sort().map((n) => join(dir, n));
+      if (matches.length === 0) throw new LocalDebsError(`build.local_debs: ${pattern} matches no file`);
+    }
+    for (const file of matches) {
+      const st = await stat(file).catch(() => undefined);
+      if (!st) throw new LocalDebsError(`build.local_debs: ${file} does not exist on this machine`);
+      if (!st.isFile()) throw new LocalDebsError(`build.local_debs: ${file} is not a file`);
+      if (!out.includes(file)) out.push(file);
+    }
+  }
+  return out;
+}
