@@ -62,7 +62,7 @@ mm_jmx_classes() {
   orch_have_cmd javac || { printf 'javac is not installed'; return 1; }
   mkdir -p -- "${out%/*}"
   tmp=$(mktemp -d -- "$out.tmp.XXXXXX")
-  if ! javac -nowarn -d "$tmp" -- "$src" >"$tmp.log" 2>&1; then
+  if ! javac -nowarn -d "$tmp" "$src" >"$tmp.log" 2>&1; then
     printf 'javac failed: %s' "$(tail -n 3 "$tmp.log" | paste -sd ' ')"
     rm -rf -- "$tmp" "$tmp.log"
     return 1

@@ -39,6 +39,11 @@ mm_now() {
   printf '%s' "${EPOCHREALTIME:-$(date +%s.%N)}"
 }
 
+# mm_seconds FROM TO : TO - FROM (seconds since the epoch) with milliseconds.
+mm_seconds() {
+  awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'
+}
+
 # ---------------------------------------------------------------------------------------------
 # Profile
 
@@ -148,6 +153,8 @@ mm_agent_pid() {
     [[ -r $MIDOLMAN_AGENT_PID_FILE ]] || return 1
     read -r pid <"$MIDOLMAN_AGENT_PID_FILE" || return 1
     [[ $pid =~ ^[0-9]+$ && -d /proc/$pid ]] || return 1
+    # a stale pid file may name a zombie (exited, not yet reaped): that is no agent
+    [[ $(awk '{ sub(/^.*\) /, ""); print $1 }' "/proc/$pid/stat" 2>/dev/null) != Z ]] || return 1
     printf '%s' "$pid"
     return 0
   fi
@@ -159,4 +166,27 @@ mm_agent_pid() {
     fi
   done
   [[ -n $found ]] && printf '%s' "$found"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Small facts one phase leaves for a later one: "KEY<TAB>VALUE" lines in $MM_STATE/NAME.kv
+# (values on one line; read back with read, never sourced).
+
+# mm_kv_set NAME KEY VALUE : set KEY (replacing an earlier value).
+mm_kv_set() {
+  local file=$MM_STATE/$1.kv
+  {
+    [[ -r $file ]] && awk -F '\t' -v k="$2" '$1 != k' "$file"
+    printf '%s\t%s\n' "$2" "${3//[$'\n\t']/ }"
+  } | orch_atomic_write "$file"
+}
+
+# mm_kv_get NAME KEY : print KEY's value (nothing when unset).
+mm_kv_get() {
+  local key value
+  [[ -r $MM_STATE/$1.kv ]] || return 0
+  while IFS=$'\t' read -r key value; do
+    [[ $key == "$2" ]] && { printf '%s' "$value"; return 0; }
+  done <"$MM_STATE/$1.kv"
+  return 0
 }
