@@ -95,7 +95,9 @@ export async function injectQaset(image: string, work: string, inputs: QasetInpu
     cmds.push(`rm ${dest}`, `write ${local} ${dest}`);
   };
   const written: [string, string][] = [];
-  mkdirs('/root/qaset', '/var/log/qaset', '/var/log/qaset/control');
+  // QASET creates runs/ calls/ log/ set/ submission/ only when /var/log/qaset does not exist yet:
+  // whoever creates /var/log/qaset (here: for control/) creates them all
+  mkdirs('/root/qaset', '/var/log/qaset', ...['control', 'runs', 'calls', 'log', 'set', 'submission'].map((d) => `/var/log/qaset/${d}`));
   if (inputs.list) {
     const text = runListFile(inputs.list);
     await put('/root/qaset/list', text, 'list');

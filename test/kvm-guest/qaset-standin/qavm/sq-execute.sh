@@ -45,13 +45,18 @@ sq_operator_stop_hook() {
 # sq_execute_call NAME : the run script in a screen session that logs to runs/NAME-%m%dT%H%M.screenlog;
 # its exit status is screen's (a benchmark failing inside the script does not fail the case).
 sq_execute_call() {
-  local name=$1 stop_pid rc=0
-  mkdir -p "$SQ_TEST_RUN_DIR"
-  printf 'logfile %s-%s.screenlog\n' "$name" "$(date +%m%dT%H%M)" >"$SQ_TEST_RUN_DIR/$name.screenrc"
+  local name=$1 stop_pid rc=0 dir=$SQ_TEST_RUN_DIR
+  # QASET creates runs/ only with a new /var/log/qaset; without it the screen log lands in the
+  # current directory (as the real one's failed pushd leaves it)
+  if [[ ! -d $dir ]]; then
+    sq_error "[EXE] $name: $dir does not exist: the screen log goes to $PWD"
+    dir=$PWD
+  fi
+  printf 'logfile %s-%s.screenlog\n' "$name" "$(date +%m%dT%H%M)" >"$dir/$name.screenrc"
   logger "[QA_SET] starting $name" 2>/dev/null || true
   sq_info "[EXE] $name: running"
   stop_pid=$(sq_operator_stop_hook "$name")
-  (cd "$SQ_TEST_RUN_DIR" && screen -L -S "$name" -t "$name" -c "$name.screenrc" -D -m "$SQ_EXE_RUN_SCRIPT") || rc=$?
+  (cd "$dir" && screen -L -S "$name" -t "$name" -c "$name.screenrc" -D -m "$SQ_EXE_RUN_SCRIPT") || rc=$?
   [[ -z $stop_pid ]] || wait "$stop_pid" || true
   logger "[QA_SET] finished $name" 2>/dev/null || true
   sq_info "[EXE] $name: finished"

@@ -53,7 +53,6 @@ sq_qadb_update_system_information() {
 sq_result_save_locally() {
   local name=$1 serial rc=0
   serial=$(date '+%Y%m%dT%H%M%S')
-  mkdir -p "$SQ_TEST_LOG_DIR"
   if [[ -d $SQ_CTCS2_DIR ]]; then
     (cd "$SQ_CTCS2_DIR" && shopt -u nullglob && tar -c -j -f "$SQ_TEST_LOG_DIR/$name-$serial.tar.bz2" -- *) || rc=$?
   else
@@ -87,10 +86,11 @@ sq_result_one_run() {
     sq_result_save_locally "$result" || true
   fi
   # QADB: QASET runs /usr/share/qa/tools/remote_qa_db_report.pl and keeps its output; the stand-in
-  # has no QADB (and no network), so the log says so and the submission counts as failed.
-  mkdir -p "$SQ_TEST_SUBMISSION_DIR"
+  # has no QADB (and no network), so the log says so and the submission counts as failed. Like
+  # log/, submission/ must exist (QASET creates both only with a new /var/log/qaset).
   submission="qaset stand-in: no QADB here; $run's results are in ${SQ_TEST_LOG_DIR#"$SQ_ROOT"}/ ($2)"
-  printf '%s\n' "$submission" >>"$SQ_TEST_SUBMISSION_DIR/submission-$run.log"
+  printf '%s\n' "$submission" >>"$SQ_TEST_SUBMISSION_DIR/submission-$run.log" ||
+    sq_error "[qadb] cannot write $SQ_TEST_SUBMISSION_DIR/submission-$run.log"
   sq_warn "[qadb] $run submit qa_db_report failed!"
   echo "$run-Nuremberg" >>"$SQ_USER_CONFIG_SUBMIT_FAILURE"
   rm -rf "${SQ_CTCS2_DIR:?}"/*
