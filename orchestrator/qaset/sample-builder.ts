@@ -85,42 +85,56 @@ export function splitRuns(text: string, starts: RegExp): string[] {
   return at.map((start, k) => ls.slice(start, at[k + 1] ?? ls.length).join('\n'));
 }
 
-function sampleKey(s: MetricSample): string {
-  return JSON.stringify([s.metric, Object.entries(s.labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))]);
+function labelsKey(labels: Record<string, string>): string {
+  return JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 /**
- * Gives every sample whose metric and labels occur more than once (a file that repeats a run
- * with the same parameters) a `repeat` label, its 1-based occurrence in file order, so that no
- * two measurements collapse into one series point. Samples that occur once are left alone.
+ * Tells repeated runs apart. A file that repeats a run with the same parameters yields the same
+ * labels again. Walking the samples in file order, a label set's run starts over when the parser
+ * said a new run began (`runs`, one run number per sample) or, for parsers that do not say, when
+ * one of the label set's metrics comes again. When a label set is seen in more than one run, every
+ * sample of it gets a `repeat` label, the 1-based number of its run among the runs with those
+ * labels, so no two measurements collapse into one point, and a run that lacks a metric (a
+ * "+++++" field) does not shift the numbering. Label sets seen in one run only are left alone.
  */
-export function withRepeats(samples: readonly MetricSample[]): MetricSample[] {
-  const total = new Map<string, number>();
-  for (const s of samples) total.set(sampleKey(s), (total.get(sampleKey(s)) ?? 0) + 1);
-  const seen = new Map<string, number>();
-  return samples.map((s) => {
-    const key = sampleKey(s);
-    if ((total.get(key) ?? 0) < 2) return s;
-    const n = (seen.get(key) ?? 0) + 1;
-    seen.set(key, n);
-    return { ...s, labels: { ...s.labels, repeat: String(n) } };
+export function withRepeats(samples: readonly MetricSample[], runs?: readonly number[]): MetricSample[] {
+  const state = new Map<string, { n: number; run: number; metrics: Set<string> }>();
+  const nth = samples.map((s, i) => {
+    const key = labelsKey(s.labels);
+    const run = runs?.[i] ?? 0;
+    let st = state.get(key);
+    if (!st) state.set(key, (st = { n: 1, run, metrics: new Set() }));
+    else if (run !== st.run || st.metrics.has(s.metric)) [st.n, st.run, st.metrics] = [st.n + 1, run, new Set()];
+    st.metrics.add(s.metric);
+    return st.n;
   });
+  return samples.map((s, i) => (state.get(labelsKey(s.labels))!.n > 1 ? { ...s, labels: { ...s.labels, repeat: String(nth[i]) } } : s));
 }
 
-/** Collects samples, dropping non-finite values; `list` never holds two with the same metric and labels. */
+/**
+ * Collects samples, dropping non-finite values; `list` never holds two with the same metric and
+ * labels. A parser whose runs share labels calls `newRun()` at each run's start (see withRepeats).
+ */
 export class Samples {
   private readonly raw: MetricSample[] = [];
+  private readonly runs: number[] = [];
+  private run = 0;
   constructor(private readonly base: Record<string, string>) {}
+  newRun(): void {
+    this.run++;
+  }
   add(metric: string, value: number | null | undefined, unit: string, better: Better, labels: Record<string, string> = {}): void {
     if (typeof value !== 'number' || !Number.isFinite(value)) return;
     this.raw.push(sample(metric, value, unit, better, { ...this.base, ...labels }));
+    this.runs.push(this.run);
   }
   get size(): number {
     return this.raw.length;
   }
   /** The samples, repeated runs told apart by `repeat` (see withRepeats). */
   get list(): MetricSample[] {
-    return withRepeats(this.raw);
+    return withRepeats(this.raw, this.runs);
   }
 }
 

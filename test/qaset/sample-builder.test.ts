@@ -28,9 +28,20 @@ test('splitRuns starts a run at each banner and drops what precedes the first', 
   assert.equal(splitRuns('no banner\n', /^B/), ['no banner\n']);
 });
 
-test('withRepeats labels only samples whose metric and labels repeat, in order; label order does not matter', () => {
-  const out = withRepeats([sample('m', 1, '', 'none', { a: '1', b: '2' }), sample('m', 2, '', 'none', { b: '2', a: '1' }), sample('m', 3, '', 'none', { a: '9' }), sample('n', 4, '', 'none', { a: '1', b: '2' })]);
-  assert.equal(out.map((s) => s.labels['repeat']), ['1', '2', undefined, undefined]);
+test('withRepeats numbers the runs of a label set seen in several runs; label order does not matter', () => {
+  const out = withRepeats([sample('m', 1, '', 'none', { a: '1', b: '2' }), sample('n', 4, '', 'none', { a: '1', b: '2' }), sample('m', 2, '', 'none', { b: '2', a: '1' }), sample('m', 3, '', 'none', { a: '9' })]);
+  assert.equal(out.map((s) => [s.metric, s.labels['repeat']]), [['m', '1'], ['n', '1'], ['m', '2'], ['m', undefined]]);
+  // a run lacking a metric ("+++++") does not shift the others: n of the second run stays repeat 2
+  const gap = withRepeats([sample('m', 1, '', 'none', {}), sample('m', 2, '', 'none', {}), sample('n', 3, '', 'none', {})]);
+  assert.equal(gap.map((s) => [s.metric, s.labels['repeat']]), [['m', '1'], ['m', '2'], ['n', '2']]);
+  // a parser that marks its runs: a metric only the second run has is still that run's
+  const runs = new Samples({});
+  runs.newRun();
+  runs.add('seq_create', 1, '', 'higher');
+  runs.newRun();
+  runs.add('ran_create', 2, '', 'higher');
+  runs.add('latency', 3, '', 'lower');
+  assert.equal(runs.list.map((x) => [x.metric, x.labels['repeat']]), [['seq_create', '1'], ['ran_create', '2'], ['latency', '2']]);
   const s = new Samples({ source: 'f' });
   s.add('m', 1, 'u', 'higher', { t: '1' });
   s.add('m', NaN, 'u', 'higher', { t: '1' });

@@ -56,6 +56,7 @@ export function parse(text: string, source: string): ParseResult {
     const lay = layoutOf(f);
     if (!lay) continue;
     rows++;
+    s.newRun();
     const labels = lay.labels;
     const pair = (start: number, ops: readonly string[], unit: (op: string) => string) => {
       ops.forEach((op, i) => {

@@ -14,6 +14,7 @@ export function parse(text: string, source: string): ParseResult {
   let results = 0;
   for (const m of text.matchAll(RESULT)) {
     results++;
+    s.newRun();
     const labels: Record<string, string> = {};
     if (m[2] !== undefined) labels['clients'] = m[2];
     if (m[3] !== undefined) labels['procs'] = m[3];

@@ -46,6 +46,7 @@ function parseJson(docs: unknown[], s: Samples): number {
   let jobs = 0;
   docs.forEach((doc) => {
     if (!isObj(doc) || !Array.isArray(doc['jobs'])) return;
+    s.newRun();
     for (const job of doc['jobs']) {
       if (!isObj(job)) continue;
       const name = String(job['jobname'] ?? 'job');

@@ -49,6 +49,7 @@ export function parse(text: string, source: string): ParseResult {
     const rows = numericRows(block);
     const u = unitOf(block);
     const labels = { test };
+    s.newRun();
     if (kind === 'rr') {
       const r = rows.find((x) => x.length >= 6);
       if (!r) return;

@@ -39,6 +39,7 @@ export function parse(text: string, source: string): ParseResult {
   const runs = splitRuns(text, RUN_START);
   runs.forEach((run, i) => {
     const labels = runLabels(run);
+    s.newRun();
     const before = s.size;
     for (const m of run.matchAll(/^tps = ([\d.]+)(?:\s+\((including|excluding|without)[^)]*\))?/gm)) {
       const conn: Record<string, string> = m[2] === undefined ? {} : { connections: m[2] === 'including' ? 'including' : 'excluding' };

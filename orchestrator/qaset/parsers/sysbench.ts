@@ -113,6 +113,7 @@ export function parse(text: string, source: string): ParseResult {
       return;
     }
     understood++;
+    s.newRun();
     const labels = runLabels(run, mode);
     const p = `sysbench.${mode}`;
     const totalTime = num(field(run, /total time:\s*([\d.]+)s/));

@@ -88,9 +88,11 @@ it('both runs parsed from their CSV lines (bonnie++ own machine-readable output)
       const lat = f[44 + k]!;
       if (lat !== '') assert.ok(Math.abs(one(r.samples, `bonnie.${op}.latency`, run).value - microseconds(lat)) < 1e-6, `${op} latency ${lat}`);
     });
-    assert.equal(one(r.samples, 'bonnie.seq_create', run).labels, { source: 'ctcs2/bonnie-x/bonnie++-async', bonnie_version: '2.00a', concurrency: '1', file_size: '8M', num_files: '1', repeat: run.repeat });
+    const ofRun = r.samples.filter((s) => s.labels['repeat'] === run.repeat);
+    assert.ok(ofRun.length > 0, `run ${run.repeat} gave samples (latencies at least)`);
+    for (const s of ofRun) assert.equal(s.labels, { source: 'ctcs2/bonnie-x/bonnie++-async', bonnie_version: '2.00a', concurrency: '1', file_size: '8M', num_files: '1', repeat: run.repeat });
   });
-  for (const repeat of ['1', '2']) assert.ok(r.samples.some((s) => s.labels['repeat'] === repeat), `run ${repeat} gave samples`);
+  assert.is(r.samples.length, r.samples.filter((s) => s.labels['repeat'] !== undefined).length, 'every sample says its run');
   for (const s of r.samples) assert.ok(MetricSampleSchema.safeParse(s).success, JSON.stringify(s));
 });
 
