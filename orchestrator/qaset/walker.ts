@@ -39,6 +39,8 @@ export interface QasetTestResult extends CtcsTestResult {
   source: string;
   /** The QASET case whose results these are, when known (from the log tarball's name). */
   case?: string;
+  /** Which run of that case, from the second on (a run list can name a case twice). */
+  occurrence?: number;
 }
 
 export interface QasetParseResult {
@@ -116,12 +118,19 @@ function emptyResult(): QasetParseResult {
   };
 }
 
-/** Where a file or directory sits: how deep in archives, in which ctcs2 result directory, for which case. */
+/**
+ * Where a file or directory sits: how deep in archives, in which ctcs2 result directory, for which
+ * case, and which run of that case (a run list may name a case twice: its second tarball's samples
+ * get `occurrence: 2`, so that they never merge with the first's once timestamps are set aside).
+ */
 interface Place {
   depth: number;
   tcf: string | null;
   caseName: string | null;
+  occurrence: number;
 }
+
+const TOP: Place = { depth: 0, tcf: null, caseName: null, occurrence: 1 };
 
 async function isDir(p: string): Promise<boolean> {
   return fsp.lstat(p).then((s) => s.isDirectory(), () => false);
@@ -139,6 +148,8 @@ class Walk {
   /** ctcs2 result directory name -> where it was read. */
   private readonly tcfSeen = new Map<string, string>();
   private tarballRunId: string | null = null;
+  /** How many log tarballs of each case were read so far. */
+  private readonly caseTarballs = new Map<string, number>();
   constructor(private readonly opts: WalkOptions) {}
 
   async cleanup(): Promise<void> {
@@ -193,6 +204,7 @@ class Walk {
       if (test !== null) smp.labels['test'] ??= test;
       if (place.tcf !== null) smp.labels['tcf'] ??= place.tcf;
       if (place.caseName !== null) smp.labels['case'] ??= place.caseName;
+      if (place.occurrence > 1) smp.labels['occurrence'] ??= String(place.occurrence);
     }
   }
 
@@ -207,7 +219,12 @@ class Walk {
       if (dir === null) return;
       const name = parseTarballName(base);
       if (name?.runId) this.tarballRunId ??= name.runId;
-      await this.dir(dir, `${shown}!`, base, { depth: place.depth + 1, tcf: place.tcf, caseName: name?.case ?? place.caseName });
+      let occurrence = place.occurrence;
+      if (name) {
+        occurrence = (this.caseTarballs.get(name.case) ?? 0) + 1;
+        this.caseTarballs.set(name.case, occurrence);
+      }
+      await this.dir(dir, `${shown}!`, base, { depth: place.depth + 1, tcf: place.tcf, caseName: name?.case ?? place.caseName, occurrence });
       return;
     }
     if (place.tcf !== null && (QASET_SYSINFO_FILES.has(base) || CTCS2_METADATA_FILES.has(base))) {
@@ -231,6 +248,7 @@ class Walk {
       for (const t of parseTestResults(text).tests) {
         const entry: QasetTestResult = { ...t, tcf, source: shown };
         if (place.caseName !== null) entry.case = place.caseName;
+        if (place.occurrence > 1) entry.occurrence = place.occurrence;
         this.r.tests.push(entry);
       }
       const res = parseOutput(text, shown, 'test_results');
@@ -282,8 +300,8 @@ class Walk {
       if (QASET_BOOKKEEPING_DIRS.has(e.name)) continue;
       const child = path.join(root, e.name);
       const childShown = shown === '' ? e.name : `${shown}/${e.name}`;
-      if (e.isDirectory()) await this.dir(child, childShown, e.name, { depth: 0, tcf: null, caseName: null });
-      else if (e.isFile()) await this.file(child, childShown, { depth: 0, tcf: null, caseName: null });
+      if (e.isDirectory()) await this.dir(child, childShown, e.name, TOP);
+      else if (e.isFile()) await this.file(child, childShown, TOP);
     }
   }
 
@@ -295,7 +313,8 @@ class Walk {
     for (const e of await entriesOf(root)) {
       const child = path.join(root, e.name);
       const childShown = shown === '' ? e.name : `${shown}/${e.name}`;
-      const place: Place = { depth: 0, tcf: null, caseName: e.name === 'ctcs2' ? running : null };
+      const leftover = e.name === 'ctcs2' && running !== null;
+      const place: Place = leftover ? { ...TOP, caseName: running, occurrence: (this.caseTarballs.get(running) ?? 0) + 1 } : TOP;
       if (e.isDirectory()) await this.dir(child, childShown, e.name, place);
       else if (e.isFile()) await this.file(child, childShown, place);
     }
@@ -392,12 +411,12 @@ export async function parseQasetPath(target: string, opts: WalkOptions = {}): Pr
     if (opts.listFailed) await w.listFailed(opts.listFailed, opts.listFailed);
     if (!st.isDirectory()) {
       await fsp.access(target, fsp.constants.R_OK);
-      await w.file(target, path.basename(target), { depth: 0, tcf: null, caseName: null });
+      await w.file(target, path.basename(target), TOP);
       return w.finish();
     }
     const layout = await layoutOf(target);
     if (layout === 'directory') {
-      await w.dir(target, '', path.basename(target), { depth: 0, tcf: null, caseName: null });
+      await w.dir(target, '', path.basename(target), TOP);
       return w.finish();
     }
     if (layout === 'qa-tree') {

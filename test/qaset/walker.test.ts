@@ -248,6 +248,29 @@ test('the same ctcs2 directory in two tarballs: the earlier one (by the time in 
   await fsp.rm(dir, { recursive: true, force: true });
 });
 
+test('a case the run list names twice: the second run\'s samples say occurrence 2, so the two never merge', async () => {
+  const dir = await tmp();
+  const stage = path.join(dir, 'stage');
+  const q = path.join(dir, 'qaset');
+  for (const [i, tcf] of ['qa_sysbench-sys-2026-12-06-00-50-00', 'qa_sysbench-sys-2026-12-06-02-50-00'].entries()) {
+    await writeFiles(path.join(stage, tcf), { test_results: 'sysbench-mutex\n0 1 1 3 0 0\n', 'sysbench-mutex': fixture('sysbench-0.4.8/sysbench-mutex') });
+    await qasetTarball(path.join(q, `log/sysbench_sys-ACAP2-20261206-20261206T0${i * 2 + 1}0000.tar.bz2`), stage, [tcf]);
+    await fsp.rm(stage, { recursive: true, force: true });
+  }
+  // and a third run of it in progress: its results still unpacked in /var/log/qa/ctcs2
+  await writeFiles(dir, {
+    'qaset/control/NEXT_RUN': ' \n',
+    'qaset/runs/sysbench_sys-1206T0450.screenlog': '',
+    'qa/ctcs2/qa_sysbench-sys-2026-12-06-04-50-00/sysbench-mutex': fixture('sysbench-0.4.8/sysbench-mutex'),
+  });
+  const r = await parseQasetPath(q, { qaDir: path.join(dir, 'qa'), runList: ['sysbench_sys', 'sysbench_sys', 'sysbench_sys'] });
+  assert.equal(r.control?.current, { index: 2, name: 'sysbench_sys' });
+  const total = r.samples.filter((x) => x.metric === 'sysbench.mutex.total_time' && x.labels['threads'] === '1');
+  assert.equal(total.map((x) => [x.labels['case'], x.labels['occurrence']]), [['sysbench_sys', undefined], ['sysbench_sys', '2'], ['sysbench_sys', '3']]);
+  assert.equal(r.tests.map((t) => t.occurrence), [undefined, 2]);
+  await fsp.rm(dir, { recursive: true, force: true });
+});
+
 test('options: a /var/log/qa tree beside a /var/log/qaset target, list.failed and the run list given; blank NEXT_RUN', async () => {
   const col = await collection();
   await fsp.writeFile(path.join(col, 'qaset/control/NEXT_RUN'), ' \n');
