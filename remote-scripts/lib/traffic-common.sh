@@ -6,10 +6,18 @@
 
 # Generator table: name -> function prefix. A generator provides PREFIX_available (prints why it
 # cannot run, or nothing) and PREFIX_send RATE COUNT OUTDIR (sends COUNT TCP SYNs from
-# $MM_SRC_NS to $TOPOLOGY_DEST_HOST:1..COUNT, source port $MM_SPORT, at RATE per second). The
-# process that sends runs through traffic_generator_run, so its PID is recorded for the length
-# of the step and a generator that dies (killed, crashed) fails the step instead of yielding one.
-declare -A TRAFFIC_GENERATORS=([nmap]=traffic_nmap [pktgen]=traffic_pktgen)
+# $MM_SRC_NS to $TOPOLOGY_DEST_HOST:1..COUNT, source port $MM_SPORT, at RATE per second; may
+# leave its own report as JSON in OUTDIR/generator.json). The process that sends runs through
+# traffic_generator_run, so its PID is recorded for the length of the step and a generator that
+# dies (killed, crashed) fails the step instead of yielding one.
+declare -A TRAFFIC_GENERATORS=([nmap]=traffic_nmap [pktgen]=traffic_pktgen [trafgen]=traffic_trafgen)
+
+# trafgen's functions (lib/traffic-trafgen.sh), for helpers that source the other generators'
+# files themselves but not this one yet.
+if ! declare -F traffic_trafgen_send >/dev/null; then
+  # shellcheck source-path=SCRIPTDIR source=traffic-trafgen.sh
+  . "${BASH_SOURCE[0]%/*}/traffic-trafgen.sh"
+fi
 
 # traffic_generator : print the function prefix of MIDOLMAN_GENERATOR (default nmap).
 traffic_generator() {
@@ -38,17 +46,22 @@ traffic_bg() {
 }
 
 # traffic_generator_run LOG CMD... : run the generator's sending process CMD (stdout and stderr
-# to LOG), recorded as "PID STARTTIME" in $MM_STATE/pids/generator while it runs (teardown stops
-# it from there if this phase is killed). Returns CMD's exit status; a CMD ended by a signal
-# fails the phase here: its step would be bogus (a partial burst).
+# to LOG) in a process group of its own, recorded as "PID STARTTIME" in $MM_STATE/pids/generator
+# while it runs (teardown stops the group from there if this phase is killed; a generator that
+# forks, as trafgen does, is stopped whole). Returns CMD's exit status; a CMD ended by a signal
+# fails the phase here: its step would be bogus (a partial burst), and what is left of its group
+# is killed first.
 traffic_generator_run() {
   local log=$1 pid start rc=0 signal tail
   shift
-  "$@" </dev/null >"$log" 2>&1 &
+  # setsid execs CMD (a background job is no group leader): the PID is CMD's and leads the group.
+  setsid "$@" </dev/null >"$log" 2>&1 &
   pid=$!
   start=$(mm_proc_starttime "$pid") || start=0
   printf '%s %s\n' "$pid" "$start" >"$MM_STATE/pids/generator"
   wait "$pid" || rc=$?
+  # Children the generator left behind (its leader was killed, or it exited without them).
+  kill -KILL -- "-$pid" 2>/dev/null || true
   rm -f -- "$MM_STATE/pids/generator"
   if ((rc > 128)); then
     signal=$(kill -l "$((rc - 128))" 2>/dev/null) || signal=$((rc - 128))

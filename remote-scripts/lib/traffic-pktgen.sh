@@ -16,7 +16,7 @@ traffic_pktgen_available() {
     # on the source interface, UDP probes matched by the captures) is not written yet: it could
     # not be run on the kernel it was developed on (no CONFIG_NET_PKTGEN).
     declare -F traffic_pktgen_send >/dev/null ||
-      printf 'this bundle has no pktgen sender yet (traffic_pktgen_send); use generator: nmap'
+      printf 'this bundle has no pktgen sender yet (traffic_pktgen_send); use generator: trafgen or nmap'
     return 0
   fi
   local config='' why
@@ -33,5 +33,5 @@ traffic_pktgen_available() {
   else
     why+=" and 'modprobe pktgen' did not load it"
   fi
-  printf '%s; use generator: nmap' "$why"
+  printf '%s; use generator: trafgen or nmap' "$why"
 }
