@@ -159,9 +159,12 @@ export const MidolmanParams = z.strictObject({
   topology: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/).optional(),
   /** Or an absolute path to a topology file on the host (site-local topologies, test fixtures). */
   topology_path: z.string().startsWith('/').optional(),
-  /** Traffic generator (the helpers' generator table); default nmap. pktgen: the kernel's packet
-   * generator (/proc/net/pktgen, CONFIG_NET_PKTGEN), refused at the check phase where the kernel lacks it. */
-  generator: z.enum(['nmap', 'pktgen']).optional(),
+  /** Traffic generator (the helpers' generator table, remote-scripts/lib/traffic-*.sh); default nmap
+   * (a SYN scan). trafgen (netsniff-ng): the same TCP SYN probes from a packet socket, paced by an HTB
+   * class on the source interface, for rates past nmap's ceiling; refused at the check phase when it
+   * is not installed or cannot send. pktgen: the kernel's packet generator (/proc/net/pktgen,
+   * CONFIG_NET_PKTGEN), refused at the check phase (where the kernel lacks it, and until it has a sender). */
+  generator: z.enum(['nmap', 'trafgen', 'pktgen']).optional(),
   /** linear: the seed's scan; ndr: binary search for the highest rate with loss <= ndr_loss. */
   scan_mode: z.enum(['linear', 'ndr']).optional(),
   /** NDR loss threshold, a fraction (0 = no loss at all); also the "lossless" tolerance of a linear scan. */
