@@ -141,10 +141,15 @@ kvm_gf_start() {
   local -a mount
   kvm_guestfs_env
   mapfile -t mount < <(kvm_guestfish_mounts)
-  if ! out=$(guestfish --listen "--$mode" --format="$format" -a "$image" "${mount[@]}" 2>&1); then
-    KVM_GF_ERROR="guestfish could not open $image: $(printf '%s' "$out" | tr '\n' ' ' | cut -c1-400)"
+  local err
+  err=$(mktemp)
+  # the server guestfish leaves behind keeps its stderr: a file, not the pipe $(...) waits on
+  if ! out=$(guestfish --listen "--$mode" --format="$format" -a "$image" "${mount[@]}" 2>"$err"); then
+    KVM_GF_ERROR="guestfish could not open $image: $(tr '\n' ' ' <"$err" | cut -c1-400)"
+    rm -f -- "$err"
     return 1
   fi
+  rm -f -- "$err"
   if ! [[ $out =~ GUESTFISH_PID=([0-9]+) ]]; then
     KVM_GF_ERROR="guestfish --listen did not say its PID: ${out:0:200}"
     return 1
