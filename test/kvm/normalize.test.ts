@@ -170,6 +170,12 @@ test('no point finished: the job fails with every point named, the summary is st
 test('cases and reboots: each case that ran to its end is passed 1 or 0, a stopped point keeps its finished cases, boots and reboot time per point', async () => {
   const cases = { finished: ['sysbench_sys', 'dbench4_async_xfs', 'sysbench_sys'], passed: ['sysbench_sys', 'sysbench_sys'], failed: ['dbench4_async_xfs'], unfinished: '', last: '' };
   await writePoint(DONE, 1, 'done', { boots: 3, reboots_ms: [9000, 11000], run_id: 'SQ_TEST_RUN_ID=20261206', progress_from: 'channel', watch_lines: 40, watch_rejected: 0, stop: false, qaset_start: 'service', qaset_unit: '/usr/lib/systemd/system/qaperf.service', cases });
+  await qasetTree(DONE, true);
+  // collected beside /var/log/qaset: /root/qaset/list.failed (real QASET's line: no date) and /var/log/qa
+  await writeFile(join(dir, 'raw/artifacts/points', DONE, 'list.failed'), ' dbench4_async_xfs\n');
+  const qaTcf = join(dir, 'raw/artifacts/points', DONE, 'qa', 'ctcs2', 'qa_sysbench-2026-12-06-03-00-00');
+  await mkdir(qaTcf, { recursive: true });
+  await writeFile(join(qaTcf, 'test_results'), 'sysbench-threads\n0 1 1 3.5 0 0\n');
   await writePoint(LATE, 2, 'stopped', { error: 'QASET was stopped (control/STOP): the run ended without DONE', boots: 2, reboots_ms: [10000], stop: true, cases: { finished: ['sysbench_sys'], passed: ['sysbench_sys'], failed: [], unfinished: '', last: 'sysbench_sys' } });
   const m = await normalizeKvm(join(dir, 'raw'), params);
   const get = (metric: string, point: string) => m.samples.filter((s) => s.metric === metric && s.labels['point'] === point);
@@ -188,6 +194,8 @@ test('cases and reboots: each case that ran to its end is passed 1 or 0, a stopp
   const summary = JSON.parse(await readFile(join(dir, 'kvm-points.json'), 'utf8'));
   assert.equal(summary.points[0].cases, cases);
   assert.equal([summary.points[0].boots, summary.points[0].reboots_ms, summary.points[0].run_id, summary.points[0].progress_from], [3, [9000, 11000], 'SQ_TEST_RUN_ID=20261206', 'channel']);
+  assert.equal(summary.points[0].qaset.failedCases.map((c: { case: string; at: null }) => [c.case, c.at]), [['dbench4_async_xfs', null]]);
+  assert.ok(m.samples.some((s) => s.metric === 'ctcs2.succeed' && s.labels['test'] === 'sysbench-threads' && s.labels['point'] === DONE), 'the /var/log/qa tree was read');
   assert.is(summary.points[1].status, 'stopped');
   assert.is(summary.points[1].error, 'QASET was stopped (control/STOP): the run ended without DONE');
   // a case name the host could not have written is refused

@@ -124,7 +124,7 @@ export interface PointSummary {
   reboots_ms?: number[];
   progress_from?: PointRecord['progress_from'];
   cases?: PointCases;
-  qaset: Pick<QasetParseResult, 'parsed' | 'unparsed' | 'rejected' | 'runId' | 'done' | 'nextRun'> & { tests: number } | null;
+  qaset: (Pick<QasetParseResult, 'parsed' | 'unparsed' | 'rejected' | 'runId' | 'done' | 'nextRun' | 'duplicates' | 'problems' | 'failedCases'> & { tests: number; sysinfo: number }) | null;
 }
 
 const HOST_SUMMARIES: [string, string, string][] = [
@@ -136,7 +136,18 @@ const HOST_SUMMARIES: [string, string, string][] = [
   ['host.net.tx_bytes', 'kvm.host.net_tx', 'bytes/s'],
 ];
 
-async function normalizePoint(artifacts: string, jobDir: string, point: MatrixPoint, record: PointRecord, samples: MetricSample[], series: MetricSeries[]): Promise<PointSummary> {
+const isDir = (p: string) => stat(p).then((st) => st.isDirectory(), () => false);
+const isFile = (p: string) => stat(p).then((st) => st.isFile(), () => false);
+
+async function normalizePoint(
+  artifacts: string,
+  jobDir: string,
+  point: MatrixPoint,
+  record: PointRecord,
+  runList: readonly string[],
+  samples: MetricSample[],
+  series: MetricSeries[],
+): Promise<PointSummary> {
   const labels = pointLabels(point);
   samples.push(sample('kvm.point.completed', record.status === 'done' ? 1 : 0, 'bool', 'higher', labels));
   for (const step of POINT_STEPS) {
@@ -152,12 +163,32 @@ async function normalizePoint(artifacts: string, jobDir: string, point: MatrixPo
   if (record.cases) samples.push(...caseSamples(record.cases, labels));
   let qaset: PointSummary['qaset'] = null;
   const tree = join(artifacts, 'points', point.id, 'qaset');
-  if (await stat(tree).then((st) => st.isDirectory(), () => false)) {
+  if (await isDir(tree)) {
     const logs = join(jobDir, 'qaset-logs', point.id);
     await rm(logs, { recursive: true, force: true });
-    const r = await parseQasetPath(tree, { extractTo: logs });
+    // /var/log/qa and /root/qaset/list.failed were collected beside /var/log/qaset
+    const qaDir = join(artifacts, 'points', point.id, 'qa');
+    const listFailed = join(artifacts, 'points', point.id, 'list.failed');
+    const r = await parseQasetPath(tree, {
+      extractTo: logs,
+      runList,
+      ...((await isDir(qaDir)) ? { qaDir } : {}),
+      ...((await isFile(listFailed)) ? { listFailed } : {}),
+    });
     for (const s of r.samples) samples.push({ ...s, labels: { ...stableQasetLabels(s.labels), ...labels } });
-    qaset = { parsed: r.parsed, unparsed: r.unparsed, rejected: r.rejected, runId: r.runId, done: r.done, nextRun: r.nextRun, tests: r.tests.length };
+    qaset = {
+      parsed: r.parsed,
+      unparsed: r.unparsed,
+      rejected: r.rejected,
+      runId: r.runId,
+      done: r.done,
+      nextRun: r.nextRun,
+      tests: r.tests.length,
+      sysinfo: r.sysinfo.length,
+      duplicates: r.duplicates,
+      problems: r.problems,
+      failedCases: r.failedCases,
+    };
   }
   // the sampler's collector is "host" and its aliases start with "host.": one "host." is enough
   const host = (await readRrdSeries(artifacts, join('points', point.id, 'rrd', 'index.json'), hostSeriesUnit, labels)).map((s) => ({ ...s, metric: s.metric.replace(/^host\.host\./, 'host.') }));
@@ -221,7 +252,7 @@ export async function normalizeKvm(rawDir: string, params: KvmParams): Promise<M
       summaries.push({ id: point.id, status: 'not-run', timings_ms: {}, next_run: '', done: '', error: '', qaset: null });
       continue;
     }
-    summaries.push(await normalizePoint(artifacts, dirname(rawDir), point, record, samples, series));
+    summaries.push(await normalizePoint(artifacts, dirname(rawDir), point, record, params.qaset.run_list, samples, series));
   }
   const done = summaries.filter((s) => s.status === 'done').length;
   samples.push(sample('kvm.points.done', done, 'count', 'higher'));
