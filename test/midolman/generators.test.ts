@@ -11,7 +11,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO } from '../e2e/cli-helpers.js';
+import { jobManifest, onlySweep, REPO, runCli } from '../e2e/cli-helpers.js';
+import { labUp, type Lab } from '../lab/lab.js';
 import { MidolmanParams } from '../../orchestrator/scenarios/midolman.js';
 import { readSteps, type Step } from '../../orchestrator/scenarios/midolman/normalize.js';
 import { guardedSuite, missingRequirement, needsRoot } from '../support/requirements.js';
@@ -393,6 +394,74 @@ withTraffic('a trafgen killed mid-burst fails the step, and none of its processe
     }
   }
   assert.equal(left, [], 'trafgen processes left');
+});
+
+// ---------------------------------------------------------------------------------------------
+// Through the orchestrator: a real sweep on one lab host (real sshd on 127.66.161.x) with
+// generator: trafgen in the inventory, as a user would run it.
+
+const labMissing = trafficMissing ?? (existsSync('/usr/sbin/sshd') ? null : 'sshd not installed (bash test/install-deps.sh)');
+const withLab = guardedSuite(generators, labMissing, 'the trafgen sweep on the lab');
+
+withLab('a sweep with generator: trafgen measures its steps through the orchestrator and records trafgen\'s report', async () => {
+  const work = mkdtempSync(join(tmpdir(), 'midolman-gen-lab-'));
+  let lab: Lab | undefined;
+  try {
+    lab = await labUp({ subnet: 161, hosts: 1, dir: join(work, 'lab'), reports: false });
+    const results = join(work, 'results');
+    const inventory = await lab.writeInventory({
+      file: join(work, 'inventory.yaml'),
+      resultsDir: results,
+      scenarios: {
+        midolman: {
+          topology: 'linux_bridge',
+          generator: 'trafgen',
+          heap_dump: false,
+          overrides: {
+            THROUGHPUT_SCAN_START_RATE: 2000,
+            THROUGHPUT_SCAN_STEP: 3000,
+            THROUGHPUT_SCAN_MAX_RATE: 5000,
+            THROUGHPUT_SCAN_BURST: 4000,
+            THROUGHPUT_SCAN_PAUSE_SECONDS: 0,
+            WARMUP_ITERATIONS: 1,
+            WARMUP_BURST: 200,
+            WARMUP_RATE: 200,
+            WARMUP_SETTLE_SECONDS: 0,
+            LONG_RUNNING_SCAN_ITERATIONS: 0,
+          },
+        },
+      },
+      defaults: { retries: 0 },
+      hostExtra: { 'lab-01': { profile: 'lab-smoke' } },
+    });
+    const { code, stdout, stderr } = await runCli(['--inventory', inventory, '--no-progress']);
+    assert.is(code, 0, `${stdout}\n${stderr}`);
+    const { dir } = await onlySweep(results);
+    const manifest = await jobManifest(dir, 'lab-01--midolman');
+    assert.is(manifest.status, 'ok', JSON.stringify(manifest.errors));
+    const raw = join(dir, 'jobs/lab-01--midolman/raw');
+    assert.is(JSON.parse(readFileSync(join(raw, 'artifacts/check.json'), 'utf8')).generator, 'trafgen');
+    const steps = await readSteps(raw);
+    assert.equal(steps.map((s) => [s.phase, s.offered_pps, s.probes]), [
+      ['warm-up', 200, 200],
+      ['throughput', 2000, 4000],
+      ['throughput', 5000, 4000],
+    ]);
+    for (const s of steps) {
+      assert.is(s.generator, 'trafgen');
+      assert.is(s.sent, s.probes);
+      assert.is(s.delivered, s.probes);
+      assert.ok(s.achieved_pps / s.offered_pps > 0.9 && s.achieved_pps / s.offered_pps < 1.05, `achieved ${s.achieved_pps} for ${s.offered_pps}`);
+      const report = s.generator_report as { tool: string; packets: number };
+      assert.is(report.tool, 'trafgen');
+      assert.is(report.packets, s.probes);
+    }
+    const metrics = JSON.parse(readFileSync(join(dir, 'jobs/lab-01--midolman/metrics.json'), 'utf8')) as { samples: { metric: string; value: number }[] };
+    assert.ok(metrics.samples.some((m) => m.metric.startsWith('throughput.')), 'throughput metrics normalized');
+  } finally {
+    await lab?.down();
+    rmSync(work, { recursive: true, force: true });
+  }
 });
 
 generators.run();
