@@ -123,5 +123,5 @@ export const midolmanScenario: Scenario<MidolmanParams> & ScenarioJobFiles<Midol
   checkHost: checkMidolmanHost,
   jobFiles: ({ host, params, profilesDir }) => midolmanJobFiles(params, agentConfigFiles(profilesDir, host.profile)),
   normalize: (rawDir, { params }) => normalizeMidolman(rawDir, { losslessLoss: params.ndr_loss ?? 0 }),
-  build: (rawDir) => readBuildIdentity(rawDir),
+  build: (rawDir, { params }) => readBuildIdentity(rawDir, params.git_revision),
 };

@@ -335,20 +335,19 @@ mm_agent_identify() {
     elif ((rc == 2)); then
       id_warnings+=("neither unzip nor python3 is installed: the jars' MANIFESTs cannot be read")
     fi
-    if $deleted; then
-      id_problems+=("the agent holds $path (deleted): it still runs a build that was replaced since it started")
+    # What runs: the first jar at one of the package's paths, replaced or not.
+    if $in_package && [[ -z $version_running$title_running$revision_running ]]; then
+      version_running=$version title_running=$title revision_running=$revision
     fi
-    if $in_package && ! $deleted; then
-      package_jars=$((package_jars + 1))
+    $in_package && package_jars=$((package_jars + 1))
+    if $deleted; then
+      id_problems+=("the agent holds $path (deleted): it still runs a build that was replaced since it started${version:+ ($version)}")
+    elif $in_package; then
       if [[ -n $expected && $md5 != "$expected" ]]; then
         id_problems+=("the agent's $path (md5 $md5) is not the installed $pkg $installed's (md5 $expected)")
       fi
-      if [[ -n $version ]]; then
-        if mm_version_matches "$version" "$installed"; then
-          [[ -n $version_running ]] || version_running=$version title_running=$title revision_running=$revision
-        else
-          id_problems+=("the agent's $path says version $version, the installed $pkg is $installed")
-        fi
+      if [[ -n $version ]] && ! mm_version_matches "$version" "$installed"; then
+        id_problems+=("the agent's $path says version $version, the installed $pkg is $installed")
       fi
     fi
     jars+=$sep$(orch_json_object path s "$path" deleted b "$deleted" in_package b "$in_package" md5 s "$md5" md5_expected s "$expected" \

@@ -34,21 +34,37 @@ export class BuildInfoError extends Error {
   override readonly name = 'BuildInfoError';
 }
 
-/** The identity a build-info.json names; undefined when it names no version and no revision. */
+/**
+ * The identity a build-info.json names; undefined when it names no version and no revision. The
+ * version is what the running agent proved; when its check found the agent is not the installed
+ * package (verified false, no version of its own), the package's version is not claimed either.
+ */
 export function buildIdentityOf(info: BuildInfo): BuildIdentity | undefined {
   const pkg = info.build?.package || info.agent_package || 'midolman';
-  const version = info.build?.version_running || info.build?.version_after || info.agent_package_version || '';
+  const installed = info.build?.verified === false ? '' : info.build?.version_after || info.agent_package_version || '';
+  const version = info.build?.version_running || installed;
   const revision = (info.build?.revision || info.git_revision || '').toLowerCase();
   if (version === '' && revision === '') return undefined;
   const label = [pkg, version || '(unknown version)', ...(revision ? [`(${revision.slice(0, 10)})`] : [])].join(' ');
   return BuildIdentitySchema.parse({ label, package: pkg, ...(version ? { version } : {}), ...(/^[0-9a-f]{4,64}$/.test(revision) ? { revision } : {}) });
 }
 
-/** Reads raw/artifacts/build-info.json; undefined when the job never wrote one. */
-export async function readBuildIdentity(rawDir: string): Promise<BuildIdentity | undefined> {
+/** What install.json says about the agent package (a job that failed before build-info still names its build). */
+const InstallSchema = z.object({ package: text(200), version_after: text(200) });
+
+/**
+ * Reads raw/artifacts/build-info.json; a job that failed before it (an agent that did not come up)
+ * is named by what its install phase installed; undefined when neither file is there.
+ */
+export async function readBuildIdentity(rawDir: string, gitRevision?: string): Promise<BuildIdentity | undefined> {
   const file = join(rawDir, 'artifacts', 'build-info.json');
   const value = await readHostJson(file, (m) => new BuildInfoError(m));
-  if (value === undefined) return undefined;
+  if (value === undefined) {
+    const installFile = join(rawDir, 'artifacts', 'install.json');
+    const install = InstallSchema.safeParse(await readHostJson(installFile, (m) => new BuildInfoError(m)));
+    if (!install.success) return undefined;
+    return buildIdentityOf({ agent_package: install.data.package, agent_package_version: install.data.version_after, ...(gitRevision ? { git_revision: gitRevision } : {}) });
+  }
   const parsed = BuildInfoSchema.safeParse(value);
   if (!parsed.success) {
     throw new BuildInfoError(`${file}: ${parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
