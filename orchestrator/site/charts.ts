@@ -1,7 +1,7 @@
 // Vega-Lite spec builders. A ChartSpec is everything a page needs for one chart: the spec
 // with the data it shows (downsampled when long), and the full data for the download links.
 // Host text only ever goes into data values and titles, never into Vega expressions.
-import { downsampleMinMax, type Point } from './downsample.js';
+import { downsampleMean, downsampleMinMax, type Point } from './downsample.js';
 
 export type VlSpec = Record<string, unknown>;
 
@@ -15,6 +15,8 @@ export interface ChartSpec {
   /** The full data (not downsampled), written beside the chart as JSON and CSV. */
   rows: Record<string, unknown>[];
   columns: string[];
+  /** 'story': one of the charts that tell a job's story, drawn side by side at the top of its page. */
+  placement?: 'story';
 }
 
 /** Points a long series is reduced to for display. */
@@ -333,5 +335,334 @@ export function trendChart(options: { id: string; metric: string; unit: string; 
     },
     rows,
     columns: ['series', 'at', 'value', 'sweepId', 'jobId'],
+  };
+}
+
+// ---- Layered charts: lines on one or two y axes, rules that mark values, shaded time bands ----
+
+/** Plot size of a story chart: two fit side by side on the page, legend below. */
+export const STORY_WIDTH = 430;
+/** Narrower with a second y axis, so the chart still fits its half of the page. */
+export const STORY_WIDTH_TWO_AXES = 395;
+export const STORY_HEIGHT = 135;
+
+export interface AxisSpec {
+  /** With its unit: "rate (pps)". */
+  title: string;
+  scale?: 'linear' | 'log';
+  /** d3 format of the axis labels (default '~s'). */
+  format?: string;
+  /** Start the axis at zero (default true for linear scales). */
+  zero?: boolean;
+}
+
+export interface XyPoint {
+  x: number;
+  y: number | null;
+  /** One line of context for the tooltip ("step 5 · loss 6.2 %"). */
+  detail?: string;
+}
+
+export interface XyLine {
+  label: string;
+  points: readonly XyPoint[];
+  color: string;
+  /** Which y axis (default left). */
+  axis?: 'left' | 'right';
+  dashed?: boolean;
+}
+
+/** A vertical rule at an x value (the NDR on a rate axis), labelled at the top of the plot. */
+export interface ChartMarker {
+  at: number;
+  label: string;
+  color: string;
+}
+
+/** A horizontal rule at a value of the left axis (a loss threshold). */
+export interface ChartLevel {
+  at: number;
+  label: string;
+  color: string;
+}
+
+const DASH = [6, 3];
+const SOLID = [1, 0];
+
+function yScale(axis: AxisSpec): Record<string, unknown> {
+  return axis.scale === 'log' ? { type: 'log' } : { zero: axis.zero ?? true };
+}
+
+/** Room a story chart's legend has below the plot (px), so chart and legend fit half the page. */
+export const LEGEND_BUDGET = 440;
+
+/**
+ * Columns for a legend below a plot: as many as fit `budget` pixels (each column as wide as its
+ * widest entry, estimated generously at 6.5 px a character at 11 px), and the label limit that
+ * keeps even a single column inside it. Long labels are cut with an ellipsis; tooltips keep them whole.
+ */
+export function legendLayout(labels: readonly string[], budget = LEGEND_BUDGET): { columns: number; labelLimit: number } {
+  const entry = (label: string) => 28 + 6.5 * label.length;
+  for (let columns = Math.max(1, labels.length); columns > 1; columns--) {
+    let width = (columns - 1) * 10;
+    for (let c = 0; c < columns; c++) width += Math.max(0, ...labels.filter((_, i) => i % columns === c).map(entry));
+    if (width <= budget) return { columns, labelLimit: Math.ceil(Math.max(...labels.map((l) => 6.5 * l.length))) + 12 };
+  }
+  return { columns: 1, labelLimit: budget - 28 };
+}
+
+function seriesEncodings(lines: readonly { label: string; color: string; dashed?: boolean }[]): Record<string, unknown> {
+  const domain = lines.map((l) => l.label);
+  const legend = { orient: 'bottom', direction: 'horizontal', title: null, ...legendLayout(domain), symbolType: 'stroke', symbolStrokeWidth: 2.5 };
+  return {
+    color: { field: 'series', type: 'nominal', sort: domain, scale: { domain, range: lines.map((l) => l.color) }, legend },
+    strokeDash: { field: 'series', type: 'nominal', sort: domain, scale: { domain, range: lines.map((l) => (l.dashed ? DASH : SOLID)) }, legend },
+  };
+}
+
+/** Rules for markers (vertical, labelled at the top, staggered so close ones do not overlap) and levels. */
+function ruleLayers(markers: readonly ChartMarker[], levels: readonly ChartLevel[], x: { field: string; type: string }, xMax: number, xMin: number, width: number): Record<string, unknown>[] {
+  const layers: Record<string, unknown>[] = [];
+  markers.forEach((m, i) => {
+    const right = m.at > xMin + (xMax - xMin) * 0.6;
+    const row = { [x.field]: m.at, label: m.label };
+    layers.push({
+      data: { values: [row] },
+      mark: { type: 'rule', color: m.color, strokeWidth: 1.5, strokeDash: [4, 3], tooltip: true },
+      encoding: { x: { field: x.field, type: x.type }, tooltip: [{ field: 'label', type: 'nominal', title: 'marks' }] },
+    });
+    layers.push({
+      data: { values: [row] },
+      mark: { type: 'text', color: m.color, fontSize: 11, fontWeight: 600, baseline: 'top', align: right ? 'right' : 'left', dx: right ? -4 : 4, dy: 2 + i * 14 },
+      encoding: { x: { field: x.field, type: x.type }, y: { value: 0 }, text: { field: 'label' } },
+    });
+  });
+  for (const l of levels) {
+    const row = { level: l.at, label: l.label };
+    layers.push({
+      data: { values: [row] },
+      mark: { type: 'rule', color: l.color, strokeWidth: 1, strokeDash: [2, 2] },
+      encoding: { y: { field: 'level', type: 'quantitative' } },
+    });
+    layers.push({
+      data: { values: [row] },
+      mark: { type: 'text', color: l.color, fontSize: 10, align: 'right', baseline: 'bottom', dy: -2 },
+      encoding: { y: { field: 'level', type: 'quantitative' }, x: { value: width - 2 }, text: { field: 'label' } },
+    });
+  }
+  return layers;
+}
+
+/**
+ * Lines over a quantitative x (a rate, a burst number): up to two y axes (independent scales,
+ * one legend), vertical markers and horizontal levels on the left axis. Undefined when there is
+ * nothing to draw.
+ */
+export function xyChart(options: {
+  id: string;
+  title: string;
+  subtitle?: string;
+  note?: string;
+  x: AxisSpec;
+  y: AxisSpec;
+  y2?: AxisSpec;
+  lines: readonly XyLine[];
+  markers?: readonly ChartMarker[];
+  levels?: readonly ChartLevel[];
+  placement?: 'story';
+}): ChartSpec | undefined {
+  const lines = options.lines.filter((l) => l.points.some((p) => p.y !== null && Number.isFinite(p.y)));
+  if (lines.length === 0) return undefined;
+  const rowsOf = (l: XyLine) =>
+    l.points.filter((p) => p.y !== null && Number.isFinite(p.y)).map((p) => ({ series: l.label, x: p.x, y: p.y, detail: p.detail ?? '' }));
+  const rows = lines.flatMap(rowsOf);
+  const xs = rows.map((r) => r.x);
+  const xMin = Math.min(...xs);
+  const xMax = Math.max(...xs, ...(options.markers ?? []).map((m) => m.at));
+  const x = { field: 'x', type: 'quantitative', title: options.x.title, scale: options.x.scale === 'log' ? { type: 'log' } : { zero: options.x.zero ?? false }, axis: { format: options.x.format ?? '~s' } };
+  const series = seriesEncodings(lines);
+  const tooltip = [
+    { field: 'series', type: 'nominal', title: 'series' },
+    { field: 'x', type: 'quantitative', title: options.x.title, format: ',.4~r' },
+    { field: 'y', type: 'quantitative', title: 'value', format: ',.4~r' },
+    ...(rows.some((r) => r.detail) ? [{ field: 'detail', type: 'nominal', title: 'step' }] : []),
+  ];
+  const lineLayer = (axisLines: readonly XyLine[], axis: AxisSpec, zoom: boolean) => ({
+    data: { values: axisLines.flatMap(rowsOf) },
+    mark: { type: 'line', point: { size: 30, filled: true }, strokeWidth: 2, tooltip: true },
+    ...(zoom ? { params: [{ name: 'zoom', select: { type: 'interval', encodings: ['x'] }, bind: 'scales' }] } : {}),
+    encoding: {
+      x,
+      y: { field: 'y', type: 'quantitative', title: axis.title, scale: yScale(axis), axis: { format: axis.format ?? '~s' } },
+      ...series,
+      tooltip,
+    },
+  });
+  const left = lines.filter((l) => l.axis !== 'right');
+  const right = options.y2 ? lines.filter((l) => l.axis === 'right') : [];
+  const width = right.length ? STORY_WIDTH_TWO_AXES : STORY_WIDTH;
+  const leftGroup = [
+    ...(left.length ? [lineLayer(left, options.y, true)] : []),
+    ...ruleLayers(options.markers ?? [], left.length ? (options.levels ?? []) : [], x, xMax, xMin, width),
+  ];
+  const layer = right.length ? [{ layer: leftGroup }, lineLayer(right, options.y2!, !left.length)] : leftGroup;
+  return {
+    id: options.id,
+    title: options.title,
+    ...(options.note ? { note: options.note } : {}),
+    ...(options.placement ? { placement: options.placement } : {}),
+    spec: {
+      ...BASE,
+      width,
+      height: STORY_HEIGHT,
+      title: { text: options.title, ...(options.subtitle ? { subtitle: options.subtitle } : {}) },
+      layer,
+      ...(right.length ? { resolve: { scale: { y: 'independent' } } } : {}),
+    },
+    rows,
+    columns: ['series', 'x', 'y', 'detail'],
+  };
+}
+
+export interface TimeLine {
+  label: string;
+  points: readonly Point[];
+  color: string;
+  axis?: 'left' | 'right';
+  dashed?: boolean;
+  /** Drawn as an area stacked on the other area lines of its axis (heap pools). */
+  stacked?: boolean;
+}
+
+/** A span of time shaded behind the lines (a phase of the job). Unix seconds. */
+export interface TimeBand {
+  label: string;
+  start: number;
+  end: number;
+}
+
+/** Band colours by name; others grey. */
+export const BAND_COLORS: Record<string, string> = { 'warm-up': '#ffe0b2', throughput: '#bbdefb', 'long-running': '#c8e6c9' };
+
+/**
+ * Lines (and stacked areas) over time, on up to two y axes, with shaded bands behind them (the
+ * job's phases) and a legend for each. Long series are downsampled for display (min/max per
+ * bucket; stacked ones by mean, so they stay aligned); the full series is in the downloads.
+ */
+export function timeBandsChart(options: {
+  id: string;
+  title: string;
+  subtitle?: string;
+  note?: string;
+  y: AxisSpec;
+  y2?: AxisSpec;
+  lines: readonly TimeLine[];
+  bands: readonly TimeBand[];
+  placement?: 'story';
+}): ChartSpec | undefined {
+  const lines = options.lines.filter((l) => l.points.some(([, v]) => v !== null && Number.isFinite(v)));
+  if (lines.length === 0) return undefined;
+  const rows: Record<string, unknown>[] = [];
+  let total = 0;
+  let kept = 0;
+  const perSeries = Math.max(60, Math.floor(DISPLAY_POINTS / lines.length));
+  const shownOf = new Map<TimeLine, Record<string, unknown>[]>();
+  for (const l of lines) {
+    for (const [t, v] of l.points) rows.push({ series: l.label, t: new Date(t * 1000).toISOString(), value: v });
+    const small = l.stacked ? downsampleMean(l.points, perSeries) : downsampleMinMax(l.points, perSeries);
+    total += l.points.length;
+    kept += small.length;
+    shownOf.set(
+      l,
+      small.map(([t, v]) => ({ series: l.label, t: t * 1000, time: new Date(t * 1000).toISOString(), value: v })),
+    );
+  }
+  const x = { field: 't', type: 'temporal', scale: { type: 'utc' }, title: 'time (UTC)', axis: { format: '%H:%M:%S', labelOverlap: true } };
+  const series = seriesEncodings(lines);
+  const tooltip = [
+    { field: 'series', type: 'nominal', title: 'series' },
+    { field: 'time', type: 'nominal', title: 'time (UTC)' },
+    { field: 'value', type: 'quantitative', title: 'value', format: ',.4~r' },
+  ];
+  let zoomed = false;
+  const axisLayers = (axisLines: readonly TimeLine[], axis: AxisSpec): Record<string, unknown>[] => {
+    const y = { field: 'value', type: 'quantitative', title: axis.title, scale: yScale(axis), axis: { format: axis.format ?? '~s' } };
+    const out: Record<string, unknown>[] = [];
+    const stacked = axisLines.filter((l) => l.stacked);
+    const plain = axisLines.filter((l) => !l.stacked);
+    const zoom = () => {
+      if (zoomed) return {};
+      zoomed = true;
+      return { params: [{ name: 'zoom', select: { type: 'interval', encodings: ['x'] }, bind: 'scales' }] };
+    };
+    if (stacked.length) {
+      const order = stacked.map((l) => l.label);
+      out.push({
+        data: { values: stacked.flatMap((l) => shownOf.get(l)!.map((r) => ({ ...r, order: order.indexOf(l.label) }))) },
+        mark: { type: 'area', opacity: 0.85, line: { strokeWidth: 0.8 }, tooltip: true },
+        ...zoom(),
+        encoding: { x, y: { ...y, stack: 'zero' }, color: series['color'], order: { field: 'order', type: 'quantitative' }, tooltip },
+      });
+    }
+    if (plain.length) {
+      out.push({
+        data: { values: plain.flatMap((l) => shownOf.get(l)!) },
+        mark: { type: 'line', strokeWidth: 1.8, tooltip: true },
+        ...zoom(),
+        encoding: { x, y: stacked.length ? { ...y, stack: null } : y, ...series, tooltip },
+      });
+    }
+    return out;
+  };
+  const bandRows = options.bands
+    .filter((b) => b.end > b.start)
+    .map((b) => ({ phase: b.label, t: b.start * 1000, t2: b.end * 1000, from: new Date(b.start * 1000).toISOString(), to: new Date(b.end * 1000).toISOString() }));
+  const bandNames = [...new Set(bandRows.map((b) => b.phase))];
+  const bands = bandRows.length
+    ? [
+        {
+          data: { values: bandRows },
+          mark: { type: 'rect', opacity: 0.55, tooltip: true },
+          encoding: {
+            x: { field: 't', type: 'temporal', scale: { type: 'utc' } },
+            x2: { field: 't2' },
+            fill: {
+              field: 'phase',
+              type: 'nominal',
+              sort: bandNames,
+              scale: { domain: bandNames, range: bandNames.map((n) => BAND_COLORS[n] ?? '#e0e0e0') },
+              // above the plot, one line: the series' legend is below it
+              legend: { orient: 'top', direction: 'horizontal', title: 'phase', titleOrient: 'left', symbolType: 'square', labelLimit: 160, padding: 0, offset: 4 },
+            },
+            tooltip: [
+              { field: 'phase', type: 'nominal', title: 'phase' },
+              { field: 'from', type: 'nominal', title: 'from (UTC)' },
+              { field: 'to', type: 'nominal', title: 'to (UTC)' },
+            ],
+          },
+        },
+      ]
+    : [];
+  const left = lines.filter((l) => l.axis !== 'right');
+  const right = options.y2 ? lines.filter((l) => l.axis === 'right') : [];
+  const leftLayers = [...bands, ...(left.length ? axisLayers(left, options.y) : [])];
+  const layer = right.length ? [{ layer: leftLayers }, ...axisLayers(right, options.y2!)] : leftLayers;
+  const downsampled = kept < total ? `${kept.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} points shown; the full series are in the downloads.` : undefined;
+  const note = [options.note, downsampled].filter(Boolean).join(' ') || undefined;
+  return {
+    id: options.id,
+    title: options.title,
+    ...(note ? { note } : {}),
+    ...(options.placement ? { placement: options.placement } : {}),
+    spec: {
+      ...BASE,
+      width: right.length ? STORY_WIDTH_TWO_AXES : STORY_WIDTH,
+      height: STORY_HEIGHT,
+      title: { text: options.title, ...(options.subtitle ? { subtitle: options.subtitle } : {}) },
+      layer,
+      ...(right.length ? { resolve: { scale: { y: 'independent' } } } : {}),
+    },
+    rows,
+    columns: ['series', 't', 'value'],
   };
 }

@@ -33,3 +33,20 @@ export function downsampleMinMax(points: readonly Point[], maxPoints: number): P
   }
   return out;
 }
+
+/**
+ * Display downsampling for series drawn stacked (heap pools): the mean of each run of `k`
+ * consecutive points, stamped with the run's first time. Series sampled together (same start
+ * and step) stay aligned point for point, which min/max buckets would not keep them.
+ */
+export function downsampleMean(points: readonly Point[], maxPoints: number): Point[] {
+  if (points.length <= maxPoints || maxPoints < 1) return [...points];
+  const k = Math.ceil(points.length / maxPoints);
+  const out: Point[] = [];
+  for (let i = 0; i < points.length; i += k) {
+    const run = points.slice(i, i + k);
+    const values = run.map(([, v]) => v).filter((v): v is number => v !== null);
+    out.push([run[0]![0], values.length ? values.reduce((a, b) => a + b, 0) / values.length : null]);
+  }
+  return out;
+}

@@ -51,3 +51,19 @@ export function formatTime(iso: string | null | undefined): string {
   return Number.isNaN(d.getTime()) ? iso : `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
+
+/** A latency in nanoseconds, in the unit that reads best: 850 ns, 24.4 µs, 12.3 ms, 1.20 s. */
+export function formatNanoseconds(ns: number | null | undefined): string {
+  if (ns === null || ns === undefined || !Number.isFinite(ns)) return '—';
+  // round to 3 significant digits first, so 999,600 ns reads "1 ms", never "1,000 µs"
+  const rounded = Number(ns.toPrecision(3));
+  const abs = Math.abs(rounded);
+  const [value, unit] = abs < 1e3 ? [rounded, 'ns'] : abs < 1e6 ? [rounded / 1e3, 'µs'] : abs < 1e9 ? [rounded / 1e6, 'ms'] : [rounded / 1e9, 's'];
+  return `${Number(value.toPrecision(3)).toLocaleString('en-US')} ${unit}`;
+}
+
+/** A packet rate: "4,000 pps"; fractions kept only for small rates ("12.5 pps"). */
+export function formatRate(pps: number | null | undefined): string {
+  if (pps === null || pps === undefined || !Number.isFinite(pps)) return '—';
+  return `${pps.toLocaleString('en-US', { maximumFractionDigits: Math.abs(pps) >= 100 ? 0 : 1 })} pps`;
+}

@@ -1,0 +1,165 @@
+// The layered chart builders (orchestrator/site/charts.ts): lines on one or two axes with marker
+// and level rules, lines and stacked areas over time with shaded bands. Each spec is also compiled
+// by vega-lite and rendered by vega, as the site does, to check the marks are really drawn.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { legendLayout, timeBandsChart, xyChart, type VlSpec } from '../../orchestrator/site/charts.js';
+import { downsampleMean } from '../../orchestrator/site/downsample.js';
+import { renderSvg } from '../../orchestrator/site/svg.js';
+
+type Layer = Record<string, unknown> & { layer?: Layer[]; mark?: { type: string } | string; encoding?: Record<string, Record<string, unknown>> };
+
+/** Every leaf layer of a (possibly nested) layered spec. */
+function leaves(spec: VlSpec): Layer[] {
+  const out: Layer[] = [];
+  const walk = (l: Layer) => (l.layer ? l.layer.forEach(walk) : out.push(l));
+  walk(spec as Layer);
+  return out;
+}
+const markOf = (l: Layer) => (typeof l.mark === 'string' ? l.mark : l.mark?.type);
+
+/** How many drawn paths each mark type has in the rendered SVG (paths with real geometry only). */
+function drawn(svg: string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const g of svg.match(/<g class="mark-[a-z]+ role-mark[^"]*"[^>]*>[\s\S]*?<\/g>/g) ?? []) {
+    const type = /mark-([a-z]+)/.exec(g)![1]!;
+    const shapes = (g.match(/<path [^>]*d="M[^"]{3,}"/g) ?? []).length + (g.match(/<line /g) ?? []).length + (g.match(/<text /g) ?? []).length;
+    counts[type] = (counts[type] ?? 0) + shapes;
+  }
+  return counts;
+}
+
+const steps = [1000, 2000, 3000, 4000].map((x, i) => ({ x, y: [1000, 2000, 2900, 3000][i]!, detail: `step ${i + 1}` }));
+
+test('xyChart: one line per series, a rule and a label per marker, a level on the left axis; it renders', async () => {
+  const chart = xyChart({
+    id: 'rates',
+    title: 'Rates',
+    x: { title: 'offered rate (pps)' },
+    y: { title: 'rate (pps)' },
+    lines: [
+      { label: 'offered', color: '#777', dashed: true, points: steps.map((p) => ({ ...p, y: p.x })) },
+      { label: 'delivered', color: '#2e7d32', points: steps },
+      { label: 'nothing measured', color: '#000', points: steps.map((p) => ({ ...p, y: null })) },
+    ],
+    markers: [{ at: 2000, label: 'NDR 2,000 pps', color: '#b71c1c' }],
+    levels: [{ at: 2500, label: 'a level', color: '#b71c1c' }],
+    placement: 'story',
+  })!;
+  assert.is(chart.placement, 'story');
+  assert.equal([...new Set(chart.rows.map((r) => r['series']))], ['offered', 'delivered'], 'a series without values is left out');
+  const layers = leaves(chart.spec);
+  assert.equal(layers.map(markOf), ['line', 'rule', 'text', 'rule', 'text']);
+  const color = layers[0]!.encoding!['color']!;
+  assert.equal((color['scale'] as { domain: string[] }).domain, ['offered', 'delivered']);
+  assert.equal((layers[0]!.encoding!['strokeDash']!['scale'] as { range: number[][] }).range, [[6, 3], [1, 0]]);
+  assert.equal((layers[1]!.data as { values: unknown[] }).values, [{ x: 2000, label: 'NDR 2,000 pps' }]);
+  assert.not.ok('resolve' in chart.spec, 'one axis: nothing to resolve');
+  const svg = await renderSvg(chart.spec, 't');
+  const marks = drawn(svg);
+  assert.ok(marks['line']! >= 2, JSON.stringify(marks));
+  assert.ok(marks['rule']! >= 2 && marks['text']! >= 2, JSON.stringify(marks));
+  assert.match(svg, />NDR 2,000 pps</);
+});
+
+test('xyChart: a second axis gets its own scale; markers stay with the left axis; a marker on the right half is labelled leftwards', () => {
+  const chart = xyChart({
+    id: 'lr',
+    title: 'Long-running',
+    x: { title: 'burst' },
+    y: { title: 'rate (pps)' },
+    y2: { title: 'latency (µs)' },
+    lines: [
+      { label: 'delivered', color: '#2e7d32', points: steps },
+      { label: 'p99', color: '#c62828', axis: 'right', points: steps.map((p) => ({ ...p, y: p.x / 100 })) },
+    ],
+    markers: [{ at: 3900, label: 'late', color: '#000' }],
+  })!;
+  assert.equal(chart.spec['resolve'], { scale: { y: 'independent' } });
+  const top = (chart.spec as Layer).layer!;
+  assert.is(top.length, 2);
+  assert.equal(top[0]!.layer!.map(markOf), ['line', 'rule', 'text']);
+  assert.equal((top[1]!.encoding!['y']! as { title: string }).title, 'latency (µs)');
+  assert.is((top[0]!.layer![2]!.mark as unknown as { align: string }).align, 'right');
+  // both axes share one colour scale, so one legend names every series
+  assert.equal((top[1]!.encoding!['color']!['scale'] as { domain: string[] }).domain, ['delivered', 'p99']);
+});
+
+test('xyChart: nothing to draw is no chart', () => {
+  assert.is(xyChart({ id: 'x', title: 'x', x: { title: 'x' }, y: { title: 'y' }, lines: [{ label: 'a', color: '#000', points: [{ x: 1, y: null }] }] }), undefined);
+  assert.is(xyChart({ id: 'x', title: 'x', x: { title: 'x' }, y: { title: 'y' }, lines: [] }), undefined);
+});
+
+test('timeBandsChart: bands behind the lines with their own legend, stacked areas, a right axis; it renders', async () => {
+  const t0 = 1_800_000_000;
+  const pts = (f: (i: number) => number, n = 60) => Array.from({ length: n }, (_, i) => [t0 + i, f(i)] as [number, number]);
+  const chart = timeBandsChart({
+    id: 'agent',
+    title: 'Agent',
+    y: { title: 'heap (MiB)' },
+    y2: { title: 'RSS (MiB)' },
+    lines: [
+      { label: 'old', color: '#ffb74d', stacked: true, points: pts(() => 100) },
+      { label: 'eden', color: '#81c784', stacked: true, points: pts((i) => i % 20) },
+      { label: 'committed', color: '#424242', dashed: true, points: pts(() => 512) },
+      { label: 'RSS', color: '#6a1b9a', axis: 'right', points: pts((i) => 400 + i) },
+    ],
+    bands: [
+      { label: 'warm-up', start: t0, end: t0 + 20 },
+      { label: 'throughput', start: t0 + 20, end: t0 + 50 },
+      { label: 'empty', start: t0 + 50, end: t0 + 50 },
+    ],
+  })!;
+  const top = (chart.spec as Layer).layer!;
+  assert.equal(top[0]!.layer!.map(markOf), ['rect', 'area', 'line']);
+  const band = top[0]!.layer![0]!;
+  assert.equal((band.data as { values: { phase: string }[] }).values.map((b) => b.phase), ['warm-up', 'throughput'], 'an empty band is dropped');
+  assert.equal((band.encoding!['fill']!['legend'] as { orient: string }).orient, 'top');
+  assert.equal(top[0]!.layer![1]!.encoding!['y']!['stack'], 'zero');
+  assert.is(top[0]!.layer![2]!.encoding!['y']!['stack'], null, 'the committed line is not stacked on the pools');
+  assert.is(markOf(top[1]!), 'line');
+  assert.equal(chart.spec['resolve'], { scale: { y: 'independent' } });
+  assert.is(chart.rows.length, 240, 'the downloads hold every point');
+  const marks = drawn(await renderSvg(chart.spec, 't'));
+  assert.ok(marks['rect']! >= 2 && marks['area']! >= 2 && marks['line']! >= 2, JSON.stringify(marks));
+});
+
+test('timeBandsChart: long series are thinned for display, stacked ones by the same buckets, and the note says so', () => {
+  const t0 = 1_800_000_000;
+  const long = Array.from({ length: 5000 }, (_, i) => [t0 + i, i % 7] as [number, number]);
+  const chart = timeBandsChart({
+    id: 'heap',
+    title: 'Heap',
+    y: { title: 'MiB' },
+    lines: [
+      { label: 'a', color: '#000', stacked: true, points: long },
+      { label: 'b', color: '#111', stacked: true, points: long },
+    ],
+    bands: [],
+  })!;
+  const area = leaves(chart.spec).find((l) => markOf(l) === 'area')!;
+  const shown = (area.data as { values: { series: string; t: number }[] }).values;
+  const times = (s: string) => shown.filter((r) => r.series === s).map((r) => r.t);
+  assert.ok(times('a').length <= 400, `${times('a').length}`);
+  assert.equal(times('a'), times('b'), 'stacked series stay aligned point for point');
+  assert.match(chart.note!, /of 10,000 points shown/);
+  assert.is(chart.rows.length, 10_000);
+});
+
+test('legend layout: as many columns as fit, long labels cut only when one column is all there is', () => {
+  assert.equal(legendLayout(['offered', 'delivered']).columns, 2);
+  const five = legendLayout(['p50', 'p90', 'p99', 'agent p50 (JMX)', 'agent p99 (JMX)']);
+  assert.ok(five.columns >= 3, JSON.stringify(five));
+  assert.ok(five.labelLimit >= 6.5 * 'agent p99 (JMX)'.length, 'no label of a fitting layout is cut');
+  const long = legendLayout(['G1 Eden Space'.repeat(10), 'old']);
+  assert.equal(long, { columns: 1, labelLimit: 440 - 28 });
+});
+
+test('downsampleMean: runs of k points averaged, stamped with the run start; short series untouched', () => {
+  const points = Array.from({ length: 10 }, (_, i) => [i, i] as [number, number | null]);
+  points[5] = [5, null];
+  assert.equal(downsampleMean(points, 5), [[0, 0.5], [2, 2.5], [4, 4], [6, 6.5], [8, 8.5]]);
+  assert.equal(downsampleMean(points, 20), points);
+});
+
+test.run();
