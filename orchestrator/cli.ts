@@ -5,6 +5,7 @@ import { registerPublishCommand } from './cli/command-publish.js';
 import { registerPruneCommand } from './cli/command-prune.js';
 import { registerReportCommand } from './cli/command-report.js';
 import { registerQasetCommand } from './cli/command-qaset.js';
+import { newRegressionLine } from './analysis/regressions.js';
 import { finishSweep } from './fleet/finish-sweep.js';
 import { planSweep, type Selection } from './fleet/plan.js';
 import { planResume, runSweep } from './fleet/run-sweep.js';
@@ -144,7 +145,7 @@ async function commandSweep(flags: SweepFlags): Promise<number> {
       say(`details: ${summary.dir}/jobs/<job>/manifest.json and orchestrator.log`);
     }
     for (const change of finish?.newRegressions ?? []) {
-      say(`NEW REGRESSION: ${change.key.host} ${change.key.scenario} ${change.key.metric} ${(change.relativeChange * 100).toFixed(1)}% (${change.beforeMean.toPrecision(4)} -> ${change.afterMean.toPrecision(4)} ${change.unit}, p=${change.pValue.toFixed(3)})`);
+      say(newRegressionLine(change));
     }
     for (const problem of finish?.problems ?? []) process.stderr.write(`warning: ${problem}\n`);
     const c = summary.counts;

@@ -23,6 +23,8 @@ export interface HistoryPoint {
   /** ISO start of the job. */
   at: string;
   value: number;
+  /** The build of the software under test the job measured (manifest.build.label), when it names one. */
+  build?: string;
 }
 
 export interface MetricHistory {
@@ -100,6 +102,7 @@ interface JobSamples {
   host: string;
   scenario: string;
   at: string;
+  build: string | undefined;
   samples: { metric: string; value: number; unit: string; better: Better; labels: Record<string, string> }[];
 }
 
@@ -118,12 +121,13 @@ async function readJob(sweepDir: string, jobId: string, problems: HistoryProblem
     problems.push({ path: metricsPath, message: metrics.message });
     return undefined;
   }
-  const { host, scenario, startedAt, endedAt } = manifest.value;
+  const { host, scenario, startedAt, endedAt, build } = manifest.value;
   return {
     jobId,
     host: host.name,
     scenario: scenario.name,
     at: startedAt ?? endedAt ?? '',
+    build: build?.label,
     samples: metrics.value.samples,
   };
 }
@@ -166,7 +170,7 @@ export async function loadHistory(resultsDir: string): Promise<{ histories: Metr
         // The newest unit and direction win, should a scenario ever change them.
         history.unit = sample.unit;
         history.better = sample.better;
-        history.points.push({ sweepId, jobId: job.jobId, at: job.at, value: sample.value });
+        history.points.push({ sweepId, jobId: job.jobId, at: job.at, value: sample.value, ...(job.build !== undefined ? { build: job.build } : {}) });
       }
     }
   }

@@ -35,6 +35,36 @@ export interface DetectedChange {
   afterMean: number;
   relativeChange: number;
   pValue: number;
+  /** The build of the last job before the change (its history point's build), when known. */
+  buildBefore?: string;
+  /** The build of the first job of the new regime, when known. */
+  buildAfter?: string;
+}
+
+/**
+ * Which builds a change lies between, as people read it: "between build A and build B", "with
+ * build A before and after" (the build did not change: look elsewhere), or "" when the jobs
+ * named no build (older manifests, scenarios that test no build).
+ */
+export function buildsText(change: Pick<DetectedChange, 'buildBefore' | 'buildAfter'>): string {
+  const { buildBefore: before, buildAfter: after } = change;
+  if (before !== undefined && after !== undefined) return before === after ? `with build ${after} before and after` : `between build ${before} and build ${after}`;
+  if (after !== undefined) return `first seen with build ${after}`;
+  if (before !== undefined) return `after build ${before}`;
+  return '';
+}
+
+/** The CLI's line for a regression a sweep newly reveals (exit status 3), naming the builds when known. */
+export function newRegressionLine(change: DetectedChange): string {
+  const builds = buildsText(change);
+  return `NEW REGRESSION: ${change.key.host} ${change.key.scenario} ${change.key.metric} ${(change.relativeChange * 100).toFixed(1)}% (${change.beforeMean.toPrecision(4)} -> ${change.afterMean.toPrecision(4)} ${change.unit}, p=${change.pValue.toFixed(3)})${builds ? ` ${builds}` : ''}`;
+}
+
+/** The last point of an earlier job than points[index]'s (repeated samples of one job share its sweep). */
+function pointBefore(points: readonly HistoryPoint[], index: number): HistoryPoint | undefined {
+  const first = points[index]!;
+  for (let i = index - 1; i >= 0; i--) if (points[i]!.sweepId !== first.sweepId || points[i]!.jobId !== first.jobId) return points[i];
+  return undefined;
 }
 
 export function kindOf(better: 'higher' | 'lower' | 'none', beforeMean: number, afterMean: number): ChangeKind {
@@ -51,6 +81,7 @@ function changesOf(history: MetricHistory, points: readonly HistoryPoint[], thre
   );
   return found.map((change) => {
     const first = points[change.index]!;
+    const before = pointBefore(points, change.index);
     return {
       index: change.index,
       change: {
@@ -65,6 +96,8 @@ function changesOf(history: MetricHistory, points: readonly HistoryPoint[], thre
         afterMean: change.afterMean,
         relativeChange: change.relativeChange,
         pValue: change.pValue,
+        ...(before?.build !== undefined ? { buildBefore: before.build } : {}),
+        ...(first.build !== undefined ? { buildAfter: first.build } : {}),
       },
     };
   });

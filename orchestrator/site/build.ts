@@ -23,6 +23,7 @@ import {
   indexRows,
   jobsBySweepHostScenario,
   previousJobs,
+  runRows,
   sampleRows,
   type ChangeRow,
 } from './pages.js';
@@ -32,7 +33,7 @@ import { formatDuration, formatNumber, formatPercent, formatTime, formatValue, l
 import { rel, sha, slug } from './names.js';
 
 /** Bump when page output changes in a way the template and asset hashes do not capture. */
-const BUILDER_VERSION = '5'; // 5: the phase timeline leaves room for long phase names
+const BUILDER_VERSION = '6'; // 6: trends and regressions name the builds
 const LOG_TAIL_LINES = 200;
 
 export interface BuildSiteOptions {
@@ -300,6 +301,7 @@ async function renderTrends(ctx: Ctx, group: TrendGroup, rows: readonly ChangeRo
   const rendered = await renderCharts(charts, `trends:${group.host}/${group.scenario}`, group.path, assetsDir);
   const views = rendered.views.map((v, i) => ({ ...v, anchors: charts[i]!.anchors }));
   const sweeps = new Set(group.histories.flatMap((h) => h.points.map((p) => p.sweepId))).size;
+  const runs = runRows(group.histories.flatMap((h) => h.points), (sweepId, jobId) => rel(group.path, jobPaths(sweepId, jobId).page));
   const html = page(ctx, './trends', group.path, {
     title: `Trends · ${group.host} · ${group.scenario}`,
     section: 'trends',
@@ -310,6 +312,7 @@ async function renderTrends(ctx: Ctx, group: TrendGroup, rows: readonly ChangeRo
     sweeps,
     changes: rows,
     charts: views,
+    runs: runs.some((r) => r.build !== null) ? runs : [],
   });
   return [...rendered.files, { path: group.path, data: html }];
 }
@@ -325,7 +328,7 @@ function atomFeed(ctx: Ctx, rows: readonly ChangeRow[], feedKey: string, fallbac
     title: `${r.kind}: ${r.host} · ${r.scenario} · ${r.metric}${r.labels ? ` {${r.labels}}` : ''} ${formatPercent(r.relativeChange * 100)}`,
     updated: new Date(r.at).toISOString(),
     href: r.trendHref,
-    summary: `${r.metric}${r.labels ? ` {${r.labels}}` : ''} on ${r.host} (${r.scenario}) went from ${formatNumber(r.beforeMean)} to ${formatNumber(r.afterMean)} ${r.unit} (${formatPercent(r.relativeChange * 100)}, p = ${r.pValue.toPrecision(2)}) from sweep ${r.sweepId}.`,
+    summary: `${r.metric}${r.labels ? ` {${r.labels}}` : ''} on ${r.host} (${r.scenario}) went from ${formatNumber(r.beforeMean)} to ${formatNumber(r.afterMean)} ${r.unit} (${formatPercent(r.relativeChange * 100)}, p = ${r.pValue.toPrecision(2)}) from sweep ${r.sweepId}${r.builds ? `, ${r.builds}` : ''}.`,
   }));
   const updated = entries.reduce((max, e) => (e.updated > max ? e.updated : max), fallbackUpdated);
   return ctx.eta.render('./atom', { feedId: uuidFrom(`regressions feed ${feedKey}`), updated, entries });

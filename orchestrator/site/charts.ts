@@ -245,7 +245,7 @@ export function itemBarsChart(options: { id: string; metric: string; unit: strin
 
 export interface TrendLine {
   label: string;
-  points: readonly { at: string; value: number; sweepId: string; jobId: string; href: string }[];
+  points: readonly { at: string; value: number; sweepId: string; jobId: string; href: string; build?: string }[];
 }
 
 export interface TrendMark {
@@ -261,8 +261,9 @@ export const CHANGE_COLORS = { regression: '#c62828', improvement: '#2e7d32', ch
 export function trendChart(options: { id: string; metric: string; unit: string; better: string; lines: readonly TrendLine[]; changes: readonly TrendMark[] }): ChartSpec {
   const rows: Record<string, unknown>[] = [];
   for (const line of options.lines) {
-    for (const p of line.points) rows.push({ series: line.label, at: p.at, value: p.value, sweepId: p.sweepId, jobId: p.jobId, href: p.href });
+    for (const p of line.points) rows.push({ series: line.label, at: p.at, value: p.value, sweepId: p.sweepId, jobId: p.jobId, href: p.href, ...(p.build !== undefined ? { build: p.build } : {}) });
   }
+  const builds = rows.some((r) => r['build'] !== undefined);
   // a year of nightly sweeps fits; far longer histories are thinned for display, keeping peaks
   let shown: Record<string, unknown>[] = rows.map((r) => ({ ...r, t: Date.parse(r.at as string) }));
   if (shown.length > DISPLAY_POINTS * 2) {
@@ -294,6 +295,7 @@ export function trendChart(options: { id: string; metric: string; unit: string; 
           : { color: { value: '#1f77b4' } }),
         tooltip: [
           { field: 'sweepId', type: 'nominal', title: 'sweep' },
+          ...(builds ? [{ field: 'build', type: 'nominal', title: 'build' }] : []),
           { field: 'value', type: 'quantitative', title: options.unit || 'value', format: ',.4~r' },
           ...(multi ? [{ field: 'series', type: 'nominal', title: 'labels' }] : []),
         ],
@@ -334,7 +336,7 @@ export function trendChart(options: { id: string; metric: string; unit: string; 
       ...(multi && changeRows.length > 0 ? { resolve: { scale: { color: 'independent' } } } : {}),
     },
     rows,
-    columns: ['series', 'at', 'value', 'sweepId', 'jobId'],
+    columns: ['series', 'at', 'value', 'sweepId', 'jobId', ...(builds ? ['build'] : [])],
   };
 }
 

@@ -2,7 +2,7 @@
 // so each is unit-testable and a page's fingerprint can be the hash of its data.
 import type { JobManifest } from '../results/manifest.js';
 import type { MetricsFile } from '../results/metrics.js';
-import type { DetectedChange } from '../analysis/regressions.js';
+import { buildsText, type DetectedChange } from '../analysis/regressions.js';
 import type { MetricComparison } from '../analysis/compare.js';
 import type { JobRef, SweepRef } from './load.js';
 import { trendsPage } from './load.js';
@@ -113,6 +113,7 @@ export interface EnvDiff {
 export function envFields(m: JobManifest | null): Record<string, string> {
   const e = m?.environment;
   return {
+    build: m?.build?.label ?? '—',
     profile: m?.profile ?? '—',
     'scenario params': m ? JSON.stringify(m.scenario.params, Object.keys(m.scenario.params).sort()) : '—',
     os: e?.os ?? '—',
@@ -182,6 +183,11 @@ export interface ChangeRow {
   afterMean: number;
   relativeChange: number;
   pValue: number;
+  /** The builds of the last job before the change and the first after it (null when not named). */
+  buildBefore: string | null;
+  buildAfter: string | null;
+  /** "between build A and build B", or "" when no build is named. */
+  builds: string;
   keyId: string;
   trendHref: string;
   jobHref: string | null;
@@ -209,6 +215,9 @@ export function changeRows(changes: readonly DetectedChange[], jobsByKey: Readon
         afterMean: c.afterMean,
         relativeChange: c.relativeChange,
         pValue: c.pValue,
+        buildBefore: c.buildBefore ?? null,
+        buildAfter: c.buildAfter ?? null,
+        builds: buildsText(c),
         keyId: c.keyId,
         trendHref: `${trendsPage(c.key.host, c.key.scenario)}#m-${c.keyId}`,
         jobHref: job?.page ?? null,
@@ -226,4 +235,31 @@ export function jobsBySweepHostScenario(sweeps: readonly SweepRef[]): Map<string
   const map = new Map<string, JobRef>();
   for (const sweep of sweeps) for (const job of sweep.jobs) map.set(`${sweep.sweepId}\u0000${job.host}\u0000${job.scenario}`, job);
   return map;
+}
+
+export interface RunRow {
+  at: string;
+  sweepId: string;
+  jobId: string;
+  /** Site-relative path of the job's page. */
+  page: string;
+  build: string | null;
+  /** The build differs from the run before it (older runs first in time). */
+  buildChanged: boolean;
+}
+
+/**
+ * The runs behind a host x scenario's trends, newest first, each with the build it measured:
+ * the trends page's table (one row per job, whichever metrics it has).
+ */
+export function runRows(points: readonly { sweepId: string; jobId: string; at: string; build?: string }[], pageOf: (sweepId: string, jobId: string) => string): RunRow[] {
+  const runs = new Map<string, { sweepId: string; jobId: string; at: string; build: string | null }>();
+  for (const p of points) {
+    const key = `${p.sweepId}\u0000${p.jobId}`;
+    if (!runs.has(key)) runs.set(key, { sweepId: p.sweepId, jobId: p.jobId, at: p.at, build: p.build ?? null });
+  }
+  const ordered = [...runs.values()].sort((a, b) => a.sweepId.localeCompare(b.sweepId) || a.jobId.localeCompare(b.jobId));
+  return ordered
+    .map((r, i) => ({ ...r, page: pageOf(r.sweepId, r.jobId), buildChanged: i > 0 && r.build !== null && r.build !== ordered[i - 1]!.build }))
+    .reverse();
 }

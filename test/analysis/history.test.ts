@@ -56,6 +56,8 @@ interface JobSpec {
   scenario: string;
   status?: JobStatus;
   samples?: MetricSample[];
+  /** manifest.build.label */
+  build?: string;
 }
 
 async function writeSweep(resultsDir: string, sweepId: string, startedAt: string, jobs: JobSpec[]): Promise<SweepStore> {
@@ -64,7 +66,8 @@ async function writeSweep(resultsDir: string, sweepId: string, startedAt: string
   await store.writeSweepManifest(sweepManifest(sweepId, startedAt));
   for (const job of jobs) {
     await mkdir(store.jobDir(job.jobId), { recursive: true });
-    await store.writeJobManifest(jobManifest(sweepId, job.jobId, job.host, job.scenario, job.status ?? 'ok', startedAt));
+    const manifest = jobManifest(sweepId, job.jobId, job.host, job.scenario, job.status ?? 'ok', startedAt);
+    await store.writeJobManifest(job.build ? { ...manifest, build: { label: job.build, package: 'midolman' } } : manifest);
     if (job.samples) await store.writeMetrics(job.jobId, { samples: job.samples, series: [] });
   }
   return store;
@@ -133,6 +136,22 @@ test('histories per (host, scenario, metric, labels), chronological, repeated sa
     assert.equal(pps.points[1], { sweepId: S2, jobId: 'mm1-midolman', at: '2026-01-02T03:00:00.000Z', value: 1100 });
     assert.is(pps.keyId, seriesKeyId(pps.key));
     assert.match(pps.keyId, /^[0-9a-f]{12}$/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('each point carries the build its job measured; jobs that named none (older manifests) have no build', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'analysis-history-build-'));
+  try {
+    const pps = (v: number) => [sample('throughput.pps', v, 'pps', 'higher')];
+    await writeSweep(dir, S1, '2026-01-01T03:00:00.000Z', [{ jobId: 'mm1-midolman', host: 'mm1', scenario: 'midolman', samples: pps(1000) }]);
+    await writeSweep(dir, S2, '2026-01-02T03:00:00.000Z', [{ jobId: 'mm1-midolman', host: 'mm1', scenario: 'midolman', samples: pps(1010), build: 'midolman 5.6.2 (3f2a1c9e)' }]);
+    await writeSweep(dir, S3, '2026-01-03T03:00:00.000Z', [{ jobId: 'mm1-midolman', host: 'mm1', scenario: 'midolman', samples: pps(900), build: 'midolman 5.6.3 (8b41d0a7)' }]);
+    const { histories, problems } = await loadHistory(dir);
+    assert.equal(problems, []);
+    assert.equal(histories[0]!.points.map((p) => [p.sweepId, p.build]), [[S1, undefined], [S2, 'midolman 5.6.2 (3f2a1c9e)'], [S3, 'midolman 5.6.3 (8b41d0a7)']]);
+    assert.not.ok('build' in histories[0]!.points[0]!, 'no build key at all when the job named none');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import type { MetricHistory, SeriesKey } from '../../orchestrator/analysis/history.js';
 import { seriesKeyId } from '../../orchestrator/analysis/history.js';
 import { gaussian, mulberry32 } from '../../orchestrator/analysis/random.js';
-import { DEFAULT_THRESHOLDS, detectChanges, newRegressions, regressionsFirstSeen } from '../../orchestrator/analysis/regressions.js';
+import { DEFAULT_THRESHOLDS, buildsText, detectChanges, newRegressionLine, newRegressions, regressionsFirstSeen } from '../../orchestrator/analysis/regressions.js';
 import type { Thresholds } from '../../orchestrator/analysis/regressions.js';
 
 /** A history of one sample per sweep: `before` points at mean a, then `after` at mean b (1% noise). */
@@ -106,4 +106,49 @@ test('regressionsFirstSeen: one sample per job, a regression starting at s0040 i
   assert.equal(regressionsFirstSeen(histories, defaults, 's0042'), []);
   assert.equal(regressionsFirstSeen(histories, defaults, 's9999'), []); // no points in that sweep
 });
+/** history() with the build each point measured: `builds(i)` for point i. */
+function withBuilds(h: MetricHistory, builds: (i: number) => string | undefined): MetricHistory {
+  return { ...h, points: h.points.map((p, i) => (builds(i) === undefined ? p : { ...p, build: builds(i)! })) };
+}
+
+test('a change names the build before it and the build it started with', () => {
+  const h = withBuilds(history('throughput.lossless_max', 'higher', 1000, 800), (i) => (i < 40 ? 'midolman 5.6.2 (3f2a1c9e)' : 'midolman 5.6.3 (8b41d0a7)'));
+  const [change] = detectChanges([h], defaults);
+  assert.is(change!.buildBefore, 'midolman 5.6.2 (3f2a1c9e)');
+  assert.is(change!.buildAfter, 'midolman 5.6.3 (8b41d0a7)');
+  assert.is(buildsText(change!), 'between build midolman 5.6.2 (3f2a1c9e) and build midolman 5.6.3 (8b41d0a7)');
+  assert.is(
+    newRegressionLine(change!),
+    `NEW REGRESSION: mm1 midolman throughput.lossless_max ${(change!.relativeChange * 100).toFixed(1)}% (${change!.beforeMean.toPrecision(4)} -> ${change!.afterMean.toPrecision(4)} pps, p=${change!.pValue.toFixed(3)}) between build midolman 5.6.2 (3f2a1c9e) and build midolman 5.6.3 (8b41d0a7)`,
+  );
+});
+
+test('the same build on both sides says so; no builds named (older manifests, other scenarios) reads as before', () => {
+  const same = detectChanges([withBuilds(history('rate', 'higher', 1000, 800), () => 'midolman 5.6.2')], defaults)[0]!;
+  assert.is(buildsText(same), 'with build midolman 5.6.2 before and after');
+  const none = detectChanges([history('rate', 'higher', 1000, 800)], defaults)[0]!;
+  assert.is(none.buildBefore, undefined);
+  assert.is(none.buildAfter, undefined);
+  assert.is(buildsText(none), '');
+  assert.match(newRegressionLine(none), /^NEW REGRESSION: mm1 midolman rate -[0-9.]+% \([0-9.]+ -> [0-9.]+ pps, p=[0-9.]+\)$/);
+  // builds first named partway: only the side that has one is told
+  const later = detectChanges([withBuilds(history('rate', 'higher', 1000, 800), (i) => (i >= 40 ? 'v2' : undefined))], defaults)[0]!;
+  assert.is(buildsText(later), 'first seen with build v2');
+});
+
+test("repeated samples of one job: the build before is the previous job's, not the new regime's own", () => {
+  const key: SeriesKey = { host: 'h', scenario: 'kvm', metric: 'iops', labels: {} };
+  const normal = gaussian(mulberry32(3));
+  const points = [];
+  for (let sweep = 0; sweep < 12; sweep++) {
+    for (let repeat = 0; repeat < 5; repeat++) {
+      // the new level starts inside sweep 9's repeats: the change point falls within that job
+      const after = sweep > 9 || (sweep === 9 && repeat >= 2);
+      points.push({ sweepId: `s${String(sweep).padStart(2, '0')}`, jobId: 'h-kvm', at: `t${sweep}`, value: (after ? 1300 : 1000) + 10 * normal(), build: `b${sweep}` });
+    }
+  }
+  const [change] = detectChanges([{ key, keyId: seriesKeyId(key), unit: 'ops/s', better: 'higher', points }], defaults);
+  assert.equal([change!.sweepId, change!.buildBefore, change!.buildAfter], ['s09', 'b8', 'b9']);
+});
+
 test.run();

@@ -8,7 +8,7 @@ import { METRICS_SCHEMA, type MetricsFile } from '../../orchestrator/results/met
 import { compareJobs } from '../../orchestrator/site/build.js';
 import { downsampleMinMax } from '../../orchestrator/site/downsample.js';
 import { jobPaths, scanStore } from '../../orchestrator/site/load.js';
-import { changeRows, compareRows, environmentDiff, indexRows, jobsBySweepHostScenario, previousJobs } from '../../orchestrator/site/pages.js';
+import { changeRows, compareRows, environmentDiff, indexRows, jobsBySweepHostScenario, previousJobs, runRows } from '../../orchestrator/site/pages.js';
 import { prefixIds } from '../../orchestrator/site/svg.js';
 import { dataScript, safeJson, toCsv } from '../../orchestrator/site/encode.js';
 import { slug } from '../../orchestrator/site/names.js';
@@ -84,6 +84,17 @@ test('change rows link the trend, the job and its comparison', async () => {
   assert.is(rows[0]!.jobHref, jobPaths(s5, 'node-a--sysinfo').page);
   assert.is(rows[0]!.compareHref, jobPaths(s5, 'node-a--sysinfo').comparePage);
   assert.is(rows[0]!.trendHref, 'trends/node-a--sysinfo.html#m-k-node-a');
+  assert.equal([rows[0]!.buildBefore, rows[0]!.buildAfter, rows[0]!.builds], [null, null, ''], 'a scenario that tests no build names none');
+  const named = changeRows([{ ...change(s5, 'regression'), buildBefore: 'midolman 5.6.2', buildAfter: 'midolman 5.6.3' }], jobsBySweepHostScenario(scan.sweeps), previousJobs(scan.sweeps));
+  assert.is(named[0]!.builds, 'between build midolman 5.6.2 and build midolman 5.6.3');
+});
+
+test('runs of a host x scenario: one row per job, newest first, its build, a changed build marked', () => {
+  const p = (sweepId: string, build?: string) => ({ sweepId, jobId: 'h--midolman', at: `${sweepId}T`, value: 1, ...(build ? { build } : {}) });
+  // a job's samples are many points: each job is one run
+  const rows = runRows([p('s1'), p('s1'), p('s2', 'v1'), p('s3', 'v1'), p('s3', 'v1'), p('s4', 'v2')], (sweepId, jobId) => `jobs/${sweepId}/${jobId}.html`);
+  assert.equal(rows.map((r) => [r.sweepId, r.build, r.buildChanged]), [['s4', 'v2', true], ['s3', 'v1', false], ['s2', 'v1', true], ['s1', null, false]]);
+  assert.is(rows[0]!.page, 'jobs/s4/h--midolman.html');
 });
 
 const metrics = (values: Record<string, number[]>, better: 'higher' | 'lower' | 'none' = 'higher'): MetricsFile => ({
@@ -127,6 +138,8 @@ test('environment diff: kernel, cmdline, params and packages', async () => {
   assert.equal(d2.packages.map((p) => [p.name, p.change]), [['iperf3', 'added'], ['midolman', 'changed'], ['qemu-system-x86', 'removed']]);
   assert.ok(d2.rows.find((r) => r.field === 'scenario params' && !r.same));
   assert.is(environmentDiff(null, b).rows.find((r) => r.field === 'os')!.a, '—');
+  const built: JobManifest = { ...structuredClone(b), build: { label: 'midolman 5.6.3 (8b41d0a7)' } };
+  assert.equal(environmentDiff(b, built).rows.filter((r) => !r.same).map((r) => [r.field, r.a, r.b]), [['build', '—', 'midolman 5.6.3 (8b41d0a7)']]);
 });
 
 test('downsampling keeps the peaks and the ends', () => {
