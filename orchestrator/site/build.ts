@@ -12,7 +12,7 @@ import type { MetricsFile } from '../results/metrics.js';
 import { assetsFor } from './asset-cache.js';
 import { REPORT_SITE_DIR, type Assets } from './assets.js';
 import { phaseTimelineChart, trendChart, type ChartSpec, type TrendLine } from './charts.js';
-import { chartsForJob, jobHeadlines } from './job-charts.js';
+import { chartsForJob, jobHeadlines, summaryForJob } from './job-charts.js';
 import { jobPaths, loadJob, mapLimit, scanStore, trendsPage, type JobRef, type LoadedJob, type Problem, type SweepRef } from './load.js';
 import { SiteWriter, writeFileAtomic, type OutFile, type WriteFileFn } from './output.js';
 import {
@@ -33,7 +33,7 @@ import { formatDuration, formatNumber, formatPercent, formatTime, formatValue, l
 import { rel, sha, slug } from './names.js';
 
 /** Bump when page output changes in a way the template and asset hashes do not capture. */
-const BUILDER_VERSION = '6'; // 6: trends and regressions name the builds
+const BUILDER_VERSION = '7'; // 7: midolman job pages tell their story at the top
 const LOG_TAIL_LINES = 200;
 
 export interface BuildSiteOptions {
@@ -79,6 +79,7 @@ interface RenderedChart {
   note: string | undefined;
   json: string;
   csv: string;
+  placement: 'story' | undefined;
 }
 
 async function templatesFingerprint(): Promise<string> {
@@ -104,7 +105,7 @@ async function renderCharts(charts: readonly ChartSpec[], pageId: string, pagePa
     const csv = `${assetsDir}/${chart.id}.csv`;
     files.push({ path: json, data: `${JSON.stringify(chart.rows)}\n` }, { path: csv, data: toCsv(chart.rows, chart.columns) });
     script += dataScript('charts', key, chart.spec);
-    views.push({ id: chart.id, key, svg, note: chart.note, json: rel(pagePath, json), csv: rel(pagePath, csv) });
+    views.push({ id: chart.id, key, svg, note: chart.note, json: rel(pagePath, json), csv: rel(pagePath, csv), placement: chart.placement });
   }
   if (charts.length === 0) return { views, files, script: undefined };
   const scriptPath = `${assetsDir}/charts.js`;
@@ -132,7 +133,9 @@ async function renderJob(ctx: Ctx, job: JobRef, previous: JobRef | undefined): P
   const charts: ChartSpec[] = [];
   const timeline = m ? phaseTimelineChart('phases', m.phases) : undefined;
   if (timeline) charts.push(timeline);
-  charts.push(...chartsForJob(job.scenario, { manifest: m, metrics: loaded.metrics }));
+  const input = { manifest: m, metrics: loaded.metrics };
+  charts.push(...chartsForJob(job.scenario, input));
+  const summary = summaryForJob(job.scenario, input);
   const rendered = await renderCharts(charts, `job:${job.key}`, job.page, job.assetsDir);
   files.push(...rendered.files);
 
@@ -180,12 +183,15 @@ async function renderJob(ctx: Ctx, job: JobRef, previous: JobRef | undefined): P
       errors: m?.errors ?? [],
       artifacts: m?.artifacts ? `${m.artifacts.status}: ${m.artifacts.files} file(s), ${sizeText(m.artifacts.bytes)}${m.artifacts.rejected.length ? `, ${m.artifacts.rejected.length} rejected` : ''}` : '—',
       orchestrator: m ? `${m.orchestrator.version} (node ${m.orchestrator.node})` : '—',
+      build: m?.build ?? null,
     },
+    summary,
+    storyCharts: rendered.views.filter((v) => v.placement === 'story'),
     env: m?.environment ?? null,
     packages: Object.entries(m?.environment?.packages ?? {}).sort(([a], [b]) => a.localeCompare(b)),
     phases: m?.phases ?? [],
     problems: loaded.problems,
-    charts: rendered.views,
+    charts: rendered.views.filter((v) => v.placement !== 'story'),
     samples,
     samplesJson: rel(job.page, `${job.assetsDir}/samples.json`),
     samplesCsv: rel(job.page, `${job.assetsDir}/samples.csv`),

@@ -8,6 +8,8 @@ import { itemBarsChart, stepBarsChart, timeSeriesChart, type ChartSpec } from '.
 import type { MetricSample } from '../results/metrics.js';
 import { POINT_AXIS_LABELS, POINT_LABEL_NAMES, POINT_STEPS } from '../scenarios/kvm/points.js';
 import { labelsText } from './format.js';
+import { midolmanJobCharts } from './midolman-charts.js';
+import { midolmanSummary, type SummaryItem } from './midolman-summary.js';
 import { slug } from './names.js';
 
 export interface JobChartInput {
@@ -115,10 +117,20 @@ export const kvmJobCharts: JobChartBuilder = (job) => {
 export const jobCharts: Record<string, JobChartBuilder> = {
   sysinfo: (job) => seriesCharts((job.metrics?.series ?? []).filter((s) => s.metric === 'host.cpu.busy')),
   kvm: kvmJobCharts,
+  midolman: midolmanJobCharts,
 };
 
 export function chartsForJob(scenario: string, job: JobChartInput): ChartSpec[] {
   return (jobCharts[scenario] ?? genericJobCharts)(job);
+}
+
+/** The summary line at the top of a job page, by scenario (none for the others). */
+export const jobSummaries: Record<string, (job: JobChartInput) => SummaryItem[]> = {
+  midolman: midolmanSummary,
+};
+
+export function summaryForJob(scenario: string, job: JobChartInput): SummaryItem[] {
+  return jobSummaries[scenario]?.(job) ?? [];
 }
 
 /** The numbers the sweeps index shows beside each job, by scenario: metric name and its label. */

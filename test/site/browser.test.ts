@@ -1,7 +1,11 @@
 // The built site in headless Chromium: charts render interactively, nothing errors, no
 // request leaves 127.0.0.1, and with JavaScript off the pre-rendered SVG charts are there.
-// The store has a kvm job (node-d) whose point id and fio job name carry XSS payloads: its page
-// must show them as text and never run them. Screenshots go to test/.output/site-screenshots/.
+// The store has a kvm job (node-d) whose point id and fio job name carry XSS payloads, and a
+// midolman job (node-e) whose build label, profile, a heap pool and a step label carry them: their
+// pages must show them as text and never run them. The midolman pages must tell their story on
+// the first screen: the summary line and the key charts, every story chart drawn with its data.
+// Screenshots go to test/.output/site-screenshots/ (the midolman page's first screen and each of
+// its story charts too).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync } from 'node:fs';
@@ -10,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { buildSite } from '../../orchestrator/site/build.js';
-import { writeFixtureStore, TEST_FIXTURE_KVM, XSS_ATTR, XSS_SCRIPT, sweepIdFor } from './fixture-store.js';
+import { writeFixtureStore, TEST_FIXTURE_BROWSER, XSS_ATTR, XSS_SCRIPT, sweepIdFor } from './fixture-store.js';
 import { serveDir } from './serve.js';
 
 const SHOTS = resolve('test/.output/site-screenshots');
@@ -51,14 +55,16 @@ async function open(ctx: BrowserContext, path: string): Promise<{ page: Page; er
   return { page, errors };
 }
 
-const FIXTURE = TEST_FIXTURE_KVM;
+const FIXTURE = TEST_FIXTURE_BROWSER;
 const jobPath = () => `jobs/${sweepIdFor(FIXTURE.start, 7)}/node-a--sysinfo.html`;
 const PAGES: [string, () => string][] = [
   ['index', () => 'index.html'],
   ['job', jobPath],
   ['job-midolman', () => `jobs/${sweepIdFor(FIXTURE.start, 7)}/node-c--midolman.html`],
   ['job-kvm', () => `jobs/${sweepIdFor(FIXTURE.start, 7)}/node-d--kvm.html`],
+  ['job-midolman-ndr', () => `jobs/${sweepIdFor(FIXTURE.start, 7)}/node-e--midolman.html`],
   ['trends', () => 'trends/node-a--sysinfo.html'],
+  ['trends-midolman', () => 'trends/node-c--midolman.html'],
   ['compare-pair', () => `compare/${sweepIdFor(FIXTURE.start, 7)}/node-a--sysinfo.html`],
   ['compare', () => 'compare.html'],
   ['regressions', () => 'regressions.html'],
@@ -200,6 +206,124 @@ test('with JavaScript disabled the pre-rendered SVG charts are there', async () 
       if (name === 'job' || name === 'index' || name === 'job-kvm') await page.screenshot({ path: join(SHOTS, `${name}-nojs.png`), fullPage: true });
       await page.close();
     }
+  } finally {
+    await ctx.close();
+  }
+});
+
+/** The midolman story charts, in page order, and what each must have drawn (Vega's SVG: g.mark-<type> > path). */
+const STORY: [id: string, marks: string[]][] = [
+  ['mm-rates', ['line', 'symbol', 'rule']],
+  ['mm-loss', ['line', 'symbol', 'rule']],
+  ['mm-latency', ['line', 'symbol', 'rule']],
+  ['mm-agent', ['rect', 'line']],
+  ['mm-heap', ['rect', 'area', 'line']],
+  ['mm-long-running', ['line', 'symbol']],
+  ['mm-flows', ['rect', 'line']],
+  ['mm-pipeline', ['rect', 'line']],
+];
+
+/** How many marks of `type` a chart drew: paths with real geometry (a line's d has many points), rules as lines. */
+async function marksDrawn(page: Page, chart: string, type: string, where: '.chart-live svg.marks' | '.chart-view > svg'): Promise<number> {
+  const sel = `#chart-${chart} ${where} g.mark-${type}`;
+  if (type === 'rule') return page.locator(`${sel} line`).count();
+  if (type === 'symbol' || type === 'rect') return page.locator(`${sel} path`).count();
+  const ds = await page.locator(`${sel} path`).evaluateAll((paths) => paths.map((p) => p.getAttribute('d') ?? ''));
+  return ds.filter((d) => (d.match(/[ML]/g) ?? []).length >= 3).length;
+}
+
+/** The summary line: label -> value, as shown. */
+async function summary(page: Page): Promise<Record<string, string>> {
+  const stats = page.locator('dl.summary .stat');
+  const out: Record<string, string> = {};
+  for (let i = 0; i < (await stats.count()); i++) out[(await stats.nth(i).locator('dt').innerText()).trim()] = (await stats.nth(i).locator('.value').innerText()).trim();
+  return out;
+}
+
+for (const [name, host, hostile] of [['job-midolman', 'node-c', false], ['job-midolman-ndr', 'node-e', true]] as const) {
+  test(`${name}: the summary and the key charts on the first screen, every story chart drawn with data and fitting its box`, async () => {
+    const ctx = await context(true);
+    try {
+      const { page, errors } = await open(ctx, `jobs/${sweepIdFor(FIXTURE.start, 7)}/${host}--midolman.html`);
+      await page.waitForFunction("[...document.querySelectorAll('figure.chart')].every((f) => f.classList.contains('interactive'))", null, { timeout: 20_000 });
+      const values = await summary(page);
+      const ref = hostile ? 'NDR' : 'lossless max';
+      assert.equal(Object.keys(values), ['Lossless max', 'NDR', `p99 latency at ${ref}`, `Agent CPU/kpps at ${ref}`, 'Peak RSS', 'Peak heap', 'Build', 'Profile']);
+      assert.match(values['Lossless max']!, /^[0-9],[0-9]{3} pps$/);
+      assert.match(values['NDR']!, hostile ? /^[0-9],[0-9]{3} pps$/ : /^—$/);
+      assert.match(values[`p99 latency at ${ref}`]!, /^[0-9.]+ (µs|ms)$/);
+      assert.match(values[`Agent CPU/kpps at ${ref}`]!, /^[0-9.]+ %$/);
+      assert.match(values['Peak RSS']!, /^[0-9.]+ MiB$/);
+      assert.match(values['Peak heap']!, /^[0-9.]+ MiB$/);
+      // sweep 7 runs the later build; the hostile job's build label and profile are shown as text
+      assert.is(values['Build'], hostile ? `midolman 5.6.3 (8b41d0a7) ${XSS_SCRIPT}` : 'midolman 5.6.3 (8b41d0a7)');
+      assert.is(values['Profile'], hostile ? `compute${XSS_ATTR}` : 'default');
+      // the charts marking the NDR or lossless max name the rate the summary shows
+      const ratesText = (await svgTexts(page, '#chart-mm-rates')).join(' | ');
+      assert.ok(ratesText.includes(hostile ? `NDR = lossless max ${values['NDR']}` : `lossless max ${values['Lossless max']}`), ratesText);
+      for (const [id, types] of STORY) {
+        const figure = page.locator(`.story-charts #chart-${id}`);
+        assert.is(await figure.count(), 1, `${id} is in the story`);
+        for (const type of types) assert.ok((await marksDrawn(page, id, type, '.chart-live svg.marks')) > 0, `${id} drew ${type} marks`);
+        const [client, scroll] = await figure.evaluate((f) => [f.clientWidth, f.scrollWidth]);
+        assert.ok(scroll <= client + 1, `${id} fits its box (${scroll} > ${client})`);
+        assert.ok((await figure.locator('figcaption a[download]').count()) === 2, `${id} has its JSON and CSV downloads`);
+      }
+      // axes say their units; the time charts shade the three measuring phases and name them
+      const axisTitles = (await svgTexts(page, '.story-charts')).join(' | ');
+      for (const title of ['offered rate (pps)', 'rate (pps)', 'loss (%)', 'latency (µs)', 'CPU (%)', 'RSS (MiB)', 'heap (MiB)', 'one-way latency (µs)', 'flows', 'time (UTC)']) assert.ok(axisTitles.includes(title), `axis "${title}"`);
+      assert.ok(['warm-up', 'throughput', 'long-running'].every((p) => (axisTitles.match(new RegExp(`\\| ${p} \\|`, 'g')) ?? []).length >= 4), 'phase legends on the time charts');
+      if (hostile) assert.ok(axisTitles.includes(`G1 Eden Space${XSS_SCRIPT}`), 'the hostile pool name is legend text');
+      // the first screen holds the summary and the four key charts
+      for (const id of ['mm-rates', 'mm-loss', 'mm-latency', 'mm-agent']) {
+        const box = (await page.locator(`#chart-${id}`).boundingBox())!;
+        assert.ok(box.y + box.height <= 900, `${id} ends at ${Math.round(box.y + box.height)} px, inside the first screen`);
+      }
+      assert.ok(((await page.locator('dl.summary').boundingBox())!.y) < 300, 'the summary is near the top');
+      await assertNoInjectedMarkup(page, name);
+      await page.screenshot({ path: join(SHOTS, `${name}-first-screen.png`) });
+      for (const [id] of STORY) await page.locator(`#chart-${id}`).screenshot({ path: join(SHOTS, `${name}-${id}.png`) });
+      assert.equal(errors, [], `console errors on ${name}`);
+    } finally {
+      await ctx.close();
+    }
+  });
+}
+
+test('job-midolman without JavaScript: the summary and every story chart, pre-rendered with its marks', async () => {
+  const ctx = await context(false);
+  try {
+    const { page } = await open(ctx, `jobs/${sweepIdFor(FIXTURE.start, 7)}/node-c--midolman.html`);
+    assert.is(Object.keys(await summary(page)).length, 8);
+    for (const [id, types] of STORY) for (const type of types) assert.ok((await marksDrawn(page, id, type, '.chart-view > svg')) > 0, `${id} pre-rendered ${type} marks`);
+    await page.screenshot({ path: join(SHOTS, 'job-midolman-nojs-first-screen.png') });
+  } finally {
+    await ctx.close();
+  }
+});
+
+test('trends-midolman: each point names its build in the tooltip; the runs table lists the builds', async () => {
+  const ctx = await context(true);
+  try {
+    const { page, errors } = await open(ctx, 'trends/node-c--midolman.html');
+    await page.waitForFunction("[...document.querySelectorAll('figure.chart')].every((f) => f.classList.contains('interactive'))", null, { timeout: 30_000 });
+    const builds = await page.locator('table.runs tbody tr td:nth-child(3)').allInnerTexts();
+    assert.is(builds.length, 10);
+    assert.ok(builds[0]!.startsWith('midolman 5.6.3 (8b41d0a7)') && builds.at(-1) === 'midolman 5.6.2 (3f2a1c9e)', builds.join(' | '));
+    const points = page.locator('[id="chart-m-throughput.lossless_max"] .chart-live svg.marks g.mark-symbol path');
+    assert.ok((await points.count()) >= 10, 'a point per run');
+    const seen = new Set<string>();
+    for (let i = 0; i < (await points.count()); i++) {
+      await points.nth(i).hover({ force: true });
+      const tooltip = page.locator('#vg-tooltip-element');
+      if ((await tooltip.count()) === 0 || !(await tooltip.isVisible())) continue;
+      const text = await tooltip.innerText();
+      const build = /midolman 5\.6\.[23] \([0-9a-f]{8}\)/.exec(text);
+      if (build) seen.add(build[0]);
+    }
+    assert.equal([...seen].sort(), ['midolman 5.6.2 (3f2a1c9e)', 'midolman 5.6.3 (8b41d0a7)'], 'the tooltips name both builds');
+    await page.mouse.move(0, 0);
+    assert.equal(errors, []);
   } finally {
     await ctx.close();
   }

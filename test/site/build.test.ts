@@ -94,6 +94,48 @@ test('incremental: a changed job (re-run in place) rewrites its page and compari
   assert.ok(!again.written.includes('index'), 'the index does not depend on a log');
 });
 
+test('midolman: the job page opens on its summary and story charts; trends and regressions name the builds', async () => {
+  const results = join(work, 'mm', 'results');
+  const out = join(work, 'mm', 'site');
+  await writeFixtureStore(results, 8, TEST_FIXTURE);
+  await buildSite({ resultsDir: results, outDir: out });
+  const s6 = sweepIdFor(TEST_FIXTURE.start, 6);
+  const job = await readFile(join(out, 'jobs', s6, 'node-c--midolman.html'), 'utf8');
+  // the summary and the story come before the job's details, each chart pre-rendered with its downloads
+  const story = job.indexOf('<section class="story"');
+  assert.ok(story > 0 && story < job.indexOf('<h2>Job</h2>'), 'the story is at the top');
+  for (const label of ['Lossless max', 'NDR', 'p99 latency at lossless max', 'Agent CPU/kpps at lossless max', 'Peak RSS', 'Peak heap', 'Build', 'Profile']) assert.ok(job.includes(`<dt>${label}</dt>`), label);
+  assert.match(job, /<dt>Build<\/dt><dd><span class="value">midolman 5\.6\.3 \(8b41d0a7\)<\/span>/);
+  const storyHtml = job.slice(story, job.indexOf('<h2>Job</h2>'));
+  const ids = [...storyHtml.matchAll(/<figure class="chart" id="chart-([^"]+)"/g)].map((m) => m[1]);
+  assert.equal(ids, ['mm-rates', 'mm-loss', 'mm-latency', 'mm-agent', 'mm-heap', 'mm-long-running', 'mm-flows', 'mm-pipeline']);
+  assert.is((storyHtml.match(/<div class="chart-view"><svg /g) ?? []).length, 8, 'every story chart is pre-rendered SVG');
+  for (const id of ids) assert.ok(storyHtml.includes(`node-c--midolman/${id}.csv" download>CSV`), `${id} has its CSV beside it`);
+  // the Job section names the build too; a sysinfo job has no summary, no story and no build row
+  assert.match(job, /<dt>Build<\/dt><dd>midolman 5\.6\.3 \(8b41d0a7\) <span class="muted">\(midolman 5\.6\.3, revision 8b41d0a7\)<\/span>/);
+  const sysinfo = await readFile(join(out, 'jobs', s6, 'node-c--sysinfo.html'), 'utf8');
+  assert.not.ok(sysinfo.includes('class="story"') || sysinfo.includes('<dt>Build</dt>'));
+
+  // the trends of node-c's midolman runs: the build per run in a table, a new build marked
+  const trends = await readFile(join(out, 'trends', 'node-c--midolman.html'), 'utf8');
+  assert.match(trends, /<h2>Builds<\/h2>/);
+  assert.is((trends.match(/<tr class="build-changed">/g) ?? []).length, 1, 'one build change in 8 runs');
+  assert.ok(trends.includes('midolman 5.6.2 (3f2a1c9e)') && trends.includes('midolman 5.6.3 (8b41d0a7)'));
+  const lossless = await readFile(join(out, 'trends', 'node-c--midolman', 'm-throughput.lossless_max.json'), 'utf8');
+  assert.equal([...new Set((JSON.parse(lossless) as { build: string }[]).map((r) => r.build))], ['midolman 5.6.2 (3f2a1c9e)', 'midolman 5.6.3 (8b41d0a7)'], 'each point of a trend carries its build');
+  assert.not.match(await readFile(join(out, 'trends', 'node-a--sysinfo.html'), 'utf8'), /<h2>Builds<\/h2>/, 'no build, no table');
+
+  // the regression the new build brought, on the regressions page, in its JSON and in the feed
+  const between = 'between build midolman 5.6.2 (3f2a1c9e) and build midolman 5.6.3 (8b41d0a7)';
+  const regressions = await readFile(join(out, 'regressions.html'), 'utf8');
+  assert.ok(regressions.includes(`<span class="builds">${between}</span>`), 'the regressions page names the builds');
+  const json = JSON.parse(await readFile(join(out, 'regressions.json'), 'utf8')) as { changes: { host: string; metric: string; builds: string; buildBefore: string | null }[] };
+  const lossRegression = json.changes.find((c) => c.host === 'node-c' && c.metric === 'throughput.lossless_max')!;
+  assert.is(lossRegression.builds, between);
+  assert.is(json.changes.find((c) => c.host === 'node-a')!.buildBefore, null, 'sysinfo names no build');
+  assert.ok((await readFile(join(out, 'regressions.atom'), 'utf8')).includes(`, ${between}.</summary>`));
+});
+
 test('escaping: host names, errors, output, packages, cmdline and labels never become markup', async () => {
   const results = join(work, 'xss', 'results');
   const out = join(work, 'xss', 'site');

@@ -1,15 +1,17 @@
 // Generates a results store with the real schemas (manifest.ts, metrics.ts): nightly sweeps of
-// sysinfo jobs (host.cpu.busy series + samples), optional midolman-like jobs (made-up
-// throughput series labelled by step), optional kvm jobs (a 3-point matrix with the samples and
+// sysinfo jobs (host.cpu.busy series + samples), optional midolman jobs (the artifacts a host
+// sends back - steps.jsonl, ndr.json, RRD exports - read by the scenario's own normalize, with the
+// real phases and a build that changes at buildChangeAt), optional kvm jobs (a 3-point matrix with the samples and
 // series the kvm scenario's normalize.ts writes: step times, QASET's fio/sysbench/ctcs2 results
 // and the host's series, all labelled by pointLabels) and a step change in one host's metric so
 // a regression is detected. Deterministic (seeded), fast (plain writes, no fsync).
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { JOB_SCHEMA, SWEEP_SCHEMA, type JobManifest, type JobStatus, type SweepManifest } from '../../orchestrator/results/manifest.js';
 import { METRICS_SCHEMA, sample, type MetricsFile, type MetricSample, type MetricSeries } from '../../orchestrator/results/metrics.js';
 import { expandMatrix, type KvmMatrixInput, type MatrixPoint } from '../../orchestrator/scenarios/kvm/matrix.js';
 import { POINT_STEPS, pointLabels } from '../../orchestrator/scenarios/kvm/points.js';
+import { normalizeMidolman } from '../../orchestrator/scenarios/midolman/normalize.js';
 
 export const XSS_SCRIPT = '<script>alert(1)</script>';
 export const XSS_ATTR = '"><img src=x onerror=alert(1)>';
@@ -21,6 +23,8 @@ export interface FixtureHost {
   scenarios: string[];
   /** Overrides FixtureOptions.hostile for this host's jobs (one hostile job page in an otherwise plain store). */
   hostile?: boolean;
+  /** midolman: an NDR search (scan_mode: ndr, ndr_loss 0.01) instead of the linear scan. */
+  ndr?: boolean;
 }
 
 export interface FixtureOptions {
@@ -33,6 +37,8 @@ export interface FixtureOptions {
   stepAt?: number;
   /** Put XSS payloads in error messages, output, packages, cmdline and labels. */
   hostile?: boolean;
+  /** From this sweep index on, midolman hosts run the next build (5.6.3), which delivers ~15 % less. */
+  buildChangeAt?: number;
   /** Sweep index -> job ids that fail. */
   failing?: (sweepIndex: number, host: FixtureHost, scenario: string) => boolean;
 }
@@ -82,20 +88,189 @@ function sysinfoMetrics(rand: () => number, sweepIndex: number, hostIndex: numbe
   return { schema: METRICS_SCHEMA, samples, series };
 }
 
-function midolmanMetrics(rand: () => number, opts: FixtureOptions, hostile: boolean, t0: number): MetricsFile {
-  const samples: MetricSample[] = [];
-  const series: MetricSeries[] = [];
-  const stepLabel = hostile ? XSS_SCRIPT : '3';
-  for (const [i, step] of ['1', '2', stepLabel].entries()) {
-    const pps = 1_000_000 * (i + 1) * (0.98 + rand() * 0.04);
-    samples.push({ metric: 'throughput.delivered_pps', value: pps, unit: 'pps', better: 'higher', labels: { step } });
-    samples.push({ metric: 'latency.p99', value: 80 + i * 15 + rand() * 4, unit: 'us', better: 'lower', labels: { step } });
-    const points: [number, number | null][] = [];
-    const n = Math.max(10, Math.floor(opts.seriesPoints / 3));
-    for (let k = 0; k < n; k++) points.push([t0 + i * n + k, pps * (0.95 + rand() * 0.1)]);
-    series.push({ metric: 'throughput.delivered_pps', unit: 'pps', better: 'higher', labels: { step }, points });
+/** The midolman scenario's phases, in order (orchestrator/scenarios/midolman.ts), with the provenance phase first. */
+const MIDOLMAN_PHASES = ['provenance', 'check', 'build-info', 'cleanup', 'profile', 'install', 'topology', 'collectors-start', 'warm-up', 'throughput', 'long-running', 'collectors-stop', 'heap-dump', 'teardown'];
+
+/** A step as remote-scripts/midolman writes it to steps.jsonl (StepSchema), before its times are known. */
+interface MidolmanBurst {
+  phase: 'warm-up' | 'throughput' | 'long-running';
+  index: number;
+  mode: 'linear' | 'ndr';
+  offered: number;
+  probes: number;
+}
+
+interface MidolmanPlan {
+  bursts: MidolmanBurst[];
+  /** Phase name, helper, duration (ms). */
+  phases: [string, string, number][];
+  /** Delivered-rate ceiling of the agent (pps): the knee of the scan. */
+  capacity: number;
+  ndr: boolean;
+  /** Seconds per burst (probes / offered) plus the pause after it. */
+  pause: number;
+}
+
+const MIDOLMAN_BUILDS = [
+  { version: '5.6.2', revision: '3f2a1c9e', capacity: 1 },
+  // the later build delivers ~15 % less: the regression the trends and regressions pages name it for
+  { version: '5.6.3', revision: '8b41d0a7', capacity: 0.85 },
+];
+
+export function midolmanBuildFor(opts: FixtureOptions, index: number): (typeof MIDOLMAN_BUILDS)[number] {
+  return MIDOLMAN_BUILDS[opts.buildChangeAt !== undefined && index >= opts.buildChangeAt ? 1 : 0]!;
+}
+
+/**
+ * The linear scan of the default profile, shortened (1000 pps, +500 up to 6500; 8 long-running
+ * bursts at 3000 pps), or with `ndr` the binary search for the highest rate losing <= 1 %.
+ */
+function midolmanPlan(rand: () => number, capacityFactor: number, ndr: boolean): MidolmanPlan {
+  const capacity = 4300 * capacityFactor * (0.99 + rand() * 0.02);
+  const bursts: MidolmanBurst[] = [];
+  for (let i = 1; i <= 5; i++) bursts.push({ phase: 'warm-up', index: i, mode: 'linear', offered: 100, probes: 500 });
+  if (ndr) {
+    let lo = 1000;
+    let hi = 6500;
+    let index = 1;
+    for (const rate of [hi, lo]) bursts.push({ phase: 'throughput', index: index++, mode: 'ndr', offered: rate, probes: rate * 4 });
+    while (hi - lo > 100) {
+      const mid = Math.round((lo + hi) / 2);
+      bursts.push({ phase: 'throughput', index: index++, mode: 'ndr', offered: mid, probes: mid * 4 });
+      if (mid <= capacity) lo = mid;
+      else hi = mid;
+    }
+  } else {
+    for (let rate = 1000, index = 1; rate <= 6500; rate += 500) bursts.push({ phase: 'throughput', index: index++, mode: 'linear', offered: rate, probes: rate * 4 });
   }
-  return { schema: METRICS_SCHEMA, samples, series };
+  for (let i = 1; i <= 8; i++) bursts.push({ phase: 'long-running', index: i, mode: 'linear', offered: 3000, probes: 12000 });
+  const pause = 1.5;
+  const phaseSeconds = (phase: MidolmanBurst['phase']) => bursts.filter((b) => b.phase === phase).reduce((a, b) => a + b.probes / b.offered + pause, 0) + (phase === 'warm-up' ? 10 : 0.5);
+  const ms = (min: number, spread: number) => Math.round(min + rand() * spread);
+  const phases: [string, string, number][] = MIDOLMAN_PHASES.map((name): [string, string, number] => {
+    if (name === 'warm-up' || name === 'throughput' || name === 'long-running') return [name, 'midolman', Math.round(phaseSeconds(name) * 1000)];
+    const durations: Record<string, number> = { provenance: ms(500, 300), check: ms(300, 200), 'build-info': ms(900, 400), cleanup: ms(1500, 800), profile: ms(200, 100), install: ms(5500, 1500), topology: ms(1200, 400), 'collectors-start': ms(2500, 800), 'collectors-stop': ms(1800, 500), 'heap-dump': ms(3500, 1500), teardown: ms(1200, 400) };
+    return [name, name === 'provenance' ? 'provenance' : 'midolman', durations[name]!];
+  });
+  return { bursts, phases, capacity, ndr, pause };
+}
+
+interface Xport {
+  about: string;
+  meta: { start: number; end: number; step: number; legend: string[] };
+  data: (number | null)[][];
+}
+
+/**
+ * Writes what the host would have sent back (steps.jsonl, ndr.json, the RRD exports listed in
+ * rrd/index.json, as `rrdtool xport --json` prints them) and reads it with the scenario's own
+ * normalize, so the page is built from exactly the samples and series a real job has. The RRD
+ * exports are removed afterwards (as retention prunes them), keeping the store small.
+ * Hostile: the eden pool's series and a step's label carry XSS_SCRIPT.
+ */
+async function midolmanMetrics(rand: () => number, plan: MidolmanPlan, phases: JobManifest['phases'], jobDir: string, hostile: boolean): Promise<MetricsFile> {
+  const artifacts = join(jobDir, 'raw', 'artifacts');
+  await mkdir(join(artifacts, 'rrd'), { recursive: true });
+  const phaseStart = (name: string) => Date.parse(phases.find((p) => p.name === name)!.startedAt!) / 1000;
+  const noise = (spread: number) => 1 + (rand() - 0.5) * spread;
+  // steps: each burst after the previous one's pause, from its phase's start
+  const cursor: Record<string, number> = {};
+  const steps = plan.bursts.map((b) => {
+    const t_start = (cursor[b.phase] ??= phaseStart(b.phase) + (b.phase === 'warm-up' ? 0 : 0.3));
+    const achieved = b.offered * (1.003 + (rand() - 0.5) * 0.006);
+    const duration = b.probes / achieved;
+    const ratio = Math.min(1, plan.capacity / achieved);
+    const delivered = ratio >= 1 ? b.probes : Math.round(b.probes * ratio);
+    const over = achieved / plan.capacity;
+    const base = (26_000 + 3 * b.offered) * noise(0.08);
+    const p50 = over > 1 ? Math.min(12e6, 2e6 + (over - 1) * 2e7) * noise(0.1) : base;
+    const p90 = over > 1 ? p50 * 1.4 : base * 1.6;
+    const p99 = over > 1 ? p50 * 1.7 : over > 0.93 ? 1.2e6 * noise(0.2) : base * 3.1;
+    cursor[b.phase] = t_start + duration + plan.pause;
+    return {
+      phase: b.phase, index: b.index, generator: 'nmap', mode: b.mode,
+      t_start: round(t_start, 6), t_end: round(t_start + duration, 6),
+      offered_pps: b.offered, probes: b.probes, sent: b.probes, delivered,
+      send_duration_s: round(duration, 9), achieved_pps: round(achieved), delivered_pps: round(delivered / duration), loss: round(1 - delivered / b.probes, 6),
+      latency_ns: { count: delivered, min: Math.round(base * 0.4), mean: Math.round((p50 + p90) / 2), p50: Math.round(p50), p90: Math.round(p90), p99: Math.round(p99), max: Math.round(p99 * 1.3) },
+      link: { src_tx_packets: b.probes, dst_rx_packets: delivered },
+      generator_report: { elapsed_s: round(duration, 3), closed: delivered, filtered: b.probes - delivered },
+    };
+  });
+  await writeFile(join(artifacts, 'steps.jsonl'), `${steps.map((s) => JSON.stringify(s)).join('\n')}\n`);
+  if (plan.ndr) {
+    const passing = steps.filter((s) => s.phase === 'throughput' && s.loss <= 0.01);
+    const best = passing.sort((a, b) => a.offered_pps - b.offered_pps).at(-1) ?? null;
+    await writeFile(join(artifacts, 'ndr.json'), JSON.stringify({ mode: 'ndr', loss_threshold: 0.01, resolution_pps: 100, trials: steps.filter((s) => s.phase === 'throughput').length, ndr_pps: best?.offered_pps ?? 0, found: best !== null, best_step: best }));
+  }
+  // the collectors: one sample a second from collectors-start's end to long-running's end
+  const from = Math.ceil(phaseStart('warm-up') - 1);
+  const to = Math.floor(Date.parse(phases.find((p) => p.name === 'long-running')!.endedAt!) / 1000) + 1;
+  const rateAt = (t: number) => {
+    const s = steps.find((x) => t > x.t_start && t <= x.t_end + 1);
+    return s ? { offered: s.achieved_pps, delivered: s.delivered_pps } : { offered: 0, delivered: 0 };
+  };
+  const MiB = 1024 * 1024;
+  const columns: Record<string, { collector: string; type: string; values: (number | null)[] }> = {};
+  const put = (collector: string, alias: string, type: string, value: number | null) => ((columns[`${collector}.${alias}`] ??= { collector, type, values: [] }).values.push(value));
+  let eden = 40 * MiB;
+  let old = 118 * MiB;
+  let survivor = 12 * MiB;
+  let rss = 410 * MiB;
+  let flows = 0;
+  for (let t = from; t <= to; t++) {
+    const { offered, delivered } = rateAt(t);
+    const kpps = delivered / 1000;
+    const cpu = (3 + 1.9 * kpps) * noise(0.1);
+    eden += (3 + kpps * 9) * MiB * noise(0.2);
+    if (eden > 200 * MiB) {
+      // a young collection: eden empties, a little survives into old gen
+      eden = 6 * MiB;
+      survivor = survivor > 12 * MiB ? 10 * MiB : 16 * MiB;
+      old += 1.5 * MiB * noise(0.3);
+    }
+    rss = Math.min(rss + 0.12 * MiB * noise(1), 470 * MiB);
+    flows = Math.round(flows * 0.8 + delivered * 2);
+    put('proc', 'agent.cpu_percent', 'GAUGE', round(cpu, 2));
+    put('proc', 'agent.rss_bytes', 'GAUGE', Math.round(rss));
+    put('proc', 'host.cpu_busy_percent', 'GAUGE', round(Math.min(100, (12 + 2.5 * offered / 1000) * noise(0.1)), 2));
+    put('proc', 'host.mem_available_bytes', 'GAUGE', Math.round(24e9 - rss));
+    for (const [alias, v] of [['if.src.tx_packets', offered], ['if.src.rx_packets', delivered], ['if.dst.tx_packets', delivered], ['if.dst.rx_packets', delivered]] as const) put('proc', alias, 'COUNTER', t === from ? null : round(v * noise(0.02), 3));
+    put('jmx', 'jvm.heap.used', 'GAUGE', Math.round(eden + old + survivor));
+    put('jmx', 'jvm.heap.committed', 'GAUGE', 512 * MiB);
+    put('jmx', 'jvm.pool.G1_Eden_Space.used', 'GAUGE', Math.round(eden));
+    put('jmx', 'jvm.pool.G1_Survivor_Space.used', 'GAUGE', Math.round(survivor));
+    put('jmx', 'jvm.pool.G1_Old_Gen.used', 'GAUGE', Math.round(old));
+    put('jmx', 'jvm.pool.Metaspace.used', 'GAUGE', Math.round(46 * MiB));
+    put('jmx', 'jvm.pool.CodeHeap__profiled_nmethods_.used', 'GAUGE', Math.round((11 + (t - from) / 200) * MiB));
+    put('jmx', 'jvm.process_cpu_load', 'GAUGE', round(cpu / 100 / 16, 5));
+    put('jmx', 'jvm.process_cpu_time', 'DERIVE', t === from ? null : Math.round(cpu * 1e7));
+    put('jmx', 'packets_processed', 'COUNTER', t === from ? null : round(delivered * noise(0.02), 3));
+    put('jmx', 'packets_simulated', 'COUNTER', t === from ? null : round(delivered * 0.97 * noise(0.02), 3));
+    put('jmx', 'packets_dropped', 'COUNTER', t === from ? null : round(Math.max(0, offered - delivered) * noise(0.05), 3));
+    const sim = 40_000 * (1 + Math.max(0, offered / 1000 - 4) * 0.15) * noise(0.05);
+    for (const [q, f] of [['p50', 1], ['p75', 1.45], ['p95', 2.3], ['p99', 3], ['p999', 4.2], ['mean', 1.2]] as const) put('jmx', `sim_latency.${q}`, 'GAUGE', Math.round(sim * f));
+    put('jmx', 'flows.datapath', 'GAUGE', flows);
+    put('jmx', 'flows.wildcard', 'GAUGE', Math.round(flows / 2));
+    put('jmx', 'flows.wildcard_created', 'COUNTER', t === from ? null : round(delivered * 0.97, 3));
+  }
+  const index = { step: 1, heartbeat: 400, series: [] as { collector: string; alias: string; type: string; rrd: string; json: string }[] };
+  for (const [name, c] of Object.entries(columns)) {
+    const alias = name.slice(c.collector.length + 1);
+    const json = `rrd/${name}.json`;
+    index.series.push({ collector: c.collector, alias, type: c.type, rrd: `rrd/${name}.rrd`, json });
+    const xport: Xport = { about: 'RRDtool graph JSON output', meta: { start: from, end: to, step: 1, legend: ['average', 'min', 'max'] }, data: c.values.map((v) => [v, v, v]) };
+    await writeFile(join(artifacts, json), JSON.stringify(xport));
+  }
+  await writeFile(join(artifacts, 'rrd', 'index.json'), JSON.stringify(index));
+  const draft = await normalizeMidolman(join(jobDir, 'raw'), { losslessLoss: plan.ndr ? 0.01 : 0 });
+  await rm(join(artifacts, 'rrd'), { recursive: true, force: true });
+  if (hostile) {
+    const eden = draft.series.find((x) => x.metric === 'jmx.jvm.pool.G1_Eden_Space.used');
+    if (eden) eden.metric = `jmx.jvm.pool.G1_Eden_Space${XSS_SCRIPT}.used`;
+    draft.samples.push(sample('traffic.delivered', 1, 'pps', 'higher', { phase: 'throughput', step: XSS_SCRIPT, offered_pps: XSS_ATTR, mode: 'linear' }));
+  }
+  return { schema: METRICS_SCHEMA, ...draft };
 }
 
 /** The kvm jobs' matrix: two topologies x two image formats, minus qcow2 on the larger guest = 3 points. */
@@ -259,14 +434,17 @@ export async function writeFixtureSweep(resultsDir: string, index: number, opts:
       const t0 = Math.floor(jobStart.getTime() / 1000) + 5;
       // kvm: the plan (step and phase times) first, its metrics once the phases are laid out
       const kvm = scenario === 'kvm' ? kvmPlan(rand, hostile) : undefined;
-      const early = kvm ? undefined : scenario === 'sysinfo' ? sysinfoMetrics(rand, index, hostIndex, opts, t0) : midolmanMetrics(rand, opts, hostile, t0);
-      const phaseNames = kvm ? kvm.phases.map(([name]) => name) : scenario === 'sysinfo' ? ['provenance', 'sysinfo'] : ['provenance', 'setup', 'traffic', 'teardown'];
+      const build = midolmanBuildFor(opts, index);
+      const mm = scenario === 'midolman' ? midolmanPlan(rand, build.capacity, host.ndr ?? false) : undefined;
+      const planned = kvm?.phases ?? mm?.phases;
+      const early = planned ? undefined : sysinfoMetrics(rand, index, hostIndex, opts, t0);
+      const phaseNames = planned ? planned.map(([name]) => name) : ['provenance', 'sysinfo'];
       let at = jobStart.getTime();
       const phases: JobManifest['phases'] = phaseNames.map((name, i) => {
-        const duration = kvm ? kvm.phases[i]![2] : 800 + Math.round(rand() * 3000) + (name === 'traffic' ? 20_000 : 0);
+        const duration = planned ? planned[i]![2] : 800 + Math.round(rand() * 3000);
         const p = {
           name,
-          helper: kvm ? kvm.phases[i]![1] : name,
+          helper: planned ? planned[i]![1] : name,
           status: failed && i === phaseNames.length - 1 ? ('failed' as const) : ('ok' as const),
           exitCode: failed && i === phaseNames.length - 1 ? 1 : 0,
           startedAt: new Date(at).toISOString(),
@@ -278,23 +456,23 @@ export async function writeFixtureSweep(resultsDir: string, index: number, opts:
         at += duration + 100;
         return p;
       });
-      const metrics = kvm ? kvmMetrics(rand, kvm, phases, opts, hostile) : early!;
+      const metrics = kvm ? kvmMetrics(rand, kvm, phases, opts, hostile) : mm ? await midolmanMetrics(rand, mm, phases, jobDir, hostile) : early!;
       jobsEnd = Math.max(jobsEnd, at);
-      const packages: Record<string, string> = { 'openjdk-17-jre-headless': '17.0.13+11-2~deb12u1', 'linux-image-amd64': '6.1.119-1', midolman: index < 100 ? '5.6.2' : '5.6.3', 'qemu-system-x86': '1:7.2+dfsg-7' };
+      const packages: Record<string, string> = { 'openjdk-17-jre-headless': '17.0.13+11-2~deb12u1', 'linux-image-amd64': '6.1.119-1', midolman: build.version, 'qemu-system-x86': '1:7.2+dfsg-7' };
       if (hostile) packages[XSS_SCRIPT] = XSS_ATTR;
       const params =
         scenario === 'sysinfo'
           ? { sample_seconds: opts.seriesPoints }
           : scenario === 'kvm'
             ? { matrix: KVM_FIXTURE_MATRIX, qaset: { run_list: KVM_RUN_LIST } }
-            : { steps: 3, note: hostile ? XSS_ATTR : 'steady' };
+            : { topology: 'linux_bridge', ...(mm?.ndr ? { scan_mode: 'ndr', ndr_loss: 0.01 } : {}), note: hostile ? XSS_ATTR : 'steady' };
       const manifest: JobManifest = {
         schema: JOB_SCHEMA,
         sweepId,
         jobId,
         host: { name: host.name, address: `10.0.0.${10 + hostIndex}`, port: 22, user: 'root', roles: host.scenarios.includes('kvm') ? ['hypervisor'] : ['midolman'], groups: ['lab'] },
         scenario: { name: scenario, params },
-        profile: 'default',
+        profile: hostile && scenario === 'midolman' ? `compute${XSS_ATTR}` : 'default',
         status,
         startedAt: jobStart.toISOString(),
         endedAt: new Date(at).toISOString(),
@@ -312,6 +490,7 @@ export async function writeFixtureSweep(resultsDir: string, index: number, opts:
         errors: failed ? [{ kind: 'phase-failed', message: hostile ? `helper said ${XSS_SCRIPT} and ${XSS_ATTR}` : 'helper exited with status 1', phase: phaseNames.at(-1)! }] : [],
         artifacts: { status: 'complete', files: 6, bytes: 48_213, rejected: [] },
         metrics: { samples: metrics.samples.length, series: metrics.series.length },
+        ...(mm ? { build: { label: `midolman ${build.version} (${build.revision})${hostile ? ` ${XSS_SCRIPT}` : ''}`, package: 'midolman', version: build.version, revision: hostile ? XSS_ATTR.slice(0, 64) : build.revision } } : {}),
         orchestrator: { version: '0.1.0', node: 'v20.20.2' },
       };
       await mkdir(join(jobDir, 'raw', 'phases', phaseNames.at(-1)!), { recursive: true });
@@ -360,15 +539,18 @@ export const TEST_FIXTURE: FixtureOptions = {
   start: new Date('2026-10-01T02:00:00Z'),
   seriesPoints: 300,
   stepAt: 4,
+  buildChangeAt: 4,
   failing: (i, host, scenario) => i === 4 && host.name === 'node-b' && scenario === 'sysinfo',
 };
 
 /**
- * TEST_FIXTURE plus a hypervisor, node-d, running the kvm scenario (3 matrix points). Its jobs are
- * hostile: a point id and a fio job name carry the XSS payloads (as do its hostname, packages and
- * cmdline). Kept out of TEST_FIXTURE itself, whose job, host and page counts other tests assert.
+ * TEST_FIXTURE plus a hypervisor, node-d, running the kvm scenario (3 matrix points), and node-e,
+ * a midolman host searching the NDR. Both are hostile: a point id and a fio job name carry the XSS
+ * payloads (as do their hostnames, packages and cmdline); node-e's build label, profile, a heap
+ * pool's name and a step label do. Kept out of TEST_FIXTURE itself, whose job, host and page
+ * counts other tests assert.
  */
-export const TEST_FIXTURE_KVM: FixtureOptions = {
+export const TEST_FIXTURE_BROWSER: FixtureOptions = {
   ...TEST_FIXTURE,
-  hosts: [...TEST_FIXTURE.hosts, { name: 'node-d', scenarios: ['kvm'], hostile: true }],
+  hosts: [...TEST_FIXTURE.hosts, { name: 'node-d', scenarios: ['kvm'], hostile: true }, { name: 'node-e', scenarios: ['midolman'], hostile: true, ndr: true }],
 };

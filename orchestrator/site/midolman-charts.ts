@@ -1,0 +1,352 @@
+// The charts of a midolman job page. The story, drawn side by side at the top (after the
+// original perftests' six rrdtool graphs, rebuilt around the traffic's own measurements):
+// offered vs sent vs delivered rate per step, loss vs offered rate with the NDR and the lossless
+// maximum marked, one-way latency percentiles (and the agent's simulation latency) vs offered
+// rate, the agent's CPU and RSS over time with the phases shaded, the JVM heap pools stacked
+// (mem.png), long-running stability per burst, flow tables (wildflows/dpflows.png) and the
+// agent's packet pipeline (throughput.png). Every other series follows, further down.
+import type { JobManifest } from '../results/manifest.js';
+import type { MetricSeries } from '../results/metrics.js';
+import type { Point } from './downsample.js';
+import { timeBandsChart, timeSeriesChart, xyChart, type ChartMarker, type ChartSpec, type TimeBand, type TimeLine, type XyLine } from './charts.js';
+import type { JobChartInput } from './job-charts.js';
+import { formatRate, labelsText } from './format.js';
+import { midolmanResults, type MidolmanResults, type StepRow } from './midolman-steps.js';
+import { slug } from './names.js';
+
+export const COLORS = {
+  offered: '#757575',
+  sent: '#1565c0',
+  delivered: '#2e7d32',
+  processed: '#8e24aa',
+  loss: '#c62828',
+  p50: '#1565c0',
+  p90: '#ef6c00',
+  p99: '#c62828',
+  simP50: '#6a1b9a',
+  simP99: '#ad1457',
+  ndr: '#b71c1c',
+  lossless: '#1b5e20',
+  cpu: '#1565c0',
+  hostCpu: '#9e9e9e',
+  rss: '#6a1b9a',
+} as const;
+
+const BAND_PHASES = ['warm-up', 'throughput', 'long-running'];
+const MIB = 1024 * 1024;
+
+/** The job's measuring phases as bands (unix seconds), from the manifest's phase records. */
+export function phaseBands(manifest: JobManifest | null): TimeBand[] {
+  return (manifest?.phases ?? []).flatMap((p) => {
+    if (!BAND_PHASES.includes(p.name) || !p.startedAt || !p.endedAt) return [];
+    const start = Date.parse(p.startedAt) / 1000;
+    const end = Date.parse(p.endedAt) / 1000;
+    return Number.isFinite(start) && end > start ? [{ label: p.name, start, end }] : [];
+  });
+}
+
+const stepDetail = (s: StepRow) => `${s.phase === 'throughput' ? '' : `${s.phase} `}step ${s.step}${s.loss === undefined ? '' : ` · loss ${(s.loss * 100).toFixed(1)} %`}`;
+
+/** NDR and lossless maximum as rules on a rate axis; one rule when they are the same rate. */
+export function rateMarkers(r: MidolmanResults): ChartMarker[] {
+  const ndr = r.ndr?.found ? r.ndr.pps : undefined;
+  const lossless = r.losslessMax && r.losslessMax.pps > 0 ? r.losslessMax.pps : undefined;
+  if (ndr !== undefined && ndr === lossless) return [{ at: ndr, label: `NDR = lossless max ${formatRate(ndr)}`, color: COLORS.ndr }];
+  return [
+    ...(ndr !== undefined ? [{ at: ndr, label: `NDR ${formatRate(ndr)}`, color: COLORS.ndr }] : []),
+    ...(lossless !== undefined ? [{ at: lossless, label: `lossless max ${formatRate(lossless)}`, color: COLORS.lossless }] : []),
+  ];
+}
+
+function stepLine(label: string, steps: readonly StepRow[], value: (s: StepRow) => number | undefined, color: string, extra: Partial<XyLine> = {}): XyLine {
+  return { label, color, points: steps.map((s) => ({ x: s.offered, y: value(s) ?? null, detail: stepDetail(s) })), ...extra };
+}
+
+const RATE_AXIS = { title: 'offered rate (pps)', zero: false };
+
+export function ratesChart(r: MidolmanResults): ChartSpec | undefined {
+  const steps = r.throughput;
+  if (!steps.some((s) => s.delivered !== undefined)) return undefined;
+  return xyChart({
+    id: 'mm-rates',
+    title: 'Offered, sent and delivered rate per step',
+    subtitle: 'delivered counted at the destination, independently of the generator',
+    x: RATE_AXIS,
+    y: { title: 'rate (pps)', format: ',~r' },
+    lines: [
+      stepLine('offered', steps, (s) => s.offered, COLORS.offered, { dashed: true }),
+      // drawn in this order: the delivered line over the agent's count, which usually matches it
+      stepLine('processed by agent (JMX)', steps, (s) => s.processed, COLORS.processed, { dashed: true }),
+      stepLine('sent (achieved)', steps, (s) => s.achieved, COLORS.sent),
+      stepLine('delivered', steps, (s) => s.delivered, COLORS.delivered),
+    ],
+    markers: rateMarkers(r),
+    placement: 'story',
+  });
+}
+
+export function lossChart(r: MidolmanResults): ChartSpec | undefined {
+  const steps = r.throughput;
+  if (!steps.some((s) => s.loss !== undefined)) return undefined;
+  const threshold = r.ndr?.lossThreshold ?? r.losslessMax?.lossThreshold ?? 0;
+  return xyChart({
+    id: 'mm-loss',
+    title: 'Loss vs offered rate',
+    subtitle: threshold > 0 ? `no-drop threshold ${Number((threshold * 100).toPrecision(3))} % of the packets sent` : 'lossless means no packet lost',
+    x: RATE_AXIS,
+    y: { title: 'loss (%)', format: '~r' },
+    lines: [stepLine('loss', steps, (s) => (s.loss === undefined ? undefined : s.loss * 100), COLORS.loss)],
+    markers: rateMarkers(r),
+    levels: threshold > 0 ? [{ at: threshold * 100, label: `threshold ${Number((threshold * 100).toPrecision(3))} %`, color: COLORS.ndr }] : [],
+    placement: 'story',
+  });
+}
+
+export function latencyChart(r: MidolmanResults): ChartSpec | undefined {
+  const steps = r.throughput;
+  const us = (v: number | undefined) => (v === undefined || v <= 0 ? undefined : v / 1000);
+  const lines = [
+    stepLine('p50', steps, (s) => us(s.p50), COLORS.p50),
+    stepLine('p90', steps, (s) => us(s.p90), COLORS.p90),
+    stepLine('p99', steps, (s) => us(s.p99), COLORS.p99),
+    stepLine('agent p50 (JMX)', steps, (s) => us(s.simP50), COLORS.simP50, { dashed: true }),
+    stepLine('agent p99 (JMX)', steps, (s) => us(s.simP99), COLORS.simP99, { dashed: true }),
+  ];
+  const values = lines.flatMap((l) => l.points.map((p) => p.y).filter((v): v is number => v !== null));
+  if (values.length === 0) return undefined;
+  const log = Math.max(...values) / Math.min(...values) > 30;
+  return xyChart({
+    id: 'mm-latency',
+    title: 'Latency percentiles vs offered rate',
+    subtitle: `one-way from the traffic (solid), the agent's simulation (dashed)${log ? '; log scale' : ''}`,
+    x: RATE_AXIS,
+    y: { title: 'latency (µs)', scale: log ? 'log' : 'linear', format: log ? '~s' : '~r' },
+    lines,
+    markers: rateMarkers(r),
+    placement: 'story',
+  });
+}
+
+function seriesOf(series: readonly MetricSeries[], metric: string): MetricSeries | undefined {
+  return series.find((s) => s.metric === metric);
+}
+
+const scaled = (points: readonly Point[], by: number): Point[] => points.map(([t, v]) => [t, v === null ? null : v / by]);
+
+export function agentChart(series: readonly MetricSeries[], bands: readonly TimeBand[]): ChartSpec | undefined {
+  const cpu = seriesOf(series, 'proc.agent.cpu_percent');
+  const host = seriesOf(series, 'proc.host.cpu_busy_percent');
+  const rss = seriesOf(series, 'proc.agent.rss_bytes');
+  const lines: TimeLine[] = [
+    ...(cpu ? [{ label: 'agent CPU (%)', points: cpu.points, color: COLORS.cpu }] : []),
+    ...(host ? [{ label: 'host CPU busy (%)', points: host.points, color: COLORS.hostCpu, dashed: true }] : []),
+    ...(rss ? [{ label: 'agent RSS (MiB)', points: scaled(rss.points, MIB), color: COLORS.rss, axis: 'right' as const }] : []),
+  ];
+  if (!cpu && !rss) return undefined;
+  return timeBandsChart({
+    id: 'mm-agent',
+    title: 'Agent CPU and RSS over time',
+    subtitle: 'from /proc every second; CPU in % of one CPU',
+    y: { title: 'CPU (%)', format: '~r' },
+    y2: { title: 'RSS (MiB)', format: '~r', zero: false },
+    lines,
+    bands,
+    placement: 'story',
+  });
+}
+
+const HEAP_POOL = /eden|survivor|old|tenured/i;
+const POOL_COLORS: [RegExp, string][] = [
+  [/old|tenured/i, '#ffb74d'],
+  [/survivor/i, '#4fc3f7'],
+  [/eden/i, '#81c784'],
+];
+
+/** `jmx.jvm.pool.<name>.used` series, with the pool's name as the JVM spells it (the collector's _ back to spaces). */
+export function poolSeries(series: readonly MetricSeries[]): { name: string; heap: boolean; series: MetricSeries }[] {
+  return series.flatMap((s) => {
+    const m = /^jmx\.jvm\.pool\.(.+)\.used$/.exec(s.metric);
+    if (!m) return [];
+    const name = m[1]!.replace(/_+/g, ' ').trim();
+    return [{ name, heap: HEAP_POOL.test(name), series: s }];
+  });
+}
+
+export function heapChart(series: readonly MetricSeries[], bands: readonly TimeBand[]): ChartSpec | undefined {
+  const pools = poolSeries(series)
+    .filter((p) => p.heap)
+    // old generation at the bottom, survivor, then eden on top (as mem.png stacked them)
+    .sort((a, b) => POOL_COLORS.findIndex(([re]) => re.test(a.name)) - POOL_COLORS.findIndex(([re]) => re.test(b.name)) || a.name.localeCompare(b.name));
+  const committed = seriesOf(series, 'jmx.jvm.heap.committed');
+  const used = seriesOf(series, 'jmx.jvm.heap.used');
+  const lines: TimeLine[] = pools.map((p) => ({ label: p.name, points: scaled(p.series.points, MIB), color: POOL_COLORS.find(([re]) => re.test(p.name))?.[1] ?? '#bdbdbd', stacked: true }));
+  // without pools, the heap's total use stands in for them
+  if (lines.length === 0 && used) lines.push({ label: 'heap used', points: scaled(used.points, MIB), color: '#81c784', stacked: true });
+  if (lines.length === 0) return undefined;
+  if (committed) lines.push({ label: 'heap committed', points: scaled(committed.points, MIB), color: '#424242', dashed: true });
+  return timeBandsChart({
+    id: 'mm-heap',
+    title: 'JVM heap pools over time',
+    subtitle: 'used per pool, stacked; over JMX every second',
+    y: { title: 'heap (MiB)', format: '~r' },
+    lines,
+    bands,
+    placement: 'story',
+  });
+}
+
+export function longRunningChart(r: MidolmanResults): ChartSpec | undefined {
+  const bursts = r.longRunning;
+  if (!bursts.some((s) => s.delivered !== undefined)) return undefined;
+  const line = (label: string, value: (s: StepRow) => number | undefined, color: string, extra: Partial<XyLine> = {}): XyLine => ({
+    label,
+    color,
+    points: bursts.map((s) => ({ x: s.step, y: value(s) ?? null, detail: stepDetail(s) })),
+    ...extra,
+  });
+  const us = (v: number | undefined) => (v === undefined || v <= 0 ? undefined : v / 1000);
+  return xyChart({
+    id: 'mm-long-running',
+    title: 'Long-running stability',
+    subtitle: `${bursts.length} burst(s) at ${formatRate(bursts[0]!.offered)}`,
+    x: { title: 'long-running burst', format: 'd', zero: false },
+    y: { title: 'rate (pps)', zero: true, format: ',~r' },
+    y2: { title: 'one-way latency (µs)', format: '~r' },
+    lines: [
+      line('offered', (s) => s.offered, COLORS.offered, { dashed: true }),
+      line('delivered', (s) => s.delivered, COLORS.delivered),
+      line('p50 latency', (s) => us(s.p50), COLORS.p50, { axis: 'right' }),
+      line('p99 latency', (s) => us(s.p99), COLORS.p99, { axis: 'right' }),
+    ],
+    placement: 'story',
+  });
+}
+
+export function flowsChart(series: readonly MetricSeries[], bands: readonly TimeBand[]): ChartSpec | undefined {
+  const datapath = seriesOf(series, 'jmx.flows.datapath');
+  const wildcard = seriesOf(series, 'jmx.flows.wildcard');
+  const created = seriesOf(series, 'jmx.flows.wildcard_created');
+  if (!datapath && !wildcard) return undefined;
+  return timeBandsChart({
+    id: 'mm-flows',
+    title: 'Flow tables over time',
+    subtitle: 'as the agent exposes them over JMX',
+    y: { title: 'flows' },
+    y2: { title: 'created (flows/s)' },
+    lines: [
+      ...(datapath ? [{ label: 'datapath flows', points: datapath.points, color: '#1565c0' }] : []),
+      ...(wildcard ? [{ label: 'wildcard flows', points: wildcard.points, color: '#2e7d32' }] : []),
+      ...(created ? [{ label: 'wildcard flows created (/s)', points: created.points, color: '#ef6c00', dashed: true, axis: 'right' as const }] : []),
+    ],
+    bands,
+    placement: 'story',
+  });
+}
+
+export function pipelineChart(series: readonly MetricSeries[], bands: readonly TimeBand[]): ChartSpec | undefined {
+  const parts: [string, string, string][] = [
+    ['jmx.packets_processed', 'processed', '#1565c0'],
+    ['jmx.packets_simulated', 'simulated', '#2e7d32'],
+    ['jmx.packets_dropped', 'dropped', '#c62828'],
+  ];
+  const lines = parts.flatMap(([metric, label, color]) => {
+    const s = seriesOf(series, metric);
+    return s && s.unit === 'pps' ? [{ label, points: s.points, color }] : [];
+  });
+  if (lines.length === 0) return undefined;
+  return timeBandsChart({
+    id: 'mm-pipeline',
+    title: "The agent's packet pipeline over time",
+    subtitle: 'packets per second, over JMX',
+    y: { title: 'rate (pps)' },
+    lines,
+    bands,
+    placement: 'story',
+  });
+}
+
+/** Series the story and the grouped charts below it already show. */
+const SHOWN = /^(proc\.agent\.(cpu_percent|rss_bytes)|proc\.host\.cpu_busy_percent|jmx\.jvm\.heap\.(used|committed)|jmx\.jvm\.pool\..+\.used|jmx\.flows\.(datapath|wildcard|wildcard_created)|jmx\.packets_(processed|simulated|dropped)|jmx\.sim_latency\..+|proc\.if\..+)$/;
+
+function simulationLatencyChart(series: readonly MetricSeries[], bands: readonly TimeBand[]): ChartSpec | undefined {
+  const order = ['p50', 'p75', 'p95', 'p98', 'p99', 'p999', 'mean'];
+  const palette = ['#1565c0', '#00838f', '#ef6c00', '#f9a825', '#c62828', '#6d4c41', '#616161'];
+  const found = series
+    .map((s) => ({ s, q: /^jmx\.sim_latency\.(.+)$/.exec(s.metric)?.[1] }))
+    .filter((x): x is { s: MetricSeries; q: string } => x.q !== undefined && x.s.unit === 'ns')
+    .sort((a, b) => (order.indexOf(a.q) + 99) % 99 - ((order.indexOf(b.q) + 99) % 99) || a.q.localeCompare(b.q));
+  if (found.length === 0) return undefined;
+  return timeBandsChart({
+    id: 'mm-simulation-latency',
+    title: "The agent's simulation latency over time",
+    subtitle: 'PacketPipelineHistogram over JMX (latency.png of the original)',
+    y: { title: 'simulation latency (µs)', format: '~r' },
+    lines: found.map(({ s, q }, i) => ({ label: q, points: scaled(s.points, 1000), color: palette[order.indexOf(q)] ?? palette[i % palette.length]!, dashed: q === 'mean' })),
+    bands,
+  });
+}
+
+function nonHeapChart(series: readonly MetricSeries[], bands: readonly TimeBand[]): ChartSpec | undefined {
+  const pools = poolSeries(series).filter((p) => !p.heap);
+  if (pools.length === 0) return undefined;
+  const palette = ['#1565c0', '#2e7d32', '#ef6c00', '#6a1b9a', '#00838f', '#c62828', '#6d4c41', '#616161'];
+  return timeBandsChart({
+    id: 'mm-non-heap',
+    title: 'JVM non-heap pools over time',
+    y: { title: 'used (MiB)', format: '~r' },
+    lines: pools.map((p, i) => ({ label: p.name, points: scaled(p.series.points, MIB), color: palette[i % palette.length]! })),
+    bands,
+  });
+}
+
+function interfacesChart(series: readonly MetricSeries[], bands: readonly TimeBand[]): ChartSpec | undefined {
+  const found = series.filter((s) => /^proc\.if\./.test(s.metric));
+  if (found.length === 0) return undefined;
+  const palette = ['#1565c0', '#64b5f6', '#2e7d32', '#81c784', '#ef6c00', '#6a1b9a'];
+  return timeBandsChart({
+    id: 'mm-interfaces',
+    title: "The topology's bound interfaces",
+    subtitle: 'kernel packet counters of the source and destination bindings',
+    y: { title: `rate (${found[0]!.unit || 'pps'})` },
+    lines: found.map((s, i) => ({ label: s.metric.replace(/^proc\.if\./, '').replace('.', ' '), points: s.points, color: palette[i % palette.length]! })),
+    bands,
+  });
+}
+
+/** Every other series, one chart per metric (a line per label set). */
+function remainingCharts(series: readonly MetricSeries[]): ChartSpec[] {
+  const byMetric = new Map<string, MetricSeries[]>();
+  for (const s of series) {
+    if (SHOWN.test(s.metric) || s.labels['source'] === 'steps') continue;
+    byMetric.set(s.metric, [...(byMetric.get(s.metric) ?? []), s]);
+  }
+  return [...byMetric.entries()].map(([metric, group]) =>
+    timeSeriesChart({
+      id: `series-${slug(metric)}`,
+      metric,
+      unit: group[0]!.unit,
+      better: group[0]!.better,
+      series: group.map((s) => ({ label: labelsText(s.labels) || s.metric, points: s.points })),
+    }),
+  );
+}
+
+export function midolmanJobCharts(job: JobChartInput): ChartSpec[] {
+  const series = job.metrics?.series ?? [];
+  const results = midolmanResults(job.metrics);
+  const bands = phaseBands(job.manifest);
+  const charts = [
+    ratesChart(results),
+    lossChart(results),
+    latencyChart(results),
+    agentChart(series, bands),
+    heapChart(series, bands),
+    longRunningChart(results),
+    flowsChart(series, bands),
+    pipelineChart(series, bands),
+    simulationLatencyChart(series, bands),
+    nonHeapChart(series, bands),
+    interfacesChart(series, bands),
+  ];
+  return [...charts.filter((c): c is ChartSpec => c !== undefined), ...remainingCharts(series)];
+}
