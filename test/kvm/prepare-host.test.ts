@@ -168,8 +168,9 @@ it('prepare: GPT, one partition per filesystem, mkfs, mounts, tmpfs, kvm-host.js
     assert.is(await blkidType(b.source), b.fs);
     assert.match(b.uuid, /^[0-9a-f-]{36}$/);
   }
-  const events = r.stderr.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { kind: string; name?: string });
-  assert.equal(events.filter((e) => e.kind === 'kvm-backing').map((e) => e.name), ['base', 'btrfs', 'ext4', 'tmpfs']);
+  // one log line per backing store (an event kind the orchestrator knows)
+  const events = r.stderr.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { kind: string; message?: string });
+  assert.equal(events.filter((e) => e.kind === 'log' && e.message?.startsWith('backing store ')).map((e) => e.message!.split(':')[0]), ['backing store base', 'backing store btrfs', 'backing store ext4', 'backing store tmpfs']);
 
   const again = await runHelper('prepare', { KVM_TEST_DEVICE: dev, KVM_TEST_DEVICE_ALLOW_WIPE: 'yes' }, r.job);
   assert.is(again.code, 1);
