@@ -66,14 +66,14 @@ export function pointNames(samples: readonly MetricSample[]): Map<string, string
 
 /**
  * One bar chart per benchmark measurement (metric + the labels that say what was measured, such as
- * fio's job), a bar per matrix point: the comparison a matrix is run for. ctcs2 bookkeeping and the
- * scenario's own kvm.* samples are left to the table.
+ * fio's job), a bar per matrix point: the comparison a matrix is run for. ctcs2 and QASET bookkeeping
+ * (qaset.case.passed, qaset.cases.*) and the scenario's own kvm.* samples are left to the table.
  */
 export function pointComparisonCharts(samples: readonly MetricSample[], names: ReadonlyMap<string, string> = pointNames(samples)): ChartSpec[] {
   const groups = new Map<string, { metric: string; unit: string; better: string; what: string; bars: { item: string; value: number; detail: string }[] }>();
   for (const s of samples) {
     const point = s.labels['point'];
-    if (!point || s.metric.startsWith('kvm.') || s.metric.startsWith('ctcs2.')) continue;
+    if (!point || s.metric.startsWith('kvm.') || s.metric.startsWith('ctcs2.') || s.metric.startsWith('qaset.')) continue;
     const what = labelsText(Object.fromEntries(Object.entries(s.labels).filter(([k]) => !POINT_LABELS.has(k))));
     const key = `${s.metric}\u0000${what}`;
     let g = groups.get(key);
@@ -107,7 +107,7 @@ export const kvmJobCharts: JobChartBuilder = (job) => {
   const steps = stepBarsChart({
     id: 'kvm-point-steps',
     title: 'Time per matrix point',
-    note: 'Points are named by the axes that differ between them. boot: start until QASET shows NEXT_RUN; run: until DONE; the rest is the orchestrator\'s work around the guest.',
+    note: 'Points are named by the axes that differ between them. boot: start until the guest first reports (its QASET watcher); run: until QASET ends, reboots between cases included; the rest is the orchestrator\'s work around the guest.',
     bars,
   });
   const host = seriesCharts(job.metrics?.series ?? [], (s) => (s.labels['point'] ? (names.get(s.labels['point']) ?? s.labels['point']) : labelsText(s.labels) || s.metric));
