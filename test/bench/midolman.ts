@@ -11,7 +11,11 @@
 //    the sum of its phase durations (what the phases themselves took on the host, transport
 //    included), over every job of part 1.
 //
+// 3. The build under test's cost per job (push, install, restart, readiness), apart from the
+//    measurement: test/bench/midolman-build.ts.
+//
 // Environment knobs (for quick runs; the defaults are the benchmark):
+//   BENCH_MIDOLMAN_PARTS=generator,build which parts run (default both)
 //   BENCH_MIDOLMAN_RATES=1000,2000,...   requested rates, ascending (default below, up to 50000)
 //   BENCH_MIDOLMAN_SECONDS=2             seconds of traffic per step (burst = rate x seconds, <= 65535)
 //   BENCH_MIDOLMAN_GENERATOR=nmap        generator of the scenario's table
@@ -23,6 +27,7 @@ import { jobManifest, onlySweep, runCli } from '../e2e/cli-helpers.js';
 import { readSteps } from '../../orchestrator/scenarios/midolman/normalize.js';
 import type { SectionResult } from './section.js';
 import { fixed, markdownTable, median } from './stats.js';
+import { measureBuildCost } from './midolman-build.js';
 
 export const name = 'midolman';
 export const description = 'midolman: generator achieved vs requested rate up to its ceiling (or 50k pps); orchestrator overhead per job';
@@ -125,7 +130,18 @@ async function runStep(lab: Lab, work: string, rate: number, index: number): Pro
   };
 }
 
+const PARTS = (process.env['BENCH_MIDOLMAN_PARTS'] ?? 'generator,build').split(',').map((s) => s.trim());
+
 export async function run(): Promise<SectionResult> {
+  const generator = PARTS.includes('generator') ? await runGenerator() : undefined;
+  const build = PARTS.includes('build') ? await measureBuildCost() : undefined;
+  return {
+    table: [generator?.table, build?.table].filter((t) => t !== undefined).join('\n\n'),
+    json: { ...(generator ? { generator: generator.json } : {}), ...(build ? { build: build.json } : {}) },
+  };
+}
+
+async function runGenerator(): Promise<SectionResult> {
   const rates = RATES.length > 0 ? RATES : DEFAULT_RATES;
   const work = await mkdtemp(path.join(os.tmpdir(), 'bench-midolman-'));
   const runs: StepRun[] = [];

@@ -90,6 +90,11 @@ t('phases: a managed agent adds agent-start after install and build-info after b
   const start = phases.find((p) => p.name === 'agent-start')!;
   assert.ok(start.timeoutMs! >= 120_000 + 60_000, 'agent-start waits at least the readiness limit');
 
+  const kept = midolmanScenario.phases({ host: host(), params: MidolmanParams.parse({ agent: { ...SERVICE, stop_at_teardown: false, ready_timeout: '5m' } }), profilesDir: join(process.cwd(), 'inventory/profiles.d') });
+  assert.is(kept[0]!.env!['MIDOLMAN_AGENT_STOP_AT_TEARDOWN'], '0');
+  assert.is(kept[0]!.env!['MIDOLMAN_AGENT_READY_TIMEOUT'], '300');
+  assert.ok(kept.find((p) => p.name === 'agent-start')!.timeoutMs! >= 300_000);
+
   const unmanaged = midolmanScenario.phases({ host: host(), params: MidolmanParams.parse({ agent: { pid_file: '/run/x.pid' } }), profilesDir: join(process.cwd(), 'inventory/profiles.d') });
   assert.not.ok(unmanaged.some((p) => p.name === 'agent-start' || p.name === 'cluster-check'));
   assert.is(unmanaged[0]!.env!['MIDOLMAN_AGENT_MANAGED'], '0');

@@ -25,11 +25,11 @@ const standins: Standin[] = [];
 
 const SHAPE = { rate_pps: 2000, drop_one_in: 16 };
 const EXPECTED_LOSS = 1 / 16;
-const PHASES = ['provenance', 'check', 'build-info', 'cleanup', 'profile', 'install', 'topology', 'collectors-start', 'warm-up', 'throughput', 'long-running', 'collectors-stop', 'heap-dump', 'teardown'];
+const PHASES = ['provenance', 'check', 'cleanup', 'profile', 'install', 'build-info', 'topology', 'collectors-start', 'warm-up', 'throughput', 'long-running', 'collectors-stop', 'heap-dump', 'teardown'];
 
 e2e.before(async () => {
   work = await mkdtemp(join(tmpdir(), 'midolman-e2e-'));
-  lab = await labUp({ subnet: 37, hosts: 2, dir: join(work, 'lab'), reports: false });
+  lab = await labUp({ subnet: 155, hosts: 2, dir: join(work, 'lab'), reports: false });
   standins.push(...(await Promise.all(lab.hosts.map((host) => startStandin(work, host.name)))));
 });
 e2e.after(async () => {
@@ -43,7 +43,7 @@ function perHost(params: Record<string, Record<string, unknown>>) {
   return Object.fromEntries(
     lab.hosts.map((h, i) => [
       h.name,
-      { profile: 'lab-smoke', scenarios: { midolman: { jmx_url: standins[i]!.jmxUrl, agent_pid_file: standins[i]!.pidFile, ...params[h.name] } } },
+      { profile: 'lab-smoke', scenarios: { midolman: { agent: { jmx_url: standins[i]!.jmxUrl, pid_file: standins[i]!.pidFile }, ...params[h.name] } } },
     ]),
   );
 }
@@ -96,8 +96,14 @@ e2e('two hosts in parallel: linear scan and NDR through a shaped linux_bridge; k
     assert.is(build.topology, 'linux_bridge');
     assert.is(build.agent.pid, standins[i]!.pid);
     assert.ok(build.agent.jvm_options.includes('-Xmx64m'), JSON.stringify(build.agent.jvm_options));
+    // A stand-in run from source is no package's build: only the inventory's revision names it.
+    assert.is(build.build.source, 'none');
+    assert.is(build.build.version_running, '');
+    assert.equal(manifest.build, { label: 'midolman (unknown version) (c8b3b72c2f)', package: 'midolman', revision: 'c8b3b72c2f' });
     const profile = JSON.parse(await readFile(art('profile.json'), 'utf8'));
-    assert.equal(profile.values.THROUGHPUT_SCAN_BURST, { value: 2000, source: 'lab-smoke/perftests.conf' });
+    assert.is(profile.values.THROUGHPUT_SCAN_BURST.value, 2000);
+    assert.is(profile.values.THROUGHPUT_SCAN_BURST.source, 'profile');
+    assert.match(profile.values.THROUGHPUT_SCAN_BURST.at, /^lab-smoke\/perftests\.conf:\d+$/);
     assert.is(profile.files['jmx-mbeans'], 'default/jmx-mbeans-midolman-1.x.conf', 'MBean file falls back to default/');
 
     // Traffic: the measured answer matches the shaping.
