@@ -46,7 +46,7 @@ export const GUEST_CMDLINE = 'console=ttyS0 root=/dev/vda rw panic=-1 loglevel=4
 /** Units that do nothing useful in a test guest and cost boot time under TCG. */
 export const GUEST_MASKED_UNITS = [
   'apt-daily.timer', 'apt-daily-upgrade.timer', 'dpkg-db-backup.timer', 'e2scrub_all.timer', 'fstrim.timer',
-  'systemd-tmpfiles-clean.timer', 'e2scrub_reap.service', 'getty@tty1.service', 'serial-getty@ttyS0.service',
+  'systemd-tmpfiles-clean.timer', 'e2scrub_reap.service', 'getty@tty1.service', 'getty-static.service', 'serial-getty@ttyS0.service',
   'systemd-logind.service', 'postgresql.service', 'postgresql@.service', 'systemd-networkd-wait-online.service',
   'modprobe@drm.service', 'systemd-pstore.service',
 ] as const;

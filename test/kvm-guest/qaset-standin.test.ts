@@ -12,7 +12,7 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { STANDIN_DIR } from './guest-recipe.js';
-import { guardedSuite, missingRequirement } from '../support/requirements.js';
+import { guardedSuite, missingRequirement, needsRoot } from '../support/requirements.js';
 
 const run = promisify(execFile);
 const t = suite('QASET stand-in protocol');
@@ -286,3 +286,90 @@ it('run/performance-run (run-caller) writes SQ_TEST_RUN_SET=performance into the
 });
 
 t.run();
+
+// The run scripts themselves, on the host's real programs (the same Debian versions the guest has):
+// several runs per raw file, QASET's file names, a PostgreSQL server of the case's own stopped by PID.
+// /abuild is a directory of the test root here (in the guest it is the case's mounted filesystem).
+const scripts = suite('QASET stand-in run scripts');
+const missingPrograms = await missingRequirement(needsRoot, async () => {
+  for (const bin of ['sysbench', 'dbench', 'bonnie++', '/usr/lib/postgresql/15/bin/pgbench', '/usr/lib/postgresql/15/bin/initdb', 'runuser']) {
+    if (await run('sh', ['-c', `command -v ${bin}`]).then(() => false, () => true)) return `${bin} not installed (bash test/install-deps.sh)`;
+  }
+  return (await run('id', ['postgres']).then(() => null, () => 'no postgres account (postgresql-15 not installed)'));
+});
+const its = guardedSuite(scripts, missingPrograms, 'the QASET stand-in run script tests');
+scripts.after(async () => {
+  for (const r of roots) await fsp.rm(r, { recursive: true, force: true });
+});
+
+/** Runs one stand-in run script under its real name in a test root; its ctcs2 result directory. */
+async function runScript(src: string, realName: string, config: Record<string, string>): Promise<{ dir: string; out: string }> {
+  const r = await newRoot({ list: [], config });
+  await fsp.chmod(r.dir, 0o755); // the case's PostgreSQL server runs as postgres under <root>/abuild
+  await fsp.mkdir(path.join(r.dir, 'abuild'), { mode: 0o755 });
+  const script = path.join(r.dir, 'usr/share/qa/tools', realName);
+  await r.write(`usr/share/qa/tools/${realName}`, await fsp.readFile(path.join(STANDIN_DIR, 'tools', src), 'utf8'), 0o755);
+  const { stdout } = await run('bash', [script], { env: { ...process.env, QASET_STANDIN_TEST_ROOT: r.dir }, timeout: 300_000, maxBuffer: 64 << 20 });
+  const results = await r.ls('var/log/qa/ctcs2');
+  assert.is(results.length, 1, results.join(' '));
+  return { dir: path.join(r.dir, 'var/log/qa/ctcs2', results[0]!), out: stdout };
+}
+
+const testResults = async (dir: string) => {
+  const lines = (await fsp.readFile(path.join(dir, 'test_results'), 'utf8')).trim().split('\n');
+  const out: Record<string, string> = {};
+  for (let i = 0; i + 1 < lines.length; i += 2) out[lines[i]!] = lines[i + 1]!;
+  return out;
+};
+
+its('test_sysbench_sys-run: sysbench cpu, threads, memory and mutex, one run per thread count in each file', async () => {
+  const { dir } = await runScript('test_sysbench_sys-run', 'test_sysbench_sys-run', { STANDIN_SYSBENCH_THREADS: '1 2', STANDIN_SYSBENCH_TIME: '1', STANDIN_SYSBENCH_MUTEX_LOCKS: '500' });
+  assert.match(path.basename(dir), /^qa_sysbench-sys-\d{4}(-\d\d){5}$/);
+  const results = await testResults(dir);
+  assert.equal(Object.keys(results), ['sysbench-cpu', 'sysbench-threads', 'sysbench-memory', 'sysbench-mutex']);
+  for (const [name, counts] of Object.entries(results)) assert.match(counts, /^0 1 1 \d+ 0 0$/, name);
+  for (const f of Object.keys(results)) {
+    const text = await fsp.readFile(path.join(dir, f), 'utf8');
+    assert.equal([...text.matchAll(/^Number of threads: (\d+)$/gm)].map((m) => m[1]), ['1', '2'], f);
+  }
+  assert.ok(await fsp.stat(path.join(dir, 'done')));
+});
+
+its('test_dbench-4_0_fsync-run: dbench -F in /abuild, one run per client count', async () => {
+  const { dir } = await runScript('test_dbench-4_0-run', 'test_dbench-4_0_fsync-run', { STANDIN_DBENCH_CLIENTS: '1 2', STANDIN_DBENCH_TIME: '3' });
+  assert.match(path.basename(dir), /^qa_dbench-4_0_fsync-/);
+  const text = await fsp.readFile(path.join(dir, 'dbench4-fsync'), 'utf8');
+  const runs = [...text.matchAll(/^Throughput ([\d.]+) MB\/sec\s+(\d+) clients\s+(\d+) procs/gm)];
+  assert.equal(runs.map((m) => m[2]), ['1', '2']);
+  for (const m of runs) assert.ok(Number(m[1]) > 0, m[0]);
+  assert.match((await testResults(dir))['dbench4-fsync'] ?? '', /^0 1 1 /);
+});
+
+its('test_bonnie++-async-run: bonnie++ -x runs, each a CSV line (bonnie++ 2.00a) after its table', async () => {
+  const { dir } = await runScript('test_bonnie++-run', 'test_bonnie++-async-run', { STANDIN_BONNIE_SIZE_MB: '2', STANDIN_BONNIE_FILES: '0', STANDIN_BONNIE_RUNS: '2' });
+  const text = await fsp.readFile(path.join(dir, 'bonnie++-async'), 'utf8');
+  const csv = text.split('\n').filter((l) => /^1\.98,2\.00a?,/.test(l));
+  assert.is(csv.length, 2, text);
+  for (const l of csv) assert.is(l.split(',')[5], '2M', 'file size');
+});
+
+its('test_pgbench_small-rw-run: its own PostgreSQL server (unix socket only), one pgbench run per client count, the server stopped by its PID', async () => {
+  const { dir, out } = await runScript('test_pgbench-run', 'test_pgbench_small-rw-run', { STANDIN_PGBENCH_SCALE_SMALL: '1', STANDIN_PGBENCH_CLIENTS: '1 2', STANDIN_PGBENCH_TIME: '1' });
+  assert.match(path.basename(dir), /^qa_pgbench_small-rw-/);
+  const text = await fsp.readFile(path.join(dir, 'pgbench-small-rw'), 'utf8');
+  assert.equal([...text.matchAll(/^number of clients: (\d+)$/gm)].map((m) => m[1]), ['1', '2']);
+  assert.match(text, /^transaction type: <builtin: TPC-B \(sort of\)>$/m);
+  assert.match(text, /^scaling factor: 1$/m);
+  const tps = [...text.matchAll(/^tps = ([\d.]+)/gm)].map((m) => Number(m[1]));
+  assert.is(tps.length, 2);
+  for (const v of tps) assert.ok(v > 0, `tps ${v}`);
+  const pid = Number(/server (\d+) stopped/.exec(out)?.[1]);
+  assert.ok(pid > 0, out);
+  assert.throws(() => process.kill(pid, 0), 'the postmaster is gone');
+  const results = await testResults(dir);
+  assert.equal(Object.keys(results), ['pgbench-server', 'pgbench-init', 'pgbench-small-rw']);
+  for (const [name, counts] of Object.entries(results)) assert.match(counts, /^0 1 1 /, name);
+  assert.not.ok(await fsp.stat(path.join(dir, '..', '..', '..', '..', '..', 'abuild', 'pgsql')).then(() => true, () => false), 'the server directory is removed');
+});
+
+scripts.run();
