@@ -128,6 +128,56 @@ test('the watcher writes a line when something changes, and a last one when syst
   ]);
 });
 
+test('when QASET\'s run ends (DONE, or STOP with no qaset left) the watcher syncs the guest\'s filesystems once, before reporting it', async () => {
+  const g = join(dir, 'g4');
+  const env = await fakeGuest(g);
+  const bin = join(g, 'bin');
+  await mkdir(bin);
+  // sync is the boundary: a stand-in that records each call
+  await writeFile(join(bin, 'sync'), `#!/bin/sh\necho synced >>'${join(g, 'sync-calls')}'\n`, { mode: 0o755 });
+  const child = spawn('bash', [WATCH], { env: { PATH: `${bin}:${process.env.PATH!}`, ...env, QASET_WATCH_INTERVAL: '0.2', QASET_WATCH_HEARTBEAT: '3600' }, stdio: 'ignore' });
+  const calls = async () => (await readFile(join(g, 'sync-calls'), 'utf8').catch(() => '')).split('\n').filter(Boolean).length;
+  const lines = async () => (await readFile(join(g, 'port'), 'utf8')).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const settle = () => new Promise((r) => setTimeout(r, 1200));
+  try {
+    await settle();
+    assert.is(await calls(), 0, 'nothing ended yet');
+    await writeFile(join(g, 'qaset/control/STOP'), '\n');
+    await mkdir(join(g, 'proc/777'));
+    await writeFile(join(g, 'proc/777/cmdline'), '/bin/bash\0/usr/share/qa/qaset/qaset\0run\0');
+    await settle();
+    assert.is(await calls(), 0, 'STOP while a case still runs: not yet');
+    await rm(join(g, 'proc/777'), { recursive: true });
+    await settle();
+    assert.is(await calls(), 1);
+    await writeFile(join(g, 'qaset/control/DONE'), '2026-12-06-05-00-00\n');
+    await settle();
+    assert.is(await calls(), 1, 'once per boot');
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.on('close', r));
+  }
+  const stopLine = (await lines()).find((l) => l.stop === true && l.qaset_running === false);
+  assert.ok(stopLine, 'the end was reported');
+});
+
+test('the final state: the watcher\'s last line wins over a destroyed guest\'s disk, but DONE, STOP and failures the disk holds are kept', async () => {
+  const c = join(dir, 'final');
+  await mkdir(join(c, 'control'), { recursive: true });
+  await writeFile(join(c, 'control/NEXT_RUN'), '1 sysbench_sys\n');
+  await writeFile(join(c, 'control/DONE'), '2026-12-06-05-00-00\n');
+  await writeFile(join(c, 'list.failed'), ' nosuch_case\n dbench4_async_xfs\n');
+  // kvm_point_final_state lives in the helper: sourced, it runs no verb
+  const out = await sh(
+    `. ${JSON.stringify(join(SCRIPTS, 'kvm'))}
+     kvm_watch_line "$L" 1
+     kvm_point_final_state "$C/control" "$C/list.failed"
+     printf '%s|%s|%s|%s|%s' "$KVM_W_DONE" "$KVM_W_STOP" "$KVM_W_DIRTY" "$KVM_W_NEXT_RUN" "$KVM_W_FAILED"`,
+    { L: line({ next_run: ' ', dirty: true, stop: true, failed: 'nosuch_case', failed_count: 1 }), C: c, ORCH_JOB_DIR: c, ORCH_ARTIFACTS: c },
+  );
+  assert.is(out, '2026-12-06-05-00-00|true|true| |nosuch_case dbench4_async_xfs');
+});
+
 const line = (o: Record<string, unknown> = {}) =>
   JSON.stringify({
     v: 1, boot: 'b-1', seq: 1, uptime: 10.5, event: 'change', next_run: '', done: '', stop: false, dirty: false, lock: false, run_id: '', prepared: true,

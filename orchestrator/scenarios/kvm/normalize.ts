@@ -16,7 +16,7 @@ import { sample, type MetricSample, type MetricSeries, type MetricsDraft } from 
 import { readRrdSeries, seriesStats, type SeriesUnit } from '../../results/rrd-export.js';
 import { matrixPoints, type MatrixPoint } from './matrix.js';
 import type { KvmParams } from './params.js';
-import { pointLabels, POINT_STEPS } from './points.js';
+import { pointLabels, POINT_TIMINGS } from './points.js';
 
 /** A QASET case name as the host wrote it into point.json (remote-scripts/kvm keeps only these characters). */
 const CaseName = z.string().regex(/^[A-Za-z0-9_.+-]{1,100}$/);
@@ -53,7 +53,7 @@ export const PointRecordSchema = z.object({
   /** How often the guest's control directory was read, and the mean milliseconds of one read. */
   control_reads: z.number().int().min(0).optional(),
   control_read_ms: z.number().int().min(0).optional(),
-  timings_ms: z.object(Object.fromEntries(POINT_STEPS.map((s) => [s, z.number().int().min(0).optional()])) as Record<(typeof POINT_STEPS)[number], z.ZodOptional<z.ZodNumber>>),
+  timings_ms: z.object(Object.fromEntries(POINT_TIMINGS.map((s) => [s, z.number().int().min(0).optional()])) as Record<(typeof POINT_TIMINGS)[number], z.ZodOptional<z.ZodNumber>>),
   // since QASET is followed through the guest's watcher (absent in older results)
   /** control/RUN_ID's first line as the guest wrote it (SQ_TEST_RUN_ID=...). */
   run_id: z.string().max(200).optional(),
@@ -150,7 +150,7 @@ async function normalizePoint(
 ): Promise<PointSummary> {
   const labels = pointLabels(point);
   samples.push(sample('kvm.point.completed', record.status === 'done' ? 1 : 0, 'bool', 'higher', labels));
-  for (const step of POINT_STEPS) {
+  for (const step of POINT_TIMINGS) {
     const ms = record.timings_ms[step];
     // diagnostic, not the performance under test (and boot/run are only known to a poll interval):
     // a change shows in the trends, never as a regression

@@ -3,8 +3,19 @@
 // the steps a point goes through (remote-scripts/kvm times them).
 import type { MatrixPoint } from './matrix.js';
 
-/** The steps of a point, in order (remote-scripts/kvm's KVM_P_STEPS). */
+/**
+ * The steps of a point, in order (remote-scripts/kvm's KVM_P_STEPS). boot: start until the guest
+ * first reports; run: until QASET ends (reboots between cases included).
+ */
 export const POINT_STEPS = ['prepare', 'inject', 'define', 'boot', 'run', 'collect', 'teardown'] as const;
+
+/**
+ * Timed like the steps, recorded since the guest is followed to its end (not among POINT_STEPS,
+ * which the report's step chart and its fixtures list): the guest brought down (between run and
+ * collect) and the host sampler stopped.
+ */
+export const POINT_EXTRA_TIMINGS = ['shutdown'] as const;
+export const POINT_TIMINGS = [...POINT_STEPS, ...POINT_EXTRA_TIMINGS] as const;
 
 /** The matrix axes, as labels: what can differ between two points of one job. */
 export const POINT_AXIS_LABELS = ['topology', 'backing', 'format', 'cache', 'io', 'bus', 'memory_mib', 'network_model', 'repetition'] as const;
