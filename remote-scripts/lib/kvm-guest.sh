@@ -773,11 +773,13 @@ kvm_watch_stall_reason() {
   fi
 }
 
-# kvm_point_decide NOW_MS DOMSTATE DEADLINE_MS STALL_MS START_MS : how the point ends, from what
-# the host knows (the watcher's last line, else the control files read from the disk): prints
-# done, stopped, guest-down, timed-out or stalled, or nothing while it should go on.
+# kvm_point_decide NOW_MS DOMSTATE DEADLINE_MS STALL_MS START_MS [BOOT_MS] : how the point ends,
+# from what the host knows (the watcher's last line, else the control files read from the disk):
+# prints done, stopped, guest-down, timed-out or stalled, or nothing while it should go on. The
+# stall clock runs from the last progress; the guest's first report is progress. Until anything
+# came, the guest is booting: stalled only after the longer of STALL_MS and BOOT_MS (default 300 s).
 kvm_point_decide() {
-  local now=$1 state=$2 deadline=$3 stall=$4 start=$5 since
+  local now=$1 state=$2 deadline=$3 stall=$4 start=$5 boot=${6:-300000} since
   if [[ -n $KVM_W_DONE ]]; then printf 'done'; return 0; fi
   # QASET checks STOP before the next case: the running case ends first
   if [[ $KVM_W_STOP == true && $KVM_W_RUNNING == false ]]; then printf 'stopped'; return 0; fi
@@ -786,7 +788,10 @@ kvm_point_decide() {
   esac
   ((now >= deadline)) && { printf 'timed-out'; return 0; }
   since=$KVM_W_PROGRESS_MS
-  ((since > 0)) || since=$start
+  if ((since <= 0)); then
+    since=$start
+    ((boot > stall)) && stall=$boot
+  fi
   ((now - since >= stall)) && { printf 'stalled'; return 0; }
   return 0
 }

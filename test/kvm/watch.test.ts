@@ -266,8 +266,12 @@ test('how a point ends: DONE, STOP once QASET stopped (not while its case still 
   assert.is(await decide({}, 'running (booted)', 100_000), 'timed-out');
   assert.is(await decide({}, 'running (booted)', 39_999), '');
   assert.is(await decide({}, 'running (booted)', 40_000), 'stalled');
-  // no line at all: stalled from the start
-  assert.is(await sh('kvm_point_decide 31000 "running" 100000 30000 1000'), 'stalled');
+  // nothing from the guest yet: it is booting; stalled after the longer of the stall time and the boot allowance
+  assert.is(await sh('kvm_point_decide 31000 "running" 900000 30000 1000'), '', 'booting: not stalled at the stall time');
+  assert.is(await sh('kvm_point_decide 300999 "running" 900000 30000 1000'), '');
+  assert.is(await sh('kvm_point_decide 301000 "running" 900000 30000 1000'), 'stalled');
+  assert.is(await sh('kvm_point_decide 31000 "running" 900000 30000 1000 20000'), 'stalled', 'a boot allowance shorter than the stall time');
+  assert.is(await sh('kvm_point_decide 700000 "running" 900000 600000 1000 20000'), 'stalled');
 });
 
 test('a stall says why, from the watcher\'s last line', async () => {
