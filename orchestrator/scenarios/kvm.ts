@@ -2,8 +2,10 @@
 // remote-scripts/kvm and remote-scripts/kvm-prepare-host. Per host: check, host preparation
 // (partitions and filesystems on a named, explicitly allowed test device, or the inventory's
 // directories), one phase per matrix point (a fresh guest from the base image, QASET's inputs
-// injected, defined and started through libvirt, DONE awaited with progress from NEXT_RUN, its
-// /var/log/qaset collected, the guest and its images removed, host series sampled into RRD),
+// injected with its control state reset and its boot service enabled, defined and started through
+// libvirt, QASET followed over a virtio-serial channel from an in-guest watcher across its reboots
+// until DONE, STOP, a stall, the guest going down or the time limit, /var/log/qaset, /var/log/qa
+// and list.failed collected, the guest and its images removed, host series sampled into RRD),
 // then guest cleanup and host teardown (always).
 import { KvmParams } from './kvm/params.js';
 import { kvmPhases } from './kvm/phases.js';
