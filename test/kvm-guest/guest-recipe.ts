@@ -5,8 +5,10 @@
 // no /root/qaset/list, as after `zypper in qa_testset_automation` on a fresh guest. Boot under TCG
 // is trimmed (timers, getty, logind and the PostgreSQL service masked); a dummy interface with a
 // TEST-NET-1 default route (./guest-files) satisfies QASET's default-route wait.
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const STANDIN_DIR = path.join(HERE, 'qaset-standin');
@@ -33,12 +35,14 @@ export interface Recipe {
   mask?: string[];
 }
 
-/** Debian packages of the lab guest (their list decides the cached tree's hash). */
-export const GUEST_PACKAGES = [
-  'systemd-sysv', 'udev', 'bash', 'screen', 'util-linux', 'e2fsprogs', 'xfsprogs', 'btrfs-progs', 'procps',
-  'kmod', 'iproute2', 'bzip2', 'tar', 'lsscsi', 'pciutils', 'fio', 'sysbench', 'dbench', 'bonnie++',
-  'postgresql-15', 'linux-image-amd64', 'initramfs-tools', 'zstd',
-] as const;
+/**
+ * The Debian suite and packages of the lab guest: ./guest-tree.json, which the install step's
+ * prepare-tree.sh reads too, so both ask kvm-build-image for the same cached tree.
+ */
+export const GUEST_TREE = z
+  .object({ suite: z.string().regex(/^[a-z][a-z0-9-]*$/), packages: z.array(z.string().regex(/^[a-z0-9][a-z0-9+.-]+$/)).min(1) })
+  .strict()
+  .parse(JSON.parse(readFileSync(path.join(HERE, 'guest-tree.json'), 'utf8')));
 
 /** The kernel command line: serial console, root on the whole /dev/vda, reboot on panic. */
 export const GUEST_CMDLINE = 'console=ttyS0 root=/dev/vda rw panic=-1 loglevel=4';
@@ -84,8 +88,8 @@ export function labGuestRecipe(): Recipe {
   const sd = '/etc/systemd/system';
   return {
     name: 'orchestrate-lab-guest',
-    suite: 'bookworm',
-    packages: [...GUEST_PACKAGES],
+    suite: GUEST_TREE.suite,
+    packages: [...GUEST_TREE.packages],
     size: '2G',
     hostname: 'qaset-guest',
     cmdline: GUEST_CMDLINE,

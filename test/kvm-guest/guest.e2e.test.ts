@@ -8,7 +8,7 @@
 // qaperf.service, one reboot between two cases (journal boots, console), a failed case in
 // list.failed, NEXT_RUN/DONE/RUN_ID/SYSTEM_DIRTY as the real ones write them, tarballs named and laid
 // out as QASET's holding real benchmark output; a golden copy with a stale DONE finishes at once
-// until reset; qaset=off disables it. Domains are destroyed and undefined by UUID, images removed.
+// (so whoever boots it must reset it first); qaset=off disables it. Domains are destroyed and undefined by UUID, images removed.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
@@ -229,7 +229,7 @@ e2e('started by qaperf.service, QASET runs the list across one reboot: a failed 
   assert.match(screen, /pgbench \(qaset stand-in\): server \d+ stopped/);
 });
 
-e2e('a golden copy with a stale DONE finishes at once (nothing runs) until reset; then the list runs', async () => {
+e2e('a golden copy with a stale DONE finishes at once: nothing runs (the orchestrator must reset it)', async () => {
   const p = await newPoint('stale');
   const stale = '2026-01-01-00-00-00\n';
   await injectQaset(p.image, path.join(p.dir, 'in1'), {
@@ -249,14 +249,9 @@ e2e('a golden copy with a stale DONE finishes at once (nothing runs) until reset
   assert.is(callLogs.length, 1);
   assert.match(callLogs[0]!, /This round of runs was already finished at 2026-01-01-00-00-00/);
 
-  // `qaset reset` from outside (what the orchestrator must do to a golden image), and a run id of its own
-  await injectQaset(p.image, path.join(p.dir, 'in2'), { reset: true, control: { RUN_ID: 'SQ_TEST_RUN_ID=e2e42\n' }, enableQaperf: true, harness: true });
-  await boot(p, 'stale-reset');
-  const done = await readImageFile(p.image, '/var/log/qaset/control/DONE');
-  assert.ok(done && done !== stale, `a new DONE: ${done}`);
-  const logs = await ls(p, '/var/log/qaset/log');
-  assert.is(logs.length, 1, logs.join(' '));
-  assert.match(logs[0]!, /^sysbench_sys-ACAP2-e2e42-\d{8}T\d{6}\.tar\.bz2$/, 'the run id comes from control/RUN_ID');
+  assert.is(await readImageFile(p.image, '/var/log/qaset/control/NEXT_RUN'), ' \n');
+  assert.ok((await ls(p, '/etc/systemd/system/multi-user.target.wants')).includes('qaperf.service'), 'still enabled: the next boot would end at once again');
+  // (that the list runs after `qaset reset` is the protocol test's and the orchestrator's e2e's to show)
 });
 
 e2e('qaset=off on the kernel command line: qaperf.service starts and QASET does nothing', async () => {
