@@ -288,7 +288,8 @@ export function trendChart(options: { id: string; metric: string; unit: string; 
       ],
       encoding: {
         x,
-        y: { field: 'value', type: 'quantitative', title: unitTitle(options.metric, options.unit), scale: { zero: false }, axis: { format: '~s' } },
+        // padded: a point at the top or bottom of the plot would be half clipped and hard to hover
+        y: { field: 'value', type: 'quantitative', title: unitTitle(options.metric, options.unit), scale: { zero: false, padding: 8 }, axis: { format: '~s' } },
         href: { field: 'href' },
         ...(multi
           ? { color: { field: 'series', type: 'nominal', title: 'labels' }, opacity: { condition: { param: 'pick', value: 1 }, value: 0.15 } }
@@ -481,7 +482,8 @@ export function xyChart(options: {
   const xs = rows.map((r) => r.x);
   const xMin = Math.min(...xs);
   const xMax = Math.max(...xs, ...(options.markers ?? []).map((m) => m.at));
-  const x = { field: 'x', type: 'quantitative', title: options.x.title, scale: options.x.scale === 'log' ? { type: 'log' } : { zero: options.x.zero ?? false }, axis: { format: options.x.format ?? '~s' } };
+  // padded, so the points at either end are drawn whole
+  const x = { field: 'x', type: 'quantitative', title: options.x.title, scale: { ...(options.x.scale === 'log' ? { type: 'log' } : { zero: options.x.zero ?? false }), padding: 8 }, axis: { format: options.x.format ?? '~s' } };
   const series = seriesEncodings(lines);
   const tooltip = [
     { field: 'series', type: 'nominal', title: 'series' },

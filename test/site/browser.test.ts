@@ -313,15 +313,24 @@ test('trends-midolman: each point names its build in the tooltip; the runs table
     const points = page.locator('[id="chart-m-throughput.lossless_max"] .chart-live svg.marks g.mark-symbol path');
     assert.ok((await points.count()) >= 10, 'a point per run');
     const seen = new Set<string>();
+    const texts: string[] = [];
+    const tooltip = page.locator('#vg-tooltip-element');
     for (let i = 0; i < (await points.count()); i++) {
+      // away first, so each point's tooltip is its own
+      await page.mouse.move(0, 0);
       await points.nth(i).hover({ force: true });
-      const tooltip = page.locator('#vg-tooltip-element');
-      if ((await tooltip.count()) === 0 || !(await tooltip.isVisible())) continue;
+      try {
+        await tooltip.waitFor({ state: 'visible', timeout: 2_000 });
+      } catch {
+        texts.push(`#${i}: no tooltip`);
+        continue;
+      }
       const text = await tooltip.innerText();
+      texts.push(`#${i}: ${text.replace(/\s+/g, ' ')}`);
       const build = /midolman 5\.6\.[23] \([0-9a-f]{8}\)/.exec(text);
       if (build) seen.add(build[0]);
     }
-    assert.equal([...seen].sort(), ['midolman 5.6.2 (3f2a1c9e)', 'midolman 5.6.3 (8b41d0a7)'], 'the tooltips name both builds');
+    assert.equal([...seen].sort(), ['midolman 5.6.2 (3f2a1c9e)', 'midolman 5.6.3 (8b41d0a7)'], `the tooltips name both builds: ${texts.join(' | ')}`);
     await page.mouse.move(0, 0);
     assert.equal(errors, []);
   } finally {
