@@ -3,7 +3,8 @@
 // <remote_dir>/files/<sha256>/<name>. One command per file answers "present" or "need"; when needed,
 // the file is streamed from disk (never held whole in memory) into a hidden temp file beside its
 // final name, its sha256 is checked on the host, and only then is it renamed into place. A host that
-// already has the content gets nothing, in this sweep or any later one.
+// already has the content gets nothing, in this sweep or any later one. Content unused for
+// JOB_FILE_KEEP_DAYS days is removed from the host by the next push.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -37,10 +38,15 @@ export class JobFileError extends Error {
 const NAME = /^[A-Za-z0-9._+~-]+$/;
 const LABEL = /^[^\t\n\r]+$/;
 
+/** Days a pushed file stays on a host after its last use (nightly builds would pile up otherwise). */
+export const JOB_FILE_KEEP_DAYS = 30;
+
 const ENSURE_FILE_SCRIPT = `set -eu
 d="$1/files/$2"
 f="$d/$3"
-if [ -f "$f" ]; then echo present; exit 0; fi
+# the directory's mtime is the content's last use; unused for KEEP days: removed
+find "$1/files" -mindepth 1 -maxdepth 1 -type d -mtime +$4 ! -path "$d" -exec rm -rf {} + 2>/dev/null || true
+if [ -f "$f" ]; then touch "$d"; echo present; exit 0; fi
 echo need
 mkdir -p "$d"
 t="$d/.$3.partial.$$"
@@ -97,7 +103,7 @@ export async function putFile(connector: Connector, layout: RemoteLayout, local:
   const name = basename(local);
   if (!NAME.test(name)) throw new JobFileError(`${local}: a job file's name may only hold letters, digits and . _ + ~ -`);
   if (!/^[0-9a-f]{64}$/.test(sha256)) throw new JobFileError(`${local}: bad sha256 ${sha256}`);
-  const text = render(command(['sh', '-c', ENSURE_FILE_SCRIPT, 'orchestrate-job-file', layout.root, sha256, name]));
+  const text = render(command(['sh', '-c', ENSURE_FILE_SCRIPT, 'orchestrate-job-file', layout.root, sha256, name, JOB_FILE_KEEP_DAYS]));
   const channel = await connector.exec(text);
   let stdout = '';
   let stderr = '';

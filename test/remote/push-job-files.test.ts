@@ -4,6 +4,7 @@
 // refused, leaving nothing under its final name. A 64 MiB file is streamed: the test process'
 // memory stays far below the file's size.
 import { suite } from 'uvu';
+import { execa } from 'execa';
 import * as assert from 'uvu/assert';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
@@ -63,6 +64,24 @@ test('first push sends the file, a second push sends nothing; the host holds the
   const second = await pushJobFiles(connector, layout, files);
   assert.equal(second.map((f) => f.uploaded), [false, false]);
   assert.equal(second.map((f) => f.remote), first.map((f) => f.remote));
+});
+
+test('content unused on the host for 30 days is removed by the next push; content in use is kept', async () => {
+  const files = join(lab!.hosts[0]!.home, '.orchestrate/files');
+  const old = join(files, 'a'.repeat(64));
+  const recent = join(files, 'b'.repeat(64));
+  for (const d of [old, recent]) {
+    await execa('mkdir', ['-p', d]);
+    await writeFile(join(d, 'x.deb'), 'x');
+  }
+  await execa('touch', ['-d', '31 days ago', old]);
+  await execa('touch', ['-d', '29 days ago', recent]);
+  const deb = join(work, 'keep_1.0_all.deb');
+  await writeFile(deb, 'keep me');
+  await pushJobFiles(connector, remoteLayout('.orchestrate'), [{ local: deb, label: 'build' }]);
+  assert.not.ok(existsSync(old), 'unused for 31 days: removed');
+  assert.ok(existsSync(recent), 'unused for 29 days: kept');
+  assert.ok(existsSync(join(files, sha(Buffer.from('keep me')), 'keep_1.0_all.deb')));
 });
 
 test('a 64 MiB file is streamed from disk, not held in memory', async () => {
