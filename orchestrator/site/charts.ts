@@ -357,6 +357,8 @@ export interface AxisSpec {
   format?: string;
   /** Start the axis at zero (default true for linear scales). */
   zero?: boolean;
+  /** Values the axis always shows, whatever the data (a loss axis: 0 to 1 %, even when nothing was lost). */
+  includes?: readonly number[];
 }
 
 export interface XyPoint {
@@ -393,7 +395,8 @@ const DASH = [6, 3];
 const SOLID = [1, 0];
 
 function yScale(axis: AxisSpec): Record<string, unknown> {
-  return axis.scale === 'log' ? { type: 'log' } : { zero: axis.zero ?? true };
+  const scale = axis.scale === 'log' ? { type: 'log' } : { zero: axis.zero ?? true };
+  return axis.includes?.length ? { ...scale, domain: { unionWith: [...axis.includes] } } : scale;
 }
 
 /** Room a story chart's legend has below the plot (px), so chart and legend fit half the page. */

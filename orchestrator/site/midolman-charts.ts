@@ -94,7 +94,7 @@ export function lossChart(r: MidolmanResults): ChartSpec | undefined {
     title: 'Loss vs offered rate',
     subtitle: threshold > 0 ? `no-drop threshold ${Number((threshold * 100).toPrecision(3))} % of the packets sent` : 'lossless means no packet lost',
     x: RATE_AXIS,
-    y: { title: 'loss (%)', format: '~r' },
+    y: { title: 'loss (%)', format: '~r', includes: [0, 1] },
     lines: [stepLine('loss', steps, (s) => (s.loss === undefined ? undefined : s.loss * 100), COLORS.loss)],
     markers: rateMarkers(r),
     levels: threshold > 0 ? [{ at: threshold * 100, label: `threshold ${Number((threshold * 100).toPrecision(3))} %`, color: COLORS.ndr }] : [],

@@ -85,6 +85,12 @@ test('xyChart: a second axis gets its own scale; markers stay with the left axis
   assert.equal((top[1]!.encoding!['color']!['scale'] as { domain: string[] }).domain, ['delivered', 'p99']);
 });
 
+test('xyChart: an axis can always show some values (a loss axis with nothing lost still reads 0 to 1 %)', async () => {
+  const chart = xyChart({ id: 'loss', title: 'Loss', x: { title: 'offered rate (pps)' }, y: { title: 'loss (%)', includes: [0, 1] }, lines: [{ label: 'loss', color: '#c62828', points: [{ x: 25000, y: 0 }] }] })!;
+  assert.equal(leaves(chart.spec)[0]!.encoding!['y']!['scale'], { zero: true, domain: { unionWith: [0, 1] } });
+  assert.match(await renderSvg(chart.spec, 't'), />0\.8</, 'the axis runs up to 1');
+});
+
 test('xyChart: nothing to draw is no chart', () => {
   assert.is(xyChart({ id: 'x', title: 'x', x: { title: 'x' }, y: { title: 'y' }, lines: [{ label: 'a', color: '#000', points: [{ x: 1, y: null }] }] }), undefined);
   assert.is(xyChart({ id: 'x', title: 'x', x: { title: 'x' }, y: { title: 'y' }, lines: [] }), undefined);
