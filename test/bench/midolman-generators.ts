@@ -184,7 +184,7 @@ async function scanGenerator(lab: Lab, work: string, generator: string, rates: n
 function summary(g: GeneratorResult, lastRate: number): string {
   if (g.refused !== null) return `- \`${g.generator}\`: not measured, the check phase refused it: ${g.refused}`;
   const repeats = g.runs.filter((r) => r.attempt > 1 && r.achieved_ratio >= 1 - DRIFT).length;
-  const held = repeats > 0 ? ` (${repeats} of them on the repeat, the first attempt short)` : '';
+  const held = repeats > 0 ? ` (${repeats} rate${repeats > 1 ? 's' : ''} held only on the repeat, the first attempt short)` : '';
   if (g.ceiling_pps === null) return `- \`${g.generator}\`: no ceiling up to ${lastRate} pps: every rate held within ${DRIFT * 100}% of the request${held}.`;
   const short = g.runs.filter((r) => r.requested_pps === g.ceiling_pps);
   const best = Math.max(...short.map((r) => r.achieved_pps));
