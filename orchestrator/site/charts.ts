@@ -584,7 +584,7 @@ export function timeBandsChart(options: {
       small.map(([t, v]) => ({ series: l.label, t: t * 1000, time: new Date(t * 1000).toISOString(), value: v })),
     );
   }
-  const x = { field: 't', type: 'temporal', scale: { type: 'utc' }, title: 'time (UTC)', axis: { format: '%H:%M:%S', labelOverlap: true } };
+  const x = { field: 't', type: 'temporal', scale: { type: 'utc' }, title: 'time (UTC)', axis: { format: '%H:%M:%S', labelOverlap: true, labelSeparation: 8 } };
   const series = seriesEncodings(lines);
   const tooltip = [
     { field: 'series', type: 'nominal', title: 'series' },

@@ -9,8 +9,10 @@ export interface SummaryItem {
   value: string;
   /** How the value was obtained, or why there is none. */
   detail?: string;
-  /** Wraps anywhere (a build label can be long). */
+  /** Wraps anywhere, two lines at most (the rest on hover). */
   long?: boolean;
+  /** Gets more of the line than the others (a build label, "midolman 1.0.0-lab1 (c8a0053d5b)"). */
+  wide?: boolean;
 }
 
 /** A loss fraction as a percentage; a no-break space keeps "%" with its number. */
@@ -61,7 +63,7 @@ export function midolmanSummary(job: JobChartInput): SummaryItem[] {
   const build = job.manifest?.build;
   items.push(
     build
-      ? { label: 'Build', value: build.label, long: true }
+      ? { label: 'Build', value: build.label, long: true, wide: true }
       : { label: 'Build', value: 'not recorded', detail: 'no build was proven' },
   );
   items.push({ label: 'Profile', value: job.manifest?.profile ?? '—', long: true });
