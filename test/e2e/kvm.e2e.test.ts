@@ -271,7 +271,9 @@ it('SIGTERM while a guest runs: the point is marked interrupted, the guest and i
   assert.equal(m.phases.filter((p) => p.name === 'cleanup' || p.name === 'host-teardown').map((p) => p.status), ['ok', 'ok']);
   const point = await pointRecord(join(dir, 'jobs', 'lab-01--kvm'), id);
   assert.is(point.status, 'interrupted');
+  assert.is(point.next_run, ' ', 'the only case was running: NEXT_RUN blank, as QASET writes it');
   assert.is(point.cases?.last, 'sysbench_sys');
+  assert.is(point.cases?.unfinished, 'sysbench_sys');
   await stat(join(dir, 'jobs', 'lab-01--kvm', 'raw/artifacts/points', id, 'rrd', 'index.json'));
   await nothingLeft(sweep.sweepId, /orch-lab-01-/);
 });
