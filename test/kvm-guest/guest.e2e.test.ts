@@ -210,10 +210,10 @@ e2e('started by qaperf.service, QASET runs the list across one reboot: a failed 
   assert.equal(thr.map((m) => m[2]), ['1', '2']);
   for (const m of thr) assert.ok(Number(m[1]) > 0, m[0]);
 
-  // dbench with O_SYNC on ext4: the same, from the osync run script
+  // dbench with O_SYNC on ext4: the same, from the osync run script (dbench marks it "(sync open)")
   const [osDir] = await untar(tarball('dbench4_osync_ext4'), path.join(p.dir, 'x-osync'));
   assert.match(osDir!, /^qa_dbench-4_0_osync-/);
-  const osync = [...(await fsp.readFile(path.join(p.dir, 'x-osync', osDir!, 'dbench4-osync'), 'utf8')).matchAll(/^Throughput ([\d.]+) MB\/sec\s+(\d+) clients/gm)];
+  const osync = [...(await fsp.readFile(path.join(p.dir, 'x-osync', osDir!, 'dbench4-osync'), 'utf8')).matchAll(/^Throughput ([\d.]+) MB\/sec \(sync open\)\s+(\d+) clients/gm)];
   assert.equal(osync.map((m) => m[2]), ['1', '2']);
 
   // pgbench read-only on btrfs: its own server, one run per client count, stopped by PID
