@@ -3,7 +3,8 @@
 // jobs alternate v1 and v2 pushed from this machine (local_debs), so every job really upgrades or
 // downgrades, restarts the agent and proves the new build runs. Per job:
 //   push        the .deb put on the host (job-files event; 0 when the host had it)
-//   stop        the running agent stopped by cleanup (cleanup.json), as the original did
+//   stop        the agent stopped by cleanup (a running one) and by teardown (agent.stop_at_teardown,
+//               the default, as the original did): cleanup.json and teardown.json
 //   install     the install phase (apt-get install + the profile's configuration files)
 //   agent-start the agent stopped, started, ready (process + its MBeans over JMX), proven
 //               (agent-restart.json splits it: stop, start command, ready)
@@ -38,7 +39,7 @@ interface BuildRun {
   version: string | null;
   push_ms: number;
   uploaded: number;
-  cleanup_stop_ms: number;
+  stop_ms: number;
   install_ms: number;
   agent_start_ms: number;
   stop_s: number | null;
@@ -78,15 +79,16 @@ async function runJob(lab: Lab, work: string, index: number, kind: BuildRun['kin
   };
   const restart = await artifact<{ stop_seconds: number; start_seconds: number; ready_seconds: number }>('agent-restart.json');
   const cleanup = await artifact<{ agent_stop_seconds: number | null }>('cleanup.json');
+  const teardown = await artifact<{ agent_stop_seconds: number | null }>('teardown.json');
   const push = files?.durationMs ?? 0;
-  const cleanupStop = Math.round((cleanup.agent_stop_seconds ?? 0) * 1000);
-  const added = push + cleanupStop + phase('install') + phase('agent-start');
+  const stop = Math.round(((cleanup.agent_stop_seconds ?? 0) + (teardown.agent_stop_seconds ?? 0)) * 1000);
+  const added = push + stop + phase('install') + phase('agent-start');
   const run: BuildRun = {
     kind,
     version: manifest.build?.version ?? null,
     push_ms: push,
     uploaded: files?.uploaded ?? 0,
-    cleanup_stop_ms: cleanupStop,
+    stop_ms: stop,
     install_ms: phase('install'),
     agent_start_ms: phase('agent-start'),
     stop_s: restart.stop_seconds ?? null,
@@ -96,7 +98,7 @@ async function runJob(lab: Lab, work: string, index: number, kind: BuildRun['kin
     measurement_ms: MEASUREMENT.reduce((n, p) => n + phase(p), 0),
     job_ms: Date.parse(manifest.endedAt!) - Date.parse(manifest.startedAt!),
   };
-  log(`${kind}${run.version ? ` -> ${run.version}` : ''}: added ${added} ms (push ${push}, stop ${cleanupStop}, install ${run.install_ms}, agent-start ${run.agent_start_ms}: stop ${run.stop_s} s, start ${run.start_s} s, ready ${run.ready_s} s); measurement ${run.measurement_ms} ms; job ${run.job_ms} ms`);
+  log(`${kind}${run.version ? ` -> ${run.version}` : ''}: added ${added} ms (push ${push}, stop ${stop}, install ${run.install_ms}, agent-start ${run.agent_start_ms}: stop ${run.stop_s} s, start ${run.start_s} s, ready ${run.ready_s} s); measurement ${run.measurement_ms} ms; job ${run.job_ms} ms`);
   return run;
 }
 
@@ -132,7 +134,7 @@ export async function measureBuildCost(): Promise<SectionResult> {
   const rows = kinds.map((k) => [
     k,
     cell(med(k, (r) => r.push_ms)),
-    cell(med(k, (r) => r.cleanup_stop_ms)),
+    cell(med(k, (r) => r.stop_ms)),
     cell(med(k, (r) => r.install_ms)),
     cell(med(k, (r) => r.agent_start_ms)),
     `${cell(med(k, (r) => r.stop_s), 2)} / ${cell(med(k, (r) => r.start_s), 2)} / ${cell(med(k, (r) => r.ready_s), 2)}`,
@@ -143,7 +145,7 @@ export async function measureBuildCost(): Promise<SectionResult> {
   const table = [
     `Build under test, per job (one lab host, the packaged agent stand-in, lab-smoke traffic; medians of ${RUNS} jobs per row, ms unless said; the build rows alternate v2 and v1, so each one upgrades or downgrades and restarts):`,
     '',
-    markdownTable(['job', 'push .deb', 'stop (cleanup)', 'install', 'agent-start', 'agent-start: stop / start / ready (s)', 'added by the build', 'measurement', 'whole job'], rows),
+    markdownTable(['job', 'push .deb', 'stop (cleanup + teardown)', 'install', 'agent-start', 'agent-start: stop / start / ready (s)', 'added by the build', 'measurement', 'whole job'], rows),
   ].join('\n');
   return { table, json: { runs_per_kind: RUNS, runs } };
 }

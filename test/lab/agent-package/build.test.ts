@@ -14,9 +14,9 @@ import { AGENT_VERSIONS, buildAgentPackages, type AgentPackages } from './build.
 
 const t = suite('lab agent package');
 const missing = await missingRequirement(async () => {
-  for (const tool of ['javac', 'jar', 'java', 'dpkg-deb', 'dpkg-scanpackages']) {
+  for (const tool of ['javac', 'jar', 'java', 'dpkg-deb', 'dpkg-scanpackages', 'unzip']) {
     const r = await execa('sh', ['-c', `command -v ${tool}`], { reject: false });
-    if (r.exitCode !== 0) return `needs ${tool} (test/install-deps.sh: openjdk-17-jdk, dpkg-dev)`;
+    if (r.exitCode !== 0) return `needs ${tool} (test/install-deps.sh: openjdk-17-jdk-headless, dpkg-dev, unzip)`;
   }
   return null;
 });
