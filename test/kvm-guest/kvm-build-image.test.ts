@@ -190,4 +190,15 @@ it('a failed assembly leaves no image and no temporary directory, and says why (
   assert.equal(await leftovers(two.cache), []);
 });
 
+it('two builders of the same image at once: one assembles, the other waits for it and reuses it', async () => {
+  const s = await setup('concurrent');
+  const hashes = await runBuildImage('hash', { recipeFile: s.recipeFile, cacheDir: s.cache, sources });
+  await fakeTree(s.cache, hashes.tree_hash);
+  const [a, b] = await Promise.all([0, 1].map(() => runBuildImage('image', { recipeFile: s.recipeFile, cacheDir: s.cache, sources })));
+  assert.is(a!.image, b!.image);
+  assert.equal([a!.image_cached, b!.image_cached].sort(), [false, true]);
+  assert.equal((await fsp.readdir(path.join(s.cache, 'images'))).filter((e) => !e.startsWith('.lock-')), [hashes.image_hash]);
+  assert.equal(await leftovers(s.cache), []);
+});
+
 t.run();
