@@ -400,19 +400,25 @@ function yScale(axis: AxisSpec): Record<string, unknown> {
 }
 
 /** Room a story chart's legend has below the plot (px), so chart and legend fit half the page. */
-export const LEGEND_BUDGET = 440;
+export const LEGEND_BUDGET = 470;
+
+/**
+ * Width of a legend label as Vega estimates it where it cannot measure text - the build-time SVG:
+ * 0.8 x the font size (11 px) a character. Browsers measure narrower, so what fits here fits there.
+ */
+const LABEL_CHAR_PX = 0.8 * 11;
 
 /**
  * Columns for a legend below a plot: as many as fit `budget` pixels (each column as wide as its
- * widest entry, estimated generously at 6.5 px a character at 11 px), and the label limit that
- * keeps even a single column inside it. Long labels are cut with an ellipsis; tooltips keep them whole.
+ * widest entry), and the label limit that keeps even a single column inside it. Long labels are
+ * cut with an ellipsis; tooltips keep them whole.
  */
 export function legendLayout(labels: readonly string[], budget = LEGEND_BUDGET): { columns: number; labelLimit: number } {
-  const entry = (label: string) => 28 + 6.5 * label.length;
+  const entry = (label: string) => 28 + LABEL_CHAR_PX * label.length;
   for (let columns = Math.max(1, labels.length); columns > 1; columns--) {
     let width = (columns - 1) * 10;
     for (let c = 0; c < columns; c++) width += Math.max(0, ...labels.filter((_, i) => i % columns === c).map(entry));
-    if (width <= budget) return { columns, labelLimit: Math.ceil(Math.max(...labels.map((l) => 6.5 * l.length))) + 12 };
+    if (width <= budget) return { columns, labelLimit: Math.ceil(Math.max(...labels.map((l) => LABEL_CHAR_PX * l.length))) + 12 };
   }
   return { columns: 1, labelLimit: budget - 28 };
 }

@@ -70,7 +70,7 @@ export function ratesChart(r: MidolmanResults): ChartSpec | undefined {
   return xyChart({
     id: 'mm-rates',
     title: 'Offered, sent and delivered rate per step',
-    subtitle: 'delivered counted at the destination, independently of the generator',
+    subtitle: 'delivered: counted at the destination',
     x: RATE_AXIS,
     y: { title: 'rate (pps)', format: ',~r' },
     lines: [
@@ -118,7 +118,7 @@ export function latencyChart(r: MidolmanResults): ChartSpec | undefined {
   return xyChart({
     id: 'mm-latency',
     title: 'Latency percentiles vs offered rate',
-    subtitle: `one-way from the traffic (solid), the agent's simulation (dashed)${log ? '; log scale' : ''}`,
+    subtitle: `one-way solid, agent simulation dashed${log ? '; log scale' : ''}`,
     x: RATE_AXIS,
     y: { title: 'latency (µs)', scale: log ? 'log' : 'linear', format: log ? '~s' : '~r' },
     lines,
@@ -139,7 +139,7 @@ export function agentChart(series: readonly MetricSeries[], bands: readonly Time
   const rss = seriesOf(series, 'proc.agent.rss_bytes');
   const lines: TimeLine[] = [
     ...(cpu ? [{ label: 'agent CPU (%)', points: cpu.points, color: COLORS.cpu }] : []),
-    ...(host ? [{ label: 'host CPU busy (%)', points: host.points, color: COLORS.hostCpu, dashed: true }] : []),
+    ...(host ? [{ label: 'host CPU (%)', points: host.points, color: COLORS.hostCpu, dashed: true }] : []),
     ...(rss ? [{ label: 'agent RSS (MiB)', points: scaled(rss.points, MIB), color: COLORS.rss, axis: 'right' as const }] : []),
   ];
   if (!cpu && !rss) return undefined;

@@ -156,9 +156,9 @@ test('legend layout: as many columns as fit, long labels cut only when one colum
   assert.equal(legendLayout(['offered', 'delivered']).columns, 2);
   const five = legendLayout(['p50', 'p90', 'p99', 'agent p50 (JMX)', 'agent p99 (JMX)']);
   assert.ok(five.columns >= 3, JSON.stringify(five));
-  assert.ok(five.labelLimit >= 6.5 * 'agent p99 (JMX)'.length, 'no label of a fitting layout is cut');
+  assert.ok(five.labelLimit >= 8.8 * 'agent p99 (JMX)'.length, 'no label of a fitting layout is cut, even as Vega estimates text at build time');
   const long = legendLayout(['G1 Eden Space'.repeat(10), 'old']);
-  assert.equal(long, { columns: 1, labelLimit: 440 - 28 });
+  assert.equal(long, { columns: 1, labelLimit: 470 - 28 });
 });
 
 test('downsampleMean: runs of k points averaged, stamped with the run start; short series untouched', () => {
