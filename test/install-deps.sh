@@ -6,8 +6,8 @@ set -euo pipefail
 packages=(openssh-server openssh-client iproute2 python3 shellcheck procps tar gzip rsync time
   rrdtool nmap tcpdump openjdk-17-jdk-headless chromium bzip2 libxml2-utils
   libvirt-clients libvirt-daemon libvirt-daemon-driver-qemu qemu-system-x86 qemu-utils
-  parted xfsprogs btrfs-progs e2fsprogs util-linux busybox-static linux-image-amd64 fio sysbench libguestfs-tools
-  mmdebstrap dpkg-dev netsniff-ng screen dbench bonnie++ postgresql-15)
+  parted xfsprogs btrfs-progs e2fsprogs util-linux linux-image-amd64 fio sysbench libguestfs-tools
+  mmdebstrap jq dpkg-dev netsniff-ng screen dbench bonnie++ postgresql-15)
 
 missing=()
 for package in "${packages[@]}"; do
@@ -30,4 +30,9 @@ if ((${#missing[@]} > 0)); then
 fi
 if [[ -x test/lab/install-deps.sh ]]; then
   bash test/lab/install-deps.sh
+fi
+# The lab's Debian guest: its tree comes from Debian's packages (mmdebstrap), the one step that
+# downloads; tests and the lab only assemble the image from it, offline. Cached: a second run costs a hash.
+if [[ $(id -u) -eq 0 ]]; then
+  bash test/kvm-guest/prepare-tree.sh
 fi
