@@ -295,7 +295,12 @@ test('job-midolman without JavaScript: the summary and every story chart, pre-re
   try {
     const { page } = await open(ctx, `jobs/${sweepIdFor(FIXTURE.start, 7)}/node-c--midolman.html`);
     assert.is(Object.keys(await summary(page)).length, 8);
-    for (const [id, types] of STORY) for (const type of types) assert.ok((await marksDrawn(page, id, type, '.chart-view > svg')) > 0, `${id} pre-rendered ${type} marks`);
+    for (const [id, types] of STORY) {
+      for (const type of types) assert.ok((await marksDrawn(page, id, type, '.chart-view > svg')) > 0, `${id} pre-rendered ${type} marks`);
+      // drawn at its own size, not shrunk to fit (text stays as large as with JavaScript)
+      const [natural, shown] = await page.locator(`#chart-${id} .chart-view > svg`).evaluate((svg) => [Number(svg.getAttribute('width')), svg.getBoundingClientRect().width]);
+      assert.ok(natural > 0 && shown >= natural - 1, `${id} is ${natural} px wide, shown at ${Math.round(shown)}`);
+    }
     await page.screenshot({ path: join(SHOTS, 'job-midolman-nojs-first-screen.png') });
   } finally {
     await ctx.close();
