@@ -107,7 +107,7 @@ test('the watcher writes a line when something changes, and a last one when syst
   const child = spawn('bash', [WATCH], { env: { PATH: process.env.PATH!, ...env, QASET_WATCH_INTERVAL: '0.2', QASET_WATCH_HEARTBEAT: '3600' }, stdio: 'ignore' });
   const lines = async () => (await readFile(join(g, 'port'), 'utf8')).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
   const until = async (n: number) => {
-    for (let i = 0; i < 100 && (await lines()).length < n; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 300 && (await lines()).length < n; i++) await new Promise((r) => setTimeout(r, 100));
   };
   try {
     await until(1);
@@ -138,20 +138,28 @@ test('when QASET\'s run ends (DONE, or STOP with no qaset left) the watcher sync
   const child = spawn('bash', [WATCH], { env: { PATH: `${bin}:${process.env.PATH!}`, ...env, QASET_WATCH_INTERVAL: '0.2', QASET_WATCH_HEARTBEAT: '3600' }, stdio: 'ignore' });
   const calls = async () => (await readFile(join(g, 'sync-calls'), 'utf8').catch(() => '')).split('\n').filter(Boolean).length;
   const lines = async () => (await readFile(join(g, 'port'), 'utf8')).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
-  const settle = () => new Promise((r) => setTimeout(r, 1200));
+  // the watcher syncs before it reports: once a line shows a state, its sync (if any) has run
+  const reported = async (want: (l: Record<string, unknown>) => boolean) => {
+    for (let i = 0; i < 300; i++) {
+      if ((await lines()).some(want)) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.unreachable('the watcher did not report the expected state within 30 s');
+  };
   try {
-    await settle();
-    assert.is(await calls(), 0, 'nothing ended yet');
-    await writeFile(join(g, 'qaset/control/STOP'), '\n');
+    await reported((l) => l['event'] === 'start');
     await mkdir(join(g, 'proc/777'));
     await writeFile(join(g, 'proc/777/cmdline'), '/bin/bash\0/usr/share/qa/qaset/qaset\0run\0');
-    await settle();
+    await reported((l) => l['qaset_running'] === true);
+    assert.is(await calls(), 0, 'nothing ended yet');
+    await writeFile(join(g, 'qaset/control/STOP'), '\n');
+    await reported((l) => l['stop'] === true);
     assert.is(await calls(), 0, 'STOP while a case still runs: not yet');
     await rm(join(g, 'proc/777'), { recursive: true });
-    await settle();
+    await reported((l) => l['stop'] === true && l['qaset_running'] === false);
     assert.is(await calls(), 1);
     await writeFile(join(g, 'qaset/control/DONE'), '2026-12-06-05-00-00\n');
-    await settle();
+    await reported((l) => l['done'] === '2026-12-06-05-00-00');
     assert.is(await calls(), 1, 'once per boot');
   } finally {
     child.kill('SIGTERM');
