@@ -7,7 +7,7 @@ packages=(openssh-server openssh-client iproute2 python3 shellcheck procps tar g
   rrdtool nmap tcpdump openjdk-17-jdk-headless chromium bzip2 libxml2-utils
   libvirt-clients libvirt-daemon libvirt-daemon-driver-qemu qemu-system-x86 qemu-utils
   parted xfsprogs btrfs-progs e2fsprogs util-linux linux-image-amd64 fio sysbench libguestfs-tools
-  mmdebstrap jq dpkg-dev netsniff-ng screen dbench bonnie++ postgresql-15)
+  mmdebstrap jq unzip dpkg-dev netsniff-ng screen dbench bonnie++ postgresql-15)
 
 missing=()
 for package in "${packages[@]}"; do

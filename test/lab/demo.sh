@@ -15,7 +15,7 @@ demo_install() {
 }
 
 demo_lab_up() {
-  "${lab_cli[@]}" up --hosts 5 --subnet 0 --hypervisor
+  "${lab_cli[@]}" up --hosts 5 --subnet 0 --hypervisor --agent-package
 }
 
 demo_sweep() {
