@@ -75,7 +75,13 @@ test('nested groups and host settings layer as the comments say', () => {
     LONG_RUNNING_SCAN_ITERATIONS: '40',
     LONG_RUNNING_SCAN_RATE: '6000',
   });
-  assert.equal(host('gw2').scenarios.find((s) => s.name === 'midolman')?.params, { topology: 'l3_basic' });
+  // Params merge key by key: the gateways change the topology and the generator, the build and the
+  // agent come from the midonet group.
+  const gw2 = host('gw2').scenarios.find((s) => s.name === 'midolman')?.params as Record<string, unknown>;
+  assert.equal(Object.keys(gw2).sort(), ['agent', 'build', 'cluster_check', 'generator', 'topology']);
+  assert.is(gw2['topology'], 'l3_basic');
+  assert.is(gw2['generator'], 'trafgen');
+  assert.equal(host('compute1').scenarios.find((s) => s.name === 'midolman')?.params['topology'], 'basic');
   assert.is(host('gw2').timeouts.phaseMs, 90 * 60_000);
   const kvm1 = host('kvm1');
   assert.is(kvm1.connection.user, 'root');
