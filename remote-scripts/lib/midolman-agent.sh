@@ -260,7 +260,8 @@ mm_agent_died_since() {
 
 # mm_pkg_version PACKAGE : the installed version of PACKAGE, or nothing.
 mm_pkg_version() {
-  dpkg-query -W -f='${db:Status-Status} ${Version}' "$1" 2>/dev/null | awk '$1 == "installed" { print $2 }'
+  # dpkg-query fails for a package it never heard of: that is "not installed", not an error
+  { dpkg-query -W -f='${db:Status-Status} ${Version}' "$1" 2>/dev/null || true; } | awk '$1 == "installed" { print $2 }'
 }
 
 # mm_version_matches MANIFEST_VERSION PACKAGE_VERSION : the jar's version names the package's
