@@ -15,27 +15,20 @@ import { jobManifest, onlySweep, REPO, runCli } from '../e2e/cli-helpers.js';
 import { labUp, type Lab } from '../lab/lab.js';
 import { MidolmanParams } from '../../orchestrator/scenarios/midolman.js';
 import { readSteps, type Step } from '../../orchestrator/scenarios/midolman/normalize.js';
-import { guardedSuite, missingRequirement, needsRoot } from '../support/requirements.js';
+import { commandsMissing, guardedSuite, missingRequirement, needsRoot } from '../support/requirements.js';
 
 const generators = suite('midolman traffic generators');
 const LIB = join(REPO, 'remote-scripts/lib');
 const TOPOLOGY = join(REPO, 'topologies/linux_bridge.sh');
 const SBIN_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
 
-function commandMissing(...names: string[]): string | null {
-  const r = spawnSync('sh', ['-c', 'for c in "$@"; do command -v "$c" >/dev/null || { echo "$c"; exit 1; }; done', 'sh', ...names], {
-    encoding: 'utf8',
-    env: { PATH: `${process.env.PATH ?? ''}:${SBIN_PATH}` },
-  });
-  return r.status === 0 ? null : `${r.stdout.trim()} not installed (bash test/install-deps.sh)`;
-}
 
 const kernelHasPktgen = existsSync('/proc/net/pktgen');
 // Real probes need root (namespaces, packet sockets), the generator, tc, tcpdump and nmap (the
 // connectivity check's echo probe where ping is not installed).
-const trafficMissing = await missingRequirement(needsRoot, () => commandMissing('trafgen', 'tc', 'tcpdump', 'unshare', 'ip', 'nmap'));
+const trafficMissing = await missingRequirement(needsRoot, () => commandsMissing('trafgen', 'tc', 'tcpdump', 'unshare', 'ip', 'nmap'));
 const withTraffic = guardedSuite(generators, trafficMissing, 'the trafgen traffic tests');
-const capsMissing = await missingRequirement(needsRoot, () => commandMissing('trafgen', 'unshare', 'setpriv', 'tc'));
+const capsMissing = await missingRequirement(needsRoot, () => commandsMissing('trafgen', 'unshare', 'setpriv', 'tc'));
 const withCaps = guardedSuite(generators, capsMissing, 'the trafgen refusal without CAP_NET_RAW');
 
 function runPhase(phase: string, env: Record<string, string>, wrap: string[] = []): { code: number | null; stderr: string; dir: string } {

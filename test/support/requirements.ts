@@ -7,6 +7,7 @@
 //     reason is printed once per suite.
 // Checks run at module load (top-level await), because uvu decides skip-or-run when a test is
 // registered, not while it runs.
+import { spawnSync } from 'node:child_process';
 import type { Test } from 'uvu';
 
 export type Check = () => string | null | undefined | Promise<string | null | undefined>;
@@ -26,6 +27,15 @@ export async function missingRequirement(...checks: Check[]): Promise<string | n
 }
 
 export const needsRoot: Check = () => (process.getuid?.() === 0 ? null : 'needs root');
+
+/** The first of these commands that is not on PATH (sbin directories included), as a reason. */
+export function commandsMissing(...names: string[]): string | null {
+  const r = spawnSync('sh', ['-c', 'for c in "$@"; do command -v "$c" >/dev/null || { echo "$c"; exit 1; }; done', 'sh', ...names], {
+    encoding: 'utf8',
+    env: { PATH: `${process.env['PATH'] ?? ''}:/usr/local/sbin:/usr/sbin:/sbin` },
+  });
+  return r.status === 0 ? null : `${r.stdout.trim()} not installed (bash test/install-deps.sh)`;
+}
 
 type TestFn = Parameters<Test>[1];
 
