@@ -37,7 +37,7 @@ export type JobError = z.infer<typeof JobErrorSchema>;
  * and regressions can say "between build X and build Y". Absent for scenarios that test no build.
  */
 export const BuildIdentitySchema = z.object({
-  /** What people read: "midolman 2.0.0-lab1 (3f2a1c9e)". */
+  /** What people read and trends compare: "midolman 2.0.0-lab1" (the same build, the same label). */
   label: z.string().min(1).max(200),
   package: z.string().max(200).optional(),
   version: z.string().max(200).optional(),

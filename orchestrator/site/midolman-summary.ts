@@ -11,7 +11,7 @@ export interface SummaryItem {
   detail?: string;
   /** Wraps anywhere, two lines at most (the rest on hover). */
   long?: boolean;
-  /** Gets more of the line than the others (a build label, "midolman 1.0.0-lab1 (c8a0053d5b)"). */
+  /** Gets more of the line than the others (a build label, "midolman 1.0.0-lab1"). */
   wide?: boolean;
 }
 

@@ -161,12 +161,12 @@ t("build identity: the running agent's version and revision win; the param's rev
   const info = (build: Record<string, unknown> | undefined, extra: Record<string, unknown> = {}) =>
     BuildInfoSchema.parse({ agent_package: 'midolman', agent_package_version: '2.0.0-lab1', ...(build ? { build } : {}), ...extra });
   const b = { package: 'midolman', source: 'local', version_before: '1.0.0-lab1', version_after: '2.0.0-lab1', version_running: '2.0.0-lab1', revision: 'FA3EF2D8221DFF74A58EDD040D8230E7D4C633A3', verified: true };
-  assert.equal(buildIdentityOf(info(b)), { label: 'midolman 2.0.0-lab1 (fa3ef2d822)', package: 'midolman', version: '2.0.0-lab1', revision: 'fa3ef2d8221dff74a58edd040d8230e7d4c633a3' });
-  assert.equal(buildIdentityOf(info({ ...b, version_running: '', revision: '' }, { git_revision: 'c8b3b72c2f' })), { label: 'midolman 2.0.0-lab1 (c8b3b72c2f)', package: 'midolman', version: '2.0.0-lab1', revision: 'c8b3b72c2f' });
+  assert.equal(buildIdentityOf(info(b)), { label: 'midolman 2.0.0-lab1', package: 'midolman', version: '2.0.0-lab1', revision: 'fa3ef2d8221dff74a58edd040d8230e7d4c633a3' });
+  assert.equal(buildIdentityOf(info({ ...b, version_running: '', revision: '' }, { git_revision: 'c8b3b72c2f' })), { label: 'midolman 2.0.0-lab1', package: 'midolman', version: '2.0.0-lab1', revision: 'c8b3b72c2f' });
   assert.equal(buildIdentityOf(info(undefined)), { label: 'midolman 2.0.0-lab1', package: 'midolman', version: '2.0.0-lab1' });
   assert.is(buildIdentityOf({ agent_package: 'midolman', agent_package_version: '' }), undefined);
   // The running agent was checked and holds no jar of the package: its version is not claimed.
-  assert.equal(buildIdentityOf(info({ ...b, version_running: '', revision: '', verified: false }, { git_revision: 'c8b3b72c2f' })), { label: 'midolman (unknown version) (c8b3b72c2f)', package: 'midolman', revision: 'c8b3b72c2f' });
+  assert.equal(buildIdentityOf(info({ ...b, version_running: '', revision: '', verified: false }, { git_revision: 'c8b3b72c2f' })), { label: 'midolman (unknown version, revision c8b3b72c2f)', package: 'midolman', revision: 'c8b3b72c2f' });
   assert.is(buildIdentityOf(info({ ...b, version_running: '', revision: '', verified: false })), undefined);
 
   const raw = join(dir, 'raw');
@@ -174,7 +174,7 @@ t("build identity: the running agent's version and revision win; the param's rev
   assert.is(await readBuildIdentity(raw), undefined, 'no build-info.json: nothing said');
   // A job that failed before build-info (its agent did not come up) is named by what it installed.
   await writeFile(join(raw, 'artifacts', 'install.json'), JSON.stringify({ source: 'local', package: 'midolman', version_before: '2.0.0-lab1', version_after: '2.1.0-lab1' }));
-  assert.equal(await readBuildIdentity(raw, 'abcdef12'), { label: 'midolman 2.1.0-lab1 (abcdef12)', package: 'midolman', version: '2.1.0-lab1', revision: 'abcdef12' });
+  assert.equal(await readBuildIdentity(raw, 'abcdef12'), { label: 'midolman 2.1.0-lab1', package: 'midolman', version: '2.1.0-lab1', revision: 'abcdef12' });
   await writeFile(join(raw, 'artifacts', 'build-info.json'), JSON.stringify(info(b)));
   assert.is((await readBuildIdentity(raw))?.version, '2.0.0-lab1');
   await writeFile(join(raw, 'artifacts', 'build-info.json'), JSON.stringify({ agent_package: 'midolman', build: { ...b, source: 'ftp' } }));

@@ -99,7 +99,7 @@ e2e('two hosts in parallel: linear scan and NDR through a shaped linux_bridge; k
     // A stand-in run from source is no package's build: only the inventory's revision names it.
     assert.is(build.build.source, 'none');
     assert.is(build.build.version_running, '');
-    assert.equal(manifest.build, { label: 'midolman (unknown version) (c8b3b72c2f)', package: 'midolman', revision: 'c8b3b72c2f' });
+    assert.equal(manifest.build, { label: 'midolman (unknown version, revision c8b3b72c2f)', package: 'midolman', revision: 'c8b3b72c2f' });
     const profile = JSON.parse(await readFile(art('profile.json'), 'utf8'));
     assert.is(profile.values.THROUGHPUT_SCAN_BURST.value, 2000);
     assert.is(profile.values.THROUGHPUT_SCAN_BURST.source, 'profile');

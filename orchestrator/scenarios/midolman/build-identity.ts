@@ -35,7 +35,7 @@ export class BuildInfoError extends Error {
 }
 
 /**
- * The identity a build-info.json names; undefined when it names no version and no revision. The
+ * The identity a build-info.json names (label: "midolman 2.0.0-lab1"); undefined when it names no version and no revision. The
  * version is what the running agent proved; when its check found the agent is not the installed
  * package (verified false, no version of its own), the package's version is not claimed either.
  */
@@ -45,7 +45,10 @@ export function buildIdentityOf(info: BuildInfo): BuildIdentity | undefined {
   const version = info.build?.version_running || installed;
   const revision = (info.build?.revision || info.git_revision || '').toLowerCase();
   if (version === '' && revision === '') return undefined;
-  const label = [pkg, version || '(unknown version)', ...(revision ? [`(${revision.slice(0, 10)})`] : [])].join(' ');
+  // The label is what trends compare night to night: the version alone when there is one, so a job
+  // whose artifacts lack the revision (a failed start, an agent the job does not manage) names the
+  // same build the same way. The revision stays in its own field.
+  const label = version ? `${pkg} ${version}` : `${pkg} (unknown version, revision ${revision.slice(0, 10)})`;
   return BuildIdentitySchema.parse({ label, package: pkg, ...(version ? { version } : {}), ...(/^[0-9a-f]{4,64}$/.test(revision) ? { revision } : {}) });
 }
 
