@@ -3,7 +3,8 @@
 // the filesystems of QASET's filesystem cases, its own kernel + initramfs, and the QASET stand-in
 // (./qaset-standin) installed at QASET's real paths with qaperf.service present but NOT enabled and
 // no /root/qaset/list, as after `zypper in qa_testset_automation` on a fresh guest. Boot under TCG
-// is trimmed (timers, getty, logind and the PostgreSQL service masked); a dummy interface with a
+// is trimmed (timers, getty and the PostgreSQL service masked; logind stays: it turns libvirt's ACPI
+// shutdown request into a clean poweroff, as on a stock SLES guest); a dummy interface with a
 // TEST-NET-1 default route (./guest-files) satisfies QASET's default-route wait.
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -51,7 +52,7 @@ export const GUEST_CMDLINE = 'console=ttyS0 root=/dev/vda rw panic=-1 loglevel=4
 export const GUEST_MASKED_UNITS = [
   'apt-daily.timer', 'apt-daily-upgrade.timer', 'dpkg-db-backup.timer', 'e2scrub_all.timer', 'fstrim.timer',
   'systemd-tmpfiles-clean.timer', 'e2scrub_reap.service', 'getty@tty1.service', 'getty-static.service', 'serial-getty@ttyS0.service',
-  'systemd-logind.service', 'postgresql.service', 'postgresql@.service', 'systemd-networkd-wait-online.service',
+  'postgresql.service', 'postgresql@.service', 'systemd-networkd-wait-online.service',
   'modprobe@drm.service', 'systemd-pstore.service',
 ] as const;
 
