@@ -5,17 +5,13 @@ import type { MatrixPoint } from './matrix.js';
 
 /**
  * The steps of a point, in order (remote-scripts/kvm's KVM_P_STEPS). boot: start until the guest
- * first reports; run: until QASET ends (reboots between cases included).
+ * first reports; run: until QASET ends (reboots between cases included); shutdown: the guest
+ * brought down and the host sampler stopped.
  */
-export const POINT_STEPS = ['prepare', 'inject', 'define', 'boot', 'run', 'collect', 'teardown'] as const;
+export const POINT_STEPS = ['prepare', 'inject', 'define', 'boot', 'run', 'shutdown', 'collect', 'teardown'] as const;
 
-/**
- * Timed like the steps, recorded since the guest is followed to its end (not among POINT_STEPS,
- * which the report's step chart and its fixtures list): the guest brought down (between run and
- * collect) and the host sampler stopped.
- */
-export const POINT_EXTRA_TIMINGS = ['shutdown'] as const;
-export const POINT_TIMINGS = [...POINT_STEPS, ...POINT_EXTRA_TIMINGS] as const;
+/** Every timing a point records (point.json timings_ms): its steps. */
+export const POINT_TIMINGS = POINT_STEPS;
 
 /** The matrix axes, as labels: what can differ between two points of one job. */
 export const POINT_AXIS_LABELS = ['topology', 'backing', 'format', 'cache', 'io', 'bus', 'memory_mib', 'network_model', 'repetition'] as const;
