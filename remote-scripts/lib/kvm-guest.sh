@@ -673,6 +673,21 @@ kvm_watch_read() {
   return 0
 }
 
+# kvm_qaset_reboots_after INDEX ENTRIES... : true when QASET reboots after a successful case at
+# INDEX: the last of _reboot_off/_reboot_on before it is not _reboot_off (QASET keeps that switch
+# for the rest of its process; a reboot can only happen while it is on, so the entries tell).
+kvm_qaset_reboots_after() {
+  local index=$1 i on=1
+  shift
+  for ((i = 0; i < index && i < $#; i++)); do
+    case ${*:i+1:1} in
+      _reboot_off) on=0 ;;
+      _reboot_on) on=1 ;;
+    esac
+  done
+  ((on))
+}
+
 # kvm_qaset_current NEXT_RUN COUNT : print the 0-based index of the case running now (QASET's
 # NEXT_RUN names the NEXT one: "<index> <name>", " " while the last runs, "" before the first);
 # nothing when no case has started.

@@ -294,4 +294,13 @@ test('a stall says why, from the watcher\'s last line', async () => {
   assert.match(await sh('kvm_watch_stall_reason 600'), /^no progress for 600 s and no line from the guest's QASET watcher/);
 });
 
+test('after a case that ended well QASET reboots unless it was the last or _reboot_off is in effect', async () => {
+  const reboots = async (index: number, ...entries: string[]) =>
+    (await sh(`kvm_qaset_reboots_after ${index} "$@" && echo yes || echo no`.replace('"$@"', entries.map((e) => JSON.stringify(e)).join(' ')))).trim();
+  assert.is(await reboots(0, 'sysbench_sys', 'dbench4_async_xfs'), 'yes');
+  assert.is(await reboots(1, '_reboot_off', 'sysbench_sys', 'dbench4_async_xfs'), 'no');
+  assert.is(await reboots(0, 'sysbench_sys', '_reboot_off', 'dbench4_async_xfs'), 'yes', 'the switch is read when QASET reaches it');
+  assert.is(await reboots(3, '_reboot_off', 'a', '_reboot_on', 'b', 'c'), 'yes');
+});
+
 test.run();
