@@ -394,9 +394,18 @@ export interface ChartLevel {
 const DASH = [6, 3];
 const SOLID = [1, 0];
 
-function yScale(axis: AxisSpec): Record<string, unknown> {
+/**
+ * The y scale of an axis. `includes` widens the domain to take those values (a loss axis reads 0 to
+ * 1 % even when nothing was lost): with the data's own values known, as a fixed domain, because a
+ * line drawn with points is two layers to Vega-Lite and two `unionWith` domains make it warn about
+ * the conflict at every build.
+ */
+function yScale(axis: AxisSpec, values?: readonly number[]): Record<string, unknown> {
   const scale = axis.scale === 'log' ? { type: 'log' } : { zero: axis.zero ?? true };
-  return axis.includes?.length ? { ...scale, domain: { unionWith: [...axis.includes] } } : scale;
+  if (!axis.includes?.length) return scale;
+  if (!values) return { ...scale, domain: { unionWith: [...axis.includes] } };
+  const all = [...axis.includes, ...values, ...(axis.scale !== 'log' && (axis.zero ?? true) ? [0] : [])];
+  return { ...scale, domain: [Math.min(...all), Math.max(...all)], nice: true };
 }
 
 /** Room a story chart's legend has below the plot (px), so chart and legend fit half the page. */
@@ -506,7 +515,7 @@ export function xyChart(options: {
     ...(zoom ? { params: [{ name: 'zoom', select: { type: 'interval', encodings: ['x'] }, bind: 'scales' }] } : {}),
     encoding: {
       x,
-      y: { field: 'y', type: 'quantitative', title: axis.title, scale: yScale(axis), axis: { format: axis.format ?? '~s' } },
+      y: { field: 'y', type: 'quantitative', title: axis.title, scale: yScale(axis, axisLines.flatMap(rowsOf).map((r) => r.y as number)), axis: { format: axis.format ?? '~s' } },
       ...series,
       tooltip,
     },

@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { legendLayout, timeBandsChart, xyChart, type VlSpec } from '../../orchestrator/site/charts.js';
 import { downsampleMean } from '../../orchestrator/site/downsample.js';
-import { renderSvg } from '../../orchestrator/site/svg.js';
+import { renderSvg, vegaLiteWarnings } from '../../orchestrator/site/svg.js';
 
 type Layer = Record<string, unknown> & { layer?: Layer[]; mark?: { type: string } | string; encoding?: Record<string, Record<string, unknown>> };
 
@@ -87,8 +87,11 @@ test('xyChart: a second axis gets its own scale; markers stay with the left axis
 
 test('xyChart: an axis can always show some values (a loss axis with nothing lost still reads 0 to 1 %)', async () => {
   const chart = xyChart({ id: 'loss', title: 'Loss', x: { title: 'offered rate (pps)' }, y: { title: 'loss (%)', includes: [0, 1] }, lines: [{ label: 'loss', color: '#c62828', points: [{ x: 25000, y: 0 }] }] })!;
-  assert.equal(leaves(chart.spec)[0]!.encoding!['y']!['scale'], { zero: true, domain: { unionWith: [0, 1] } });
+  assert.equal(leaves(chart.spec)[0]!.encoding!['y']!['scale'], { zero: true, domain: [0, 1], nice: true });
   assert.match(await renderSvg(chart.spec, 't'), />0\.8</, 'the axis runs up to 1');
+  const wide = xyChart({ id: 'loss', title: 'Loss', x: { title: 'r' }, y: { title: 'loss (%)', includes: [0, 1] }, lines: [{ label: 'loss', color: '#c62828', points: [{ x: 1, y: 0 }, { x: 2, y: 7.5 }] }] })!;
+  assert.equal(leaves(wide.spec)[0]!.encoding!['y']!['scale'], { zero: true, domain: [0, 7.5], nice: true }, 'the data widens it past 1');
+  assert.equal(vegaLiteWarnings(wide.spec), [], 'a line with points is two layers to Vega-Lite: one domain for both, no warning');
 });
 
 test('xyChart: nothing to draw is no chart', () => {

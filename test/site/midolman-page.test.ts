@@ -13,6 +13,7 @@ import { midolmanResults, stepRows } from '../../orchestrator/site/midolman-step
 import { midolmanSummary } from '../../orchestrator/site/midolman-summary.js';
 import { midolmanJobCharts, phaseBands, poolSeries, rateMarkers } from '../../orchestrator/site/midolman-charts.js';
 import { chartsForJob, summaryForJob } from '../../orchestrator/site/job-charts.js';
+import { vegaLiteWarnings } from '../../orchestrator/site/svg.js';
 import { TEST_FIXTURE, XSS_SCRIPT, writeFixtureSweep, type FixtureOptions } from './fixture-store.js';
 
 const labels = (phase: string, step: number, offered: number, mode = 'linear') => ({ phase, step: String(step), offered_pps: String(offered), mode });
@@ -133,6 +134,7 @@ test('a job the scenario normalized: the eight story charts first, each with dat
   const story = charts.filter((c) => c.placement === 'story');
   assert.equal(story.map((c) => c.id), ['mm-rates', 'mm-loss', 'mm-latency', 'mm-agent', 'mm-heap', 'mm-long-running', 'mm-flows', 'mm-pipeline']);
   for (const c of story) assert.ok(c.rows.length > 0, `${c.id} has data`);
+  for (const c of charts) assert.equal(vegaLiteWarnings(c.spec), [], `${c.id} compiles without a Vega-Lite warning`);
   assert.equal(charts.slice(0, story.length), story, 'the story comes first');
   const rest = charts.slice(story.length).map((c) => c.id);
   assert.ok(rest.includes('mm-simulation-latency') && rest.includes('mm-non-heap') && rest.includes('mm-interfaces'), rest.join(' '));
