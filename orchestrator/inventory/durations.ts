@@ -1,6 +1,8 @@
 // Durations as written in an inventory: a number of seconds, or a string of one or more
 // <number><unit> parts with the units ms, s, m, h and d ("500ms", "30s", "1h30m", "1.5h").
 
+import { z } from 'zod';
+
 const UNIT_MS: Record<string, number> = {
   ms: 1,
   s: 1000,
@@ -39,3 +41,13 @@ export function parseDuration(value: unknown): number | undefined {
   if (!Number.isFinite(ms) || ms <= 0) return undefined;
   return Math.max(1, Math.round(ms));
 }
+
+/** A duration param of a scenario, as written in an inventory, validated to milliseconds. */
+export const DurationMs = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  const ms = parseDuration(value);
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(value)} is not ${DURATION_EXPECTED}` });
+    return z.NEVER;
+  }
+  return ms;
+});

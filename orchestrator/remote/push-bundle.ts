@@ -5,6 +5,7 @@ import type { Connector } from '../connectors/types.js';
 import type { HelperBundle } from '../bundle/build-bundle.js';
 import { command, render } from '../connectors/shell-command.js';
 import type { RemoteLayout } from './layout.js';
+import { uploadIfNeeded } from './upload-if-needed.js';
 
 const ENSURE_BUNDLE_SCRIPT = `set -eu
 b="$1/bundles/$2"
@@ -30,31 +31,12 @@ export class BundlePushError extends Error {
 
 export async function pushBundle(connector: Connector, layout: RemoteLayout, bundle: HelperBundle): Promise<BundlePushResult> {
   const text = render(command(['sh', '-c', ENSURE_BUNDLE_SCRIPT, 'orchestrate-bundle', layout.root, bundle.hash]));
-  const channel = await connector.exec(text);
-  let stdout = '';
-  let stderr = '';
-  let answered = false;
-  let uploaded = false;
-  channel.stderr.on('data', (chunk: Buffer) => {
-    if (stderr.length < 8192) stderr += chunk.toString('utf8');
+  const outcome = await uploadIfNeeded(connector, text, async (stdin) => {
+    stdin.end(bundle.bytes);
   });
-  channel.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString('utf8');
-    if (!answered && stdout.includes('\n')) {
-      answered = true;
-      if (stdout.startsWith('need')) {
-        uploaded = true;
-        channel.stdin.end(bundle.bytes);
-      } else {
-        channel.stdin.end();
-      }
-    }
-  });
-  const exit = await channel.done;
-  // The answer is judged by the protocol lines: 'present', or 'need' then 'installed',
-  // each printed only on success (the script runs under set -e).
-  if (!/^(present|need\ninstalled)\n$/.test(stdout) || (exit.exitCode !== null && exit.exitCode !== 0)) {
-    throw new BundlePushError(`${connector.hostName}: could not install the helper bundle ${bundle.hash} (exit ${exit.exitCode ?? exit.signal}): ${stderr.trim() || stdout.trim()}`);
+  if (!outcome.ok) {
+    throw new BundlePushError(`${connector.hostName}: could not install the helper bundle ${bundle.hash} (exit ${outcome.exit}): ${outcome.detail}`);
   }
+  const { uploaded } = outcome;
   return { uploaded, bytes: uploaded ? bundle.bytes.length : 0 };
 }

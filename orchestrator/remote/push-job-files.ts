@@ -13,6 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Connector } from '../connectors/types.js';
 import { command, render } from '../connectors/shell-command.js';
 import type { RemoteLayout } from './layout.js';
+import { uploadIfNeeded } from './upload-if-needed.js';
 
 /** A file a job asks for: where it is here, and the label its helpers find it under. */
 export interface JobFile {
@@ -104,36 +105,16 @@ export async function putFile(connector: Connector, layout: RemoteLayout, local:
   if (!NAME.test(name)) throw new JobFileError(`${local}: a job file's name may only hold letters, digits and . _ + ~ -`);
   if (!/^[0-9a-f]{64}$/.test(sha256)) throw new JobFileError(`${local}: bad sha256 ${sha256}`);
   const text = render(command(['sh', '-c', ENSURE_FILE_SCRIPT, 'orchestrate-job-file', layout.root, sha256, name, JOB_FILE_KEEP_DAYS]));
-  const channel = await connector.exec(text);
-  let stdout = '';
-  let stderr = '';
-  let answered = false;
-  let uploaded = false;
-  let sending: Promise<void> = Promise.resolve();
-  channel.stderr.on('data', (chunk: Buffer) => {
-    if (stderr.length < 8192) stderr += chunk.toString('utf8');
-  });
-  channel.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString('utf8');
-    if (!answered && stdout.includes('\n')) {
-      answered = true;
-      if (stdout.startsWith('need')) {
-        uploaded = true;
-        // Streamed with backpressure; the channel's stdin ends with the file.
-        sending = pipeline(createReadStream(local), channel.stdin).catch((error: Error) => {
-          stderr += `\nreading ${local}: ${error.message}`;
-          channel.close();
-        });
-      } else {
-        channel.stdin.end();
-      }
-    }
-  });
-  const exit = await channel.done;
-  await sending;
-  if (!/^(present|need\ninstalled)\n$/.test(stdout) || (exit.exitCode !== null && exit.exitCode !== 0)) {
-    throw new JobFileError(`${connector.hostName}: could not put ${local} (${sha256.slice(0, 12)}) on the host (exit ${exit.exitCode ?? exit.signal}): ${stderr.trim() || stdout.trim()}`);
+  // Streamed with backpressure; stdin ends with the file.
+  const outcome = await uploadIfNeeded(connector, text, (stdin) =>
+    pipeline(createReadStream(local), stdin).catch((error: Error) => {
+      throw new Error(`reading ${local}: ${error.message}`);
+    }),
+  );
+  if (!outcome.ok) {
+    throw new JobFileError(`${connector.hostName}: could not put ${local} (${sha256.slice(0, 12)}) on the host (exit ${outcome.exit}): ${outcome.detail}`);
   }
+  const { uploaded } = outcome;
   return { remote: layout.jobFile(sha256, name), uploaded };
 }
 

@@ -14,12 +14,13 @@
 
 import { execa } from 'execa';
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { lstat, mkdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
+import { spawnStaticServer } from './static-server-process.js';
 import {
   childMap,
   descendantsOf,
@@ -139,7 +140,6 @@ export const HTTP_PORT = 8080;
 export const MAX_HOSTS = 245;
 export const SSHD = '/usr/sbin/sshd';
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const STATIC_SERVER = path.join(REPO_ROOT, 'test', 'lab', 'static-server.ts');
 const STATE_VERSION = 1;
 
 // ---------------------------------------------------------------------------------------------
@@ -510,35 +510,15 @@ async function startHttp(r: ReportsState, strays: number[]): Promise<number> {
     throw new Error(`reports web server: ${r.address}:${r.httpPort} is already in use by a process that is not this lab's`);
   }
   await rm(r.httpPidFile, { force: true });
-  const logFrom = fileSize(r.httpLogFile);
-  const log = openSync(r.httpLogFile, 'a');
-  let exit: string | undefined;
-  let pid: number | undefined;
-  try {
-    // Detached (own session): it outlives the CLI that starts it and a terminal's Ctrl-C.
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', STATIC_SERVER, '--root', r.wwwDir, '--host', r.address, '--port', String(r.httpPort), '--pid-file', r.httpPidFile],
-      { cwd: REPO_ROOT, detached: true, stdio: ['ignore', log, log] },
-    );
-    child.on('error', (err) => (exit = err.message));
-    child.on('exit', (code, sig) => (exit = `exit ${String(code ?? sig)}`));
-    child.unref();
-    pid = child.pid;
-  } finally {
-    closeSync(log);
-  }
-  // The server writes its PID file once it is bound.
-  const deadline = Date.now() + 20_000;
-  while (pid === undefined || httpPid(r) !== pid) {
-    if (exit !== undefined || pid === undefined || Date.now() > deadline) {
-      if (pid !== undefined) await terminate([pid]);
-      throw new Error(
-        `reports web server did not start (${exit ?? 'no PID file after 20 s'}):\n${await logTail(r.httpLogFile, logFrom)}`,
-      );
-    }
-    await sleep(20);
-  }
+  const pid = await spawnStaticServer({
+    what: 'reports web server',
+    root: r.wwwDir,
+    address: r.address,
+    port: r.httpPort,
+    pidFile: r.httpPidFile,
+    logFile: r.httpLogFile,
+    runningPid: () => httpPid(r),
+  });
   const p = pid;
   await waitReady('reports web server', r.address, r.httpPort, false, () => isAlive(p), 5000);
   return pid;

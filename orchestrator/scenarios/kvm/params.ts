@@ -4,7 +4,7 @@
 // test device is only touched when it is named AND allow_wipe is true; without a device the
 // inventory's directories are used as they are.
 import { z } from 'zod';
-import { DURATION_EXPECTED, parseDuration } from '../../inventory/durations.js';
+import { DurationMs } from '../../inventory/durations.js';
 import { parseSize } from '../../inventory/sizes.js';
 import { KvmMatrix, backingLabel, expandMatrix } from './matrix.js';
 
@@ -14,14 +14,6 @@ const AbsPath = z
   .regex(/^\/[A-Za-z0-9_.+@,:=\/-]*$/, 'an absolute path of letters, digits and _ . + @ , : = / - (no spaces or quotes)')
   .refine((p) => !p.split('/').includes('..'), 'a path without ".." parts');
 
-const Duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
-  const ms = parseDuration(value);
-  if (ms === undefined) {
-    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(value)} is not ${DURATION_EXPECTED}` });
-    return z.NEVER;
-  }
-  return ms;
-});
 
 const Size = z.union([z.number().int().positive(), z.string()]).transform((value, ctx) => {
   try {
@@ -119,11 +111,11 @@ export const KvmQaset = z.strictObject({
   /** Extra /root/qaset/config keys (they win over the defaults). */
   config: z.record(ConfigKey, ConfigValue).default({}),
   /** How long a point may run before it is stopped and marked timed out. */
-  timeout: Duration.default(2 * 3_600_000),
+  timeout: DurationMs.default(2 * 3_600_000),
   /** How often the guest's watcher channel is read (and, without it, /var/log/qaset/control from the disk: guestfish reads cost seconds). */
-  poll_interval: Duration.default(5000),
+  poll_interval: DurationMs.default(5000),
   /** A point ends `stalled` after this long without progress (no NEXT_RUN, boot, tarball, screenlog or failure change). */
-  stall_timeout: Duration.default(30 * 60_000),
+  stall_timeout: DurationMs.default(30 * 60_000),
   /** The image has QASET prepared (its repositories and packages): control/PREPARED is written so QASET skips the SUSE repository setup. */
   prepared: z.boolean().default(false),
   /** QASET's run id (control/RUN_ID, SQ_TEST_RUN_ID=...; in tarball names); default: a stale one is removed and QASET makes one from the date. */

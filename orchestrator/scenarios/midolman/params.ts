@@ -1,7 +1,7 @@
 // Params of the midolman scenario (the inventory's `scenarios: { midolman: {...} }`), and the
 // profile knobs of perftests.conf.
 import { z } from 'zod';
-import { DURATION_EXPECTED, parseDuration } from '../../inventory/durations.js';
+import { DurationMs } from '../../inventory/durations.js';
 
 /** perftests.conf knobs with the helper's built-in defaults (remote-scripts/lib/midolman-common.sh). */
 export const PROFILE_KNOBS = {
@@ -26,14 +26,6 @@ const Overrides = z.strictObject(
   Object.fromEntries(Object.keys(PROFILE_KNOBS).map((k) => [k, knob.optional()])) as Record<ProfileKnob, z.ZodOptional<typeof knob>>,
 );
 
-const Duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
-  const ms = parseDuration(value);
-  if (ms === undefined) {
-    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(value)} is not ${DURATION_EXPECTED}` });
-    return z.NEVER;
-  }
-  return ms;
-});
 
 /** An absolute path without whitespace (it travels to the host in newline-separated lists). */
 const HostPath = z.string().regex(/^\/[^\s]*$/, 'an absolute path without spaces');
@@ -107,7 +99,7 @@ export const MidolmanAgent = z
     /** JMX service URL of the agent, e.g. service:jmx:rmi:///jndi/rmi://127.0.0.1:7200/jmxrmi; none = no JMX series. */
     jmx_url: z.string().regex(/^service:jmx:[^\s]+$/, 'a JMX service URL').optional(),
     /** How long a (re)started agent may take until its process runs and JMX answers (default 2m). */
-    ready_timeout: Duration.optional(),
+    ready_timeout: DurationMs.optional(),
     /** Stop the agent at teardown, as the original perftests did (default true; only with service/start). */
     stop_at_teardown: z.boolean().optional(),
     /** The agent's log (default /var/log/midolman/midolman.log): its lines of the job's window are collected. */
@@ -141,7 +133,7 @@ export const MidolmanClusterCheck = z
     endpoints: z.array(HostPort).optional(),
     commands: z.array(Argv).optional(),
     /** Per endpoint or command (default 10s). */
-    timeout: Duration.optional(),
+    timeout: DurationMs.optional(),
   })
   .refine((c) => (c.endpoints?.length ?? 0) + (c.commands?.length ?? 0) > 0, 'names nothing to check');
 

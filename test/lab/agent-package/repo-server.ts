@@ -5,17 +5,14 @@
 // State lives in <labDir>/agent-repo/state.json (written atomically); the web server serves
 // <labDir>/agent-repo/www/current, a symlink to the build's repo/ that is swapped atomically when the
 // packages change. Stopped by its PID after /proc shows it still serves this lab's www dir.
-import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { findByArgPairs, hasArgPair, isAlive, sleep, terminate } from '../proc.js';
 import { buildAgentPackages, type AgentPackages } from './build.js';
+import { spawnStaticServer } from '../static-server-process.js';
 
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const STATIC_SERVER = path.join(REPO_ROOT, 'test', 'lab', 'static-server.ts');
 export const AGENT_REPO_PORT = 8080;
 
 export function agentRepoAddress(subnet: number): string {
@@ -113,31 +110,16 @@ async function startServer(s: RepoState): Promise<void> {
     throw new Error(`agent repository: ${s.address}:${s.port} is already in use by a process that is not this lab's`);
   }
   await rm(s.pidFile, { force: true });
-  const log = openSync(s.logFile, 'a');
-  let exit: string | undefined;
-  let pid: number | undefined;
-  try {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', STATIC_SERVER, '--root', s.wwwDir, '--host', s.address, '--port', String(s.port), '--pid-file', s.pidFile],
-      { cwd: REPO_ROOT, detached: true, stdio: ['ignore', log, log] },
-    );
-    child.on('error', (err) => (exit = err.message));
-    child.on('exit', (code, sig) => (exit = `exit ${String(code ?? sig)}`));
-    child.unref();
-    pid = child.pid;
-  } finally {
-    closeSync(log);
-  }
-  const deadline = Date.now() + 20_000;
-  while (pid === undefined || serverPid(s) !== pid) {
-    if (exit !== undefined || pid === undefined || Date.now() > deadline) {
-      if (pid !== undefined) await terminate([pid]);
-      const tail = (await readFile(s.logFile, 'utf8').catch(() => '')).trimEnd().split('\n').slice(-5).join('\n');
-      throw new Error(`agent repository web server did not start (${exit ?? 'no PID file after 20 s'}):\n${tail}`);
-    }
-    await sleep(20);
-  }
+  await spawnStaticServer({
+    what: 'agent repository web server',
+    root: s.wwwDir,
+    address: s.address,
+    port: s.port,
+    pidFile: s.pidFile,
+    logFile: s.logFile,
+    runningPid: () => serverPid(s),
+  });
+  const deadline = Date.now() + 5_000;
   while (!(await portAnswers(s.address, s.port))) {
     if (Date.now() > deadline) throw new Error(`agent repository: ${s.address}:${s.port} does not answer`);
     await sleep(25);
