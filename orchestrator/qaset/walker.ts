@@ -328,14 +328,18 @@ class Walk {
     for (const p of problems) this.problem(`${shown}:${p.line}`, `${p.reason}: ${JSON.stringify(p.text)}`);
   }
 
-  async listFailed(file: string, shown: string): Promise<void> {
-    let text: string | null;
+  /** A small text file the host wrote; a file that cannot be read is a problem, an absent one null. */
+  async hostText(file: string, shown: string): Promise<string | null> {
     try {
-      text = await readHostText(file);
+      return await readHostText(file);
     } catch (err) {
       this.problem(shown, (err as Error).message);
-      return;
+      return null;
     }
+  }
+
+  async listFailed(file: string, shown: string): Promise<void> {
+    const text = await this.hostText(file, shown);
     if (text === null) return;
     const { failed, problems } = parseListFailed(text);
     this.r.failedCases = failed;
@@ -343,13 +347,7 @@ class Walk {
   }
 
   async runListFile(file: string, shown: string): Promise<void> {
-    let text: string | null;
-    try {
-      text = await readHostText(file);
-    } catch (err) {
-      this.problem(shown, (err as Error).message);
-      return;
-    }
+    const text = await this.hostText(file, shown);
     if (text === null) return;
     const parsed = parseRunList(text);
     if (parsed === null) {
