@@ -3,11 +3,12 @@
 // charts every series (one chart per metric, a line per label set). Every job page also has
 // its phase timeline and the table of every sample.
 import type { JobManifest } from '../results/manifest.js';
-import type { MetricSeries, MetricsFile } from '../results/metrics.js';
-import { itemBarsChart, stepBarsChart, timeSeriesChart, type ChartSpec } from './charts.js';
+import type { MetricsFile } from '../results/metrics.js';
+import { itemBarsChart, stepBarsChart, type ChartSpec } from './charts.js';
 import type { MetricSample } from '../results/metrics.js';
 import { POINT_AXIS_LABELS, POINT_LABEL_NAMES, POINT_STEPS } from '../scenarios/kvm/points.js';
 import { labelsText } from './format.js';
+import { seriesCharts } from './series-charts.js';
 import { midolmanJobCharts } from './midolman-charts.js';
 import { midolmanSummary, type SummaryItem } from './midolman-summary.js';
 import { slug } from './names.js';
@@ -18,21 +19,6 @@ export interface JobChartInput {
 }
 
 export type JobChartBuilder = (job: JobChartInput) => ChartSpec[];
-
-/** Line charts of the given series, grouped by metric name; `labelOf` names each line (default: its labels). */
-export function seriesCharts(series: readonly MetricSeries[], labelOf: (s: MetricSeries) => string = (s) => labelsText(s.labels) || s.metric): ChartSpec[] {
-  const byMetric = new Map<string, MetricSeries[]>();
-  for (const s of series) byMetric.set(s.metric, [...(byMetric.get(s.metric) ?? []), s]);
-  return [...byMetric.entries()].map(([metric, group]) =>
-    timeSeriesChart({
-      id: `series-${slug(metric)}`,
-      metric,
-      unit: group[0]!.unit,
-      better: group[0]!.better,
-      series: group.map((s) => ({ label: labelOf(s), points: s.points })),
-    }),
-  );
-}
 
 export const genericJobCharts: JobChartBuilder = (job) => seriesCharts(job.metrics?.series ?? []);
 

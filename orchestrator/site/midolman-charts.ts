@@ -8,11 +8,11 @@
 import type { JobManifest } from '../results/manifest.js';
 import type { MetricSeries } from '../results/metrics.js';
 import type { Point } from './downsample.js';
-import { timeBandsChart, timeSeriesChart, xyChart, type ChartMarker, type ChartSpec, type TimeBand, type TimeLine, type XyLine } from './charts.js';
+import { timeBandsChart, xyChart, type ChartMarker, type ChartSpec, type TimeBand, type TimeLine, type XyLine } from './charts.js';
 import type { JobChartInput } from './job-charts.js';
-import { formatRate, labelsText } from './format.js';
+import { formatRate } from './format.js';
+import { seriesCharts } from './series-charts.js';
 import { midolmanResults, type MidolmanResults, type StepRow } from './midolman-steps.js';
-import { slug } from './names.js';
 
 export const COLORS = {
   offered: '#757575',
@@ -315,20 +315,7 @@ function interfacesChart(series: readonly MetricSeries[], bands: readonly TimeBa
 
 /** Every other series, one chart per metric (a line per label set). */
 function remainingCharts(series: readonly MetricSeries[]): ChartSpec[] {
-  const byMetric = new Map<string, MetricSeries[]>();
-  for (const s of series) {
-    if (SHOWN.test(s.metric) || s.labels['source'] === 'steps') continue;
-    byMetric.set(s.metric, [...(byMetric.get(s.metric) ?? []), s]);
-  }
-  return [...byMetric.entries()].map(([metric, group]) =>
-    timeSeriesChart({
-      id: `series-${slug(metric)}`,
-      metric,
-      unit: group[0]!.unit,
-      better: group[0]!.better,
-      series: group.map((s) => ({ label: labelsText(s.labels) || s.metric, points: s.points })),
-    }),
-  );
+  return seriesCharts(series.filter((s) => !SHOWN.test(s.metric) && s.labels['source'] !== 'steps'));
 }
 
 export function midolmanJobCharts(job: JobChartInput): ChartSpec[] {
