@@ -16,7 +16,6 @@ import { PROVENANCE_PHASE, type ScenarioRegistry } from '../scenarios/registry.j
 import type { ScenarioContext } from '../scenarios/types.js';
 import { ORCHESTRATOR } from '../version.js';
 import type { EventSink } from './events.js';
-import { jobFilesOf } from './job-files.js';
 import type { JobPlan } from './plan.js';
 
 export interface JobContext {
@@ -102,11 +101,10 @@ export async function runJob(job: JobPlan, context: JobContext): Promise<JobStat
 
   let failed = !scenario;
   // Files the job needs from this machine, put on the host once per content hash before any phase.
-  const wantFiles = scenario ? jobFilesOf(scenario) : undefined;
-  if (wantFiles && phases.length > 0 && !context.interrupt.aborted) {
+  if (scenario?.jobFiles && phases.length > 0 && !context.interrupt.aborted) {
     const started = at();
     try {
-      const files = await wantFiles(scenarioContext);
+      const files = await scenario.jobFiles(scenarioContext);
       if (files.length > 0) {
         const pushed = await pushJobFiles(connector, layout, files);
         env['ORCH_JOB_FILES'] = jobFilesEnv(pushed);

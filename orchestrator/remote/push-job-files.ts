@@ -15,13 +15,9 @@ import { command, render } from '../connectors/shell-command.js';
 import type { RemoteLayout } from './layout.js';
 import { uploadIfNeeded } from './upload-if-needed.js';
 
-/** A file a job asks for: where it is here, and the label its helpers find it under. */
-export interface JobFile {
-  /** Absolute path on the orchestrator's machine. */
-  local: string;
-  /** What the helpers are told it is (e.g. "build", "config:midolman.conf"): no tab or newline. */
-  label: string;
-}
+import type { JobFile } from '../scenarios/types.js';
+
+export type { JobFile } from '../scenarios/types.js';
 
 export interface PushedJobFile extends JobFile {
   sha256: string;

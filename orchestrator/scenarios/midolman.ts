@@ -7,10 +7,9 @@
 // heap dump, and teardown (always, so a failure anywhere still tears down: traffic, topology, the
 // agent's logs collected, the agent stopped, its configuration restored).
 import { agentIsManaged, MidolmanParams, type ProfileValues } from './midolman/params.js';
-import { agentConfigFiles, agentEnv, agentReadyTimeoutMs, midolmanJobFiles } from './midolman/agent-env.js';
+import { agentEnv, agentReadyTimeoutMs, midolmanJobFiles } from './midolman/agent-env.js';
 import { readBuildIdentity } from './midolman/build-identity.js';
-import type { ScenarioJobFiles } from '../fleet/job-files.js';
-import { checkMidolmanHost, knobValues, profileReason, resolveKnobs, resolveProfileFile, type ResolvedKnobs } from './midolman/profile.js';
+import { checkMidolmanHost, knobValues, profileConfigFiles, profileReason, resolveKnobs, resolveProfileFile, type ResolvedKnobs } from './midolman/profile.js';
 import { normalizeMidolman } from './midolman/normalize.js';
 import type { PhaseSpec, Scenario, ScenarioContext } from './types.js';
 
@@ -83,7 +82,7 @@ export function midolmanPhases({ host, params, profilesDir }: ScenarioContext<Mi
     ['MIDOLMAN_SHAPE_DROP_ONE_IN', params.shape?.drop_one_in?.toString()],
   ];
   for (const [key, value] of optional) if (value !== undefined) env[key] = value;
-  const configFiles = agentConfigFiles(profilesDir, profile);
+  const configFiles = profileConfigFiles(profilesDir, profile);
   Object.assign(env, agentEnv(params, configFiles));
   const managed = agentIsManaged(params.agent);
 
@@ -114,14 +113,14 @@ export function midolmanPhases({ host, params, profilesDir }: ScenarioContext<Mi
   return phases;
 }
 
-export const midolmanScenario: Scenario<MidolmanParams> & ScenarioJobFiles<MidolmanParams> = {
+export const midolmanScenario: Scenario<MidolmanParams> = {
   name: 'midolman',
   description:
     'MidoNet agent performance test (after the perftests scripts): SYN-scan traffic through a topology between two namespaces; offered vs delivered rate, loss and one-way latency per step, highest lossless rate or NDR, agent CPU/RSS/heap and JMX metrics into RRD files, heap dump.',
   params: MidolmanParams,
   phases: midolmanPhases,
   checkHost: checkMidolmanHost,
-  jobFiles: ({ host, params, profilesDir }) => midolmanJobFiles(params, agentConfigFiles(profilesDir, host.profile)),
+  jobFiles: ({ host, params, profilesDir }) => midolmanJobFiles(params, profileConfigFiles(profilesDir, host.profile)),
   normalize: (rawDir, { params }) => normalizeMidolman(rawDir, { losslessLoss: params.ndr_loss ?? 0 }),
   build: (rawDir, { params }) => readBuildIdentity(rawDir, params.git_revision),
 };

@@ -22,6 +22,14 @@ export interface PhaseSpec {
   optional?: boolean;
 }
 
+/** A file a job needs from the orchestrator's machine on its host (a build's .deb, a profile's config). */
+export interface JobFile {
+  /** Absolute path on the orchestrator's machine. */
+  local: string;
+  /** What the helpers are told it is (e.g. "build", "config:midolman.conf"): no tab or newline. */
+  label: string;
+}
+
 export interface ScenarioContext<P> {
   host: HostSpec;
   params: P;
@@ -52,4 +60,10 @@ export interface Scenario<P extends Record<string, unknown> = Record<string, unk
    * every job whose artifacts were collected, failed ones included, so a failure names its build.
    */
   build?(rawDir: string, context: ScenarioContext<P>): Promise<BuildIdentity | undefined>;
+  /**
+   * Files the job needs on its host from the orchestrator's machine. Before the job's phases the
+   * engine puts each there once per content hash (remote/push-job-files.ts) and tells the helpers
+   * where in ORCH_JOB_FILES ("label<TAB>path" lines). An error here fails the job before any phase.
+   */
+  jobFiles?(context: ScenarioContext<P>): Promise<JobFile[]>;
 }

@@ -13,8 +13,6 @@ import { MidolmanParams } from '../../orchestrator/scenarios/midolman/params.js'
 import { aptSourceLine } from '../../orchestrator/scenarios/midolman/agent-env.js';
 import { expandLocalDebs, globToRegExp, LocalDebsError } from '../../orchestrator/scenarios/midolman/local-debs.js';
 import { buildIdentityOf, BuildInfoError, BuildInfoSchema, readBuildIdentity } from '../../orchestrator/scenarios/midolman/build-identity.js';
-import { jobFilesOf } from '../../orchestrator/fleet/job-files.js';
-import type { Scenario } from '../../orchestrator/scenarios/types.js';
 
 const t = suite('midolman build and agent params');
 let dir = '';
@@ -116,9 +114,8 @@ t("job files: the build's local .debs (globs expanded) and the profile's agent c
   await writeFile(join(profiles, 'default', 'midolman', 'midolman.conf'), '[zookeeper]\n');
   await writeFile(join(profiles, 'default', 'midolman', 'logback.xml'), '<configuration/>');
   await writeFile(join(profiles, 'night', 'midolman', 'midolman.conf'), '[standin]\npps = 900\n');
-  const files = jobFilesOf(midolmanScenario as unknown as Scenario)!;
   const params = MidolmanParams.parse({ build: { local_debs: [join(ci, '*.deb')] }, agent: SERVICE });
-  const got = await files({ host: host('night'), params, profilesDir: profiles });
+  const got = await midolmanScenario.jobFiles!({ host: host('night'), params, profilesDir: profiles });
   assert.equal(got, [
     { local: join(ci, 'midolman_2.0.0-1_all.deb'), label: 'build' },
     { local: join(ci, 'midonet-tools_2.0.0-1_all.deb'), label: 'build' },
@@ -129,7 +126,7 @@ t("job files: the build's local .debs (globs expanded) and the profile's agent c
   assert.is(env['MIDOLMAN_CONFIG_FILES'], 'logback.xml\tdefault/midolman/logback.xml\nmidolman.conf\tnight/midolman/midolman.conf');
 
   const unmanaged = MidolmanParams.parse({ agent: { pid_file: '/run/x.pid' } });
-  assert.equal(await files({ host: host('night'), params: unmanaged, profilesDir: profiles }), [], 'no restart: no configuration sent');
+  assert.equal(await midolmanScenario.jobFiles!({ host: host('night'), params: unmanaged, profilesDir: profiles }), [], 'no restart: no configuration sent');
   const env2 = midolmanScenario.phases({ host: host('night'), params: unmanaged, profilesDir: profiles })[0]!.env!;
   assert.is(env2['MIDOLMAN_CONFIG_FILES'], undefined);
   assert.is(env2['MIDOLMAN_CONFIG_FILES_UNAPPLIED'], 'default/midolman/logback.xml\nnight/midolman/midolman.conf');

@@ -3,18 +3,14 @@
 // phase, built only from validated params (lists as lines; argv words one per line, commands
 // separated by an empty line - a word is never empty). Plus the job files the build and the
 // configuration need from this machine.
-import type { JobFile } from '../../remote/push-job-files.js';
+import type { JobFile } from '../types.js';
 import { expandLocalDebs } from './local-debs.js';
 import { agentIsManaged, type MidolmanParams } from './params.js';
-import { profileConfigFiles, type ProfileConfigFile } from './profile.js';
+import type { ProfileConfigFile } from './profile.js';
 
 const DEFAULT_READY_TIMEOUT_MS = 120_000;
 
 /** The agent configuration files of the host's profile (midolman/..., falling back file by file to default/). */
-export function agentConfigFiles(profilesDir: string, profile: string): ProfileConfigFile[] {
-  return profileConfigFiles(profilesDir, profile, 'midolman');
-}
-
 /** The line an apt source list gets for build.apt: `deb [options] URL SUITE [COMPONENTS]`. */
 export function aptSourceLine(apt: NonNullable<NonNullable<MidolmanParams['build']>['apt']>): string {
   const options = [...(apt.trusted ? ['trusted=yes'] : []), ...(apt.signed_by ? [`signed-by=${apt.signed_by}`] : [])];
