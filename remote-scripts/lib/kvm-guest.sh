@@ -720,8 +720,11 @@ kvm_qaset_cases() {
     cur=$(kvm_qaset_current "$next" "$n")
     if [[ -n $cur ]]; then
       last=$((cur - 1))
-      # the current one ended when it left its mark: SYSTEM_DIRTY after a success, list.failed after a failure
-      if [[ $dirty == true || (${#failed_list[@]} -gt 0 && ${failed_list[-1]} == "${entries[cur]}") ]]; then
+      # the current one ended when it left its mark: list.failed after a failure; SYSTEM_DIRTY after a
+      # success - but only where QASET reboots after it: under _reboot_off the SYSTEM_DIRTY an earlier
+      # case wrote stays while the later ones run (only a starting qaset removes it)
+      if [[ (${#failed_list[@]} -gt 0 && ${failed_list[-1]} == "${entries[cur]}") ]] ||
+        { [[ $dirty == true ]] && kvm_qaset_reboots_after "$cur" "${entries[@]}"; }; then
         last=$cur
       elif [[ ${entries[cur]} != _* ]]; then
         KVM_Q_UNFINISHED=${entries[cur]}
