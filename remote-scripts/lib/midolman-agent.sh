@@ -265,12 +265,36 @@ mm_pkg_version() {
 }
 
 # mm_version_matches MANIFEST_VERSION PACKAGE_VERSION : the jar's version names the package's
-# version: the same, or its upstream part (no epoch, no Debian revision).
+# version: the same, its upstream part (no epoch, no Debian revision), or - MidoNet's nightlies - the
+# jar's project version "X-SNAPSHOT" for a package "X~<timestamp>.<gitrev>" (midonet's debVersion is
+# the snapshot version with the timestamp and revision put in and "-" turned into "~").
 mm_version_matches() {
-  local mv=$1 pv=$2 noepoch upstream
+  local mv=$1 pv=$2 noepoch upstream snapshot
   noepoch=${pv#*:}
   upstream=${noepoch%-*}
-  [[ $mv == "$pv" || $mv == "$noepoch" || $mv == "$upstream" ]]
+  [[ $mv == "$pv" || $mv == "$noepoch" || $mv == "$upstream" ]] && return 0
+  if [[ $mv == *-SNAPSHOT ]]; then
+    snapshot=${mv%-SNAPSHOT}
+    snapshot=${snapshot//-/\~}
+    [[ $noepoch == "$snapshot"~* || $noepoch == "$snapshot"-* || $noepoch == "$snapshot" ]] && return 0
+  fi
+  return 1
+}
+
+# mm_jar_git_revision FILE : git.commit.id of the jar's git.properties (MidoNet's git.gradle puts
+# one in every jar), or fails.
+mm_jar_git_revision() {
+  local raw
+  if orch_have_cmd unzip; then
+    raw=$(unzip -p -- "$1" git.properties 2>/dev/null) || return 1
+  elif orch_have_cmd python3; then
+    raw=$(python3 -c 'import sys, zipfile; sys.stdout.write(zipfile.ZipFile(sys.argv[1]).read("git.properties").decode("utf-8", "replace"))' "$1" 2>/dev/null) || return 1
+  else
+    return 1
+  fi
+  raw=$(printf '%s\n' "$raw" | tr -d '\r' | awk -F= '$1 == "git.commit.id" { print $2; exit }')
+  [[ $raw =~ ^[0-9a-fA-F]{7,64}$ ]] || return 1
+  printf '%s' "$raw"
 }
 
 # mm_jar_manifest FILE : the jar's META-INF/MANIFEST.MF (continuation lines joined), or fails.
@@ -303,7 +327,7 @@ mm_manifest_value() {
 # else prints the problems, one per line.
 mm_agent_identify() {
   local pid=$1 pkg=$2 since=$3 out=$4 fd target path deleted md5 expected sums='' files='' manifest rc
-  local version title revision started jars='[' sep='' id_problems=() id_warnings=() version_running='' title_running='' revision_running=''
+  local version title revision started jars='[' sep='' id_problems=() id_warnings=() version_running='' title_running='' revision_running='' jar_version='' bytes_proven=0
   local package_jars=0 installed in_package
   installed=$(mm_pkg_version "$pkg")
   started=$(mm_agent_started_at "$pid") || started=''
@@ -332,24 +356,29 @@ mm_agent_identify() {
     if ((rc == 0)); then
       version=$(mm_manifest_value "$manifest" Implementation-Version Bundle-Version Specification-Version) || version=''
       title=$(mm_manifest_value "$manifest" Implementation-Title Bundle-Name) || title=''
-      revision=$(mm_manifest_value "$manifest" Build-Revision Git-Revision Git-Commit-Id SCM-Revision Implementation-Build Build-Commit) || revision=''
+      revision=$(mm_jar_git_revision "$fd") ||
+        revision=$(mm_manifest_value "$manifest" Build-Revision Git-Revision Git-Commit-Id SCM-Revision Implementation-Build Build-Commit) || revision=''
     elif ((rc == 2)); then
       id_warnings+=("neither unzip nor python3 is installed: the jars' MANIFESTs cannot be read")
     fi
     # What runs: the first jar at one of the package's paths, replaced or not.
-    if $in_package && [[ -z $version_running$title_running$revision_running ]]; then
-      version_running=$version title_running=$title revision_running=$revision
+    if $in_package && [[ -z $jar_version$title_running$revision_running ]]; then
+      jar_version=$version title_running=$title revision_running=$revision
     fi
     $in_package && package_jars=$((package_jars + 1))
     if $deleted; then
       id_problems+=("the agent holds $path (deleted): it still runs a build that was replaced since it started${version:+ ($version)}")
-    elif $in_package; then
-      if [[ -n $expected && $md5 != "$expected" ]]; then
+    elif $in_package && [[ -n $expected ]]; then
+      # The bytes decide: the file the process has open is the package's, or it is not. The jar's
+      # own version may be a project version ("X-SNAPSHOT") the package version does not spell.
+      if [[ $md5 != "$expected" ]]; then
         id_problems+=("the agent's $path (md5 $md5) is not the installed $pkg $installed's (md5 $expected)")
+      else
+        bytes_proven=$((bytes_proven + 1))
       fi
-      if [[ -n $version ]] && ! mm_version_matches "$version" "$installed"; then
-        id_problems+=("the agent's $path says version $version, the installed $pkg is $installed")
-      fi
+    elif $in_package && [[ -n $version ]] && ! mm_version_matches "$version" "$installed"; then
+      # no md5sums to compare: the version the jar declares is all the evidence there is
+      id_problems+=("the agent's $path says version $version, the installed $pkg is $installed")
     fi
     jars+=$sep$(orch_json_object path s "$path" deleted b "$deleted" in_package b "$in_package" md5 s "$md5" md5_expected s "$expected" \
       title s "$title" version s "$version" revision s "$revision")
@@ -362,9 +391,14 @@ mm_agent_identify() {
   if [[ -n $started && -n $since ]] && ! awk -v s="$started" -v since="$since" 'BEGIN { exit !(s + 1 >= since) }'; then
     id_problems+=("the agent started at $started, before the install/restart at $since")
   fi
-  if [[ -n $installed && ${#id_problems[@]} -eq 0 && -z $version_running ]]; then
-    id_warnings+=("the agent's jars carry no version in their MANIFEST: the package's version is taken for what runs")
+  # What runs is the installed package's version once the process is proven to be that package
+  # (its jars' bytes, or their declared version where there are no md5sums); else what the jar says.
+  if [[ -n $installed && ${#id_problems[@]} -eq 0 ]]; then
+    ((bytes_proven > 0 || ${#jar_version} > 0)) ||
+      id_warnings+=("the agent's jars carry no version in their MANIFEST and the package has no md5sums: the package's version is taken for what runs")
     version_running=$installed
+  else
+    version_running=$jar_version
   fi
   local verified=null problems_json='[' warnings_json='[' p s=''
   if [[ -n $installed ]]; then
@@ -375,10 +409,11 @@ mm_agent_identify() {
   for p in "${id_warnings[@]}"; do warnings_json+=$s$(orch_json_string "$p") s=,; done
   problems_json+=']' warnings_json+=']'
   orch_json_object pid n "$pid" started_at n "${started:-null}" since n "${since:-null}" package s "$pkg" \
-    installed_version s "$installed" version_running s "$version_running" title_running s "$title_running" \
+    installed_version s "$installed" version_running s "$version_running" jar_version s "$jar_version" title_running s "$title_running" \
     revision_running s "$revision_running" jars j "$jars" verified j "$verified" problems j "$problems_json" \
     warnings j "$warnings_json" | orch_atomic_write "$out"
   mm_kv_set agent version_running "$version_running"
+  mm_kv_set agent jar_version "$jar_version"
   mm_kv_set agent title_running "$title_running"
   mm_kv_set agent revision_running "$revision_running"
   mm_kv_set agent verified "$verified"

@@ -20,4 +20,14 @@ test('mm_pkg_version: an installed package gives its version', () => {
   assert.is(bash('mm_pkg_version bash'), `${version}\n`);
 });
 
+test("mm_version_matches: the package's version, its upstream part, or a MidoNet nightly's X-SNAPSHOT for X~<timestamp>.<gitrev>", () => {
+  const matches = (jar: string, pkg: string) => bash(`mm_version_matches '${jar}' '${pkg}' && echo yes || echo no`).trim();
+  assert.is(matches('5.2.1', '5.2.1'), 'yes');
+  assert.is(matches('5.2.1', '1:5.2.1-1'), 'yes');
+  assert.is(matches('2015.02-SNAPSHOT', '2015.02~201502011200.abc1234'), 'yes', 'midonet build.gradle: debVersion = snapshot with timestamp.gitrev, "-" -> "~"');
+  assert.is(matches('2015.02-SNAPSHOT', '2:2015.02~201502011200.abc1234'), 'yes');
+  assert.is(matches('2015.03-SNAPSHOT', '2015.02~201502011200.abc1234'), 'no');
+  assert.is(matches('5.2.0', '5.2.1'), 'no');
+});
+
 test.run();

@@ -21,6 +21,8 @@ export const BuildInfoSchema = z.object({
       version_before: text(200),
       version_after: text(200),
       version_running: text(200),
+      /** What the running jar's MANIFEST declares (a MidoNet nightly says "X-SNAPSHOT"). */
+      jar_version: text(200).optional(),
       title_running: text(200).optional(),
       revision: text(64),
       /** true: the running agent is the installed build; false: checked and it is not; null: not checked. */

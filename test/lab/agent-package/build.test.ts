@@ -10,7 +10,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { gunzipSync } from 'node:zlib';
 import { guardedSuite, missingRequirement } from '../../support/requirements.js';
-import { AGENT_VERSIONS, buildAgentPackages, type AgentPackages } from './build.js';
+import { AGENT_VERSIONS, buildAgentPackages, jarVersionOf, type AgentPackages } from './build.js';
 
 const t = suite('lab agent package');
 const missing = await missingRequirement(async () => {
@@ -79,9 +79,12 @@ test("each jar's MANIFEST names its build: title, version, a git-like revision; 
     const jar = path.join(root, `${p.name}.jar`);
     await writeFile(jar, await debFile(p.deb, 'usr/share/midolman/midolman.jar', root));
     const manifest = (await execa('unzip', ['-p', jar, 'META-INF/MANIFEST.MF'])).stdout;
-    assert.match(manifest, /^Implementation-Title: midolman$/m);
-    assert.match(manifest, new RegExp(`^Implementation-Version: ${p.version.replace(/\./g, '\\.')}$`, 'm'));
-    assert.match(manifest, new RegExp(`^Build-Revision: ${p.revision}$`, 'm'));
+    // as MidoNet's gradle build: the project's snapshot version, not the package's; the revision in git.properties
+    assert.match(manifest, /^Implementation-Title: Midolman Java daemon$/m);
+    assert.match(manifest, new RegExp(`^Implementation-Version: ${jarVersionOf(p.version).replace(/\./g, '\\.')}$`, 'm'));
+    assert.is(jarVersionOf(p.version), `${p.version.split('-')[0]}-SNAPSHOT`);
+    const gitProps = (await execa('unzip', ['-p', jar, 'git.properties'])).stdout;
+    assert.match(gitProps, new RegExp(`^git\\.commit\\.id=${p.revision}$`, 'm'));
     assert.match(p.revision, /^[0-9a-f]{40}$/);
     revisions.add(p.revision);
     assert.is(/Standin-Startup-Failure/.test(manifest), p.broken);
@@ -99,7 +102,7 @@ test('the broken build logs an ERROR to the logback file and exits 1; a good bui
   const run = await execa('java', ['-Xmx32m', `-Dlogback.configurationFile=${logback}`, '-cp', broken, 'MidolmanStandin'], { reject: false, timeout: 60_000 });
   assert.is(run.exitCode, 1);
   const text = await readFile(log, 'utf8');
-  assert.match(text, /INFO .*version 2\.1\.0-lab1, revision [0-9a-f]{40}/);
+  assert.match(text, /INFO .*version 2\.1\.0-SNAPSHOT, revision [0-9a-f]{40}/);
   assert.match(text, /ERROR .*Midolman failed to start: cannot bind the datapath/);
 
   await writeFile(log, '');
@@ -116,7 +119,7 @@ test('the broken build logs an ERROR to the logback file and exits 1; a good bui
       await new Promise((r) => setTimeout(r, 100));
     }
     const started = await readFile(log, 'utf8');
-    assert.match(started, /version 2\.0\.0-lab1/);
+    assert.match(started, /version 2\.0\.0-SNAPSHOT/);
     assert.match(started, /configuration .*midolman\.conf sha256 [0-9a-f]{64}/);
     assert.match(started, /DEBUG .*config \[standin\] pps = 700/, 'the root level DEBUG of logback.xml is honoured');
     assert.match(started, /700 simulated packets\/s, mean simulation latency 32000 ns/);

@@ -46,7 +46,7 @@ export type AgentVersionName = keyof typeof AGENT_VERSIONS;
 export interface BuiltAgentPackage {
   name: AgentVersionName;
   version: string;
-  /** The git-like revision the jar's MANIFEST carries (Build-Revision). */
+  /** The git-like revision the jar carries (git.properties: git.commit.id, as MidoNet's git.gradle). */
   revision: string;
   /** Absolute path of the .deb. */
   deb: string;
@@ -132,19 +132,28 @@ function controlText(spec: AgentVersionSpec, installedKb: number): string {
   ].join('\n');
 }
 
+/**
+ * The jar as MidoNet's gradle build makes it: MANIFEST `Implementation-Title: Midolman Java daemon`
+ * and `Implementation-Version` = the project version (a snapshot such as "2.0.0-SNAPSHOT", NOT the
+ * package's dated version - midonet's debVersion is the snapshot with the timestamp and git revision
+ * put in), and the git revision in a `git.properties` resource (git.gradle), not in the MANIFEST.
+ */
+export function jarVersionOf(packageVersion: string): string {
+  return `${packageVersion.replace(/-[^-]*$/, '')}-SNAPSHOT`;
+}
+
 async function buildJar(classes: string, spec: AgentVersionSpec, revision: string, out: string, manifestFile: string): Promise<void> {
   const manifest = [
     'Manifest-Version: 1.0',
     'Main-Class: MidolmanStandin',
-    `Implementation-Title: ${AGENT_PACKAGE}`,
-    `Implementation-Version: ${spec.version}`,
-    'Implementation-Vendor: orchestrate lab (stand-in, not MidoNet)',
-    `Build-Revision: ${revision}`,
+    'Implementation-Title: Midolman Java daemon',
+    `Implementation-Version: ${jarVersionOf(spec.version)}`,
     `Standin-Simulation-Latency-Ns: ${spec.latencyNs}`,
     ...(spec.startupFailure ? [`Standin-Startup-Failure: ${spec.startupFailure}`] : []),
     '',
   ].join('\n');
   await writeFile(manifestFile, `${manifest}\n`);
+  await writeFile(path.join(classes, 'git.properties'), `git.commit.id.describe=${jarVersionOf(spec.version)}\ngit.commit.id=${revision}\ngit.branch=master\n`);
   await mkdir(path.dirname(out), { recursive: true });
   // --date: the same timestamp on every entry, so the jar's bytes depend on its inputs only
   await execa('jar', ['--create', '--file', out, '--manifest', manifestFile, '--date', '2024-01-01T00:00:00Z', '-C', classes, '.']);

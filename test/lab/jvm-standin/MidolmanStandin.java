@@ -7,8 +7,9 @@
 // Two ways to run it:
 //  - packaged (test/lab/agent-package/): compiled into /usr/share/midolman/midolman.jar, started by
 //    the package's init script through /usr/share/midolman/midolman-start with the JVM options of
-//    /etc/midolman/midolman-env.sh. The jar's MANIFEST names the build (Implementation-Title,
-//    Implementation-Version, Build-Revision) and may carry two stand-in-only attributes:
+//    /etc/midolman/midolman-env.sh. The jar names its build as MidoNet's does: MANIFEST
+//    Implementation-Title/Implementation-Version (a -SNAPSHOT project version) and the git revision
+//    in a git.properties resource; the MANIFEST may carry two stand-in-only attributes:
 //      Standin-Simulation-Latency-Ns: mean simulated latency (builds differ observably)
 //      Standin-Startup-Failure: a message; the agent logs it as an ERROR and exits 1 (a broken build)
 //  - from source (tests): java [JMX options] test/lab/jvm-standin/MidolmanStandin.java [--pid-file F]
@@ -205,6 +206,18 @@ public class MidolmanStandin {
     }
   }
 
+  /** git.commit.id of the git.properties resource the build put in the jar (as MidoNet's git.gradle); null without one. */
+  static String gitRevision() {
+    try (var in = MidolmanStandin.class.getResourceAsStream("/git.properties")) {
+      if (in == null) return null;
+      var props = new java.util.Properties();
+      props.load(in);
+      return props.getProperty("git.commit.id");
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
   /** INI sections -> key -> value ('#' and ';' start comments). */
   static Map<String, Map<String, String>> readIni(Path file) throws IOException {
     Map<String, Map<String, String>> out = new LinkedHashMap<>();
@@ -240,7 +253,7 @@ public class MidolmanStandin {
     Log log = openLog();
     Attributes build = buildManifest();
     String version = build.getValue("Implementation-Version");
-    String revision = build.getValue("Build-Revision");
+    String revision = gitRevision();
     log.info("midolman stand-in starting: version " + (version == null ? "(from source)" : version)
         + (revision == null ? "" : ", revision " + revision) + ", pid " + ProcessHandle.current().pid()
         + ", JVM " + System.getProperty("java.version") + ", max heap " + Runtime.getRuntime().maxMemory() / (1 << 20) + " MiB; logging to " + log.where);
