@@ -108,6 +108,18 @@ t('labUp again on the same dir reuses the running processes; labAttach sees the 
   assert.is(attached.subnet, SUBNET);
 });
 
+t('shadowTools puts a host\'s misbehaving tools first on the PATH of later sessions; null removes them', async () => {
+  const l = need();
+  const h = l.hosts[1]!;
+  await l.shadowTools(h.name, { uname: 'echo shadowed-uname; exit 3' });
+  const shadowed = await ssh(h, 'uname; echo "rc=$?"');
+  assert.is(shadowed.stdout.trim(), 'shadowed-uname\nrc=3');
+  const other = await ssh(l.hosts[0]!, 'uname');
+  assert.is(other.stdout.trim(), 'Linux', 'other hosts keep their tools');
+  await l.shadowTools(h.name, null);
+  assert.is((await ssh(h, 'uname')).stdout.trim(), 'Linux');
+});
+
 t('writeInventory writes the lab inventory format', async () => {
   const l = need();
   const file = await l.writeInventory({ hosts: ['lab-01', 'lab-02'], scenarios: { midolman: { profile: 'x' } } });
