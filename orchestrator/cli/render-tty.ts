@@ -1,8 +1,12 @@
 // Live progress on a terminal: one line per host with its job, phase and progress,
 // redrawn in place; events a person must not miss are printed above it for good.
+// The only escape sequences written are log-update's own (erase the lines it drew): a host's
+// progress message is shown marked and escaped («...», ../inert-text.ts), and every line drawn is
+// made inert as a whole, so a host can neither move the cursor nor add a line.
 import { createLogUpdate } from 'log-update';
 import type { EngineEvent } from '../fleet/events.js';
 import { eventText } from '../fleet/event-text.js';
+import { hostText, inertText } from '../inert-text.js';
 
 interface HostLine {
   job: string;
@@ -32,8 +36,10 @@ export function ttyRenderer(stream: NodeJS.WriteStream): { onEvent(event: Engine
     const nameWidth = Math.min(24, Math.max(4, ...[...hosts.keys()].map((h) => h.length)));
     const lines = [...hosts.entries()].map(([host, line]) => {
       const elapsed = `${Math.round((Date.now() - line.since) / 1000)}s`.padStart(5);
-      const text = `${SYMBOL[line.state]} ${host.padEnd(nameWidth)} ${line.job.padEnd(10).slice(0, 24)} ${line.phase.padEnd(12)} ${bar(line.fraction)} ${elapsed} ${line.detail}`;
-      return text.length > width() ? `${text.slice(0, width() - 1)}…` : text;
+      const text = inertText(`${SYMBOL[line.state]} ${host.padEnd(nameWidth)} ${line.job.padEnd(10).slice(0, 24)} ${line.phase.padEnd(12)} ${bar(line.fraction)} ${elapsed} ${line.detail}`);
+      // cut by code points, so a character outside the BMP is never split in half
+      const chars = [...text];
+      return chars.length > width() ? `${chars.slice(0, width() - 1).join('')}…` : text;
     });
     update(lines.join('\n'));
   };
@@ -74,7 +80,7 @@ export function ttyRenderer(stream: NodeJS.WriteStream): { onEvent(event: Engine
             delete line.fraction;
             break;
           case 'phase-progress':
-            line.detail = event.message;
+            line.detail = hostText(event.message);
             if (event.fraction !== undefined) line.fraction = event.fraction;
             break;
           case 'reconnecting':

@@ -1,5 +1,13 @@
 // The engine's events: a union tagged by kind. The engine never prints; the CLI renders
 // these (live progress on a terminal, plain lines otherwise) and the store logs them.
+//
+// Fields that carry a host's text, raw here (events.jsonl keeps them as JSON) and made inert by
+// every text rendering (event-text.ts, ../cli/render-tty.ts, through ../inert-text.ts):
+//   wholly the host's:  phase-progress.message, phase-log.level, phase-log.message, protocol-error.line
+//   partly the host's:  host-unreachable.message (an SSH server's disconnect text), phase-end.error
+//                       (agent stderr, lost reason), reconnecting.error, protocol-error.problem,
+//                       collected.error (collect stderr), job-end.errors (all of the above)
+// A new field that can hold host text belongs in this list and in event-text.ts's formatter.
 import type { ConnectFailure } from '../connectors/connect-errors.js';
 import type { JobCounts, JobStatus, SweepStatus } from '../results/manifest.js';
 import type { PhaseStatus } from '../remote/run-phase.js';

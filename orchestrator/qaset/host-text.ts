@@ -1,6 +1,9 @@
 // Reading a small text file a host sent back (a QASET control file, list.failed): it must be a
 // regular file, not a symlink (a link planted by the host must not make us read our own files),
 // and no larger than a limit. Absent is null; anything else wrong is a HostTextError naming it.
+// This reads host text safely; it does not make it safe to show. What it returns is the host's
+// raw text: anything of it that reaches a terminal or a log line goes through ../inert-text.ts
+// (hostText/inertText), the one place that makes host text inert.
 import { constants as fsc } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 

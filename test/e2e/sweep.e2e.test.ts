@@ -81,7 +81,7 @@ e2e('a cut connection in the middle of a phase: the orchestrator re-attaches and
     scenarios: { sysinfo: { sample_seconds: 4 } },
   });
   const run = startCli(['--inventory', inventory, '--no-progress']);
-  await run.waitFor(/lab-01: lab-01--sysinfo: sysinfo: sampling host CPU: 1 of 4/);
+  await run.waitFor(/lab-01: lab-01--sysinfo: sysinfo: «sampling host CPU: 1 of 4/);
   const killed = await lab.killSessions('lab-01');
   assert.ok(killed >= 1, 'killed the session server process');
   const code = await run.exit;
@@ -107,8 +107,8 @@ e2e('SIGTERM: phases are stopped and torn down, partial results kept and marked 
     scenarios: { sysinfo: { sample_seconds: 60 } },
   });
   const run = startCli(['--inventory', inventory, '--no-progress']);
-  await run.waitFor(/lab-01--sysinfo: sysinfo: sampling host CPU: 2 of 60/);
-  await run.waitFor(/lab-02--sysinfo: sysinfo: sampling host CPU: 2 of 60/);
+  await run.waitFor(/lab-01--sysinfo: sysinfo: «sampling host CPU: 2 of 60/);
+  await run.waitFor(/lab-02--sysinfo: sysinfo: «sampling host CPU: 2 of 60/);
   const started = Date.now();
   run.child.kill('SIGTERM');
   const code = await run.exit;
@@ -182,7 +182,7 @@ e2e('an interrupted sweep resumes into the same sweep and re-runs only the jobs 
   const inventory = await write(60);
   const run = startCli(['--inventory', inventory, '--no-progress']);
   await run.waitFor(/job lab-01--sysinfo OK/);
-  await run.waitFor(/lab-02--sysinfo: sysinfo: sampling host CPU: 1 of 60/);
+  await run.waitFor(/lab-02--sysinfo: sysinfo: «sampling host CPU: 1 of 60/);
   run.child.kill('SIGTERM');
   assert.is(await run.exit, 130);
   const { dir, sweep } = await onlySweep(results);
