@@ -1,6 +1,7 @@
 // `orchestrate qaset parse PATH`: parses QASET's collected logs (a /var/log/qaset tree, a /var/log/qa
 // tree, a collection of both with /root/qaset's list and list.failed, a QASET log tarball or one raw
 // benchmark output) into normalized metrics, printed as JSON on stdout.
+import { UNSAFE_TEXT } from '../inert-text.js';
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { parseRunList } from '../qaset/case-lists.js';
@@ -19,7 +20,11 @@ export interface QasetParseFlags {
  * included); DEL, the C1 controls (0x80-0x9f, CSI among them) and the line separators are escaped too.
  */
 export function inertJson(value: unknown): string {
-  return JSON.stringify(value, null, 2).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  // JSON already escapes C0 controls; what it leaves raw (DEL, C1, bidi and other format
+  // characters, separators) is escaped the same way, so the output stays valid JSON.
+  return JSON.stringify(value, null, 2).replace(UNSAFE_TEXT, (c) =>
+    c === '\n' ? c : [...Array(c.length).keys()].map((i) => `\\u${c.charCodeAt(i).toString(16).padStart(4, '0')}`).join(''),
+  );
 }
 
 async function walkOptions(flags: QasetParseFlags): Promise<WalkOptions> {

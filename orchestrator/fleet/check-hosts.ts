@@ -7,6 +7,7 @@ import type { Connector } from '../connectors/types.js';
 import { ConnectError } from '../connectors/connect-errors.js';
 import { SshConnector, type HostKeyPolicy } from '../connectors/ssh/ssh-connector.js';
 import { KnownHosts } from '../connectors/ssh/known-hosts.js';
+import { hostText, inertText } from '../inert-text.js';
 
 export interface HostCheck {
   host: string;
@@ -36,10 +37,10 @@ export async function checkHosts(
           const result = await connector.run('echo ok; uname -sr');
           const lines = result.stdout.trim().split('\n');
           const ok = result.exitCode === 0 && lines[0] === 'ok';
-          return { host: host.name, endpoint, ok, ms: Date.now() - started, detail: ok ? (lines[1] ?? '') : `unexpected answer (exit ${result.exitCode}): ${result.stderr.trim().slice(0, 200)}` };
+          return { host: host.name, endpoint, ok, ms: Date.now() - started, detail: ok ? hostText(lines[1] ?? '') : `unexpected answer (exit ${result.exitCode}): ${hostText(result.stderr.trim().slice(0, 200))}` };
         } catch (error) {
           const detail = error instanceof ConnectError ? error.message.replace(`${host.name}: `, '') : (error as Error).message;
-          return { host: host.name, endpoint, ok: false, ms: Date.now() - started, detail };
+          return { host: host.name, endpoint, ok: false, ms: Date.now() - started, detail: inertText(detail) };
         } finally {
           await connector.close();
         }
