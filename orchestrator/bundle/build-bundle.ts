@@ -10,7 +10,9 @@
  * So the same tree gives the same hash whatever the files' mtimes, owners or umask, and any content
  * or execute-bit change gives a new hash. A symlink, fifo, socket or device in a source tree is an
  * error that names it (a bundle must not depend on what a link points to on this machine).
- * A missing root directory is treated as empty (it contributes no entries at all).
+ * A missing root directory is treated as empty (it contributes no entries at all). A name with a
+ * control character or a backslash is an error too: a host lists its copy one line per path to
+ * check it against the bundle (remote/push-bundle.ts), and such a name cannot be one line.
  */
 import { createHash } from 'node:crypto';
 import type { Dirent } from 'node:fs';
@@ -47,6 +49,7 @@ export class BundleSourceError extends Error {
 }
 
 const GZIP_LEVEL = 9;
+const UNSAFE_NAME = /[\u0000-\u001f\u007f\\]/;
 const EPOCH = new Date(0);
 
 interface BundleEntry {
@@ -88,6 +91,14 @@ export async function buildHelperBundle(roots: BundleRoot[]): Promise<HelperBund
     throw new BundleSourceError(
       `helper bundle: only regular files and directories can be bundled; refusing: ${refused.join(', ')}`,
       refused,
+    );
+  }
+  const badNames = entries.filter((e) => UNSAFE_NAME.test(e.name)).map((e) => e.source);
+  if (badNames.length > 0) {
+    badNames.sort();
+    throw new BundleSourceError(
+      `helper bundle: a bundled name cannot contain a control character or a backslash; refusing: ${badNames.map((n) => JSON.stringify(n)).join(', ')}`,
+      badNames,
     );
   }
   const names = new Set<string>();

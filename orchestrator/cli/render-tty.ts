@@ -17,7 +17,7 @@ interface HostLine {
   since: number;
 }
 
-const PERMANENT = new Set<EngineEvent['kind']>(['sweep-start', 'host-unreachable', 'budget-exceeded', 'interrupting', 'reconnecting', 'protocol-error']);
+const PERMANENT = new Set<EngineEvent['kind']>(['sweep-start', 'host-unreachable', 'budget-exceeded', 'interrupting', 'reconnecting', 'protocol-error', 'bundle-repaired']);
 const SYMBOL: Record<HostLine['state'], string> = { connecting: '…', running: '▶', done: '✔', failed: '✘', unreachable: '✘' };
 
 function bar(fraction: number | undefined, width = 12): string {

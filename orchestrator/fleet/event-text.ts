@@ -21,6 +21,8 @@ const level = (value: string) => (LEVELS.has(value) ? value : hostText(value));
 const FORMATTERS: Formatters = {
   'sweep-start': (e) => `sweep ${e.sweepId}: ${e.jobs} job(s) on ${e.hosts} host(s); results in ${e.dir}`,
   'host-connect': (e) => `${e.host}: connecting`,
+  'bundle-repaired': (e) =>
+    `${e.host}: WARNING: cached helper bundle ${e.hash} was not genuine (first difference: ${hostText(e.file)}: ${hostText(e.problem)}); set aside unused and reinstalled`,
   'host-ready': (e) =>
     `${e.host}: connected in ${seconds(e.connectMs)}; helper bundle ${e.bundleUploaded ? `uploaded (${bytes(e.bundleBytes)})` : 'already present'}`,
   'host-unreachable': (e) => `${e.host}: UNREACHABLE: ${inertText(e.message)}`,

@@ -29,6 +29,8 @@ export type EngineEvent =
   | (At & { kind: 'sweep-start'; sweepId: string; dir: string; hosts: number; jobs: number })
   | (At & { kind: 'host-connect'; host: string })
   | (At & { kind: 'host-ready'; host: string; connectMs: number; bundleUploaded: boolean; bundleBytes: number })
+  /** The host's cached helper bundle was not genuine (`file` and `problem` come from the host). */
+  | (At & { kind: 'bundle-repaired'; host: string; hash: string; file: string; problem: string })
   | (At & { kind: 'host-unreachable'; host: string; failure: ConnectFailure; message: string })
   | (OnJob & { kind: 'job-start'; scenario: string })
   | (OnJob & { kind: 'job-files'; files: number; uploaded: number; bytes: number; durationMs: number })

@@ -57,6 +57,9 @@ export async function runHost(plan: HostPlan, context: HostRunContext): Promise<
     } catch (error) {
       return { host: host.name, statuses: await markAll(plan, context, 'failed', 'bundle', (error as Error).message), failed: true };
     }
+    if (pushed.repaired) {
+      emit({ kind: 'bundle-repaired', at: Date.now(), host: host.name, hash: context.bundle.hash, file: pushed.repaired.file, problem: pushed.repaired.problem });
+    }
     emit({ kind: 'host-ready', at: Date.now(), host: host.name, connectMs: Date.now() - started, bundleUploaded: pushed.uploaded, bundleBytes: pushed.bytes });
     const statuses: JobStatus[] = [];
     for (const job of plan.jobs) {

@@ -180,6 +180,24 @@ test('a symlink in the source is refused with its path in the error', async () =
   assert.ok((err2 as Error).message.includes(dirLink));
 });
 
+test('a name with a control character or a backslash is refused (a host checks its copy one line per path)', async () => {
+  for (const name of ['new\nline.sh', 'tab\there.sh', 'back\\slash.sh', 'esc\x1b.sh', 'del\x7f.sh']) {
+    const repo = await fakeRepo();
+    const bad = path.join(repo, 'remote-scripts/lib', name);
+    await fsp.writeFile(bad, '# x\n');
+    const err = await buildHelperBundle(rootsOf(repo)).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    assert.instance(err, BundleSourceError, JSON.stringify(name));
+    assert.match((err as Error).message, /control character or a backslash/);
+    assert.equal((err as BundleSourceError).paths, [bad]);
+  }
+  const repo = await fakeRepo();
+  await fsp.writeFile(path.join(repo, 'remote-scripts/lib/spaces and ünïcødé.sh'), '# fine\n');
+  await buildHelperBundle(rootsOf(repo));
+});
+
 test('bad prefixes are refused', async () => {
   const repo = await fakeRepo();
   for (const prefix of ['', '/abs', '../up', 'a/../../b']) {

@@ -35,6 +35,7 @@ const HOSTILE: { [K in EngineEventKind]: EventOf<K> } = {
   'sweep-start': { kind: 'sweep-start', at, sweepId: 's1', dir: '/r/s1', hosts: 1, jobs: 1 },
   'host-connect': { kind: 'host-connect', at, host: 'lab-01' },
   'host-ready': { kind: 'host-ready', at, host: 'lab-01', connectMs: 12, bundleUploaded: true, bundleBytes: 2048 },
+  'bundle-repaired': { kind: 'bundle-repaired', at, host: 'lab-01', hash: '0123456789abcdef', file: NASTY, problem: NASTY },
   'host-unreachable': { kind: 'host-unreachable', at, host: 'lab-01', failure: 'protocol', message: `lab-01: SSH protocol error at root@127.66.45.10:2222 (${NASTY})` },
   'job-start': { kind: 'job-start', ...onJob, scenario: 'sysinfo' },
   'job-files': { kind: 'job-files', ...onJob, files: 1, uploaded: 1, bytes: 10, durationMs: 5 },

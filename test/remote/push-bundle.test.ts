@@ -1,0 +1,411 @@
+// The helper bundle on a real lab host (sshd on loopback, subnet 46): installed once per hash, and a
+// cached copy is verified before every use. A copy edited, extended, chmod-ed, retyped or trimmed on
+// the host is caught, set aside unused and reinstalled byte for byte, with a warning that names the
+// host and the first differing file. An install that fails, unpacks wrong bytes or is interrupted
+// leaves no `<hash>.partial.<pid>`; one killed outright leaves one that the next push removes (its
+// PID is dead), while a live installer's partial is left alone.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execFile, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { pack as tarPack } from 'tar-stream';
+import { labUp, type Lab } from '../lab/lab.js';
+import { KnownHosts } from '../../orchestrator/connectors/ssh/known-hosts.js';
+import { SshConnector } from '../../orchestrator/connectors/ssh/ssh-connector.js';
+import { buildHelperBundle, type HelperBundle } from '../../orchestrator/bundle/build-bundle.js';
+import { remoteLayout } from '../../orchestrator/remote/layout.js';
+import { BundlePushError, bundleListing, ENSURE_BUNDLE_SCRIPT, firstDifference, pushBundle } from '../../orchestrator/remote/push-bundle.js';
+import { guardedSuite, missingRequirement, needsRoot } from '../support/requirements.js';
+
+const run = promisify(execFile);
+const t = suite('the helper bundle on a host: verified before use, no partial left behind');
+const test = guardedSuite(t, await missingRequirement(needsRoot), 'the helper bundle lab tests');
+const local = suite('the helper bundle check, on this machine');
+let lab: Lab | undefined;
+let work = '';
+let connector: SshConnector;
+let bundle: HelperBundle;
+let genuine = ''; // the bundle unpacked on this machine
+
+const layout = remoteLayout('.orchestrate');
+const host = () => lab!.hosts[0]!;
+const bundlesDir = () => join(host().home, '.orchestrate/bundles');
+const bundleDir = () => join(bundlesDir(), bundle.hash);
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+t.before(async () => {
+  if (process.getuid?.() !== 0) return;
+  work = await fsp.mkdtemp(join(tmpdir(), 'push-bundle-'));
+  const repo = join(work, 'repo');
+  await fsp.mkdir(join(repo, 'remote-scripts/lib'), { recursive: true });
+  await fsp.mkdir(join(repo, 'topologies'), { recursive: true });
+  await fsp.writeFile(join(repo, 'remote-scripts/orchestrate-agent'), '#!/bin/bash\necho genuine agent\n', { mode: 0o755 });
+  await fsp.writeFile(join(repo, 'remote-scripts/lib/common.sh'), 'log() { echo "$@"; }\n', { mode: 0o644 });
+  // Big enough that an install takes more than one pipe buffer of gzip output.
+  await fsp.writeFile(join(repo, 'remote-scripts/lib/big.sh'), Array.from({ length: 20_000 }, (_, i) => `# line ${i} ${sha(Buffer.from(String(i)))}`).join('\n'), { mode: 0o644 });
+  await fsp.writeFile(join(repo, 'topologies/basic.sh'), 'setup_topology() { :; }\n', { mode: 0o644 });
+  bundle = await buildHelperBundle([
+    { dir: join(repo, 'remote-scripts'), prefix: 'remote-scripts' },
+    { dir: join(repo, 'topologies'), prefix: 'topologies' },
+  ]);
+  genuine = join(work, 'genuine');
+  await fsp.mkdir(genuine);
+  await fsp.writeFile(join(work, 'bundle.tgz'), bundle.bytes);
+  await run('tar', ['-xzf', join(work, 'bundle.tgz'), '-C', genuine]);
+
+  lab = await labUp({ subnet: 46, hosts: 1, dir: join(work, 'lab'), reports: false });
+  const h = host();
+  connector = new SshConnector(h.name, { address: h.address, port: h.port, user: 'root', identityFiles: [lab.clientKey], jump: [], connectTimeoutMs: 5000, keepaliveIntervalMs: 5000, retries: 0 }, { knownHosts: await KnownHosts.load(lab.knownHostsFile), acceptNew: false });
+  await connector.connect();
+});
+t.after(async () => {
+  await connector?.close();
+  await lab?.down();
+  if (work) await fsp.rm(work, { recursive: true, force: true });
+});
+t.before.each(async () => {
+  if (!lab) return;
+  await lab.shadowTools(host().name, null);
+  await fsp.rm(join(host().home, '.orchestrate'), { recursive: true, force: true });
+});
+
+/** Every entry under dir: path -> type, mode and (files) sha256. */
+async function tree(dir: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  async function walk(rel: string): Promise<void> {
+    for (const d of await fsp.readdir(join(dir, rel), { withFileTypes: true })) {
+      const p = rel ? `${rel}/${d.name}` : d.name;
+      const st = await fsp.lstat(join(dir, p));
+      const mode = (st.mode & 0o7777).toString(8);
+      if (d.isDirectory()) {
+        out.set(p, `dir ${mode}`);
+        await walk(p);
+      } else if (d.isFile()) out.set(p, `file ${mode} ${sha(await fsp.readFile(join(dir, p)))}`);
+      else out.set(p, `other ${mode}`);
+    }
+  }
+  await walk('');
+  return out;
+}
+
+/** The host's copy is the bundle exactly: same paths, types, modes and bytes (plus the install's marker). */
+async function assertGenuineOnHost(): Promise<void> {
+  const want = await tree(genuine);
+  want.set('.complete', `file 644 ${sha(Buffer.alloc(0))}`);
+  assert.equal(Object.fromEntries(await tree(bundleDir())), Object.fromEntries(want));
+  assert.is((await fsp.stat(bundleDir())).mode & 0o7777, 0o755);
+}
+
+/** What is in the bundles directory besides the installed hashes: partial or set-aside copies. */
+async function leftovers(): Promise<string[]> {
+  if (!existsSync(bundlesDir())) return [];
+  return (await fsp.readdir(bundlesDir())).filter((n) => /\.(partial|stale)\./.test(n));
+}
+
+async function install(): Promise<void> {
+  const first = await pushBundle(connector, layout, bundle);
+  assert.equal(first, { uploaded: true, bytes: bundle.bytes.length });
+  await assertGenuineOnHost();
+}
+
+/** Tampers with the installed copy, pushes again and checks the copy was caught and put right. */
+async function assertRepaired(tamper: (dir: string) => Promise<void>, file: string, problem: RegExp): Promise<void> {
+  await install();
+  await tamper(bundleDir());
+  const pushed = await pushBundle(connector, layout, bundle);
+  assert.ok(pushed.uploaded, 'the tampered copy was not used: the bundle was sent again');
+  assert.is(pushed.bytes, bundle.bytes.length);
+  assert.ok(pushed.repaired, 'the repair is reported');
+  assert.is(pushed.repaired!.file, file);
+  assert.match(pushed.repaired!.problem, problem);
+  assert.ok(pushed.repaired!.message.startsWith(`${host().name}: `), `names the host: ${pushed.repaired!.message}`);
+  assert.ok(pushed.repaired!.message.includes(bundle.hash), 'names the bundle');
+  assert.ok(pushed.repaired!.message.includes(file), `names the file: ${pushed.repaired!.message}`);
+  await assertGenuineOnHost();
+  assert.equal(await leftovers(), [], 'the set-aside copy is gone');
+  assert.equal(await pushBundle(connector, layout, bundle), { uploaded: false, bytes: 0 }, 'and the next push finds it genuine');
+}
+
+/** PIDs of pid and everything below it (from /proc). */
+async function processTree(pid: number): Promise<number[]> {
+  const parents = new Map<number, number[]>();
+  for (const name of await fsp.readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = await fsp.readFile(`/proc/${name}/stat`, 'utf8').catch(() => '');
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (!parents.has(ppid)) parents.set(ppid, []);
+    parents.get(ppid)!.push(Number(name));
+  }
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) out.push(...(parents.get(out[i]!) ?? []));
+  return out;
+}
+
+/** Starts a push whose host-side tar hangs, and waits for its partial directory: [push, installer PID]. */
+async function hangingInstall(): Promise<[Promise<unknown>, number]> {
+  await lab!.shadowTools(host().name, { tar: 'exec sleep 120' });
+  const push = pushBundle(connector, layout, bundle).then(
+    () => assert.unreachable('the interrupted install succeeded'),
+    (error: unknown) => error,
+  );
+  for (let i = 0; i < 200; i++) {
+    const partial = (await leftovers()).find((n) => n.startsWith(`${bundle.hash}.partial.`));
+    if (partial) return [push, Number(partial.split('.').pop())];
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('the install never made its partial directory');
+}
+
+const alive = (pid: number) => existsSync(`/proc/${pid}`);
+
+test('a first push installs the bundle exactly (paths, modes, bytes); a second finds it genuine and sends nothing', async () => {
+  await install();
+  assert.equal(await pushBundle(connector, layout, bundle), { uploaded: false, bytes: 0 });
+  assert.equal(await leftovers(), []);
+});
+
+test('a helper edited on the host (same size) is caught, never used, and restored byte for byte', async () => {
+  await assertRepaired(
+    async (dir) => fsp.writeFile(join(dir, 'remote-scripts/orchestrate-agent'), '#!/bin/bash\necho EVIL! agent\n'),
+    'remote-scripts/orchestrate-agent',
+    /^content differs$/,
+  );
+});
+
+test('a file added to the cached copy is caught and gone after the reinstall', async () => {
+  await assertRepaired(async (dir) => fsp.writeFile(join(dir, 'remote-scripts/lib/aaa-extra.sh'), 'echo sourced too\n'), 'remote-scripts/lib/aaa-extra.sh', /not part of the bundle/);
+});
+
+test('a chmod-ed helper is caught (its mode) and its mode restored', async () => {
+  await assertRepaired(async (dir) => fsp.chmod(join(dir, 'topologies/basic.sh'), 0o777), 'topologies/basic.sh', /^mode 777, expected 644$/);
+});
+
+test('a chmod-ed bundle directory is caught too', async () => {
+  await assertRepaired(async (dir) => fsp.chmod(join(dir, 'remote-scripts/lib'), 0o777), 'remote-scripts/lib', /^mode 777, expected 755$/);
+});
+
+test('a removed helper is caught (missing) and put back', async () => {
+  await assertRepaired(async (dir) => fsp.rm(join(dir, 'remote-scripts/lib/common.sh')), 'remote-scripts/lib/common.sh', /^missing/);
+});
+
+test('a helper replaced by a symlink to identical bytes is caught (its type)', async () => {
+  await assertRepaired(
+    async (dir) => {
+      const target = join(work, 'same-bytes.sh');
+      await fsp.copyFile(join(dir, 'topologies/basic.sh'), target);
+      await fsp.rm(join(dir, 'topologies/basic.sh'));
+      await fsp.symlink(target, join(dir, 'topologies/basic.sh'));
+    },
+    'topologies/basic.sh',
+    /a symlink, expected a file/,
+  );
+});
+
+test('a bundle directory replaced by a symlink to a genuine copy elsewhere is not trusted', async () => {
+  await install();
+  const elsewhere = join(host().home, 'elsewhere');
+  await fsp.rename(bundleDir(), elsewhere);
+  await fsp.symlink(elsewhere, bundleDir());
+  const pushed = await pushBundle(connector, layout, bundle);
+  assert.ok(pushed.uploaded);
+  assert.equal([pushed.repaired?.file, pushed.repaired?.problem], ['.', 'not a directory']);
+  assert.match(pushed.repaired!.message, /first difference: the bundle directory itself: not a directory/);
+  assert.not.ok((await fsp.lstat(bundleDir())).isSymbolicLink());
+  await assertGenuineOnHost();
+  assert.ok(existsSync(join(elsewhere, 'remote-scripts/orchestrate-agent')), 'what the link pointed at is not touched');
+  await fsp.rm(elsewhere, { recursive: true });
+});
+
+test('a name with a newline in it cannot forge the listing: two entries replaced by one that prints as both are caught', async () => {
+  const repo = join(work, 'repo-empty-dirs');
+  for (const d of ['e1', 'e2', 'remote-scripts']) await fsp.mkdir(join(repo, d), { recursive: true });
+  await fsp.writeFile(join(repo, 'remote-scripts/orchestrate-agent'), '#!/bin/bash\n', { mode: 0o755 });
+  const small = await buildHelperBundle(['e1', 'e2', 'remote-scripts'].map((d) => ({ dir: join(repo, d), prefix: d })));
+  assert.equal(await pushBundle(connector, layout, small), { uploaded: true, bytes: small.bytes.length });
+  // The host lists "e1 41ed" and "e2 41ed" for the two empty directories; one directory named
+  // "e1 41ed<LF>e2" prints as exactly those two lines.
+  const dir = join(bundlesDir(), small.hash);
+  await fsp.rmdir(join(dir, 'e1'));
+  await fsp.rmdir(join(dir, 'e2'));
+  await fsp.mkdir(join(dir, 'e1 41ed\ne2'));
+  const pushed = await pushBundle(connector, layout, small);
+  assert.ok(pushed.uploaded, 'the forged copy was not used');
+  assert.equal([pushed.repaired?.file, pushed.repaired?.problem], ['.', '5 entries, expected 6 (a name with a line break in it?)']);
+  assert.equal((await fsp.readdir(dir)).sort(), ['.complete', 'e1', 'e2', 'remote-scripts']);
+});
+
+test('a cached copy that is only its .complete marker (the old check passed it) is reinstalled', async () => {
+  await fsp.mkdir(bundleDir(), { recursive: true });
+  await fsp.writeFile(join(bundleDir(), '.complete'), '');
+  const pushed = await pushBundle(connector, layout, bundle);
+  assert.ok(pushed.uploaded);
+  assert.match(pushed.repaired?.problem ?? '', /^missing/);
+  await assertGenuineOnHost();
+});
+
+test('a failed install (the host tar fails half way) leaves no partial and no bundle; the error names the host', async () => {
+  await lab!.shadowTools(host().name, { tar: '/usr/bin/tar "$@"; echo "tar: simulated write error" >&2; exit 2' });
+  try {
+    await pushBundle(connector, layout, bundle);
+    assert.unreachable('a failed install was reported as done');
+  } catch (error) {
+    assert.instance(error, BundlePushError);
+    assert.match((error as Error).message, new RegExp(`^${host().name}: could not install the helper bundle ${bundle.hash}.*simulated write error`, 's'));
+  }
+  assert.equal(await leftovers(), []);
+  assert.not.ok(existsSync(bundleDir()));
+  await lab!.shadowTools(host().name, null);
+  await install();
+});
+
+test('an install that unpacks other bytes than the bundle is refused before it is renamed into place', async () => {
+  await lab!.shadowTools(host().name, { tar: '/usr/bin/tar "$@" && echo corrupted >> "$4/remote-scripts/lib/common.sh"' });
+  try {
+    await pushBundle(connector, layout, bundle);
+    assert.unreachable('a corrupted install was used');
+  } catch (error) {
+    assert.instance(error, BundlePushError);
+    assert.match((error as Error).message, /does not match this machine's listing/);
+  }
+  assert.equal(await leftovers(), []);
+  assert.not.ok(existsSync(bundleDir()));
+});
+
+test('a tampered copy whose reinstall fails is not left in place to be used', async () => {
+  await install();
+  await fsp.appendFile(join(bundleDir(), 'remote-scripts/orchestrate-agent'), 'echo evil\n');
+  await lab!.shadowTools(host().name, { tar: 'echo "tar: no space left on device" >&2; exit 2' });
+  try {
+    await pushBundle(connector, layout, bundle);
+    assert.unreachable('a failed reinstall was reported as done');
+  } catch (error) {
+    assert.instance(error, BundlePushError);
+  }
+  assert.not.ok(existsSync(bundleDir()), 'the tampered copy is gone');
+  assert.equal(await leftovers(), []);
+});
+
+for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
+  test(`an install interrupted by ${signal} removes its partial directory`, async () => {
+    const [push, pid] = await hangingInstall();
+    assert.ok(existsSync(join(bundlesDir(), `${bundle.hash}.partial.${pid}`)));
+    for (const p of await processTree(pid)) process.kill(p, signal);
+    const error = await push;
+    assert.instance(error, BundlePushError);
+    assert.equal(await leftovers(), []);
+    assert.not.ok(existsSync(bundleDir()));
+  });
+}
+
+test('an install killed outright leaves its partial; the next push removes it (PID dead) and keeps a live installer\'s', async () => {
+  const [push, pid] = await hangingInstall();
+  for (const p of await processTree(pid)) process.kill(p, 'SIGKILL');
+  assert.instance(await push, BundlePushError);
+  for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 20));
+  assert.not.ok(alive(pid));
+  assert.equal(await leftovers(), [`${bundle.hash}.partial.${pid}`], 'SIGKILL cannot be trapped: the partial is there');
+
+  // A stale set-aside copy of another crashed install, and a partial of an install still running.
+  const other = spawn('sleep', ['60'], { stdio: 'ignore' });
+  try {
+    const livePid = other.pid!;
+    await fsp.mkdir(join(bundlesDir(), `0123456789abcdef.stale.${pid}`));
+    await fsp.mkdir(join(bundlesDir(), `0123456789abcdef.partial.${livePid}`));
+    await lab!.shadowTools(host().name, null);
+    await install();
+    assert.equal(await leftovers(), [`0123456789abcdef.partial.${livePid}`], 'only the live installer\'s partial is left');
+  } finally {
+    other.kill('SIGKILL');
+  }
+});
+
+local('the host script is shellcheck clean and runs under set -euo pipefail with a trap on its partial dir', async () => {
+  const file = join(tmpdir(), `ensure-bundle-${process.pid}.sh`);
+  await fsp.writeFile(file, `#!/bin/bash\n${ENSURE_BUNDLE_SCRIPT}\n`);
+  try {
+    const result = await run('shellcheck', ['-S', 'style', file]).catch((error: { stdout: string; code: number }) => error);
+    assert.is((result as { code?: number }).code ?? 0, 0, (result as { stdout: string }).stdout);
+  } finally {
+    await fsp.rm(file, { force: true });
+  }
+  assert.match(ENSURE_BUNDLE_SCRIPT, /^set -euo pipefail$/m);
+  assert.match(ENSURE_BUNDLE_SCRIPT, /^trap 'rm -rf -- "\$t" "\$old"' EXIT$/m);
+});
+
+async function tarGz(entries: { name: string; type: 'file' | 'directory' | 'symlink'; mode: number; content?: string; linkname?: string }[]): Promise<Buffer> {
+  const p = tarPack();
+  const chunks: Buffer[] = [];
+  const done = new Promise<Buffer>((resolve) => {
+    p.on('data', (c: unknown) => chunks.push(c as Buffer));
+    p.on('end', () => resolve(Buffer.concat(chunks)));
+  });
+  for (const e of entries) {
+    const { content, ...header } = e;
+    if (content === undefined) p.entry(header);
+    else p.entry({ ...header, size: Buffer.byteLength(content) }, content);
+  }
+  p.finalize();
+  return gzipSync(await done);
+}
+
+local('the expected listing: every entry with its type and mode in byte order, and each file\'s sha256 for sha256sum -c', async () => {
+  const bytes = await tarGz([
+    { name: 'remote-scripts/', type: 'directory', mode: 0o755 },
+    { name: 'remote-scripts/a b', type: 'file', mode: 0o755, content: 'x' },
+    { name: 'remote-scripts/a', type: 'file', mode: 0o644, content: '' },
+  ]);
+  const e = sha(Buffer.alloc(0));
+  const listing = await bundleListing(bytes);
+  assert.is(listing.entries, ['count=5', '. 41ed', '.complete 81a4', 'remote-scripts 41ed', 'remote-scripts/a 81a4', 'remote-scripts/a b 81ed'].join('\n'));
+  assert.is(listing.sums, [`${e}  .complete`, `${e}  remote-scripts/a`, `${sha(Buffer.from('x'))}  remote-scripts/a b`].join('\n'));
+});
+
+local('a bundle that build-bundle would never make is refused before any host sees it', async () => {
+  const cases: [string, Parameters<typeof tarGz>[0], RegExp][] = [
+    ['a symlink', [{ name: 'l', type: 'symlink', mode: 0o777, linkname: '/etc/passwd' }], /directories and regular files only/],
+    ['a mode 777 file', [{ name: 'f', type: 'file', mode: 0o777, content: '' }], /mode 777/],
+    ['a path out of the bundle', [{ name: '../f', type: 'file', mode: 0o644, content: '' }], /not a plain relative path/],
+    ['a name with a newline', [{ name: 'a\nb', type: 'file', mode: 0o644, content: '' }], /not a plain relative path/],
+    ['a file with no directory entry', [{ name: 'd/f', type: 'file', mode: 0o644, content: '' }], /no directory entry for d/],
+  ];
+  for (const [what, entries, message] of cases) {
+    try {
+      await pushBundle(null as never, layout, { hash: '0123456789abcdef', bytes: await tarGz(entries), files: 1 });
+      assert.unreachable(`${what} was accepted`);
+    } catch (error) {
+      assert.instance(error, BundlePushError, what);
+      assert.match((error as Error).message, message, what);
+    }
+  }
+  try {
+    await pushBundle(null as never, layout, { hash: '0123456789abcdef', bytes: Buffer.from('not gzip'), files: 1 });
+    assert.unreachable('garbage was accepted');
+  } catch (error) {
+    assert.instance(error, BundlePushError);
+    assert.match((error as Error).message, /cannot be read on this machine/);
+  }
+});
+
+local('the first difference is the first path in byte order, described by kind', () => {
+  const lines = (...l: string[]) => l.map((x) => `orchestrate-bundle: ${x}`).join('\n');
+  assert.equal(firstDifference(lines('~ b/x: FAILED')), { file: 'b/x', problem: 'content differs' });
+  assert.equal(firstDifference(lines('+ count=9', '- count=8', '+ b/x 81a4', '- a 81ed', '~ a: FAILED open or read', '~ b/x: FAILED')), { file: 'a', problem: 'missing (a file of the bundle)' });
+  assert.equal(firstDifference(lines('+ b y 81a4')), { file: 'b y', problem: 'a file that is not part of the bundle' });
+  assert.equal(firstDifference(lines('+ c 81ff', '- c 81a4')), { file: 'c', problem: 'mode 777, expected 644' });
+  assert.equal(firstDifference(lines('+ c 81ff', '- c 81a4', '~ c: FAILED')), { file: 'c', problem: 'mode 777, expected 644; content differs' });
+  assert.equal(firstDifference(lines('+ c a1ff', '- c 81a4')), { file: 'c', problem: 'a symlink, expected a file' });
+  assert.equal(firstDifference(lines('+ .a 41ed', '+ . 41ff', '- . 41ed')), { file: '.', problem: 'mode 777, expected 755' });
+  assert.equal(firstDifference(lines('+ count=5', '- count=6')), { file: '.', problem: '5 entries, expected 6 (a name with a line break in it?)' });
+  assert.equal(firstDifference(lines('! could not be listed')), { file: '.', problem: 'could not be listed' });
+  assert.equal(firstDifference(lines('! not a directory')), { file: '.', problem: 'not a directory' });
+  assert.is(firstDifference('some other stderr'), undefined);
+});
+
+t.run();
+local.run();
