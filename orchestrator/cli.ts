@@ -1,5 +1,5 @@
 // orchestrate: arguments -> calls. The only place that prints or exits.
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { loadInventoryOrExit, wholeNumberOption } from './cli/arguments.js';
 import { registerPublishCommand } from './cli/command-publish.js';
 import { registerPruneCommand } from './cli/command-prune.js';
@@ -8,9 +8,10 @@ import { registerQasetCommand } from './cli/command-qaset.js';
 import { newRegressionLine } from './analysis/regressions.js';
 import { finishSweep } from './fleet/finish-sweep.js';
 import { planSweep, type Selection } from './fleet/plan.js';
-import { planResume, runSweep } from './fleet/run-sweep.js';
+import { planResume, runSweep, SweepStoreError } from './fleet/run-sweep.js';
 import { acquireSweepLock, SweepLockedError, type SweepLock } from './fleet/sweep-lock.js';
-import { readSweepManifest, StoreReadError } from './results/store.js';
+import { isSweepId, readSweepManifest, StoreReadError } from './results/store.js';
+import { checkResultsDir, ResultsDirError } from './results/results-dir.js';
 import type { SweepManifest } from './results/manifest.js';
 import { checkHosts } from './fleet/check-hosts.js';
 import { EXIT } from './cli/exit-codes.js';
@@ -42,8 +43,11 @@ function selectionOf(flags: { limit?: string[]; scenario?: string[] }): Selectio
   return { limit: flags.limit ?? [], scenarios: (flags.scenario ?? []).flatMap((s) => s.split(',')).filter(Boolean) };
 }
 
-/** First signal interrupts (teardown runs, partial results kept), second stops teardowns, third exits. */
-function interruptSignals(): { interrupt: AbortController; force: AbortController } {
+/**
+ * First signal interrupts (teardown runs, partial results kept), second stops teardowns,
+ * third exits at once, after `beforeExit` (synchronous: it marks the record interrupted).
+ */
+function interruptSignals(beforeExit: (signal: NodeJS.Signals) => void): { interrupt: AbortController; force: AbortController } {
   const interrupt = new AbortController();
   const force = new AbortController();
   let count = 0;
@@ -56,12 +60,24 @@ function interruptSignals(): { interrupt: AbortController; force: AbortControlle
       process.stderr.write(`\n${signal}: stopping teardowns too (again to exit at once)\n`);
       force.abort(new Error(signal));
     } else {
-      process.exit(EXIT.interrupted);
+      try {
+        beforeExit(signal);
+      } finally {
+        process.exit(EXIT.interrupted);
+      }
     }
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   return { interrupt, force };
+}
+
+/** --resume takes a sweep id (a directory name in the store), never a path. */
+function sweepIdOption(value: string): string {
+  if (!isSweepId(value)) {
+    throw new InvalidArgumentError('not a sweep id: expected one like 20261122T043000Z-3fa2 (a directory name under <results_dir>/sweeps/), never a path');
+  }
+  return value;
 }
 
 async function commandSweep(flags: SweepFlags): Promise<number> {
@@ -102,33 +118,56 @@ async function commandSweep(flags: SweepFlags): Promise<number> {
     return EXIT.ok;
   }
   if (plan.jobs === 0) fail('nothing to run: no host in the selection has a scenario', EXIT.usage);
+  try {
+    await checkResultsDir(inventory.resultsDir);
+  } catch (error) {
+    if (error instanceof ResultsDirError) fail(`${error.message}; nothing was contacted.`, EXIT.usage);
+    throw error;
+  }
   let lock: SweepLock;
   try {
-    lock = await acquireSweepLock(inventory.resultsDir, inventory.file, (error) => process.stderr.write(`warning: sweep lock compromised: ${error.message}\n`));
+    lock = await acquireSweepLock(inventory.resultsDir, inventory.file, {
+      onCompromised: (error) => process.stderr.write(`warning: sweep lock compromised: ${error.message}\n`),
+    });
   } catch (error) {
     if (error instanceof SweepLockedError) fail(error.message, EXIT.locked);
-    throw error;
+    fail(`results directory ${inventory.resultsDir}: cannot take the sweep lock: ${(error as Error).message}; nothing was contacted.`, EXIT.usage);
   }
   const useTty = flags.progress !== false && process.stdout.isTTY === true;
   const renderer = useTty ? ttyRenderer(process.stdout) : plainRenderer((text) => process.stdout.write(text));
-  const { interrupt, force } = interruptSignals();
+  let recordExit: ((note: string) => boolean) | undefined;
+  const { interrupt, force } = interruptSignals((signal) => {
+    const marked = recordExit?.(`${signal} a third time: exited at once, without waiting for teardowns; hosts may still run this sweep's processes`);
+    lock.releaseSync();
+    process.stderr.write(`\n${signal}: exiting now${marked ? '; the sweep is marked interrupted (teardowns may not have finished)' : ''}\n`);
+  });
   try {
-    const summary = await runSweep(
-      {
-        inventory,
-        selection,
-        acceptNewHostKeys: flags.acceptNewHostKeys === true,
-        interrupt: interrupt.signal,
-        force: force.signal,
-        onEvent: renderer.onEvent,
-        ...(resumeFrom ? { resumeFrom } : {}),
-      },
-      plan,
-    );
+    let summary;
+    try {
+      summary = await runSweep(
+        {
+          inventory,
+          selection,
+          acceptNewHostKeys: flags.acceptNewHostKeys === true,
+          interrupt: interrupt.signal,
+          force: force.signal,
+          onEvent: renderer.onEvent,
+          onStoreProblem: (problem) => process.stderr.write(`\nerror: ${problem}: no host starts from now on; running jobs end, then the sweep stops\n`),
+          registerExitRecord: (record) => (recordExit = record),
+          ...(resumeFrom ? { resumeFrom } : {}),
+        },
+        plan,
+      );
+    } catch (error) {
+      if (!(error instanceof SweepStoreError)) throw error;
+      renderer.done();
+      process.stderr.write(`error: ${error.message}; nothing was contacted.\n`);
+      return EXIT.storeFailed;
+    }
     renderer.done();
     const say = (line: string) => process.stdout.write(`${line}\n`);
     const log = useTty ? () => undefined : (line: string) => say(`${new Date().toISOString()} ${line}`);
-    const finish = interrupt.signal.aborted
+    const finish = interrupt.signal.aborted || summary.storeProblem !== undefined
       ? undefined
       : await finishSweep({
           inventory,
@@ -158,6 +197,15 @@ async function commandSweep(flags: SweepFlags): Promise<number> {
     }
     if (finish?.droppedOff) say(`dropped off: ${finish.droppedOff.archive} and ${finish.droppedOff.marker} on ${inventory.reports?.host}`);
     if (finish?.pruned && finish.pruned.jobs.length > 0) say(`pruned: raw artifacts of ${finish.pruned.jobs.length} job(s), ${finish.pruned.bytes} bytes (retention policy)`);
+    if (summary.storeProblem !== undefined) {
+      process.stderr.write(
+        `error: the sweep stopped: ${summary.storeProblem}.\n` +
+          (summary.recorded
+            ? `${summary.dir}/sweep.json says ${summary.status}; no report was built or published.\n`
+            : `${summary.dir}/sweep.json could not be updated either (it shows an earlier state).\n`) +
+          `Free space, then re-run what did not finish: orchestrate --inventory ${flags.inventory} --resume ${summary.sweepId}\n`,
+      );
+    }
     if (summary.exitCode !== EXIT.ok) return summary.exitCode;
     if ((finish?.problems.length ?? 0) > 0) return EXIT.failed;
     if ((finish?.newRegressions.length ?? 0) > 0) return EXIT.regression;
@@ -200,7 +248,11 @@ function program(): Command {
       .option('--no-progress', 'plain timestamped lines even on a terminal')
       .option('--no-report', 'do not build the report site after the sweep')
       .option('--no-publish', 'do not publish the report site to the reports host')
-      .option('--resume <sweep>', 're-run the jobs of an interrupted or partly failed sweep that did not finish ok, into that sweep');
+      .addOption(
+        new Option('--resume <sweep>', 're-run the jobs of an interrupted or partly failed sweep that did not finish ok, into that sweep (a sweep id)').argParser(
+          sweepIdOption,
+        ),
+      );
   sweepOptions(root.command('run', { isDefault: true }).description('run a sweep (the default command)')).action(async (flags: SweepFlags) => {
     process.exitCode = await commandSweep(flags);
   });

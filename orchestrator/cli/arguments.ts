@@ -1,14 +1,24 @@
 // Argument handling every command shares: the inventory (validated, or exit 2 with every
 // problem and nothing contacted) and whole-number options.
-import { CommanderError } from 'commander';
+import { InvalidArgumentError } from 'commander';
 import { loadInventory } from '../inventory/load.js';
 import { InventoryError } from '../inventory/errors.js';
 import type { Inventory } from '../inventory/types.js';
 import { scenarioHostChecks, scenarioParamSchemas } from '../scenarios/registry.js';
 import { EXIT } from './exit-codes.js';
 
-/** Load and validate the inventory; on problems print them and exit 2 (nothing contacted). */
+/**
+ * Load and validate the inventory; on problems print them and exit 2 (nothing contacted).
+ * A SIGINT/SIGTERM while it loads (a large one takes a moment; loading hands the event loop a
+ * turn every few ms) exits 130 at once; the command's own handlers take over after.
+ */
 export async function loadInventoryOrExit(file: string): Promise<Inventory> {
+  const onSignal = (signal: NodeJS.Signals) => {
+    process.stderr.write(`\n${signal}: stopped while loading the inventory; nothing was contacted.\n`);
+    process.exit(EXIT.interrupted);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     return await loadInventory(file, { scenarios: scenarioParamSchemas(), hostChecks: scenarioHostChecks() });
   } catch (error) {
@@ -17,13 +27,16 @@ export async function loadInventoryOrExit(file: string): Promise<Inventory> {
       process.exit(EXIT.usage);
     }
     throw error;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }
 
 export function wholeNumberOption(flag: string, min: number): (value: string) => number {
   return (value) => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new CommanderError(EXIT.usage, 'orchestrate.number', `${flag} must be a whole number >= ${min}, got ${JSON.stringify(value)}`);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${flag} must be a whole number >= ${min}, got ${JSON.stringify(value)}`);
     return n;
   };
 }

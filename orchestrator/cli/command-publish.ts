@@ -1,4 +1,5 @@
 // `orchestrate publish`: the report site to the reports host (or --rollback to the previous release).
+import { isSweepId } from '../results/store.js';
 import { Command, Option } from 'commander';
 import { join, resolve } from 'node:path';
 import { loadInventoryOrExit, wholeNumberOption } from './arguments.js';
@@ -31,6 +32,11 @@ async function commandPublish(flags: PublishFlags): Promise<number> {
     if (flags.dropOff) {
       if (!inventory.reports.incoming) {
         process.stderr.write(`${inventory.file}: reports.incoming is not set: no drop-off directory on ${inventory.reports.host}\n`);
+        return EXIT.usage;
+      }
+      // A sweep id, never a path: `../../x` must not reach outside the results store.
+      if (!isSweepId(flags.dropOff)) {
+        process.stderr.write(`--drop-off: not a sweep id: ${JSON.stringify(flags.dropOff)} (expected one like 20261122T043000Z-3fa2)\n`);
         return EXIT.usage;
       }
       const sweepDir = join(inventory.resultsDir, 'sweeps', flags.dropOff);

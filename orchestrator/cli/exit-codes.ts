@@ -5,7 +5,9 @@ export const EXIT = {
   usage: 2,
   /** Every job ok, but the sweep revealed a new regression (cron can alert on it). */
   regression: 3,
-  /** Another sweep of the same inventory holds the lock (EX_TEMPFAIL: try again later). */
+  /** The results store could not be written during the sweep, e.g. the disk filled (EX_IOERR). */
+  storeFailed: 74,
+  /** Another sweep into the same results directory holds the lock (EX_TEMPFAIL: try again later). */
   locked: 75,
   interrupted: 130,
 } as const;

@@ -1,9 +1,14 @@
 // A sweep: plan the jobs, run hosts in parallel (p-queue, up to the inventory's
 // concurrency; one job at a time per host), respect the failure budget and interrupts,
 // and keep the sweep manifest current so a crash leaves an accurate record.
+//
+// When the results store cannot be written (a full disk, above all) the sweep starts no
+// more hosts, lets the running ones end, then gives back the space it set aside at the start
+// and uses it to close every record it left open: no `running` state stays behind.
 import PQueue from 'p-queue';
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { HostSpec, Inventory } from '../inventory/types.js';
 import type { Connector } from '../connectors/types.js';
 import { SshConnector, type HostKeyPolicy } from '../connectors/ssh/ssh-connector.js';
@@ -11,13 +16,16 @@ import { KnownHosts } from '../connectors/ssh/known-hosts.js';
 import { buildHelperBundle, projectBundleRoots, type HelperBundle } from '../bundle/build-bundle.js';
 import { SWEEP_SCHEMA, type JobCounts, type JobStatus, type SweepManifest, type SweepStatus } from '../results/manifest.js';
 import { SweepStore, newSweepId } from '../results/store.js';
+import { isNoSpaceError, writeJsonAtomicallySync } from '../results/atomic-write.js';
+import { MIN_FREE_BYTES, freeBytes } from '../results/results-dir.js';
 import { ORCHESTRATOR } from '../version.js';
 import { SCENARIOS, type ScenarioRegistry } from '../scenarios/registry.js';
 import type { EngineEvent, EventSink } from './events.js';
 import { eventText, timestamp } from './event-text.js';
 import { FailureBudgetTracker } from './failure-budget.js';
-import { planSweep, type Selection, type SweepPlan } from './plan.js';
+import { planSweep, type JobPlan, type Selection, type SweepPlan } from './plan.js';
 import { runHost } from './run-host.js';
+import { baseManifest } from './run-job.js';
 
 export interface SweepOptions {
   inventory: Inventory;
@@ -36,9 +44,20 @@ export interface SweepOptions {
   /** Per-job cap on collected artifact bytes (default 8 GiB). */
   maxArtifactBytes?: number;
   connectorFor?: (host: HostSpec, policy: HostKeyPolicy) => Connector;
+  /** No host starts with less free space than this under the results directory (default MIN_FREE_BYTES). */
+  minFreeBytes?: number;
+  /** Told at once, the first time the results store cannot be written (the sweep then starts nothing new). */
+  onStoreProblem?: (problem: string) => void;
+  /**
+   * Handed, once the sweep has a record, a synchronous function that marks it interrupted
+   * with a note (for a process that must exit at once: the third Ctrl-C). It returns whether
+   * it did: once the sweep has written its final record it leaves it alone.
+   */
+  registerExitRecord?: (record: (note: string) => boolean) => void;
 }
 
-export type SweepExitCode = 0 | 1 | 130;
+/** 74 (EX_IOERR): the results store could not be written during the sweep. */
+export type SweepExitCode = 0 | 1 | 74 | 130;
 
 export interface SweepSummary {
   sweepId: string;
@@ -47,6 +66,19 @@ export interface SweepSummary {
   counts: JobCounts;
   exitCode: SweepExitCode;
   jobs: SweepManifest['jobs'];
+  /** Why the results store stopped the sweep, when it did. */
+  storeProblem?: string;
+  /** Whether the final sweep.json was written (false: it still shows an earlier state). */
+  recorded: boolean;
+}
+
+/** The store could not be written before anything started (nothing was contacted). */
+export class SweepStoreError extends Error {
+  override readonly name = 'SweepStoreError';
+}
+
+function storeProblemText(path: string, error: Error): string {
+  return isNoSpaceError(error) ? `the results disk is full (${error.message}; writing ${path})` : `cannot write ${path}: ${error.message}`;
 }
 
 export function countStatuses(statuses: JobStatus[]): JobCounts {
@@ -67,11 +99,45 @@ function sweepStatus(counts: JobCounts, interrupted: boolean, aborted: boolean):
 export async function runSweep(options: SweepOptions, plan: SweepPlan = planSweep(options.inventory, options.selection)): Promise<SweepSummary> {
   const { inventory, resumeFrom } = options;
   const sweepId = resumeFrom?.sweepId ?? newSweepId();
-  const store = new SweepStore(inventory.resultsDir, sweepId);
-  await store.init();
-  if (resumeFrom) {
-    for (const hostPlan of plan.hosts) for (const job of hostPlan.jobs) await store.setAsideAttempt(job.jobId);
+  // The first write the store could not make; from then on no host starts.
+  let storeProblem: string | undefined;
+  const noteStoreProblem = (problem: string) => {
+    if (storeProblem !== undefined) return;
+    storeProblem = problem;
+    options.onStoreProblem?.(problem);
+  };
+  const store = new SweepStore(inventory.resultsDir, sweepId, { onWriteError: (path, error) => noteStoreProblem(storeProblemText(path, error)) });
+  try {
+    await store.init();
+    await store.reserveSpace();
+    if (resumeFrom) {
+      for (const hostPlan of plan.hosts) for (const job of hostPlan.jobs) await store.setAsideAttempt(job.jobId);
+    }
+  } catch (error) {
+    await store.releaseSpace().catch(() => undefined);
+    if (!resumeFrom) await rm(store.dir, { recursive: true, force: true }).catch(() => undefined);
+    throw new SweepStoreError(storeProblem ?? `cannot prepare ${store.dir}: ${(error as Error).message}`);
   }
+  try {
+    return await runStarted(options, plan, store, () => storeProblem, noteStoreProblem);
+  } catch (error) {
+    // A new sweep that could not write its first record leaves no empty directory behind.
+    if (error instanceof SweepStoreError && !resumeFrom) await rm(store.dir, { recursive: true, force: true }).catch(() => undefined);
+    throw error;
+  } finally {
+    await store.releaseSpace().catch(() => undefined);
+  }
+}
+
+async function runStarted(
+  options: SweepOptions,
+  plan: SweepPlan,
+  store: SweepStore,
+  storeProblemNow: () => string | undefined,
+  noteStoreProblem: (problem: string) => void,
+): Promise<SweepSummary> {
+  const { inventory, resumeFrom } = options;
+  const { sweepId } = store;
   const bundle = options.bundle ?? (await buildHelperBundle(projectBundleRoots()));
   const knownHosts = await KnownHosts.load(inventory.knownHostsFile);
   const policy: HostKeyPolicy = { knownHosts, acceptNew: options.acceptNewHostKeys };
@@ -93,7 +159,12 @@ export async function runSweep(options: SweepOptions, plan: SweepPlan = planSwee
 
   const inventorySha = createHash('sha256').update(await readFile(inventory.file)).digest('hex');
   const jobStatus = new Map<string, { jobId: string; host: string; scenario: string; status: JobStatus }>();
-  for (const job of resumeFrom?.jobs ?? []) jobStatus.set(job.jobId, { ...job });
+  // Jobs of a resumed sweep that are not re-run (gone from the inventory) keep their status,
+  // except that one a killed sweep left `running` or `pending` did not finish and says so.
+  const leftOver = { running: 'interrupted', pending: 'skipped' } as const;
+  for (const job of resumeFrom?.jobs ?? []) {
+    jobStatus.set(job.jobId, { ...job, status: job.status === 'running' || job.status === 'pending' ? leftOver[job.status] : job.status });
+  }
   for (const hostPlan of plan.hosts) {
     for (const job of hostPlan.jobs) jobStatus.set(job.jobId, { jobId: job.jobId, host: job.host.name, scenario: job.scenario, status: 'pending' });
   }
@@ -115,14 +186,54 @@ export async function runSweep(options: SweepOptions, plan: SweepPlan = planSwee
     ],
     orchestrator: { ...ORCHESTRATOR },
   };
-  let manifestChain: Promise<void> = store.writeSweepManifest(manifest);
-  const saveManifest = () => {
+  try {
+    await store.writeSweepManifest(manifest);
+  } catch (error) {
+    throw new SweepStoreError(storeProblemNow() ?? (error as Error).message);
+  }
+  // Each write is queued after the last; one that fails is noted (by the store) and the next is still tried.
+  let manifestChain: Promise<boolean> = Promise.resolve(true);
+  const saveManifest = (): Promise<boolean> => {
     manifest.jobs = [...jobStatus.values()];
     manifest.counts = countStatuses(manifest.jobs.map((j) => j.status));
     const snapshot = structuredClone(manifest);
-    manifestChain = manifestChain.then(() => store.writeSweepManifest(snapshot));
+    manifestChain = manifestChain.then(() => store.writeSweepManifest(snapshot).then(() => true, () => false));
     return manifestChain;
   };
+
+  // The third Ctrl-C exits at once: what is in memory is written synchronously first.
+  let finalWritten = false;
+  options.registerExitRecord?.((note) => {
+    if (finalWritten) return false;
+    for (const entry of jobStatus.values()) {
+      if (entry.status === 'running') {
+        entry.status = 'interrupted';
+        try {
+          store.closeJobRecordSync(entry.jobId, 'interrupted', { kind: 'interrupted', message: note });
+        } catch {
+          // the sweep record below still says so
+        }
+      } else if (entry.status === 'pending') entry.status = 'skipped';
+    }
+    manifest.jobs = [...jobStatus.values()];
+    manifest.counts = countStatuses(manifest.jobs.map((j) => j.status));
+    manifest.status = 'interrupted';
+    manifest.endedAt = new Date().toISOString();
+    manifest.notes.push(note);
+    let written = false;
+    try {
+      writeJsonAtomicallySync(join(store.dir, 'sweep.json'), manifest);
+      written = true;
+    } catch {
+      // nothing more can be done on the way out; --resume still reads the last record
+    }
+    try {
+      store.releaseSpaceSync();
+    } catch {
+      // the next sweep into this results directory reuses it
+    }
+    return written;
+  });
 
   emit({ kind: 'sweep-start', at: Date.now(), sweepId, dir: store.dir, hosts: plan.hosts.length, jobs: plan.jobs });
   const onInterrupt = () => emit({ kind: 'interrupting', at: Date.now(), reason: String((options.interrupt.reason as Error)?.message ?? options.interrupt.reason ?? 'signal') });
@@ -142,31 +253,59 @@ export async function runSweep(options: SweepOptions, plan: SweepPlan = planSwee
     emit(event);
   };
 
+  const minFree = options.minFreeBytes ?? MIN_FREE_BYTES;
+  const spaceLeft = async () => {
+    const free = await freeBytes(store.dir).catch(() => Infinity);
+    if (free < minFree) {
+      noteStoreProblem(`the results disk is nearly full (${(free / 1024 ** 2).toFixed(1)} MiB free under ${inventory.resultsDir}, below the ${(minFree / 1024 ** 2).toFixed(0)} MiB floor)`);
+    }
+  };
+  // Jobs whose record the store could not finish: closed after the hosts are done.
+  const unrecorded = new Map<string, { job: JobPlan; reason: string }>();
+
   const hostTasks = plan.hosts.map((hostPlan) =>
     queue.add(async () => {
-      if (aborted) {
+      if (!aborted && storeProblemNow() === undefined) await spaceLeft();
+      if (aborted || storeProblemNow() !== undefined) {
         for (const job of hostPlan.jobs) {
           const entry = jobStatus.get(job.jobId);
           if (entry) entry.status = 'skipped';
         }
         return;
       }
-      const result = await runHost(hostPlan, {
-        connector: connectorFor(hostPlan.host, policy),
-        bundle,
-        store,
-        scenarios: options.scenarios ?? SCENARIOS,
-        profilesDir: inventory.profilesDir,
-        maxArtifactBytes: options.maxArtifactBytes ?? 8 * 1024 ** 3,
-        emit: jobEvents,
-        interrupt: options.interrupt,
-        force: options.force,
-      });
-      hostPlan.jobs.forEach((job, index) => {
-        const entry = jobStatus.get(job.jobId);
-        if (entry) entry.status = result.statuses[index] ?? 'skipped';
-      });
-      if (result.failed && budget.recordFailure() && !aborted) {
+      let failed: boolean;
+      try {
+        const result = await runHost(hostPlan, {
+          connector: connectorFor(hostPlan.host, policy),
+          bundle,
+          store,
+          scenarios: options.scenarios ?? SCENARIOS,
+          profilesDir: inventory.profilesDir,
+          maxArtifactBytes: options.maxArtifactBytes ?? 8 * 1024 ** 3,
+          emit: jobEvents,
+          interrupt: options.interrupt,
+          force: options.force,
+        });
+        hostPlan.jobs.forEach((job, index) => {
+          const entry = jobStatus.get(job.jobId);
+          if (entry) entry.status = result.statuses[index] ?? 'skipped';
+        });
+        failed = result.failed;
+      } catch (error) {
+        // runHost records every job's outcome itself and throws only when even that could not
+        // be written: the job it was on failed for that reason, the ones after it never started.
+        const reason = storeProblemNow() ?? `internal error: ${(error as Error).message}`;
+        let current = true;
+        for (const job of hostPlan.jobs) {
+          const entry = jobStatus.get(job.jobId);
+          if (!entry || (entry.status !== 'pending' && entry.status !== 'running')) continue;
+          if (current) unrecorded.set(job.jobId, { job, reason });
+          entry.status = current ? 'failed' : 'skipped';
+          current = false;
+        }
+        failed = true;
+      }
+      if (failed && budget.recordFailure() && !aborted) {
         aborted = true;
         emit({ kind: 'budget-exceeded', at: Date.now(), failedHosts: budget.failedHosts, limit: budget.describe() });
       }
@@ -176,16 +315,45 @@ export async function runSweep(options: SweepOptions, plan: SweepPlan = planSwee
   await queue.onIdle();
   options.interrupt.removeEventListener('abort', onInterrupt);
 
+  const storeProblem = storeProblemNow();
+  if (storeProblem !== undefined) {
+    // The space set aside at the start now holds the final records.
+    await store.releaseSpace().catch(() => undefined);
+    for (const { job, reason } of unrecorded.values()) {
+      await store
+        .closeJobRecord(job.jobId, 'failed', { kind: 'results-store', message: reason }, baseManifest(job, sweepId, 'failed'))
+        .catch(() => undefined);
+    }
+  }
   const interrupted = options.interrupt.aborted;
   manifest.endedAt = new Date().toISOString();
-  manifest.status = sweepStatus(countStatuses([...jobStatus.values()].map((j) => j.status)), interrupted, aborted);
+  manifest.status = sweepStatus(countStatuses([...jobStatus.values()].map((j) => j.status)), interrupted, aborted || storeProblem !== undefined);
   if (aborted) manifest.notes.push(`failure budget (${budget.describe()}) exceeded after ${budget.failedHosts} failed host(s)`);
-  await saveManifest();
+  if (storeProblem !== undefined) {
+    const skipped = [...jobStatus.values()].filter((j) => j.status === 'skipped').length;
+    manifest.notes.push(
+      `stopped: ${storeProblem}; no host started after that` +
+        (unrecorded.size > 0 ? `; ${unrecorded.size} job(s) whose results could not be written are marked failed` : '') +
+        (skipped > 0 ? `; ${skipped} job(s) skipped` : '') +
+        `; free space, then --resume ${sweepId}`,
+    );
+  }
+  const recorded = await saveManifest();
+  finalWritten = true;
   const counts = manifest.counts;
   emit({ kind: 'sweep-end', at: Date.now(), sweepId, dir: store.dir, status: manifest.status, counts });
   await logChain;
-  const exitCode: SweepExitCode = interrupted ? 130 : manifest.status === 'ok' ? 0 : 1;
-  return { sweepId, dir: store.dir, status: manifest.status, counts, exitCode, jobs: manifest.jobs };
+  const exitCode: SweepExitCode = interrupted ? 130 : storeProblem !== undefined ? 74 : manifest.status === 'ok' ? 0 : 1;
+  return {
+    sweepId,
+    dir: store.dir,
+    status: manifest.status,
+    counts,
+    exitCode,
+    jobs: manifest.jobs,
+    recorded,
+    ...(storeProblem !== undefined ? { storeProblem } : {}),
+  };
 }
 
 /**

@@ -1,14 +1,86 @@
-// Every file the store writes goes through here: written to a temp file beside the
-// target, fsynced, then renamed over it, so a crash never leaves a half-written file.
-import writeFileAtomic from 'write-file-atomic';
-import { mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
+// Every file the store writes goes through here: written whole to a temp file beside the
+// target, fsynced, then renamed over it, so a reader (or a crash, or a full disk) never
+// leaves a half-written or empty file: the target is the old content or the new, and a
+// failed write removes its temp file before the error goes on.
+import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 
-export async function writeFileAtomically(path: string, data: string | Buffer): Promise<void> {
+/** Errors that mean "the disk (or the user's quota) is full". */
+export function isNoSpaceError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
+}
+
+function tempPath(path: string): string {
+  // A dot name in the same directory (same filesystem, so the rename is atomic); readers
+  // that list a directory skip it.
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+}
+
+// Writes to one path are queued, so a later write always lands after an earlier one.
+const queues = new Map<string, Promise<void>>();
+
+async function writeOnce(path: string, data: string | Buffer): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  await writeFileAtomic(path, data, { fsync: true });
+  const temp = tempPath(path);
+  let written = false;
+  try {
+    const handle = await open(temp, 'wx', 0o644);
+    try {
+      await handle.writeFile(data); // loops until every byte is written (a short write is not success)
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, path);
+    written = true;
+  } finally {
+    if (!written) await rm(temp, { force: true }).catch(() => undefined);
+  }
+}
+
+export function writeFileAtomically(path: string, data: string | Buffer): Promise<void> {
+  const previous = queues.get(path) ?? Promise.resolve();
+  const next = previous.then(() => writeOnce(path, data));
+  const settled = next.catch(() => undefined);
+  queues.set(path, settled);
+  void settled.then(() => {
+    if (queues.get(path) === settled) queues.delete(path);
+  });
+  return next;
 }
 
 export async function writeJsonAtomically(path: string, value: unknown): Promise<void> {
   await writeFileAtomically(path, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+/**
+ * The same, synchronously: for the last record a process writes on its way out (the third
+ * Ctrl-C), when no event-loop turn is left. The directory must exist.
+ */
+export function writeJsonAtomicallySync(path: string, value: unknown): void {
+  const data = Buffer.from(`${JSON.stringify(value, null, 2)}\n`);
+  const temp = tempPath(path);
+  let written = false;
+  try {
+    const fd = openSync(temp, 'wx', 0o644);
+    try {
+      for (let offset = 0; offset < data.length; ) offset += writeSync(fd, data, offset, data.length - offset);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, path);
+    written = true;
+  } finally {
+    if (!written) {
+      try {
+        unlinkSync(temp);
+      } catch {
+        // never created, or already gone
+      }
+    }
+  }
 }

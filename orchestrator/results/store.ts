@@ -1,14 +1,19 @@
 // The results store: <results_dir>/sweeps/<sweep id>/ with sweep.json and events.jsonl,
 // and jobs/<job id>/ with manifest.json, metrics.json, orchestrator.log and raw/ (the
-// artifacts exactly as collected). JSON files are written atomically.
-import { appendFile, mkdir, readFile, readdir, rename, stat } from 'node:fs/promises';
+// artifacts exactly as collected). JSON files are written atomically, log lines appended
+// whole or not at all; every failed write is also told to the store's owner (the sweep),
+// which stops starting work on a full disk. Sweeps are named by id, never by a path.
+import { readFileSync, rmSync } from 'node:fs';
+import { mkdir, open, readFile, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { writeJsonAtomically } from './atomic-write.js';
+import { writeJsonAtomically, writeJsonAtomicallySync } from './atomic-write.js';
 import {
   JobManifestSchema,
   SweepManifestSchema,
+  type JobError,
   type JobManifest,
+  type JobStatus,
   type SweepManifest,
 } from './manifest.js';
 import { METRICS_SCHEMA, type MetricsDraft, type MetricsFile } from './metrics.js';
@@ -26,11 +31,65 @@ export function newSweepId(now = new Date()): string {
   return `${stamp}-${randomBytes(2).toString('hex')}`;
 }
 
+/** What newSweepId makes (any length of hex suffix): a directory name, never a path. */
+export const SWEEP_ID_PATTERN = /^\d{8}T\d{6}Z-[0-9a-f]+$/;
+
+export function isSweepId(text: string): boolean {
+  return SWEEP_ID_PATTERN.test(text);
+}
+
+/** Space set aside at the start of a sweep, given back to write the final records on a full disk. */
+export const RESERVE_BYTES = 1024 ** 2;
+
+/**
+ * Appends `text` whole or not at all: a write that fails part-way (a full disk) is cut back
+ * to the old length, and a file the append had just created is removed, never left empty.
+ */
+async function appendWhole(path: string, text: string): Promise<void> {
+  const handle = await open(path, 'a');
+  let size: number | undefined;
+  try {
+    size = (await handle.stat()).size;
+    await handle.writeFile(text);
+  } catch (error) {
+    if (size !== undefined) await handle.truncate(size).catch(() => undefined);
+    if (size === 0) await unlink(path).catch(() => undefined);
+    throw error;
+  } finally {
+    await handle.close();
+  }
+}
+
+export interface SweepStoreOptions {
+  /** Told of every write that fails (the error still goes to the caller). */
+  onWriteError?: (path: string, error: Error) => void;
+}
+
 export class SweepStore {
   readonly dir: string;
+  private readonly reservePath: string;
 
-  constructor(readonly resultsDir: string, readonly sweepId: string) {
+  constructor(readonly resultsDir: string, readonly sweepId: string, private readonly options: SweepStoreOptions = {}) {
+    if (!isSweepId(sweepId)) throw new Error(`not a sweep id: ${JSON.stringify(sweepId)}`);
     this.dir = join(resultsDir, 'sweeps', sweepId);
+    this.reservePath = join(resultsDir, 'locks', 'space.reserve');
+  }
+
+  private async guard<T>(path: string, write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (error) {
+      this.options.onWriteError?.(path, error as Error);
+      throw error;
+    }
+  }
+
+  private json(path: string, value: unknown): Promise<void> {
+    return this.guard(path, () => writeJsonAtomically(path, value));
+  }
+
+  private append(path: string, line: string): Promise<void> {
+    return this.guard(path, () => appendWhole(path, `${line}\n`));
   }
 
   jobDir(jobId: string): string {
@@ -42,29 +101,79 @@ export class SweepStore {
   }
 
   async init(): Promise<void> {
-    await mkdir(join(this.dir, 'jobs'), { recursive: true });
+    const jobs = join(this.dir, 'jobs');
+    await this.guard(jobs, () => mkdir(jobs, { recursive: true }));
+  }
+
+  /**
+   * Sets RESERVE_BYTES aside in <results>/locks/space.reserve: one file per results directory,
+   * used by the sweep holding the lock, so a sweep killed before it gave the space back leaves
+   * one such file that the next sweep reuses. Incompressible bytes, so that a compressing
+   * filesystem really allocates them.
+   */
+  async reserveSpace(bytes = RESERVE_BYTES): Promise<void> {
+    await this.guard(this.reservePath, async () => {
+      await mkdir(join(this.resultsDir, 'locks'), { recursive: true });
+      try {
+        await writeFile(this.reservePath, randomBytes(bytes), { flush: true });
+      } catch (error) {
+        await rm(this.reservePath, { force: true }).catch(() => undefined);
+        throw error;
+      }
+    });
+  }
+
+  /** Gives the reserved space back (at the end of every sweep, and first thing on a full disk). */
+  async releaseSpace(): Promise<void> {
+    await rm(this.reservePath, { force: true });
+  }
+
+  releaseSpaceSync(): void {
+    rmSync(this.reservePath, { force: true });
   }
 
   writeSweepManifest(manifest: SweepManifest): Promise<void> {
-    return writeJsonAtomically(join(this.dir, 'sweep.json'), manifest);
+    return this.json(join(this.dir, 'sweep.json'), manifest);
   }
 
   writeJobManifest(manifest: JobManifest): Promise<void> {
-    return writeJsonAtomically(join(this.jobDir(manifest.jobId), 'manifest.json'), manifest);
+    return this.json(join(this.jobDir(manifest.jobId), 'manifest.json'), manifest);
+  }
+
+  /**
+   * Ends the record of a job that was left unfinished (its last manifest says `running`, or
+   * it has none): the manifest it has, else `fallback`, gets `status`, an end time and `error`.
+   */
+  async closeJobRecord(jobId: string, status: JobStatus, error: JobError, fallback: JobManifest): Promise<void> {
+    const path = join(this.jobDir(jobId), 'manifest.json');
+    const parsed = JobManifestSchema.safeParse(await readJson(path).catch(() => undefined));
+    await this.writeJobManifest(closed(parsed.success ? parsed.data : fallback, status, error));
+  }
+
+  /** The same for a process on its way out; a job with no readable manifest is left as it is. */
+  closeJobRecordSync(jobId: string, status: JobStatus, error: JobError): void {
+    const path = join(this.jobDir(jobId), 'manifest.json');
+    let parsed;
+    try {
+      parsed = JobManifestSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
+    } catch {
+      return;
+    }
+    if (parsed.success) writeJsonAtomicallySync(path, closed(parsed.data, status, error));
   }
 
   writeMetrics(jobId: string, draft: MetricsDraft): Promise<void> {
     const file: MetricsFile = { schema: METRICS_SCHEMA, samples: draft.samples, series: draft.series };
-    return writeJsonAtomically(join(this.jobDir(jobId), 'metrics.json'), file);
+    return this.json(join(this.jobDir(jobId), 'metrics.json'), file);
   }
 
-  /** Append-only logs: one line per write (appends of a line are not torn). */
-  async appendSweepEvent(line: string): Promise<void> {
-    await appendFile(join(this.dir, 'events.jsonl'), `${line}\n`);
+  /** Append-only logs: one line per write, whole or not at all. */
+  appendSweepEvent(line: string): Promise<void> {
+    return this.append(join(this.dir, 'events.jsonl'), line);
   }
 
-  async appendSweepLog(line: string): Promise<void> {
-    await appendFile(join(this.dir, 'sweep.log'), `${line}\n`);
+  appendSweepLog(line: string): Promise<void> {
+    return this.append(join(this.dir, 'sweep.log'), line);
   }
 
   /**
@@ -87,9 +196,14 @@ export class SweepStore {
   }
 
   async appendJobLog(jobId: string, line: string): Promise<void> {
-    await mkdir(this.jobDir(jobId), { recursive: true });
-    await appendFile(join(this.jobDir(jobId), 'orchestrator.log'), `${line}\n`);
+    const dir = this.jobDir(jobId);
+    await this.guard(dir, () => mkdir(dir, { recursive: true }));
+    await this.append(join(dir, 'orchestrator.log'), line);
   }
+}
+
+function closed(manifest: JobManifest, status: JobStatus, error: JobError): JobManifest {
+  return { ...manifest, status, endedAt: manifest.endedAt ?? new Date().toISOString(), errors: [...manifest.errors, error] };
 }
 
 async function readJson(path: string): Promise<unknown> {
@@ -106,10 +220,13 @@ async function readJson(path: string): Promise<unknown> {
   }
 }
 
+/** A sweep of this store, by id (an id, never a path: anything else is refused unread). */
 export async function readSweepManifest(resultsDir: string, sweepId: string): Promise<SweepManifest> {
+  if (!isSweepId(sweepId)) throw new StoreReadError(sweepId, 'not a sweep id (expected one like 20261122T043000Z-3fa2)');
   const path = join(resultsDir, 'sweeps', sweepId, 'sweep.json');
   const parsed = SweepManifestSchema.safeParse(await readJson(path));
   if (!parsed.success) throw new StoreReadError(path, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  if (parsed.data.sweepId !== sweepId) throw new StoreReadError(path, `names sweep ${JSON.stringify(parsed.data.sweepId)}, not ${sweepId}`);
   return parsed.data;
 }
 
@@ -122,7 +239,7 @@ export async function readJobManifest(resultsDir: string, sweepId: string, jobId
 
 export async function listSweeps(resultsDir: string): Promise<string[]> {
   try {
-    return (await readdir(join(resultsDir, 'sweeps'))).filter((name) => /^\d{8}T\d{6}Z-[0-9a-f]+$/.test(name)).sort();
+    return (await readdir(join(resultsDir, 'sweeps'))).filter(isSweepId).sort();
   } catch {
     return [];
   }
