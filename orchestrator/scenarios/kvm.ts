@@ -7,7 +7,7 @@
 // until DONE, STOP, a stall, the guest going down or the time limit, /var/log/qaset, /var/log/qa
 // and list.failed collected, the guest and its images removed, host series sampled into RRD),
 // then guest cleanup and host teardown (always).
-import { KvmParams } from './kvm/params.js';
+import { KvmParams, repeatCases, repeatIsOn } from './kvm/params.js';
 import { kvmPhases } from './kvm/phases.js';
 import { normalizeKvm } from './kvm/normalize.js';
 import { backingLabel, matrixPoints, topologyLabel } from './kvm/matrix.js';
@@ -34,6 +34,7 @@ export const kvmScenario: Scenario<KvmParams> = {
       `memory ${m.memory_mib.join(' ')} MiB`,
       `x${m.repetitions}`,
       `QASET ${p.qaset.run_list.join(' ')} (timeout ${minutes} min)`,
+      ...(repeatIsOn(p.repeat) ? [`repeat ${repeatCases(p.repeat).join(' ')} ${p.repeat.min}..${p.repeat.max} runs to +-${p.repeat.target_ci * 100}% on ${p.repeat.metric.case}${p.repeat.metric.test ? `:${p.repeat.metric.test}` : ''}`] : []),
       `${p.guest.inject}${p.host_disk?.device ? `; prepares ${p.host_disk.device}` : ''}`,
     ].join('; ');
   },

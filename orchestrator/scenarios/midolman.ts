@@ -6,7 +6,7 @@
 // check, collectors, warm-up, throughput scan (linear or NDR), long-running, collectors stop (RRD),
 // heap dump, and teardown (always, so a failure anywhere still tears down: traffic, topology, the
 // agent's logs collected, the agent stopped, its configuration restored).
-import { agentIsManaged, MidolmanParams, type ProfileValues } from './midolman/params.js';
+import { agentIsManaged, MidolmanParams, repeatIsOn, type MidolmanRepeat, type ProfileValues } from './midolman/params.js';
 import { agentEnv, agentReadyTimeoutMs, midolmanJobFiles } from './midolman/agent-env.js';
 import { readBuildIdentity } from './midolman/build-identity.js';
 import { checkMidolmanHost, knobValues, profileConfigFiles, profileReason, resolveKnobs, resolveProfileFile, type ResolvedKnobs } from './midolman/profile.js';
@@ -32,6 +32,24 @@ export function trafficSeconds(p: ProfileValues, mode: 'linear' | 'ndr'): { warm
   }
   const longRunning = p.LONG_RUNNING_SCAN_ITERATIONS * burst(p.LONG_RUNNING_SCAN_BURST, p.LONG_RUNNING_SCAN_RATE);
   return { warmUp, throughput, longRunning };
+}
+
+/** What the throughput phase keeps for itself after its last repetition (captures read, files written). */
+export const REPEAT_RESERVE_S = 60;
+
+/**
+ * The throughput phase's repetition rule (remote-scripts/lib/traffic-repeat.sh): min, max, target,
+ * metric, and the seconds from the phase's start after which no repetition may end (its time
+ * limit less REPEAT_RESERVE_S). The phase's time limit has room for max bursts a step.
+ */
+export function repeatEnv(repeat: MidolmanRepeat, phaseTimeoutMs: number): Record<string, string> {
+  return {
+    MIDOLMAN_REPEAT_MIN: String(repeat.min),
+    MIDOLMAN_REPEAT_MAX: String(repeat.max),
+    MIDOLMAN_REPEAT_TARGET_CI: String(repeat.target_ci),
+    MIDOLMAN_REPEAT_METRIC: repeat.metric,
+    MIDOLMAN_REPEAT_BUDGET_S: String(Math.max(1, Math.floor(phaseTimeoutMs / 1000) - REPEAT_RESERVE_S)),
+  };
 }
 
 /** "KEY=VALUE<TAB>SOURCE<TAB>AT" lines: what the host's profile phase applies and records. */
@@ -82,6 +100,9 @@ export function midolmanPhases({ host, params, profilesDir }: ScenarioContext<Mi
     ['MIDOLMAN_SHAPE_DROP_ONE_IN', params.shape?.drop_one_in?.toString()],
   ];
   for (const [key, value] of optional) if (value !== undefined) env[key] = value;
+  const repeat = params.repeat;
+  const throughputMs = 2 * MIN + seconds.throughput * 2000 * (repeatIsOn(repeat) ? repeat.max : 1);
+  if (repeatIsOn(repeat)) Object.assign(env, repeatEnv(repeat, throughputMs));
   const configFiles = profileConfigFiles(profilesDir, profile);
   Object.assign(env, agentEnv(params, configFiles));
   const managed = agentIsManaged(params.agent);
@@ -104,7 +125,7 @@ export function midolmanPhases({ host, params, profilesDir }: ScenarioContext<Mi
     phase('topology', 3 * MIN),
     phase('collectors-start', 2 * MIN),
     phase('warm-up', 2 * MIN + seconds.warmUp * 2000),
-    phase('throughput', 2 * MIN + seconds.throughput * 2000),
+    phase('throughput', throughputMs),
     phase('long-running', 2 * MIN + seconds.longRunning * 2000),
     phase('collectors-stop', 5 * MIN),
   );

@@ -140,11 +140,15 @@ traffic_drain() {
 
 # traffic_step PHASE INDEX RATE COUNT : one measured burst. Appends a JSON line to
 # $ORCH_ARTIFACTS/steps.jsonl and leaves it in TRAFFIC_LAST_STEP; TRAFFIC_LAST_LOSS is the loss
-# fraction (delivered vs sent).
+# fraction (delivered vs sent); TRAFFIC_LAST_{DELIVERED_PPS,ACHIEVED_PPS,T0,T1,LATENCY} the rest of
+# what a repetition is judged on. With TRAFFIC_REPETITION set (lib/traffic-repeat.sh), the line
+# says which repetition of its step it is.
 traffic_step() {
   local phase=$1 index=$2 rate=$3 count=$4 gen dir t0 t1 tx0 rx0 tx1 rx1 summary latency generator_json
+  local -a repetition=()
   gen=$(traffic_generator)
-  dir=$MM_STATE/steps/$phase-$index
+  dir=$MM_STATE/steps/$phase-$index${TRAFFIC_REPETITION:+-r$TRAFFIC_REPETITION}
+  [[ -z ${TRAFFIC_REPETITION:-} ]] || repetition=(repetition n "$TRAFFIC_REPETITION")
   mkdir -p -- "$dir"
   tx0=$(traffic_counter "$MM_SRC_NS" "$MM_SRC_IF" tx_packets)
   rx0=$(traffic_counter "$MM_DST_NS" "$MM_DST_IF" rx_packets)
@@ -181,8 +185,12 @@ traffic_step() {
   local sent delivered duration achieved delivered_pps loss
   read -r sent delivered duration achieved delivered_pps loss <<<"$summary"
   TRAFFIC_LAST_LOSS=$loss
+  # shellcheck disable=SC2034 # read by lib/traffic-repeat.sh
+  TRAFFIC_LAST_DELIVERED_PPS=$delivered_pps TRAFFIC_LAST_ACHIEVED_PPS=$achieved
+  # shellcheck disable=SC2034 # read by lib/traffic-repeat.sh
+  TRAFFIC_LAST_T0=$t0 TRAFFIC_LAST_T1=$t1 TRAFFIC_LAST_LATENCY=$latency
   TRAFFIC_LAST_STEP=$(orch_json_object \
-    phase s "$phase" index n "$index" generator s "${MIDOLMAN_GENERATOR:-nmap}" mode s "${TRAFFIC_MODE:-linear}" \
+    phase s "$phase" index n "$index" "${repetition[@]}" generator s "${MIDOLMAN_GENERATOR:-nmap}" mode s "${TRAFFIC_MODE:-linear}" \
     t_start n "$t0" t_end n "$t1" \
     offered_pps n "$rate" probes n "$count" sent n "$sent" delivered n "$delivered" \
     send_duration_s n "$duration" achieved_pps n "$achieved" delivered_pps n "$delivered_pps" loss n "$loss" \
@@ -195,14 +203,18 @@ traffic_step() {
 }
 
 # traffic_ndr LOW HIGH RESOLUTION MAX_LOSS BURST : RFC 2544-style binary search for the highest
-# rate whose loss is at most MAX_LOSS (a fraction); writes $ORCH_ARTIFACTS/ndr.json.
+# rate whose loss is at most MAX_LOSS (a fraction); writes $ORCH_ARTIFACTS/ndr.json. With
+# repetitions, a trial's loss is the mean over its bursts and best_step its last burst.
 traffic_ndr() {
   local low=$1 high=$2 resolution=$3 max_loss=$4 burst=$5 trial=0 mid best=0 best_step=null ok
   TRAFFIC_MODE=ndr
   ndr_try() {
     trial=$((trial + 1))
     orch_progress "NDR trial $trial at $1 pps" "$(awk -v t="$trial" 'BEGIN { printf "%.2f", t / (t + 4) }')"
-    traffic_step throughput "$trial" "$1" "$burst"
+    # the bisections still to come, at most (each keeps time for one burst; lib/traffic-repeat.sh)
+    # shellcheck disable=SC2034 # read by lib/traffic-repeat.sh
+    TRAFFIC_REPEAT_STEPS_LEFT=$(awk -v h="$high" -v l="$low" -v r="$resolution" 'BEGIN { n = 0; while (h - l > r && n < 64) { h = (h + l) / 2; n++ } print n }')
+    traffic_repeat_step throughput "$trial" "$1" "$burst"
     awk -v l="$TRAFFIC_LAST_LOSS" -v m="$max_loss" 'BEGIN { exit !(l <= m) }'
   }
   if ndr_try "$high"; then

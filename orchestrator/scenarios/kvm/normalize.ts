@@ -5,7 +5,11 @@
 // network series (RRD exports) with their means. Every sample carries the point's axes as labels.
 // What no parser understood is listed, per point, in the job's kvm-points.json beside raw/, and
 // the ctcs2 logs inside QASET's tarballs are kept unpacked (through the safe extractor) in
-// qaset-logs/<point>/ beside raw/, to be read without untarring.
+// qaset-logs/<point>/ beside raw/, to be read without untarring. A point repeated (the scenario's
+// `repeat`) left each further run's logs in points/<id>/repeat/<k>/: they are read the same way,
+// their samples labelled as the point's (repeated samples of one key: the spread that history and
+// comparison read), and points/<id>/repeat.json's record becomes repeat.* samples and the point's
+// `repeat` in kvm-points.json.
 import { rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
@@ -73,6 +77,41 @@ export const PointRecordSchema = z.object({
 });
 export type PointRecord = z.infer<typeof PointRecordSchema>;
 
+/** One run of a repeated point (the point's own run first, dir ''). */
+export const RepeatRunSchema = z.object({
+  repetition: z.number().int().min(1).max(100),
+  status: z.string().max(40),
+  value: z.number().nullable(),
+  /** Where its logs are, under points/<id>/: '' (the point's own) or repeat/<k>. */
+  dir: z.string().regex(/^(repeat\/[0-9]{1,3})?$/),
+  error: z.string().max(2000),
+  seconds: z.number().min(0),
+});
+
+/** points/<id>/repeat.json (remote-scripts/kvm's kvm_point_repeat; lib/repeat.sh's record). */
+export const RepeatRecordSchema = z.object({
+  case: CaseName,
+  test: z.string().max(100),
+  pattern: z.string().max(200),
+  run: z.number().int().nullable(),
+  cases: z.array(CaseName).max(100),
+  repetitions: z.number().int().min(1).max(100),
+  runs: z.array(RepeatRunSchema).max(100),
+  min: z.number().int().min(1),
+  max: z.number().int().min(1),
+  target_ci: z.number(),
+  n: z.number().int().min(0).max(100),
+  values: z.array(z.number()).max(100),
+  mean: z.number().nullable(),
+  sd: z.number().nullable(),
+  ci_half_width: z.number().nullable(),
+  ci_relative: z.number().nullable(),
+  target_met: z.boolean(),
+  stop: z.enum(['target', 'max', 'deadline', 'no-value', 'failed']),
+  seconds: z.number().min(0),
+});
+export type RepeatRecord = z.infer<typeof RepeatRecordSchema>;
+
 export class KvmArtifactError extends Error {
   override readonly name = 'KvmArtifactError';
 }
@@ -112,6 +151,41 @@ export async function readPointRecord(artifacts: string, id: string): Promise<Po
   return parsed.data;
 }
 
+/** points/<id>/repeat.json, undefined when the point was not repeated. */
+export async function readRepeatRecord(artifacts: string, id: string): Promise<RepeatRecord | undefined> {
+  const file = join(artifacts, 'points', id, 'repeat.json');
+  const value = await readHostJson(file, (message) => new KvmArtifactError(message));
+  if (value === undefined) return undefined;
+  const parsed = RepeatRecordSchema.safeParse(value);
+  if (!parsed.success) throw new KvmArtifactError(`${file}: ${parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return parsed.data;
+}
+
+/** What a repeated point's loop judged, as a label value: case, case:test or case:test:/pattern/. */
+export function repeatMeasure(r: Pick<RepeatRecord, 'case' | 'test' | 'pattern' | 'run'>): string {
+  return [r.case, r.test, r.pattern ? `/${r.pattern}/${r.run !== null ? `#${r.run}` : ''}` : ''].filter(Boolean).join(':');
+}
+
+/**
+ * A repeated point's loop as samples labelled as the point (plus `measure`): repeat.value per run
+ * (repeated samples: what was judged), repeat.repetitions, repeat.ci_relative and
+ * repeat.ci_half_width (absent below two values), repeat.target_met, repeat.deadline (1 when the
+ * phase's deadline ended it).
+ */
+export function repeatSamples(r: RepeatRecord, labels: Record<string, string>): MetricSample[] {
+  const l = { ...labels, measure: repeatMeasure(r) };
+  const unit = r.pattern ? '' : 's';
+  const out: MetricSample[] = r.values.map((v) => sample('repeat.value', v, unit, 'none', l));
+  out.push(sample('repeat.repetitions', r.repetitions, 'count', 'none', l));
+  if (r.ci_relative !== null) out.push(sample('repeat.ci_relative', r.ci_relative, 'ratio', 'none', l));
+  if (r.ci_half_width !== null) out.push(sample('repeat.ci_half_width', r.ci_half_width, unit, 'none', l));
+  out.push(sample('repeat.target_met', r.target_met ? 1 : 0, 'bool', 'none', l));
+  out.push(sample('repeat.deadline', r.stop === 'deadline' ? 1 : 0, 'bool', 'none', l));
+  return out;
+}
+
+type QasetSummary = Pick<QasetParseResult, 'parsed' | 'unparsed' | 'rejected' | 'runId' | 'done' | 'nextRun' | 'duplicates' | 'problems' | 'failedCases'> & { tests: number; sysinfo: number };
+
 export interface PointSummary {
   id: string;
   status: PointRecord['status'] | 'not-run';
@@ -124,7 +198,42 @@ export interface PointSummary {
   reboots_ms?: number[];
   progress_from?: PointRecord['progress_from'];
   cases?: PointCases;
-  qaset: (Pick<QasetParseResult, 'parsed' | 'unparsed' | 'rejected' | 'runId' | 'done' | 'nextRun' | 'duplicates' | 'problems' | 'failedCases'> & { tests: number; sysinfo: number }) | null;
+  qaset: QasetSummary | null;
+  /** The point's repetitions (the scenario's `repeat`), each further run's logs as parsed. */
+  repeat?: RepeatRecord & { parsed: { dir: string; qaset: QasetSummary | null }[] };
+}
+
+/**
+ * QASET's logs collected into DIR (points/<id>[/repeat/<k>]): parsed, the ctcs2 logs of its
+ * tarballs kept in LOGS, every sample labelled as the point.
+ */
+async function parseRun(dir: string, logs: string, runList: readonly string[], labels: Record<string, string>, samples: MetricSample[]): Promise<QasetSummary | null> {
+  const tree = join(dir, 'qaset');
+  if (!(await isDir(tree))) return null;
+  await rm(logs, { recursive: true, force: true });
+  // /var/log/qa and /root/qaset/list.failed were collected beside /var/log/qaset
+  const qaDir = join(dir, 'qa');
+  const listFailed = join(dir, 'list.failed');
+  const r = await parseQasetPath(tree, {
+    extractTo: logs,
+    runList,
+    ...((await isDir(qaDir)) ? { qaDir } : {}),
+    ...((await isFile(listFailed)) ? { listFailed } : {}),
+  });
+  for (const s of r.samples) samples.push({ ...s, labels: { ...stableQasetLabels(s.labels), ...labels } });
+  return {
+    parsed: r.parsed,
+    unparsed: r.unparsed,
+    rejected: r.rejected,
+    runId: r.runId,
+    done: r.done,
+    nextRun: r.nextRun,
+    tests: r.tests.length,
+    sysinfo: r.sysinfo.length,
+    duplicates: r.duplicates,
+    problems: r.problems,
+    failedCases: r.failedCases,
+  };
 }
 
 const HOST_SUMMARIES: [string, string, string][] = [
@@ -161,34 +270,19 @@ async function normalizePoint(
     samples.push(sample('kvm.point.reboot', record.reboots_ms.reduce((a, b) => a + b, 0) / record.reboots_ms.length / 1000, 's', 'none', labels));
   }
   if (record.cases) samples.push(...caseSamples(record.cases, labels));
-  let qaset: PointSummary['qaset'] = null;
-  const tree = join(artifacts, 'points', point.id, 'qaset');
-  if (await isDir(tree)) {
-    const logs = join(jobDir, 'qaset-logs', point.id);
-    await rm(logs, { recursive: true, force: true });
-    // /var/log/qa and /root/qaset/list.failed were collected beside /var/log/qaset
-    const qaDir = join(artifacts, 'points', point.id, 'qa');
-    const listFailed = join(artifacts, 'points', point.id, 'list.failed');
-    const r = await parseQasetPath(tree, {
-      extractTo: logs,
-      runList,
-      ...((await isDir(qaDir)) ? { qaDir } : {}),
-      ...((await isFile(listFailed)) ? { listFailed } : {}),
-    });
-    for (const s of r.samples) samples.push({ ...s, labels: { ...stableQasetLabels(s.labels), ...labels } });
-    qaset = {
-      parsed: r.parsed,
-      unparsed: r.unparsed,
-      rejected: r.rejected,
-      runId: r.runId,
-      done: r.done,
-      nextRun: r.nextRun,
-      tests: r.tests.length,
-      sysinfo: r.sysinfo.length,
-      duplicates: r.duplicates,
-      problems: r.problems,
-      failedCases: r.failedCases,
-    };
+  const pointDir = join(artifacts, 'points', point.id);
+  const qaset = await parseRun(pointDir, join(jobDir, 'qaset-logs', point.id), runList, labels, samples);
+  let repeat: PointSummary['repeat'];
+  const rep = await readRepeatRecord(artifacts, point.id);
+  if (rep) {
+    const parsed: { dir: string; qaset: QasetSummary | null }[] = [];
+    for (const run of rep.runs) {
+      if (run.dir === '') continue;
+      const logs = join(jobDir, 'qaset-logs', `${point.id}-${run.dir.replace('/', '-')}`);
+      parsed.push({ dir: run.dir, qaset: await parseRun(join(pointDir, run.dir), logs, rep.cases, labels, samples) });
+    }
+    samples.push(...repeatSamples(rep, labels));
+    repeat = { ...rep, parsed };
   }
   // the sampler's collector is "host" and its aliases start with "host.": one "host." is enough
   const host = (await readRrdSeries(artifacts, join('points', point.id, 'rrd', 'index.json'), hostSeriesUnit, labels)).map((s) => ({ ...s, metric: s.metric.replace(/^host\.host\./, 'host.') }));
@@ -213,6 +307,7 @@ async function normalizePoint(
     ...(record.progress_from ? { progress_from: record.progress_from } : {}),
     ...(record.cases ? { cases: record.cases } : {}),
     qaset,
+    ...(repeat ? { repeat } : {}),
   };
 }
 

@@ -123,6 +123,70 @@ export const KvmQaset = z.strictObject({
 });
 export type KvmQaset = z.infer<typeof KvmQaset>;
 
+const QasetName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.+-]*$/, 'a QASET test name');
+
+/**
+ * Adaptive repetitions of a point (as Phoronix Test Suite does): once the point's QASET run
+ * finished, its guest runs `cases` again (their inputs injected anew, QASET's control state reset,
+ * one more boot, followed to DONE, the logs collected apart) until the 95% confidence interval of
+ * the mean of `metric` over the runs is at most `target_ci` of that mean, or `max` runs (the
+ * point's own run counted), or the phase's time limit. Absent (or max 1): the point runs once.
+ */
+export const KvmRepeat = z
+  .strictObject({
+    /** Runs a point always makes (default 1: with max > 1 the interval needs a second run anyway). */
+    min: z.number().int().min(1).max(100).default(1),
+    /** Runs at most, the point's own included (default 5). */
+    max: z.number().int().min(1).max(100).default(5),
+    /** Relative half-width of the 95% interval of the mean that ends the repetitions (0.02 = +-2%). */
+    target_ci: z.number().positive().max(10).default(0.02),
+    /**
+     * What is judged, read on the host from the case's QASET log tarball of each run: `test` (a
+     * ctcs2 test = its raw output file) and `pattern` (an awk extended regular expression whose
+     * matches end with the number, e.g. 'events per second: *[0-9.]+'; the mean of the numbers, or
+     * the `run`th); without a pattern, the ctcs2 time in seconds of `test` (of every test of the
+     * case without one).
+     */
+    metric: z
+      .strictObject({
+        case: QasetName,
+        test: z.string().regex(/^[A-Za-z0-9_.+-]{1,100}$/, 'a ctcs2 test name (its raw output file), e.g. sysbench-cpu').optional(),
+        pattern: z
+          .string()
+          .min(1)
+          .max(200)
+          .regex(/^[^\x00-\x1f\x7f]*$/, 'one line, no control characters')
+          .refine((p) => {
+            try {
+              new RegExp(p);
+              return true;
+            } catch {
+              return false;
+            }
+          }, 'not a valid regular expression')
+          .optional(),
+        run: z.number().int().min(1).max(10_000).optional(),
+      })
+      .superRefine((m, ctx) => {
+        if (m.pattern !== undefined && m.test === undefined) ctx.addIssue({ code: 'custom', path: ['test'], message: 'a pattern needs the test (raw output file) it reads' });
+        if (m.run !== undefined && m.pattern === undefined) ctx.addIssue({ code: 'custom', path: ['run'], message: 'run picks one of the pattern\'s matches: it needs a pattern' });
+      }),
+    /** The run list of a repetition (default: the metric's case alone); entries of qaset.run_list or QASET's "_" specials. */
+    cases: z.array(QasetName).min(1).max(100).optional(),
+  })
+  .refine((r) => r.max >= r.min, { message: 'max must be at least min', path: ['max'] });
+export type KvmRepeat = z.infer<typeof KvmRepeat>;
+
+/** Whether the params ask for repetitions at all (max above 1). */
+export function repeatIsOn(repeat: KvmRepeat | undefined): repeat is KvmRepeat {
+  return repeat !== undefined && repeat.max > 1;
+}
+
+/** The run list of a repetition. */
+export function repeatCases(repeat: KvmRepeat): string[] {
+  return repeat.cases ?? [repeat.metric.case];
+}
+
 const FsEntry = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9_.]*$/),
   fs: z.enum(['xfs', 'btrfs', 'ext4', 'tmpfs']),
@@ -170,6 +234,8 @@ export const KvmParams = z
     images_dir: AbsPath.optional(),
     /** Keep each point's images after it ran (for debugging); default remove them. */
     keep_images: z.boolean().default(false),
+    /** Adaptive repetitions of each point's measured case(s) (default none: one run a point). */
+    repeat: KvmRepeat.optional(),
   })
   .superRefine((p, ctx) => {
     // impossible points are refused when the inventory is read, one message each
@@ -179,6 +245,21 @@ export const KvmParams = z
     const { points, errors } = expandMatrix(parsedMatrix.data);
     for (const e of errors) ctx.addIssue({ code: 'custom', path: ['matrix'], message: `impossible point ${e.message}` });
     if (errors.length === 0 && points.length === 0) ctx.addIssue({ code: 'custom', path: ['matrix', 'exclude'], message: 'the exclude rules leave no point to run' });
+    // the repeated cases are cases of the run list (checked only when both parsed)
+    const repeat = p.repeat === undefined ? undefined : KvmRepeat.safeParse(p.repeat).data;
+    const runList = z.array(z.string()).safeParse((p.qaset as { run_list?: unknown } | undefined)?.run_list).data;
+    if (repeat && runList) {
+      const listed = new Set(runList);
+      if (!listed.has(repeat.metric.case)) {
+        ctx.addIssue({ code: 'custom', path: ['repeat', 'metric', 'case'], message: `case ${repeat.metric.case} is not in qaset.run_list (${runList.join(' ')})` });
+      }
+      (repeat.cases ?? []).forEach((c, i) => {
+        if (!c.startsWith('_') && !listed.has(c)) ctx.addIssue({ code: 'custom', path: ['repeat', 'cases', i], message: `case ${c} is not in qaset.run_list` });
+      });
+      if (repeat.cases && !repeat.cases.includes(repeat.metric.case)) {
+        ctx.addIssue({ code: 'custom', path: ['repeat', 'cases'], message: `the cases repeated do not include the metric's case ${repeat.metric.case}` });
+      }
+    }
     const disk = p.host_disk;
     if (disk?.device && !disk.allow_wipe) {
       ctx.addIssue({ code: 'custom', path: ['host_disk', 'allow_wipe'], message: `host_disk.device ${disk.device} is named but allow_wipe is not true: it would be refused` });

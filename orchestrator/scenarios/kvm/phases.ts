@@ -6,11 +6,38 @@
 import type { PhaseSpec, ScenarioContext } from '../types.js';
 import { buildDomainXml, DOMAIN_TYPE_TOKEN } from './domain-xml.js';
 import { matrixPoints, type MatrixPoint } from './matrix.js';
-import { guestMounts, hostPrepEnv, testDiskBytes, type KvmParams } from './params.js';
+import { guestMounts, hostPrepEnv, repeatCases, repeatIsOn, testDiskBytes, type KvmParams, type KvmRepeat } from './params.js';
 
 const MIN = 60_000;
 /** Time a point needs besides QASET's own run: disks, guestfish, boot, shutdown, collect. */
 const POINT_OVERHEAD_MS = 20 * MIN;
+/** Time a repetition needs besides its QASET run: inject, boot, shutdown, collect. */
+const REPEAT_OVERHEAD_MS = 10 * MIN;
+/** What a point keeps for itself after its last repetition (shutdown, teardown, point.json). */
+export const REPEAT_RESERVE_S = 5 * 60;
+
+/** A point phase's time limit: the point's run, and with repetitions room for max - 1 more (each up to qaset.timeout). */
+export function pointTimeoutMs(params: Pick<KvmParams, 'qaset' | 'repeat'>): number {
+  const runs = repeatIsOn(params.repeat) ? params.repeat.max - 1 : 0;
+  return params.qaset.timeout + POINT_OVERHEAD_MS + runs * (params.qaset.timeout + REPEAT_OVERHEAD_MS);
+}
+
+/** remote-scripts/kvm's repetition rule (lib/kvm-repeat.sh); none without repetitions. */
+export function repeatEnv(repeat: KvmRepeat | undefined, timeoutMs: number): Record<string, string> {
+  if (!repeatIsOn(repeat)) return {};
+  const m = repeat.metric;
+  return {
+    KVM_REPEAT_MIN: String(repeat.min),
+    KVM_REPEAT_MAX: String(repeat.max),
+    KVM_REPEAT_TARGET_CI: String(repeat.target_ci),
+    KVM_REPEAT_CASES: repeatCases(repeat).join(' '),
+    KVM_REPEAT_CASE: m.case,
+    ...(m.test !== undefined ? { KVM_REPEAT_TEST: m.test } : {}),
+    ...(m.pattern !== undefined ? { KVM_REPEAT_PATTERN: m.pattern } : {}),
+    ...(m.run !== undefined ? { KVM_REPEAT_RUN: String(m.run) } : {}),
+    KVM_REPEAT_BUDGET_S: String(Math.max(1, Math.floor(timeoutMs / 1000) - REPEAT_RESERVE_S)),
+  };
+}
 
 /** A value for /root/qaset/config, single-quoted for the shell that sources it. */
 function shellQuote(value: string | number | boolean): string {
@@ -83,6 +110,7 @@ export function kvmPhases({ params }: ScenarioContext<KvmParams>): PhaseSpec[] {
   const plans = planPoints(params);
   const timeoutS = Math.ceil(params.qaset.timeout / 1000);
   const pollS = Math.max(1, Math.round(params.qaset.poll_interval / 1000));
+  const pointMs = pointTimeoutMs(params);
   const phases: PhaseSpec[] = [
     { name: 'check', helper: 'kvm', args: ['check'], env: common, timeoutMs: 2 * MIN },
     { name: 'host-prepare', helper: 'kvm-prepare-host', args: ['prepare'], env: hostEnv, timeoutMs: 15 * MIN },
@@ -93,7 +121,7 @@ export function kvmPhases({ params }: ScenarioContext<KvmParams>): PhaseSpec[] {
       helper: 'kvm',
       args: ['point'],
       optional: true,
-      timeoutMs: params.qaset.timeout + POINT_OVERHEAD_MS,
+      timeoutMs: pointMs,
       env: {
         ...common,
         KVM_POINT_ID: plan.point.id,
@@ -111,6 +139,7 @@ export function kvmPhases({ params }: ScenarioContext<KvmParams>): PhaseSpec[] {
         KVM_STALL_S: String(Math.max(1, Math.ceil(params.qaset.stall_timeout / 1000))),
         KVM_QASET_PREPARED: params.qaset.prepared ? 'yes' : 'no',
         ...(params.qaset.run_id ? { KVM_QASET_RUN_ID: params.qaset.run_id } : {}),
+        ...repeatEnv(params.repeat, pointMs),
       },
     });
   });

@@ -4,19 +4,27 @@
 // `rrdtool xport --json`: RRD files are not portable across architectures) as time series with
 // CPU, RSS and heap peaks and means; per step, the agent's CPU, simulation latency and processed
 // rate over the step's window, and at the NDR (or the lossless maximum) the one-way p99 latency and
-// the agent's CPU per 1000 pps delivered; the heap dump's size.
+// the agent's CPU per 1000 pps delivered; the heap dump's size. A step repeated (the scenario's
+// `repeat`) has one steps.jsonl line per burst: each burst's samples carry the step's labels (repeated
+// samples of one key, the spread history and comparison read), the step's verdicts (lossless,
+// maxima, the reference step) read the means over its bursts, and repeats.jsonl's record of each
+// step's loop becomes repeat.* samples and the job's repeats.json beside raw/.
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { sample, type MetricSample, type MetricSeries, type MetricsDraft } from '../../results/metrics.js';
 import { readRrdSeries, RrdExportError, seriesStats, type SeriesUnit } from '../../results/rrd-export.js';
 import { readHostJson } from '../../results/host-json.js';
+import { writeJsonAtomically } from '../../results/atomic-write.js';
+import { MIDOLMAN_REPEAT_METRICS } from './params.js';
 
 const nullableNumber = z.number().nullable();
 
 export const StepSchema = z.object({
   phase: z.enum(['warm-up', 'throughput', 'long-running']),
   index: z.number().int().min(1),
+  /** Which burst of its step this is (only when the step was repeated: the scenario's `repeat`). */
+  repetition: z.number().int().min(1).max(100).optional(),
   generator: z.string(),
   mode: z.enum(['linear', 'ndr']),
   t_start: z.number(),
@@ -53,6 +61,30 @@ export const NdrSchema = z.object({
   best_step: StepSchema.nullable(),
 });
 
+/** A step's repetition loop (remote-scripts/lib/traffic-repeat.sh; lib/repeat.sh's record). */
+export const RepeatRecordSchema = z.object({
+  phase: z.literal('throughput'),
+  index: z.number().int().min(1),
+  offered_pps: z.number().min(0),
+  metric: z.enum(MIDOLMAN_REPEAT_METRICS),
+  /** Bursts sent. */
+  repetitions: z.number().int().min(1).max(100),
+  min: z.number().int().min(1),
+  max: z.number().int().min(1),
+  target_ci: z.number(),
+  /** Values judged (fewer than repetitions only when a burst had none: stop no-value). */
+  n: z.number().int().min(0).max(100),
+  values: z.array(z.number()).max(100),
+  mean: nullableNumber,
+  sd: nullableNumber,
+  ci_half_width: nullableNumber,
+  ci_relative: nullableNumber,
+  target_met: z.boolean(),
+  stop: z.enum(['target', 'max', 'deadline', 'no-value']),
+  seconds: z.number().min(0),
+});
+export type RepeatRecord = z.infer<typeof RepeatRecordSchema>;
+
 const HeapDumpSchema = z.object({
   pid: z.number(),
   tool: z.string(),
@@ -69,9 +101,9 @@ export class MidolmanArtifactError extends Error {
 
 const readJson = (path: string) => readHostJson(path, (message) => new MidolmanArtifactError(message));
 
-/** steps.jsonl; a torn last line (interrupted run) is skipped, any other bad line is an error. */
-export async function readSteps(rawDir: string): Promise<Step[]> {
-  const path = join(rawDir, 'artifacts', 'steps.jsonl');
+/** A JSON-lines artifact; a torn last line (interrupted run) is skipped, any other bad line is an error. */
+async function readJsonLines<T>(rawDir: string, name: string, schema: z.ZodType<T>): Promise<T[]> {
+  const path = join(rawDir, 'artifacts', name);
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -79,7 +111,7 @@ export async function readSteps(rawDir: string): Promise<Step[]> {
     return [];
   }
   const lines = text.split('\n');
-  const steps: Step[] = [];
+  const out: T[] = [];
   lines.forEach((line, i) => {
     if (!line.trim()) return;
     let value: unknown;
@@ -89,11 +121,63 @@ export async function readSteps(rawDir: string): Promise<Step[]> {
       if (i >= lines.length - 2) return; // torn last line
       throw new MidolmanArtifactError(`${path}:${i + 1}: not JSON`);
     }
-    const parsed = StepSchema.safeParse(value);
+    const parsed = schema.safeParse(value);
     if (!parsed.success) throw new MidolmanArtifactError(`${path}:${i + 1}: ${parsed.error.issues.slice(0, 3).map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}`);
-    steps.push(parsed.data);
+    out.push(parsed.data);
   });
-  return steps;
+  return out;
+}
+
+/** steps.jsonl: one line per burst. */
+export function readSteps(rawDir: string): Promise<Step[]> {
+  return readJsonLines(rawDir, 'steps.jsonl', StepSchema);
+}
+
+/** repeats.jsonl: one line per repeated step (none without the scenario's `repeat`). */
+export function readRepeats(rawDir: string): Promise<RepeatRecord[]> {
+  return readJsonLines(rawDir, 'repeats.jsonl', RepeatRecordSchema);
+}
+
+/** A step with its bursts: one, or one per repetition. Rates, loss and latency are the bursts' means. */
+export interface StepGroup {
+  phase: Step['phase'];
+  index: number;
+  offered_pps: number;
+  mode: Step['mode'];
+  bursts: Step[];
+  achieved_pps: number;
+  delivered_pps: number;
+  loss: number;
+  /** Mean of the bursts' one-way p99 latency (those that have one); null when none has. */
+  p99_ns: number | null;
+}
+
+const meanOf = (values: readonly number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+
+/** Lines of one step (phase and index) gathered, in the order of their first line. */
+export function stepGroups(steps: readonly Step[]): StepGroup[] {
+  const groups = new Map<string, Step[]>();
+  for (const s of steps) {
+    const key = `${s.phase}#${s.index}`;
+    const list = groups.get(key);
+    if (list) list.push(s);
+    else groups.set(key, [s]);
+  }
+  return [...groups.values()].map((bursts) => {
+    const p99 = bursts.map((b) => b.latency_ns.p99).filter((v): v is number => v !== null);
+    const first = bursts[0]!;
+    return {
+      phase: first.phase,
+      index: first.index,
+      offered_pps: first.offered_pps,
+      mode: first.mode,
+      bursts,
+      achieved_pps: meanOf(bursts.map((b) => b.achieved_pps)),
+      delivered_pps: meanOf(bursts.map((b) => b.delivered_pps)),
+      loss: meanOf(bursts.map((b) => b.loss)),
+      p99_ns: p99.length ? meanOf(p99) : null,
+    };
+  });
 }
 
 /** Unit and direction of a collector series, from its alias (and type: COUNTER/DERIVE are per-second rates). */
@@ -143,7 +227,7 @@ export function stepMetrics(steps: Step[], options: NormalizeOptions = {}): Metr
       if (v !== null) samples.push(sample(`latency.oneway.${q}`, v, 'ns', 'lower', labels));
     }
   }
-  const scan = steps.filter((s) => s.phase === 'throughput');
+  const scan = stepGroups(steps.filter((s) => s.phase === 'throughput'));
   if (scan.length > 0) {
     const ok = scan.filter((s) => s.loss <= lossless + 1e-9);
     samples.push(sample('throughput.lossless_max', ok.length ? Math.max(...ok.map((s) => s.offered_pps)) : 0, 'pps', 'higher', { loss_threshold: String(lossless) }));
@@ -204,12 +288,17 @@ const STEP_AGENT_SERIES: readonly (readonly [series: string, metric: string, uni
 ];
 
 /**
- * The step a job's headline figures are read at: the NDR search's best step, else the highest
- * lossless throughput step (the last one at that rate). Undefined when no step qualifies.
+ * The step a job's headline figures are read at: the NDR search's best step (with all its
+ * bursts), else the highest lossless throughput step (the last one at that rate; lossless by the
+ * mean loss of its bursts). Undefined when no step qualifies.
  */
-export function referenceStep(steps: readonly Step[], ndrBest: Step | null | undefined, losslessLoss = 0): { step: Step; at: 'ndr' | 'lossless_max' } | undefined {
-  if (ndrBest) return { step: ndrBest, at: 'ndr' };
-  const ok = steps.filter((s) => s.phase === 'throughput' && s.loss <= losslessLoss + 1e-9);
+export function referenceStep(steps: readonly Step[], ndrBest: Step | null | undefined, losslessLoss = 0): { step: StepGroup; at: 'ndr' | 'lossless_max' } | undefined {
+  const groups = stepGroups(steps.filter((s) => s.phase === 'throughput'));
+  if (ndrBest) {
+    const group = groups.find((g) => g.index === ndrBest.index && g.offered_pps === ndrBest.offered_pps);
+    return { step: group ?? stepGroups([ndrBest])[0]!, at: 'ndr' };
+  }
+  const ok = groups.filter((s) => s.loss <= losslessLoss + 1e-9);
   if (ok.length === 0) return undefined;
   const top = Math.max(...ok.map((s) => s.offered_pps));
   return { step: ok.filter((s) => s.offered_pps === top).at(-1)!, at: 'lossless_max' };
@@ -233,11 +322,41 @@ export function agentStepMetrics(steps: readonly Step[], series: readonly Metric
   }
   if (reference) {
     const { step, at } = reference;
-    if (step.latency_ns.p99 !== null) samples.push(sample('throughput.latency.oneway.p99', step.latency_ns.p99, 'ns', 'lower', { at }));
-    const cpu = windowMean(byMetric.get('proc.agent.cpu_percent'), step.t_start, step.t_end);
-    if (cpu !== undefined && step.delivered_pps > 0) samples.push(sample('throughput.agent.cpu_per_kpps', cpu / (step.delivered_pps / 1000), '%/kpps', 'lower', { at }));
+    if (step.p99_ns !== null) samples.push(sample('throughput.latency.oneway.p99', step.p99_ns, 'ns', 'lower', { at }));
+    // each burst's own window (the pauses between a step's bursts are not the step's load)
+    const cpus = step.bursts.map((b) => windowMean(byMetric.get('proc.agent.cpu_percent'), b.t_start, b.t_end)).filter((v): v is number => v !== undefined);
+    if (cpus.length > 0 && step.delivered_pps > 0) samples.push(sample('throughput.agent.cpu_per_kpps', meanOf(cpus) / (step.delivered_pps / 1000), '%/kpps', 'lower', { at }));
   }
   return samples;
+}
+
+/** The unit of a judged measurement (what its interval's half-width is in). */
+const REPEAT_UNITS: Record<RepeatRecord['metric'], string> = {
+  delivered_pps: 'pps',
+  achieved_pps: 'pps',
+  loss: 'ratio',
+  latency_p50_ns: 'ns',
+  latency_p99_ns: 'ns',
+  agent_cpu_percent: '%',
+};
+
+/**
+ * Each repeated step's loop as samples labelled like the step's (plus `measure`, what was
+ * judged): repeat.repetitions (bursts sent), repeat.ci_relative and repeat.ci_half_width (of the
+ * mean of the judged values; absent below two), repeat.target_met and repeat.deadline (1 when the
+ * phase's deadline ended it). The values themselves are the bursts' own samples.
+ */
+export function repeatMetrics(records: readonly RepeatRecord[], mode: (index: number) => string | undefined): MetricSample[] {
+  const out: MetricSample[] = [];
+  for (const r of records) {
+    const labels = { phase: r.phase, step: String(r.index), offered_pps: String(r.offered_pps), mode: mode(r.index) ?? 'linear', measure: r.metric };
+    out.push(sample('repeat.repetitions', r.repetitions, 'count', 'none', labels));
+    if (r.ci_relative !== null) out.push(sample('repeat.ci_relative', r.ci_relative, 'ratio', 'none', labels));
+    if (r.ci_half_width !== null) out.push(sample('repeat.ci_half_width', r.ci_half_width, REPEAT_UNITS[r.metric], 'none', labels));
+    out.push(sample('repeat.target_met', r.target_met ? 1 : 0, 'bool', 'none', labels));
+    out.push(sample('repeat.deadline', r.stop === 'deadline' ? 1 : 0, 'bool', 'none', labels));
+  }
+  return out;
 }
 
 export async function normalizeMidolman(rawDir: string, options: NormalizeOptions = {}): Promise<MetricsDraft> {
@@ -256,6 +375,13 @@ export async function normalizeMidolman(rawDir: string, options: NormalizeOption
   const series = await readMidolmanRrdSeries(rawDir);
   samples.push(...seriesSummaries(series));
   samples.push(...agentStepMetrics(steps, series, referenceStep(steps, ndrBest, options.losslessLoss)));
+  const repeats = await readRepeats(rawDir);
+  if (repeats.length > 0) {
+    const modes = new Map(steps.filter((s) => s.phase === 'throughput').map((s) => [s.index, s.mode]));
+    samples.push(...repeatMetrics(repeats, (index) => modes.get(index)));
+    // the job's record of every repeated step, beside raw/ (as kvm-points.json is for kvm)
+    await writeJsonAtomically(join(dirname(rawDir), 'repeats.json'), { steps: repeats });
+  }
   const heapPath = join(rawDir, 'artifacts', 'heapdump.json');
   const heapRaw = await readJson(heapPath);
   if (heapRaw !== undefined) {

@@ -146,6 +146,35 @@ const moved = (message: string) =>
     })
     .optional();
 
+/** What a throughput step's repetitions are judged on (remote-scripts/lib/traffic-repeat.sh reads it per burst). */
+export const MIDOLMAN_REPEAT_METRICS = ['delivered_pps', 'achieved_pps', 'loss', 'latency_p50_ns', 'latency_p99_ns', 'agent_cpu_percent'] as const;
+export type MidolmanRepeatMetric = (typeof MIDOLMAN_REPEAT_METRICS)[number];
+
+/**
+ * Adaptive repetitions of the throughput phase's steps (as Phoronix Test Suite does): each step's
+ * burst is sent again until the 95% confidence interval of the mean of `metric` over its bursts
+ * is at most `target_ci` of that mean, or `max` bursts ran, or the phase's time limit comes.
+ * Absent (or max 1): one burst a step, as before.
+ */
+export const MidolmanRepeat = z
+  .strictObject({
+    /** Bursts a step always sends (the interval needs two; default 1, so a step repeats at least once when max > 1). */
+    min: z.number().int().min(1).max(100).default(1),
+    /** Bursts a step sends at most (default 5). */
+    max: z.number().int().min(1).max(100).default(5),
+    /** Relative half-width of the 95% interval of the mean that ends a step's repetitions (0.02 = +-2%). */
+    target_ci: z.number().positive().max(10).default(0.02),
+    /** The step's measurement judged (default delivered_pps). */
+    metric: z.enum(MIDOLMAN_REPEAT_METRICS).default('delivered_pps'),
+  })
+  .refine((r) => r.max >= r.min, { message: 'max must be at least min', path: ['max'] });
+export type MidolmanRepeat = z.infer<typeof MidolmanRepeat>;
+
+/** Whether the params ask for repetitions at all (max above 1). */
+export function repeatIsOn(repeat: MidolmanRepeat | undefined): repeat is MidolmanRepeat {
+  return repeat !== undefined && repeat.max > 1;
+}
+
 export const MidolmanParams = z.strictObject({
   /** A topology of the bundle's topologies/ (NAME.sh); default linux_bridge. */
   topology: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/).optional(),
@@ -181,6 +210,8 @@ export const MidolmanParams = z.strictObject({
   heap_dump: z.boolean().optional(),
   /** Profile knobs that win over the profile files. */
   overrides: Overrides.optional(),
+  /** Adaptive repetitions of each throughput step (default none: one burst a step). */
+  repeat: MidolmanRepeat.optional(),
   /** Shape the path to the destination (calibration: a known answer for the measurement chain). */
   shape: z
     .strictObject({
