@@ -14,15 +14,23 @@ export interface MetricComparison {
   b: { n: number; mean: number | null };
   /** 100 * (mean b - mean a) / |mean a|; null when a side is missing or mean a is 0 (unless both are 0). */
   deltaPercent: number | null;
-  /** Mann-Whitney U, two-sided, when both sides have >= 3 samples; else null. */
+  /** Mann-Whitney U, two-sided (exact for small samples, ties included), when both sides have samples; else null. */
   pValue: number | null;
+  /** The smallest p-value these sample counts (and ties) could give; null when a side has no sample. */
+  minPValue: number | null;
   /** pValue <= thresholds.pValue; null without a p-value. */
   significant: boolean | null;
-  verdict: 'better' | 'worse' | 'same' | 'missing';
+  verdict: Verdict;
 }
 
-/** Samples fewer than this on either side give no p-value. */
-export const MIN_SAMPLES_FOR_TEST = 3;
+/**
+ * better / worse: a change of at least minRelativeChange, significant, the metric's way;
+ * same: smaller than minRelativeChange, no better direction, or a test that could have been
+ * significant and was not; inconclusive: a change of at least minRelativeChange that these
+ * sample counts cannot tell from noise (the smallest p they could give is above the threshold:
+ * 1 or 2 samples a side, 3 vs 3, 3 vs 4 at p 0.05); missing: a side has no sample.
+ */
+export type Verdict = 'better' | 'worse' | 'same' | 'inconclusive' | 'missing';
 
 interface Group {
   metric: string;
@@ -53,10 +61,11 @@ const mean = (values: readonly number[]): number | null =>
 
 /**
  * One comparison per (metric, labels) present in a or b, sorted by metric then labels.
- * verdict: 'missing' when a side has no sample; 'same' when |delta| < minRelativeChange, when
- * the test ran and was not significant, or when the metric has no better direction; otherwise
- * 'better' or 'worse' by the metric's direction. Without a test (fewer than 3 samples on a side)
- * the magnitude alone decides.
+ * verdict: 'missing' when a side has no sample; 'same' when the metric has no better direction
+ * or |delta| < minRelativeChange; 'inconclusive' when the change is big enough but no split of
+ * samples this few could reach thresholds.pValue (the magnitude alone never decides); 'same' when
+ * the test could have been significant and was not; otherwise 'better' or 'worse' by the
+ * metric's direction.
  */
 export function compareMetrics(a: MetricsFile, b: MetricsFile, thresholds: Thresholds = DEFAULT_THRESHOLDS): MetricComparison[] {
   const left = group(a.samples);
@@ -75,12 +84,16 @@ export function compareMetrics(a: MetricsFile, b: MetricsFile, thresholds: Thres
       if (meanA !== 0) deltaPercent = (100 * (meanB - meanA)) / Math.abs(meanA);
       else if (meanB === 0) deltaPercent = 0;
     }
-    const pValue = va.length >= MIN_SAMPLES_FOR_TEST && vb.length >= MIN_SAMPLES_FOR_TEST ? mannWhitneyU(va, vb).pValue : null;
+    const test = va.length > 0 && vb.length > 0 ? mannWhitneyU(va, vb) : null;
+    const pValue = test?.pValue ?? null;
+    const minPValue = test?.minPValue ?? null;
     const significant = pValue === null ? null : pValue <= thresholds.pValue;
-    let verdict: MetricComparison['verdict'];
+    let verdict: Verdict;
     if (meanA === null || meanB === null) verdict = 'missing';
-    else if (info.better === 'none' || meanA === meanB || significant === false) verdict = 'same';
+    else if (info.better === 'none' || meanA === meanB) verdict = 'same';
     else if (deltaPercent !== null && Math.abs(deltaPercent) < thresholds.minRelativeChange * 100) verdict = 'same';
+    else if (minPValue! > thresholds.pValue) verdict = 'inconclusive';
+    else if (!significant) verdict = 'same';
     else verdict = meanB > meanA === (info.better === 'higher') ? 'better' : 'worse';
     return {
       metric: info.metric,
@@ -91,6 +104,7 @@ export function compareMetrics(a: MetricsFile, b: MetricsFile, thresholds: Thres
       b: { n: vb.length, mean: meanB },
       deltaPercent,
       pValue,
+      minPValue,
       significant,
       verdict,
     };

@@ -1,24 +1,40 @@
 // Change points in one metric's history: E-Divisive with means (Matteson & James 2014, the
 // energy statistic with alpha = 1 on 1-D values), windowed the way Hunter / Apache Otava do it,
-// with a permutation significance test and a minimum magnitude.
+// with a permutation significance test, and three rules that make a change worth a page: a
+// minimum magnitude over whole regimes, a minimum size against the metric's own noise, and
+// persistence.
 //
 // The procedure, for a series x[0..n):
 //
 // 1. Candidates. The series is cut into overlapping windows of `window` points (a step of half a
 //    window; the last window always ends at the newest point). In each window, E-Divisive
 //    splits recursively: the split tau maximizing Q(tau) = m*k/(m+k) * E(tau), where E is the
-//    energy distance between x[lo..tau) and x[tau..hi) (sizes m and k), is accepted when its
-//    means differ by at least minRelativeChange and a permutation test of the maximal Q gives
-//    p <= pValue; then both sides are split again. Windows keep each search O(window^2) per
-//    permutation, so long histories cost O(n * window^2), and an old regime far back cannot
-//    hide a new change.
+//    energy distance between x[lo..tau) and x[tau..hi) (sizes m and k), is a candidate when its
+//    window means differ by at least half of minRelativeChange and of noiseFactor * noise (the
+//    final rules are judged on whole regimes, below) and a permutation test of the maximal Q
+//    gives p <= pValue; then both sides are split again. Windows keep each search
+//    O(window^2) per permutation, so long histories cost O(n * window^2), and an old regime far
+//    back cannot hide a new change.
 // 2. Refinement and validation. Candidates found in several windows are merged: each one is moved
 //    to the best split of the segment between its neighbours (at most `window` points each side),
-//    duplicates collapse, and each is tested again on that segment (same test, same magnitude
-//    rule). The weakest failing change point is dropped and the rest re-examined, until every
-//    remaining one passes (Otava's "merge" step).
+//    duplicates collapse, and each is judged:
+//      - significance: the permutation test again, on that segment (p <= pValue);
+//      - magnitude: the means of the whole regimes on either side (from the previous change
+//        point to this one, and from this one to the next or the end) differ by at least
+//        minRelativeChange;
+//      - noise: they differ by at least noiseFactor times the series' noise (noise.ts: a robust
+//        standard deviation of one point), so a noisy metric needs a bigger step;
+//      - persistence: the new regime spans at least `persistence` runs (nights: the repeated
+//        samples of one job are one run), and it holds: its first persistence - 1 runs (the
+//        head) are nearer the regime's level than the old one, and the rest of it is nearer the
+//        head's level than the old one. A bump of one or two nights that has come back is not a
+//        regime, nor are two ordinary nights followed by a spike.
+//    The weakest failing change point (largest p, then smallest magnitude) is dropped and the rest
+//    re-examined, until every remaining one passes (Otava's "merge" step): dropping the start
+//    of a bump merges it back into its surroundings.
 //
 // Everything is deterministic: the permutations come from a seeded mulberry32 generator.
+import { estimateNoise } from './noise.js';
 import { mulberry32, shuffleInPlace } from './random.js';
 
 export interface ChangePointOptions {
@@ -28,8 +44,20 @@ export interface ChangePointOptions {
   pValue?: number;
   /** Permutations per test; default max(200, 2 / pValue) so that pValue is reachable. */
   permutations?: number;
-  /** Smallest |after - before| / |before| reported; default 0.05. */
+  /** Smallest |after - before| / |before| of the whole regimes' means reported; default 0.05. */
   minRelativeChange?: number;
+  /** Smallest |after - before| in units of the series' noise (a point's robust sd); default 2. 0 turns the rule off. */
+  noiseFactor?: number;
+  /**
+   * Runs (nights) a new regime must span, and hold, to count; default 3. 1 turns the rule off
+   * (a regime still needs MIN_SEGMENT points).
+   */
+  persistence?: number;
+  /**
+   * The run of each point (one sweep's job can give several samples): non-decreasing numbers,
+   * equal for points of one run. Default: every point is its own run.
+   */
+  runs?: readonly number[];
   /** Permutation RNG seed; default fixed, so results are deterministic. */
   seed?: number;
 }
@@ -42,11 +70,23 @@ export interface ChangePoint {
   /** (after - before) / |before|; +-1 when before is 0 and after is not. */
   relativeChange: number;
   pValue: number;
+  /** Points of the new regime (to the next change point or the end). */
+  regimePoints: number;
+  /** Runs (nights) of the new regime. */
+  regimeRuns: number;
+  /** |after - before| / the series' noise sd; Infinity when the series has no noise. */
+  noiseRatio: number;
 }
 
 export const DEFAULT_WINDOW = 30;
 export const DEFAULT_P_VALUE = 0.05;
 export const DEFAULT_MIN_RELATIVE_CHANGE = 0.05;
+export const DEFAULT_NOISE_FACTOR = 2;
+export const DEFAULT_PERSISTENCE = 3;
+/** Stage 1 proposes candidates at this fraction of the magnitude and noise rules. */
+const CANDIDATE_FRACTION = 0.5;
+/** Persistence: the rest of a regime must be at least this far (of head - before) from the old level. */
+const HOLD_FRACTION = 0.5;
 const DEFAULT_SEED = 0x5eed1e55;
 /** A regime needs at least this many points on each side of a split. */
 export const MIN_SEGMENT = 2;
@@ -62,13 +102,19 @@ interface Split {
   q: number;
 }
 
-interface Evaluation {
-  index: number;
-  beforeMean: number;
-  afterMean: number;
-  relativeChange: number;
-  pValue: number;
+interface Evaluation extends ChangePoint {
   valid: boolean;
+}
+
+interface Rules {
+  window: number;
+  alpha: number;
+  permutations: number;
+  minRelativeChange: number;
+  /** noiseFactor * noise sd: the smallest |after - before|. */
+  minDifference: number;
+  persistence: number;
+  noiseSd: number;
 }
 
 class Detector {
@@ -76,21 +122,30 @@ class Detector {
   private readonly rowRight: Float64Array;
   private readonly scratch: Float64Array;
   private readonly random: () => number;
-  private readonly cache = new Map<string, Evaluation>();
+  private readonly pValues = new Map<string, number>();
+  /** prefix[i] = x[0] + ... + x[i - 1]. */
+  private readonly prefix: Float64Array;
+  private readonly window: number;
+  private readonly alpha: number;
+  private readonly permutations: number;
 
   constructor(
     private readonly x: Float64Array,
-    private readonly window: number,
-    private readonly alpha: number,
-    private readonly permutations: number,
-    private readonly minRelativeChange: number,
+    /** Dense run numbers (0, 1, 2, ...), non-decreasing. */
+    private readonly runs: Int32Array,
+    private readonly rules: Rules,
     seed: number,
   ) {
-    const size = Math.min(x.length, 2 * window + 2);
+    this.window = rules.window;
+    this.alpha = rules.alpha;
+    this.permutations = rules.permutations;
+    const size = Math.min(x.length, 2 * this.window + 2);
     this.rowLeft = new Float64Array(size);
     this.rowRight = new Float64Array(size);
     this.scratch = new Float64Array(size);
     this.random = mulberry32(seed);
+    this.prefix = new Float64Array(x.length + 1);
+    for (let i = 0; i < x.length; i++) this.prefix[i + 1] = this.prefix[i]! + x[i]!;
   }
 
   /**
@@ -158,9 +213,7 @@ class Detector {
   }
 
   private mean(lo: number, hi: number): number {
-    let sum = 0;
-    for (let i = lo; i < hi; i++) sum += this.x[i]!;
-    return sum / (hi - lo);
+    return (this.prefix[hi]! - this.prefix[lo]!) / (hi - lo);
   }
 
   /** Stage 1: recursive E-Divisive inside x[lo..hi). */
@@ -169,8 +222,10 @@ class Detector {
     const best = this.split(this.x, lo, hi - lo);
     if (best.tau < 0) return;
     const tau = lo + best.tau;
-    const change = relativeChange(this.mean(lo, tau), this.mean(tau, hi));
-    if (Math.abs(change) < this.minRelativeChange) return;
+    const before = this.mean(lo, tau);
+    const after = this.mean(tau, hi);
+    if (Math.abs(relativeChange(before, after)) < CANDIDATE_FRACTION * this.rules.minRelativeChange) return;
+    if (Math.abs(after - before) < CANDIDATE_FRACTION * this.rules.minDifference) return;
     if (this.pValue(lo, hi, best.q) > this.alpha) return;
     found.add(tau);
     this.divide(lo, tau, found);
@@ -197,27 +252,62 @@ class Detector {
     return [...new Set(result)].sort((a, b) => a - b);
   }
 
-  evaluate(lo: number, at: number, hi: number): Evaluation {
+  /** Permutation p of the split at `at` of the segment x[lo..hi), cached. */
+  private significance(lo: number, at: number, hi: number): number {
     const key = `${lo}:${at}:${hi}`;
-    const cached = this.cache.get(key);
-    if (cached) return cached;
-    const beforeMean = this.mean(lo, at);
-    const afterMean = this.mean(at, hi);
-    const change = relativeChange(beforeMean, afterMean);
-    let pValue = 1;
-    if (at - lo >= MIN_SEGMENT && hi - at >= MIN_SEGMENT && Math.abs(change) >= this.minRelativeChange) {
-      pValue = this.pValue(lo, hi, this.split(this.x, lo, hi - lo, at - lo).q);
+    let p = this.pValues.get(key);
+    if (p === undefined) {
+      p = this.pValue(lo, hi, this.split(this.x, lo, hi - lo, at - lo).q);
+      this.pValues.set(key, p);
     }
-    const evaluation: Evaluation = {
+    return p;
+  }
+
+  /**
+   * Persistence: the regime x[at..end) spans at least `persistence` runs and holds: its first
+   * persistence - 1 runs (the head) and the rest (the tail) both moved the way the regime did,
+   * the head by at least HOLD_FRACTION of the regime's change (a spike on the newest night does
+   * not make a regime of the nights before it), the tail by at least HOLD_FRACTION of the head's
+   * (a bump that has come back is not a regime).
+   */
+  private holds(beforeMean: number, afterMean: number, at: number, end: number): boolean {
+    const persistence = this.rules.persistence;
+    if (persistence <= 1) return true;
+    const runs = this.runs;
+    if (runs[end - 1]! - runs[at]! + 1 < persistence) return false;
+    let tail = at;
+    while (tail < end && runs[tail]! < runs[at]! + persistence - 1) tail++;
+    const direction = Math.sign(afterMean - beforeMean);
+    const change = Math.abs(afterMean - beforeMean);
+    const head = (this.mean(at, tail) - beforeMean) * direction;
+    return head >= HOLD_FRACTION * change && (this.mean(tail, end) - beforeMean) * direction >= HOLD_FRACTION * head;
+  }
+
+  /** Judges points[k] against its neighbours (see the file comment, stage 2). */
+  judge(points: readonly number[], k: number): Evaluation {
+    const at = points[k]!;
+    const start = k > 0 ? points[k - 1]! : 0;
+    const end = k + 1 < points.length ? points[k + 1]! : this.x.length;
+    const beforeMean = this.mean(start, at);
+    const afterMean = this.mean(at, end);
+    const change = relativeChange(beforeMean, afterMean);
+    const difference = Math.abs(afterMean - beforeMean);
+    const { minRelativeChange, minDifference, noiseSd } = this.rules;
+    const sized = at - start >= MIN_SEGMENT && end - at >= MIN_SEGMENT && Math.abs(change) >= minRelativeChange && difference >= minDifference;
+    const [lo, hi] = this.segment(points, k);
+    const pValue = sized ? this.significance(lo, at, hi) : 1;
+    const persistent = sized && this.holds(beforeMean, afterMean, at, end);
+    return {
       index: at,
       beforeMean,
       afterMean,
       relativeChange: change,
       pValue,
-      valid: pValue <= this.alpha && Math.abs(change) >= this.minRelativeChange,
+      regimePoints: end - at,
+      regimeRuns: this.runs[end - 1]! - this.runs[at]! + 1,
+      noiseRatio: noiseSd > 0 ? difference / noiseSd : difference > 0 ? Infinity : 0,
+      valid: sized && persistent && pValue <= this.alpha,
     };
-    this.cache.set(key, evaluation);
-    return evaluation;
   }
 }
 
@@ -231,6 +321,21 @@ function windowsOf(n: number, window: number): [number, number][] {
   return windows;
 }
 
+/** Dense run numbers 0, 1, 2, ... from non-decreasing run labels (or one run per point). */
+function denseRuns(n: number, runs: readonly number[] | undefined): Int32Array {
+  const dense = new Int32Array(n);
+  if (!runs) {
+    for (let i = 0; i < n; i++) dense[i] = i;
+    return dense;
+  }
+  if (runs.length !== n) throw new RangeError(`detectChangePoints: ${runs.length} runs for ${n} values`);
+  for (let i = 1; i < n; i++) {
+    if (!(runs[i]! >= runs[i - 1]!)) throw new RangeError(`detectChangePoints: runs must not decrease (${runs[i - 1]} then ${runs[i]} at ${i})`);
+    dense[i] = dense[i - 1]! + (runs[i] === runs[i - 1] ? 0 : 1);
+  }
+  return dense;
+}
+
 /**
  * Change points of `values` (in order, oldest first), each the first index of a new regime.
  * Values must be finite numbers.
@@ -241,21 +346,28 @@ export function detectChangePoints(values: readonly number[], options: ChangePoi
   const window = Math.max(MIN_WINDOW, Math.floor(options.window ?? DEFAULT_WINDOW));
   const alpha = options.pValue ?? DEFAULT_P_VALUE;
   const permutations = Math.max(1, Math.floor(options.permutations ?? Math.max(200, Math.ceil(2 / alpha))));
-  const minRelativeChange = options.minRelativeChange ?? DEFAULT_MIN_RELATIVE_CHANGE;
   const x = Float64Array.from(values);
   for (const value of x) if (!Number.isFinite(value)) throw new RangeError(`detectChangePoints: ${value} is not a finite number`);
+  const runs = denseRuns(n, options.runs);
+  const noiseSd = estimateNoise(x).sd;
+  const rules: Rules = {
+    window,
+    alpha,
+    permutations,
+    minRelativeChange: options.minRelativeChange ?? DEFAULT_MIN_RELATIVE_CHANGE,
+    minDifference: Math.max(0, options.noiseFactor ?? DEFAULT_NOISE_FACTOR) * noiseSd,
+    persistence: Math.max(1, Math.floor(options.persistence ?? DEFAULT_PERSISTENCE)),
+    noiseSd,
+  };
 
-  const detector = new Detector(x, window, alpha, permutations, minRelativeChange, options.seed ?? DEFAULT_SEED);
+  const detector = new Detector(x, runs, rules, options.seed ?? DEFAULT_SEED);
   const found = new Set<number>();
   for (const [lo, hi] of windowsOf(n, window)) detector.divide(lo, hi, found);
 
   let points = [...found].sort((a, b) => a - b);
   for (let round = 0; round <= found.size; round++) {
     points = detector.refine(points);
-    const evaluations = points.map((_, k) => {
-      const [lo, hi] = detector.segment(points, k);
-      return detector.evaluate(lo, points[k]!, hi);
-    });
+    const evaluations = points.map((_, k) => detector.judge(points, k));
     let weakest = -1;
     evaluations.forEach((evaluation, k) => {
       if (evaluation.valid) return;
@@ -268,15 +380,7 @@ export function detectChangePoints(values: readonly number[], options: ChangePoi
         weakest = k;
       }
     });
-    if (weakest < 0) {
-      return evaluations.map(({ index, beforeMean, afterMean, relativeChange: change, pValue }) => ({
-        index,
-        beforeMean,
-        afterMean,
-        relativeChange: change,
-        pValue,
-      }));
-    }
+    if (weakest < 0) return evaluations.map(({ valid: _valid, ...change }) => change);
     points.splice(weakest, 1);
   }
   return [];

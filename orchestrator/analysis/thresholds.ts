@@ -15,6 +15,8 @@ function withSettings(base: Thresholds, settings: RegressionThresholdSettings | 
     minRelativeChange: settings?.minRelativeChange ?? base.minRelativeChange,
     pValue: settings?.pValue ?? base.pValue,
     window: settings?.window ?? base.window,
+    persistence: settings?.persistence ?? base.persistence,
+    noiseFactor: settings?.noiseFactor ?? base.noiseFactor,
   };
 }
 

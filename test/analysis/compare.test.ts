@@ -1,4 +1,4 @@
-// compareMetrics: two jobs' samples, metric by metric.
+// compareMetrics: two jobs' samples, metric by metric; too few samples to tell are "inconclusive".
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -36,8 +36,9 @@ test('repeated samples: means, delta in percent of a, Mann-Whitney p (exact 0.1 
   const latency = result.get('latency{}')!;
   assert.is(latency.deltaPercent, (100 * (21 - 11)) / 11);
   assert.ok(Math.abs(latency.pValue! - 0.1) < 1e-12);
+  assert.ok(Math.abs(latency.minPValue! - 0.1) < 1e-12);
   assert.is(latency.significant, false); // 3 vs 3 can never reach p <= 0.05
-  assert.is(latency.verdict, 'same');
+  assert.is(latency.verdict, 'inconclusive'); // not "same": these samples could not have told
   // With a looser p the same numbers are significant, and a rise of latency is worse.
   assert.is(byName(compareMetrics(a, b, { ...DEFAULT_THRESHOLDS, pValue: 0.1 })).get('latency{}')!.verdict, 'worse');
 
@@ -46,7 +47,7 @@ test('repeated samples: means, delta in percent of a, Mann-Whitney p (exact 0.1 
   assert.is(rss.verdict, 'same');
 });
 
-test('single samples: no p-value; the magnitude against minRelativeChange decides', () => {
+test('single samples: p = 1 (2 splits); a change under minRelativeChange is same, a bigger one inconclusive, never better or worse', () => {
   const a = file(sample('pps', 1000, 'pps', 'higher'), sample('cpu', 50, '%', 'lower'), sample('flows', 10, '', 'none'));
   const b = file(sample('pps', 1030, 'pps', 'higher'), sample('cpu', 40, '%', 'lower'), sample('flows', 20, '', 'none'));
   const result = byName(compareMetrics(a, b));
@@ -58,12 +59,13 @@ test('single samples: no p-value; the magnitude against minRelativeChange decide
     a: { n: 1, mean: 1000 },
     b: { n: 1, mean: 1030 },
     deltaPercent: 3,
-    pValue: null,
-    significant: null,
+    pValue: 1,
+    minPValue: 1,
+    significant: false,
     verdict: 'same', // 3% < 5%
   });
   assert.is(result.get('cpu{}')!.deltaPercent, -20);
-  assert.is(result.get('cpu{}')!.verdict, 'better');
+  assert.is(result.get('cpu{}')!.verdict, 'inconclusive'); // was "better" from the size alone
   assert.is(result.get('flows{}')!.deltaPercent, 100);
   assert.is(result.get('flows{}')!.verdict, 'same'); // no direction: never better or worse
 });
@@ -76,7 +78,7 @@ test('labels separate metrics (in any key order); a metric on one side only is m
     result.map((c) => [c.metric, c.labels, c.a.n, c.b.n, c.deltaPercent, c.verdict]),
     [
       ['iops', { cache: 'none', fs: 'ext4' }, 0, 1, null, 'missing'],
-      ['iops', { cache: 'none', fs: 'xfs' }, 1, 1, 30, 'better'],
+      ['iops', { cache: 'none', fs: 'xfs' }, 1, 1, 30, 'inconclusive'],
       ['old', {}, 1, 0, null, 'missing'],
     ],
   );
@@ -89,9 +91,36 @@ test('a baseline mean of 0 gives no percentage unless both are 0', () => {
     result.map((c) => [c.metric, c.deltaPercent, c.verdict]),
     [
       ['drops', 0, 'same'],
-      ['loss', null, 'worse'],
+      ['loss', null, 'inconclusive'],
     ],
   );
+});
+
+test('2 vs 2 never says worse from the size of the change alone: inconclusive (the smallest p is 1/3)', () => {
+  const result = compareMetrics(file(...repeated('pps', 'higher', [1000, 1010])), file(...repeated('pps', 'higher', [500, 505])))[0]!;
+  assert.is(result.deltaPercent! < -49, true);
+  assert.ok(Math.abs(result.pValue! - 1 / 3) < 1e-12);
+  assert.ok(Math.abs(result.minPValue! - 1 / 3) < 1e-12);
+  assert.is(result.verdict, 'inconclusive');
+  // 3 vs 4 cannot reach 0.05 either (2/35 = 0.057); 4 vs 4 can (2/70 = 0.029), and then it is worse
+  const threeFour = compareMetrics(file(...repeated('pps', 'higher', [1000, 1010, 990])), file(...repeated('pps', 'higher', [500, 505, 495, 502])))[0]!;
+  assert.is(threeFour.verdict, 'inconclusive');
+  const fourFour = compareMetrics(file(...repeated('pps', 'higher', [1000, 1010, 990, 1005])), file(...repeated('pps', 'higher', [500, 505, 495, 502])))[0]!;
+  assert.ok(Math.abs(fourFour.pValue! - 2 / 70) < 1e-12);
+  assert.is(fourFour.verdict, 'worse');
+});
+
+test('enough samples, no significance: 4 vs 4 overlapping with a 10% mean change is same, not inconclusive', () => {
+  const result = compareMetrics(file(...repeated('pps', 'higher', [100, 80, 120, 100])), file(...repeated('pps', 'higher', [90, 70, 110, 90])))[0]!;
+  assert.is(result.deltaPercent, -10);
+  assert.ok(result.minPValue! <= 0.05 && result.pValue! > 0.05, `p ${result.pValue}, smallest ${result.minPValue}`);
+  assert.is(result.verdict, 'same');
+});
+
+test('ties count: 3 vs 3 with a tie across the sides is an exact p of 0.3 (scipy permutation_test), inconclusive', () => {
+  const result = compareMetrics(file(...repeated('latency', 'lower', [10, 12, 12])), file(...repeated('latency', 'lower', [12, 14, 15])))[0]!;
+  assert.ok(Math.abs(result.pValue! - 0.3) < 1e-12, `p ${result.pValue}`);
+  assert.is(result.verdict, 'inconclusive');
 });
 
 test.run();

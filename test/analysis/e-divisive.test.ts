@@ -1,8 +1,10 @@
-// E-Divisive means change points on seeded synthetic series.
+// E-Divisive means change points on seeded synthetic series: significance, magnitude over whole
+// regimes, the noise rule and persistence.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { detectChangePoints } from '../../orchestrator/analysis/e-divisive.js';
+import type { ChangePointOptions } from '../../orchestrator/analysis/e-divisive.js';
 import { gaussian, mulberry32 } from '../../orchestrator/analysis/random.js';
 
 /** Concatenated regimes of normal noise: [count, mean, sd] each, from one seeded generator. */
@@ -32,14 +34,18 @@ test('two steps (up then down) are both found, in order', () => {
   assert.ok(changes[1]!.relativeChange < -0.2);
 });
 
-test('pure noise: at most 10% of 200 seeded series of 100 points show any change (measured: 6.5%)', () => {
-  let withChange = 0;
-  for (let seed = 1000; seed < 1200; seed++) {
-    if (detectChangePoints(series(seed, [100, 100, 2]), { pValue: 0.05, minRelativeChange: 0 }).length > 0) withChange++;
-  }
-  const rate = withChange / 200;
-  assert.ok(rate <= 0.1, `false-positive rate ${rate}`);
-  assert.is(withChange, 13); // deterministic: fixed seeds, fixed permutation seed
+test('pure noise: the permutation test alone flags 6.5% of 200 seeded series; persistence 3.5%; with the noise rule none', () => {
+  const flagged = (options: ChangePointOptions) => {
+    let withChange = 0;
+    for (let seed = 1000; seed < 1200; seed++) if (detectChangePoints(series(seed, [100, 100, 2]), { pValue: 0.05, minRelativeChange: 0, ...options }).length > 0) withChange++;
+    return withChange;
+  };
+  // deterministic: fixed seeds, fixed permutation seed
+  const testAlone = flagged({ noiseFactor: 0, persistence: 1 });
+  assert.ok(testAlone / 200 <= 0.1, `false-positive rate ${testAlone / 200}`);
+  assert.is(testAlone, 13);
+  assert.is(flagged({ noiseFactor: 0 }), 7); // a regime must hold for 3 nights
+  assert.is(flagged({ persistence: 1 }), 0); // and a change must be 2 noise sds: a random wobble of the mean is far less
 });
 
 test('a significant change smaller than minRelativeChange is not reported; above it, it is', () => {
@@ -52,14 +58,79 @@ test('a significant change smaller than minRelativeChange is not reported; above
   );
 });
 
-test('a change two points before the end is found (the newest sweeps count); a single last point is not', () => {
+test('persistence: a change is found once its new regime has 3 points (the default), 2 with persistence 2; a single last point never', () => {
   const twoAfter = series(3, [60, 100, 2], [2, 130, 2]);
+  assert.equal(detectChangePoints(twoAfter), []);
   assert.equal(
-    detectChangePoints(twoAfter).map((change) => change.index),
+    detectChangePoints(twoAfter, { persistence: 2 }).map((change) => change.index),
     [60],
   );
+  const threeAfter = series(3, [60, 100, 2], [3, 130, 2]);
+  const [found] = detectChangePoints(threeAfter);
+  assert.equal([found?.index, found?.regimePoints, found?.regimeRuns], [60, 3, 3]);
   const oneAfter = series(3, [60, 100, 2], [1, 130, 2]);
-  assert.equal(detectChangePoints(oneAfter), []);
+  assert.equal(detectChangePoints(oneAfter, { persistence: 1 }), []);
+});
+
+test('persistence: a 2-point bump that came back is not a regime, on any night; with persistence 2 it was one for a night', () => {
+  const values = [...series(4, [40, 100, 1]), 120, 121, ...series(5, [8, 100, 1])];
+  for (let end = 41; end <= values.length; end++) {
+    assert.equal(detectChangePoints(values.slice(0, end)), [], `through point ${end - 1}`);
+  }
+  // The control: the same data with persistence 2 shows the bump the night its second point arrives.
+  assert.equal(
+    detectChangePoints(values.slice(0, 42), { persistence: 2 }).map((change) => change.index),
+    [40],
+  );
+});
+
+test('persistence: two ordinary nights and a spike on the newest are not a regime', () => {
+  const values = [...series(8, [40, 100, 1]), 104, 104, 150];
+  assert.equal(detectChangePoints(values), []);
+  // without the rule the spike drags a 3-point "regime" 19% up
+  assert.equal(
+    detectChangePoints(values, { persistence: 1 }).map((change) => change.index),
+    [40],
+  );
+});
+
+test('persistence counts runs: 5 repeated samples of one night are one night, not five', () => {
+  const runs = (nights: number) => Array.from({ length: nights * 5 }, (_, i) => Math.floor(i / 5));
+  const twoNights = series(6, [150, 100, 1], [10, 120, 1]); // 30 nights, then 2 nights of the new level
+  assert.equal(detectChangePoints(twoNights, { runs: runs(32) }), []);
+  assert.equal(
+    detectChangePoints(twoNights).map((change) => change.index), // without runs: 10 points are 10 nights
+    [150],
+  );
+  const threeNights = series(6, [150, 100, 1], [15, 120, 1]);
+  const [found] = detectChangePoints(threeNights, { runs: runs(33) });
+  assert.equal([found?.index, found?.regimeRuns, found?.regimePoints], [150, 3, 15]);
+  assert.throws(() => detectChangePoints([1, 2, 3, 4, 5], { runs: [0, 1, 0, 1, 2] }), /must not decrease/);
+});
+
+test('magnitude over whole regimes: a 5.25% step that the 30-point window measured as 4.63% is reported as 5.27%', () => {
+  const values = series(54, [60, 100, 1.5], [60, 105.25, 1.5]);
+  const mean = (from: number, to: number) => values.slice(from, to).reduce((sum, x) => sum + x, 0) / (to - from);
+  // the premise: measured on the window either side of the step, the change is under 5%
+  assert.ok(mean(60, 90) / mean(30, 60) - 1 < 0.05, `window change ${mean(60, 90) / mean(30, 60) - 1}`);
+  const changes = detectChangePoints(values);
+  assert.is(changes.length, 1);
+  assert.is(changes[0]!.index, 60);
+  assert.ok(Math.abs(changes[0]!.relativeChange - (mean(60, 120) / mean(0, 60) - 1)) < 1e-12, 'the whole regimes');
+  assert.ok(changes[0]!.relativeChange > 0.05, `relative ${changes[0]!.relativeChange}`);
+});
+
+test('noise: a +6% step on a 4%-noise metric (1.5 sd) is not a change with noise factor 2; with 1 it is', () => {
+  const values = series(1, [60, 100, 4], [60, 106, 4]);
+  assert.equal(detectChangePoints(values), []);
+  const [found] = detectChangePoints(values, { noiseFactor: 1 });
+  assert.is(found?.index, 60);
+  assert.ok(found!.relativeChange >= 0.05 && found!.noiseRatio < 2, `change ${found!.relativeChange}, ${found!.noiseRatio} sd`);
+  // the same step on a 1%-noise metric (6 sd) is one
+  assert.equal(
+    detectChangePoints(series(1, [60, 100, 1], [60, 106, 1])).map((change) => change.index),
+    [60],
+  );
 });
 
 test('long histories are analysed in windows: an old change does not hide a new one', () => {

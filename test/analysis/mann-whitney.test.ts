@@ -1,8 +1,9 @@
-// Mann-Whitney U against values worked by hand and checked with scipy.stats.mannwhitneyu.
+// Mann-Whitney U against values worked by hand and checked with scipy.stats.mannwhitneyu and
+// scipy.stats.permutation_test (n_resamples=inf: every split).
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mannWhitneyU, normalUpperTail } from '../../orchestrator/analysis/mann-whitney.js';
+import { binomial, mannWhitneyU, normalUpperTail } from '../../orchestrator/analysis/mann-whitney.js';
 
 const close = (actual: number, expected: number, tolerance: number, what: string) =>
   assert.ok(Math.abs(actual - expected) <= tolerance, `${what}: ${actual} is not within ${tolerance} of ${expected}`);
@@ -26,13 +27,48 @@ test('complete separation of 3 vs 3: U = 0 and exact p = 2/20 = 0.1', () => {
   close(reverse.pValue, 0.1, 1e-12, 'p');
 });
 
-test('ties: mid-ranks, tie-corrected variance and continuity correction (scipy asymptotic: U=6, p=0.113903)', () => {
+test('ties, small samples: the exact permutation p over all 462 splits, mid-ranks and all (scipy permutation_test: U=6, p=56/462)', () => {
   // Pooled: 1 | 2 2 2 | 3 3 3 | 4 5 6 7 -> a's ranks 1, 3, 3, 6, 8: R = 21, U = 6.
-  // Var = (5*6/12) * (12 - 48/110) = 28.909; z = (6 - 15 + 0.5) / 5.3767 = -1.58089.
+  // z (reported, not used for p here): Var = (5*6/12) * (12 - 48/110) = 28.909; z = (6 - 15 + 0.5) / 5.3767.
+  // Of the C(11, 5) = 462 splits, 28 give U <= 6, so p = 2 * 28/462 (the normal approximation said 0.1139).
   const result = mannWhitneyU([1, 2, 2, 3, 4], [2, 3, 3, 5, 6, 7]);
   assert.is(result.u, 6);
+  assert.is(result.method, 'exact');
   close(result.z, -1.5808902, 1e-6, 'z');
-  close(result.pValue, 0.1139031, 1e-6, 'p');
+  close(result.pValue, 56 / 462, 1e-12, 'p');
+});
+
+test('ties, 3 vs 3: 10 12 12 vs 12 14 15 gives U = 1 and exact p = 0.3; ties make the smallest p 0.3, not 0.1', () => {
+  // splits of {10, 12, 12, 12, 14, 15}: U <= 1 in 3 of 20 (scipy permutation_test: 0.3)
+  const result = mannWhitneyU([10, 12, 12], [12, 14, 15]);
+  assert.is(result.u, 1);
+  close(result.pValue, 0.3, 1e-12, 'p');
+  close(result.minPValue, 0.3, 1e-12, 'smallest p'); // three 12s: the most extreme split has 3 ways
+});
+
+test('the smallest p sample sizes allow: 2 vs 2 is 1/3, 3 vs 3 is 0.1, 3 vs 4 is 2/35, 4 vs 4 is 2/70; one-sided halves them', () => {
+  const smallest = (n: number, m: number) => mannWhitneyU(Array.from({ length: n }, (_, i) => i), Array.from({ length: m }, (_, i) => 100 + i)).minPValue;
+  close(smallest(1, 1), 1, 1e-12, '1 vs 1');
+  close(smallest(2, 2), 1 / 3, 1e-12, '2 vs 2');
+  close(smallest(3, 3), 0.1, 1e-12, '3 vs 3');
+  close(smallest(3, 4), 2 / 35, 1e-12, '3 vs 4');
+  close(smallest(4, 4), 2 / 70, 1e-12, '4 vs 4');
+  // the most extreme data reaches it
+  close(mannWhitneyU([1, 2], [3, 4]).pValue, 1 / 3, 1e-12, '2 vs 2 separated');
+  close(mannWhitneyU([1, 2, 3], [5, 6, 7], 'less').pValue, 0.05, 1e-12, 'one-sided 3 vs 3'); // scipy alternative='less': 0.05
+  close(mannWhitneyU([1, 2, 3], [5, 6, 7], 'greater').pValue, 1, 1e-12, 'the other side');
+  assert.is(binomial(20, 10), 184756);
+});
+
+test('beyond 20,000 splits without ties: the exact distribution of U; with ties: the normal approximation', () => {
+  const a = Array.from({ length: 10 }, (_, i) => i * 2);
+  const b = Array.from({ length: 10 }, (_, i) => i * 2 + 5); // C(20, 10) = 184,756 splits
+  const exact = mannWhitneyU(a, b);
+  assert.is(exact.method, 'exact');
+  close(exact.minPValue, 2 / 184756, 1e-15, 'smallest p');
+  const tied = mannWhitneyU([...a, 4], [...b, 4]);
+  assert.is(tied.method, 'normal');
+  close(tied.pValue, 2 * normalUpperTail(Math.abs(tied.z)), 1e-15, 'p from z');
 });
 
 test('large samples use the normal approximation (scipy asymptotic: U=820, p=2.7322e-7)', () => {
@@ -40,12 +76,13 @@ test('large samples use the normal approximation (scipy asymptotic: U=820, p=2.7
   const b = Array.from({ length: 60 }, (_, i) => i + 20.5);
   const result = mannWhitneyU(a, b);
   assert.is(result.u, 820);
+  assert.is(result.method, 'normal');
   close(result.z, -5.1410417, 1e-6, 'z');
   close(result.pValue, 2.7321938e-7, 1e-12, 'p');
 });
 
-test('identical samples (all tied) give z = 0 and p = 1; an empty side gives p = 1', () => {
-  assert.equal(mannWhitneyU([10, 10, 10, 10], [10, 10, 10, 10]), { u: 8, z: 0, pValue: 1 });
+test('identical samples (all tied) give z = 0 and p = 1, and no split could do better; an empty side gives p = 1', () => {
+  assert.equal(mannWhitneyU([10, 10, 10, 10], [10, 10, 10, 10]), { u: 8, z: 0, pValue: 1, minPValue: 1, method: 'exact' });
   assert.is(mannWhitneyU([], [1, 2, 3]).pValue, 1);
 });
 

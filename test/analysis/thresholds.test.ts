@@ -15,6 +15,7 @@ const key = (metric: string): SeriesKey => ({ host: 'mm1', scenario: 'midolman',
 const config: RegressionConfig = {
   default: { minRelativeChange: 0.1, window: 40 },
   metrics: [
+    { pattern: 'kvm.*', thresholds: { persistence: 2, noiseFactor: 3 }, position },
     { pattern: 'host.*', thresholds: { minRelativeChange: 0.3 }, position },
     { pattern: 'host.cpu.busy.*', thresholds: { minRelativeChange: 0.2 }, position },
     { pattern: 'throughput.*', thresholds: { minRelativeChange: 0.02, pValue: 0.01 }, position },
@@ -25,27 +26,37 @@ const config: RegressionConfig = {
   ],
 };
 
-test('without a config every metric gets DEFAULT_THRESHOLDS (5%, p 0.05, window 30)', () => {
-  assert.equal(DEFAULT_THRESHOLDS, { minRelativeChange: 0.05, pValue: 0.05, window: 30 });
+/** The built-in persistence and noise factor, which this config's default leaves as they are. */
+const built = { persistence: 3, noiseFactor: 2 };
+
+test('without a config every metric gets DEFAULT_THRESHOLDS (5%, p 0.05, window 30, persistence 3 nights, 2 noise sds)', () => {
+  assert.equal(DEFAULT_THRESHOLDS, { minRelativeChange: 0.05, pValue: 0.05, window: 30, persistence: 3, noiseFactor: 2 });
   assert.equal(thresholdsResolver(undefined)(key('anything')), DEFAULT_THRESHOLDS);
 });
 
 test('a metric no pattern matches gets default over the built-in defaults', () => {
-  assert.equal(thresholdsResolver(config)(key('loss.ratio')), { minRelativeChange: 0.1, pValue: 0.05, window: 40 });
+  assert.equal(thresholdsResolver(config)(key('loss.ratio')), { minRelativeChange: 0.1, pValue: 0.05, window: 40, ...built });
+});
+
+test('persistence and noise factor resolve like the other thresholds: an entry, then default, then built in', () => {
+  const resolve = thresholdsResolver(config);
+  assert.equal(resolve(key('kvm.fio.iops')), { minRelativeChange: 0.1, pValue: 0.05, window: 40, persistence: 2, noiseFactor: 3 });
+  const withDefault = thresholdsResolver({ default: { persistence: 4, noiseFactor: 0 }, metrics: [] });
+  assert.equal(withDefault(key('x')), { ...DEFAULT_THRESHOLDS, persistence: 4, noiseFactor: 0 });
 });
 
 test('the longest matching glob wins over a shorter one, whatever the order written', () => {
   const resolve = thresholdsResolver(config);
-  assert.equal(resolve(key('host.cpu.busy.user')), { minRelativeChange: 0.2, pValue: 0.05, window: 40 });
-  assert.equal(resolve(key('host.mem.rss')), { minRelativeChange: 0.3, pValue: 0.05, window: 40 });
+  assert.equal(resolve(key('host.cpu.busy.user')), { minRelativeChange: 0.2, pValue: 0.05, window: 40, ...built });
+  assert.equal(resolve(key('host.mem.rss')), { minRelativeChange: 0.3, pValue: 0.05, window: 40, ...built });
 });
 
 test('an exact name beats every glob; entries do not merge with each other', () => {
   const resolve = thresholdsResolver(config);
   // throughput.pps matches throughput.* and *.pps too, but only its own entry (plus default) applies.
-  assert.equal(resolve(key('throughput.pps')), { minRelativeChange: 0.1, pValue: 0.05, window: 60 });
-  assert.equal(resolve(key('throughput.bps')), { minRelativeChange: 0.02, pValue: 0.01, window: 40 });
-  assert.equal(resolve(key('rx.pps')), { minRelativeChange: 0.1, pValue: 0.05, window: 50 });
+  assert.equal(resolve(key('throughput.pps')), { minRelativeChange: 0.1, pValue: 0.05, window: 60, ...built });
+  assert.equal(resolve(key('throughput.bps')), { minRelativeChange: 0.02, pValue: 0.01, window: 40, ...built });
+  assert.equal(resolve(key('rx.pps')), { minRelativeChange: 0.1, pValue: 0.05, window: 50, ...built });
 });
 
 test('equally specific globs: the first written wins; * matches dots and nothing', () => {
