@@ -28,12 +28,15 @@ import {
   type ChangeRow,
 } from './pages.js';
 import { renderSvg } from './svg.js';
+import { pointMatrix, seriesLabeller, type PointMatrix } from './point-matrix.js';
+import { loadFindings } from './findings.js';
+import { glance, quiet, revealedBy } from './glance.js';
 import { dataScript, toCsv } from './encode.js';
-import { formatDuration, formatNumber, formatPercent, formatTime, formatValue, labelsText } from './format.js';
+import { formatDuration, formatNumber, formatP, formatPercent, formatTime, formatValue, labelsText, unitTables } from './format.js';
 import { rel, sha, slug } from './names.js';
 
 /** Bump when page output changes in a way the template and asset hashes do not capture. */
-const BUILDER_VERSION = '7'; // 7: midolman job pages tell their story at the top
+const BUILDER_VERSION = '8'; // 8: values in their unit family's best unit; kvm trends as a matrix; last night at a glance
 const LOG_TAIL_LINES = 200;
 
 export interface BuildSiteOptions {
@@ -62,7 +65,7 @@ export interface BuildSiteResult {
   problems: Problem[];
 }
 
-const fmt = { time: formatTime, number: formatNumber, value: formatValue, percent: formatPercent, duration: formatDuration };
+const fmt = { time: formatTime, number: formatNumber, value: formatValue, percent: formatPercent, duration: formatDuration, p: formatP };
 
 interface Ctx {
   resultsDir: string;
@@ -121,6 +124,8 @@ function sizeText(bytes: number): string {
 function jobData(loaded: LoadedJob): unknown {
   return {
     samples: (loaded.metrics?.samples ?? []).map((s) => ({ metric: s.metric, labels: s.labels, value: s.value, unit: s.unit, better: s.better })),
+    // how each unit reads (format.ts), so the browser's comparison shows values as the pages do
+    units: unitTables((loaded.metrics?.samples ?? []).map((s) => s.unit)),
     env: envFields(loaded.manifest),
     packages: loaded.manifest?.environment?.packages ?? {},
   };
@@ -222,7 +227,8 @@ const EMPTY_METRICS: MetricsFile = { schema: 'orchestrate/metrics@1', samples: [
 async function renderCompare(ctx: Ctx, job: JobRef, previous: JobRef): Promise<OutFile[]> {
   const [a, b] = await Promise.all([loadJob(ctx.resultsDir, previous), loadJob(ctx.resultsDir, job)]);
   const comparisons = compareJobs(a.metrics ?? EMPTY_METRICS, b.metrics ?? EMPTY_METRICS, job.host, job.scenario, ctx.thresholdsFor);
-  const rows = compareRows(comparisons);
+  const labelsOf = seriesLabeller([...(a.metrics?.samples ?? []), ...(b.metrics?.samples ?? [])].map((x) => ({ key: { host: job.host, scenario: job.scenario, labels: x.labels } })));
+  const rows = compareRows(comparisons, (labels) => labelsOf({ host: job.host, scenario: job.scenario, labels }));
   const base = job.comparePage.replace(/\.html$/, '');
   const t = ctx.thresholdsFor({ host: job.host, scenario: job.scenario, metric: '', labels: {} });
   const side = (ref: JobRef, loaded: LoadedJob) => ({ host: ref.host, scenario: ref.scenario, sweepId: ref.sweepId, at: loaded.manifest?.startedAt ?? ref.at, status: loaded.manifest?.status ?? ref.status, href: rel(job.comparePage, ref.page) });
@@ -269,8 +275,7 @@ function headlineLookup(histories: readonly MetricHistory[]): (sweepId: string, 
     const parts = (jobHeadlines[scenario] ?? []).flatMap(({ metric, label }) => {
       const found = values.get(`${sweepId}\0${jobId}\0${metric}`);
       if (!found) return [];
-      const unit = found.unit === 'bytes' || found.unit === 'count' || found.unit === '' ? '' : ` ${found.unit}`;
-      return [`${label} ${formatValue(found.value, found.unit)}${unit}`];
+      return [`${label} ${formatValue(found.value, found.unit)}`];
     });
     return parts.length > 0 ? parts.join(', ') : undefined;
   };
@@ -288,7 +293,8 @@ function trendGroups(histories: readonly MetricHistory[], changes: readonly Dete
   return [...groups.values()].sort((a, b) => a.host.localeCompare(b.host) || a.scenario.localeCompare(b.scenario));
 }
 
-async function renderTrends(ctx: Ctx, group: TrendGroup, rows: readonly ChangeRow[]): Promise<OutFile[]> {
+/** The trend charts of a host x scenario: one per metric, a line per label set. */
+function metricTrendCharts(group: TrendGroup): (ChartSpec & { anchors: string[] })[] {
   const byMetric = new Map<string, MetricHistory[]>();
   for (const h of group.histories) byMetric.set(h.key.metric, [...(byMetric.get(h.key.metric) ?? []), h]);
   const charts: (ChartSpec & { anchors: string[] })[] = [];
@@ -303,6 +309,30 @@ async function renderTrends(ctx: Ctx, group: TrendGroup, rows: readonly ChangeRo
       .map((c) => ({ at: c.at, kind: c.kind, label: labelsText(c.key.labels) || metric, relativeChange: c.relativeChange }));
     charts.push({ ...trendChart({ id: `m-${slug(metric)}`, metric, unit: hs[0]!.unit, better: hs[0]!.better, lines, changes: marks }), anchors: hs.map((h) => h.keyId) });
   }
+  return charts;
+}
+
+/** The trend charts of a matrix (kvm): one per measurement, a line per point named as the job page names it. */
+function matrixTrendCharts(group: TrendGroup, matrix: PointMatrix): (ChartSpec & { anchors: string[] })[] {
+  const names = new Map(matrix.points.map((p) => [p.id, p.name]));
+  return matrix.measurements.map((m) => {
+    const keyIds = new Set(m.lines.flatMap((l) => l.keyIds));
+    const nameOf = (point: string | undefined) => (point === undefined ? 'job' : (names.get(point) ?? point));
+    const lines: TrendLine[] = m.lines.map((l) => ({
+      label: nameOf(l.point),
+      points: l.points.map((p) => ({ ...p, href: rel(group.path, jobPaths(p.sweepId, p.jobId).page) })),
+    }));
+    const marks = group.changes
+      .filter((c) => keyIds.has(c.keyId))
+      .map((c) => ({ at: c.at, kind: c.kind, label: nameOf(c.key.labels['point']), relativeChange: c.relativeChange }));
+    const chart = trendChart({ id: `m-${m.id}`, metric: m.metric, title: m.title, unit: m.unit, better: m.better, lines, changes: marks, seriesTitle: 'point' });
+    return { ...chart, anchors: [...keyIds] };
+  });
+}
+
+async function renderTrends(ctx: Ctx, group: TrendGroup, rows: readonly ChangeRow[]): Promise<OutFile[]> {
+  const matrix = pointMatrix(group.histories, group.changes, (h) => ctx.thresholdsFor(h.key));
+  const charts = matrix ? matrixTrendCharts(group, matrix) : metricTrendCharts(group);
   const assetsDir = group.path.replace(/\.html$/, '');
   const rendered = await renderCharts(charts, `trends:${group.host}/${group.scenario}`, group.path, assetsDir);
   const views = rendered.views.map((v, i) => ({ ...v, anchors: charts[i]!.anchors }));
@@ -314,10 +344,11 @@ async function renderTrends(ctx: Ctx, group: TrendGroup, rows: readonly ChangeRo
     chartScript: rendered.script,
     host: group.host,
     scenario: group.scenario,
-    metrics: byMetric.size,
+    metrics: new Set(group.histories.map((h) => h.key.metric)).size,
     sweeps,
     changes: rows,
     charts: views,
+    matrix: matrix ? { points: matrix.points, rows: matrix.rows, jobRows: matrix.jobRows } : null,
     runs: runs.some((r) => r.build !== null) ? runs : [],
   });
   return [...rendered.files, { path: group.path, data: html }];
@@ -334,7 +365,7 @@ function atomFeed(ctx: Ctx, rows: readonly ChangeRow[], feedKey: string, fallbac
     title: `${r.kind}: ${r.host} · ${r.scenario} · ${r.metric}${r.labels ? ` {${r.labels}}` : ''} ${formatPercent(r.relativeChange * 100)}`,
     updated: new Date(r.at).toISOString(),
     href: r.trendHref,
-    summary: `${r.metric}${r.labels ? ` {${r.labels}}` : ''} on ${r.host} (${r.scenario}) went from ${formatNumber(r.beforeMean)} to ${formatNumber(r.afterMean)} ${r.unit} (${formatPercent(r.relativeChange * 100)}, p = ${r.pValue.toPrecision(2)}) from sweep ${r.sweepId}${r.builds ? `, ${r.builds}` : ''}.`,
+    summary: `${r.metric}${r.labels ? ` {${r.labels}}` : ''} on ${r.host} (${r.scenario}) went from ${formatValue(r.beforeMean, r.unit)} to ${formatValue(r.afterMean, r.unit)} (${formatPercent(r.relativeChange * 100)}, p = ${formatP(r.pValue)}) from sweep ${r.sweepId}${r.builds ? `, ${r.builds}` : ''}.`,
   }));
   const updated = entries.reduce((max, e) => (e.updated > max ? e.updated : max), fallbackUpdated);
   return ctx.eta.render('./atom', { feedId: uuidFrom(`regressions feed ${feedKey}`), updated, entries });
@@ -377,7 +408,8 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
   });
   log(`site: job pages done (${Date.now() - started} ms)`);
 
-  const rows = changeRows(changes, jobsBySweepHostScenario(sweeps), previous);
+  const labelsOf = seriesLabeller(history.histories);
+  const rows = changeRows(changes, jobsBySweepHostScenario(sweeps), previous, labelsOf);
   const groups = trendGroups(history.histories, changes);
   await mapLimit(groups, concurrency, async (group) => {
     const own = rows
@@ -396,6 +428,19 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
 
   const index = indexRows(sweeps, changes, headlineLookup(history.histories));
   const problems = [...scan.problems];
+  const latestId = sweeps.map((s) => s.sweepId).sort().at(-1);
+  const loadedFindings = latestId === undefined ? undefined : await loadFindings(options.resultsDir, latestId);
+  const atGlance = glance({
+    sweeps,
+    findings: loadedFindings?.state === 'found' ? loadedFindings.findings : undefined,
+    ...(loadedFindings?.state === 'invalid' ? { findingsProblem: loadedFindings.problem } : {}),
+    changes,
+    // only for an older sweep without findings: what the site detects it revealed
+    ...(latestId !== undefined && loadedFindings?.state !== 'found' ? { revealed: revealedBy(history.histories, changes, thresholdsFor, latestId) } : {}),
+    histories: history.histories,
+    previous,
+    labelsOf,
+  });
   const hosts = new Set(jobs.map((j) => j.host)).size;
   const scenarios = new Set(jobs.map((j) => j.scenario)).size;
   const indexData = {
@@ -406,6 +451,9 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
     multiScenario: scenarios > 1,
     totalRegressions: changes.filter((c) => c.kind === 'regression').length,
     totalImprovements: changes.filter((c) => c.kind === 'improvement').length,
+    /** Some host x scenario has run twice: there is a history to detect changes in. */
+    anyHistory: previous.size > 0,
+    glance: atGlance ? { ...atGlance, quiet: quiet(atGlance) } : null,
   };
   await writer.unit('index', sha(`${ctx.siteFp}|${JSON.stringify(indexData)}`), () => [
     { path: 'index.html', data: page(ctx, './index', 'index.html', { title: 'Sweeps', section: 'sweeps', ...indexData }) },

@@ -2,6 +2,7 @@
 // with the data it shows (downsampled when long), and the full data for the download links.
 // Host text only ever goes into data values and titles, never into Vega expressions.
 import { downsampleMean, downsampleMinMax, type Point } from './downsample.js';
+import { displayUnit, formatIn, withUnit, type DisplayUnit } from './format.js';
 
 export type VlSpec = Record<string, unknown>;
 
@@ -46,9 +47,34 @@ const BASE = {
   },
 };
 
-function unitTitle(metric: string, unit: string): string {
-  return unit ? `${metric} (${unit})` : metric;
+/**
+ * Labels of a value axis in its display unit (the data is scaled to it): plain grouped numbers,
+ * never an SI prefix on a unit ("190m" ms, "600m" load); whole numbers only for counts.
+ */
+export function valueAxisLabels(display: Pick<DisplayUnit, 'integer'>): Record<string, unknown> {
+  return { format: ',~r', ...(display.integer ? { tickMinStep: 1 } : {}) };
 }
+
+/**
+ * The domain of a linear value scale whose values are all the same, or undefined when they
+ * differ: Vega draws a zero-span domain as one "NaN" tick. A constant series is drawn against
+ * zero (0 to its value; 0 to 1 when it is zero).
+ */
+export function constantDomain(values: readonly (number | null | undefined)[]): [number, number] | undefined {
+  const finite = values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+  if (finite.length === 0) return [0, 1];
+  const v = finite[0]!;
+  if (finite.some((x) => x !== v)) return undefined;
+  return v === 0 ? [0, 1] : v > 0 ? [0, v] : [v, 0];
+}
+
+function finiteValues(values: Iterable<number | null | undefined>): number[] {
+  const out: number[] = [];
+  for (const v of values) if (typeof v === 'number' && Number.isFinite(v)) out.push(v);
+  return out;
+}
+
+const scaleBy = (v: number | null | undefined, factor: number): number | null => (typeof v === 'number' && Number.isFinite(v) ? v * factor : null);
 
 export interface SeriesInput {
   label: string;
@@ -56,19 +82,21 @@ export interface SeriesInput {
 }
 
 /** Line chart of one metric's time series (one line per label set); zoom/pan on x, legend filtering. */
-export function timeSeriesChart(options: { id: string; metric: string; unit: string; better: string; series: readonly SeriesInput[] }): ChartSpec {
+export function timeSeriesChart(options: { id: string; metric: string; unit: string; better: string; series: readonly SeriesInput[]; seriesTitle?: string }): ChartSpec {
   const rows: Record<string, unknown>[] = [];
   const shown: Record<string, unknown>[] = [];
   let total = 0;
   let kept = 0;
   const perSeries = Math.max(50, Math.floor(DISPLAY_POINTS / Math.max(1, options.series.length)));
+  const display = displayUnit(options.unit, finiteValues(options.series.flatMap((s) => s.points.map(([, v]) => v))));
   for (const s of options.series) {
     for (const [t, v] of s.points) rows.push({ series: s.label, t: new Date(t * 1000).toISOString(), value: v });
     const small = downsampleMinMax(s.points, perSeries);
     total += s.points.length;
     kept += small.length;
-    for (const [t, v] of small) shown.push({ series: s.label, t: t * 1000, time: new Date(t * 1000).toISOString(), value: v });
+    for (const [t, v] of small) shown.push({ series: s.label, t: t * 1000, time: new Date(t * 1000).toISOString(), value: scaleBy(v, display.factor), shown: formatIn(v, display) });
   }
+  const domain = constantDomain(shown.map((r) => r['value'] as number | null));
   const multi = options.series.length > 1;
   const spec: VlSpec = {
     ...BASE,
@@ -82,17 +110,17 @@ export function timeSeriesChart(options: { id: string; metric: string; unit: str
     ],
     encoding: {
       x: { field: 't', type: 'temporal', scale: { type: 'utc' }, title: 'time (UTC)', axis: { format: '%H:%M:%S' } },
-      y: { field: 'value', type: 'quantitative', title: unitTitle(options.metric, options.unit), axis: { format: '~s' } },
+      y: { field: 'value', type: 'quantitative', title: withUnit(options.metric, display.label), ...(domain ? { scale: { domain, nice: true } } : {}), axis: valueAxisLabels(display) },
       ...(multi
         ? {
-            color: { field: 'series', type: 'nominal', title: 'labels' },
+            color: { field: 'series', type: 'nominal', title: options.seriesTitle ?? 'labels' },
             opacity: { condition: { param: 'pick', value: 1 }, value: 0.15 },
           }
         : { color: { value: '#1f77b4' } }),
       tooltip: [
         { field: 'time', type: 'nominal', title: 'time (UTC)' },
-        { field: 'value', type: 'quantitative', title: options.unit || 'value', format: ',.4~r' },
-        ...(multi ? [{ field: 'series', type: 'nominal', title: 'labels' }] : []),
+        { field: 'shown', type: 'nominal', title: 'value' },
+        ...(multi ? [{ field: 'series', type: 'nominal', title: options.seriesTitle ?? 'labels' }] : []),
       ],
     },
   };
@@ -190,7 +218,7 @@ export function stepBarsChart(options: { id: string; title: string; note?: strin
       mark: { type: 'bar', tooltip: true },
       encoding: {
         y: { field: 'item', type: 'nominal', sort: null, title: null, axis: { labelLimit: 400 } },
-        x: { field: 'seconds', type: 'quantitative', stack: 'zero', title: 'seconds' },
+        x: { field: 'seconds', type: 'quantitative', stack: 'zero', title: 'seconds', axis: valueAxisLabels({ integer: false }) },
         color: { field: 'step', type: 'nominal', sort: steps, scale: { scheme: 'tableau10' }, title: 'step' },
         order: { field: 'order', type: 'quantitative' },
         tooltip: [
@@ -216,8 +244,10 @@ export interface ItemValue {
 export function itemBarsChart(options: { id: string; metric: string; unit: string; better: string; title?: string; bars: readonly ItemValue[] }): ChartSpec | undefined {
   if (options.bars.length === 0) return undefined;
   const title = options.title ?? options.metric;
-  const axis = unitTitle(options.metric, options.unit);
   const rows = options.bars.map((b) => ({ item: b.item, value: b.value, detail: b.detail ?? '' }));
+  const display = displayUnit(options.unit, finiteValues(rows.map((r) => r.value)));
+  const shown = rows.map((r) => ({ ...r, value: scaleBy(r.value, display.factor), shown: formatIn(r.value, display) }));
+  const domain = constantDomain(shown.map((r) => r.value));
   return {
     id: options.id,
     title,
@@ -226,14 +256,14 @@ export function itemBarsChart(options: { id: string; metric: string; unit: strin
       width: 440,
       height: { step: 22 },
       title: { text: title, subtitle: options.better === 'none' ? undefined : `${options.better} is better` },
-      data: { values: rows },
+      data: { values: shown },
       mark: { type: 'bar', tooltip: true, color: '#1565c0' },
       encoding: {
         y: { field: 'item', type: 'nominal', sort: null, title: null, axis: { labelLimit: 400 } },
-        x: { field: 'value', type: 'quantitative', title: axis },
+        x: { field: 'value', type: 'quantitative', title: withUnit(options.metric, display.label), ...(domain ? { scale: { domain, nice: true } } : {}), axis: valueAxisLabels(display) },
         tooltip: [
           { field: 'item', type: 'nominal', title: 'point' },
-          { field: 'value', type: 'quantitative', format: ',.4~g' },
+          { field: 'shown', type: 'nominal', title: 'value' },
           { field: 'detail', type: 'nominal', title: 'point id' },
         ],
       },
@@ -258,7 +288,20 @@ export interface TrendMark {
 export const CHANGE_COLORS = { regression: '#c62828', improvement: '#2e7d32', change: '#6d4c41' } as const;
 
 /** One metric of one host x scenario across sweeps; detected change points as rule marks. */
-export function trendChart(options: { id: string; metric: string; unit: string; better: string; lines: readonly TrendLine[]; changes: readonly TrendMark[] }): ChartSpec {
+export function trendChart(options: {
+  id: string;
+  metric: string;
+  /** The chart's title when it is not the metric's name (a measurement: "fio.bw (job=seq-read)"). */
+  title?: string;
+  unit: string;
+  better: string;
+  lines: readonly TrendLine[];
+  changes: readonly TrendMark[];
+  /** What the lines are, for the legend ("point"; default "labels"). */
+  seriesTitle?: string;
+}): ChartSpec {
+  const title = options.title ?? options.metric;
+  const seriesTitle = options.seriesTitle ?? 'labels';
   const rows: Record<string, unknown>[] = [];
   for (const line of options.lines) {
     for (const p of line.points) rows.push({ series: line.label, at: p.at, value: p.value, sweepId: p.sweepId, jobId: p.jobId, href: p.href, ...(p.build !== undefined ? { build: p.build } : {}) });
@@ -275,6 +318,9 @@ export function trendChart(options: { id: string; metric: string; unit: string; 
     }
     shown = kept;
   }
+  const display = displayUnit(options.unit, finiteValues(rows.map((r) => r['value'] as number)));
+  shown = shown.map((r) => ({ ...r, value: scaleBy(r['value'] as number, display.factor), shown: formatIn(r['value'] as number, display) }));
+  const domain = constantDomain(shown.map((r) => r['value'] as number | null));
   const multi = options.lines.length > 1;
   const changeRows = options.changes.map((c) => ({ t: Date.parse(c.at), kind: c.kind, label: c.label, change: `${c.relativeChange > 0 ? '+' : ''}${(c.relativeChange * 100).toFixed(1)} %` }));
   const kinds = [...new Set(changeRows.map((c) => c.kind))];
@@ -289,16 +335,22 @@ export function trendChart(options: { id: string; metric: string; unit: string; 
       encoding: {
         x,
         // padded: a point at the top or bottom of the plot would be half clipped and hard to hover
-        y: { field: 'value', type: 'quantitative', title: unitTitle(options.metric, options.unit), scale: { zero: false, padding: 8 }, axis: { format: '~s' } },
+        y: {
+          field: 'value',
+          type: 'quantitative',
+          title: withUnit(options.metric, display.label),
+          scale: domain ? { domain, nice: true, padding: 8 } : { zero: false, padding: 8 },
+          axis: valueAxisLabels(display),
+        },
         href: { field: 'href' },
         ...(multi
-          ? { color: { field: 'series', type: 'nominal', title: 'labels' }, opacity: { condition: { param: 'pick', value: 1 }, value: 0.15 } }
+          ? { color: { field: 'series', type: 'nominal', title: seriesTitle }, opacity: { condition: { param: 'pick', value: 1 }, value: 0.15 } }
           : { color: { value: '#1f77b4' } }),
         tooltip: [
           { field: 'sweepId', type: 'nominal', title: 'sweep' },
           ...(builds ? [{ field: 'build', type: 'nominal', title: 'build' }] : []),
-          { field: 'value', type: 'quantitative', title: options.unit || 'value', format: ',.4~r' },
-          ...(multi ? [{ field: 'series', type: 'nominal', title: 'labels' }] : []),
+          { field: 'shown', type: 'nominal', title: 'value' },
+          ...(multi ? [{ field: 'series', type: 'nominal', title: seriesTitle }] : []),
         ],
       },
     },
@@ -326,12 +378,12 @@ export function trendChart(options: { id: string; metric: string; unit: string; 
   }
   return {
     id: options.id,
-    title: options.metric,
+    title,
     note: shown.length < rows.length ? `${shown.length} of ${rows.length} points shown; the full history is in the downloads.` : undefined,
     spec: {
       ...BASE,
       height: 200,
-      title: { text: options.metric, subtitle: options.better === 'none' ? undefined : `${options.better} is better` },
+      title: { text: title, subtitle: options.better === 'none' ? undefined : `${options.better} is better` },
       data: { values: shown },
       layer: layers,
       ...(multi && changeRows.length > 0 ? { resolve: { scale: { color: 'independent' } } } : {}),
@@ -345,15 +397,22 @@ export function trendChart(options: { id: string; metric: string; unit: string; 
 
 /** Plot size of a story chart: two fit side by side on the page, legend below. */
 export const STORY_WIDTH = 430;
-/** Narrower with a second y axis, so the chart still fits its half of the page. */
-export const STORY_WIDTH_TWO_AXES = 395;
+/** Narrower with a second y axis, so the chart still fits its half of the page (with grouped labels such as "40,000" on both axes). */
+export const STORY_WIDTH_TWO_AXES = 375;
 export const STORY_HEIGHT = 135;
 
 export interface AxisSpec {
-  /** With its unit: "rate (pps)". */
+  /** Without its unit when `unit` is given ("latency"), with it otherwise ("flows/s"). */
   title: string;
+  /**
+   * The unit of the values given for this axis ("µs", "bytes", "pps", "%"): the axis then shows
+   * them in the unit of that family that reads best for them (µs up to ms, bytes as MiB or GiB),
+   * the title says which, and the tooltips format values the same way. Markers, levels and
+   * `includes` are in this unit too.
+   */
+  unit?: string;
   scale?: 'linear' | 'log';
-  /** d3 format of the axis labels (default '~s'). */
+  /** d3 format of the axis labels (default: grouped plain numbers, ',~r'). */
   format?: string;
   /** Start the axis at zero (default true for linear scales). */
   zero?: boolean;
@@ -400,12 +459,35 @@ const SOLID = [1, 0];
  * line drawn with points is two layers to Vega-Lite and two `unionWith` domains make it warn about
  * the conflict at every build.
  */
-function yScale(axis: AxisSpec, values?: readonly number[]): Record<string, unknown> {
-  const scale = axis.scale === 'log' ? { type: 'log' } : { zero: axis.zero ?? true };
-  if (!axis.includes?.length) return scale;
-  if (!values) return { ...scale, domain: { unionWith: [...axis.includes] } };
-  const all = [...axis.includes, ...values, ...(axis.scale !== 'log' && (axis.zero ?? true) ? [0] : [])];
+function yScale(axis: ResolvedAxis, values?: readonly number[]): Record<string, unknown> {
+  const spec = axis.spec;
+  const scale = spec.scale === 'log' ? { type: 'log' } : { zero: spec.zero ?? true };
+  const includes = (spec.includes ?? []).map((v) => v * axis.display.factor);
+  if (!includes.length) {
+    const constant = spec.scale !== 'log' && values ? constantDomain(values) : undefined;
+    return constant ? { ...scale, domain: constant, nice: true } : scale;
+  }
+  if (!values) return { ...scale, domain: { unionWith: includes } };
+  const all = [...includes, ...values, ...(spec.scale !== 'log' && (spec.zero ?? true) ? [0] : [])];
   return { ...scale, domain: [Math.min(...all), Math.max(...all)], nice: true };
+}
+
+/** An axis with its unit settled for the values it shows. */
+interface ResolvedAxis {
+  spec: AxisSpec;
+  /** With the display unit: "latency (ms)". */
+  title: string;
+  display: DisplayUnit;
+  /** Vega-Lite `axis` properties of its labels. */
+  labels: Record<string, unknown>;
+}
+
+const AS_GIVEN: DisplayUnit = { factor: 1, label: '', integer: false };
+
+function resolveAxis(spec: AxisSpec, values: readonly number[]): ResolvedAxis {
+  if (spec.unit === undefined) return { spec, title: spec.title, display: AS_GIVEN, labels: { format: spec.format ?? ',~r' } };
+  const display = displayUnit(spec.unit, values);
+  return { spec, title: withUnit(spec.title, display.label), display, labels: spec.format ? { format: spec.format } : valueAxisLabels(display) };
 }
 
 /** Room a story chart's legend has below the plot (px), so chart and legend fit half the page. */
@@ -494,40 +576,57 @@ export function xyChart(options: {
 }): ChartSpec | undefined {
   const lines = options.lines.filter((l) => l.points.some((p) => p.y !== null && Number.isFinite(p.y)));
   if (lines.length === 0) return undefined;
-  const rowsOf = (l: XyLine) =>
-    l.points.filter((p) => p.y !== null && Number.isFinite(p.y)).map((p) => ({ series: l.label, x: p.x, y: p.y, detail: p.detail ?? '' }));
-  const rows = lines.flatMap(rowsOf);
-  const xs = rows.map((r) => r.x);
+  const measured = (l: XyLine) => l.points.filter((p): p is XyPoint & { y: number } => p.y !== null && Number.isFinite(p.y));
+  const rows = lines.flatMap((l) => measured(l).map((p) => ({ series: l.label, x: p.x, y: p.y, detail: p.detail ?? '' })));
+  const left = lines.filter((l) => l.axis !== 'right');
+  const right = options.y2 ? lines.filter((l) => l.axis === 'right') : [];
+  const xAxis = resolveAxis(options.x, [...rows.map((r) => r.x), ...(options.markers ?? []).map((m) => m.at)]);
+  const yAxis = resolveAxis(options.y, left.flatMap((l) => measured(l).map((p) => p.y)));
+  const y2Axis = options.y2 ? resolveAxis(options.y2, right.flatMap((l) => measured(l).map((p) => p.y))) : undefined;
+  // what is drawn: in the axes' display units, with the values as the tooltips show them
+  const shownOf = (l: XyLine, axis: ResolvedAxis) =>
+    measured(l).map((p) => ({
+      series: l.label,
+      x: p.x * xAxis.display.factor,
+      y: p.y * axis.display.factor,
+      xShown: formatIn(p.x, xAxis.display),
+      yShown: formatIn(p.y, axis.display),
+      detail: p.detail ?? '',
+    }));
+  const xs = rows.map((r) => r.x * xAxis.display.factor);
+  const markers = (options.markers ?? []).map((m) => ({ ...m, at: m.at * xAxis.display.factor }));
+  const levels = (options.levels ?? []).map((l) => ({ ...l, at: l.at * yAxis.display.factor }));
   const xMin = Math.min(...xs);
-  const xMax = Math.max(...xs, ...(options.markers ?? []).map((m) => m.at));
+  const xMax = Math.max(...xs, ...markers.map((m) => m.at));
   // padded, so the points at either end are drawn whole
-  const x = { field: 'x', type: 'quantitative', title: options.x.title, scale: { ...(options.x.scale === 'log' ? { type: 'log' } : { zero: options.x.zero ?? false }), padding: 8 }, axis: { format: options.x.format ?? '~s' } };
+  const x = { field: 'x', type: 'quantitative', title: xAxis.title, scale: { ...(options.x.scale === 'log' ? { type: 'log' } : { zero: options.x.zero ?? false }), padding: 8 }, axis: { ...xAxis.labels, tickCount: 8 } };
   const series = seriesEncodings(lines);
   const tooltip = [
     { field: 'series', type: 'nominal', title: 'series' },
-    { field: 'x', type: 'quantitative', title: options.x.title, format: ',.4~r' },
-    { field: 'y', type: 'quantitative', title: 'value', format: ',.4~r' },
+    { field: 'xShown', type: 'nominal', title: options.x.title },
+    { field: 'yShown', type: 'nominal', title: 'value' },
     ...(rows.some((r) => r.detail) ? [{ field: 'detail', type: 'nominal', title: 'step' }] : []),
   ];
-  const lineLayer = (axisLines: readonly XyLine[], axis: AxisSpec, zoom: boolean) => ({
-    data: { values: axisLines.flatMap(rowsOf) },
-    mark: { type: 'line', point: { size: 30, filled: true }, strokeWidth: 2, tooltip: true },
-    ...(zoom ? { params: [{ name: 'zoom', select: { type: 'interval', encodings: ['x'] }, bind: 'scales' }] } : {}),
-    encoding: {
-      x,
-      y: { field: 'y', type: 'quantitative', title: axis.title, scale: yScale(axis, axisLines.flatMap(rowsOf).map((r) => r.y as number)), axis: { format: axis.format ?? '~s' } },
-      ...series,
-      tooltip,
-    },
-  });
-  const left = lines.filter((l) => l.axis !== 'right');
-  const right = options.y2 ? lines.filter((l) => l.axis === 'right') : [];
+  const lineLayer = (axisLines: readonly XyLine[], axis: ResolvedAxis, zoom: boolean) => {
+    const values = axisLines.flatMap((l) => shownOf(l, axis));
+    return {
+      data: { values },
+      mark: { type: 'line', point: { size: 30, filled: true }, strokeWidth: 2, tooltip: true },
+      ...(zoom ? { params: [{ name: 'zoom', select: { type: 'interval', encodings: ['x'] }, bind: 'scales' }] } : {}),
+      encoding: {
+        x,
+        y: { field: 'y', type: 'quantitative', title: axis.title, scale: yScale(axis, values.map((r) => r.y)), axis: axis.labels },
+        ...series,
+        tooltip,
+      },
+    };
+  };
   const width = right.length ? STORY_WIDTH_TWO_AXES : STORY_WIDTH;
   const leftGroup = [
-    ...(left.length ? [lineLayer(left, options.y, true)] : []),
-    ...ruleLayers(options.markers ?? [], left.length ? (options.levels ?? []) : [], x, xMax, xMin, width),
+    ...(left.length ? [lineLayer(left, yAxis, true)] : []),
+    ...ruleLayers(markers, left.length ? levels : [], x, xMax, xMin, width),
   ];
-  const layer = right.length ? [{ layer: leftGroup }, lineLayer(right, options.y2!, !left.length)] : leftGroup;
+  const layer = right.length ? [{ layer: leftGroup }, lineLayer(right, y2Axis!, !left.length)] : leftGroup;
   return {
     id: options.id,
     title: options.title,
@@ -588,15 +687,21 @@ export function timeBandsChart(options: {
   let total = 0;
   let kept = 0;
   const perSeries = Math.max(60, Math.floor(DISPLAY_POINTS / lines.length));
+  const left = lines.filter((l) => l.axis !== 'right');
+  const right = options.y2 ? lines.filter((l) => l.axis === 'right') : [];
+  const valuesOf = (axisLines: readonly TimeLine[]) => finiteValues(axisLines.flatMap((l) => l.points.map(([, v]) => v)));
+  const yAxis = resolveAxis(options.y, valuesOf(left));
+  const y2Axis = options.y2 ? resolveAxis(options.y2, valuesOf(right)) : undefined;
   const shownOf = new Map<TimeLine, Record<string, unknown>[]>();
   for (const l of lines) {
+    const display = (right.includes(l) ? y2Axis! : yAxis).display;
     for (const [t, v] of l.points) rows.push({ series: l.label, t: new Date(t * 1000).toISOString(), value: v });
     const small = l.stacked ? downsampleMean(l.points, perSeries) : downsampleMinMax(l.points, perSeries);
     total += l.points.length;
     kept += small.length;
     shownOf.set(
       l,
-      small.map(([t, v]) => ({ series: l.label, t: t * 1000, time: new Date(t * 1000).toISOString(), value: v })),
+      small.map(([t, v]) => ({ series: l.label, t: t * 1000, time: new Date(t * 1000).toISOString(), value: scaleBy(v, display.factor), shown: formatIn(v, display) })),
     );
   }
   const x = { field: 't', type: 'temporal', scale: { type: 'utc' }, title: 'time (UTC)', axis: { format: '%H:%M:%S', labelOverlap: true, labelSeparation: 8 } };
@@ -604,14 +709,16 @@ export function timeBandsChart(options: {
   const tooltip = [
     { field: 'series', type: 'nominal', title: 'series' },
     { field: 'time', type: 'nominal', title: 'time (UTC)' },
-    { field: 'value', type: 'quantitative', title: 'value', format: ',.4~r' },
+    { field: 'shown', type: 'nominal', title: 'value' },
   ];
   let zoomed = false;
-  const axisLayers = (axisLines: readonly TimeLine[], axis: AxisSpec): Record<string, unknown>[] => {
-    const y = { field: 'value', type: 'quantitative', title: axis.title, scale: yScale(axis), axis: { format: axis.format ?? '~s' } };
-    const out: Record<string, unknown>[] = [];
+  const axisLayers = (axisLines: readonly TimeLine[], axis: ResolvedAxis): Record<string, unknown>[] => {
     const stacked = axisLines.filter((l) => l.stacked);
     const plain = axisLines.filter((l) => !l.stacked);
+    // stacked areas reach higher than any one line: no constant-domain guess for them
+    const drawn = stacked.length ? undefined : plain.flatMap((l) => shownOf.get(l)!.map((r) => r['value'] as number | null));
+    const y = { field: 'value', type: 'quantitative', title: axis.title, scale: yScale(axis, drawn?.filter((v): v is number => v !== null)), axis: axis.labels };
+    const out: Record<string, unknown>[] = [];
     const zoom = () => {
       if (zoomed) return {};
       zoomed = true;
@@ -665,10 +772,8 @@ export function timeBandsChart(options: {
         },
       ]
     : [];
-  const left = lines.filter((l) => l.axis !== 'right');
-  const right = options.y2 ? lines.filter((l) => l.axis === 'right') : [];
-  const leftLayers = [...bands, ...(left.length ? axisLayers(left, options.y) : [])];
-  const layer = right.length ? [{ layer: leftLayers }, ...axisLayers(right, options.y2!)] : leftLayers;
+  const leftLayers = [...bands, ...(left.length ? axisLayers(left, yAxis) : [])];
+  const layer = right.length ? [{ layer: leftLayers }, ...axisLayers(right, y2Axis!)] : leftLayers;
   const downsampled = kept < total ? `${kept.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} points shown; the full series are in the downloads.` : undefined;
   const note = [options.note, downsampled].filter(Boolean).join(' ') || undefined;
   return {

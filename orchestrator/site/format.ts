@@ -7,29 +7,159 @@ export function labelsText(labels: Record<string, string>): string {
 
 export function formatNumber(value: number | null | undefined, digits = 3): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return '—';
-  const abs = Math.abs(value);
-  if (abs !== 0 && (abs >= 1e9 || abs < 1e-3)) return value.toExponential(2);
-  return Number(value.toPrecision(digits + 3)).toLocaleString('en-US', { maximumFractionDigits: abs >= 100 ? 1 : digits });
+  return numberText(roundTo(value, digits));
 }
 
-/** A sample's value in its unit: bytes as KiB/MiB/GiB, everything else as a number. */
-export function formatValue(value: number | null | undefined, unit: string): string {
-  if (unit === 'bytes' && typeof value === 'number' && Number.isFinite(value) && Math.abs(value) >= 1024) {
-    const units = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-    let v = value / 1024;
-    let i = 0;
-    while (Math.abs(v) >= 1024 && i < units.length - 1) {
-      v /= 1024;
-      i++;
-    }
-    return `${v.toFixed(v >= 100 ? 0 : 1)} ${units[i]}`;
+// ---- Units: one formatter per unit family, for axes, tooltips and tables alike ----
+//
+// A metric's unit belongs to a family: bytes (shown in binary units, B KiB MiB GiB TiB PiB),
+// time (ns µs ms s), percent (a ratio is shown as a percentage) or a plain number in its own
+// unit (pps, IOPS, events/s...). A value is shown in the family's unit that reads best, with
+// three significant digits (whole numbers from 1,000 up), and never with an SI prefix stacked on
+// a unit: 0.19 s is "190 ms", never "190m s"; a load of 0.6 is "0.6", never "600m". A chart's
+// axis picks one such unit for all its values (`displayUnit`) and its data is scaled to it.
+
+export interface UnitStep {
+  /** In the family's base unit (bytes, seconds, percent, the unit itself). */
+  size: number;
+  label: string;
+}
+
+export interface UnitFamily {
+  name: 'bytes' | 'time' | 'percent' | 'number';
+  /** One of the metric's unit in the family's base unit: MiB is 1,048,576 bytes, ms 0.001 s, a ratio 100 %. */
+  base: number;
+  /** The units a value can be shown in, smallest first; labels include `per` ("MiB/s"). */
+  steps: readonly UnitStep[];
+  /** The step of the metric's own unit: zero is shown in it. */
+  own: number;
+  /** Counted things: an axis of them has ticks at whole numbers only. */
+  integer: boolean;
+}
+
+/** Units that are plain numbers: the metric's name says what they count. */
+const DIMENSIONLESS = new Set(['', 'count', 'bool', 'load', 'number', 'none']);
+const INTEGER_UNITS = new Set(['count', 'bool']);
+const BYTE_STEPS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+const BYTE_UNITS: Record<string, number> = { B: 0, byte: 0, bytes: 0, KiB: 1, MiB: 2, GiB: 3, TiB: 4, PiB: 5 };
+const TIME_STEPS: readonly [number, string][] = [
+  [1e-9, 'ns'],
+  [1e-6, 'µs'],
+  [1e-3, 'ms'],
+  [1, 's'],
+];
+const TIME_UNITS: Record<string, number> = { ns: 0, us: 1, 'µs': 1, 'μs': 1, ms: 2, s: 3, sec: 3, seconds: 3 };
+
+/** The family of a metric's unit ("bytes", "KiB/s", "ms", "ns/s", "%", "ratio", "pps"...). */
+export function unitFamily(unit: string): UnitFamily {
+  const per = /^(.+)\/s$/.exec(unit);
+  const [head, suffix] = per && (per[1]! in BYTE_UNITS || per[1]! in TIME_UNITS) ? [per[1]!, '/s'] : [unit, ''];
+  if (head in BYTE_UNITS) {
+    const own = BYTE_UNITS[head]!;
+    return { name: 'bytes', base: 1024 ** own, steps: BYTE_STEPS.map((label, i) => ({ size: 1024 ** i, label: `${label}${suffix}` })), own, integer: false };
   }
-  return formatNumber(value);
+  if (head in TIME_UNITS) {
+    const own = TIME_UNITS[head]!;
+    return { name: 'time', base: TIME_STEPS[own]![0], steps: TIME_STEPS.map(([size, label]) => ({ size, label: `${label}${suffix}` })), own, integer: false };
+  }
+  if (unit === '%' || unit === 'ratio') return { name: 'percent', base: unit === 'ratio' ? 100 : 1, steps: [{ size: 1, label: '%' }], own: 0, integer: false };
+  const label = DIMENSIONLESS.has(unit) ? '' : unit;
+  const steps = [
+    { size: 1, label },
+    { size: 1e6, label: `million${label ? ` ${label}` : ''}` },
+    { size: 1e9, label: `billion${label ? ` ${label}` : ''}` },
+  ];
+  return { name: 'number', base: 1, steps, own: 0, integer: INTEGER_UNITS.has(unit) };
 }
 
+/** Rounded to `digits` significant digits; whole numbers from 10^digits up. */
+function roundTo(value: number, digits: number): number {
+  const rounded = Math.abs(value) >= 10 ** digits ? Math.round(value) : Number(value.toPrecision(digits));
+  return rounded === 0 ? 0 : rounded;
+}
+
+function numberText(value: number): string {
+  return value.toLocaleString('en-US', { maximumFractionDigits: 20 });
+}
+
+/** The step a magnitude (in base units) reads best in: the largest it reaches, the unit's own for zero. */
+function stepFor(family: UnitFamily, magnitude: number): number {
+  if (!(magnitude > 0) || !Number.isFinite(magnitude)) return family.own;
+  let i = 0;
+  while (i + 1 < family.steps.length && family.steps[i + 1]!.size <= magnitude) i++;
+  return i;
+}
+
+function joined(number: string, label: string): string {
+  return label ? `${number} ${label}` : number;
+}
+
+/**
+ * A value in its unit, as it reads best: 256 GiB, 190 ms, 1 ms (not "1,000 µs"), 3,500 pps,
+ * 12.3 %, 0.6 (a load), 3 (a count). `digits` significant digits (3; tooltips use 4).
+ */
+export function formatValue(value: number | null | undefined, unit: string, digits = 3): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '—';
+  const family = unitFamily(unit);
+  const inBase = value * family.base;
+  let i = stepFor(family, Math.abs(inBase));
+  let shown = roundTo(inBase / family.steps[i]!.size, digits);
+  // rounding can reach the next unit: 999.6 µs is "1 ms", 1,023.9 KiB is "1 MiB"
+  const next = family.steps[i + 1];
+  if (next && Math.abs(shown) * family.steps[i]!.size >= next.size) {
+    i++;
+    shown = roundTo(inBase / next.size, digits);
+  }
+  return joined(numberText(shown), family.steps[i]!.label);
+}
+
+/** The unit a chart axis shows a set of values in, and how to get there. */
+export interface DisplayUnit {
+  /** Multiply a value in the metric's unit by this to get it in the display unit. */
+  factor: number;
+  /** The display unit's label ("GiB", "ms", "%", "pps", "" for a plain number). */
+  label: string;
+  /** Whole numbers only (a count shown as is): axis ticks at whole numbers. */
+  integer: boolean;
+}
+
+/** One unit for all of `values` (the step their largest magnitude reads best in). */
+export function displayUnit(unit: string, values: readonly number[]): DisplayUnit {
+  const family = unitFamily(unit);
+  let max = 0;
+  for (const v of values) if (Number.isFinite(v)) max = Math.max(max, Math.abs(v * family.base));
+  const i = stepFor(family, max);
+  const step = family.steps[i]!;
+  return { factor: family.base / step.size, label: step.label, integer: family.integer && family.base === step.size };
+}
+
+/** A value in a chart's display unit, for its tooltip: "7.308 GiB". */
+export function formatIn(value: number | null | undefined, display: DisplayUnit, digits = 4): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '—';
+  return joined(numberText(roundTo(value * display.factor, digits)), display.label);
+}
+
+/** An axis title with its display unit: "memory.total (GiB)"; the name alone for a plain number. */
+export function withUnit(name: string, label: string): string {
+  return label && label !== name ? `${name} (${label})` : name;
+}
+
+/** The unit tables as data, for the browser's formatter (assets/compare.js) to use the same families. */
+export function unitTables(units: readonly string[]): Record<string, UnitFamily> {
+  return Object.fromEntries([...new Set(units)].sort().map((u) => [u, unitFamily(u)]));
+}
+
+/** A p-value: two significant digits, "< 0.001" below that. */
+export function formatP(p: number | null | undefined): string {
+  if (p === null || p === undefined || !Number.isFinite(p)) return '—';
+  return p < 0.001 ? '< 0.001' : String(Number(p.toPrecision(2)));
+}
+
+/** A relative change in percent, signed, one decimal: "+12.3 %", "-0.4 %"; "0 %" when it rounds to nothing. */
 export function formatPercent(value: number | null | undefined): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return '—';
-  return `${value > 0 ? '+' : ''}${value.toFixed(1)} %`;
+  const rounded = Number(value.toFixed(1));
+  return rounded === 0 ? '0 %' : `${rounded > 0 ? '+' : ''}${rounded.toFixed(1)} %`;
 }
 
 export function formatDuration(ms: number | null | undefined): string {
@@ -52,18 +182,12 @@ export function formatTime(iso: string | null | undefined): string {
 }
 
 
-/** A latency in nanoseconds, in the unit that reads best: 850 ns, 24.4 µs, 12.3 ms, 1.20 s. */
+/** A latency in nanoseconds, in the unit that reads best: 850 ns, 24.4 µs, 12.3 ms, 1.2 s. */
 export function formatNanoseconds(ns: number | null | undefined): string {
-  if (ns === null || ns === undefined || !Number.isFinite(ns)) return '—';
-  // round to 3 significant digits first, so 999,600 ns reads "1 ms", never "1,000 µs"
-  const rounded = Number(ns.toPrecision(3));
-  const abs = Math.abs(rounded);
-  const [value, unit] = abs < 1e3 ? [rounded, 'ns'] : abs < 1e6 ? [rounded / 1e3, 'µs'] : abs < 1e9 ? [rounded / 1e6, 'ms'] : [rounded / 1e9, 's'];
-  return `${Number(value.toPrecision(3)).toLocaleString('en-US')} ${unit}`;
+  return formatValue(ns, 'ns');
 }
 
 /** A packet rate: "4,000 pps"; fractions kept only for small rates ("12.5 pps"). */
 export function formatRate(pps: number | null | undefined): string {
-  if (pps === null || pps === undefined || !Number.isFinite(pps)) return '—';
-  return `${pps.toLocaleString('en-US', { maximumFractionDigits: Math.abs(pps) >= 100 ? 0 : 1 })} pps`;
+  return formatValue(pps, 'pps');
 }

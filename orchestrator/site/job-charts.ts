@@ -25,7 +25,12 @@ export const genericJobCharts: JobChartBuilder = (job) => seriesCharts(job.metri
 const KVM_STEPS: readonly string[] = POINT_STEPS;
 
 /** Labels that say which point (or where the output came from), not what was measured. */
-const POINT_LABELS = new Set<string>([...POINT_LABEL_NAMES, 'source', 'tcf', 'test']);
+export const POINT_LABELS: ReadonlySet<string> = new Set<string>([...POINT_LABEL_NAMES, 'source', 'tcf', 'test']);
+
+/** What a sample measured, without the labels that say which point or where it came from: "job=seq-read, rw=read". */
+export function measuredText(labels: Record<string, string>): string {
+  return labelsText(Object.fromEntries(Object.entries(labels).filter(([k]) => !POINT_LABELS.has(k))));
+}
 /** Bar charts of benchmark results across points shown at most (the samples table has them all). */
 const MAX_POINT_COMPARISONS = 24;
 
@@ -34,7 +39,7 @@ const MAX_POINT_COMPARISONS = 24;
  * since point ids share most of their length and charts cut long labels. The full id when the
  * short names would not tell points apart.
  */
-export function pointNames(samples: readonly MetricSample[]): Map<string, string> {
+export function pointNames(samples: readonly Pick<MetricSample, 'labels'>[]): Map<string, string> {
   const axes = new Map<string, Record<string, string>>();
   for (const s of samples) {
     const point = s.labels['point'];
@@ -60,7 +65,7 @@ export function pointComparisonCharts(samples: readonly MetricSample[], names: R
   for (const s of samples) {
     const point = s.labels['point'];
     if (!point || s.metric.startsWith('kvm.') || s.metric.startsWith('ctcs2.') || s.metric.startsWith('qaset.')) continue;
-    const what = labelsText(Object.fromEntries(Object.entries(s.labels).filter(([k]) => !POINT_LABELS.has(k))));
+    const what = measuredText(s.labels);
     const key = `${s.metric}\u0000${what}`;
     let g = groups.get(key);
     if (!g) groups.set(key, (g = { metric: s.metric, unit: s.unit, better: s.better, what, bars: [] }));
@@ -96,7 +101,8 @@ export const kvmJobCharts: JobChartBuilder = (job) => {
     note: 'Points are named by the axes that differ between them. boot: start until the guest first reports (its QASET watcher); run: until QASET ends, reboots between cases included; the rest is the orchestrator\'s work around the guest.',
     bars,
   });
-  const host = seriesCharts(job.metrics?.series ?? [], (s) => (s.labels['point'] ? (names.get(s.labels['point']) ?? s.labels['point']) : labelsText(s.labels) || s.metric));
+  const series = job.metrics?.series ?? [];
+  const host = seriesCharts(series, (s) => (s.labels['point'] ? (names.get(s.labels['point']) ?? s.labels['point']) : labelsText(s.labels) || s.metric), series.some((s) => s.labels['point']) ? 'point' : undefined);
   return [...(steps ? [steps] : []), ...pointComparisonCharts(samples, names), ...host];
 };
 

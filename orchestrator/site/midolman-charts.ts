@@ -7,7 +7,6 @@
 // agent's packet pipeline (throughput.png). Every other series follows, further down.
 import type { JobManifest } from '../results/manifest.js';
 import type { MetricSeries } from '../results/metrics.js';
-import type { Point } from './downsample.js';
 import { timeBandsChart, xyChart, type ChartMarker, type ChartSpec, type TimeBand, type TimeLine, type XyLine } from './charts.js';
 import type { JobChartInput } from './job-charts.js';
 import { formatRate } from './format.js';
@@ -33,7 +32,6 @@ export const COLORS = {
 } as const;
 
 const BAND_PHASES = ['warm-up', 'throughput', 'long-running'];
-const MIB = 1024 * 1024;
 
 /** The job's measuring phases as bands (unix seconds), from the manifest's phase records. */
 export function phaseBands(manifest: JobManifest | null): TimeBand[] {
@@ -62,7 +60,7 @@ function stepLine(label: string, steps: readonly StepRow[], value: (s: StepRow) 
   return { label, color, points: steps.map((s) => ({ x: s.offered, y: value(s) ?? null, detail: stepDetail(s) })), ...extra };
 }
 
-const RATE_AXIS = { title: 'offered rate (pps)', zero: false };
+const RATE_AXIS = { title: 'offered rate', unit: 'pps', zero: false };
 
 export function ratesChart(r: MidolmanResults): ChartSpec | undefined {
   const steps = r.throughput;
@@ -72,7 +70,7 @@ export function ratesChart(r: MidolmanResults): ChartSpec | undefined {
     title: 'Offered, sent and delivered rate per step',
     subtitle: 'delivered: counted at the destination',
     x: RATE_AXIS,
-    y: { title: 'rate (pps)', format: ',~r' },
+    y: { title: 'rate', unit: 'pps' },
     lines: [
       stepLine('offered', steps, (s) => s.offered, COLORS.offered, { dashed: true }),
       // drawn in this order: the delivered line over the agent's count, which usually matches it
@@ -94,7 +92,7 @@ export function lossChart(r: MidolmanResults): ChartSpec | undefined {
     title: 'Loss vs offered rate',
     subtitle: threshold > 0 ? `no-drop threshold ${Number((threshold * 100).toPrecision(3))} % of the packets sent` : 'lossless means no packet lost',
     x: RATE_AXIS,
-    y: { title: 'loss (%)', format: '~r', includes: [0, 1] },
+    y: { title: 'loss', unit: '%', includes: [0, 1] },
     lines: [stepLine('loss', steps, (s) => (s.loss === undefined ? undefined : s.loss * 100), COLORS.loss)],
     markers: rateMarkers(r),
     levels: threshold > 0 ? [{ at: threshold * 100, label: `threshold ${Number((threshold * 100).toPrecision(3))} %`, color: COLORS.ndr }] : [],
@@ -120,7 +118,7 @@ export function latencyChart(r: MidolmanResults): ChartSpec | undefined {
     title: 'Latency percentiles vs offered rate',
     subtitle: `one-way solid, agent simulation dashed${log ? '; log scale' : ''}`,
     x: RATE_AXIS,
-    y: { title: 'latency (µs)', scale: log ? 'log' : 'linear', format: log ? '~s' : '~r' },
+    y: { title: 'latency', unit: 'µs', scale: log ? 'log' : 'linear' },
     lines,
     markers: rateMarkers(r),
     placement: 'story',
@@ -131,8 +129,6 @@ function seriesOf(series: readonly MetricSeries[], metric: string): MetricSeries
   return series.find((s) => s.metric === metric);
 }
 
-const scaled = (points: readonly Point[], by: number): Point[] => points.map(([t, v]) => [t, v === null ? null : v / by]);
-
 export function agentChart(series: readonly MetricSeries[], bands: readonly TimeBand[]): ChartSpec | undefined {
   const cpu = seriesOf(series, 'proc.agent.cpu_percent');
   const host = seriesOf(series, 'proc.host.cpu_busy_percent');
@@ -140,15 +136,15 @@ export function agentChart(series: readonly MetricSeries[], bands: readonly Time
   const lines: TimeLine[] = [
     ...(cpu ? [{ label: 'agent CPU (%)', points: cpu.points, color: COLORS.cpu }] : []),
     ...(host ? [{ label: 'host CPU (%)', points: host.points, color: COLORS.hostCpu, dashed: true }] : []),
-    ...(rss ? [{ label: 'agent RSS (MiB)', points: scaled(rss.points, MIB), color: COLORS.rss, axis: 'right' as const }] : []),
+    ...(rss ? [{ label: 'agent RSS', points: rss.points, color: COLORS.rss, axis: 'right' as const }] : []),
   ];
   if (!cpu && !rss) return undefined;
   return timeBandsChart({
     id: 'mm-agent',
     title: 'Agent CPU and RSS over time',
     subtitle: 'from /proc every second; CPU in % of one CPU',
-    y: { title: 'CPU (%)', format: '~r' },
-    y2: { title: 'RSS (MiB)', format: '~r', zero: false },
+    y: { title: 'CPU', unit: '%' },
+    y2: { title: 'RSS', unit: 'bytes', zero: false },
     lines,
     bands,
     placement: 'story',
@@ -179,16 +175,16 @@ export function heapChart(series: readonly MetricSeries[], bands: readonly TimeB
     .sort((a, b) => POOL_COLORS.findIndex(([re]) => re.test(a.name)) - POOL_COLORS.findIndex(([re]) => re.test(b.name)) || a.name.localeCompare(b.name));
   const committed = seriesOf(series, 'jmx.jvm.heap.committed');
   const used = seriesOf(series, 'jmx.jvm.heap.used');
-  const lines: TimeLine[] = pools.map((p) => ({ label: p.name, points: scaled(p.series.points, MIB), color: POOL_COLORS.find(([re]) => re.test(p.name))?.[1] ?? '#bdbdbd', stacked: true }));
+  const lines: TimeLine[] = pools.map((p) => ({ label: p.name, points: p.series.points, color: POOL_COLORS.find(([re]) => re.test(p.name))?.[1] ?? '#bdbdbd', stacked: true }));
   // without pools, the heap's total use stands in for them
-  if (lines.length === 0 && used) lines.push({ label: 'heap used', points: scaled(used.points, MIB), color: '#81c784', stacked: true });
+  if (lines.length === 0 && used) lines.push({ label: 'heap used', points: used.points, color: '#81c784', stacked: true });
   if (lines.length === 0) return undefined;
-  if (committed) lines.push({ label: 'heap committed', points: scaled(committed.points, MIB), color: '#424242', dashed: true });
+  if (committed) lines.push({ label: 'heap committed', points: committed.points, color: '#424242', dashed: true });
   return timeBandsChart({
     id: 'mm-heap',
     title: 'JVM heap pools over time',
     subtitle: 'used per pool, stacked; over JMX every second',
-    y: { title: 'heap (MiB)', format: '~r' },
+    y: { title: 'heap', unit: 'bytes' },
     lines,
     bands,
     placement: 'story',
@@ -210,8 +206,8 @@ export function longRunningChart(r: MidolmanResults): ChartSpec | undefined {
     title: 'Long-running stability',
     subtitle: `${bursts.length} burst(s) at ${formatRate(bursts[0]!.offered)}`,
     x: { title: 'long-running burst', format: 'd', zero: false },
-    y: { title: 'rate (pps)', zero: true, format: ',~r' },
-    y2: { title: 'one-way latency (µs)', format: '~r' },
+    y: { title: 'rate', unit: 'pps', zero: true },
+    y2: { title: 'one-way latency', unit: 'µs' },
     lines: [
       line('offered', (s) => s.offered, COLORS.offered, { dashed: true }),
       line('delivered', (s) => s.delivered, COLORS.delivered),
@@ -258,7 +254,7 @@ export function pipelineChart(series: readonly MetricSeries[], bands: readonly T
     id: 'mm-pipeline',
     title: "The agent's packet pipeline over time",
     subtitle: 'packets per second, over JMX',
-    y: { title: 'rate (pps)' },
+    y: { title: 'rate', unit: 'pps' },
     lines,
     bands,
     placement: 'story',
@@ -280,8 +276,8 @@ function simulationLatencyChart(series: readonly MetricSeries[], bands: readonly
     id: 'mm-simulation-latency',
     title: "The agent's simulation latency over time",
     subtitle: 'PacketPipelineHistogram over JMX (latency.png of the original)',
-    y: { title: 'simulation latency (µs)', format: '~r' },
-    lines: found.map(({ s, q }, i) => ({ label: q, points: scaled(s.points, 1000), color: palette[order.indexOf(q)] ?? palette[i % palette.length]!, dashed: q === 'mean' })),
+    y: { title: 'simulation latency', unit: 'ns' },
+    lines: found.map(({ s, q }, i) => ({ label: q, points: s.points, color: palette[order.indexOf(q)] ?? palette[i % palette.length]!, dashed: q === 'mean' })),
     bands,
   });
 }
@@ -293,8 +289,8 @@ function nonHeapChart(series: readonly MetricSeries[], bands: readonly TimeBand[
   return timeBandsChart({
     id: 'mm-non-heap',
     title: 'JVM non-heap pools over time',
-    y: { title: 'used (MiB)', format: '~r' },
-    lines: pools.map((p, i) => ({ label: p.name, points: scaled(p.series.points, MIB), color: palette[i % palette.length]! })),
+    y: { title: 'used', unit: 'bytes' },
+    lines: pools.map((p, i) => ({ label: p.name, points: p.series.points, color: palette[i % palette.length]! })),
     bands,
   });
 }
@@ -307,7 +303,7 @@ function interfacesChart(series: readonly MetricSeries[], bands: readonly TimeBa
     id: 'mm-interfaces',
     title: "The topology's bound interfaces",
     subtitle: 'kernel packet counters of the source and destination bindings',
-    y: { title: `rate (${found[0]!.unit || 'pps'})` },
+    y: { title: 'rate', unit: found[0]!.unit || 'pps' },
     lines: found.map((s, i) => ({ label: s.metric.replace(/^proc\.if\./, '').replace('.', ' '), points: s.points, color: palette[i % palette.length]! })),
     bands,
   });

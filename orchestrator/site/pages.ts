@@ -150,10 +150,10 @@ export interface CompareRow extends MetricComparison {
   labelsText: string;
 }
 
-export function compareRows(comparisons: readonly MetricComparison[]): CompareRow[] {
-  const order = { worse: 0, better: 1, missing: 2, same: 3 } as const;
+export function compareRows(comparisons: readonly MetricComparison[], labelsOf: (labels: Record<string, string>) => string = labelsText): CompareRow[] {
+  const order = { worse: 0, better: 1, inconclusive: 2, missing: 3, same: 4 } as const;
   return [...comparisons]
-    .map((c) => ({ ...c, labelsText: labelsText(c.labels) }))
+    .map((c) => ({ ...c, labelsText: labelsOf(c.labels) }))
     .sort((x, y) => order[x.verdict] - order[y.verdict] || x.metric.localeCompare(y.metric) || x.labelsText.localeCompare(y.labelsText));
 }
 
@@ -195,7 +195,13 @@ export interface ChangeRow {
 }
 
 /** The regressions page and feeds: newest first, regressions before improvements at the same sweep. */
-export function changeRows(changes: readonly DetectedChange[], jobsByKey: ReadonlyMap<string, JobRef>, previous: ReadonlyMap<string, JobRef>): ChangeRow[] {
+export function changeRows(
+  changes: readonly DetectedChange[],
+  jobsByKey: ReadonlyMap<string, JobRef>,
+  previous: ReadonlyMap<string, JobRef>,
+  /** How a series' labels read (point-matrix.seriesLabeller names kvm points shortly); default: all of them. */
+  labelsOf: (key: DetectedChange['key']) => string = (key) => labelsText(key.labels),
+): ChangeRow[] {
   const order = { regression: 0, improvement: 1, change: 2 } as const;
   return [...changes]
     .sort((x, y) => y.sweepId.localeCompare(x.sweepId) || order[x.kind] - order[y.kind] || x.key.metric.localeCompare(y.key.metric) || x.keyId.localeCompare(y.keyId))
@@ -206,7 +212,7 @@ export function changeRows(changes: readonly DetectedChange[], jobsByKey: Readon
         host: c.key.host,
         scenario: c.key.scenario,
         metric: c.key.metric,
-        labels: labelsText(c.key.labels),
+        labels: labelsOf(c.key),
         unit: c.unit,
         better: c.better,
         sweepId: c.sweepId,

@@ -4,8 +4,11 @@ import { timeSeriesChart, type ChartSpec } from './charts.js';
 import { labelsText } from './format.js';
 import { slug } from './names.js';
 
-/** Line charts of the given series, grouped by metric name; `labelOf` names each line (default: its labels). */
-export function seriesCharts(series: readonly MetricSeries[], labelOf: (s: MetricSeries) => string = (s) => labelsText(s.labels) || s.metric): ChartSpec[] {
+/**
+ * Line charts of the given series, grouped by metric name; `labelOf` names each line (default: its
+ * labels) and `seriesTitle` says what the lines are in the legend (default "labels").
+ */
+export function seriesCharts(series: readonly MetricSeries[], labelOf: (s: MetricSeries) => string = (s) => labelsText(s.labels) || s.metric, seriesTitle?: string): ChartSpec[] {
   const byMetric = new Map<string, MetricSeries[]>();
   for (const s of series) byMetric.set(s.metric, [...(byMetric.get(s.metric) ?? []), s]);
   return [...byMetric.entries()].map(([metric, group]) =>
@@ -15,6 +18,7 @@ export function seriesCharts(series: readonly MetricSeries[], labelOf: (s: Metri
       unit: group[0]!.unit,
       better: group[0]!.better,
       series: group.map((s) => ({ label: labelOf(s), points: s.points })),
+      ...(seriesTitle ? { seriesTitle } : {}),
     }),
   );
 }

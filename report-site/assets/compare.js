@@ -51,11 +51,33 @@
     return loaded[job.key];
   }
 
-  function fmt(v) {
+  // Values read as on the rest of the site: each unit's family (bytes in KiB/MiB/GiB, times in
+  // ns/µs/ms/s, ratios as %) comes from the build (format.ts unitFamily), written into the job's
+  // data file; this is the same choice of unit and rounding as format.ts formatValue.
+  var families = {};
+  function round(v, digits) {
+    var r = Math.abs(v) >= Math.pow(10, digits) ? Math.round(v) : Number(v.toPrecision(digits));
+    return r === 0 ? 0 : r;
+  }
+  function fmt(v, unit) {
     if (v === null || v === undefined || !isFinite(v)) return '—';
-    var a = Math.abs(v);
-    if (a !== 0 && (a >= 1e9 || a < 1e-3)) return v.toExponential(2);
-    return v.toLocaleString('en-US', { maximumFractionDigits: a >= 100 ? 1 : 3 });
+    var f = families[unit] || { base: 1, steps: [{ size: 1, label: unit || '' }], own: 0 };
+    var inBase = v * f.base;
+    var mag = Math.abs(inBase);
+    var i = f.own;
+    if (mag > 0) { i = 0; while (i + 1 < f.steps.length && f.steps[i + 1].size <= mag) i++; }
+    var shown = round(inBase / f.steps[i].size, 3);
+    var next = f.steps[i + 1];
+    if (next && Math.abs(shown) * f.steps[i].size >= next.size) { i++; shown = round(inBase / next.size, 3); }
+    var text = shown.toLocaleString('en-US', { maximumFractionDigits: 20 });
+    return f.steps[i].label ? text + ' ' + f.steps[i].label : text;
+  }
+
+  // as format.ts formatPercent: "+12.3 %", "0 %" when it rounds to nothing
+  function pct(v) {
+    if (v === null || !isFinite(v)) return '—';
+    var r = Number(v.toFixed(1));
+    return r === 0 ? '0 %' : (r > 0 ? '+' : '') + r.toFixed(1) + ' %';
   }
 
   function groups(samples) {
@@ -96,6 +118,7 @@
     var la = el('a', 'A: ' + ja.host + ' · ' + ja.scenario + ' · ' + ja.sweepId); la.href = ja.page;
     var lb = el('a', 'B: ' + jb.host + ' · ' + jb.scenario + ' · ' + jb.sweepId); lb.href = jb.page;
     head.appendChild(la); head.appendChild(document.createTextNode('  vs  ')); head.appendChild(lb);
+    [a, b].forEach(function (d) { Object.keys(d.units || {}).forEach(function (u) { families[u] = d.units[u]; }); });
     var ga = groups(a.samples), gb = groups(b.samples);
     var ids = Object.keys(ga).concat(Object.keys(gb).filter(function (k) { return !ga[k]; })).sort();
     var minRel = index.minRelativeChange;
@@ -104,11 +127,11 @@
       var ma = x ? mean(x.values) : null, mb = y ? mean(y.values) : null;
       var delta = ma !== null && mb !== null && ma !== 0 ? (mb - ma) / Math.abs(ma) * 100 : null;
       var verdict = ma === null || mb === null ? 'missing' : delta === null || Math.abs(delta) < minRel * 100 || g.better === 'none' ? 'same' : (delta > 0) === (g.better === 'higher') ? 'better' : 'worse';
-      return [g.metric, g.labels, g.unit, fmt(ma), fmt(mb), delta === null ? '—' : (delta > 0 ? '+' : '') + delta.toFixed(1) + ' %', el('span', verdict, 'verdict verdict-' + verdict)];
+      return [g.metric, g.labels, fmt(ma, g.unit), fmt(mb, g.unit), pct(delta), el('span', verdict, 'verdict verdict-' + verdict)];
     });
     result.appendChild(el('h2', 'Metrics'));
     result.appendChild(el('p', 'Δ is (B − A) / A; a change under ' + (minRel * 100).toFixed(0) + ' % is "same". The pre-rendered pairs below also test significance.', 'small muted'));
-    result.appendChild(table(['Metric', 'Labels', 'Unit', 'A', 'B', 'Δ', 'Verdict'], rows));
+    result.appendChild(table(['Metric', 'Labels', 'A', 'B', 'Δ', 'Verdict'], rows));
     result.appendChild(el('h2', 'Environment'));
     var envRows = Object.keys(a.env).map(function (k) {
       var same = a.env[k] === b.env[k];
@@ -148,18 +171,41 @@
     });
   }
 
+  /** The run of a job's host and scenario before it, if any. */
+  function previousOf(key) {
+    var job = byKey[key];
+    if (!job) return undefined;
+    var runs = jobsOf(job.host + ' · ' + job.scenario);
+    var i = runs.indexOf(job);
+    return i >= 0 ? runs[i + 1] : undefined;
+  }
+
+  // B picks the job; A follows it to that job's previous run (pick A yourself afterwards to compare any two)
+  function followB() {
+    var prev = previousOf(sides[1].job.value);
+    if (prev) setSide(sides[0], prev.key);
+  }
+
   sides.forEach(function (s) {
     fill(s.series, seriesNames, function (n) { return n; }, function (n) { return n; });
-    s.series.addEventListener('change', function () { setSide(s, (jobsOf(s.series.value)[0] || {}).key); update(); });
-    s.job.addEventListener('change', update);
+    s.series.addEventListener('change', function () {
+      setSide(s, (jobsOf(s.series.value)[0] || {}).key);
+      if (s.side === 'b') followB();
+      update();
+    });
+    s.job.addEventListener('change', function () {
+      if (s.side === 'b') followB();
+      update();
+    });
   });
 
   var hash = {};
   location.hash.replace(/^#/, '').split('&').forEach(function (p) { var i = p.indexOf('='); if (i > 0) hash[p.slice(0, i)] = decodeURIComponent(p.slice(i + 1)); });
-  var latest = jobs.slice().sort(function (x, y) { return x.sweepId < y.sweepId ? 1 : -1; })[0];
+  // by default: the latest run of a job against its previous run (the newest job that has one)
+  var newestFirst = jobs.slice().sort(function (x, y) { return x.sweepId < y.sweepId ? 1 : x.sweepId > y.sweepId ? -1 : (x.host + x.scenario < y.host + y.scenario ? -1 : 1); });
+  var latest = newestFirst.filter(function (j) { return previousOf(j.key); })[0] || newestFirst[0];
   var b = hash.b && byKey[hash.b] ? hash.b : latest && latest.key;
-  var bJob = byKey[b];
-  var prev = bJob ? jobsOf(bJob.host + ' · ' + bJob.scenario)[1] : undefined;
+  var prev = previousOf(b);
   var a = hash.a && byKey[hash.a] ? hash.a : prev ? prev.key : b;
   setSide(sides[0], a);
   setSide(sides[1], b);

@@ -116,6 +116,20 @@
     apply();
   }
 
+  // a link to a chart in a folded section (a matrix cell, a detected change) unfolds it
+  function revealTarget() {
+    var id = decodeURIComponent(location.hash.replace(/^#/, ''));
+    var target = id && document.getElementById(id);
+    if (!target) return;
+    var folded = false;
+    for (var el = target.parentElement; el; el = el.parentElement) {
+      if (el.tagName === 'DETAILS' && !el.open) { el.open = true; folded = true; }
+    }
+    if (folded) target.scrollIntoView();
+  }
+
   embedCharts();
+  revealTarget();
+  window.addEventListener('hashchange', revealTarget);
   enhanceSweeps();
 })();

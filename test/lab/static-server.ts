@@ -53,6 +53,8 @@ const TYPES: Record<string, string> = {
   '.log': 'text/plain; charset=utf-8',
   '.csv': 'text/csv; charset=utf-8',
   '.xml': 'application/xml; charset=utf-8',
+  // the report's feed (regressions.atom): feed readers and browsers know it by this type
+  '.atom': 'application/atom+xml; charset=utf-8',
   '.woff': 'font/woff',
   '.woff2': 'font/woff2',
   '.gz': 'application/gzip',

@@ -5,7 +5,9 @@
 // pages must show them as text and never run them. The midolman pages must tell their story on
 // the first screen: the summary line and the key charts, every story chart drawn with its data.
 // Screenshots go to test/.output/site-screenshots/ (the midolman page's first screen and each of
-// its story charts too).
+// its story charts too). The latest sweep has a findings.json (writeBrowserFindings): the index
+// opens with what it found. Every live chart's axis reads in its unit: no SI prefix stacked on a
+// unit ("190m" ms, "600m" load), no "NaN" axis; a kvm host's trends open with the matrix overview.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync } from 'node:fs';
@@ -14,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { buildSite } from '../../orchestrator/site/build.js';
-import { writeFixtureStore, TEST_FIXTURE_BROWSER, XSS_ATTR, XSS_SCRIPT, sweepIdFor } from './fixture-store.js';
+import { writeBrowserFindings, writeFixtureStore, TEST_FIXTURE_BROWSER, XSS_ATTR, XSS_SCRIPT, sweepIdFor } from './fixture-store.js';
 import { serveDir } from './serve.js';
 
 const SHOTS = resolve('test/.output/site-screenshots');
@@ -65,6 +67,7 @@ const PAGES: [string, () => string][] = [
   ['job-midolman-ndr', () => `jobs/${sweepIdFor(FIXTURE.start, 7)}/node-e--midolman.html`],
   ['trends', () => 'trends/node-a--sysinfo.html'],
   ['trends-midolman', () => 'trends/node-c--midolman.html'],
+  ['trends-kvm', () => 'trends/node-d--kvm.html'],
   ['compare-pair', () => `compare/${sweepIdFor(FIXTURE.start, 7)}/node-a--sysinfo.html`],
   ['compare', () => 'compare.html'],
   ['regressions', () => 'regressions.html'],
@@ -82,6 +85,9 @@ function hostileComparison(page: Page) {
   return page.locator('figure.chart[id^="chart-points-fio.bw-"]', { has: page.locator('svg text', { hasText: XSS_ATTR }) });
 }
 
+/** A tick label with an SI prefix stuck to its number ("190m" ms, "600m" load, "274.877907G" bytes, "3.5k" pps). */
+const SI_TICK = /^-?[\d.,]+[yzafpnµumkMGTPEZY]$/;
+
 /** Text of the SVG <text> elements under `selector` (axis labels, titles, legends). */
 async function svgTexts(page: Page, selector: string): Promise<string[]> {
   return page.locator(`${selector} svg text`).allTextContents();
@@ -98,6 +104,7 @@ test.before(async () => {
   work = await mkdtemp(join(tmpdir(), 'site-browser-'));
   site = join(work, 'site');
   await writeFixtureStore(join(work, 'results'), 10, FIXTURE);
+  await writeBrowserFindings(join(work, 'results'), FIXTURE, 9);
   await buildSite({ resultsDir: join(work, 'results'), outDir: site });
   server = await serveDir(site);
   await mkdir(SHOTS, { recursive: true });
@@ -126,6 +133,10 @@ for (const [name, path] of PAGES) {
         await page.waitForFunction("[...document.querySelectorAll('figure.chart')].every((f) => f.classList.contains('interactive'))", null, { timeout: 20_000 });
         assert.is(await page.locator('figure.chart .chart-live svg.marks').count(), figures, 'every chart is a vega-embed SVG view');
         assert.is(await page.locator('figure.chart .chart-view').count(), 0, 'static SVGs were replaced');
+        // every axis reads in its unit: no SI prefix stacked on a unit, no NaN, no 9-digit ticks
+        const labels = await svgTexts(page, 'figure.chart .chart-live');
+        const unreadable = labels.filter((t) => SI_TICK.test(t) || t.includes('NaN') || /\d\.\d{5,}/.test(t));
+        assert.equal(unreadable, [], `${name}: unreadable axis labels`);
       }
       if (name === 'job-kvm') {
         assert.is(await page.locator(`${KVM_CHARTS.steps} .chart-live svg.marks`).count(), 1, 'the "Time per matrix point" chart is live');
@@ -271,7 +282,9 @@ for (const [name, host, hostile] of [['job-midolman', 'node-c', false], ['job-mi
       }
       // axes say their units; the time charts shade the three measuring phases and name them
       const axisTitles = (await svgTexts(page, '.story-charts')).join(' | ');
-      for (const title of ['offered rate (pps)', 'rate (pps)', 'loss (%)', 'latency (µs)', 'CPU (%)', 'RSS (MiB)', 'heap (MiB)', 'one-way latency (µs)', 'flows', 'time (UTC)']) assert.ok(axisTitles.includes(title), `axis "${title}"`);
+      for (const title of ['offered rate (pps)', 'rate (pps)', 'loss (%)', 'CPU (%)', 'RSS (MiB)', 'heap (MiB)', 'one-way latency (µs)', 'flows', 'time (UTC)']) assert.ok(axisTitles.includes(title), `axis "${title}"`);
+      // latencies from tens of µs to ms: the axis reads in whichever of the two fits the largest
+      assert.match(axisTitles, /\| latency \((µs|ms)\) \|/);
       assert.ok(['warm-up', 'throughput', 'long-running'].every((p) => (axisTitles.match(new RegExp(`\\| ${p} \\|`, 'g')) ?? []).length >= 4), 'phase legends on the time charts');
       if (hostile) assert.ok(axisTitles.includes(`G1 Eden Space${XSS_SCRIPT}`), 'the hostile pool name is legend text');
       // the first screen holds the summary and the four key charts
@@ -337,6 +350,123 @@ test('trends-midolman: each point names its build in the tooltip; the runs table
     }
     assert.equal([...seen].sort(), ['midolman 5.6.2 (3f2a1c9e)', 'midolman 5.6.3 (8b41d0a7)'], `the tooltips name both builds: ${texts.join(' | ')}`);
     await page.mouse.move(0, 0);
+    assert.equal(errors, []);
+  } finally {
+    await ctx.close();
+  }
+});
+
+/** What each count of the at-a-glance line says: label -> number shown. */
+async function glanceCounts(page: Page): Promise<Record<string, string>> {
+  const stats = page.locator('#glance dl.glance-counts .stat');
+  const out: Record<string, string> = {};
+  for (let i = 0; i < (await stats.count()); i++) out[(await stats.nth(i).locator('dt').innerText()).trim()] = (await stats.nth(i).locator('.value').innerText()).trim();
+  return out;
+}
+
+test('index: last night at a glance opens the page - what the latest sweep found, each kind apart, on the first screen', async () => {
+  const ctx = await context(true);
+  try {
+    const { page, errors } = await open(ctx, 'index.html');
+    const glance = page.locator('section#glance');
+    assert.ok(await glance.isVisible(), 'the at-a-glance section is shown');
+    assert.match(await glance.locator('h2').innerText(), /Last night at a glance/);
+    assert.match(await glance.locator('.glance-head').innerText(), new RegExp(`Sweep ${sweepIdFor(FIXTURE.start, 9)}`));
+    assert.equal(await glanceCounts(page), { 'Confirmed regressions': '1', 'Unconfirmed regressions': '1', 'Still present': '1', Improvements: '1', 'Failed jobs': '0', 'Not reproduced': '1' });
+    const counts = (await page.locator('#glance dl.glance-counts').boundingBox())!;
+    assert.ok(counts.y + counts.height <= 400, `the counts end at ${Math.round(counts.y + counts.height)} px, at the top of the first screen`);
+    const confirmed = (await page.locator('#glance-confirmed').innerText()).replace(/\s+/g, ' ');
+    assert.match(confirmed, /throughput\.lossless_max on node-c · midolman/);
+    assert.match(confirmed, /4,000 pps → 3,500 pps/);
+    assert.match(confirmed, /2 re-runs: 3,480 pps, 3,510 pps against 4,003 pps before/);
+    assert.match(confirmed, /paged/);
+    assert.match((await page.locator('#glance-unconfirmed').innerText()).replace(/\s+/g, ' '), /throughput\.ndr on node-e · midolman.*no re-run: the confirmation budget was spent/);
+    assert.match((await page.locator('#glance-still-present').innerText()).replace(/\s+/g, ' '), /host\.cpu\.busy\.mean on node-a · sysinfo.*20\.1 % → 32\.2 %/);
+    // a kvm series is named by its point's short name, as the job page names it
+    assert.match((await page.locator('#glance-improvements').innerText()).replace(/\s+/g, ' '), /kvm\.point\.boot on node-d · kvm point smp1x2x1 · raw.*33\.1 s → 30\.4 s/);
+    // not reproduced: shown apart, after the regressions, its change not flagged as one
+    const apart = page.locator('#glance-not-reproduced');
+    assert.match((await apart.innerText()).replace(/\s+/g, ' '), /not counted as regressions.*host\.cpu\.busy\.mean on node-b · sysinfo.*1 re-run: 21\.4 %/);
+    assert.is(await apart.locator('.flag.regression').count(), 0, 'a candidate not reproduced is not flagged as a regression');
+    const order = await page.locator('#glance .glance-list').evaluateAll((els) => els.map((e) => e.id));
+    assert.equal(order, ['glance-confirmed', 'glance-unconfirmed', 'glance-still-present', 'glance-improvements', 'glance-not-reproduced']);
+    // one sparkline per changed metric, drawn
+    assert.is(await page.locator('#glance table.glance-changes tr').count(), 5);
+    assert.ok((await page.locator('#glance table.glance-changes tr svg.spark polyline').count()) >= 5, 'each row has its sparkline');
+    const box = (await glance.boundingBox())!;
+    assert.ok(box.y < 160, `the section starts the page, under its title (${Math.round(box.y)} px)`);
+    await page.screenshot({ path: join(SHOTS, 'index-first-screen.png') });
+    assert.equal(errors, []);
+  } finally {
+    await ctx.close();
+  }
+});
+
+test('regressions: the table fits the page, its values read in their units, no console errors', async () => {
+  const ctx = await context(true);
+  try {
+    const { page, errors } = await open(ctx, 'regressions.html');
+    const [client, scroll] = await page.evaluate('[document.documentElement.clientWidth, document.documentElement.scrollWidth]') as [number, number];
+    assert.ok(scroll <= client, `no sideways scrolling (${scroll} > ${client})`);
+    const first = page.locator('table.changes tbody tr').first();
+    assert.ok(await first.isVisible());
+    const cells = await first.locator('td').allInnerTexts();
+    assert.match(cells[4]!.replace(/\s+/g, ' '), /^[\d,.]+ pps → [\d,.]+ pps$/, 'before and after with their unit');
+    assert.match(cells[5]!.replace(/\s+/g, ' '), /^-?[\d.]+ % p = [\d.]+$/);
+    await page.screenshot({ path: join(SHOTS, 'regressions-first-screen.png') });
+    assert.equal(errors, []);
+  } finally {
+    await ctx.close();
+  }
+});
+
+test('trends-kvm: the matrix overview on the first screen (points by their short names), a cell opens its chart', async () => {
+  const ctx = await context(true);
+  try {
+    const { page, errors } = await open(ctx, 'trends/node-d--kvm.html');
+    const matrix = page.locator('table.matrix').first();
+    assert.ok(await matrix.isVisible());
+    const heads = await matrix.locator('thead th').allInnerTexts();
+    assert.equal(heads, ['Measurement', 'smp1x2x1 · qcow2', 'smp1x2x1 · raw', 'smp2x2x1 · raw']);
+    const top = (await matrix.boundingBox())!.y;
+    assert.ok(top < 400, `the matrix starts at ${Math.round(top)} px`);
+    // a row per measurement: the fio jobs apart (the hostile job name as text), each point's steps
+    const rows = await matrix.locator('tbody th[scope=row]').allInnerTexts();
+    assert.ok(rows.some((r) => r.startsWith('fio.bw') && r.includes(`job=seq-read${XSS_ATTR}`)), rows.join(' | '));
+    assert.ok(rows.some((r) => r.startsWith('kvm.point.boot')), rows.join(' | '));
+    const cell = matrix.locator('tbody tr', { has: page.locator('th', { hasText: 'kvm.point.define' }) }).locator('td.cell').first();
+    assert.match((await cell.innerText()).replace(/\s+/g, ' '), /^\d{3} ms [+-]?[\d.]+ %|^\d{3} ms 0 %/, 'a step under a second reads in ms');
+    assert.is(await cell.locator('svg.spark polyline').count(), 1, 'with its history');
+    // the full charts are folded under the overview; a cell unfolds its own
+    assert.is(await page.locator('details.all-charts[open]').count(), 0);
+    await page.waitForFunction("[...document.querySelectorAll('figure.chart')].every((f) => f.classList.contains('interactive'))", null, { timeout: 30_000 });
+    await cell.locator('a').click();
+    const chart = page.locator('[id="chart-m-kvm.point.define"]');
+    await chart.waitFor({ state: 'visible', timeout: 5_000 });
+    assert.ok(await chart.isVisible(), 'the cell opened its chart');
+    const legend = await svgTexts(page, '[id="chart-m-kvm.point.define"] .chart-live');
+    assert.ok(['smp1x2x1 · qcow2', 'smp1x2x1 · raw', 'smp2x2x1 · raw'].every((n) => legend.includes(n)), `the legend names points as the job page does: ${legend.join(' | ')}`);
+    assert.ok(legend.includes('kvm.point.define (ms)'), legend.join(' | '));
+    await page.locator('table.matrix').first().screenshot({ path: join(SHOTS, 'trends-kvm-matrix.png') });
+    assert.equal(errors, []);
+  } finally {
+    await ctx.close();
+  }
+});
+
+test('compare: opens on the latest run of a job against its previous run; picking B brings A along', async () => {
+  const ctx = await context(true);
+  try {
+    const { page, errors } = await open(ctx, 'compare.html');
+    await page.waitForSelector('#result table', { timeout: 10_000 });
+    const latest = sweepIdFor(FIXTURE.start, 9);
+    assert.is(await page.locator('#b-job').inputValue(), `${latest}/node-a--sysinfo`);
+    assert.is(await page.locator('#a-job').inputValue(), `${sweepIdFor(FIXTURE.start, 8)}/node-a--sysinfo`);
+    const memory = page.locator('#result tbody tr', { has: page.locator('td', { hasText: /^memory\.total$/ }) });
+    assert.equal((await memory.locator('td').allInnerTexts()).slice(2, 4), ['64 GiB', '64 GiB'], 'values read in their unit, as on the pages');
+    await page.selectOption('#b-job', `${sweepIdFor(FIXTURE.start, 5)}/node-a--sysinfo`);
+    assert.is(await page.locator('#a-job').inputValue(), `${sweepIdFor(FIXTURE.start, 4)}/node-a--sysinfo`);
+    await page.locator('#result .lead', { hasText: `A: node-a · sysinfo · ${sweepIdFor(FIXTURE.start, 4)}` }).waitFor({ timeout: 5_000 });
     assert.equal(errors, []);
   } finally {
     await ctx.close();

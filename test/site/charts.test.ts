@@ -3,7 +3,7 @@
 // by vega-lite and rendered by vega, as the site does, to check the marks are really drawn.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { legendLayout, timeBandsChart, xyChart, type VlSpec } from '../../orchestrator/site/charts.js';
+import { itemBarsChart, legendLayout, timeBandsChart, timeSeriesChart, trendChart, xyChart, type VlSpec } from '../../orchestrator/site/charts.js';
 import { downsampleMean } from '../../orchestrator/site/downsample.js';
 import { renderSvg, vegaLiteWarnings } from '../../orchestrator/site/svg.js';
 
@@ -169,6 +169,78 @@ test('downsampleMean: runs of k points averaged, stamped with the run start; sho
   points[5] = [5, null];
   assert.equal(downsampleMean(points, 5), [[0, 0.5], [2, 2.5], [4, 4], [6, 6.5], [8, 8.5]]);
   assert.equal(downsampleMean(points, 20), points);
+});
+
+// ---- axes people can read: a unit family's best unit, no SI prefix on a unit, no NaN, sensible precision ----
+
+/** The text of a rendered chart: axis labels and titles, legends. */
+const texts = (svg: string) => [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]!);
+/** A tick label with an SI prefix stuck to its number ("190m", "274.877907G", "0.5k"). */
+const SI_TICK = /^-?[\d.,]+[yzafpnµumkMGTPEZY]$/;
+const day = (i: number) => new Date(Date.UTC(2026, 9, 1 + i, 2)).toISOString();
+const trendOf = (metric: string, unit: string, values: number[]) =>
+  trendChart({ id: 'm', metric, unit, better: 'none', changes: [], lines: [{ label: metric, points: values.map((value, i) => ({ at: day(i), value, sweepId: `s${i}`, jobId: 'j', href: `j${i}.html` })) }] });
+
+test('trend axes: bytes in GiB, seconds under one in ms, a load as plain decimals; the data drawn is scaled, the downloads are not', async () => {
+  const memory = trendOf('memory.total', 'bytes', [274_877_906_944, 274_877_906_944]);
+  const memText = texts(await renderSvg(memory.spec, 't'));
+  assert.ok(memText.includes('memory.total (GiB)'), memText.join(' | '));
+  assert.ok(memText.includes('250'), 'ticks in GiB');
+  assert.equal((memory.spec['data'] as { values: { value: number; shown: string }[] }).values.map((v) => [v.value, v.shown]), [[256, '256 GiB'], [256, '256 GiB']]);
+  assert.is(memory.rows[0]!['value'], 274_877_906_944, 'the downloads keep bytes');
+  const define = texts(await renderSvg(trendOf('kvm.point.define', 's', [0.395, 0.41, 0.402]).spec, 't'));
+  assert.ok(define.includes('kvm.point.define (ms)') && define.some((t) => /^4\d\d$/.test(t)), define.join(' | '));
+  const load = texts(await renderSvg(trendOf('load.1m', 'load', [0.52, 0.6, 0.55]).spec, 't'));
+  assert.ok(load.includes('load.1m') && load.includes('0.6') && load.includes('0.52'), load.join(' | '));
+  for (const t of [...memText, ...define, ...load]) assert.not.match(t, SI_TICK, `"${t}" stacks an SI prefix on a unit`);
+});
+
+test('a series that is all zero (or constant) has a readable axis, never "NaN"', async () => {
+  for (const chart of [trendOf('ctcs2.fail', 'count', [0, 0, 0]), trendOf('numa.nodes', 'count', [2, 2, 2])]) {
+    const t = texts(await renderSvg(chart.spec, 't'));
+    assert.not.ok(t.some((x) => x.includes('NaN')), t.join(' | '));
+    assert.ok(t.includes('0') && t.includes('1'), `whole ticks from 0: ${t.join(' | ')}`);
+    assert.not.ok(t.some((x) => /^\d+\.\d+$/.test(x)), `a count has no fractional ticks: ${t.join(' | ')}`);
+    assert.equal(vegaLiteWarnings(chart.spec), []);
+  }
+  const zeros = timeSeriesChart({ id: 'z', metric: 'qaset.outputs.unparsed', unit: 'count', better: 'lower', series: [{ label: 'a', points: [[1, 0], [2, 0]] }] });
+  assert.not.ok(texts(await renderSvg(zeros.spec, 't')).some((x) => x.includes('NaN')));
+  const bars = itemBarsChart({ id: 'b', metric: 'ctcs2.fail', unit: 'count', better: 'lower', bars: [{ item: 'p1', value: 0 }, { item: 'p2', value: 0 }] })!;
+  assert.not.ok(texts(await renderSvg(bars.spec, 't')).some((x) => x.includes('NaN')));
+});
+
+test('job series and point bars: bytes in GiB, a KiB/s bandwidth in MiB/s or GiB/s, tooltips in the same unit', async () => {
+  const mem = timeSeriesChart({ id: 'm', metric: 'host.mem_used_bytes', unit: 'bytes', better: 'none', series: [{ label: 'p1', points: [[1, 6.2e9], [2, 7.3e9]] }] });
+  const memText = texts(await renderSvg(mem.spec, 't'));
+  assert.ok(memText.includes('host.mem_used_bytes (GiB)'), memText.join(' | '));
+  assert.not.ok(memText.some((x) => SI_TICK.test(x)), memText.join(' | '));
+  assert.equal(((mem.spec['encoding'] as { tooltip: { field: string }[] }).tooltip).map((t) => t.field), ['time', 'shown']);
+  const bw = itemBarsChart({ id: 'bw', metric: 'fio.bw', unit: 'KiB/s', better: 'higher', bars: [{ item: 'smp1x2x1 · raw', value: 1_240_000 }, { item: 'smp1x2x1 · qcow2', value: 890_000 }] })!;
+  const bwText = texts(await renderSvg(bw.spec, 't'));
+  assert.ok(bwText.includes('fio.bw (GiB/s)'), bwText.join(' | '));
+  assert.equal((bw.spec['data'] as { values: { shown: string }[] }).values.map((v) => v.shown), ['1.183 GiB/s', '0.8488 GiB/s']);
+  assert.equal(vegaLiteWarnings(bw.spec), []);
+});
+
+test('layered charts: an axis given a unit shows its values in that family\'s best unit; markers and levels follow', async () => {
+  const chart = xyChart({
+    id: 'lat',
+    title: 'Latency',
+    x: { title: 'offered rate', unit: 'pps' },
+    y: { title: 'latency', unit: 'µs', scale: 'log' },
+    lines: [{ label: 'p99', color: '#c62828', points: [{ x: 1000, y: 35 }, { x: 4000, y: 12_000 }] }],
+    markers: [{ at: 3500, label: 'NDR 3,500 pps', color: '#b71c1c' }],
+  })!;
+  const t = texts(await renderSvg(chart.spec, 't'));
+  assert.ok(t.includes('latency (ms)') && t.includes('offered rate (pps)'), t.join(' | '));
+  assert.ok(t.includes('4,000') && !t.some((x) => SI_TICK.test(x)), `grouped rates, no "4k": ${t.join(' | ')}`);
+  const line = leaves(chart.spec)[0]!;
+  assert.equal((line.data as { values: { y: number; yShown: string; xShown: string }[] }).values.map((v) => [v.y, v.yShown, v.xShown]), [[0.035, '0.035 ms', '1,000 pps'], [12, '12 ms', '4,000 pps']]);
+  assert.equal(chart.rows.map((r) => r['y']), [35, 12_000], 'the downloads keep the values as given');
+  const heap = timeBandsChart({ id: 'h', title: 'Heap', y: { title: 'heap', unit: 'bytes' }, lines: [{ label: 'used', color: '#000', points: [[1, 300 * 1024 ** 2], [2, 340 * 1024 ** 2]] }], bands: [] })!;
+  assert.ok(texts(await renderSvg(heap.spec, 't')).includes('heap (MiB)'));
+  const loss = xyChart({ id: 'l', title: 'Loss', x: { title: 'rate' }, y: { title: 'loss', unit: '%', includes: [0, 1] }, lines: [{ label: 'loss', color: '#c62828', points: [{ x: 1, y: 0 }] }], levels: [{ at: 0.5, label: 'threshold', color: '#000' }] })!;
+  assert.equal(leaves(loss.spec)[0]!.encoding!['y']!['scale'], { zero: true, domain: [0, 1], nice: true });
 });
 
 test.run();

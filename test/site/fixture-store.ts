@@ -12,6 +12,8 @@ import { METRICS_SCHEMA, sample, type MetricsFile, type MetricSample, type Metri
 import { expandMatrix, type KvmMatrixInput, type MatrixPoint } from '../../orchestrator/scenarios/kvm/matrix.js';
 import { POINT_STEPS, pointLabels } from '../../orchestrator/scenarios/kvm/points.js';
 import { normalizeMidolman } from '../../orchestrator/scenarios/midolman/normalize.js';
+import { FINDINGS_SCHEMA, FindingsSchema, type Change, type Findings } from '../../orchestrator/analysis/findings.js';
+import { loadHistory } from '../../orchestrator/analysis/history.js';
 
 export const XSS_SCRIPT = '<script>alert(1)</script>';
 export const XSS_ATTR = '"><img src=x onerror=alert(1)>';
@@ -555,3 +557,73 @@ export const TEST_FIXTURE_BROWSER: FixtureOptions = {
   ...TEST_FIXTURE,
   hosts: [...TEST_FIXTURE.hosts, { name: 'node-d', scenarios: ['kvm'], hostile: true }, { name: 'node-e', scenarios: ['midolman'], hostile: true, ndr: true }],
 };
+
+// ---- findings.json: what a sweep found (orchestrator/analysis/findings.ts), written as the sweep would ----
+
+export interface FindingChange {
+  host: string;
+  scenario: string;
+  metric: string;
+  /** Picks one of the metric's histories (default: the first). */
+  labels?: (labels: Record<string, string>) => boolean;
+  kind?: Change['kind'];
+  /** First sweep of the new regime (default: the sweep the findings are for). */
+  sweepId?: string;
+  beforeMean: number;
+  afterMean: number;
+}
+
+/** A findings Change for a series of the store, with its real key and keyId (so the site finds its history). */
+export async function findingChange(resultsDir: string, sweepId: string, c: FindingChange): Promise<Change> {
+  const { histories } = await loadHistory(resultsDir);
+  const h = histories.find((x) => x.key.host === c.host && x.key.scenario === c.scenario && x.key.metric === c.metric && (c.labels?.(x.key.labels) ?? true));
+  if (!h) throw new Error(`no history of ${c.host} ${c.scenario} ${c.metric}`);
+  const since = c.sweepId ?? sweepId;
+  return {
+    keyId: h.keyId,
+    key: h.key,
+    unit: h.unit,
+    better: h.better,
+    kind: c.kind ?? 'regression',
+    sweepId: since,
+    at: h.points.find((p) => p.sweepId === since)?.at ?? h.points.at(-1)!.at,
+    beforeMean: c.beforeMean,
+    afterMean: c.afterMean,
+    relativeChange: (c.afterMean - c.beforeMean) / Math.abs(c.beforeMean),
+    pValue: 0.004,
+  };
+}
+
+/** Writes `<sweep dir>/findings.json`, checked against the schema first. */
+export async function writeFindings(resultsDir: string, findings: Omit<Findings, 'schema'>): Promise<Findings> {
+  const full = FindingsSchema.parse({ schema: FINDINGS_SCHEMA, ...findings });
+  await writeFile(join(resultsDir, 'sweeps', findings.sweepId, 'findings.json'), `${JSON.stringify(full, null, 2)}\n`);
+  return full;
+}
+
+/**
+ * The findings of TEST_FIXTURE_BROWSER's latest sweep (index `last`): a confirmed regression
+ * (node-c's lossless maximum, reproduced by two re-runs, paged), an unconfirmed one (node-e's NDR:
+ * no re-run budget), a candidate the re-runs did not reproduce (node-b's CPU busy), node-a's CPU
+ * regression of sweep 4 still present, and an improvement (a kvm point booting faster).
+ */
+export async function writeBrowserFindings(resultsDir: string, opts: FixtureOptions, last: number): Promise<Findings> {
+  const sweepId = sweepIdFor(opts.start, last);
+  const change = (c: FindingChange) => findingChange(resultsDir, sweepId, c);
+  const lossless = await change({ host: 'node-c', scenario: 'midolman', metric: 'throughput.lossless_max', beforeMean: 4000, afterMean: 3500 });
+  const ndr = await change({ host: 'node-e', scenario: 'midolman', metric: 'throughput.ndr', beforeMean: 4300, afterMean: 3579 });
+  const busy = await change({ host: 'node-b', scenario: 'sysinfo', metric: 'host.cpu.busy.mean', beforeMean: 21.3, afterMean: 23.9 });
+  return writeFindings(resultsDir, {
+    sweepId,
+    at: new Date(opts.start.getTime() + last * 86_400_000 + 3_600_000).toISOString(),
+    comparable: true,
+    candidates: [
+      { change: lossless, status: 'confirmed', paged: true, evidence: { jobIds: ['node-c--midolman~rerun1', 'node-c--midolman~rerun2'], values: [3480, 3510], baseline: [4000, 4000, 4010], relativeChange: -0.1263, pValue: 0.02 } },
+      { change: ndr, status: 'unconfirmed', paged: false, note: 'no re-run: the confirmation budget was spent' },
+      { change: busy, status: 'not-reproduced', paged: false, evidence: { jobIds: ['node-b--sysinfo~rerun1'], values: [21.4], baseline: [21.3, 21.35, 21.3], relativeChange: 0.004, pValue: 0.5 } },
+    ],
+    stillPresent: [await change({ host: 'node-a', scenario: 'sysinfo', metric: 'host.cpu.busy.mean', sweepId: sweepIdFor(opts.start, 4), beforeMean: 20.1, afterMean: 32.2 })],
+    improvements: [await change({ host: 'node-d', scenario: 'kvm', metric: 'kvm.point.boot', labels: (l) => l['format'] === 'raw' && l['topology'] === 'smp1x2x1', kind: 'improvement', beforeMean: 33.1, afterMean: 30.4 })],
+    failedJobs: [],
+  });
+}

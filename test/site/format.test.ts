@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { formatDuration, formatNanoseconds, formatRate } from '../../orchestrator/site/format.js';
+import { displayUnit, formatDuration, formatIn, formatNanoseconds, formatP, formatPercent, formatRate, formatValue, unitFamily, withUnit } from '../../orchestrator/site/format.js';
 
 test('durations round before they split: never "60 s"', () => {
   assert.is(formatDuration(null), '—');
@@ -28,6 +28,70 @@ test('rates: whole packets per second with thousands separators; fractions only 
   assert.is(formatRate(2030.836), '2,031 pps');
   assert.is(formatRate(12.46), '12.5 pps');
   assert.is(formatRate(undefined), '—');
+});
+
+/** A number with an SI prefix stuck to it ("190m", "274.877907G", "1.5k"): what no value may read as. */
+const SI_SUFFIXED = /\d[yzafpnµumkMGTPEZY](\s|$)/;
+
+test('bytes read in binary units, whatever byte unit the metric is in', () => {
+  assert.is(formatValue(274_877_906_944, 'bytes'), '256 GiB');
+  assert.is(formatValue(68_719_476_736, 'bytes'), '64 GiB');
+  assert.is(formatValue(448_900_000, 'bytes'), '428 MiB');
+  assert.is(formatValue(1000, 'bytes'), '1,000 B');
+  assert.is(formatValue(1023.9 * 1024, 'bytes'), '1 MiB', 'rounding up to the next unit shows the next unit');
+  assert.is(formatValue(512, 'MiB'), '512 MiB');
+  assert.is(formatValue(2048, 'MiB'), '2 GiB');
+  assert.is(formatValue(1_240_000, 'KiB/s'), '1.18 GiB/s', 'a byte rate stays a rate');
+  assert.is(formatValue(0, 'bytes'), '0 B');
+});
+
+test('no SI prefix is stacked on a unit: times pick their own unit, plain numbers stay plain', () => {
+  assert.is(formatValue(0.19, 's'), '190 ms');
+  assert.is(formatValue(190, 'ms'), '190 ms');
+  assert.is(formatValue(0.000_041, 's'), '41 µs');
+  assert.is(formatValue(440.5, 's'), '441 s');
+  assert.is(formatValue(120_000_000, 'ns/s'), '120 ms/s');
+  assert.is(formatValue(0.6, 'load'), '0.6');
+  assert.is(formatValue(0.0042, 'load'), '0.0042');
+  assert.is(formatValue(3, 'count'), '3');
+  assert.is(formatValue(2_500_000, 'pps'), '2.5 million pps');
+  assert.is(formatValue(0.05, 'ratio'), '5 %', 'a ratio reads as a percentage');
+  const values = [0.19, 0.6, 0.0042, 190, 3500, 274_877_906_944, 1.2e8, 0.0001, 42_000_000];
+  for (const unit of ['s', 'ms', 'ns', 'load', 'count', 'bytes', 'pps', 'ratio', '%', 'events/s', 'KiB/s', '']) {
+    for (const v of values) assert.not.match(formatValue(v, unit), SI_SUFFIXED, `${v} ${unit}`);
+  }
+});
+
+test('precision: three significant digits, whole numbers from 1,000 up, four in tooltips', () => {
+  assert.is(formatValue(32.348, '%'), '32.3 %');
+  assert.is(formatValue(3579.4, 'pps'), '3,579 pps');
+  assert.is(formatValue(0.123_456, 'load'), '0.123');
+  assert.is(formatValue(7_308_000_000, 'bytes', 4), '6.806 GiB');
+  assert.is(formatValue(null, 'bytes'), '—');
+  assert.is(formatValue(Number.NaN, 's'), '—');
+});
+
+test('a chart axis takes one display unit for all its values, and says which', () => {
+  const mem = displayUnit('bytes', [7.30e9, 7.31e9]);
+  assert.equal(mem, { factor: 1 / 1024 ** 3, label: 'GiB', integer: false });
+  assert.is(formatIn(7.308e9, mem), '6.806 GiB');
+  assert.equal(displayUnit('s', [0.395, 0.41]), { factor: 1000, label: 'ms', integer: false }, 'sub-second seconds read in ms');
+  assert.equal(displayUnit('count', [0, 0]), { factor: 1, label: '', integer: true }, 'counts: whole ticks, no unit');
+  assert.equal(displayUnit('s', []).label, 's', 'no values: the unit itself');
+  assert.is(withUnit('memory.total', 'GiB'), 'memory.total (GiB)');
+  assert.is(withUnit('load.1m', ''), 'load.1m');
+  assert.is(unitFamily('MiB/s').name, 'bytes');
+  assert.is(unitFamily('MB/s').name, 'number', 'decimal byte units are kept as the tool wrote them');
+});
+
+test('percent changes and p-values: no "-0.0 %", no "0.0040"', () => {
+  assert.is(formatPercent(-0.004), '0 %');
+  assert.is(formatPercent(12.34), '+12.3 %');
+  assert.is(formatPercent(-5), '-5.0 %');
+  assert.is(formatP(0.004), '0.004');
+  assert.is(formatP(0.0004), '< 0.001');
+  assert.is(formatP(0.51234), '0.51');
+  assert.is(formatP(null), '—');
 });
 
 test.run();

@@ -105,8 +105,9 @@ const metrics = (values: Record<string, number[]>, better: 'higher' | 'lower' | 
 });
 
 test('compare deltas: per-metric thresholds, delta %, verdicts, sorted worse first', () => {
-  const a = metrics({ 'throughput.delivered_pps': [100], 'drops': [10], 'only.a': [1] });
-  const b = metrics({ 'throughput.delivered_pps': [80], 'drops': [10.2] });
+  // four runs a side: enough for the rank test to call a 20 % drop worse
+  const a = metrics({ 'throughput.delivered_pps': [100, 101, 99, 100], 'drops': [10], 'only.a': [1] });
+  const b = metrics({ 'throughput.delivered_pps': [80, 81, 79, 80], 'drops': [10.2] });
   const seen: string[] = [];
   const comparisons = compareJobs(a, b, 'h', 'midolman', (key) => {
     seen.push(key.metric);
@@ -120,6 +121,9 @@ test('compare deltas: per-metric thresholds, delta %, verdicts, sorted worse fir
   // a looser threshold for one metric makes its 20 % drop "same"
   const loose = compareRows(compareJobs(a, b, 'h', 'midolman', (key) => (key.metric === 'throughput.delivered_pps' ? { ...DEFAULT_THRESHOLDS, minRelativeChange: 0.5 } : DEFAULT_THRESHOLDS)));
   assert.is(loose.find((r) => r.metric === 'throughput.delivered_pps')!.verdict, 'same');
+  // one run a side cannot tell a 20 % drop from noise: inconclusive, not worse
+  const single = compareRows(compareJobs(metrics({ 'throughput.delivered_pps': [100] }), metrics({ 'throughput.delivered_pps': [80] }), 'h', 'midolman', () => DEFAULT_THRESHOLDS));
+  assert.is(single[0]!.verdict, 'inconclusive');
 });
 
 test('environment diff: kernel, cmdline, params and packages', async () => {

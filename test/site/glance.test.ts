@@ -1,0 +1,182 @@
+// "Last night at a glance" (orchestrator/site/glance.ts and the index): what the latest sweep
+// found, from its findings.json when it has one (written here as the sweep would), else from what
+// the site detects; "nothing to compare yet" when there is no earlier run.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadHistory } from '../../orchestrator/analysis/history.js';
+import { DEFAULT_THRESHOLDS, detectChanges } from '../../orchestrator/analysis/regressions.js';
+import { buildSite } from '../../orchestrator/site/build.js';
+import { glance, quiet, revealedBy, type Glance } from '../../orchestrator/site/glance.js';
+import { jobPaths, scanStore, trendsPage } from '../../orchestrator/site/load.js';
+import { previousJobs } from '../../orchestrator/site/pages.js';
+import { findingChange, sweepIdFor, writeFindings, writeFixtureStore, writeFixtureSweep, type FixtureOptions } from './fixture-store.js';
+
+/** Two sysinfo hosts: node-a's CPU busy steps up ~60 % from sweep 4; node-b fails in sweep 7. */
+const OPTS: FixtureOptions = {
+  hosts: [
+    { name: 'node-a', scenarios: ['sysinfo'] },
+    { name: 'node-b', scenarios: ['sysinfo'] },
+  ],
+  start: new Date('2026-10-01T02:00:00Z'),
+  seriesPoints: 40,
+  stepAt: 4,
+  failing: (i, host) => i === 7 && host.name === 'node-b',
+};
+
+let work = '';
+const dirs: string[] = [];
+async function store(name: string, sweeps: number, opts: FixtureOptions = OPTS): Promise<string> {
+  const dir = join(work, name);
+  await writeFixtureStore(dir, sweeps, opts);
+  dirs.push(dir);
+  return dir;
+}
+
+/** The glance of a store, computed as the build does. */
+async function glanceOf(dir: string, findings?: Parameters<typeof glance>[0]['findings']): Promise<Glance> {
+  const scan = await scanStore(dir);
+  const { histories } = await loadHistory(dir);
+  const changes = detectChanges(histories, () => DEFAULT_THRESHOLDS);
+  const latest = scan.sweeps.at(-1)!.sweepId;
+  return glance({ sweeps: scan.sweeps, findings, changes, histories, previous: previousJobs(scan.sweeps), ...(findings ? {} : { revealed: revealedBy(histories, changes, () => DEFAULT_THRESHOLDS, latest) }) })!;
+}
+
+const text = (html: string) => html.replace(/<[^>]+>/g, ' ').replace(/&[a-z#0-9]+;/g, ' ').replace(/\s+/g, ' ');
+
+test.before(async () => {
+  work = await mkdtemp(join(tmpdir(), 'site-glance-'));
+});
+test.after(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+test('from findings.json: confirmed, unconfirmed, still present, improvements and failed jobs each in their list; not reproduced apart', async () => {
+  const dir = await store('findings', 7);
+  const s6 = sweepIdFor(OPTS.start, 6);
+  const busyA = await findingChange(dir, s6, { host: 'node-a', scenario: 'sysinfo', metric: 'host.cpu.busy.mean', beforeMean: 20.1, afterMean: 32.2 });
+  const maxA = await findingChange(dir, s6, { host: 'node-a', scenario: 'sysinfo', metric: 'host.cpu.busy.max', beforeMean: 61, afterMean: 72 });
+  const loadA = await findingChange(dir, s6, { host: 'node-a', scenario: 'sysinfo', metric: 'load.1m', beforeMean: 0.6, afterMean: 0.55 });
+  const memA = await findingChange(dir, s6, { host: 'node-a', scenario: 'sysinfo', metric: 'memory.available', kind: 'improvement', beforeMean: 60e9, afterMean: 66e9 });
+  const still = await findingChange(dir, s6, { host: 'node-a', scenario: 'sysinfo', metric: 'host.cpu.busy.mean', sweepId: sweepIdFor(OPTS.start, 4), beforeMean: 20.1, afterMean: 32.2 });
+  const findings = await writeFindings(dir, {
+    sweepId: s6,
+    at: '2026-10-07T03:00:00.000Z',
+    comparable: true,
+    candidates: [
+      { change: busyA, status: 'confirmed', paged: true, evidence: { jobIds: ['node-a--sysinfo', 'node-a--sysinfo~rerun1'], values: [32.1, 32.4], baseline: [20, 20.2, 20.1], relativeChange: 0.6, pValue: 0.02 } },
+      { change: maxA, status: 'unconfirmed', paged: false, note: 'host unreachable for the re-run' },
+      { change: loadA, status: 'not-reproduced', paged: false, evidence: { jobIds: ['node-a--sysinfo~rerun1'], values: [0.59], baseline: [0.6, 0.61], relativeChange: -0.02, pValue: 0.7 } },
+    ],
+    stillPresent: [still],
+    improvements: [memA],
+    failedJobs: [{ jobId: 'node-b--sysinfo', host: 'node-b', scenario: 'sysinfo', status: 'failed' }],
+  });
+  const g = await glanceOf(dir, findings);
+  assert.is(g.source, 'findings');
+  assert.is(g.comparable, true);
+  assert.is(g.sweepId, s6);
+  assert.equal([g.confirmed, g.unconfirmed, g.notReproduced, g.stillPresent, g.improvements].map((l) => l.map((c) => c.metric)), [
+    ['host.cpu.busy.mean'],
+    ['host.cpu.busy.max'],
+    ['load.1m'],
+    ['host.cpu.busy.mean'],
+    ['memory.available'],
+  ]);
+  const confirmed = g.confirmed[0]!;
+  assert.equal([confirmed.before, confirmed.after, confirmed.change, confirmed.pValue, confirmed.paged], ['20.1 %', '32.2 %', '+60.2 %', '0.004', true]);
+  assert.is(confirmed.evidence, '2 re-runs: 32.1 %, 32.4 % against 20.1 % before (3 runs): +60.0 %, p = 0.02');
+  // a re-run job the sweep has is linked; one it does not have is not
+  assert.equal(confirmed.reruns, [{ label: 'node-a--sysinfo', href: jobPaths(s6, 'node-a--sysinfo').page }]);
+  assert.is(confirmed.trendHref, `${trendsPage('node-a', 'sysinfo')}#m-${busyA.keyId}`);
+  assert.is(confirmed.jobHref, jobPaths(s6, 'node-a--sysinfo').page);
+  assert.match(confirmed.spark, /^<svg class="spark"[^>]*><polyline points="[\d., ]+"/);
+  assert.is(g.unconfirmed[0]!.note, 'host unreachable for the re-run');
+  assert.is(g.unconfirmed[0]!.paged, false);
+  assert.is(g.notReproduced[0]!.after, '0.55', 'a load is a plain number');
+  assert.not.match(g.notReproduced[0]!.spark, /#c62828/, 'not drawn as a regression');
+  assert.is(g.improvements[0]!.after, '61.5 GiB', 'bytes in binary units');
+  // the still-present regression's sparkline turns red where its regime began (sweep 4 of 7)
+  assert.match(g.stillPresent[0]!.spark, /<line x1="[\d.]+" y1="0"[^>]*stroke="#c62828"/);
+  assert.equal(g.failedJobs, [{ host: 'node-b', scenario: 'sysinfo', status: 'failed', href: jobPaths(s6, 'node-b--sysinfo').page }]);
+  assert.is(quiet(g), false);
+});
+
+test('the index shows the findings: counts first, each list in its order, the not-reproduced list last and unflagged', async () => {
+  const dir = dirs.find((d) => d.endsWith('findings'))!;
+  await buildSite({ resultsDir: dir, outDir: join(work, 'site-findings') });
+  const html = await readFile(join(work, 'site-findings', 'index.html'), 'utf8');
+  const glanceHtml = html.slice(html.indexOf('<section class="glance"'), html.indexOf('</section>'));
+  const t = text(glanceHtml);
+  assert.match(t, /Last night at a glance Sweep 20261007T020000Z-1006/);
+  assert.match(t, /Confirmed regressions 1 Unconfirmed regressions 1 Still present 1 Improvements 1 Failed jobs 1 Not reproduced 1/);
+  const order = [...glanceHtml.matchAll(/class="glance-list [a-z-]+" id="glance-([a-z-]+)"/g)].map((m) => m[1]);
+  assert.equal(order, ['confirmed', 'unconfirmed', 'still-present', 'improvements', 'not-reproduced', 'failed-jobs']);
+  const apart = glanceHtml.slice(glanceHtml.indexOf('id="glance-not-reproduced"'), glanceHtml.indexOf('id="glance-failed-jobs"'));
+  assert.not.match(apart, /class="flag regression"/, 'a candidate the re-runs did not reproduce is not flagged as a regression');
+  assert.match(text(apart), /not counted as regressions, never paged/);
+  assert.is((glanceHtml.match(/<svg class="spark"/g) ?? []).length, 5, 'one sparkline per changed metric');
+  assert.not.match(t, /This sweep recorded no findings/);
+});
+
+test('without findings.json (an older sweep) the glance is what the site detects: the regression the sweep revealed, then still present; failed jobs', async () => {
+  const dir = await store('computed', 8);
+  const g = await glanceOf(dir);
+  assert.is(g.source, 'computed');
+  assert.is(g.comparable, true);
+  assert.equal(g.confirmed, []);
+  assert.equal(g.notReproduced, []);
+  // node-a's CPU rose from sweep 4; the detector (a new level must hold) first reveals it in sweep 7
+  assert.ok(g.unconfirmed.some((c) => c.host === 'node-a' && c.metric === 'host.cpu.busy.mean' && c.sinceSweepId === sweepIdFor(OPTS.start, 4)), JSON.stringify(g.unconfirmed.map((c) => [c.host, c.metric, c.sinceSweepId])));
+  assert.ok(g.unconfirmed.every((c) => c.paged === null && c.evidence === null));
+  assert.equal(g.failedJobs.map((j) => [j.host, j.status]), [['node-b', 'failed']]);
+  // a night later it is no longer new: still present
+  await writeFixtureSweep(dir, 8, OPTS);
+  const later = await glanceOf(dir);
+  assert.not.ok(later.unconfirmed.some((c) => c.host === 'node-a' && c.metric === 'host.cpu.busy.mean'), 'not revealed again');
+  assert.ok(later.stillPresent.some((c) => c.host === 'node-a' && c.metric === 'host.cpu.busy.mean'), JSON.stringify(later.stillPresent.map((c) => [c.host, c.metric])));
+  assert.equal(later.failedJobs, []);
+  await buildSite({ resultsDir: dir, outDir: join(work, 'site-computed') });
+  const t = text(await readFile(join(work, 'site-computed', 'index.html'), 'utf8'));
+  assert.match(t, /This sweep recorded no findings: what follows is what this report detects, without confirmation re-runs/);
+  assert.match(t, /Still present \d+ Improvements \d+ Failed jobs 0/);
+});
+
+test('one sweep: "nothing to compare yet", never "0 regressions ... no change detected"', async () => {
+  const dir = await store('first', 1);
+  const g = await glanceOf(dir);
+  assert.is(g.comparable, false);
+  await buildSite({ resultsDir: dir, outDir: join(work, 'site-first') });
+  const t = text(await readFile(join(work, 'site-first', 'index.html'), 'utf8'));
+  assert.match(t, /Last night at a glance .* Nothing to compare yet\. This sweep's jobs have no earlier run to compare with/);
+  assert.match(t, /No host and scenario has run twice yet: nothing to compare\./);
+  assert.not.match(t, /0 regression/);
+  assert.not.match(t, /No change detected/);
+  assert.not.match(t, /Confirmed regressions|Still present/, 'no counts of what cannot be known yet');
+});
+
+test('findings with comparable=false say "nothing to compare yet", whatever the store holds', async () => {
+  const dir = await store('incomparable', 3);
+  const s2 = sweepIdFor(OPTS.start, 2);
+  await writeFindings(dir, { sweepId: s2, at: '2026-10-03T03:00:00.000Z', comparable: false, candidates: [], stillPresent: [], improvements: [], failedJobs: [] });
+  await buildSite({ resultsDir: dir, outDir: join(work, 'site-incomparable') });
+  const t = text(await readFile(join(work, 'site-incomparable', 'index.html'), 'utf8'));
+  assert.match(t, /Nothing to compare yet/);
+  assert.not.match(t, /This sweep recorded no findings/);
+});
+
+test('an unreadable findings.json is named on the index, and the site shows what it detects instead', async () => {
+  const dir = await store('broken', 2);
+  const { writeFile } = await import('node:fs/promises');
+  await writeFile(join(dir, 'sweeps', sweepIdFor(OPTS.start, 1), 'findings.json'), '{"schema": "orchestrate/findings@1"}');
+  await buildSite({ resultsDir: dir, outDir: join(work, 'site-broken') });
+  const t = text(await readFile(join(work, 'site-broken', 'index.html'), 'utf8'));
+  assert.match(t, /Its findings could not be read \(.*findings\.json ?: not a findings file: sweepId: /, t.slice(0, 1200));
+  assert.not.match(t, /This sweep recorded no findings/, 'it did record some: they are unreadable');
+  assert.match(t, /Still present 0 Improvements 0 Failed jobs 0/);
+  assert.match(t, /No change detected and every job ended ok\./);
+});
+
+test.run();
