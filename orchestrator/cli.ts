@@ -5,8 +5,8 @@ import { registerPublishCommand } from './cli/command-publish.js';
 import { registerPruneCommand } from './cli/command-prune.js';
 import { registerReportCommand } from './cli/command-report.js';
 import { registerQasetCommand } from './cli/command-qaset.js';
-import { newRegressionLine } from './analysis/regressions.js';
-import { finishSweep } from './fleet/finish-sweep.js';
+import { registerChangesCommand } from './cli/command-changes.js';
+import { finishSweep, type FinishResult } from './fleet/finish-sweep.js';
 import { planSweep, type Selection } from './fleet/plan.js';
 import { planResume, runSweep, SweepStoreError } from './fleet/run-sweep.js';
 import { acquireSweepLock, SweepLockedError, type SweepLock } from './fleet/sweep-lock.js';
@@ -78,6 +78,22 @@ function sweepIdOption(value: string): string {
     throw new InvalidArgumentError('not a sweep id: expected one like 20261122T043000Z-3fa2 (a directory name under <results_dir>/sweeps/), never a path');
   }
   return value;
+}
+
+/** The summary's word on regressions: "1 confirmed regression(s), 1 not reproduced" (exit status 3 follows the paged ones). */
+function findingsSummary(finish: FinishResult | undefined): string {
+  const findings = finish?.findings;
+  if (!findings) return `${finish?.newRegressions.length ?? 0} new regression(s)`;
+  const count = (status: string) => findings.candidates.filter((candidate) => candidate.status === status).length;
+  const unconfirmed = findings.candidates.filter((candidate) => candidate.status === 'unconfirmed');
+  const pagedUnconfirmed = unconfirmed.filter((candidate) => candidate.paged).length;
+  return [
+    `${count('confirmed')} confirmed regression(s)`,
+    `${count('not-reproduced')} not reproduced`,
+    ...(unconfirmed.length > 0 ? [`${unconfirmed.length} unconfirmed (${pagedUnconfirmed > 0 ? `${pagedUnconfirmed} paged` : 'not paged'})`] : []),
+    ...(findings.stillPresent.length > 0 ? [`${findings.stillPresent.length} still present (paged before)`] : []),
+    ...(findings.comparable ? [] : ['nothing to compare yet']),
+  ].join(', ');
 }
 
 async function commandSweep(flags: SweepFlags): Promise<number> {
@@ -177,18 +193,19 @@ async function commandSweep(flags: SweepFlags): Promise<number> {
           publish: flags.publish !== false,
           acceptNewHostKeys: flags.acceptNewHostKeys === true,
           log,
+          interrupt: interrupt.signal,
+          force: force.signal,
         });
     const problems = summary.jobs.filter((job) => job.status !== 'ok');
     if (problems.length > 0) {
       say(`\n${formatTable(['JOB', 'STATUS'], problems.map((job) => [job.jobId, job.status]))}`);
       say(`details: ${summary.dir}/jobs/<job>/manifest.json and orchestrator.log`);
     }
-    for (const change of finish?.newRegressions ?? []) {
-      say(newRegressionLine(change));
-    }
+    // Paged regressions ("NEW REGRESSION: ..."), those not reproduced or left unconfirmed, the alerts' outcomes.
+    for (const line of finish?.lines ?? []) say(line);
     for (const problem of finish?.problems ?? []) process.stderr.write(`warning: ${problem}\n`);
     const c = summary.counts;
-    say(`summary: ${c.ok} ok, ${c.failed} failed, ${c.unreachable} unreachable, ${c.interrupted} interrupted, ${c.skipped} skipped; ${finish?.newRegressions.length ?? 0} new regression(s)`);
+    say(`summary: ${c.ok} ok, ${c.failed} failed, ${c.unreachable} unreachable, ${c.interrupted} interrupted, ${c.skipped} skipped; ${findingsSummary(finish)}`);
     say(`results: ${summary.dir}`);
     if (finish?.siteDir) say(`report: ${finish.siteDir}/index.html`);
     if (finish?.published) {
@@ -269,6 +286,7 @@ function program(): Command {
   registerPublishCommand(root);
   registerPruneCommand(root);
   registerQasetCommand(root);
+  registerChangesCommand(root);
   return root;
 }
 

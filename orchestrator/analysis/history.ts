@@ -115,6 +115,8 @@ async function readJob(sweepDir: string, jobId: string, problems: HistoryProblem
     return undefined;
   }
   if (manifest.value.status !== 'ok') return undefined;
+  // Confirmation re-runs are evidence about a night, not more nights of the history.
+  if (manifest.value.rerunOf !== undefined || jobId.includes('~rerun')) return undefined;
   const metricsPath = join(dir, 'metrics.json');
   const metrics = await readValidated(metricsPath, MetricsFileSchema);
   if (!metrics.ok) {

@@ -77,6 +77,8 @@ export const JobManifestSchema = z.object({
   metrics: z.object({ samples: z.number().int(), series: z.number().int() }).nullable(),
   /** Optional: manifests written before builds were identified have none. */
   build: BuildIdentitySchema.nullable().optional(),
+  /** A confirmation re-run (`<job>~rerun<n>`) of this sweep's job: evidence, never a night's result. */
+  rerunOf: z.object({ jobId: z.string(), attempt: z.number().int() }).optional(),
   orchestrator: z.object({ version: z.string(), node: z.string() }),
 });
 export type JobManifest = z.infer<typeof JobManifestSchema>;

@@ -17,6 +17,7 @@ import {
   type SweepManifest,
 } from './manifest.js';
 import { METRICS_SCHEMA, type MetricsDraft, type MetricsFile } from './metrics.js';
+import { FindingsSchema, PAGED_SCHEMA, PagedStateSchema, type Findings, type PagedState } from '../analysis/findings.js';
 
 export class StoreReadError extends Error {
   override readonly name = 'StoreReadError';
@@ -242,5 +243,68 @@ export async function listSweeps(resultsDir: string): Promise<string[]> {
     return (await readdir(join(resultsDir, 'sweeps'))).filter(isSweepId).sort();
   } catch {
     return [];
+  }
+}
+
+/** `<sweep dir>/findings.json`: what the sweep's analysis found (analysis/findings.ts). */
+export function findingsPath(resultsDir: string, sweepId: string): string {
+  if (!isSweepId(sweepId)) throw new StoreReadError(sweepId, 'not a sweep id (expected one like 20261122T043000Z-3fa2)');
+  return join(resultsDir, 'sweeps', sweepId, 'findings.json');
+}
+
+export async function writeFindings(resultsDir: string, findings: Findings): Promise<void> {
+  await writeJsonAtomically(findingsPath(resultsDir, findings.sweepId), FindingsSchema.parse(findings));
+}
+
+/** A sweep's findings, or undefined when it has none (sweeps before findings existed, or not analysed yet). */
+export async function readFindings(resultsDir: string, sweepId: string): Promise<Findings | undefined> {
+  const path = findingsPath(resultsDir, sweepId);
+  let json: unknown;
+  try {
+    json = await readJson(path);
+  } catch (error) {
+    if (await missing(path)) return undefined;
+    throw error;
+  }
+  const parsed = FindingsSchema.safeParse(json);
+  if (!parsed.success) throw new StoreReadError(path, parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  if (parsed.data.sweepId !== sweepId) throw new StoreReadError(path, `names sweep ${JSON.stringify(parsed.data.sweepId)}, not ${sweepId}`);
+  return parsed.data;
+}
+
+/** `<results_dir>/alerts/paged.json`: every change paged so far, so that none is paged twice. */
+export function pagedStatePath(resultsDir: string): string {
+  return join(resultsDir, 'alerts', 'paged.json');
+}
+
+export function emptyPagedState(): PagedState {
+  return { schema: PAGED_SCHEMA, paged: {} };
+}
+
+/** The paging record, or undefined when there is none yet; a damaged one throws StoreReadError. */
+export async function readPagedState(resultsDir: string): Promise<PagedState | undefined> {
+  const path = pagedStatePath(resultsDir);
+  let json: unknown;
+  try {
+    json = await readJson(path);
+  } catch (error) {
+    if (await missing(path)) return undefined;
+    throw error;
+  }
+  const parsed = PagedStateSchema.safeParse(json);
+  if (!parsed.success) throw new StoreReadError(path, parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  return parsed.data;
+}
+
+export async function writePagedState(resultsDir: string, state: PagedState): Promise<void> {
+  await writeJsonAtomically(pagedStatePath(resultsDir), PagedStateSchema.parse(state));
+}
+
+async function missing(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT';
   }
 }

@@ -30,6 +30,7 @@ import {
 import { renderSvg } from './svg.js';
 import { pointMatrix, seriesLabeller, type PointMatrix } from './point-matrix.js';
 import { loadFindings } from './findings.js';
+import { changeId } from '../analysis/findings.js';
 import { glance, quiet, revealedBy } from './glance.js';
 import { dataScript, toCsv } from './encode.js';
 import { formatDuration, formatNumber, formatP, formatPercent, formatTime, formatValue, labelsText, unitTables } from './format.js';
@@ -371,6 +372,26 @@ function atomFeed(ctx: Ctx, rows: readonly ChangeRow[], feedKey: string, fallbac
   return ctx.eta.render('./atom', { feedId: uuidFrom(`regressions feed ${feedKey}`), updated, entries });
 }
 
+/**
+ * The feed pages people: once sweeps record what they paged (findings.json), it carries only
+ * those changes (confirmed, or unconfirmed where the inventory pages them), each once, as the
+ * sweep that paged it saw it. Stores from before findings keep every detected change.
+ */
+async function pagedChanges(resultsDir: string, sweepIds: readonly string[]): Promise<DetectedChange[] | undefined> {
+  const loaded = await Promise.all(sweepIds.map((id) => loadFindings(resultsDir, id)));
+  const found = loaded.flatMap((f) => (f.state === 'found' ? [f.findings] : []));
+  if (found.length === 0) return undefined;
+  const seen = new Set<string>();
+  const paged: DetectedChange[] = [];
+  for (const candidate of found.flatMap((f) => f.candidates)) {
+    const id = changeId(candidate.change);
+    if (!candidate.paged || seen.has(id)) continue;
+    seen.add(id);
+    paged.push(candidate.change);
+  }
+  return paged;
+}
+
 export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteResult> {
   const started = Date.now();
   const log = options.log ?? (() => {});
@@ -461,12 +482,14 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
 
   const counts = { regression: 0, improvement: 0, change: 0 };
   for (const c of changes) counts[c.kind]++;
+  const paged = await pagedChanges(options.resultsDir, sweeps.map((s) => s.sweepId));
+  const feedRows = paged ? changeRows(paged, jobsBySweepHostScenario(sweeps), previous, labelsOf) : rows;
   const latestSweep = sweeps.at(-1)?.manifest.startedAt ?? '1970-01-01T00:00:00.000Z';
   const feedKey = resolve(options.resultsDir);
-  await writer.unit('regressions', sha(`${ctx.siteFp}|${JSON.stringify({ rows, problems: history.problems, latestSweep })}`), () => [
+  await writer.unit('regressions', sha(`${ctx.siteFp}|${JSON.stringify({ rows, feedRows: feedRows.length, problems: history.problems, latestSweep })}`), () => [
     { path: 'regressions.html', data: page(ctx, './regressions', 'regressions.html', { title: 'Regressions', section: 'regressions', rows, counts, problems: history.problems }) },
     { path: 'regressions.json', data: `${JSON.stringify({ schema: 'orchestrate/regressions@1', counts, changes: rows }, null, 2)}\n` },
-    { path: 'regressions.atom', data: atomFeed(ctx, rows, feedKey, new Date(latestSweep).toISOString()) },
+    { path: 'regressions.atom', data: atomFeed(ctx, feedRows, feedKey, new Date(latestSweep).toISOString()) },
   ]);
 
   const pairGroups = new Map<string, { host: string; scenario: string; pairs: { href: string; at: string; sweepId: string; prevSweepId: string }[] }>();

@@ -121,6 +121,16 @@ test('the index shows the findings: counts first, each list in its order, the no
   assert.not.match(t, /This sweep recorded no findings/);
 });
 
+test('the Atom feed carries only what sweeps paged: the confirmed regression, never the unconfirmed or the not reproduced', async () => {
+  const dir = dirs.find((d) => d.endsWith('findings'))!;
+  await buildSite({ resultsDir: dir, outDir: join(work, 'site-feed') });
+  const atom = await readFile(join(work, 'site-feed', 'regressions.atom'), 'utf8');
+  const titles = [...atom.matchAll(/<title>([^<]*)<\/title>/g)].map((m) => m[1]!).slice(1);
+  assert.ok(titles.length >= 1, atom);
+  assert.equal(titles.map((t) => t.replace(/ [+-][\d.,]+ %$/, '')), ['regression: node-a · sysinfo · host.cpu.busy.mean'], 'the confirmed regression alone: not the unconfirmed busy.max, not the not-reproduced load.1m');
+  const regressions = await readFile(join(work, 'site-feed', 'regressions.html'), 'utf8');
+});
+
 test('without findings.json (an older sweep) the glance is what the site detects: the regression the sweep revealed, then still present; failed jobs', async () => {
   const dir = await store('computed', 8);
   const g = await glanceOf(dir);

@@ -1,0 +1,99 @@
+// The RerunRunner of a real sweep: a host's confirmation re-runs go through the fleet's own
+// runHost (a fresh connection with the same connector, host-key checks and retries, the helper
+// bundle, runJob for each job), into the same sweep's store under their own job ids. Their events
+// go to the sweep's events.jsonl and sweep.log and to each re-run's orchestrator.log, as the
+// night's jobs' do; their manifests say which job they repeat (`rerunOf`).
+import type { HostSpec, Inventory } from '../inventory/types.js';
+import type { Connector } from '../connectors/types.js';
+import { SshConnector, type HostKeyPolicy } from '../connectors/ssh/ssh-connector.js';
+import { KnownHosts } from '../connectors/ssh/known-hosts.js';
+import { buildHelperBundle, projectBundleRoots, type HelperBundle } from '../bundle/build-bundle.js';
+import { DEFAULTS } from '../inventory/defaults.js';
+import type { JobManifest, JobStatus } from '../results/manifest.js';
+import { SweepStore } from '../results/store.js';
+import { SCENARIOS, type ScenarioRegistry } from '../scenarios/registry.js';
+import type { EngineEvent } from './events.js';
+import { eventText, timestamp } from './event-text.js';
+import type { RerunRunner } from './confirm-regressions.js';
+import { runHost } from './run-host.js';
+
+/** What a re-run's manifest adds to the job manifest: the night's job it repeats. */
+export interface RerunMark {
+  jobId: string;
+  attempt: number;
+}
+
+/** The sweep's store, writing `rerunOf` into the manifests of re-run jobs. */
+class RerunStore extends SweepStore {
+  readonly marks = new Map<string, RerunMark>();
+
+  override writeJobManifest(manifest: JobManifest): Promise<void> {
+    const mark = this.marks.get(manifest.jobId);
+    if (!mark) return super.writeJobManifest(manifest);
+    const marked: JobManifest & { rerunOf: RerunMark } = { ...manifest, rerunOf: mark };
+    return super.writeJobManifest(marked);
+  }
+}
+
+export interface SshRerunnerOptions {
+  inventory: Inventory;
+  sweepId: string;
+  acceptNewHostKeys: boolean;
+  /** Second interrupt: stops teardown phases too. */
+  force?: AbortSignal;
+  /** Lines for the operator (job starts and ends, an unreachable host). */
+  log: (line: string) => void;
+  bundle?: HelperBundle;
+  scenarios?: ScenarioRegistry;
+  connectorFor?: (host: HostSpec, policy: HostKeyPolicy) => Connector;
+}
+
+const SHOWN: ReadonlySet<EngineEvent['kind']> = new Set(['job-start', 'job-end', 'host-unreachable']);
+
+export function sshRerunner(options: SshRerunnerOptions): RerunRunner {
+  const { inventory } = options;
+  const store = new RerunStore(inventory.resultsDir, options.sweepId);
+  let ready: Promise<{ bundle: HelperBundle; policy: HostKeyPolicy }> | undefined;
+  const prepare = () =>
+    (ready ??= (async () => ({
+      bundle: options.bundle ?? (await buildHelperBundle(projectBundleRoots())),
+      policy: { knownHosts: await KnownHosts.load(inventory.knownHostsFile), acceptNew: options.acceptNewHostKeys },
+    }))());
+  const connectorFor = options.connectorFor ?? ((host: HostSpec, policy: HostKeyPolicy) => new SshConnector(host.name, host.connection, policy));
+  let logChain: Promise<void> = Promise.resolve();
+  const emit = (event: EngineEvent) => {
+    const line = `${timestamp(event.at)} ${eventText(event)}`;
+    const jobId = 'jobId' in event ? event.jobId : undefined;
+    if (SHOWN.has(event.kind)) options.log(`re-run: ${eventText(event)}`);
+    logChain = logChain
+      .then(() => store.appendSweepEvent(JSON.stringify({ ...event, rerun: true })))
+      .then(() => store.appendSweepLog(line))
+      .then(() => (jobId ? store.appendJobLog(jobId, line) : undefined))
+      .catch(() => undefined);
+  };
+  const never = new AbortController().signal;
+
+  return async (request, signal) => {
+    const { bundle, policy } = await prepare();
+    for (const job of request.jobs) store.marks.set(job.plan.jobId, { jobId: job.rerunOf, attempt: job.attempt });
+    try {
+      const result = await runHost(
+        { host: request.host, jobs: request.jobs.map((job) => job.plan) },
+        {
+          connector: connectorFor(request.host, policy),
+          bundle,
+          store,
+          scenarios: options.scenarios ?? SCENARIOS,
+          profilesDir: inventory.profilesDir,
+          maxArtifactBytes: inventory.maxArtifactBytes ?? DEFAULTS.maxArtifactBytes,
+          emit,
+          interrupt: signal,
+          force: options.force ?? never,
+        },
+      );
+      return new Map<string, JobStatus>(request.jobs.map((job, index) => [job.plan.jobId, result.statuses[index] ?? 'skipped']));
+    } finally {
+      await logChain;
+    }
+  };
+}
