@@ -5,6 +5,7 @@
 // When the results store cannot be written (a full disk, above all) the sweep starts no
 // more hosts, lets the running ones end, then gives back the space it set aside at the start
 // and uses it to close every record it left open: no `running` state stays behind.
+import { DEFAULTS } from '../inventory/defaults.js';
 import PQueue from 'p-queue';
 import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
@@ -281,7 +282,7 @@ async function runStarted(
           store,
           scenarios: options.scenarios ?? SCENARIOS,
           profilesDir: inventory.profilesDir,
-          maxArtifactBytes: options.maxArtifactBytes ?? 8 * 1024 ** 3,
+          maxArtifactBytes: options.maxArtifactBytes ?? inventory.maxArtifactBytes ?? DEFAULTS.maxArtifactBytes,
           emit: jobEvents,
           interrupt: options.interrupt,
           force: options.force,

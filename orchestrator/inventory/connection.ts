@@ -1,7 +1,9 @@
 // Connection settings of every host: the layered inventory settings first, then what the
 // OpenSSH client config says for `address ?? host name` fills only what no layer set, then
 // built-in defaults. Jump chains are resolved last, since a hop that names an inventory host
-// uses that host's own resolved settings (and its own jump chain before it).
+// uses that host's own resolved settings (and its own jump chain before it); each host's chain
+// is resolved once, and none may be longer than INVENTORY_LIMITS.maxJumpHops. What every host
+// would look up again (the local user, whether a key file exists) is looked up once per load.
 
 import { statSync } from 'node:fs';
 import { userInfo } from 'node:os';
@@ -9,6 +11,7 @@ import type { InventoryIssue } from './errors.js';
 import { classifyJump } from './jump.js';
 import type { MergedHost } from './layering.js';
 import { homeDirectory, resolvePath } from './paths.js';
+import { INVENTORY_LIMITS } from './limits.js';
 import { issueAt } from './positions.js';
 import type { DocPath } from './positions.js';
 import type { YamlSource } from './parse-yaml.js';
@@ -24,6 +27,44 @@ export interface ConnectionContext {
   env: NodeJS.ProcessEnv;
   /** Absent when ssh_config is "none" or ~/.ssh/config does not exist. */
   sshConfig?: SshClientConfig;
+  /** Looked up once per load: the local user, which key files exist. */
+  cache?: LoadCache;
+}
+
+/** Answers every host would ask again, asked once per load. */
+export class LoadCache {
+  private user: string | undefined;
+  private readonly files = new Map<string, boolean>();
+  private readonly paths = new Map<string, string>();
+
+  constructor(private readonly env: NodeJS.ProcessEnv) {}
+
+  localUser(): string {
+    this.user ??= localUser(this.env);
+    return this.user;
+  }
+
+  /** resolvePath(baseDir, path, env), once per path. */
+  resolvePath(baseDir: string, path: string): string {
+    const key = `${baseDir}\0${path}`;
+    let resolved = this.paths.get(key);
+    if (resolved === undefined) this.paths.set(key, (resolved = resolvePath(baseDir, path, this.env)));
+    return resolved;
+  }
+
+  /** True when the path is a regular file (stat'ed once). */
+  isFile(path: string): boolean {
+    let known = this.files.get(path);
+    if (known === undefined) {
+      try {
+        known = statSync(path).isFile();
+      } catch {
+        known = false;
+      }
+      this.files.set(path, known);
+    }
+    return known;
+  }
 }
 
 /** Where a host gets to, without its jump chain. */
@@ -61,21 +102,28 @@ export interface ResolvedConnections {
   issues: InventoryIssue[];
 }
 
-export function resolveConnections(hosts: readonly MergedHost[], context: ConnectionContext): ResolvedConnections {
+export function resolveConnections(hosts: readonly MergedHost[], given: ConnectionContext): ResolvedConnections {
+  const context: ConnectionContext & { cache: LoadCache } = { ...given, cache: given.cache ?? new LoadCache(given.env) };
   const issues: InventoryIssue[] = [];
   const endpoints = new Map<string, HostEndpoint>();
   for (const host of hosts) endpoints.set(host.name, hostEndpoint(host, context, issues));
+  const maxHops = INVENTORY_LIMITS.maxJumpHops;
 
   const chains = new Map<string, JumpHop[] | undefined>();
   const isInventoryHost = (name: string) => endpoints.has(name);
   const isSshConfigHost = (name: string) => context.sshConfig?.hasHostAlias(name) ?? false;
 
-  /** The hops before `name`, outermost first; undefined when they loop or cannot be resolved. */
+  /**
+   * The hops before `name`, outermost first; undefined when they loop, go deeper than
+   * maxHops or cannot be resolved. `visiting` is the chain of hosts that led here.
+   */
   const chainOf = (name: string, visiting: readonly string[]): JumpHop[] | undefined => {
     if (chains.has(name)) return chains.get(name);
     const endpoint = endpoints.get(name)!;
     const hops: JumpHop[] = [];
     let ok = true;
+    /** Failed for a reason that depends on the way here (a loop, the depth): not final. */
+    let pathDependent = false;
     for (const item of endpoint.jump) {
       const target = classifyJump(item.text, isInventoryHost, isSshConfigHost);
       if (target.kind === 'inventory') {
@@ -84,11 +132,27 @@ export function resolveConnections(hosts: readonly MergedHost[], context: Connec
           const loop = [...visiting, name].slice(loopStart).concat(target.host);
           issues.push(loopIssue(context.source, item, loop));
           ok = false;
+          pathDependent = true;
+          continue;
+        }
+        if (visiting.length + 1 >= maxHops) {
+          issues.push(
+            issueAt(
+              context.source,
+              item.path,
+              item.fromSshConfig ? 'key' : 'value',
+              `jump host '${target.host}' of '${name}' makes a jump chain of more than ${maxHops} hosts (from '${visiting[0] ?? name}')`,
+              `jump chains of at most ${maxHops} hosts`,
+            ),
+          );
+          ok = false;
+          pathDependent = true;
           continue;
         }
         const before = chainOf(target.host, [...visiting, name]);
         if (!before) {
           ok = false;
+          if (!chains.has(target.host)) pathDependent = true;
           continue;
         }
         const through = endpoints.get(target.host)!;
@@ -123,7 +187,7 @@ export function resolveConnections(hosts: readonly MergedHost[], context: Connec
     }
     const result = ok ? hops : undefined;
     // Only a chain computed from the top is final; one computed inside a loop may be partial.
-    if (visiting.length === 0 || result) chains.set(name, result);
+    if (visiting.length === 0 || result || !pathDependent) chains.set(name, result);
     return result;
   };
 
@@ -151,18 +215,18 @@ function withAgent(endpoint: Endpoint): Endpoint {
   return agent === undefined ? rest : { ...rest, agent };
 }
 
-function hostEndpoint(host: MergedHost, context: ConnectionContext, issues: InventoryIssue[]): HostEndpoint {
+function hostEndpoint(host: MergedHost, context: ConnectionContext & { cache: LoadCache }, issues: InventoryIssue[]): HostEndpoint {
   const { settings } = host;
-  const { env, baseDir } = context;
+  const { env, baseDir, cache } = context;
   const hostPath = ['hosts', host.name];
   const lookupName = settings.address?.value ?? host.name;
   const ssh: SshHostConfig = context.sshConfig?.lookup(lookupName) ?? { identityFiles: [] };
 
-  const user = settings.user?.value ?? ssh.user ?? localUser(env);
+  const user = settings.user?.value ?? ssh.user ?? cache.localUser();
   const port = settings.port?.value ?? sshPort(ssh, lookupName, context, hostPath, issues) ?? DEFAULT_PORT;
   const tokens = {
     home: homeDirectory(env),
-    localUser: localUser(env),
+    localUser: cache.localUser(),
     host: lookupName,
     remoteUser: user,
     originalHost: lookupName,
@@ -173,17 +237,15 @@ function hostEndpoint(host: MergedHost, context: ConnectionContext, issues: Inve
   let identityFiles: string[];
   const configured = settings.identity_file?.value;
   if (configured !== undefined) {
-    identityFiles = (typeof configured === 'string' ? [configured] : configured).map((file) =>
-      resolvePath(baseDir, file, env),
-    );
+    identityFiles = (typeof configured === 'string' ? [configured] : configured).map((file) => cache.resolvePath(baseDir, file));
   } else {
-    identityFiles = sshIdentityFiles(ssh, { ...tokens, host: address }, env);
+    identityFiles = sshIdentityFiles(ssh, { ...tokens, host: address }, env, cache);
   }
 
   let agent: string | undefined;
   const agentSetting = settings.agent?.value;
   if (agentSetting === true) agent = env.SSH_AUTH_SOCK || undefined;
-  else if (typeof agentSetting === 'string') agent = resolvePath(baseDir, agentSetting, env);
+  else if (typeof agentSetting === 'string') agent = cache.resolvePath(baseDir, agentSetting);
   else if (agentSetting === undefined && identityFiles.length === 0) agent = env.SSH_AUTH_SOCK || undefined;
 
   let jump: JumpItem[] = [];
@@ -236,37 +298,32 @@ function sshIdentityFiles(
   ssh: SshHostConfig,
   tokens: Parameters<typeof expandSshTokens>[1],
   env: NodeJS.ProcessEnv,
+  cache: LoadCache,
 ): string[] {
   return ssh.identityFiles
     .map((file) => resolvePath(homeDirectory(env), expandSshTokens(file, tokens, env), env))
-    .filter((file) => {
-      try {
-        return statSync(file).isFile();
-      } catch {
-        return false;
-      }
-    });
+    .filter((file) => cache.isFile(file));
 }
 
 /** A hop outside the inventory: the ssh config for its name fills what the spec leaves out. */
 function externalHop(
   target: { host: string; user?: string; port?: number },
   via: Endpoint,
-  context: ConnectionContext,
+  context: ConnectionContext & { cache: LoadCache },
 ): Endpoint {
-  const { env } = context;
+  const { env, cache } = context;
   const ssh: SshHostConfig = context.sshConfig?.lookup(target.host) ?? { identityFiles: [] };
-  const user = target.user ?? ssh.user ?? localUser(env);
+  const user = target.user ?? ssh.user ?? cache.localUser();
   const tokens = {
     home: homeDirectory(env),
-    localUser: localUser(env),
+    localUser: cache.localUser(),
     host: target.host,
     remoteUser: user,
     originalHost: target.host,
   };
   const address = ssh.hostName ? expandSshTokens(ssh.hostName, tokens, env) : target.host;
   const port = target.port ?? parsePort(ssh.port) ?? DEFAULT_PORT;
-  const own = sshIdentityFiles(ssh, { ...tokens, host: address }, env);
+  const own = sshIdentityFiles(ssh, { ...tokens, host: address }, env, cache);
   // Without keys of its own in the ssh config, a hop is tried with the target host's keys and agent.
   return withAgent({
     address,

@@ -9,8 +9,12 @@ export const DEFAULTS = {
   connectMs: 10_000,
   phaseMs: 3_600_000,
   jobMs: 6 * 3_600_000,
+  /** A stream from a host (artifact collection) that moves no byte for this long is stalled. */
+  stallMs: 60_000,
   retries: 3,
   keepaliveMs: 15_000,
   remoteDir: '.orchestrate',
   profile: 'default',
+  /** Artifact bytes collected per job (8 GiB); the inventory's max_artifact_size replaces it. */
+  maxArtifactBytes: 8 * 1024 ** 3,
 } as const;

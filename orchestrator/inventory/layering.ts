@@ -38,7 +38,7 @@ export interface MergedHost {
   groups: string[];
   settings: MergedScalars;
   vars: Map<string, Sourced<string | number | boolean>>;
-  timeouts: { connect?: Sourced<number>; phase?: Sourced<number>; job?: Sourced<number> };
+  timeouts: { connect?: Sourced<number>; phase?: Sourced<number>; job?: Sourced<number>; stall?: Sourced<number> };
   scenarios: Map<string, MergedScenario>;
 }
 
@@ -56,44 +56,94 @@ const SCALAR_KEYS = [
   'remote_dir',
 ] as const satisfies readonly ScalarKey[];
 
-/** The layers that apply to a host, outermost first. */
-export function layersOfHost(file: InventoryFile, graph: GroupGraph, host: string): Layer[] {
-  const layers: Layer[] = [];
-  if (file.defaults) layers.push({ path: ['defaults'], values: file.defaults });
-  for (const group of layerOrder(graph, groupsOfHost(graph, host))) {
-    const vars = file.groups?.[group]?.vars;
-    if (vars) layers.push({ path: ['groups', group, 'vars'], values: vars });
-  }
+/**
+ * The layers that apply to a host, outermost first; `groups` is groupsOfHost(graph, host).
+ * Hosts in the same groups share the same Layer objects (and so what mergeLayers makes of them).
+ */
+export function layersOfHost(file: InventoryFile, graph: GroupGraph, host: string, groups: readonly string[] = groupsOfHost(graph, host)): Layer[] {
+  const layers: Layer[] = [...sharedLayers(file, graph, groups)];
   const own = file.hosts?.[host];
   if (own) layers.push({ path: ['hosts', host], values: own });
   return layers;
 }
 
-export function mergeLayers(name: string, groups: string[], layers: readonly Layer[]): MergedHost {
-  const merged: MergedHost = { name, groups, settings: {}, vars: new Map(), timeouts: {}, scenarios: new Map() };
-  for (const { path, values } of layers) {
+const sharedLayerMemo = new WeakMap<GroupGraph, Map<string, Layer[]>>();
+
+/** defaults and the groups' vars, in the order they apply; once per set of groups. */
+function sharedLayers(file: InventoryFile, graph: GroupGraph, groups: readonly string[]): Layer[] {
+  let memo = sharedLayerMemo.get(graph);
+  if (!memo) sharedLayerMemo.set(graph, (memo = new Map()));
+  const key = groups.join('\n');
+  let layers = memo.get(key);
+  if (!layers) {
+    layers = [];
+    if (file.defaults) layers.push({ path: ['defaults'], values: file.defaults });
+    for (const group of layerOrder(graph, groups)) {
+      const vars = file.groups?.[group]?.vars;
+      if (vars) layers.push({ path: ['groups', group, 'vars'], values: vars });
+    }
+    memo.set(key, layers);
+  }
+  return layers;
+}
+
+/** What one layer sets, each value with its path: made once per layer, shared by its hosts. */
+interface Contribution {
+  scalars: [string, Sourced<unknown>][];
+  vars: [string, Sourced<string | number | boolean>][];
+  /** Each scenario named, in order: false removes it, else the path of its name and its params. */
+  scenarios: [string, false | { path: DocPath; params: [string, Sourced<unknown>][] }][];
+}
+
+const contributions = new WeakMap<Layer, Contribution>();
+
+function contributionOf(layer: Layer): Contribution {
+  let contribution = contributions.get(layer);
+  if (!contribution) {
+    // A host's own layer serves that host only: not worth remembering.
+    const shared = layer.path[0] !== 'hosts';
+    const { path, values } = layer;
+    contribution = { scalars: [], vars: [], scenarios: [] };
     for (const key of SCALAR_KEYS) {
       const value = values[key];
-      if (value !== undefined) (merged.settings as Record<string, Sourced<unknown>>)[key] = { value, path: [...path, key] };
+      if (value !== undefined) contribution.scalars.push([key, { value, path: [...path, key] }]);
     }
-    for (const [key, value] of Object.entries(values.vars ?? {})) {
-      merged.vars.set(key, { value, path: [...path, 'vars', key] });
+    if (values.vars) {
+      for (const [key, value] of Object.entries(values.vars)) contribution.vars.push([key, { value, path: [...path, 'vars', key] }]);
     }
-    for (const key of ['connect', 'phase', 'job'] as const) {
+    for (const [scenario, params] of Object.entries(values.scenarios ?? {})) {
+      if (params === false) {
+        contribution.scenarios.push([scenario, false]);
+        continue;
+      }
+      const scenarioPath = [...path, 'scenarios', scenario];
+      const sourced = Object.entries(params ?? {}).map(([key, value]): [string, Sourced<unknown>] => [key, { value, path: [...scenarioPath, key] }]);
+      contribution.scenarios.push([scenario, { path: scenarioPath, params: sourced }]);
+    }
+    if (shared) contributions.set(layer, contribution);
+  }
+  return contribution;
+}
+
+export function mergeLayers(name: string, groups: string[], layers: readonly Layer[]): MergedHost {
+  const merged: MergedHost = { name, groups, settings: {}, vars: new Map(), timeouts: {}, scenarios: new Map() };
+  for (const layer of layers) {
+    const { path, values } = layer;
+    const contribution = contributionOf(layer);
+    for (const [key, sourced] of contribution.scalars) (merged.settings as Record<string, Sourced<unknown>>)[key] = sourced;
+    for (const [key, sourced] of contribution.vars) merged.vars.set(key, sourced);
+    for (const key of ['connect', 'phase', 'job', 'stall'] as const) {
       const value = values.timeouts?.[key];
       if (value !== undefined) merged.timeouts[key] = { value, path: [...path, 'timeouts', key] };
     }
-    for (const [scenario, params] of Object.entries(values.scenarios ?? {})) {
-      const scenarioPath = [...path, 'scenarios', scenario];
-      if (params === false) {
+    for (const [scenario, named] of contribution.scenarios) {
+      if (named === false) {
         merged.scenarios.delete(scenario);
         continue;
       }
       const previous = merged.scenarios.get(scenario);
-      const entry: MergedScenario = { name: scenario, path: scenarioPath, params: new Map(previous?.params) };
-      for (const [key, value] of Object.entries(params ?? {})) {
-        entry.params.set(key, { value, path: [...scenarioPath, key] });
-      }
+      const entry: MergedScenario = { name: scenario, path: named.path, params: new Map(previous?.params) };
+      for (const [key, sourced] of named.params) entry.params.set(key, sourced);
       // Map.set keeps the order in which scenarios were first named.
       merged.scenarios.set(scenario, entry);
     }

@@ -1,5 +1,8 @@
 // Maps a path of keys and list indexes (as in zod issue paths) back to the YAML node it names,
-// and that node to a 1-based line and column. Aliases are followed to their anchors.
+// and that node to a 1-based line and column. Aliases are followed to their anchors (resolved
+// once by the parse). Each mapping's keys are indexed the first time a path goes through it,
+// and lookups through merge keys are remembered, so a path costs its length, not the size of
+// the mappings it crosses (one lookup per host of a 20,000-host mapping used to scan it all).
 
 import { isAlias, isMap, isScalar, isSeq } from 'yaml';
 import type { Node, Pair, YAMLMap } from 'yaml';
@@ -43,23 +46,53 @@ function locate(source: YamlSource, path: DocPath): Located {
   return { pair, node, depth };
 }
 
+/** A mapping's own entries by key (the last of equal keys) and its merge-key entries. */
+interface MapIndex {
+  own: Map<string, Pair>;
+  merges: Pair[];
+  /** Lookups that went through the merges, remembered (a merge chain is followed once per key). */
+  merged: Map<string, Pair | undefined>;
+}
+
+const mapIndexes = new WeakMap<YAMLMap, MapIndex>();
+
+function indexOf(map: YAMLMap): MapIndex {
+  let index = mapIndexes.get(map);
+  if (!index) {
+    index = { own: new Map(), merges: [], merged: new Map() };
+    for (const item of map.items) {
+      if (isMergeKey(item.key)) {
+        index.merges.push(item);
+        continue;
+      }
+      const text = keyText(item.key);
+      if (text !== undefined) index.own.set(text, item);
+    }
+    mapIndexes.set(map, index);
+  }
+  return index;
+}
+
 /**
  * The entry for `key`: the last of several equal keys wins, as it does when the document is
  * read; keys brought in by a merge key (`<<: *base`) count when the map does not set them.
  */
 function findPair(source: YamlSource, map: YAMLMap, key: string, depth: number): Pair | undefined {
-  const own = map.items.findLast((item) => !isMergeKey(item.key) && keyText(item.key) === key);
-  if (own || depth > 20) return own;
-  for (const item of map.items) {
-    if (!isMergeKey(item.key)) continue;
+  const index = indexOf(map);
+  const own = index.own.get(key);
+  if (own || depth > 20 || index.merges.length === 0) return own;
+  if (index.merged.has(key)) return index.merged.get(key);
+  let found: Pair | undefined;
+  search: for (const item of index.merges) {
     const value = resolveAlias(source, (item.value as Node | null) ?? undefined);
     const sources = isSeq(value) ? value.items.map((entry) => resolveAlias(source, entry as Node)) : [value];
     for (const merged of sources) {
-      const found = isMap(merged) ? findPair(source, merged, key, depth + 1) : undefined;
-      if (found) return found;
+      found = isMap(merged) ? findPair(source, merged, key, depth + 1) : undefined;
+      if (found) break search;
     }
   }
-  return undefined;
+  index.merged.set(key, found);
+  return found;
 }
 
 function isMergeKey(key: unknown): boolean {
@@ -69,7 +102,8 @@ function isMergeKey(key: unknown): boolean {
 function resolveAlias(source: YamlSource, node: Node | undefined): Node | undefined {
   let current = node;
   for (let hops = 0; isAlias(current) && hops < 100; hops++) {
-    current = current.resolve(source.doc) as Node | undefined;
+    // The parse resolved every alias once; yaml's own resolve() walks the whole document.
+    current = source.aliasTargets ? source.aliasTargets.get(current) : (current.resolve(source.doc) as Node | undefined);
   }
   return current;
 }
@@ -102,6 +136,18 @@ export function positionOf(source: YamlSource, path: DocPath, anchor: Anchor): S
   if (offset === undefined) offset = offsetOf(node) ?? 0;
   const { line, col } = source.lineCounter.linePos(offset);
   return { file: source.file, line, column: col };
+}
+
+const sharedPositions = new WeakMap<DocPath, { key?: SourcePosition; value?: SourcePosition }>();
+
+/**
+ * positionOf for a path array that many hosts share (a value written in defaults or a group's
+ * vars, layering.ts): computed once per path array. The position returned is shared too.
+ */
+export function sharedPositionOf(source: YamlSource, path: DocPath, anchor: Anchor): SourcePosition {
+  let known = sharedPositions.get(path);
+  if (!known) sharedPositions.set(path, (known = {}));
+  return (known[anchor] ??= positionOf(source, path, anchor));
 }
 
 export function issueAt(

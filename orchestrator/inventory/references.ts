@@ -13,8 +13,10 @@ import { issueAt } from './positions.js';
 import type { DocPath } from './positions.js';
 import type { YamlSource } from './parse-yaml.js';
 import { resolvePath } from './paths.js';
+import type { Pacer } from './pacing.js';
 import type { ProfileSet } from './profiles.js';
 import { didYouMean } from './suggest.js';
+import type { SuggestionBudget } from './suggest.js';
 
 /** The root of the document as plain data, before any validation. */
 export type RawDocument = Record<string, unknown>;
@@ -41,13 +43,15 @@ export function checkHostsSection(source: YamlSource, raw: RawDocument): Invento
 }
 
 /** Group members and children that are not defined, listed twice, or nested in a cycle. */
-export function checkGroupReferences(
+export async function checkGroupReferences(
   source: YamlSource,
   raw: RawDocument,
   graph: GroupGraph,
-): InventoryIssue[] {
+  pacer?: Pacer,
+  budget?: SuggestionBudget,
+  hostNames: ReadonlySet<string> = definedNames(raw, 'hosts'),
+): Promise<InventoryIssue[]> {
   const issues: InventoryIssue[] = [];
-  const hostNames = definedNames(raw, 'hosts');
   const groupNames = definedNames(raw, 'groups');
   const groups = isRecord(raw.groups) ? raw.groups : {};
   for (const [group, entry] of Object.entries(groups)) {
@@ -60,8 +64,9 @@ export function checkGroupReferences(
       const list = entry[key];
       if (!Array.isArray(list)) continue;
       const firstIndex = new Map<string, number>();
-      list.forEach((item: unknown, index) => {
-        if (typeof item !== 'string') return;
+      for (const [index, item] of (list as unknown[]).entries()) {
+        if (pacer?.due()) await pacer.pause();
+        if (typeof item !== 'string') continue;
         const path: DocPath = ['groups', group, key, index];
         if (!names.has(item)) {
           issues.push(
@@ -69,7 +74,7 @@ export function checkGroupReferences(
               source,
               path,
               'value',
-              `group '${group}' lists ${noun} '${item}', which is not defined under ${section}${didYouMean(item, names)}`,
+              `group '${group}' lists ${noun} '${item}', which is not defined under ${section}${didYouMean(item, names, budget)}`,
               `a ${noun} name defined under ${section}`,
             ),
           );
@@ -89,7 +94,7 @@ export function checkGroupReferences(
             ),
           );
         }
-      });
+      }
     }
   }
   for (const cycle of findCycles(graph)) {
@@ -115,6 +120,10 @@ export interface LayerCheckContext {
   profiles: ProfileSet;
   hostNames: ReadonlySet<string>;
   isSshConfigHost(name: string): boolean;
+  /** Shared by the "did you mean" suggestions of one load. */
+  budget?: SuggestionBudget;
+  /** Whether a path is a regular file (default: stat it). */
+  isFile?(path: string): boolean;
   baseDir: string;
   env: NodeJS.ProcessEnv;
 }
@@ -130,9 +139,9 @@ export function checkLayerReferences(layer: Layer, context: LayerCheckContext): 
     if (problem) issues.push(issueAt(source, [...path, 'profile'], 'value', problem.message, problem.expected));
   }
 
-  const known = [...context.scenarios.keys()];
   for (const name of Object.keys(values.scenarios ?? {})) {
     if (context.scenarios.has(name)) continue;
+    const known = [...context.scenarios.keys()];
     issues.push(
       issueAt(
         source,
@@ -161,7 +170,7 @@ export function checkLayerReferences(layer: Layer, context: LayerCheckContext): 
           source,
           itemPath,
           'value',
-          `jump host '${target.host}' is not a host of this inventory, an IP address or a DNS name${didYouMean(target.host, context.hostNames)}`,
+          `jump host '${target.host}' is not a host of this inventory, an IP address or a DNS name${didYouMean(target.host, context.hostNames, context.budget)}`,
           JUMP_EXPECTED,
         ),
       );
@@ -170,7 +179,7 @@ export function checkLayerReferences(layer: Layer, context: LayerCheckContext): 
 
   for (const { text, path: itemPath } of eachItem('identity_file', values.identity_file)) {
     const file = resolvePath(context.baseDir, text, context.env);
-    if (!isFile(file)) {
+    if (!(context.isFile ?? isFile)(file)) {
       issues.push(
         issueAt(source, itemPath, 'value', `identity file '${text}' does not exist (${file})`, 'the path of a private key file'),
       );
@@ -205,6 +214,7 @@ export function checkReportsHost(
   host: string,
   hostNames: ReadonlySet<string>,
   rolesOf: (host: string) => readonly string[] | undefined,
+  budget?: SuggestionBudget,
 ): InventoryIssue[] {
   const path = ['reports', 'host'];
   if (!hostNames.has(host)) {
@@ -213,7 +223,7 @@ export function checkReportsHost(
         source,
         path,
         'value',
-        `reports host '${host}' is not defined under hosts:${didYouMean(host, hostNames)}`,
+        `reports host '${host}' is not defined under hosts:${didYouMean(host, hostNames, budget)}`,
         'the name of a host with the role reports',
       ),
     ];

@@ -4,6 +4,13 @@
 // look at everything that was right, so one load reports as many problems as possible.
 
 import type { z } from 'zod';
+import type { Pacer } from './pacing.js';
+
+/**
+ * Parses after the first. Each removes what the last one found wrong, so a few suffice; the
+ * cap keeps a pathological input from costing a thousand parses of a large inventory.
+ */
+const MAX_ATTEMPTS = 20;
 
 export interface Salvaged<T> {
   /** The parsed value with invalid parts removed; absent when nothing could be kept. */
@@ -14,14 +21,19 @@ export interface Salvaged<T> {
 
 type Container = Record<PropertyKey, unknown> | unknown[];
 
-export function parseSalvaging<S extends z.ZodType>(schema: S, input: unknown): Salvaged<z.output<S>> {
+export async function parseSalvaging<S extends z.ZodType>(schema: S, input: unknown, pacer?: Pacer): Promise<Salvaged<z.output<S>>> {
   const first = schema.safeParse(input);
   if (first.success) return { data: first.data, issues: [] };
+  await pacer?.pause();
   let working: unknown = structuredClone(input);
   let issues = first.error.issues;
-  for (let attempt = 0; attempt < 1000; attempt++) {
-    for (const issue of issues) working = removeOffending(working, issue);
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    for (const issue of issues) {
+      working = removeOffending(working, issue);
+      if (working === undefined) break;
+    }
     if (working === undefined) break;
+    await pacer?.pause();
     const again = schema.safeParse(working);
     if (again.success) return { data: again.data, issues: first.error.issues };
     issues = again.error.issues;

@@ -4,7 +4,7 @@
 import type { z } from 'zod';
 import type { InventoryIssue } from './errors.js';
 import type { MergedHost, MergedScenario } from './layering.js';
-import { positionOf } from './positions.js';
+import { sharedPositionOf } from './positions.js';
 import type { DocPath } from './positions.js';
 import type { YamlSource } from './parse-yaml.js';
 import type { ScenarioRequest } from './types.js';
@@ -39,7 +39,7 @@ export function scenarioRequests(
       continue;
     }
     const params = isRecord(result.data) ? result.data : {};
-    requests.push({ name: scenario.name, params, position: positionOf(source, scenario.path, 'key') });
+    requests.push({ name: scenario.name, params, position: sharedPositionOf(source, scenario.path, 'key') });
   }
   return { requests, issues };
 }

@@ -5,7 +5,9 @@
 
 import { parseSize } from './sizes.js';
 import { z } from 'zod';
+import { clipText, hasControl } from './display.js';
 import { DURATION_EXPECTED, parseDuration } from './durations.js';
+import { remoteDirProblem } from './remote-dir.js';
 import type { DocPath } from './positions.js';
 import { ROLES } from './types.js';
 import type { FailureBudget } from './types.js';
@@ -17,11 +19,11 @@ export const HOST_NAME_EXPECTED =
   "a host name: letters, digits, '.', '_' and '-', starting with a letter or digit";
 const VAR_NAME_EXPECTED = "an environment variable name: letters, digits and '_', not starting with a digit";
 
-/** Quotes a value for a message: strings in single quotes, the rest as JSON. */
+/** Quotes a value for a message: strings in single quotes, the rest as JSON; long ones cut. */
 export function showValue(value: unknown): string {
-  if (typeof value === 'string') return `'${value}'`;
+  if (typeof value === 'string') return `'${clipText(value)}'`;
   if (value === undefined) return 'nothing';
-  return JSON.stringify(value) ?? String(value);
+  return clipText(JSON.stringify(value) ?? String(value));
 }
 
 /** A custom issue with our own message and expected text. */
@@ -44,6 +46,38 @@ const duration = z
   .unknown()
   .transform((value, ctx) => parseDuration(value) ?? fail(ctx, `${showValue(value)} is not a duration`, DURATION_EXPECTED))
   .describe(DURATION_EXPECTED);
+
+/** A name to connect with (an address, a user): no spaces and no control characters. */
+const word = (expected: string) =>
+  text(expected)
+    .superRefine((value, ctx) => {
+      if (hasControl(value) || /\s/.test(value)) fail(ctx, `${showValue(value)} has spaces or control characters`, expected);
+    })
+    .describe(expected);
+
+/** A directory on a host for the orchestrator's own files (remote-dir.ts says which are refused). */
+const remoteDir = z
+  .string()
+  .superRefine((value, ctx) => {
+    const problem = remoteDirProblem(value);
+    if (problem) fail(ctx, `${showValue(value)} ${problem.message}`, problem.expected);
+  })
+  .describe('a directory path on the host: inside the login directory (relative), or an absolute path that is not a system directory');
+
+/** A size: "8G", "512M", "1.5T" or a number of bytes, greater than zero. */
+const SIZE_EXPECTED = 'a size such as 8G, 512M or 1000000 (bytes), greater than zero';
+const size = z
+  .union([z.number(), z.string()])
+  .superRefine((value, ctx) => {
+    let bytes: number | undefined;
+    try {
+      bytes = typeof value === 'number' ? value : parseSize(value);
+    } catch {
+      bytes = undefined;
+    }
+    if (bytes === undefined || !Number.isSafeInteger(bytes) || bytes <= 0) fail(ctx, `${showValue(value)} is not a size`, SIZE_EXPECTED);
+  })
+  .describe(SIZE_EXPECTED);
 
 const stringOrList = (item: string, expected: string) =>
   z.union([text(item), z.array(text(item))]).describe(expected);
@@ -70,9 +104,9 @@ const scenarioEntry = z
 /** HOST KEYS: valid on a host, in a group's vars and in defaults. */
 export const hostLayerSchema = z
   .strictObject({
-    address: text('a host name or IP address to connect to').optional(),
+    address: word('a host name or IP address to connect to').optional(),
     port: z.int().min(1).max(65535).describe('an integer from 1 to 65535').optional(),
-    user: text('a user name').optional(),
+    user: word('a user name').optional(),
     identity_file: stringOrList('a private key path', 'a private key path, or a list of them').optional(),
     agent: z
       .union([z.boolean(), z.string().min(1)])
@@ -101,13 +135,13 @@ export const hostLayerSchema = z
       .nullable()
       .optional(),
     timeouts: z
-      .strictObject({ connect: duration.optional(), phase: duration.optional(), job: duration.optional() })
+      .strictObject({ connect: duration.optional(), phase: duration.optional(), job: duration.optional(), stall: duration.optional() })
       .describe('a mapping with connect, phase and/or job durations')
       .nullable()
       .optional(),
     retries: z.int().min(0).describe('a whole number, 0 or more').optional(),
     keepalive: duration.optional(),
-    remote_dir: text('a directory path on the host').optional(),
+    remote_dir: remoteDir.optional(),
   })
   .describe('a mapping of host settings');
 
@@ -182,8 +216,19 @@ const regressionThresholdsSchema = z
     min_change: minChange.optional(),
     p_value: z.number().gt(0).max(1).describe('a number greater than 0 and at most 1, such as 0.05').optional(),
     window: z.int().min(6).max(1000).describe('a whole number of points from 6 to 1000').optional(),
+    persistence: z.int().min(1).max(30).describe('a whole number of nights from 1 to 30').optional(),
+    noise_factor: z.number().min(0).max(100).describe('a number from 0 to 100, such as 2').optional(),
   })
-  .describe('a mapping with min_change, p_value and/or window');
+  .describe('a mapping with min_change, p_value, window, persistence and/or noise_factor');
+
+/** regressions.confirm: re-runs of a new regression's jobs before it pages (fleet/confirm-regressions.ts). */
+const confirmSchema = z
+  .strictObject({
+    reruns: z.int().min(0).max(20).describe('a whole number of re-runs from 0 (off) to 20').optional(),
+    budget: duration.optional(),
+    required: z.boolean().describe('true (only confirmed regressions page) or false (unconfirmed ones page too)').optional(),
+  })
+  .describe('a mapping with reruns, budget and/or required');
 
 const regressionsSchema = z
   .strictObject({
@@ -193,8 +238,44 @@ const regressionsSchema = z
       .describe('a mapping of metric names or globs (such as "throughput.*") to thresholds')
       .nullable()
       .optional(),
+    confirm: confirmSchema.nullable().optional(),
   })
-  .describe('a mapping with default and/or metrics');
+  .describe('a mapping with default, metrics and/or confirm');
+
+/** HTTP header names (RFC 9110 tokens). */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** alerts: who is told of a confirmed regression (orchestrator/alerts/). */
+const alertsSchema = z
+  .strictObject({
+    command: z
+      .array(text('a program, then its arguments'))
+      .min(1)
+      .describe('a list: the program (a name on PATH, or a path) and its arguments; the regressions arrive as JSON on its stdin')
+      .optional(),
+    webhook: z
+      .strictObject({
+        url: z
+          .string()
+          .superRefine((value, ctx) => {
+            const url = URL.canParse(value) ? new URL(value) : undefined;
+            if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) fail(ctx, `${showValue(value)} is not an http(s) URL`, 'an http:// or https:// URL');
+          })
+          .describe('an http:// or https:// URL'),
+        headers: z
+          .record(
+            named(HEADER_NAME, 'HTTP header name', 'an HTTP header name such as Authorization'),
+            z.string().describe('a header value; ${NAME} is replaced by the environment variable NAME when the alert is sent'),
+          )
+          .describe('a mapping of HTTP header names to values')
+          .nullable()
+          .optional(),
+      })
+      .describe('a mapping with url and optionally headers')
+      .optional(),
+    timeout: duration.optional(),
+  })
+  .describe('a mapping with command, webhook and/or timeout');
 
 export const inventoryFileSchema = z
   .strictObject({
@@ -203,9 +284,11 @@ export const inventoryFileSchema = z
     ssh_config: text('a file path, or "none"').optional(),
     profiles_dir: text('a directory path').optional(),
     concurrency: z.int().min(1).describe('a whole number, 1 or more').optional(),
+    max_artifact_size: size.optional(),
     failure_budget: failureBudget.optional(),
     reports: reportsSchema.optional(),
     regressions: regressionsSchema.nullable().optional(),
+    alerts: alertsSchema.nullable().optional(),
     retention: retentionSchema.nullable().optional(),
     defaults: hostLayerSchema.nullable().optional(),
     groups: z.record(z.string().min(1), groupSchema.nullable()).describe('a mapping of group names to groups').nullable().optional(),

@@ -1,6 +1,10 @@
 // The user's OpenSSH client config (~/.ssh/config or the inventory's ssh_config), read with
 // the ssh-config package: what it says about one host name (HostName, User, Port,
 // IdentityFile, ProxyJump). Include directives are followed; Match exec is never run.
+// A config may be long (one Host block per machine of a fleet): each name is computed against
+// only the blocks that can match it (the Host blocks naming it exactly, plus every block with
+// a pattern, every Match block and every line outside a block), in the config's order, and
+// each name is computed once.
 
 import { readFile, readdir } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join } from 'node:path';
@@ -16,11 +20,68 @@ export interface SshHostConfig {
   proxyJump?: string;
 }
 
+type ConfigLine = SSHConfig[number];
+
+/** The patterns of a Host line. */
+function hostPatterns(line: ConfigLine): string[] | undefined {
+  if (line.type !== SSHConfig.DIRECTIVE || !/^host$/i.test(line.param)) return undefined;
+  return Array.isArray(line.value) ? line.value.map((part) => part.val) : line.value.split(/\s+/);
+}
+
 export class SshClientConfig {
+  /** Host lines whose patterns are all plain names, by name (indexes into the config). */
+  private byName?: Map<string, number[]>;
+  /** Every other directive line (patterns, Match, lines outside a block). */
+  private general?: number[];
+  /** Every name written as a plain pattern on a Host line. */
+  private aliases?: Set<string>;
+  private readonly computed = new Map<string, SshHostConfig>();
+
   private constructor(
     readonly file: string,
     private readonly config: SSHConfig,
   ) {}
+
+  private index(): void {
+    if (this.byName) return;
+    const byName = new Map<string, number[]>();
+    const general: number[] = [];
+    const aliases = new Set<string>();
+    this.config.forEach((line, at) => {
+      if (line.type !== SSHConfig.DIRECTIVE) return;
+      const patterns = hostPatterns(line);
+      if (patterns) for (const pattern of patterns) aliases.add(pattern);
+      // ssh-config splits a string value at commas too; a plain pattern has none of * ? ! ,
+      const plain = patterns?.every((pattern) => pattern !== '' && !/[*?!,]/.test(pattern));
+      if (!patterns || !plain) {
+        general.push(at);
+        return;
+      }
+      for (const pattern of new Set(patterns)) {
+        const lines = byName.get(pattern);
+        if (lines) lines.push(at);
+        else byName.set(pattern, [at]);
+      }
+    });
+    this.byName = byName;
+    this.general = general;
+    this.aliases = aliases;
+  }
+
+  /** The config reduced to the lines that can apply to `name`, in their order. */
+  private linesFor(name: string): SSHConfig {
+    this.index();
+    const own = this.byName!.get(name) ?? [];
+    const general = this.general!;
+    const picked = SSHConfig.parse('');
+    let i = 0;
+    let j = 0;
+    while (i < own.length || j < general.length) {
+      const next = j >= general.length || (i < own.length && own[i]! < general[j]!) ? own[i++]! : general[j++]!;
+      picked.push(this.config[next]!);
+    }
+    return picked;
+  }
 
   /** Reads and parses the file and the files it includes; throws when the file cannot be read. */
   static async load(file: string, env: NodeJS.ProcessEnv): Promise<SshClientConfig> {
@@ -33,7 +94,15 @@ export class SshClientConfig {
   }
 
   lookup(name: string): SshHostConfig {
-    const computed = this.config.compute(name, { ignoreCase: true, matchExec: false });
+    const known = this.computed.get(name);
+    if (known) return { ...known, identityFiles: [...known.identityFiles] };
+    const result = this.compute(name);
+    this.computed.set(name, result);
+    return { ...result, identityFiles: [...result.identityFiles] };
+  }
+
+  private compute(name: string): SshHostConfig {
+    const computed = this.linesFor(name).compute(name, { ignoreCase: true, matchExec: false });
     const first = (key: string): string | undefined => {
       const value = computed[key];
       const text = Array.isArray(value) ? value[0] : value;
@@ -54,11 +123,8 @@ export class SshClientConfig {
 
   /** True when a Host line names exactly this host (not only through a wildcard pattern). */
   hasHostAlias(name: string): boolean {
-    return this.config.some((line) => {
-      if (line.type !== SSHConfig.DIRECTIVE || !/^host$/i.test(line.param)) return false;
-      const patterns = Array.isArray(line.value) ? line.value.map((part) => part.val) : line.value.split(/\s+/);
-      return patterns.includes(name);
-    });
+    this.index();
+    return this.aliases!.has(name);
   }
 }
 

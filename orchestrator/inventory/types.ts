@@ -52,6 +52,8 @@ export interface HostTimeouts {
   phaseMs: number;
   /** Limit for a whole job on the host. */
   jobMs: number;
+  /** A stream from the host that moves no byte for this long is stalled and stopped. */
+  stallMs: number;
 }
 
 export interface HostSpec {
@@ -131,6 +133,10 @@ export interface RegressionThresholdSettings {
   pValue?: number;
   /** Points per change-point analysis window. */
   window?: number;
+  /** Nights a new regime must span and hold before it counts (the inventory's `persistence`). */
+  persistence?: number;
+  /** Smallest change in units of the metric's noise sd (the inventory's `noise_factor`); 0: off. */
+  noiseFactor?: number;
 }
 
 export interface RegressionMetricRule {
@@ -150,6 +156,28 @@ export interface RegressionConfig {
   default: RegressionThresholdSettings;
   /** In the order written. */
   metrics: RegressionMetricRule[];
+  /** regressions.confirm as written (unset: the defaults of fleet/confirm-regressions.ts confirmPolicy). */
+  confirm?: ConfirmSettings;
+}
+
+/** regressions.confirm: how a new regression candidate is re-run before it pages. */
+export interface ConfirmSettings {
+  /** Re-runs of each affected job (0: no re-runs, every candidate is unconfirmed). */
+  reruns?: number;
+  /** Wall-clock limit of all the re-runs of one sweep, in ms. */
+  budgetMs?: number;
+  /** true: only confirmed candidates page; false: unconfirmed ones (no re-run possible) page too. */
+  required?: boolean;
+}
+
+/** alerts: who is told, once per sweep, of the regressions it pages (orchestrator/alerts/). */
+export interface AlertsConfig {
+  /** argv of a local command; the alert's JSON arrives on its stdin. argv[0] is absolute, or a name looked up on PATH. */
+  command?: string[];
+  /** The same JSON POSTed here; `${NAME}` in a header value is the environment variable NAME at send time. */
+  webhook?: { url: string; headers: Record<string, string> };
+  /** Limit of each delivery (command or POST), in ms. */
+  timeoutMs?: number;
 }
 
 export interface Inventory {
@@ -161,8 +189,14 @@ export interface Inventory {
   knownHostsFile: string;
   profilesDir: string;
   concurrency: number;
+  /**
+   * Per-job cap on the artifact bytes collected from a host (the inventory's
+   * max_artifact_size); unset when the inventory does not say, and then DEFAULTS.maxArtifactBytes.
+   */
+  maxArtifactBytes?: number;
   failureBudget?: FailureBudget;
   reports?: ReportsTarget;
   regressions?: RegressionConfig;
+  alerts?: AlertsConfig;
   retention?: RetentionPolicy;
 }

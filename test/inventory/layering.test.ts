@@ -62,9 +62,9 @@ test('vars merge key by key across layers and are stringified', () => {
   assert.equal(host('kvm1').vars, { LAYER: 'defaults', FROM_DEFAULTS: '1' });
 });
 
-test('timeouts merge key by key and fall back to 10s / 1h / 6h', () => {
-  assert.equal(host('gw1').timeouts, { connectMs: 30_000, phaseMs: 2 * 3_600_000, jobMs: 90 * 60_000 });
-  assert.equal(host('kvm1').timeouts, { connectMs: 30_000, phaseMs: 3_600_000, jobMs: 6 * 3_600_000 });
+test('timeouts merge key by key and fall back to 10s / 1h / 6h / a 60 s stall', () => {
+  assert.equal(host('gw1').timeouts, { connectMs: 30_000, phaseMs: 2 * 3_600_000, jobMs: 90 * 60_000, stallMs: 60_000 });
+  assert.equal(host('kvm1').timeouts, { connectMs: 30_000, phaseMs: 3_600_000, jobMs: 6 * 3_600_000, stallMs: 60_000 });
   assert.is(host('gw1').connection.connectTimeoutMs, 30_000);
 });
 

@@ -3,6 +3,7 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import SSHConfig from 'ssh-config';
 import { SshClientConfig, expandSshTokens } from '../../orchestrator/inventory/ssh-config.js';
 import type { HostSpec, Inventory } from '../../orchestrator/inventory/types.js';
 import { ENV, fixture, load } from './helpers.js';
@@ -114,6 +115,42 @@ test('Include lines pull in other files, relative to ~/.ssh, with wildcards', as
 test('Match exec is never run', () => {
   const config = SshClientConfig.fromText('inline', 'Match exec "exit 0"\n  User executed\n');
   assert.is(config.lookup('anything').user, undefined);
+});
+
+test('a long config is looked up through an index that gives what the whole config gives', () => {
+  // 3,000 Host blocks of one name each, blocks of several names, patterns, negations, Match
+  // and lines outside any block, in an order where first-match-wins matters.
+  const lines = ['User top-level', 'Port 2000', ''];
+  for (let i = 0; i < 3000; i++) lines.push(`Host node-${i}`, `  HostName 10.0.${i >> 8}.${i & 255}`, i % 3 === 0 ? '  Port 22' : '  IdentityFile ~/.ssh/id_node', '');
+  lines.push('Host edge-a edge-b node-7', '  User edge', '  ProxyJump bastion', '');
+  lines.push('Host node-1?? !node-150', '  User pattern', '  IdentityFile %d/.ssh/id_%h', '');
+  lines.push('Match host 10.0.0.*', '  Port 2222', '');
+  lines.push('Host *', '  IdentityFile ~/.ssh/id_default', '  User everyone', '');
+  const text = lines.join('\n');
+  const config = SshClientConfig.fromText('inline', text);
+  const whole = SSHConfig.parse(text);
+  for (const name of ['node-0', 'node-7', 'node-100', 'node-150', 'node-199', 'node-2999', 'edge-a', 'edge-b', 'elsewhere', 'node-', 'Node-7']) {
+    const computed = whole.compute(name, { ignoreCase: true, matchExec: false });
+    const first = (key: string) => {
+      const value = computed[key];
+      const text = Array.isArray(value) ? value[0] : value;
+      return text === undefined || text === '' ? undefined : text;
+    };
+    const identity = computed.identityfile;
+    const expected = {
+      hostName: first('hostname'),
+      user: first('user'),
+      port: first('port'),
+      identityFiles: (Array.isArray(identity) ? identity : identity === undefined ? [] : [identity]).filter((file) => file.toLowerCase() !== 'none'),
+      proxyJump: first('proxyjump'),
+    };
+    assert.equal(config.lookup(name), expected, name);
+    assert.equal(config.lookup(name), expected, `${name}, looked up again`);
+  }
+  assert.ok(config.hasHostAlias('node-2999'));
+  assert.ok(config.hasHostAlias('edge-b'));
+  assert.not.ok(config.hasHostAlias('node-1??x'));
+  assert.not.ok(config.hasHostAlias('elsewhere'));
 });
 
 test.run();
