@@ -15,6 +15,7 @@ import { ProvenanceSchema, type Provenance } from '../results/provenance.js';
 import { PROVENANCE_PHASE, type ScenarioRegistry } from '../scenarios/registry.js';
 import type { ScenarioContext } from '../scenarios/types.js';
 import { ORCHESTRATOR } from '../version.js';
+import { hostText } from '../inert-text.js';
 import type { EventSink } from './events.js';
 import type { JobPlan } from './plan.js';
 
@@ -72,6 +73,29 @@ async function readProvenance(rawDir: string): Promise<{ value: Provenance } | {
   }
 }
 
+/**
+ * A phase's status came from the rc its supervisor wrote, read back by the agent; the
+ * collected copy of that rc must say the same. A phase recorded with an exit status whose
+ * rc is missing from a complete collection, or differs, was not proven: it fails.
+ */
+async function crossCheckStatuses(phases: PhaseRecord[], rawDir: string, complete: boolean): Promise<JobError[]> {
+  const problems: JobError[] = [];
+  for (const phase of phases) {
+    if (phase.exitCode === null || !['ok', 'failed', 'timed-out'].includes(phase.status)) continue;
+    const rcFile = join(rawDir, 'phases', phase.name, 'rc');
+    const text = await readFile(rcFile, 'utf8').catch(() => null);
+    if (text === null && !complete) continue;
+    const recorded = text === null ? null : Number.parseInt(text.trim(), 10);
+    if (recorded === phase.exitCode) continue;
+    const claim = `phase ${phase.name} was reported with exit status ${phase.exitCode}`;
+    const message = text === null ? `${claim} but the host's record of it (rc) is missing` : `${claim} but the host recorded ${JSON.stringify(text.trim().slice(0, 20))}`;
+    phase.status = 'failed';
+    phase.error = message;
+    problems.push({ kind: 'phase-unproven', message, phase: phase.name });
+  }
+  return problems;
+}
+
 export async function runJob(job: JobPlan, context: JobContext): Promise<JobStatus> {
   const { connector, layout, bundle, store, emit } = context;
   const scenario = context.scenarios.get(job.scenario);
@@ -100,6 +124,7 @@ export async function runJob(job: JobPlan, context: JobContext): Promise<JobStat
   };
 
   let failed = !scenario;
+  let storeFailed = false;
   // Files the job needs from this machine, put on the host once per content hash before any phase.
   if (scenario?.jobFiles && phases.length > 0 && !context.interrupt.aborted) {
     const started = at();
@@ -162,8 +187,8 @@ export async function runJob(job: JobPlan, context: JobContext): Promise<JobStat
           if (event.kind === 'progress') {
             emit({ kind: 'phase-progress', at: at(), host, jobId, phase: spec.name, message: event.message, ...(typeof event.fraction === 'number' ? { fraction: event.fraction } : {}) });
           } else if (event.kind === 'log') {
-            // host text: control characters made inert before it reaches a terminal or a log
-            if (event.level === 'error') lastError = event.message.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
+            // host text: escaped and marked «...» before it reaches a manifest, a terminal or a log
+            if (event.level === 'error') lastError = hostText(event.message.slice(0, 500));
             emit({ kind: 'phase-log', at: at(), host, jobId, phase: spec.name, level: event.level, message: event.message });
           }
         },
@@ -188,16 +213,42 @@ export async function runJob(job: JobPlan, context: JobContext): Promise<JobStat
       const message = outcome.error ?? outcome.status;
       errors.push({ kind: `phase-${outcome.status}`, message: lastError ? `${message}: ${lastError}` : message, phase: spec.name });
     }
-    await store.writeJobManifest(manifest);
+    // A results store that cannot take this write (a full disk) must not skip the teardowns:
+    // the job fails with the reason and goes on to its `always` phases.
+    try {
+      await store.writeJobManifest(manifest);
+    } catch (error) {
+      if (!storeFailed) {
+        storeFailed = failed = true;
+        errors.push({ kind: 'results-store', message: (error as Error).message });
+      }
+    }
   }
 
   const rawDir = store.rawDir(jobId);
+  // The host deletes its copy of the job only once the manifest below is written.
+  let releaseHostCopy: (stored: boolean) => Promise<void> = async () => undefined;
   if (phases.length > 0) {
-    const collected = await collectArtifacts(connector, layout, bundle.hash, remoteJobDir, rawDir, context.maxArtifactBytes);
+    const collected = await collectArtifacts(connector, layout, bundle.hash, remoteJobDir, rawDir, {
+      maxBytes: context.maxArtifactBytes,
+      stallMs: job.host.timeouts.stallMs,
+      deadline: Date.now() + job.host.timeouts.phaseMs,
+      signal: context.force,
+      interrupt: context.interrupt,
+    });
+    releaseHostCopy = collected.release;
     manifest.artifacts = { status: collected.status, files: collected.files, bytes: collected.bytes, rejected: collected.rejected };
     emit({ kind: 'collected', at: at(), host, jobId, status: collected.status, files: collected.files, bytes: collected.bytes, ...(collected.error ? { error: collected.error } : {}) });
-    if (collected.error) errors.push({ kind: 'collect', message: collected.error });
+    // Results that did not all arrive are not results: the job fails (an interrupt keeps its own status).
+    if (collected.error) {
+      failed = true;
+      errors.push({ kind: 'collect', message: collected.error });
+    }
     for (const entry of collected.rejected) errors.push({ kind: 'unsafe-artifact', message: `rejected ${JSON.stringify(entry.path)}: ${entry.reason}` });
+    for (const problem of await crossCheckStatuses(manifest.phases, rawDir, collected.status === 'complete')) {
+      failed = true;
+      errors.push(problem);
+    }
 
     const provenance = await readProvenance(rawDir);
     if ('value' in provenance) manifest.environment = provenance.value;
@@ -233,7 +284,13 @@ export async function runJob(job: JobPlan, context: JobContext): Promise<JobStat
 
   manifest.status = interrupted ? 'interrupted' : failed ? 'failed' : 'ok';
   manifest.endedAt = new Date().toISOString();
-  await store.writeJobManifest(manifest);
+  try {
+    await store.writeJobManifest(manifest);
+  } catch (error) {
+    await releaseHostCopy(false);
+    throw error;
+  }
+  await releaseHostCopy(true);
   emit({ kind: 'job-end', at: at(), host, jobId, status: manifest.status, errors: errors.map((e) => e.message) });
   return manifest.status;
 }

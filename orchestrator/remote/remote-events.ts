@@ -1,5 +1,7 @@
 // The line protocol helpers speak (JSON lines, see remote-scripts/lib/events.sh), read
-// back from a host and therefore validated before anything trusts it.
+// back from a host and therefore validated before anything trusts it. Helpers report
+// progress and logs only: a phase's status is what the agent read from its rc file,
+// printed on the follower's own stderr (AgentStatusSchema below), where no helper writes.
 import { z } from 'zod';
 
 const base = { t: z.number().optional() };
@@ -8,10 +10,45 @@ export const RemoteEventSchema = z.discriminatedUnion('kind', [
   z.object({ ...base, kind: z.literal('start'), pid: z.number().int().optional(), helper: z.string().optional() }),
   z.object({ ...base, kind: z.literal('progress'), message: z.string().max(2000), fraction: z.number().min(0).max(1).nullable().optional() }),
   z.object({ ...base, kind: z.literal('log'), level: z.string().max(20), message: z.string().max(8000) }),
-  z.object({ ...base, kind: z.literal('exit'), code: z.number().int().nullable(), timed_out: z.boolean().optional() }),
-  z.object({ ...base, kind: z.literal('lost'), reason: z.string().max(2000) }),
 ]);
 export type RemoteEvent = z.infer<typeof RemoteEventSchema>;
+
+/** What the agent itself says on stderr: a phase's recorded status, or a collection's tar status. */
+export const AgentStatusSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('rc'), code: z.number().int().min(0).max(255), timed_out: z.boolean() }),
+  z.object({ kind: z.literal('lost'), reason: z.string().max(2000) }),
+  z.object({ kind: z.literal('collected'), tar_code: z.number().int().min(0).max(255) }),
+]);
+export type AgentStatus = z.infer<typeof AgentStatusSchema>;
+
+/** The agent's last status line of a kind in its stderr text, if any (other stderr text is ignored). */
+export function agentStatusIn<K extends AgentStatus['kind']>(stderr: string, kinds: readonly K[]): Extract<AgentStatus, { kind: K }> | undefined {
+  const lines = stderr.split('\n');
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const line = lines[i]!.trim();
+    if (!line.startsWith('{')) continue;
+    try {
+      const parsed = AgentStatusSchema.safeParse(JSON.parse(line));
+      if (parsed.success && (kinds as readonly string[]).includes(parsed.data.kind)) return parsed.data as Extract<AgentStatus, { kind: K }>;
+    } catch {
+      // not the agent's JSON
+    }
+  }
+  return undefined;
+}
+
+/** Keeps the last `limit` characters of a stream's text (a status line comes last). */
+export class TextTail {
+  private text = '';
+  constructor(private readonly limit = 16_384) {}
+  push(chunk: Buffer): void {
+    this.text += chunk.toString('utf8');
+    if (this.text.length > this.limit * 2) this.text = this.text.slice(-this.limit);
+  }
+  toString(): string {
+    return this.text.slice(-this.limit);
+  }
+}
 
 export type ParsedLine = { ok: true; event: RemoteEvent } | { ok: false; line: string; problem: string };
 

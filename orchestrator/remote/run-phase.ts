@@ -5,8 +5,9 @@ import type { Connector, ExecChannel } from '../connectors/types.js';
 import { ConnectionLostError } from '../connectors/connect-errors.js';
 import { command, render } from '../connectors/shell-command.js';
 import { sleep } from '../connectors/ssh/backoff.js';
+import { hostText } from '../inert-text.js';
 import type { RemoteLayout } from './layout.js';
-import { LineCounter, parseRemoteEventLine, type RemoteEvent } from './remote-events.js';
+import { LineCounter, TextTail, agentStatusIn, parseRemoteEventLine, type RemoteEvent } from './remote-events.js';
 
 export type PhaseStatus = 'ok' | 'failed' | 'timed-out' | 'lost' | 'interrupted';
 
@@ -70,6 +71,14 @@ export async function runPhase(
 
   let reattached = 0;
   let interrupted = false;
+  let interruptedAt = 0;
+  // The time this phase may still take, and how to name it in a message: the phase's own
+  // limit plus grace, or, once interrupted (by the sweep or the job's time limit), a
+  // short grace to stop it.
+  const limit = () =>
+    interrupted
+      ? { at: Math.min(deadline, interruptedAt + INTERRUPT_GRACE_MS * 2), what: `the ${(INTERRUPT_GRACE_MS * 2) / 1000} s allowed to stop it after an interrupt or the job's time limit` }
+      : { at: deadline, what: `the phase's ${timeoutS} s limit plus ${CLIENT_GRACE_MS / 1000} s grace` };
   const finish = (status: PhaseStatus, exitCode: number | null, error?: string): PhaseOutcome => {
     const ended = Date.now();
     return {
@@ -87,6 +96,7 @@ export async function runPhase(
   const onAbort = () => {
     if (interrupted) return;
     interrupted = true;
+    interruptedAt = Date.now();
     void stop('TERM');
     setTimeout(() => void stop('KILL'), INTERRUPT_GRACE_MS).unref();
   };
@@ -98,10 +108,7 @@ export async function runPhase(
       let result: ReadResult;
       try {
         const channel = await connector.exec(runCommand());
-        result = await readUntilEnd(channel, counter, hooks, () => {
-          const remaining = (interrupted ? Math.min(deadline, Date.now() + INTERRUPT_GRACE_MS * 2) : deadline) - Date.now();
-          return remaining;
-        });
+        result = await readUntilEnd(channel, counter, hooks, () => limit().at - Date.now());
       } catch (error) {
         if (!(error instanceof ConnectionLostError)) throw error;
         result = { kind: 'dropped', error };
@@ -121,17 +128,19 @@ export async function runPhase(
           return finish('timed-out', null, `phase did not end within its ${timeoutS} s limit plus grace and was killed`);
         case 'ended': {
           const detail = result.stderr.trim().split('\n').slice(-5).join(' | ');
-          return finish('failed', result.exitCode, `agent ended without an exit status (exit ${result.exitCode}): ${detail}`);
+          return finish('failed', result.exitCode, `agent ended without an exit status (exit ${result.exitCode}): ${hostText(detail)}`);
         }
         case 'dropped': {
           counter.reset();
-          if (Date.now() >= deadline) {
-            return finish('lost', null, `connection lost and the phase's deadline passed: ${result.error.message}`);
+          if (Date.now() >= limit().at) {
+            return finish('lost', null, `connection lost and ${limit().what} passed: ${result.error.message}`);
           }
           reattached++;
-          await reconnectUntil(connector, deadline, hooks, result.error);
+          const lostAt = Date.now();
+          const lastError = await reconnectUntil(connector, () => limit().at, hooks, result.error);
           if (!connector.isConnected()) {
-            return finish('lost', null, `could not reconnect before the phase's deadline: ${result.error.message}`);
+            const waited = Math.round((Date.now() - lostAt) / 1000);
+            return finish('lost', null, `connection lost; could not reconnect in ${waited} s, within ${limit().what}: ${lastError.message}`);
           }
         }
       }
@@ -141,25 +150,33 @@ export async function runPhase(
   }
 }
 
-async function reconnectUntil(connector: Connector, deadline: number, hooks: PhaseHooks, cause: Error): Promise<void> {
-  for (let attempt = 1; Date.now() < deadline; attempt++) {
+/** Reconnects until it works or the deadline passes; returns the last error. */
+async function reconnectUntil(connector: Connector, deadline: () => number, hooks: PhaseHooks, cause: Error): Promise<Error> {
+  for (let attempt = 1; Date.now() < deadline(); attempt++) {
     hooks.onReconnecting(attempt, cause);
     try {
       // Reconnecting ignores the interrupt signal on purpose: an interrupted sweep still
       // has to reach the host to stop the phase and run its teardown.
       await connector.reconnect();
-      return;
+      return cause;
     } catch (error) {
       cause = error as Error;
-      await sleep(Math.min(5000, 500 * attempt));
+      await sleep(Math.max(0, Math.min(5000, 500 * attempt, deadline() - Date.now())));
     }
   }
+  return cause;
 }
 
+/**
+ * Reads a phase's events until the follower ends. The status comes only from the
+ * follower's stderr, where the agent prints what the supervisor recorded in rc once the
+ * supervisor is gone: a helper (or a command it runs) can write any line to the events
+ * stream, and none of them is taken as a status.
+ */
 function readUntilEnd(channel: ExecChannel, counter: LineCounter, hooks: PhaseHooks, remainingMs: () => number): Promise<ReadResult> {
   return new Promise((resolve) => {
     let settled = false;
-    let stderr = '';
+    const stderr = new TextTail();
     const settle = (result: ReadResult) => {
       if (settled) return;
       settled = true;
@@ -168,26 +185,24 @@ function readUntilEnd(channel: ExecChannel, counter: LineCounter, hooks: PhaseHo
       resolve(result);
     };
     channel.stdin.end();
-    channel.stderr.on('data', (chunk: Buffer) => {
-      if (stderr.length < 16_384) stderr += chunk.toString('utf8');
-    });
+    channel.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
     channel.stdout.on('data', (chunk: Buffer) => {
       if (settled) return;
       for (const line of counter.push(chunk)) {
         if (line.trim() === '') continue;
         const parsed = parseRemoteEventLine(line);
-        if (!parsed.ok) {
-          hooks.onProtocolError(parsed.line, parsed.problem);
-          continue;
-        }
-        const event = parsed.event;
-        if (event.kind === 'exit') return settle({ kind: 'exit', code: event.code, timedOut: event.timed_out === true });
-        if (event.kind === 'lost') return settle({ kind: 'lost', reason: event.reason });
-        hooks.onEvent(event);
+        if (parsed.ok) hooks.onEvent(parsed.event);
+        else hooks.onProtocolError(parsed.line, parsed.problem);
       }
     });
     channel.done.then(
-      (exit) => settle({ kind: 'ended', exitCode: exit.exitCode, stderr }),
+      (exit) => {
+        const text = stderr.toString();
+        const status = agentStatusIn(text, ['rc', 'lost'] as const);
+        if (status?.kind === 'rc') settle({ kind: 'exit', code: status.code, timedOut: status.timed_out });
+        else if (status?.kind === 'lost') settle({ kind: 'lost', reason: status.reason });
+        else settle({ kind: 'ended', exitCode: exit.exitCode, stderr: text });
+      },
       (error: Error) => settle({ kind: 'dropped', error }),
     );
     // The phase's deadline is enforced here by closing the channel: the caller then

@@ -16,7 +16,7 @@ function host(name: string, roles: Role[], groups: string[], scenarios: string[]
     scenarios: scenarios.map((s) => ({ name: s, params: {}, position })),
     vars: {},
     varPositions: {},
-    timeouts: { connectMs: 1000, phaseMs: 1000, jobMs: 1000 },
+    timeouts: { connectMs: 1000, phaseMs: 1000, jobMs: 1000, stallMs: 1000 },
     remoteDir: '.orchestrate',
     position,
   };

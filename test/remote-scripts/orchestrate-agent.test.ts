@@ -9,7 +9,7 @@ import { cp, mkdtemp, readFile, rm, stat, access } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseRemoteEventLine, type RemoteEvent } from '../../orchestrator/remote/remote-events.js';
+import { agentStatusIn, parseRemoteEventLine, type AgentStatus, type RemoteEvent } from '../../orchestrator/remote/remote-events.js';
 import { SysinfoDocumentSchema } from '../../orchestrator/scenarios/sysinfo.js';
 import { ProvenanceSchema } from '../../orchestrator/results/provenance.js';
 
@@ -24,7 +24,7 @@ agentTest.before(async () => {
   work = await mkdtemp(join(tmpdir(), 'agent-test-'));
   bundle = join(work, 'bundle');
   await cp(join(root, 'remote-scripts'), join(bundle, 'remote-scripts'), { recursive: true });
-  for (const helper of ['test-sleeper', 'test-exit']) {
+  for (const helper of ['test-sleeper', 'test-exit', 'test-liar']) {
     await cp(join(root, 'test/fixtures/helpers', helper), join(bundle, 'remote-scripts', helper));
   }
 });
@@ -32,14 +32,17 @@ agentTest.after(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-/** Runs `agent run` and reads events until the exit (or lost) event, like the orchestrator. */
-function runPhase(jobDir: string, phase: string, timeoutS: number, offset: number, helper: string[], env: Record<string, string> = {}): Promise<{ events: RemoteEvent[]; bytes: number; stderr: string }> {
-  return new Promise((resolve, reject) => {
+type PhaseRun = { events: RemoteEvent[]; bytes: number; stderr: string; status: AgentStatus | undefined; problems: string[] };
+
+/** Runs `agent run` to its end, like the orchestrator: events from stdout, the status from stderr. */
+function runPhase(jobDir: string, phase: string, timeoutS: number, offset: number, helper: string[], env: Record<string, string> = {}): Promise<PhaseRun> {
+  return new Promise((resolve) => {
     const child = spawn('bash', [join(bundle, 'remote-scripts/orchestrate-agent'), bundle, 'run', jobDir, phase, String(timeoutS), String(offset), '--', ...helper], {
       env: { ...process.env, ORCH_KILL_GRACE: '2', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const events: RemoteEvent[] = [];
+    const problems: string[] = [];
     let buffer = '';
     let bytes = 0;
     let stderr = '';
@@ -52,28 +55,24 @@ function runPhase(jobDir: string, phase: string, timeoutS: number, offset: numbe
         buffer = buffer.slice(nl + 1);
         bytes += Buffer.byteLength(line) + 1;
         const parsed = parseRemoteEventLine(line);
-        if (!parsed.ok) return reject(new Error(`bad line ${line}: ${parsed.problem}`));
-        events.push(parsed.event);
-        if (parsed.event.kind === 'exit' || parsed.event.kind === 'lost') {
-          child.kill('SIGTERM');
-          return resolve({ events, bytes, stderr });
-        }
+        if (parsed.ok) events.push(parsed.event);
+        else problems.push(`${line}: ${parsed.problem}`);
       }
     });
-    child.on('close', () => resolve({ events, bytes, stderr }));
+    child.on('close', () => resolve({ events, bytes, stderr, status: agentStatusIn(stderr, ['rc', 'lost'] as const), problems }));
   });
 }
 
-const exitOf = (events: RemoteEvent[]) => events.find((e) => e.kind === 'exit') as Extract<RemoteEvent, { kind: 'exit' }> | undefined;
+const exitOf = (run: PhaseRun) => (run.status?.kind === 'rc' ? run.status : undefined);
 
 agentTest('sysinfo runs detached and writes a valid sysinfo.json and environment.json', async () => {
   const job = join(work, 'jobs/sysinfo');
   const prov = await runPhase(job, 'provenance', 60, 0, ['provenance']);
-  assert.is(exitOf(prov.events)?.code, 0, prov.stderr);
-  const { events, stderr } = await runPhase(job, 'sysinfo', 60, 0, ['sysinfo']);
-  assert.is(events[0]?.kind, 'start');
-  assert.ok(events.some((e) => e.kind === 'progress'));
-  assert.is(exitOf(events)?.code, 0, stderr);
+  assert.is(exitOf(prov)?.code, 0, prov.stderr);
+  const sysinfo = await runPhase(job, 'sysinfo', 60, 0, ['sysinfo']);
+  assert.is(sysinfo.events[0]?.kind, 'start');
+  assert.ok(sysinfo.events.some((e) => e.kind === 'progress'));
+  assert.is(exitOf(sysinfo)?.code, 0, sysinfo.stderr);
   const doc = SysinfoDocumentSchema.parse(JSON.parse(await readFile(join(job, 'artifacts/sysinfo.json'), 'utf8')));
   const env = ProvenanceSchema.parse(JSON.parse(await readFile(join(job, 'artifacts/environment.json'), 'utf8')));
   const kernel = (await run('uname', ['-r'])).stdout.trim();
@@ -84,10 +83,9 @@ agentTest('sysinfo runs detached and writes a valid sysinfo.json and environment
 
 agentTest('a failing helper reports its exit status, and its output goes to output.log', async () => {
   const job = join(work, 'jobs/exit');
-  const { events } = await runPhase(job, 'fails', 60, 0, ['test-exit', '3']);
-  assert.is(exitOf(events)?.code, 3);
-  // rc is written right after the exit event
-  for (let i = 0; i < 50 && !(await stat(join(job, 'phases/fails/rc')).then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 20));
+  const fails = await runPhase(job, 'fails', 60, 0, ['test-exit', '3']);
+  assert.is(exitOf(fails)?.code, 3);
+  // the status line is read from rc, so rc is on disk when it arrives
   assert.is((await readFile(join(job, 'phases/fails/rc'), 'utf8')).trim(), '3');
   const log = await readFile(join(job, 'phases/fails/output.log'), 'utf8');
   assert.match(log, /to stdout/);
@@ -97,8 +95,7 @@ agentTest('a failing helper reports its exit status, and its output goes to outp
 agentTest('the host-side timeout stops the helper with TERM, its trap tears down, and the exit says timed_out', async () => {
   const job = join(work, 'jobs/timeout');
   const started = Date.now();
-  const { events } = await runPhase(job, 'slow', 1, 0, ['test-sleeper', '30']);
-  const exit = exitOf(events);
+  const exit = exitOf(await runPhase(job, 'slow', 1, 0, ['test-sleeper', '30']));
   assert.ok(Date.now() - started < 10_000);
   assert.is(exit?.timed_out, true);
   assert.is(exit?.code, 143);
@@ -110,7 +107,7 @@ agentTest('the host-side timeout stops the helper with TERM, its trap tears down
 agentTest('run is idempotent: a second run re-attaches from the offset and never starts the phase twice', async () => {
   const job = join(work, 'jobs/reattach');
   const first = await runPhase(job, 'p', 60, 0, ['test-sleeper', '0']);
-  assert.is(exitOf(first.events)?.code, 0);
+  assert.is(exitOf(first)?.code, 0);
   const again = await runPhase(job, 'p', 60, 0, ['test-sleeper', '0']);
   assert.equal(again.events.map((e) => e.kind), first.events.map((e) => e.kind), 'same events from offset 0');
   const startBytes = Buffer.byteLength(`${JSON.stringify(first.events[0])}`);
@@ -128,8 +125,7 @@ agentTest('stop TERMs the helper process group; a killed supervisor is reported 
   const pidFile = join(job, 'phases/long/helper.pid');
   for (let i = 0; i < 50 && !(await stat(pidFile).then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 100));
   await run('bash', [join(bundle, 'remote-scripts/orchestrate-agent'), bundle, 'stop', job, 'long', 'TERM']);
-  const { events } = await running;
-  assert.is(exitOf(events)?.code, 143);
+  assert.is(exitOf(await running)?.code, 143);
   await access(join(job, 'artifacts/teardown-ran'));
 
   const job2 = join(work, 'jobs/lost');
@@ -141,7 +137,7 @@ agentTest('stop TERMs the helper process group; a killed supervisor is reported 
   process.kill(supervisor, 'SIGKILL');
   process.kill(-helper, 'SIGKILL');
   const lost = await running2;
-  assert.is(lost.events.at(-1)?.kind, 'lost');
+  assert.is(lost.status?.kind, 'lost');
 });
 
 agentTest('collect streams artifacts and phase state as tar.gz, and deletes the job only on "delete"', async () => {
@@ -164,6 +160,36 @@ agentTest('collect streams artifacts and phase state as tar.gz, and deletes the 
   });
   assert.not.ok(await stat(job).then(() => true, () => false), 'job directory removed after delete');
 });
+
+agentTest('a helper that writes an exit or status line of its own is not believed: the status is the rc its supervisor recorded', async () => {
+  const job = join(work, 'jobs/forged');
+  const forged = await runPhase(job, 'liar', 60, 0, ['test-liar', '3']);
+  assert.equal(exitOf(forged), { kind: 'rc', code: 3, timed_out: false }, forged.stderr);
+  assert.is(forged.problems.length, 2, 'the forged lines are reported as protocol errors');
+  assert.is((await readFile(join(job, 'phases/liar/rc'), 'utf8')).trim(), '3');
+});
+
+agentTest('no process of a phase outlives it: the watchdog and its sleep end with the phase', async () => {
+  const job = join(work, 'jobs/orphans');
+  const marker = `ORCH_ORPHAN_PROBE=${process.pid}-${Date.now()}`;
+  const [name, value] = marker.split('=') as [string, string];
+  const done = await runPhase(job, 'quick', 300, 0, ['test-exit', '0'], { [name]: value });
+  assert.is(exitOf(done)?.code, 0);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(await processesWithEnv(marker), [], 'nothing of the phase is left running');
+});
+
+/** PIDs whose environment holds KEY=VALUE (what a phase's processes inherit). */
+async function processesWithEnv(entry: string): Promise<string[]> {
+  const { readdir } = await import('node:fs/promises');
+  const found: string[] = [];
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
+    const environ = await readFile(`/proc/${pid}/environ`, 'utf8').catch(() => '');
+    if (environ.split('\0').includes(entry)) found.push(`${pid} ${(await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).replace(/\0/g, ' ')}`);
+  }
+  return found;
+}
 
 agentTest('names that could escape a directory are refused', async () => {
   const job = join(work, 'jobs/names');

@@ -20,7 +20,7 @@ import { KnownHosts } from '../../../orchestrator/connectors/ssh/known-hosts.js'
 import { command, render } from '../../../orchestrator/connectors/shell-command.js';
 import { remoteLayout } from '../../../orchestrator/remote/layout.js';
 import { pushBundle } from '../../../orchestrator/remote/push-bundle.js';
-import { LineCounter, parseRemoteEventLine } from '../../../orchestrator/remote/remote-events.js';
+import { TextTail, agentStatusIn } from '../../../orchestrator/remote/remote-events.js';
 import type { LabHost } from '../../lab/lab.js';
 import { ssh2Session, type Ssh2Exec } from './bare-ssh2.js';
 import { TRIVIAL_PHASE } from './cli-tools.js';
@@ -111,22 +111,15 @@ const ensureAndRun: Step = async (connector, target, remoteDir, host) => {
     command(['sh', '-c', ENSURE_AND_RUN, 'orchestrate-bundle', layout.root, target.bundle.hash, layout.jobDir('bench', `${host.name}--noop`), 'noop', '60', '0', '--', BENCH_HELPER]),
   );
   const channel = await connector.exec(text);
-  const counter = new LineCounter();
-  let stderr = '';
-  channel.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  const code = await new Promise<number | null>((resolve, reject) => {
-    channel.stdout.on('data', (chunk: Buffer) => {
-      for (const line of counter.push(chunk)) {
-        const parsed = parseRemoteEventLine(line);
-        if (parsed.ok && parsed.event.kind === 'exit') {
-          channel.close();
-          resolve(parsed.event.code);
-        }
-      }
-    });
-    channel.done.then(() => reject(new Error(`${host.name}: ended without an exit event: ${stderr.trim()}`)), reject);
-    channel.stdin.end(target.bundle.bytes);
-  });
+  const stderr = new TextTail();
+  channel.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+  channel.stdout.resume();
+  channel.stdin.end(target.bundle.bytes);
+  await channel.done;
+  // The phase's status is the agent's rc line on stderr, as run-phase reads it.
+  const status = agentStatusIn(stderr.toString(), ['rc'] as const);
+  if (!status) throw new Error(`${host.name}: ended without a recorded status: ${stderr.toString().trim()}`);
+  const code = status.code;
   if (code !== 0) throw new Error(`${host.name}: bench-noop exited ${code}`);
 };
 
