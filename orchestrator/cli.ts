@@ -1,4 +1,5 @@
 // orchestrate: arguments -> calls. The only place that prints or exits.
+import { inertText } from './inert-text.js';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { loadInventoryOrExit, wholeNumberOption } from './cli/arguments.js';
 import { registerPublishCommand } from './cli/command-publish.js';
@@ -126,7 +127,7 @@ async function commandSweep(flags: SweepFlags): Promise<number> {
         `${h.host.connection.user}@${h.host.connection.address}:${h.host.connection.port}`,
         job.scenario,
         h.host.profile,
-        SCENARIOS.get(job.scenario)?.summary?.(job.params) ?? JSON.stringify(job.params),
+        inertText(SCENARIOS.get(job.scenario)?.summary?.(job.params) ?? JSON.stringify(job.params)),
       ]),
     );
     process.stdout.write(`${formatTable(['JOB', 'HOST', 'ENDPOINT', 'SCENARIO', 'PROFILE', 'PARAMS'], rows)}\n`);
