@@ -44,7 +44,13 @@ async function kindOf(path: string): Promise<'directory' | 'missing' | string> {
     return s.isFile() ? 'a regular file' : 'a special file';
   } catch (error) {
     const code = (error as { code?: string }).code;
-    if (code === 'ENOENT') return (await lstat(path).then(() => 'a dangling symlink', () => 'missing'));
+    if (code === 'ENOENT') {
+      // Another sweep may create it between the two calls: only a symlink that is still one is dangling.
+      const link = await lstat(path).catch(() => undefined);
+      if (link === undefined) return 'missing';
+      if (link.isSymbolicLink()) return 'a dangling symlink';
+      return kindOf(path);
+    }
     if (code === 'ENOTDIR') return 'missing';
     throw error;
   }

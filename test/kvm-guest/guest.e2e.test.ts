@@ -174,7 +174,9 @@ e2e('started by qaperf.service, QASET runs the list across one reboot: a failed 
   for (const c of realCases.filter((x) => x !== 'nosuch_case')) assert.ok(screens.some((s) => new RegExp(`^${c}-\\d{4}T\\d{4}\\.screenlog$`).test(s)), `${c} screenlog in ${screens.join(' ')}`);
   assert.not.ok(screens.some((s) => s.startsWith('nosuch_case')), 'a case without a run script never reaches screen');
   const calls = (await fsp.readdir(path.join(out, 'calls'))).filter((f) => f.endsWith('.screenlog'));
-  assert.is(calls.length, 2, calls.join(' '));
+  // One call log per boot, named by the minute (as QASET names them): two boots within one
+  // minute share one name, and screen appends the second boot's log to it.
+  assert.ok(calls.length >= 1 && calls.length <= 2, calls.join(' '));
   for (const c of calls) assert.match(c, new RegExp(`^DEB12-performance-${runId}-\\d{4}T\\d{4}\\.screenlog$`));
   for (const c of realCases) assert.ok(await fsp.stat(path.join(out, 'submission', `submission-${c}.log`)), c);
   // the filesystem cases made /dev/vdb1 into their filesystem and mounted it on /abuild (QASET's log)
