@@ -17,12 +17,17 @@ import {
   type SweepManifest,
 } from './manifest.js';
 import { METRICS_SCHEMA, type MetricsDraft, type MetricsFile } from './metrics.js';
+import type { z } from 'zod';
 import { FindingsSchema, PAGED_SCHEMA, PagedStateSchema, type Findings, type PagedState } from '../analysis/findings.js';
 
 export class StoreReadError extends Error {
   override readonly name = 'StoreReadError';
-  constructor(readonly path: string, message: string) {
-    super(`${path}: ${message}`);
+  constructor(
+    readonly path: string,
+    /** What is wrong, without the path. */
+    readonly detail: string,
+  ) {
+    super(`${path}: ${detail}`);
   }
 }
 
@@ -259,17 +264,9 @@ export async function writeFindings(resultsDir: string, findings: Findings): Pro
 /** A sweep's findings, or undefined when it has none (sweeps before findings existed, or not analysed yet). */
 export async function readFindings(resultsDir: string, sweepId: string): Promise<Findings | undefined> {
   const path = findingsPath(resultsDir, sweepId);
-  let json: unknown;
-  try {
-    json = await readJson(path);
-  } catch (error) {
-    if (await missing(path)) return undefined;
-    throw error;
-  }
-  const parsed = FindingsSchema.safeParse(json);
-  if (!parsed.success) throw new StoreReadError(path, parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-  if (parsed.data.sweepId !== sweepId) throw new StoreReadError(path, `names sweep ${JSON.stringify(parsed.data.sweepId)}, not ${sweepId}`);
-  return parsed.data;
+  const findings = await readOptional(path, FindingsSchema, 'a findings file');
+  if (findings && findings.sweepId !== sweepId) throw new StoreReadError(path, `the findings of sweep ${findings.sweepId}, not of ${sweepId}`);
+  return findings;
 }
 
 /** `<results_dir>/alerts/paged.json`: every change paged so far, so that none is paged twice. */
@@ -283,7 +280,11 @@ export function emptyPagedState(): PagedState {
 
 /** The paging record, or undefined when there is none yet; a damaged one throws StoreReadError. */
 export async function readPagedState(resultsDir: string): Promise<PagedState | undefined> {
-  const path = pagedStatePath(resultsDir);
+  return readOptional(pagedStatePath(resultsDir), PagedStateSchema, 'a paging record');
+}
+
+/** A JSON file checked against its schema; undefined when it does not exist, StoreReadError when it is damaged. */
+async function readOptional<T>(path: string, schema: z.ZodType<T>, what: string): Promise<T | undefined> {
   let json: unknown;
   try {
     json = await readJson(path);
@@ -291,8 +292,10 @@ export async function readPagedState(resultsDir: string): Promise<PagedState | u
     if (await missing(path)) return undefined;
     throw error;
   }
-  const parsed = PagedStateSchema.safeParse(json);
-  if (!parsed.success) throw new StoreReadError(path, parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    throw new StoreReadError(path, `not ${what}: ${parsed.error.issues.slice(0, 5).map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  }
   return parsed.data;
 }
 

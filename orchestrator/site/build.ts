@@ -31,6 +31,7 @@ import { renderSvg } from './svg.js';
 import { pointMatrix, seriesLabeller, type PointMatrix } from './point-matrix.js';
 import { loadFindings } from './findings.js';
 import { changeId } from '../analysis/findings.js';
+import { readPagedState } from '../results/store.js';
 import { glance, quiet, revealedBy } from './glance.js';
 import { dataScript, toCsv } from './encode.js';
 import { formatDuration, formatNumber, formatP, formatPercent, formatTime, formatValue, labelsText, unitTables } from './format.js';
@@ -378,9 +379,12 @@ function atomFeed(ctx: Ctx, rows: readonly ChangeRow[], feedKey: string, fallbac
  * sweep that paged it saw it. Stores from before findings keep every detected change.
  */
 async function pagedChanges(resultsDir: string, sweepIds: readonly string[]): Promise<DetectedChange[] | undefined> {
-  const loaded = await Promise.all(sweepIds.map((id) => loadFindings(resultsDir, id)));
+  // paged.json names the sweeps that paged: only their findings are read (a store without it is scanned).
+  const state = await readPagedState(resultsDir).catch(() => undefined);
+  const paging = state ? new Set(Object.values(state.paged).map((p) => p.sweepId)) : undefined;
+  const loaded = await Promise.all(sweepIds.filter((id) => paging?.has(id) ?? true).map((id) => loadFindings(resultsDir, id)));
   const found = loaded.flatMap((f) => (f.state === 'found' ? [f.findings] : []));
-  if (found.length === 0) return undefined;
+  if (found.length === 0 && !state) return undefined;
   const seen = new Set<string>();
   const paged: DetectedChange[] = [];
   for (const candidate of found.flatMap((f) => f.candidates)) {

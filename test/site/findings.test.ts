@@ -7,7 +7,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FINDINGS_SCHEMA } from '../../orchestrator/analysis/findings.js';
-import { findingsPath, loadFindings } from '../../orchestrator/site/findings.js';
+import { loadFindings } from '../../orchestrator/site/findings.js';
+import { findingsPath } from '../../orchestrator/results/store.js';
 
 let dir = '';
 const SWEEP = '20261010T020000Z-1009';
