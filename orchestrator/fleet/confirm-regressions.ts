@@ -56,16 +56,6 @@ export function isRerunJobId(jobId: string): boolean {
   return jobId.includes(RERUN_MARK);
 }
 
-/**
- * Histories without the points of re-run jobs. loadHistory reads every job directory of a sweep;
- * until it skips re-runs itself (manifest.rerunOf, or the job id), callers filter them out here.
- */
-export function withoutReruns(histories: readonly MetricHistory[]): MetricHistory[] {
-  return histories.map((history) =>
-    history.points.some((point) => isRerunJobId(point.jobId)) ? { ...history, points: history.points.filter((point) => !isRerunJobId(point.jobId)) } : history,
-  );
-}
-
 /** The direction in which a regression of this change moved the metric. */
 function worseDirection(change: Pick<DetectedChange, 'better' | 'beforeMean' | 'afterMean'>): 'higher' | 'lower' {
   if (change.better === 'lower') return 'higher';
@@ -173,7 +163,7 @@ export type RerunRunner = (request: RerunHost, signal: AbortSignal) => Promise<M
 
 export interface ConfirmInput {
   candidates: readonly DetectedChange[];
-  /** Histories without re-run points (withoutReruns). */
+  /** The histories (loadHistory leaves re-run jobs out). */
   histories: readonly MetricHistory[];
   /** Every change point of each history, up to this sweep (for the previous regime). */
   changesOf: (keyId: string) => readonly DetectedChange[];

@@ -11,7 +11,7 @@ import { newRegressionLine, type DetectedChange } from '../analysis/regressions.
 import { thresholdsResolver } from '../analysis/thresholds.js';
 import { alertOutcomeLine, sendAlerts, ALERT_SCHEMA, type AlertOutcome, type AlertPayload } from '../alerts/send-alerts.js';
 import { SweepStore } from '../results/store.js';
-import { confirmPolicy, withoutReruns, type RerunRunner } from './confirm-regressions.js';
+import { confirmPolicy, type RerunRunner } from './confirm-regressions.js';
 import { sshRerunner } from './confirm-reruns.js';
 import { timestamp } from './event-text.js';
 import { analyseSweep } from './sweep-findings.js';
@@ -81,9 +81,7 @@ export async function finishSweep(options: FinishOptions): Promise<FinishResult>
   let history: Awaited<ReturnType<typeof loadHistory>> | undefined;
   let newlyPaged: Candidate[] = [];
   try {
-    const loaded = await loadHistory(inventory.resultsDir);
-    // Confirmation re-runs are no night's result (until loadHistory skips them itself).
-    history = { ...loaded, histories: withoutReruns(loaded.histories) };
+    history = await loadHistory(inventory.resultsDir);
     const analysis = await analyseSweep({
       resultsDir: inventory.resultsDir,
       sweepId: options.sweepId,

@@ -157,6 +157,21 @@ test('each point carries the build its job measured; jobs that named none (older
   }
 });
 
+test('confirmation re-runs (<job>~rerunN) are evidence, never more points of the history', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'history-reruns-'));
+  try {
+    const busy = (value: number) => [sample('host.cpu.busy', value, '%', 'lower')];
+    await writeSweep(dir, S1, '2026-01-01T03:00:00Z', [
+      { jobId: 'h1--sysinfo', host: 'h1', scenario: 'sysinfo', samples: busy(1) },
+      { jobId: 'h1--sysinfo~rerun1', host: 'h1', scenario: 'sysinfo', samples: busy(2) },
+    ]);
+    const { histories } = await loadHistory(dir);
+    assert.equal(histories.map((h) => h.points.map((p) => [p.jobId, p.value])), [[['h1--sysinfo', 1]]]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('seriesKeyId is stable, ignores label order and tells keys apart', () => {
   const key = { host: 'mm1', scenario: 'midolman', metric: 'latency', labels: { a: '1', b: '2' } };
   assert.is(seriesKeyId(key), seriesKeyId({ ...key, labels: { b: '2', a: '1' } }));

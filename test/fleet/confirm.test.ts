@@ -17,7 +17,6 @@ import {
   oneSidedTest,
   previousRegime,
   rerunJobId,
-  withoutReruns,
   type ConfirmInput,
 } from '../../orchestrator/fleet/confirm-regressions.js';
 import { fakeRunner, inventoryOf, METRIC, sweepIdOf } from './confirm-fixtures.js';
@@ -102,21 +101,10 @@ test('previousRegime: the points before the change, after the change point befor
   assert.equal(previousRegime(history, now, [now], 2), [9, 10]);
 });
 
-test('re-run job ids, and histories without them', () => {
+test('re-run job ids', () => {
   assert.is(rerunJobId('h1--sysinfo', 2), 'h1--sysinfo~rerun2');
   assert.ok(isRerunJobId('h1--sysinfo~rerun2'));
   assert.not.ok(isRerunJobId('h1--sysinfo'));
-  const history: MetricHistory = {
-    key: change().key,
-    keyId: 'k',
-    unit: '%',
-    better: 'lower',
-    points: [
-      { sweepId: 's1', jobId: 'h1--sysinfo', at: '', value: 1 },
-      { sweepId: 's1', jobId: 'h1--sysinfo~rerun1', at: '', value: 2 },
-    ],
-  };
-  assert.equal(withoutReruns([history])[0]!.points.map((p) => p.value), [1]);
 });
 
 test('confirmPolicy: defaults 2 re-runs, 30 minutes, required; the inventory overrides each', () => {
