@@ -2,9 +2,9 @@
 // tampered with on the host between two sweeps (a helper edited, a file added, one chmod-ed) is
 // not used; the next sweep sends the bundle again, the job runs the genuine helper, and the host's
 // copy is byte for byte the one the first sweep installed.
+import { entryListing } from '../support/file-tree.js';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -28,24 +28,6 @@ e2e.after(async () => {
   if (work) await fsp.rm(work, { recursive: true, force: true });
 });
 
-/** Every entry under dir: path -> type, mode and (files) sha256. */
-async function tree(dir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  async function walk(rel: string): Promise<void> {
-    for (const d of await fsp.readdir(join(dir, rel), { withFileTypes: true })) {
-      const p = rel ? `${rel}/${d.name}` : d.name;
-      const st = await fsp.lstat(join(dir, p));
-      const mode = (st.mode & 0o7777).toString(8);
-      if (d.isDirectory()) {
-        out[p] = `dir ${mode}`;
-        await walk(p);
-      } else if (d.isFile()) out[p] = `file ${mode} ${createHash('sha256').update(await fsp.readFile(join(dir, p))).digest('hex')}`;
-      else out[p] = `other ${mode}`;
-    }
-  }
-  await walk('');
-  return out;
-}
 
 async function sweep(name: string): Promise<{ stdout: string; dir: string }> {
   const results = join(work, `results-${name}`);
@@ -66,7 +48,7 @@ test('a helper edited, a file added and one chmod-ed on the host: the next sweep
   const [hash, ...others] = await fsp.readdir(bundles);
   assert.equal(others, [], 'one bundle on the host');
   const dir = join(bundles, hash!);
-  const genuine = await tree(dir);
+  const genuine = Object.fromEntries(await entryListing(dir));
 
   const ran = join(host.home, 'tampered-helper-ran');
   const agent = join(dir, 'remote-scripts/orchestrate-agent');
@@ -81,7 +63,7 @@ test('a helper edited, a file added and one chmod-ed on the host: the next sweep
   assert.match(second.stdout, /lab-01: WARNING: cached helper bundle [0-9a-f]{16} was not genuine \(first difference: «[^»]+»: «[^»]+»\); set aside unused and reinstalled/, 'the operator is told');
   assert.not.ok(existsSync(ran), 'the tampered helper never ran');
   assert.equal(await fsp.readdir(bundles), [hash], 'the same bundle, nothing set aside or partial left');
-  assert.equal(await tree(dir), genuine, 'the host copy is byte for byte (and mode for mode) the genuine one');
+  assert.equal(Object.fromEntries(await entryListing(dir)), genuine, 'the host copy is byte for byte (and mode for mode) the genuine one');
   assert.is(await fsp.readFile(agent, 'utf8'), text);
 
   const third = await sweep('third');

@@ -13,6 +13,7 @@
 // Then a SIGTERM while a guest runs. Nothing is left behind (domains, images, mounts, loops).
 // Needs root, libvirt, qemu, guestfish and the lab guest (bash test/install-deps.sh): missing, the
 // tests fail in CI and are counted as skipped elsewhere.
+import { filesUnder } from '../support/file-tree.js';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
@@ -105,15 +106,6 @@ const watchLines = async (jobDir: string, id: string) =>
 const of = (samples: MetricSample[], metric: string, labels: Record<string, string> = {}) =>
   samples.filter((s) => s.metric === metric && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
 
-/** Every file under DIR (relative paths). */
-async function filesUnder(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    if (e.isDirectory()) out.push(...(await filesUnder(join(dir, e.name))).map((f) => `${e.name}/${f}`));
-    else out.push(e.name);
-  }
-  return out;
-}
 
 async function nothingLeft(sweepId: string, hostPattern: RegExp): Promise<void> {
   const domains = (await run('virsh', ['-q', '-c', 'qemu:///system', 'list', '--all', '--name'])).stdout;

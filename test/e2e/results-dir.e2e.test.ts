@@ -8,12 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { labUp, type Lab } from '../lab/lab.js';
 import { jobManifest, onlySweep, runCli, startCli, type CliRun } from './cli-helpers.js';
-import { fillUp, mountTmpfs, remountReadOnly, unmount } from '../results/tmpfs.js';
+import { fillUp, remountReadOnly, TmpfsMounts } from '../results/tmpfs.js';
+import { fileSizes } from '../support/file-tree.js';
 
 const e2e = suite('results directory, lock and resume end to end');
 let lab: Lab;
 let work: string;
-const mounts: string[] = [];
+const mounts = new TmpfsMounts();
 const running: CliRun[] = [];
 
 e2e.before(async () => {
@@ -22,7 +23,7 @@ e2e.before(async () => {
 });
 e2e.after(async () => {
   for (const run of running) if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill('SIGKILL');
-  for (const dir of mounts) unmount(dir);
+  mounts.unmountAll();
   await lab?.down();
   await rm(work, { recursive: true, force: true });
 });
@@ -45,24 +46,6 @@ async function connections(): Promise<number[]> {
   return Promise.all(lab.hosts.map(async (h) => ((await readFile(h.logFile, 'utf8')).match(/Connection from /g) ?? []).length));
 }
 
-async function tmpfs(name: string, bytes: number): Promise<string> {
-  const dir = join(work, name);
-  await mkdir(dir);
-  mountTmpfs(dir, bytes);
-  mounts.push(dir);
-  return dir;
-}
-
-/** Every file under dir (relative path -> size). */
-async function files(dir: string): Promise<Map<string, number>> {
-  const found = new Map<string, number>();
-  for (const name of await readdir(dir, { recursive: true })) {
-    const s = await stat(join(dir, name));
-    if (s.isFile()) found.set(name, s.size);
-  }
-  return found;
-}
-
 e2e('a results directory that is a regular file: exit 2 with the path and the problem, no host contacted', async () => {
   const results = join(work, 'results-is-a-file');
   await writeFile(results, 'someone put a file here\n');
@@ -78,7 +61,7 @@ e2e('a results directory that is a regular file: exit 2 with the path and the pr
 });
 
 e2e('a read-only results filesystem (root included): exit 2, nothing created, no host contacted', async () => {
-  const disk = await tmpfs('ro-results', 128 * 1024 ** 2);
+  const disk = await mounts.mount(work, 'ro-results', 128 * 1024 ** 2);
   await mkdir(join(disk, 'results', 'sweeps'), { recursive: true });
   remountReadOnly(disk);
   const results = join(disk, 'results');
@@ -185,7 +168,7 @@ e2e('the third SIGINT exits 130 at once, and the sweep and its running jobs are 
 });
 
 e2e('the results disk fills up mid-sweep: no host starts after, nothing left running or empty, exit 74; --resume finishes once space is back', async () => {
-  const disk = await tmpfs('small-results', 80 * 1024 ** 2);
+  const disk = await mounts.mount(work, 'small-results', 80 * 1024 ** 2);
   const results = join(disk, 'results');
   const file = join(work, 'full.yaml');
   const write = (seconds: number) =>
@@ -216,7 +199,7 @@ e2e('the results disk fills up mid-sweep: no host starts after, nothing left run
   assert.match(failed.errors.at(-1)!.message, /the results disk is full/);
   assert.ok(failed.phases.some((p) => p.name === 'provenance' && p.status === 'ok'), 'what was recorded before the disk filled is kept');
 
-  const left = await files(results);
+  const left = await fileSizes(results);
   for (const [name, size] of left) assert.ok(size > 0, `${name} is empty`);
   assert.not.ok([...left.keys()].some((n) => /\.tmp$|\.reserve$|\.partial/.test(n)), [...left.keys()].join('\n'));
   for (const name of ['sweep.json', 'events.jsonl', 'sweep.log']) assert.ok(left.has(`sweeps/${sweep.sweepId}/${name}`), name);
@@ -235,7 +218,7 @@ e2e('the results disk fills up mid-sweep: no host starts after, nothing left run
 });
 
 e2e('free space falls below the 64 MiB floor mid-sweep: the running job ends ok, no further host starts, exit 74', async () => {
-  const disk = await tmpfs('shrinking-results', 80 * 1024 ** 2);
+  const disk = await mounts.mount(work, 'shrinking-results', 80 * 1024 ** 2);
   const results = join(disk, 'results');
   const inventory = await lab.writeInventory({
     file: join(work, 'shrinking.yaml'),

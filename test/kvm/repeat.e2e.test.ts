@@ -10,6 +10,7 @@
 // covers the loop's other endings (target, a failed run, the deadline) at the script level.
 // Needs root, libvirt, qemu and the lab guest (bash test/install-deps.sh): missing, the test fails
 // in CI and is counted as skipped elsewhere.
+import { filesUnder } from '../support/file-tree.js';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
@@ -46,15 +47,6 @@ e2e.after(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-/** Every file under DIR (relative paths). */
-async function filesUnder(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    if (e.isDirectory()) out.push(...(await filesUnder(join(dir, e.name))).map((f) => `${e.name}/${f}`));
-    else out.push(e.name);
-  }
-  return out;
-}
 
 it('a point repeats its measured case in the same guest until max: two runs, each judged from its own log, one sample per run of the point\'s key', async () => {
   const results = join(work, 'results');

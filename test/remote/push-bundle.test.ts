@@ -4,6 +4,7 @@
 // host and the first differing file. An install that fails, unpacks wrong bytes or is interrupted
 // leaves no `<hash>.partial.<pid>`; one killed outright leaves one that the next push removes (its
 // PID is dead), while a live installer's partial is left alone.
+import { entryListing } from '../support/file-tree.js';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile, spawn } from 'node:child_process';
@@ -75,30 +76,12 @@ t.before.each(async () => {
   await fsp.rm(join(host().home, '.orchestrate'), { recursive: true, force: true });
 });
 
-/** Every entry under dir: path -> type, mode and (files) sha256. */
-async function tree(dir: string): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  async function walk(rel: string): Promise<void> {
-    for (const d of await fsp.readdir(join(dir, rel), { withFileTypes: true })) {
-      const p = rel ? `${rel}/${d.name}` : d.name;
-      const st = await fsp.lstat(join(dir, p));
-      const mode = (st.mode & 0o7777).toString(8);
-      if (d.isDirectory()) {
-        out.set(p, `dir ${mode}`);
-        await walk(p);
-      } else if (d.isFile()) out.set(p, `file ${mode} ${sha(await fsp.readFile(join(dir, p)))}`);
-      else out.set(p, `other ${mode}`);
-    }
-  }
-  await walk('');
-  return out;
-}
 
 /** The host's copy is the bundle exactly: same paths, types, modes and bytes (plus the install's marker). */
 async function assertGenuineOnHost(): Promise<void> {
-  const want = await tree(genuine);
+  const want = await entryListing(genuine);
   want.set('.complete', `file 644 ${sha(Buffer.alloc(0))}`);
-  assert.equal(Object.fromEntries(await tree(bundleDir())), Object.fromEntries(want));
+  assert.equal(Object.fromEntries(await entryListing(bundleDir())), Object.fromEntries(want));
   assert.is((await fsp.stat(bundleDir())).mode & 0o7777, 0o755);
 }
 

@@ -7,16 +7,16 @@ import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkResultsDir, MIN_FREE_BYTES, ResultsDirError } from '../../orchestrator/results/results-dir.js';
-import { mountTmpfs, remountReadOnly, unmount } from './tmpfs.js';
+import { remountReadOnly, TmpfsMounts } from './tmpfs.js';
 
 const check = suite('checkResultsDir');
 let work: string;
-const mounts: string[] = [];
+const mounts = new TmpfsMounts();
 check.before.each(async () => {
   work = await mkdtemp(join(tmpdir(), 'results-dir-'));
 });
 check.after.each(async () => {
-  for (const dir of mounts.splice(0)) unmount(dir);
+  mounts.unmountAll();
   await rm(work, { recursive: true, force: true });
 });
 
@@ -26,13 +26,6 @@ async function problem(dir: string, minFree?: number): Promise<string> {
   return (error as ResultsDirError).message;
 }
 
-async function tmpfs(name: string, bytes: number): Promise<string> {
-  const dir = join(work, name);
-  await mkdir(dir);
-  mountTmpfs(dir, bytes);
-  mounts.push(dir);
-  return dir;
-}
 
 check('a missing directory is created with sweeps/ and locks/, and no probe file is left', async () => {
   const dir = join(work, 'a', 'b', 'results');
@@ -58,12 +51,12 @@ check('sweeps/ that is a file', async () => {
 });
 
 check('a read-only filesystem, with or without sweeps/ already there (root is stopped too)', async () => {
-  const fresh = await tmpfs('ro-fresh', 8 * 1024 ** 2);
+  const fresh = await mounts.mount(work, 'ro-fresh', 8 * 1024 ** 2);
   remountReadOnly(fresh);
   assert.is(await problem(fresh), `results directory ${fresh} is on a read-only filesystem (cannot create sweeps/ in it)`);
   assert.is(await problem(join(fresh, 'results')), `results directory ${fresh}/results cannot be created: its parent is on a read-only filesystem`);
 
-  const used = await tmpfs('ro-used', 8 * 1024 ** 2);
+  const used = await mounts.mount(work, 'ro-used', 8 * 1024 ** 2);
   await mkdir(join(used, 'sweeps'));
   await mkdir(join(used, 'locks'));
   remountReadOnly(used);
@@ -72,13 +65,13 @@ check('a read-only filesystem, with or without sweeps/ already there (root is st
 
 check('less free space than the floor (64 MiB by default)', async () => {
   assert.is(MIN_FREE_BYTES, 64 * 1024 ** 2);
-  const small = await tmpfs('small', 8 * 1024 ** 2);
+  const small = await mounts.mount(work, 'small', 8 * 1024 ** 2);
   assert.match(await problem(small), new RegExp(`^results directory ${small} has only 8\\.0 MiB free; a sweep needs at least 64\\.0 MiB `));
   await checkResultsDir(small, 4 * 1024 ** 2);
 });
 
 check('a full disk fails the probe write', async () => {
-  const full = await tmpfs('full', 1024 ** 2);
+  const full = await mounts.mount(work, 'full', 1024 ** 2);
   await mkdir(join(full, 'sweeps'));
   await mkdir(join(full, 'locks'));
   await writeFile(join(full, 'filler'), Buffer.alloc(1024 ** 2));

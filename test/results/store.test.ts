@@ -9,6 +9,7 @@ import { isNoSpaceError, writeFileAtomically, writeJsonAtomically, writeJsonAtom
 import { isSweepId, newSweepId, readSweepManifest, StoreReadError, SweepStore } from '../../orchestrator/results/store.js';
 import { JOB_SCHEMA, SWEEP_SCHEMA, type JobManifest, type SweepManifest } from '../../orchestrator/results/manifest.js';
 import { fillUp, mountTmpfs, unmount } from './tmpfs.js';
+import { fileSizes } from '../support/file-tree.js';
 
 let work: string;
 let disk: string;
@@ -46,15 +47,6 @@ const job = (status: JobManifest['status']): JobManifest => ({
   orchestrator: { version: '0', node: process.version },
 });
 
-/** Every file under dir (relative paths), with sizes. */
-async function files(dir: string): Promise<Map<string, number>> {
-  const found = new Map<string, number>();
-  for (const name of await readdir(dir, { recursive: true })) {
-    const s = await stat(join(dir, name));
-    if (s.isFile()) found.set(name, s.size);
-  }
-  return found;
-}
 
 const full = suite('the store on a full disk');
 full.before.each(async () => {
@@ -76,9 +68,9 @@ full('an atomic write that hits ENOSPC keeps the old content and leaves no temp 
   const error = await writeJsonAtomically(target, big).then(() => undefined, (e: unknown) => e);
   assert.ok(isNoSpaceError(error), String(error));
   assert.equal(JSON.parse(await readFile(target, 'utf8')), { status: 'running' });
-  assert.equal([...(await files(disk)).keys()].sort(), ['filler', 'sweep.json']);
+  assert.equal([...(await fileSizes(disk)).keys()].sort(), ['filler', 'sweep.json']);
   assert.throws(() => writeJsonAtomicallySync(target, big), (e: unknown) => isNoSpaceError(e));
-  assert.equal([...(await files(disk)).keys()].sort(), ['filler', 'sweep.json'], 'the sync write cleans up too');
+  assert.equal([...(await fileSizes(disk)).keys()].sort(), ['filler', 'sweep.json'], 'the sync write cleans up too');
   await rm(join(disk, 'filler'));
   writeJsonAtomicallySync(target, big);
   assert.is(JSON.parse(await readFile(target, 'utf8')).status, 'failed');
@@ -94,7 +86,7 @@ full('log appends are whole or not at all: no torn line, no empty new file; the 
   await store.appendSweepLog(long).then(() => assert.unreachable('appended on a full disk'), () => undefined);
   await store.appendJobLog('h--sysinfo', long).then(() => assert.unreachable('appended on a full disk'), () => undefined);
   assert.is(await readFile(join(store.dir, 'sweep.log'), 'utf8'), 'first line\n', 'cut back to the last whole line');
-  const left = await files(disk);
+  const left = await fileSizes(disk);
   assert.not.ok(left.has(`sweeps/${sweepId}/jobs/h--sysinfo/orchestrator.log`), 'no empty log left behind');
   for (const [name, size] of left) assert.ok(size > 0, `${name} is empty`);
   assert.ok(told.length >= 2, told.join('\n'));

@@ -1,13 +1,31 @@
 // A small real filesystem for disk-full and read-only cases: a tmpfs mounted on a temp
 // directory (the tests run as root, here and in CI). Unmount in a finally/after.
 import { execFileSync } from 'node:child_process';
-import { open } from 'node:fs/promises';
+import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export function mountTmpfs(dir: string, bytes: number): void {
   if (process.getuid?.() !== 0) throw new Error('mounting a tmpfs needs root (the tests run as root here and in CI)');
   execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${bytes},mode=0755`, 'tmpfs', dir]);
 }
+
+/** The tmpfs mounts of one test file: `mount` makes and mounts `<parent>/<name>`, `unmountAll` undoes them. */
+export class TmpfsMounts {
+  private readonly mounted: string[] = [];
+
+  async mount(parent: string, name: string, bytes: number): Promise<string> {
+    const dir = join(parent, name);
+    await mkdir(dir);
+    mountTmpfs(dir, bytes);
+    this.mounted.push(dir);
+    return dir;
+  }
+
+  unmountAll(): void {
+    for (const dir of this.mounted.splice(0)) unmount(dir);
+  }
+}
+
 
 export function remountReadOnly(dir: string): void {
   execFileSync('mount', ['-o', 'remount,ro', dir]);
