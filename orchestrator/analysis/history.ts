@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { z } from 'zod';
-import { JobManifestSchema } from '../results/manifest.js';
+import { JobManifestSchema, isRerunJobId } from '../results/manifest.js';
 import { MetricsFileSchema } from '../results/metrics.js';
 import type { Better } from '../results/metrics.js';
 import { listSweeps } from '../results/store.js';
@@ -116,7 +116,7 @@ async function readJob(sweepDir: string, jobId: string, problems: HistoryProblem
   }
   if (manifest.value.status !== 'ok') return undefined;
   // Confirmation re-runs are evidence about a night, not more nights of the history.
-  if (manifest.value.rerunOf !== undefined || jobId.includes('~rerun')) return undefined;
+  if (manifest.value.rerunOf !== undefined || isRerunJobId(jobId)) return undefined;
   const metricsPath = join(dir, 'metrics.json');
   const metrics = await readValidated(metricsPath, MetricsFileSchema);
   if (!metrics.ok) {

@@ -22,7 +22,7 @@ import { mannWhitneyU } from '../analysis/mann-whitney.js';
 import { relativeChange } from '../analysis/e-divisive.js';
 import type { DetectedChange, Thresholds } from '../analysis/regressions.js';
 import type { HostSpec, Inventory, RegressionConfig } from '../inventory/types.js';
-import type { JobStatus } from '../results/manifest.js';
+import { isRerunJobId, rerunJobId, type JobStatus } from '../results/manifest.js';
 import { MetricsFileSchema } from '../results/metrics.js';
 import { jobIdFor, type JobPlan } from './plan.js';
 
@@ -45,16 +45,7 @@ export function confirmPolicy(config: RegressionConfig | undefined): ConfirmPoli
   };
 }
 
-/** `<job>~rerun<n>`: a confirmation re-run's job id ('~' is never in a host or scenario name). */
-export const RERUN_MARK = '~rerun';
-
-export function rerunJobId(jobId: string, attempt: number): string {
-  return `${jobId}${RERUN_MARK}${attempt}`;
-}
-
-export function isRerunJobId(jobId: string): boolean {
-  return jobId.includes(RERUN_MARK);
-}
+export { isRerunJobId, rerunJobId };
 
 /** The direction in which a regression of this change moved the metric. */
 function worseDirection(change: Pick<DetectedChange, 'better' | 'beforeMean' | 'afterMean'>): 'higher' | 'lower' {

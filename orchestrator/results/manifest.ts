@@ -109,3 +109,14 @@ export const SweepManifestSchema = z.object({
   orchestrator: z.object({ version: z.string(), node: z.string() }),
 });
 export type SweepManifest = z.infer<typeof SweepManifestSchema>;
+
+/** `<job>~rerun<n>`: a confirmation re-run's job id ('~' is never in a host or scenario name). */
+const RERUN_MARK = '~rerun';
+
+export function rerunJobId(jobId: string, attempt: number): string {
+  return `${jobId}${RERUN_MARK}${attempt}`;
+}
+
+export function isRerunJobId(jobId: string): boolean {
+  return jobId.includes(RERUN_MARK);
+}
