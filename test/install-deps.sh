@@ -7,7 +7,8 @@ packages=(openssh-server openssh-client iproute2 python3 shellcheck procps tar g
   rrdtool nmap tcpdump openjdk-17-jdk-headless chromium bzip2 libxml2-utils
   libvirt-clients libvirt-daemon libvirt-daemon-driver-qemu qemu-system-x86 qemu-utils
   parted xfsprogs btrfs-progs e2fsprogs util-linux linux-image-amd64 fio sysbench libguestfs-tools
-  mmdebstrap jq unzip dpkg-dev netsniff-ng screen dbench bonnie++ postgresql-15)
+  mmdebstrap jq unzip dpkg-dev netsniff-ng screen dbench bonnie++ postgresql-15
+  openvswitch-switch iperf3)
 
 missing=()
 for package in "${packages[@]}"; do
@@ -24,6 +25,16 @@ if ((${#missing[@]} > 0)); then
   if [[ ! -e /etc/postgresql-common/createcluster.conf ]]; then
     mkdir -p /etc/postgresql-common
     printf 'create_main_cluster = false\n' >/etc/postgresql-common/createcluster.conf
+  fi
+  # openvswitch-switch and iperf3 are here for their programs: the ovs_* topologies start their own
+  # ovsdb-server/ovs-vswitchd from a private run directory, and the kvm network peer its own iperf3.
+  # No service may start at install time (a lab must never find a host-wide switch it did not make):
+  # a policy-rc.d refuses every start while apt runs, and is removed after.
+  policy=/usr/sbin/policy-rc.d
+  if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy"
+    chmod 755 "$policy"
+    trap 'rm -f -- "$policy"' EXIT
   fi
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends -o Dpkg::Options::=--force-confold "${missing[@]}" >/dev/null
