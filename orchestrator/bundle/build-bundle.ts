@@ -18,7 +18,7 @@ import { createHash } from 'node:crypto';
 import type { Dirent } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PACKAGE_ROOT } from '../package-root.js';
 import { gzipSync } from 'node:zlib';
 import { pack as tarPack } from 'tar-stream';
 
@@ -61,8 +61,7 @@ interface BundleEntry {
 
 /** The two helper folders at the repository root, found from this module's location. */
 export function projectBundleRoots(): BundleRoot[] {
-  // orchestrator/bundle/build-bundle.(ts|js) -> repo root is two levels up.
-  const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+  const repoRoot = PACKAGE_ROOT;
   return [
     { dir: path.join(repoRoot, 'remote-scripts'), prefix: 'remote-scripts' },
     { dir: path.join(repoRoot, 'topologies'), prefix: 'topologies' },

@@ -4,11 +4,11 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, extname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../package-root.js';
 import type { OutFile } from './output.js';
 import { sha } from './names.js';
 
-export const REPORT_SITE_DIR = fileURLToPath(new URL('../../report-site/', import.meta.url));
+export const REPORT_SITE_DIR = packagePath('report-site', '/');
 const require = createRequire(import.meta.url);
 
 export interface Assets {
