@@ -18,6 +18,7 @@ import {
 } from './manifest.js';
 import { METRICS_SCHEMA, type MetricsDraft, type MetricsFile } from './metrics.js';
 import type { z } from 'zod';
+import { indexJob } from './history-index.js';
 import { FindingsSchema, PAGED_SCHEMA, PagedStateSchema, type Findings, type PagedState } from '../analysis/findings.js';
 
 export class StoreReadError extends Error {
@@ -142,8 +143,15 @@ export class SweepStore {
     return this.json(join(this.dir, 'sweep.json'), manifest);
   }
 
-  writeJobManifest(manifest: JobManifest): Promise<void> {
-    return this.json(join(this.jobDir(manifest.jobId), 'manifest.json'), manifest);
+  async writeJobManifest(manifest: JobManifest): Promise<void> {
+    await this.json(join(this.jobDir(manifest.jobId), 'manifest.json'), manifest);
+    // A finished job goes into the history index as it is stored (a running one is not history yet).
+    if (manifest.status !== 'running' && manifest.status !== 'pending') await this.index(manifest.jobId);
+  }
+
+  /** Records the job in the history index as its files now say (never fails the write it follows). */
+  private index(jobId: string): Promise<void> {
+    return indexJob(this.resultsDir, this.sweepId, jobId);
   }
 
   /**
@@ -168,9 +176,10 @@ export class SweepStore {
     if (parsed.success) writeJsonAtomicallySync(path, closed(parsed.data, status, error));
   }
 
-  writeMetrics(jobId: string, draft: MetricsDraft): Promise<void> {
+  async writeMetrics(jobId: string, draft: MetricsDraft): Promise<void> {
     const file: MetricsFile = { schema: METRICS_SCHEMA, samples: draft.samples, series: draft.series };
-    return this.json(join(this.jobDir(jobId), 'metrics.json'), file);
+    await this.json(join(this.jobDir(jobId), 'metrics.json'), file);
+    await this.index(jobId);
   }
 
   /** Append-only logs: one line per write, whole or not at all. */
@@ -242,6 +251,12 @@ export async function readJobManifest(resultsDir: string, sweepId: string, jobId
   if (!parsed.success) throw new StoreReadError(path, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
   return parsed.data;
 }
+
+/**
+ * What each job of a sweep gives the metric histories, from the store's history index
+ * (results/history-index.ts), checked against the job files and repaired from them.
+ */
+export { readIndexedSweep, type IndexedJob, type IndexedSweep } from './history-index.js';
 
 export async function listSweeps(resultsDir: string): Promise<string[]> {
   try {

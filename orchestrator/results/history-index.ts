@@ -1,0 +1,225 @@
+// The history index of the results store: per sweep, what each job contributes to the metric
+// histories (its summary samples, or why it contributes none), kept in
+// <results_dir>/index/history/<sweep id>.jsonl so that reading every history does not mean
+// reading every job's files. The job files stay the truth: each entry carries the identity
+// (inode, size, mtime) of the manifest.json and metrics.json it was read from, and a read checks
+// them, so an entry that is missing, stale or damaged is read again from the files (and the
+// shard rewritten). Deleting the index loses nothing.
+//
+// Shard format (JSON lines): a header {"schema":"orchestrate/history-index@1","sweepId":...},
+// then one entry per job; a later entry for a job replaces an earlier one. The store appends an
+// entry whenever it writes a job's manifest or metrics (whole lines or nothing); a read that
+// repaired anything rewrites the shard compacted, atomically.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdir, open, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { writeFileAtomically } from './atomic-write.js';
+import { JobManifestSchema, isRerunJobId } from './manifest.js';
+import { MetricSampleSchema, MetricsFileSchema } from './metrics.js';
+
+export const HISTORY_INDEX_SCHEMA = 'orchestrate/history-index@1' as const;
+
+const HeaderSchema = z.object({ schema: z.literal(HISTORY_INDEX_SCHEMA), sweepId: z.string().min(1) });
+
+const ProblemSchema = z.object({
+  /** Which file of the job: its manifest or its metrics. */
+  file: z.enum(['manifest.json', 'metrics.json']),
+  message: z.string(),
+});
+
+export const IndexedJobSchema = z.object({
+  jobId: z.string().min(1),
+  /** What the entry was read from: identities of the job's manifest.json and metrics.json. */
+  src: z.string(),
+  /** history: an ok, first-run job with its samples; skipped: not ok, or a re-run; problem: unreadable. */
+  kind: z.enum(['history', 'skipped', 'problem']),
+  host: z.string().optional(),
+  scenario: z.string().optional(),
+  at: z.string().optional(),
+  build: z.string().optional(),
+  samples: z.array(MetricSampleSchema).optional(),
+  problem: ProblemSchema.optional(),
+});
+export type IndexedJob = z.infer<typeof IndexedJobSchema>;
+
+export interface IndexedSweep {
+  sweepId: string;
+  /** Every job directory of the sweep, by job id. */
+  jobs: IndexedJob[];
+  /** A problem listing the sweep's jobs (not "there are none"). */
+  listProblem?: { path: string; message: string };
+}
+
+export function historyIndexDir(resultsDir: string): string {
+  return join(resultsDir, 'index', 'history');
+}
+
+function shardPath(resultsDir: string, sweepId: string): string {
+  return join(historyIndexDir(resultsDir), `${sweepId}.jsonl`);
+}
+
+function identity(path: string): string {
+  const s = statSync(path, { throwIfNoEntry: false });
+  return s ? `${s.ino}:${s.size}:${s.mtimeMs}` : '-';
+}
+
+/** The identities of the files an entry is read from. */
+function sourceOf(jobDir: string): string {
+  return `${identity(join(jobDir, 'manifest.json'))}|${identity(join(jobDir, 'metrics.json'))}`;
+}
+
+type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
+
+function readValidated<T>(path: string, schema: z.ZodType<T>): Parsed<T> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    return { ok: false, message: (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'the file does not exist' : (error as Error).message };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    return { ok: false, message: `not valid JSON (${(error as Error).message})` };
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.slice(0, 5).map((issue) => `${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`);
+    const more = parsed.error.issues.length > 5 ? `; and ${parsed.error.issues.length - 5} more` : '';
+    return { ok: false, message: `invalid: ${issues.join('; ')}${more}` };
+  }
+  return { ok: true, value: parsed.data };
+}
+
+/**
+ * A job's entry, read from its files: what the history takes from it. The identities are taken
+ * before the files are read, so a file replaced in between leaves an entry that the next read
+ * sees as stale, never one that looks fresh with old content.
+ */
+export function readJobEntry(jobDir: string, jobId: string): IndexedJob {
+  const src = sourceOf(jobDir);
+  const manifest = readValidated(join(jobDir, 'manifest.json'), JobManifestSchema);
+  if (!manifest.ok) return { jobId, src, kind: 'problem', problem: { file: 'manifest.json', message: manifest.message } };
+  if (manifest.value.status !== 'ok') return { jobId, src, kind: 'skipped' };
+  // Confirmation re-runs are evidence about a night, not more nights of the history.
+  if (manifest.value.rerunOf !== undefined || isRerunJobId(jobId)) return { jobId, src, kind: 'skipped' };
+  const metrics = readValidated(join(jobDir, 'metrics.json'), MetricsFileSchema);
+  if (!metrics.ok) return { jobId, src, kind: 'problem', problem: { file: 'metrics.json', message: metrics.message } };
+  const { host, scenario, startedAt, endedAt, build } = manifest.value;
+  return {
+    jobId,
+    src,
+    kind: 'history',
+    host: host.name,
+    scenario: scenario.name,
+    at: startedAt ?? endedAt ?? '',
+    ...(build?.label !== undefined ? { build: build.label } : {}),
+    samples: metrics.value.samples,
+  };
+}
+
+// Appends to one shard are queued in this process, so lines never interleave.
+const appendQueues = new Map<string, Promise<void>>();
+
+/**
+ * Records a job as it now is on disk (called by the store after it writes the job's manifest or
+ * metrics). Never fails the caller: an entry that could not be written is read from the files
+ * next time (the index is never the only copy of anything).
+ */
+export function indexJob(resultsDir: string, sweepId: string, jobId: string): Promise<void> {
+  const path = shardPath(resultsDir, sweepId);
+  const previous = appendQueues.get(path) ?? Promise.resolve();
+  const next = previous.then(() => appendEntry(resultsDir, sweepId, jobId, path)).catch(() => undefined);
+  appendQueues.set(path, next);
+  void next.then(() => {
+    if (appendQueues.get(path) === next) appendQueues.delete(path);
+  });
+  return next;
+}
+
+async function appendEntry(resultsDir: string, sweepId: string, jobId: string, path: string): Promise<void> {
+  const entry = readJobEntry(join(resultsDir, 'sweeps', sweepId, 'jobs', jobId), jobId);
+  await mkdir(historyIndexDir(resultsDir), { recursive: true });
+  const handle = await open(path, 'a');
+  let size: number | undefined;
+  try {
+    size = (await handle.stat()).size;
+    const header = size === 0 ? `${JSON.stringify({ schema: HISTORY_INDEX_SCHEMA, sweepId })}\n` : '';
+    await handle.writeFile(`${header}${JSON.stringify(entry)}\n`);
+  } catch (error) {
+    // whole lines or nothing: a failed append is cut back
+    if (size !== undefined) await handle.truncate(size).catch(() => undefined);
+    if (size === 0) await unlink(path).catch(() => undefined);
+    throw error;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The shard's entries by job id, or undefined when it is missing, damaged or another sweep's. */
+function readShard(path: string, sweepId: string): Map<string, IndexedJob> | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const lines = text.split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  else return undefined; // a torn last line
+  try {
+    const header = HeaderSchema.safeParse(JSON.parse(lines[0] ?? ''));
+    if (!header.success || header.data.sweepId !== sweepId) return undefined;
+    const entries = new Map<string, IndexedJob>();
+    for (let i = 1; i < lines.length; i++) {
+      const entry = IndexedJobSchema.safeParse(JSON.parse(lines[i]!));
+      if (!entry.success) return undefined;
+      entries.set(entry.data.jobId, entry.data);
+    }
+    return entries;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface ReadIndexOptions {
+  /** Rewrite shards that had to be repaired (default true; a read-only store is read all the same). */
+  repair?: boolean;
+}
+
+/**
+ * One sweep's entries, checked against the files: a job whose manifest or metrics changed since
+ * it was indexed (or that has no entry) is read again from its files; entries of jobs that are
+ * gone are dropped. Returns the jobs in job id order and whether the shard was repaired.
+ */
+export async function readIndexedSweep(resultsDir: string, sweepId: string, options: ReadIndexOptions = {}): Promise<IndexedSweep & { repaired: boolean }> {
+  const jobsDir = join(resultsDir, 'sweeps', sweepId, 'jobs');
+  let jobIds: string[];
+  try {
+    jobIds = readdirSync(jobsDir, { withFileTypes: true })
+      .filter((entry) => entry.isDirectory())
+      .map((entry) => entry.name)
+      .sort();
+  } catch (error) {
+    const listProblem = (error as NodeJS.ErrnoException).code === 'ENOENT' ? undefined : { path: jobsDir, message: (error as Error).message };
+    return { sweepId, jobs: [], repaired: false, ...(listProblem ? { listProblem } : {}) };
+  }
+  const path = shardPath(resultsDir, sweepId);
+  const shard = readShard(path, sweepId);
+  let repaired = shard === undefined || shard.size !== jobIds.length;
+  const jobs = jobIds.map((jobId) => {
+    const jobDir = join(jobsDir, jobId);
+    const known = shard?.get(jobId);
+    if (known && known.src === sourceOf(jobDir)) return known;
+    repaired = true;
+    return readJobEntry(jobDir, jobId);
+  });
+  if (repaired && options.repair !== false && jobIds.length > 0) {
+    const header = { schema: HISTORY_INDEX_SCHEMA, sweepId };
+    const text = [header, ...jobs].map((line) => `${JSON.stringify(line)}\n`).join('');
+    await writeFileAtomically(path, text).catch(() => undefined);
+  }
+  return { sweepId, jobs, repaired };
+}
