@@ -8,7 +8,7 @@
 # export. Sourced, never executed; needs lib/midolman-common.sh, lib/rrd.sh and
 # lib/host-sampler.sh (hs_cpu_jiffies, hs_proc_stat).
 
-MM_COLLECTORS=(jmx proc)
+MM_COLLECTORS=(jmx proc datapath)
 
 # mm_collectors_start : start the collectors (JMX only when MIDOLMAN_JMX_URL is set).
 mm_collectors_start() {
@@ -30,7 +30,14 @@ mm_collectors_start() {
   else
     orch_log_event warning "no JMX URL (param jmx_url): agent MBeans are not collected"
   fi
+  if [[ -z $agent ]]; then
+    orch_log_event warning "agent process not found (agent.pid_file, agent.process_name, agent.main_class or the topology's): no agent CPU or RSS"
+  fi
   mm_proc_start proc "$dir/proc.log" bash "$ORCH_BUNDLE/remote-scripts/midolman" _sample-proc "${agent:-0}" "$dir/proc.jsonl"
+  # The topology's datapath (ovs_*: Open vSwitch's), when it has one it can read.
+  if mm_datapath_available; then
+    mm_proc_start datapath "$dir/datapath.log" bash "$ORCH_BUNDLE/remote-scripts/midolman" _sample-datapath "$dir/datapath.jsonl"
+  fi
   # Wait for the first samples, so that warm-up and scans are covered from their first second.
   for ((i = 0; i < 300; i++)); do
     if [[ -s $dir/proc.jsonl ]] && { [[ -z ${MIDOLMAN_JMX_URL:-} ]] || grep -q '"kind":"\(sample\|error\)"' "$dir/jmx.jsonl" 2>/dev/null; }; then
@@ -45,7 +52,9 @@ mm_collectors_start() {
   if grep -q '"kind":"missing","t":[0-9.]*,"items":\[{' "$dir/jmx.jsonl" 2>/dev/null; then
     orch_log_event warning "some configured MBeans are missing on the agent (see collectors/jmx.jsonl)"
   fi
-  orch_json_object started_at n "$(mm_now)" agent_pid n "${agent:-null}" jmx_url s "${MIDOLMAN_JMX_URL:-}" \
+  orch_json_object started_at n "$(mm_now)" agent_pid n "${agent:-null}" \
+    agent_exe s "$([[ -n $agent ]] && readlink "/proc/$agent/exe" 2>/dev/null || true)" \
+    datapath b "$(mm_datapath_available && echo true || echo false)" jmx_url s "${MIDOLMAN_JMX_URL:-}" \
     mbean_set s "${MIDOLMAN_MBEAN_SET:-midolman-1.x}" | orch_atomic_write "$ORCH_ARTIFACTS/collectors/collectors.json"
 }
 
@@ -110,11 +119,17 @@ mm_sample_proc() {
       ticks0=$ticks1
     fi
     for dev in src:"$TOPOLOGY_SOURCE_BINDING" dst:"$TOPOLOGY_DEST_BINDING"; do
-      for stat in tx_packets rx_packets; do
-        if [[ -r /sys/class/net/${dev#*:}/statistics/$stat ]]; then
-          values+=",\"if.${dev%%:*}.$stat\":$(<"/sys/class/net/${dev#*:}/statistics/$stat")"
-        fi
-      done
+      if [[ -e /sys/class/net/${dev#*:} ]]; then
+        for stat in tx_packets rx_packets; do
+          if [[ -r /sys/class/net/${dev#*:}/statistics/$stat ]]; then
+            values+=",\"if.${dev%%:*}.$stat\":$(<"/sys/class/net/${dev#*:}/statistics/$stat")"
+          fi
+        done
+      elif ((agent > 0)) && [[ -r /proc/$agent/net/dev ]]; then
+        # The topology moved its bindings into the agent's namespace (a private switch): the
+        # agent's view of /proc/net/dev has them (field 3: rx packets, field 11: tx packets).
+        values+=$(awk -v d="${dev#*:}:" -v k="${dev%%:*}" '{ sub(/^[[:space:]]+/, "") } $1 == d { printf ",\"if.%s.rx_packets\":%s,\"if.%s.tx_packets\":%s", k, $3, k, $11 }' "/proc/$agent/net/dev")
+      fi
     done
     printf '{"kind":"sample","t":%s,"values":{%s}}\n' "$t" "${values#,}" >>"$out"
     busy0=$busy1 total0=$total1 t0=$t

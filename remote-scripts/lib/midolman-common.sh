@@ -26,6 +26,10 @@ mm_init() {
   # The root-namespace ends of the veth pairs: what the topology binds (bridge ports,
   # MidoNet port bindings), as the seed's leftdp/rightdp.
   export TOPOLOGY_SOURCE_BINDING=${MM_PREFIX}sd TOPOLOGY_DEST_BINDING=${MM_PREFIX}dd
+  # The namespace ends (topologies that tune both ends of a veth pair use them).
+  export TOPOLOGY_SOURCE_IF=$MM_SRC_IF TOPOLOGY_DEST_IF=$MM_DST_IF
+  # Setup and tear-down run in different phases (processes): what a topology keeps lives here.
+  export TOPOLOGY_STATE_DIR=$MM_STATE/topology
   mkdir -p -- "$MM_STATE/pids" "$ORCH_ARTIFACTS"
 }
 
@@ -145,10 +149,14 @@ mm_proc_names() {
 # ---------------------------------------------------------------------------------------------
 # The agent (midolman, or the lab's stand-in JVM)
 
-# mm_agent_pid : print the agent's PID: from MIDOLMAN_AGENT_PID_FILE when set, else the one
-# java process with MIDOLMAN_AGENT_MAIN_CLASS as an argument (read-only /proc scan).
+# mm_agent_pid : print the agent's PID, the first way that applies: MIDOLMAN_AGENT_PID_FILE; the one
+# process whose executable is named MIDOLMAN_AGENT_PROCESS_NAME (any program, not only a JVM);
+# the one java process with MIDOLMAN_AGENT_MAIN_CLASS as an argument when that is set; the
+# process the topology names (topology_agent_pid: ovs-vswitchd for the ovs_* topologies), when
+# the topology was sourced; else the one java process running org.midonet.midolman.Midolman.
+# Read-only /proc scans; two candidates are refused, never guessed between.
 mm_agent_pid() {
-  local pid cls=${MIDOLMAN_AGENT_MAIN_CLASS:-org.midonet.midolman.Midolman} p found=''
+  local pid
   if [[ -n ${MIDOLMAN_AGENT_PID_FILE:-} ]]; then
     [[ -r $MIDOLMAN_AGENT_PID_FILE ]] || return 1
     read -r pid <"$MIDOLMAN_AGENT_PID_FILE" || return 1
@@ -158,14 +166,46 @@ mm_agent_pid() {
     printf '%s' "$pid"
     return 0
   fi
+  if [[ -n ${MIDOLMAN_AGENT_PROCESS_NAME:-} ]]; then
+    mm_pid_of_program "$MIDOLMAN_AGENT_PROCESS_NAME"
+    return
+  fi
+  if [[ -z ${MIDOLMAN_AGENT_MAIN_CLASS:-} ]] && declare -F topology_agent_pid >/dev/null && pid=$(topology_agent_pid 2>/dev/null); then
+    printf '%s' "$pid"
+    return 0
+  fi
+  mm_pid_of_java_class "${MIDOLMAN_AGENT_MAIN_CLASS:-org.midonet.midolman.Midolman}"
+}
+
+# mm_pid_of_program NAME : the one live process whose executable's file name is NAME.
+mm_pid_of_program() {
+  local p exe found=''
+  for p in /proc/[0-9]*; do
+    exe=$(readlink "$p/exe" 2>/dev/null) || continue
+    [[ ${exe##*/} == "$1" ]] || continue
+    [[ $(awk '{ sub(/^.*\) /, ""); print $1 }' "$p/stat" 2>/dev/null) != Z ]] || continue
+    [[ -z $found ]] || return 1 # ambiguous: refuse to guess
+    found=${p#/proc/}
+  done
+  [[ -n $found ]] && printf '%s' "$found"
+}
+
+# mm_pid_of_java_class CLASS : the one java process with CLASS as an argument.
+mm_pid_of_java_class() {
+  local p found=''
   for p in /proc/[0-9]*; do
     [[ $(readlink "$p/exe" 2>/dev/null) == */java ]] || continue
-    if tr '\0' '\n' <"$p/cmdline" 2>/dev/null | grep -qxF -- "$cls"; then
+    if tr '\0' '\n' <"$p/cmdline" 2>/dev/null | grep -qxF -- "$1"; then
       [[ -z $found ]] || return 1 # ambiguous: refuse to guess
       found=${p#/proc/}
     fi
   done
   [[ -n $found ]] && printf '%s' "$found"
+}
+
+# mm_agent_is_jvm PID : the agent's executable is java (heap dumps and JVM options apply).
+mm_agent_is_jvm() {
+  [[ $(readlink "/proc/$1/exe" 2>/dev/null) == */java ]]
 }
 
 # ---------------------------------------------------------------------------------------------

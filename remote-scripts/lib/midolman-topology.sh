@@ -87,6 +87,35 @@ mm_namespaces_up() {
   mm_add_ns "$MM_DST_NS" "$MM_DST_IF" "$TOPOLOGY_DEST_BINDING" "$TOPOLOGY_DEST_HOST" "$TOPOLOGY_DEST_NET" "${TOPOLOGY_DEST_GATEWAY:-}"
 }
 
+# mm_binding_ns : the namespace the topology keeps its bindings in after setup (topology_binding_ns:
+# the ovs_* topologies move them to their private switch's namespace), or nothing: the root one.
+mm_binding_ns() {
+  if declare -F topology_binding_ns >/dev/null; then
+    topology_binding_ns 2>/dev/null || true
+  fi
+}
+
+# mm_in_binding_ns CMD... : run CMD in the bindings' namespace.
+mm_in_binding_ns() {
+  local ns
+  ns=$(mm_binding_ns)
+  if [[ -n $ns ]]; then
+    ip netns exec "$ns" "$@"
+  else
+    "$@"
+  fi
+}
+
+# mm_topology_sourced : source the job's topology into this shell (quietly, for phases that only
+# ask it questions: the agent's PID, the datapath's counters, where the bindings are).
+mm_topology_sourced() {
+  local file
+  file=$(mm_topology_file 2>/dev/null) || return 0
+  mm_topology_check "$file" >/dev/null 2>&1 || return 0
+  mkdir -p -- "$TOPOLOGY_STATE_DIR"
+  mm_topology_source "$file"
+}
+
 # mm_namespaces_down : remove this job's namespaces and root-side links; quiet when absent.
 mm_namespaces_down() {
   local ns link
@@ -107,6 +136,15 @@ mm_leftover_links() {
   local dev
   for dev in /sys/class/net/"$MM_PREFIX"*; do
     [[ -e $dev ]] && printf '%s\n' "${dev##*/}"
+  done
+  return 0
+}
+
+# mm_leftover_namespaces : print network namespaces whose names start with this job's prefix.
+mm_leftover_namespaces() {
+  local ns
+  for ns in /run/netns/"$MM_PREFIX"*; do
+    [[ -e $ns ]] && printf '%s\n' "${ns##*/}"
   done
   return 0
 }
@@ -139,21 +177,22 @@ mm_shape_apply() {
   local dev=$TOPOLOGY_DEST_BINDING rate=${MIDOLMAN_SHAPE_RATE_PPS:-} one_in=${MIDOLMAN_SHAPE_DROP_ONE_IN:-} bits
   [[ -n $rate || -n $one_in ]] || return 0
   orch_require_cmd tc
+  local -a tc=(mm_in_binding_ns tc)
   if [[ -n $rate ]]; then
     mm_need_uint MIDOLMAN_SHAPE_RATE_PPS "$rate"
     bits=$((rate * 8000))
   else
     bits=10000000000 # 10 Gbit/s: no rate limit
   fi
-  tc qdisc add dev "$dev" root handle 1: htb default 10
-  tc class add dev "$dev" parent 1: classid 1:10 htb rate "${bits}bit" ceil "${bits}bit" mpu 1000 burst 20k cburst 20k quantum 1514
-  tc qdisc add dev "$dev" parent 1:10 handle 10: pfifo limit 50
+  "${tc[@]}" qdisc add dev "$dev" root handle 1: htb default 10
+  "${tc[@]}" class add dev "$dev" parent 1: classid 1:10 htb rate "${bits}bit" ceil "${bits}bit" mpu 1000 burst 20k cburst 20k quantum 1514
+  "${tc[@]}" qdisc add dev "$dev" parent 1:10 handle 10: pfifo limit 50
   if [[ -n $one_in ]]; then
     mm_need_uint MIDOLMAN_SHAPE_DROP_ONE_IN "$one_in"
     ((one_in >= 2 && (one_in & (one_in - 1)) == 0)) || orch_die "MIDOLMAN_SHAPE_DROP_ONE_IN must be a power of two >= 2, got $one_in"
-    tc class add dev "$dev" parent 1: classid 1:20 htb rate 8bit ceil 8bit quantum 1514
-    tc qdisc add dev "$dev" parent 1:20 handle 20: pfifo limit 1
-    tc filter add dev "$dev" parent 1: protocol ip prio 1 u32 \
+    "${tc[@]}" class add dev "$dev" parent 1: classid 1:20 htb rate 8bit ceil 8bit quantum 1514
+    "${tc[@]}" qdisc add dev "$dev" parent 1:20 handle 20: pfifo limit 1
+    "${tc[@]}" filter add dev "$dev" parent 1: protocol ip prio 1 u32 \
       match ip protocol 6 0xff match ip dport 0 "$(printf '0x%04x' $((one_in - 1)))" flowid 1:20
   fi
   orch_log_event info "shaping $dev: ${rate:-unlimited} pps, dropping 1 in ${one_in:-none} probes"

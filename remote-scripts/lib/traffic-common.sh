@@ -19,6 +19,12 @@ if ! declare -F traffic_trafgen_send >/dev/null; then
   . "${BASH_SOURCE[0]%/*}/traffic-trafgen.sh"
 fi
 
+# The datapath's per-step reading (lib/midolman-datapath.sh), for helpers that do not source it.
+if ! declare -F mm_datapath_step >/dev/null; then
+  # shellcheck source-path=SCRIPTDIR source=midolman-datapath.sh
+  . "${BASH_SOURCE[0]%/*}/midolman-datapath.sh"
+fi
+
 # traffic_generator : print the function prefix of MIDOLMAN_GENERATOR (default nmap).
 traffic_generator() {
   local name=${MIDOLMAN_GENERATOR:-nmap}
@@ -124,9 +130,14 @@ traffic_capture_stop() {
 traffic_drain() {
   local file=/sys/class/net/$TOPOLOGY_DEST_BINDING/statistics/tx_packets prev='' now i still=0
   sleep 0.1
-  [[ -r $file ]] || { sleep 0.2; return 0; }
+  if [[ ! -r $file ]]; then
+    # The bindings live in another namespace (a private switch's): the destination's own
+    # receive counter, read there, holds still when nothing more arrives.
+    file=/sys/class/net/$MM_DST_IF/statistics/rx_packets
+    ip netns exec "$MM_DST_NS" test -r "$file" || { sleep 0.2; return 0; }
+  fi
   for ((i = 0; i < 100; i++)); do
-    now=$(<"$file")
+    if [[ -r $file ]]; then now=$(<"$file"); else now=$(ip netns exec "$MM_DST_NS" cat "$file"); fi
     if [[ $now == "$prev" ]]; then
       still=$((still + 1))
       ((still >= 3)) && return 0
@@ -136,6 +147,15 @@ traffic_drain() {
     prev=$now
     sleep 0.02
   done
+}
+
+# traffic_datapath_read : the topology's datapath counters now (lib/midolman-datapath.sh), or
+# nothing when the topology has no datapath it can read.
+traffic_datapath_read() {
+  if declare -F mm_datapath_available >/dev/null && mm_datapath_available; then
+    topology_datapath_json 2>/dev/null || true
+  fi
+  return 0
 }
 
 # traffic_step PHASE INDEX RATE COUNT : one measured burst. Appends a JSON line to
@@ -155,11 +175,17 @@ traffic_step() {
   traffic_capture_start capture-src "$MM_SRC_NS" "$MM_SRC_IF" out "$dir/src.pcap"
   traffic_capture_start capture-dst "$MM_DST_NS" "$MM_DST_IF" in "$dir/dst.pcap"
   traffic_capture_wait "$dir/src.pcap" "$dir/dst.pcap"
+  # A topology that can empty its datapath does so: every probe of the burst is a new flow.
+  if declare -F topology_datapath_reset >/dev/null; then
+    topology_datapath_reset || orch_warn "the topology could not empty its datapath's flow table"
+  fi
+  dp0=$(traffic_datapath_read)
   t0=$(mm_now)
   "${gen}_send" "$rate" "$count" "$dir"
   t1=$(mm_now)
   # Probes still in flight (queues) reach the destination capture.
   traffic_drain
+  dp1=$(traffic_datapath_read)
   traffic_capture_stop capture-src capture-dst
   tx1=$(traffic_counter "$MM_SRC_NS" "$MM_SRC_IF" tx_packets)
   rx1=$(traffic_counter "$MM_DST_NS" "$MM_DST_IF" rx_packets)
@@ -196,7 +222,8 @@ traffic_step() {
     send_duration_s n "$duration" achieved_pps n "$achieved" delivered_pps n "$delivered_pps" loss n "$loss" \
     latency_ns j "$latency" \
     link j "$(orch_json_object src_tx_packets n "$((tx1 - tx0))" dst_rx_packets n "$((rx1 - rx0))")" \
-    generator_report j "$generator_json")
+    generator_report j "$generator_json" \
+    datapath j "$(mm_datapath_step "$dp0" "$dp1" "$duration")")
   printf '%s\n' "$TRAFFIC_LAST_STEP" >>"$ORCH_ARTIFACTS/steps.jsonl"
   # The captures are large and fully summarized above.
   rm -f -- "$dir"/*.pcap
