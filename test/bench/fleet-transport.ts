@@ -1,4 +1,6 @@
-// Benchmark section "fleet": the fleet transport benchmark (issue 2).
+// Benchmark section "fleet": the fleet transport benchmark (issue 2). A DIAGNOSTIC: it drives the
+// orchestrator's transport in-process with a phase that does nothing. The headline figures (the
+// product as users run it, through the CLI) are section "cli" (fleet-cli.ts).
 //
 // On 10, 30 and 60 local lab hosts (test/lab: real sshd processes on loopback), every method does
 // the same work on the same hosts: connect, push the helper bundle (the project's real bundle plus
@@ -31,7 +33,7 @@ import type { SectionResult } from './section.js';
 import { fixed, markdownTable, median } from './stats.js';
 
 export const name = 'fleet';
-export const description = 'fleet transport: orchestrator vs bare ssh2, parallel-ssh, parallel-scp, Ansible on 10/30/60 lab hosts';
+export const description = 'diagnostic (in-process transport, no-op phase; headline figures: section cli): orchestrator vs bare ssh2, parallel-ssh, parallel-scp, Ansible on 10/30/60 lab hosts';
 
 const SIZES = (process.env.BENCH_FLEET_HOSTS ?? '10,30,60').split(',').map((s) => Number(s.trim())).filter((n) => Number.isInteger(n) && n > 0);
 const REPEATS = Math.max(1, Number(process.env.BENCH_REPEATS ?? 3) || 3);
@@ -379,6 +381,7 @@ export async function run(): Promise<SectionResult> {
     for (const [index, n] of SIZES.entries()) sizes.push(await benchSize(n, index, bench, root, index === 0));
     const summaries = sizes.map(summarize);
     const header = [
+      'DIAGNOSTIC, not the headline figures: the orchestrator\'s transport driven in-process with a phase that does nothing (no CLI, no provenance, no collection, no manifests). What users see is section `cli`.',
       `Fleet transport benchmark: ${os.cpus().length} CPU(s), ${REPEATS} run(s) per method (median), bundle ${bench.bundle.bytes.length} B gz / ${bench.bundle.files} files.`,
       'CPU s: the orchestrator and bare ssh2 rows are this process (process.cpuUsage); the CLI peers are their whole client process tree (/usr/bin/time; Ansible also its ControlPersist masters). The lab\'s sshd side is not counted there.',
       'machine CPU s: every process on the machine during the run (/proc/stat), so client + lab sshd side; PIDs/host: PIDs the kernel handed out during the run / hosts (processes and threads, both sides).',

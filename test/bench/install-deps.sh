@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # What the benchmarks need beyond the tests: the peers they are compared with (pssh,
-# Ansible, rsync) and GNU time. Installs only what is missing.
+# Ansible, rsync), GNU time and perf (section cli counts the processes each side creates). Installs
+# only what is missing.
 set -euo pipefail
 cd "$(dirname -- "$0")/../.."
 
 bash test/install-deps.sh
-packages=(pssh ansible rsync time)
+packages=(pssh ansible rsync time linux-perf)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${db:Status-Status}' "$package" 2>/dev/null | grep -qx installed || missing+=("$package")

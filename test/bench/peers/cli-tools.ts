@@ -17,6 +17,8 @@ export interface TimedResult {
   exitCode: number;
   stdout: string;
   stderr: string;
+  /** PID of the /usr/bin/time process: the root of the client's process tree. */
+  pid: number;
 }
 
 export async function timed(
@@ -24,7 +26,7 @@ export async function timed(
   options: { timeFile: string; inputFile?: string; env?: Record<string, string>; extendEnv?: boolean; cwd?: string },
 ): Promise<TimedResult> {
   const started = performance.now();
-  const result = await execa(TIME_BIN, ['-f', '%U %S', '-o', options.timeFile, ...argv], {
+  const subprocess = execa(TIME_BIN, ['-f', '%U %S', '-o', options.timeFile, ...argv], {
     reject: false,
     stdin: options.inputFile ? { file: options.inputFile } : 'ignore',
     ...(options.env ? { env: options.env } : {}),
@@ -32,6 +34,8 @@ export async function timed(
     ...(options.cwd ? { cwd: options.cwd } : {}),
     maxBuffer: 64 * 1024 * 1024,
   });
+  const pid = subprocess.pid ?? -1;
+  const result = await subprocess;
   const wallS = (performance.now() - started) / 1000;
   // /usr/bin/time writes "Command exited with non-zero status N" before the format line.
   const lines = (await readFile(options.timeFile, 'utf8')).trim().split('\n');
@@ -47,6 +51,7 @@ export async function timed(
     exitCode: result.exitCode ?? -1,
     stdout: String(result.stdout),
     stderr: String(result.stderr),
+    pid,
   };
 }
 

@@ -36,3 +36,36 @@ export interface Method {
   /** Checks beyond the bundle's files (e.g. the phase's exit status on each host); throws when the work was not done. */
   verify?(target: FleetTarget, remoteDir: string, run: MethodRun): Promise<void>;
 }
+
+// ---------------------------------------------------------------------------------------------
+// The CLI benchmark (section "cli", fleet-cli.ts): each method gathers the same system facts from
+// every host through its own command line, and saves them per host under a run directory.
+
+export interface FactsTarget {
+  n: number;
+  lab: Lab;
+  hosts: LabHost[];
+  /** One `address:port` a line, for parallel-ssh. */
+  hostsFile: string;
+  /** Scratch directory of this lab (removed with it). */
+  work: string;
+}
+
+export interface FactsRun {
+  wallS: number;
+  /** user + system of the whole client process tree (see cpuOf). */
+  cpuS: number;
+  cpuOf: string;
+  /** PID of the client's root process (/usr/bin/time), for the process census. */
+  clientPid: number;
+  detail?: Record<string, unknown>;
+}
+
+export interface FactsMethod {
+  id: string;
+  label: string;
+  /** Gather the facts of every host into runDir (a fresh directory), timed. */
+  run(target: FactsTarget, runDir: string): Promise<FactsRun>;
+  /** Throws unless every host's facts were gathered and saved by that run. */
+  verify(target: FactsTarget, runDir: string, run: FactsRun): Promise<void>;
+}
