@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The project's test command (`npm test`): installs what the tests need (idempotent),
-# typechecks, runs every uvu test, and ends with a line "N passed, N failed".
+# typechecks, builds the compiled CLI (dist/, what the `orchestrate` bin runs; nothing to do when
+# it is current), runs every uvu test, and ends with a line "N passed, N failed".
 set -euo pipefail
 cd "$(dirname -- "$0")/.."
 
@@ -13,6 +14,7 @@ if [[ ! -x node_modules/.bin/uvu || package-lock.json -nt node_modules/.package-
 fi
 
 npx --no-install tsc --noEmit -p .
+node orchestrator/bin/build.js
 
 status=0
 node --import tsx ./node_modules/uvu/bin.js test '\.test\.ts$' --no-color 2>&1 | tee "$log" || status=$?

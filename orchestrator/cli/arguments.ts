@@ -1,10 +1,9 @@
 // Argument handling every command shares: the inventory (validated, or exit 2 with every
-// problem and nothing contacted) and whole-number options.
+// problem and nothing contacted) and whole-number options. Cheap to import (every command
+// module does, at start): the inventory loader and the scenarios are imported when an
+// inventory is loaded.
 import { InvalidArgumentError } from 'commander';
-import { loadInventory } from '../inventory/load.js';
-import { InventoryError } from '../inventory/errors.js';
 import type { Inventory } from '../inventory/types.js';
-import { scenarioHostChecks, scenarioParamSchemas } from '../scenarios/registry.js';
 import { EXIT } from './exit-codes.js';
 
 /**
@@ -20,13 +19,20 @@ export async function loadInventoryOrExit(file: string): Promise<Inventory> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    return await loadInventory(file, { scenarios: scenarioParamSchemas(), hostChecks: scenarioHostChecks() });
-  } catch (error) {
-    if (error instanceof InventoryError) {
-      process.stderr.write(`${error.message}\n${error.issues.length} problem(s) in the inventory; nothing was contacted.\n`);
-      process.exit(EXIT.usage);
+    const [{ loadInventory }, { InventoryError }, { scenarioHostChecks, scenarioParamSchemas }] = await Promise.all([
+      import('../inventory/load.js'),
+      import('../inventory/errors.js'),
+      import('../scenarios/registry.js'),
+    ]);
+    try {
+      return await loadInventory(file, { scenarios: scenarioParamSchemas(), hostChecks: scenarioHostChecks() });
+    } catch (error) {
+      if (error instanceof InventoryError) {
+        process.stderr.write(`${error.message}\n${error.issues.length} problem(s) in the inventory; nothing was contacted.\n`);
+        process.exit(EXIT.usage);
+      }
+      throw error;
     }
-    throw error;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -6,10 +6,7 @@
 // per line per change. Bad input: `FILE:LINE: message` on stderr and exit status 2.
 import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
-import { DEFAULT_THRESHOLDS, detectSeriesChanges, kindOf } from '../analysis/regressions.js';
 import type { ChangeKind } from '../analysis/regressions.js';
-import { estimateNoise } from '../analysis/noise.js';
-import { SeriesCsvError, parseSeriesCsv } from '../analysis/series-csv.js';
 import { inertText } from '../inert-text.js';
 import { EXIT } from './exit-codes.js';
 import { formatTable } from './table.js';
@@ -48,6 +45,11 @@ const stdio: Io = { out: (text) => process.stdout.write(text), err: (text) => pr
 const percent = (fraction: number) => `${fraction > 0 ? '+' : ''}${(fraction * 100).toFixed(1)}%`;
 
 export async function commandChanges(flags: ChangesFlags, io: Io = stdio): Promise<number> {
+  const [{ DEFAULT_THRESHOLDS, detectSeriesChanges, kindOf }, { estimateNoise }, { SeriesCsvError, parseSeriesCsv }] = await Promise.all([
+    import('../analysis/regressions.js'),
+    import('../analysis/noise.js'),
+    import('../analysis/series-csv.js'),
+  ]);
   let text: string;
   try {
     text = await readFile(flags.csv, 'utf8');

@@ -1,6 +1,6 @@
-// `orchestrate prune`: retention of raw artifacts in the results store.
+// `orchestrate prune`: retention of raw artifacts in the results store (loaded when it runs).
 import { Command, CommanderError, Option } from 'commander';
-import { parseSize, pruneResults } from '../retention/prune-results.js';
+import { parseSize } from '../inventory/sizes.js';
 import { EXIT } from './exit-codes.js';
 import { loadInventoryOrExit } from './arguments.js';
 import { formatTable } from './table.js';
@@ -29,6 +29,7 @@ async function commandPrune(flags: PruneFlags): Promise<number> {
     return EXIT.usage;
   }
   const inventory = await loadInventoryOrExit(flags.inventory);
+  const { pruneResults } = await import('../retention/prune-results.js');
   const r = await pruneResults({
     resultsDir: inventory.resultsDir,
     ...(flags.keepRawDays !== undefined ? { keepRawDays: flags.keepRawDays } : {}),

@@ -1,14 +1,15 @@
 // `orchestrate publish`: the report site to the reports host (or --rollback to the previous release).
-import { isSweepId } from '../results/store.js';
+// SSH and the publisher are imported when the command runs.
 import { Command, Option } from 'commander';
 import { join, resolve } from 'node:path';
 import { loadInventoryOrExit, wholeNumberOption } from './arguments.js';
-import { ConnectError } from '../connectors/connect-errors.js';
-import { DEFAULT_KEEP, PublishError, publishSite, rollback } from '../publish/publish-site.js';
-import { dropOffSweep } from '../publish/drop-off.js';
-import { SiteScanError } from '../publish/site-index.js';
 import { EXIT } from './exit-codes.js';
 
+/**
+ * publish-site.ts's DEFAULT_KEEP, for --keep's help: importing that module would load SSH for
+ * every command. test/cli/command-publish.test.ts checks the two agree.
+ */
+export const HELP_DEFAULT_KEEP = 5;
 interface PublishFlags {
   inventory: string;
   site?: string;
@@ -24,6 +25,13 @@ function stamp(line: string): string {
 
 async function commandPublish(flags: PublishFlags): Promise<number> {
   const inventory = await loadInventoryOrExit(flags.inventory);
+  const [{ isSweepId }, { ConnectError }, { DEFAULT_KEEP, PublishError, publishSite, rollback }, { dropOffSweep }, { SiteScanError }] = await Promise.all([
+    import('../results/store.js'),
+    import('../connectors/connect-errors.js'),
+    import('../publish/publish-site.js'),
+    import('../publish/drop-off.js'),
+    import('../publish/site-index.js'),
+  ]);
   if (!inventory.reports) {
     process.stderr.write(`${inventory.file}: no 'reports' section (reports: { host, path, url }): nowhere to publish\n`);
     return EXIT.usage;
@@ -77,7 +85,7 @@ export function registerPublishCommand(program: Command): void {
     .description('publish the report site to the reports host: only changed files travel, the live site switches in one step')
     .requiredOption('-i, --inventory <file>', 'inventory YAML file (its reports: { host, path, url })')
     .option('--site <dir>', 'the built site directory (default: <results_dir>/site)')
-    .addOption(new Option('--keep <k>', `releases kept on the host, the new one included (default ${DEFAULT_KEEP})`).argParser(wholeNumberOption('--keep', 2)))
+    .addOption(new Option('--keep <k>', `releases kept on the host, the new one included (default ${HELP_DEFAULT_KEEP})`).argParser(wholeNumberOption('--keep', 2)))
     .option('--rollback', 'switch the live site back to the previous release (uploads nothing)')
     .option('--drop-off <sweep>', "instead, upload that sweep as <sweep>.tar.gz into reports.incoming, then its .done marker")
     .option('--accept-new-host-keys', 'record keys of hosts not yet in known_hosts (a changed key is always refused)')

@@ -4,8 +4,7 @@
 import { UNSAFE_TEXT } from '../inert-text.js';
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { parseRunList } from '../qaset/case-lists.js';
-import { parseQasetPath, type WalkOptions } from '../qaset/walker.js';
+import type { WalkOptions } from '../qaset/walker.js';
 import { EXIT } from './exit-codes.js';
 
 export interface QasetParseFlags {
@@ -33,6 +32,7 @@ async function walkOptions(flags: QasetParseFlags): Promise<WalkOptions> {
   if (flags.qa) opts.qaDir = flags.qa;
   if (flags.listFailed) opts.listFailed = flags.listFailed;
   if (flags.runList) {
+    const { parseRunList } = await import('../qaset/case-lists.js');
     const parsed = parseRunList(await readFile(flags.runList, 'utf8'));
     if (parsed === null) throw new Error(`--run-list ${flags.runList}: no SQ_TEST_RUN_LIST=( ... ) in it`);
     if (parsed.problems.length > 0) throw new Error(`--run-list ${flags.runList}:${parsed.problems[0]!.line}: ${parsed.problems[0]!.reason}: ${JSON.stringify(parsed.problems[0]!.text)}`);
@@ -43,6 +43,7 @@ async function walkOptions(flags: QasetParseFlags): Promise<WalkOptions> {
 
 export async function commandQasetParse(target: string, flags: QasetParseFlags): Promise<number> {
   try {
+    const { parseQasetPath } = await import('../qaset/walker.js');
     const result = await parseQasetPath(target, await walkOptions(flags));
     process.stdout.write(`${inertJson(result)}\n`);
     return EXIT.ok;

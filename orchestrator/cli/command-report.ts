@@ -1,11 +1,9 @@
 // `orchestrate report --inventory F [--out DIR]`: builds the static report site of the
 // inventory's results store (default <results_dir>/site). Incremental: unchanged pages are
-// not rewritten.
+// not rewritten. The site builder (Vega, eta) is imported when the command runs.
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { loadInventoryOrExit } from './arguments.js';
-import { thresholdsResolver } from '../analysis/thresholds.js';
-import { buildSite } from '../site/build.js';
 import { EXIT } from './exit-codes.js';
 
 export interface ReportFlags {
@@ -19,6 +17,7 @@ export async function commandReport(flags: ReportFlags, io: { out: (line: string
   err: (line) => process.stderr.write(`${line}\n`),
 }): Promise<number> {
   const inventory = await loadInventoryOrExit(flags.inventory);
+  const [{ thresholdsResolver }, { buildSite }] = await Promise.all([import('../analysis/thresholds.js'), import('../site/build.js')]);
   const outDir = resolve(flags.out ?? resolve(inventory.resultsDir, 'site'));
   const result = await buildSite({
     resultsDir: inventory.resultsDir,

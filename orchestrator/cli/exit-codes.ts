@@ -11,3 +11,9 @@ export const EXIT = {
   locked: 75,
   interrupted: 130,
 } as const;
+
+/** Print `message` on stderr and exit with `code` (usage errors and refusals before any work). */
+export function exitWith(message: string, code: number): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(code);
+}
