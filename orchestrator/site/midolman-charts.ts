@@ -29,6 +29,8 @@ export const COLORS = {
   cpu: '#1565c0',
   hostCpu: '#9e9e9e',
   rss: '#6a1b9a',
+  flowSetup: '#ef6c00',
+  dpFlows: '#00838f',
 } as const;
 
 const BAND_PHASES = ['warm-up', 'throughput', 'long-running'];
@@ -218,6 +220,73 @@ export function longRunningChart(r: MidolmanResults): ChartSpec | undefined {
   });
 }
 
+/**
+ * The datapath per step (ovs_* topologies, where every probe is a new flow): flow-setup rate next
+ * to the delivered rate (both per second, left), loss and the agent's CPU (%, right) vs offered rate.
+ */
+export function flowSetupChart(r: MidolmanResults): ChartSpec | undefined {
+  const steps = r.throughput;
+  if (!steps.some((s) => s.flowSetup !== undefined)) return undefined;
+  return xyChart({
+    id: 'mm-flow-setup',
+    title: 'Flow setup vs delivered rate per step',
+    subtitle: 'new datapath flows per second of each burst (a probe and its answer: two flows); loss and agent CPU on the right',
+    x: RATE_AXIS,
+    y: { title: 'per second', unit: '/s' },
+    y2: { title: 'loss, agent CPU', unit: '%' },
+    lines: [
+      stepLine('delivered (pps)', steps, (s) => s.delivered, COLORS.delivered),
+      stepLine('flow setup (flows/s)', steps, (s) => s.flowSetup, COLORS.flowSetup),
+      stepLine('loss (%)', steps, (s) => (s.loss === undefined ? undefined : s.loss * 100), COLORS.loss, { axis: 'right', dashed: true }),
+      stepLine('agent CPU (%)', steps, (s) => s.agentCpu, COLORS.cpu, { axis: 'right', dashed: true }),
+    ],
+    markers: rateMarkers(r),
+    placement: 'story',
+  });
+}
+
+/** Datapath flows at the end of each step next to the probes' delivered rate: the flow table grows with the probes. */
+export function datapathFlowsStepChart(r: MidolmanResults): ChartSpec | undefined {
+  const steps = r.throughput;
+  if (!steps.some((s) => s.dpFlows !== undefined)) return undefined;
+  return xyChart({
+    id: 'mm-datapath-flows',
+    title: 'Datapath flows per step',
+    subtitle: 'flows in the datapath at the end of each burst (it starts empty); delivered rate on the right',
+    x: RATE_AXIS,
+    y: { title: 'flows' },
+    y2: { title: 'delivered', unit: 'pps' },
+    lines: [
+      stepLine('datapath flows', steps, (s) => s.dpFlows, COLORS.dpFlows),
+      stepLine('delivered (pps)', steps, (s) => s.delivered, COLORS.delivered, { axis: 'right', dashed: true }),
+    ],
+    markers: rateMarkers(r),
+    placement: 'story',
+  });
+}
+
+/** The datapath over time (ovs_*): flows, upcalls per second and lost upcalls per second. */
+export function datapathChart(series: readonly MetricSeries[], bands: readonly TimeBand[]): ChartSpec | undefined {
+  const flows = seriesOf(series, 'datapath.dp.flows');
+  const upcalls = seriesOf(series, 'datapath.dp.missed');
+  const lost = seriesOf(series, 'datapath.dp.lost');
+  if (!flows && !upcalls) return undefined;
+  return timeBandsChart({
+    id: 'mm-datapath',
+    title: 'The datapath over time',
+    subtitle: 'ovs-appctl dpctl/show every second: flows; upcalls (misses) and lost upcalls per second',
+    y: { title: 'flows' },
+    y2: { title: 'per second', unit: '/s' },
+    lines: [
+      ...(flows ? [{ label: 'datapath flows', points: flows.points, color: COLORS.dpFlows }] : []),
+      ...(upcalls ? [{ label: 'upcalls (/s)', points: upcalls.points, color: COLORS.flowSetup, axis: 'right' as const }] : []),
+      ...(lost ? [{ label: 'lost (/s)', points: lost.points, color: COLORS.loss, dashed: true, axis: 'right' as const }] : []),
+    ],
+    bands,
+    placement: 'story',
+  });
+}
+
 export function flowsChart(series: readonly MetricSeries[], bands: readonly TimeBand[]): ChartSpec | undefined {
   const datapath = seriesOf(series, 'jmx.flows.datapath');
   const wildcard = seriesOf(series, 'jmx.flows.wildcard');
@@ -262,7 +331,7 @@ export function pipelineChart(series: readonly MetricSeries[], bands: readonly T
 }
 
 /** Series the story and the grouped charts below it already show. */
-const SHOWN = /^(proc\.agent\.(cpu_percent|rss_bytes)|proc\.host\.cpu_busy_percent|jmx\.jvm\.heap\.(used|committed)|jmx\.jvm\.pool\..+\.used|jmx\.flows\.(datapath|wildcard|wildcard_created)|jmx\.packets_(processed|simulated|dropped)|jmx\.sim_latency\..+|proc\.if\..+)$/;
+const SHOWN = /^(proc\.agent\.(cpu_percent|rss_bytes)|proc\.host\.cpu_busy_percent|jmx\.jvm\.heap\.(used|committed)|jmx\.jvm\.pool\..+\.used|jmx\.flows\.(datapath|wildcard|wildcard_created)|jmx\.packets_(processed|simulated|dropped)|jmx\.sim_latency\..+|proc\.if\..+|datapath\.dp\.(flows|missed|lost))$/;
 
 function simulationLatencyChart(series: readonly MetricSeries[], bands: readonly TimeBand[]): ChartSpec | undefined {
   const order = ['p50', 'p75', 'p95', 'p98', 'p99', 'p999', 'mean'];
@@ -322,7 +391,10 @@ export function midolmanJobCharts(job: JobChartInput): ChartSpec[] {
     ratesChart(results),
     lossChart(results),
     latencyChart(results),
+    flowSetupChart(results),
+    datapathFlowsStepChart(results),
     agentChart(series, bands),
+    datapathChart(series, bands),
     heapChart(series, bands),
     longRunningChart(results),
     flowsChart(series, bands),

@@ -26,6 +26,9 @@ export interface StepRow {
   simP50?: number;
   simP99?: number;
   processed?: number;
+  /** The datapath over the step (ovs_* topologies): new flows per second of the send window, flows at its end. */
+  flowSetup?: number;
+  dpFlows?: number;
 }
 
 const FIELD_OF: Record<string, keyof StepRow> = {
@@ -39,6 +42,8 @@ const FIELD_OF: Record<string, keyof StepRow> = {
   'agent.simulation_latency.p50': 'simP50',
   'agent.simulation_latency.p99': 'simP99',
   'agent.packets_processed': 'processed',
+  'datapath.flow_setup': 'flowSetup',
+  'datapath.flows': 'dpFlows',
 };
 
 function stepKey(s: MetricSample): { phase: StepPhase; step: number; offered: number; mode: string } | undefined {

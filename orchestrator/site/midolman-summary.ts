@@ -58,6 +58,14 @@ export function midolmanSummary(job: JobChartInput): SummaryItem[] {
         }
       : { label: 'Agent CPU/kpps', value: '—', detail: 'no agent CPU at an NDR or lossless step' },
   );
+  // A datapath that sets up flows (ovs_* topologies): the rate it sustained at the reference step.
+  if (ref?.flowSetup !== undefined) {
+    items.push({
+      label: `Flow setup ${atText(r)}`,
+      value: `${sig3(ref.flowSetup)} flows/s`,
+      detail: `new datapath flows per second${ref.dpFlows === undefined ? '' : `; ${sig3(ref.dpFlows)} flows at the burst's end`}`,
+    });
+  }
   items.push({ label: 'Peak RSS', value: r.peakRssBytes === undefined ? '—' : formatValue(r.peakRssBytes, 'bytes'), detail: 'agent, /proc' });
   items.push({ label: 'Peak heap', value: r.peakHeapBytes === undefined ? '—' : formatValue(r.peakHeapBytes, 'bytes'), detail: 'heap used, JMX' });
   const build = job.manifest?.build;

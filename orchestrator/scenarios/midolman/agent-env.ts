@@ -41,6 +41,7 @@ export function agentEnv(params: MidolmanParams, configFiles: ProfileConfigFile[
     ['MIDOLMAN_AGENT_STOP', agent.stop?.join('\n')],
     ['MIDOLMAN_AGENT_STATUS', agent.status?.join('\n')],
     ['MIDOLMAN_AGENT_PID_FILE', agent.pid_file],
+    ['MIDOLMAN_AGENT_PROCESS_NAME', agent.process_name],
     ['MIDOLMAN_AGENT_MAIN_CLASS', agent.main_class],
     ['MIDOLMAN_JMX_URL', agent.jmx_url],
     ['MIDOLMAN_AGENT_GC_LOG', agent.gc_log],

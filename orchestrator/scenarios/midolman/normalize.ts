@@ -48,6 +48,24 @@ export const StepSchema = z.object({
   }),
   link: z.object({ src_tx_packets: nullableNumber, dst_rx_packets: nullableNumber }),
   generator_report: z.unknown(),
+  /**
+   * The topology's datapath over the burst (ovs_* topologies: Open vSwitch's userspace datapath,
+   * remote-scripts/lib/midolman-datapath.sh): flows before and after, hits, misses (upcalls) and
+   * lost upcalls, new flows (misses not lost: each installed a flow) and new flows per second of
+   * the send window. Absent for topologies without a datapath to read; null when a read failed.
+   */
+  datapath: z
+    .object({
+      flows_before: z.number().int().min(0),
+      flows_after: z.number().int().min(0),
+      hit: z.number().int(),
+      missed: z.number().int(),
+      lost: z.number().int(),
+      new_flows: z.number().int().min(0),
+      flow_setup_pps: z.number().min(0).nullable(),
+    })
+    .nullable()
+    .optional(),
 });
 export type Step = z.infer<typeof StepSchema>;
 
@@ -84,6 +102,9 @@ export const RepeatRecordSchema = z.object({
   seconds: z.number().min(0),
 });
 export type RepeatRecord = z.infer<typeof RepeatRecordSchema>;
+
+/** A heap dump the phase skipped: the agent is no JVM (ovs-vswitchd under the ovs_* topologies). */
+const HeapDumpSkippedSchema = z.object({ pid: z.number(), skipped: z.literal(true), reason: z.string().max(1000) });
 
 const HeapDumpSchema = z.object({
   pid: z.number(),
@@ -188,6 +209,7 @@ export function seriesUnit(collector: string, alias: string, type: string): Seri
     if (alias.endsWith('_bytes')) return { unit: 'bytes', better: 'none' };
     if (alias.startsWith('if.')) return { unit: 'pps', better: 'none' };
   }
+  if (collector === 'datapath') return datapathSeriesUnit(alias);
   if (alias.startsWith('jvm.heap') || alias.startsWith('jvm.pool')) return { unit: 'bytes', better: 'lower' };
   if (alias === 'jvm.process_cpu_load') return { unit: 'ratio', better: 'lower' };
   if (alias === 'jvm.process_cpu_time') return { unit: 'ns/s', better: 'lower' };
@@ -195,6 +217,31 @@ export function seriesUnit(collector: string, alias: string, type: string): Seri
   if (alias.startsWith('packets_')) return { unit: type === 'COUNTER' || type === 'DERIVE' ? 'pps' : 'packets', better: alias === 'packets_dropped' ? 'lower' : 'higher' };
   if (alias.startsWith('flows.')) return { unit: alias.endsWith('_created') ? 'flows/s' : 'flows', better: 'none' };
   return { unit: '', better: 'none' };
+}
+
+/** The datapath collector's series (remote-scripts/lib/midolman-datapath.sh MM_DATAPATH_TYPES). */
+function datapathSeriesUnit(alias: string): SeriesUnit {
+  switch (alias) {
+    case 'dp.flows':
+    case 'dp.upcall_flows':
+      return { unit: 'flows', better: 'none' };
+    case 'dp.missed':
+      return { unit: 'upcalls/s', better: 'none' };
+    case 'dp.hit':
+      return { unit: 'pps', better: 'none' };
+    case 'dp.lost':
+      return { unit: 'pps', better: 'lower' };
+    case 'dp.flow_put':
+    case 'dp.flow_del':
+      return { unit: 'flows/s', better: 'none' };
+    case 'dp.dump_duration_ms':
+      return { unit: 'ms', better: 'lower' };
+    case 'dp.handlers':
+    case 'dp.revalidators':
+      return { unit: 'threads', better: 'none' };
+    default:
+      return { unit: '', better: 'none' };
+  }
 }
 
 /** RRD series (AVERAGE column) from the host's exports listed in rrd/index.json. */
@@ -226,6 +273,7 @@ export function stepMetrics(steps: Step[], options: NormalizeOptions = {}): Metr
       const v = s.latency_ns[q];
       if (v !== null) samples.push(sample(`latency.oneway.${q}`, v, 'ns', 'lower', labels));
     }
+    samples.push(...datapathStepSamples(s, labels));
   }
   const scan = stepGroups(steps.filter((s) => s.phase === 'throughput'));
   if (scan.length > 0) {
@@ -247,6 +295,42 @@ export function stepMetrics(steps: Step[], options: NormalizeOptions = {}): Metr
   return samples;
 }
 
+/** A step's datapath readings as samples labelled like the step's traffic. */
+function datapathStepSamples(s: Step, labels: Record<string, string>): MetricSample[] {
+  const dp = s.datapath;
+  if (!dp) return [];
+  const out = [
+    sample('datapath.new_flows', dp.new_flows, 'flows', 'none', labels),
+    sample('datapath.flows', dp.flows_after, 'flows', 'none', labels),
+    sample('datapath.upcalls', dp.missed, 'upcalls', 'none', labels),
+    sample('datapath.lost', dp.lost, 'packets', 'lower', labels),
+  ];
+  if (dp.flow_setup_pps !== null) out.push(sample('datapath.flow_setup', dp.flow_setup_pps, 'flows/s', 'higher', labels));
+  return out;
+}
+
+/**
+ * Where loss begins in a linear scan: the lowest offered rate whose (mean) loss is above the
+ * threshold, and the flow-setup rate the datapath reached at the step before it (the highest it
+ * sustained without loss) and at that step. Nothing when no step lost packets.
+ */
+export function lossOnsetMetrics(steps: readonly Step[], losslessLoss = 0): MetricSample[] {
+  const groups = stepGroups(steps.filter((s) => s.phase === 'throughput')).sort((a, b) => a.offered_pps - b.offered_pps);
+  const onset = groups.find((g) => g.loss > losslessLoss + 1e-9);
+  if (!onset) return [];
+  const setup = (g: StepGroup) => {
+    const v = g.bursts.map((b) => b.datapath?.flow_setup_pps).filter((x): x is number => typeof x === 'number');
+    return v.length ? meanOf(v) : undefined;
+  };
+  const out = [sample('throughput.loss_onset', onset.offered_pps, 'pps', 'higher', { loss_threshold: String(losslessLoss) })];
+  const at = setup(onset);
+  if (at !== undefined) out.push(sample('datapath.flow_setup.at_loss_onset', at, 'flows/s', 'higher'));
+  const below = groups.filter((g) => g.offered_pps < onset.offered_pps).at(-1);
+  const before = below ? setup(below) : undefined;
+  if (before !== undefined) out.push(sample('datapath.flow_setup.lossless_max', before, 'flows/s', 'higher'));
+  return out;
+}
+
 export function seriesSummaries(series: MetricSeries[]): MetricSample[] {
   const out: MetricSample[] = [];
   const byMetric = new Map(series.map((s) => [s.metric, s]));
@@ -265,6 +349,10 @@ export function seriesSummaries(series: MetricSeries[]): MetricSample[] {
   if (flows) out.push(sample('agent.flows.wildcard.max', flows.max, 'flows', 'none'));
   const processed = seriesStats(byMetric.get('jmx.packets_processed'));
   if (processed) out.push(sample('agent.packets_processed.max', processed.max, 'pps', 'higher'));
+  const dpFlows = seriesStats(byMetric.get('datapath.dp.flows'));
+  if (dpFlows) out.push(sample('datapath.flows.max', dpFlows.max, 'flows', 'none'));
+  const upcalls = seriesStats(byMetric.get('datapath.dp.missed'));
+  if (upcalls) out.push(sample('datapath.upcalls.max', upcalls.max, 'upcalls/s', 'none'));
   return out;
 }
 
@@ -362,6 +450,7 @@ export function repeatMetrics(records: readonly RepeatRecord[], mode: (index: nu
 export async function normalizeMidolman(rawDir: string, options: NormalizeOptions = {}): Promise<MetricsDraft> {
   const steps = await readSteps(rawDir);
   const samples = stepMetrics(steps, options);
+  if (!(await readJson(join(rawDir, 'artifacts', 'ndr.json')))) samples.push(...lossOnsetMetrics(steps, options.losslessLoss));
   const ndrPath = join(rawDir, 'artifacts', 'ndr.json');
   const ndrRaw = await readJson(ndrPath);
   let ndrBest: Step | null = null;
@@ -384,7 +473,7 @@ export async function normalizeMidolman(rawDir: string, options: NormalizeOption
   }
   const heapPath = join(rawDir, 'artifacts', 'heapdump.json');
   const heapRaw = await readJson(heapPath);
-  if (heapRaw !== undefined) {
+  if (heapRaw !== undefined && !HeapDumpSkippedSchema.safeParse(heapRaw).success) {
     const heap = HeapDumpSchema.safeParse(heapRaw);
     if (!heap.success) throw new MidolmanArtifactError(`${heapPath}: ${heap.error.issues[0]?.message}`);
     samples.push(sample('heap_dump.hprof_bytes', heap.data.hprof_bytes, 'bytes', 'lower'));
@@ -394,6 +483,10 @@ export async function normalizeMidolman(rawDir: string, options: NormalizeOption
   if (scan.length > 0) {
     series.push({ metric: 'traffic.delivered', unit: 'pps', better: 'higher', labels: { source: 'steps' }, points: scan.map((s) => [s.t_start, s.delivered_pps]) });
     series.push({ metric: 'traffic.offered', unit: 'pps', better: 'none', labels: { source: 'steps' }, points: scan.map((s) => [s.t_start, s.offered_pps]) });
+    const setup = scan.filter((s) => typeof s.datapath?.flow_setup_pps === 'number');
+    if (setup.length > 0) {
+      series.push({ metric: 'datapath.flow_setup', unit: 'flows/s', better: 'higher', labels: { source: 'steps' }, points: setup.map((s) => [s.t_start, s.datapath!.flow_setup_pps!]) });
+    }
   }
   return { samples, series };
 }

@@ -93,8 +93,10 @@ export const MidolmanAgent = z
     status: Argv.optional(),
     /** The agent's package, whose version must be what runs (default midolman). */
     package: DebName.optional(),
-    /** How to find the agent's process: its PID file, or its main class among java processes. */
+    /** How to find the agent's process: its PID file, its program's name (any process, not only a JVM), or its main class among java processes. */
     pid_file: HostPath.optional(),
+    /** The agent's program (its executable's file name, e.g. ovs-vswitchd); one such process must run. */
+    process_name: z.string().regex(/^[A-Za-z0-9_.+-]{1,64}$/, 'a program name such as ovs-vswitchd').optional(),
     main_class: z.string().regex(/^[A-Za-z0-9_.$]+$/, 'a Java class name').optional(),
     /** JMX service URL of the agent, e.g. service:jmx:rmi:///jndi/rmi://127.0.0.1:7200/jmxrmi; none = no JMX series. */
     jmx_url: z.string().regex(/^service:jmx:[^\s]+$/, 'a JMX service URL').optional(),
@@ -115,6 +117,9 @@ export const MidolmanAgent = z
     }
     if ((a.start === undefined) !== (a.stop === undefined)) {
       ctx.addIssue({ code: 'custom', path: [a.start ? 'stop' : 'start'], message: 'start and stop commands go together' });
+    }
+    if (a.process_name !== undefined && (a.pid_file !== undefined || a.main_class !== undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['process_name'], message: `process_name and ${a.pid_file !== undefined ? 'pid_file' : 'main_class'} exclude each other: one way to find the agent` });
     }
     if (a.status && !a.start) ctx.addIssue({ code: 'custom', path: ['status'], message: 'a status command needs start and stop commands' });
   });
@@ -176,7 +181,9 @@ export function repeatIsOn(repeat: MidolmanRepeat | undefined): repeat is Midolm
 }
 
 export const MidolmanParams = z.strictObject({
-  /** A topology of the bundle's topologies/ (NAME.sh); default linux_bridge. */
+  /** A topology of the bundle's topologies/ (NAME.sh); default linux_bridge. ovs_bridge and ovs_l3 put
+   * Open vSwitch's userspace datapath on the path (the host's switch, or a private one per job); its
+   * ovs-vswitchd is then the agent measured unless `agent` names another. */
   topology: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/).optional(),
   /** Or an absolute path to a topology file on the host (site-local topologies, test fixtures). */
   topology_path: z.string().startsWith('/').optional(),
