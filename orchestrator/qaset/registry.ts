@@ -5,6 +5,7 @@ import { parser as ctcs2 } from './parsers/ctcs2.js';
 import { parser as dbench } from './parsers/dbench.js';
 import { parser as fio } from './parsers/fio.js';
 import { parser as iozone } from './parsers/iozone.js';
+import { parser as iperf3 } from './parsers/iperf3.js';
 import { parser as kernbench } from './parsers/kernbench.js';
 import { parser as lmbench } from './parsers/lmbench.js';
 import { parser as netperf } from './parsers/netperf.js';
@@ -14,7 +15,7 @@ import { parser as sysbench } from './parsers/sysbench.js';
 import { parser as tiobench } from './parsers/tiobench.js';
 
 /** Order matters for name matching: more specific names first. */
-export const PARSERS: readonly OutputParser[] = [ctcs2, tiobench, kernbench, pgbench, sysbench, dbench, bonnie, iozone, reaim, netperf, lmbench, fio];
+export const PARSERS: readonly OutputParser[] = [ctcs2, tiobench, kernbench, pgbench, sysbench, dbench, bonnie, iozone, reaim, netperf, iperf3, lmbench, fio];
 
 export function parserByName(name: string): OutputParser | null {
   return PARSERS.find((p) => p.name.test(name)) ?? null;
