@@ -6,11 +6,16 @@
 // libvirt, QASET followed over a virtio-serial channel from an in-guest watcher across its reboots
 // until DONE, STOP, a stall, the guest going down or the time limit, /var/log/qaset, /var/log/qa
 // and list.failed collected, the guest and its images removed, host series sampled into RRD),
-// then guest cleanup and host teardown (always).
+// then guest cleanup and host teardown (always). With guest.install the image is built first
+// (cached by its recipe's hash; the job's `build` is the image: its OS and recipe hash), and with
+// guest.network the job's bridges and peer namespaces are made before the matrix and removed
+// after it, each point's peers (iperf3 -s / netserver) started and stopped by PID.
 import { KvmParams, repeatCases, repeatIsOn } from './kvm/params.js';
 import { kvmPhases } from './kvm/phases.js';
 import { normalizeKvm } from './kvm/normalize.js';
 import { backingLabel, matrixPoints, topologyLabel } from './kvm/matrix.js';
+import { guestImageIdentity, readGuestInstall } from './kvm/install.js';
+import { networkLabel } from './kvm/network.js';
 import type { Scenario } from './types.js';
 
 export { KvmParams } from './kvm/params.js';
@@ -32,6 +37,8 @@ export const kvmScenario: Scenario<KvmParams> = {
       `io ${m.io.join(' ')}`,
       `bus ${m.bus.join(' ')}`,
       `memory ${m.memory_mib.join(' ')} MiB`,
+      ...(p.guest.network ? [`network ${m.network_model.map((model) => networkLabel(p.guest.network, model)).join(' ')}`] : []),
+      ...(p.guest.install ? [`guest installed by ${p.guest.install.method}`] : []),
       `x${m.repetitions}`,
       `QASET ${p.qaset.run_list.join(' ')} (timeout ${minutes} min)`,
       ...(repeatIsOn(p.repeat) ? [`repeat ${repeatCases(p.repeat).join(' ')} ${p.repeat.min}..${p.repeat.max} runs to +-${p.repeat.target_ci * 100}% on ${p.repeat.metric.case}${p.repeat.metric.test ? `:${p.repeat.metric.test}` : ''}`] : []),
@@ -39,4 +46,8 @@ export const kvmScenario: Scenario<KvmParams> = {
     ].join('; ');
   },
   normalize: (rawDir, { params }) => normalizeKvm(rawDir, params),
+  build: async (rawDir) => {
+    const record = await readGuestInstall(rawDir);
+    return record ? guestImageIdentity(record) : undefined;
+  },
 };

@@ -17,9 +17,10 @@ KVM_IMAGE_TRIM=(usr/share/doc usr/share/man usr/share/info usr/share/locale usr/
   'lib/modules/*/kernel/drivers/net/wireless' 'lib/modules/*/kernel/net/wireless'
   'lib/modules/*/kernel/drivers/infiniband' 'lib/modules/*/kernel/drivers/staging'
   'lib/modules/*/kernel/drivers/bluetooth' 'lib/modules/*/kernel/net/bluetooth'
-  'lib/modules/*/kernel/drivers/isdn' 'lib/modules/*/kernel/drivers/net/ethernet')
+  'lib/modules/*/kernel/drivers/isdn' 'lib/modules/*/kernel/drivers/net/ethernet/[!ir]*')
+# (ethernet drivers stay for the NIC models a guest may get: intel (e1000, e1000e), realtek (rtl8139))
 
-KI_RECIPE='' KI_RECIPE_DIR='' KI_SUITE='' KI_SIZE_MIB=0 KI_HOSTNAME='' KI_CMDLINE=''
+KI_RECIPE='' KI_RECIPE_DIR='' KI_SUITE='' KI_SIZE_MIB=0 KI_HOSTNAME='' KI_CMDLINE='' KI_FORMAT=raw
 KI_PACKAGES=() KI_FILE_SUMS=()
 KI_TREE_HASH='' KI_IMAGE_HASH='' KI_TREE_CACHED=false KI_IMAGE_CACHED=false
 KI_BUILD_TMP=''
@@ -65,13 +66,14 @@ def re($p): str and test($p);
 def safe_path: re("^/[A-Za-z0-9._@+:/-]*$") and (test("(^|/)\\.\\.?(/|$)") | not);
 def unit: re("^[A-Za-z0-9:_.@-]+\\.(service|timer|socket|target|path|mount)$");
 if type != "object" then "the recipe must be a JSON object" else
-  (keys - ["name","suite","packages","size","hostname","cmdline","files","dirs","symlinks","remove","mask"]
+  (keys - ["name","suite","packages","size","format","hostname","cmdline","files","dirs","symlinks","remove","mask"]
     | .[] | "unknown key '\(.)'"),
   (if (.suite | re("^[a-z][a-z0-9-]*$")) then empty else "suite: a Debian suite name, e.g. bookworm" end),
   (if (.packages | type) == "array" and (.packages | length) > 0
      and all(.packages[]; re("^[a-z0-9][a-z0-9+.-]+$")) then empty
    else "packages: a non-empty list of Debian package names" end),
   (if (.size | re("^[1-9][0-9]*[MG]$")) then empty else "size: e.g. 2048M or 2G" end),
+  (if .format == null or .format == "raw" or .format == "qcow2" then empty else "format: raw or qcow2" end),
   (if .hostname == null or (.hostname | re("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")) then empty
    else "hostname: letters, digits and '-'" end),
   (if .cmdline == null or (.cmdline | re("^[ -~]*$")) then empty else "cmdline: one line of printable ASCII" end),
@@ -101,6 +103,7 @@ JQ
   KI_SUITE=$(jq -r .suite <<<"$KI_RECIPE")
   KI_HOSTNAME=$(jq -r '.hostname // "debian-guest"' <<<"$KI_RECIPE")
   KI_CMDLINE=$(jq -r '.cmdline // "console=ttyS0 root=/dev/vda rw"' <<<"$KI_RECIPE")
+  KI_FORMAT=$(jq -r '.format // "raw"' <<<"$KI_RECIPE")
   size=$(jq -r .size <<<"$KI_RECIPE")
   KI_SIZE_MIB=${size%[MG]}
   [[ $size == *G ]] && KI_SIZE_MIB=$((KI_SIZE_MIB * 1024))
@@ -276,6 +279,30 @@ kvm_image_kernel() {
   printf '%s\n' "$version"
 }
 
+# kvm_image_file : the image's file name in its cache entry (root.img, or root.qcow2).
+kvm_image_file() {
+  if [[ $KI_FORMAT == qcow2 ]]; then printf 'root.qcow2\n'; else printf 'root.img\n'; fi
+}
+
+# kvm_image_os_release STAGE : prints the tree's /etc/os-release (a link into the tree resolved
+# inside it, never on the builder's own filesystem): what the image will say it is.
+kvm_image_os_release() {
+  local stage=$1 file=$1/etc/os-release target
+  if [[ -L $file ]]; then
+    target=$(readlink -- "$file")
+    if [[ $target == /* ]]; then file=$stage$target; else file=$stage/etc/$target; fi
+  fi
+  [[ -f $file && ! -L $file ]] || file=$stage/usr/lib/os-release
+  [[ -f $file && ! -L $file ]] || return 1
+  head -c 8192 -- "$file"
+}
+
+# kvm_image_os_json DIR : DIR/os-release as JSON {id, version_id, pretty_name} (values unquoted;
+# anything else in the file is left out).
+kvm_image_os_json() {
+  jq -R -n -c '[inputs | capture("^(?<k>ID|VERSION_ID|PRETTY_NAME)=\"?(?<v>[^\"]*)\"?$")?] | map({(.k | ascii_downcase): .v}) | add // {}' <"$1/os-release"
+}
+
 # kvm_image_assemble CACHE : the image from the cached tree (CACHE/images/<hash>/).
 kvm_image_assemble() {
   local cache=$1 tree dir tmp log stage used_mib version
@@ -311,15 +338,20 @@ kvm_image_assemble() {
     kvm_image_fail "the recipe's size (${KI_SIZE_MIB} MiB) is too small: the tree holds ${used_mib} MiB (ext4 needs ~10% + 64 MiB more)"
   fi
   version=$(kvm_image_kernel "$stage" "$tmp" 2>>"$log") || kvm_image_fail "extracting the kernel failed" "$log"
+  kvm_image_os_release "$stage" >"$tmp/os-release" 2>>"$log" || kvm_image_fail "the tree has no /etc/os-release" "$log"
   kvm_image_step "$log" "mkfs.ext4 -d ($KI_SIZE_MIB MiB)" \
     mkfs.ext4 -q -F -L guest-root -b 4096 -d "$stage" "$tmp/root.img" "${KI_SIZE_MIB}M"
   rm -rf -- "$stage"
+  if [[ $KI_FORMAT == qcow2 ]]; then
+    kvm_image_step "$log" "qemu-img convert to qcow2" qemu-img convert -f raw -O qcow2 "$tmp/root.img" "$tmp/root.qcow2"
+    rm -f -- "$tmp/root.img"
+  fi
   printf '%s\n' "$KI_CMDLINE" >"$tmp/cmdline"
-  chmod 0644 "$tmp/root.img" "$tmp/vmlinuz" "$tmp/initrd.img" "$tmp/cmdline"
+  chmod 0644 "$tmp/$(kvm_image_file)" "$tmp/vmlinuz" "$tmp/initrd.img" "$tmp/cmdline" "$tmp/os-release"
   jq -n --argjson recipe "$KI_RECIPE" --arg hash "$KI_IMAGE_HASH" --arg tree "$KI_TREE_HASH" \
     --arg format "$KVM_IMAGE_FORMAT" --arg kernel "$version" --argjson used "$used_mib" \
-    --arg built "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
-    '{hash: $hash, tree: $tree, format: $format, kernel_version: $kernel, content_mib: $used, built: $built, recipe: $recipe}' \
+    --arg built "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --arg image_format "$KI_FORMAT" \
+    '{hash: $hash, tree: $tree, format: $format, image_format: $image_format, kernel_version: $kernel, content_mib: $used, built: $built, recipe: $recipe}' \
     >"$tmp/recipe.json"
   : >"$tmp/COMPLETE"
   chmod 0755 "$tmp"
@@ -331,15 +363,18 @@ kvm_image_assemble() {
 
 # kvm_image_result VERB [CACHE] : the one JSON line the caller parses.
 kvm_image_result() {
-  local verb=$1 cache=${2:-}
+  local verb=$1 cache=${2:-} os='{}'
+  if [[ $verb == image && -f $cache/images/$KI_IMAGE_HASH/os-release ]]; then
+    os=$(kvm_image_os_json "$cache/images/$KI_IMAGE_HASH")
+  fi
   jq -n -c --arg verb "$verb" --arg tree_hash "$KI_TREE_HASH" --arg image_hash "$KI_IMAGE_HASH" \
     --arg cache "$cache" --argjson tree_cached "$KI_TREE_CACHED" --argjson image_cached "$KI_IMAGE_CACHED" \
-    --arg cmdline "$KI_CMDLINE" '
-    {verb: $verb, tree_hash: $tree_hash, image_hash: $image_hash, cmdline: $cmdline}
+    --arg cmdline "$KI_CMDLINE" --arg format "$KI_FORMAT" --arg file "$(kvm_image_file)" --argjson os "$os" '
+    {verb: $verb, tree_hash: $tree_hash, image_hash: $image_hash, cmdline: $cmdline, format: $format}
     + (if $cache == "" then {} else {tree: "\($cache)/trees/\($tree_hash)/rootfs.tar", tree_cached: $tree_cached} end)
     + (if $verb == "image" then
-        {dir: "\($cache)/images/\($image_hash)", image: "\($cache)/images/\($image_hash)/root.img",
+        {dir: "\($cache)/images/\($image_hash)", image: "\($cache)/images/\($image_hash)/\($file)",
          kernel: "\($cache)/images/\($image_hash)/vmlinuz", initrd: "\($cache)/images/\($image_hash)/initrd.img",
-         image_cached: $image_cached}
+         image_cached: $image_cached, os: $os}
       else {} end)'
 }

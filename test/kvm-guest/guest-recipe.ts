@@ -73,6 +73,7 @@ export function standinFiles(): RecipeFile[] {
     lib('misc/qaperf.service', '/usr/lib/systemd/system/qaperf.service'),
     lib('tools/standin-ctcs2.sh', `${TOOLS}/standin-ctcs2.sh`),
     exe('tools/test_sysbench_sys-run', '/usr/lib/ctcs2/tools/test_sysbench_sys-run'),
+    exe('tools/netperf-peer-fiber-run', `${TOOLS}/netperf-peer-fiber-run`),
   ];
   for (const m of ['sq-global', 'sq-util', 'sq-mach', 'sq-control', 'sq-execute', 'sq-result']) {
     files.push(lib(`qavm/${m}.sh`, `${QASET}/qavm/${m}.sh`));

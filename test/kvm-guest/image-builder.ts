@@ -17,6 +17,7 @@ const ResultSchema = z.object({
   tree_hash: z.string().regex(/^[0-9a-f]{16}$/),
   image_hash: z.string().regex(/^[0-9a-f]{16}$/),
   cmdline: z.string(),
+  format: z.enum(['raw', 'qcow2']).optional(),
   tree: z.string().optional(),
   tree_cached: z.boolean().optional(),
   dir: z.string().optional(),
@@ -24,6 +25,7 @@ const ResultSchema = z.object({
   kernel: z.string().optional(),
   initrd: z.string().optional(),
   image_cached: z.boolean().optional(),
+  os: z.object({ id: z.string().optional(), version_id: z.string().optional(), pretty_name: z.string().optional() }).optional(),
 });
 export type BuildResult = z.infer<typeof ResultSchema>;
 

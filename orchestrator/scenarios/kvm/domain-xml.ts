@@ -29,13 +29,23 @@ export interface DomainInput {
    * a file qemu appends the guest's JSON lines to. No channel when left out.
    */
   watchChannelLog?: string;
-  /** Network attachment for the point's model; none given (or model 'none') = no NIC. */
-  network?: { type: 'network'; source: string } | { type: 'bridge'; source: string } | { type: 'user' };
+  /**
+   * The guest's NICs (one or a list), each with its own model or the point's; none given (or the
+   * point's model 'none') = no NIC. `mac`: a fixed MAC or a placeholder the host fills in.
+   */
+  network?: DomainNic | DomainNic[];
   /** CPU model for mode='custom'; default qemu64. */
   cpuModel?: string;
   emulator?: string;
   /** What a guest reboot does: restart (default; QASET reboots between cases unless _reboot_off) or destroy. */
   onReboot?: 'restart' | 'destroy';
+}
+
+export interface DomainNic {
+  type: 'network' | 'bridge' | 'user';
+  source?: string;
+  model?: string;
+  mac?: string;
 }
 
 export interface DomainXml {
@@ -165,11 +175,16 @@ export function buildDomainXml(input: DomainInput): DomainXml {
   add(3, `<source${attrs({ file: input.testImage })}/>`);
   add(3, `<target${attrs(target)}/>`);
   add(2, '</disk>');
-  if (input.network && point.networkModel !== 'none') {
-    add(2, `<interface${attrs({ type: input.network.type })}>`);
-    if (input.network.type !== 'user') add(3, `<source${attrs({ [input.network.type]: input.network.source })}/>`);
-    add(3, `<model${attrs({ type: point.networkModel })}/>`);
-    add(2, '</interface>');
+  const nics = input.network === undefined ? [] : Array.isArray(input.network) ? input.network : [input.network];
+  if (point.networkModel !== 'none') {
+    for (const nic of nics) {
+      if (nic.type !== 'user' && !nic.source) throw new Error(`a ${nic.type} NIC needs its source`);
+      add(2, `<interface${attrs({ type: nic.type })}>`);
+      if (nic.mac !== undefined) add(3, `<mac${attrs({ address: nic.mac })}/>`);
+      if (nic.type !== 'user') add(3, `<source${attrs({ [nic.type]: nic.source })}/>`);
+      add(3, `<model${attrs({ type: nic.model ?? point.networkModel })}/>`);
+      add(2, '</interface>');
+    }
   }
   add(2, `<serial${attrs({ type: 'file' })}>`);
   add(3, `<source${attrs({ path: input.serialLog })}/>`);

@@ -11,7 +11,7 @@ export const FORMATS = ['raw', 'qcow2'] as const;
 export const CACHE_MODES = ['none', 'writethrough', 'writeback', 'directsync', 'unsafe'] as const;
 export const IO_MODES = ['native', 'threads', 'io_uring'] as const;
 export const BUSES = ['virtio-blk', 'virtio-scsi', 'sata'] as const;
-export const NETWORK_MODELS = ['virtio', 'e1000', 'rtl8139', 'none'] as const;
+export const NETWORK_MODELS = ['virtio', 'e1000', 'e1000e', 'rtl8139', 'none'] as const;
 
 export type Filesystem = (typeof FILESYSTEMS)[number];
 export type ImageFormat = (typeof FORMATS)[number];

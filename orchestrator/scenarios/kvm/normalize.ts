@@ -19,6 +19,7 @@ import { readHostJson } from '../../results/host-json.js';
 import { sample, type MetricSample, type MetricSeries, type MetricsDraft } from '../../results/metrics.js';
 import { readRrdSeries, seriesStats, type SeriesUnit } from '../../results/rrd-export.js';
 import { matrixPoints, type MatrixPoint } from './matrix.js';
+import type { GuestNic } from './network.js';
 import type { KvmParams } from './params.js';
 import { pointLabels, POINT_TIMINGS } from './points.js';
 
@@ -256,8 +257,9 @@ async function normalizePoint(
   runList: readonly string[],
   samples: MetricSample[],
   series: MetricSeries[],
+  nics?: readonly GuestNic[],
 ): Promise<PointSummary> {
-  const labels = pointLabels(point);
+  const labels = pointLabels(point, nics);
   samples.push(sample('kvm.point.completed', record.status === 'done' ? 1 : 0, 'bool', 'higher', labels));
   for (const step of POINT_TIMINGS) {
     const ms = record.timings_ms[step];
@@ -347,7 +349,7 @@ export async function normalizeKvm(rawDir: string, params: KvmParams): Promise<M
       summaries.push({ id: point.id, status: 'not-run', timings_ms: {}, next_run: '', done: '', error: '', qaset: null });
       continue;
     }
-    summaries.push(await normalizePoint(artifacts, dirname(rawDir), point, record, params.qaset.run_list, samples, series));
+    summaries.push(await normalizePoint(artifacts, dirname(rawDir), point, record, params.qaset.run_list, samples, series, params.guest.network));
   }
   const done = summaries.filter((s) => s.status === 'done').length;
   samples.push(sample('kvm.points.done', done, 'count', 'higher'));

@@ -6,7 +6,9 @@
 import { z } from 'zod';
 import { DurationMs } from '../../inventory/durations.js';
 import { parseSize } from '../../inventory/sizes.js';
+import { GuestInstall, installFormat } from './install.js';
 import { KvmMatrix, backingLabel, expandMatrix } from './matrix.js';
+import { GuestNetwork } from './network.js';
 
 /** An absolute path that is safe in a shell word, an XML attribute and a guestfish argument. */
 const AbsPath = z
@@ -53,8 +55,10 @@ export function guestMounts(root: 'inspect' | string | GuestRoot): string | unde
 
 export const KvmGuest = z
   .strictObject({
-    /** The golden image the guests start from (on the hypervisor); never written. */
-    base_image: AbsPath,
+    /** The golden image the guests start from (on the hypervisor); never written. Not with install. */
+    base_image: AbsPath.optional(),
+    /** Build the image on the hypervisor before the matrix (cached by its recipe's hash): see install.ts. */
+    install: GuestInstall.optional(),
     base_format: z.enum(['raw', 'qcow2']).default('raw'),
     /** overlay: a qcow2 overlay per point backed by base_image; copy: a full (sparse) copy per point. */
     base_copy: z.enum(['overlay', 'copy']).default('overlay'),
@@ -81,26 +85,39 @@ export const KvmGuest = z
      */
     deployment_script: AbsPath.optional(),
     cpu_model: z.string().regex(/^[A-Za-z0-9_.-]+$/).optional(),
-    /** A NIC for the points whose network_model is not none. */
-    network: z
-      .union([
-        z.strictObject({ type: z.literal('network'), source: z.string().regex(/^[A-Za-z0-9_.-]+$/) }),
-        z.strictObject({ type: z.literal('bridge'), source: z.string().regex(/^[A-Za-z0-9_.-]+$/) }),
-        z.strictObject({ type: z.literal('user') }),
-      ])
-      .optional(),
+    /** The guest's NICs (one, or a list) for the points whose network_model is not none: see network.ts. */
+    network: GuestNetwork.optional(),
   })
   .superRefine((g, ctx) => {
+    if ((g.base_image === undefined) === (g.install === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['base_image'], message: 'give either base_image (an image that exists) or install (built by the job)' });
+    }
+    if (g.install) {
+      for (const key of ['kernel', 'initrd', 'cmdline'] as const) {
+        if (g[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: `${key} comes from guest.install (its recipe's cmdline)` });
+      }
+      if (g.base_format !== 'raw' && g.base_format !== installFormat(g.install)) {
+        ctx.addIssue({ code: 'custom', path: ['base_format'], message: `the installed image's format is install's (${installFormat(g.install)})` });
+      }
+      if (g.install.method === 'virt-install' && g.inject === 'debugfs') {
+        ctx.addIssue({ code: 'custom', path: ['inject'], message: 'a virt-install image is partitioned: inject with guestfish' });
+      }
+    }
     if ((g.kernel === undefined) !== (g.initrd === undefined)) ctx.addIssue({ code: 'custom', path: [g.kernel ? 'initrd' : 'kernel'], message: 'kernel and initrd go together' });
     if (g.cmdline !== undefined && g.kernel === undefined) ctx.addIssue({ code: 'custom', path: ['cmdline'], message: 'cmdline needs a kernel (direct kernel boot)' });
     if (g.inject === 'debugfs' && typeof g.root === 'object') {
       ctx.addIssue({ code: 'custom', path: ['root'], message: 'subvolume mounts need inject guestfish (debugfs reads only ext4)' });
     }
-    if (g.inject === 'debugfs' && (g.base_copy !== 'copy' || g.base_format !== 'raw')) {
+    if (g.inject === 'debugfs' && (g.base_copy !== 'copy' || guestImageFormat(g) !== 'raw')) {
       ctx.addIssue({ code: 'custom', path: ['inject'], message: 'debugfs writes into a raw ext4 image: it needs base_format raw and base_copy copy (use guestfish for qcow2 or overlays)' });
     }
   });
 export type KvmGuest = z.infer<typeof KvmGuest>;
+
+/** The base image's format: the installed image's, else base_format. */
+export function guestImageFormat(g: Pick<KvmGuest, 'install' | 'base_format'>): 'raw' | 'qcow2' {
+  return g.install ? installFormat(g.install) : g.base_format;
+}
 
 const ConfigKey = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a shell variable name');
 const ConfigValue = z.union([z.string().regex(/^[^\x00-\x1f\x7f]*$/, 'no control characters'), z.number(), z.boolean()]);
@@ -269,6 +286,13 @@ export const KvmParams = z
     }
     // every filesystem backing of the matrix must be one the host preparation makes
     const made = new Set((disk?.device ? (disk.filesystems ?? DEFAULT_FILESYSTEMS) : []).map((f) => f.name));
+    const installCache = p.guest?.install?.cache;
+    if (installCache !== undefined && !installCache.startsWith('/')) {
+      const named = new Set([...made, ...p.matrix.backing.flatMap((b) => (typeof b === 'string' ? [] : [b.name]))]);
+      if (!named.has(installCache)) {
+        ctx.addIssue({ code: 'custom', path: ['guest', 'install', 'cache'], message: `cache ${installCache} is neither an absolute directory nor a backing store the job prepares (${[...named].join(', ') || 'none'})` });
+      }
+    }
     p.matrix.backing.forEach((b, i) => {
       if (typeof b === 'string' && !made.has(b)) {
         ctx.addIssue({

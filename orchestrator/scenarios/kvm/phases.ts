@@ -6,7 +6,9 @@
 import type { PhaseSpec, ScenarioContext } from '../types.js';
 import { buildDomainXml, DOMAIN_TYPE_TOKEN } from './domain-xml.js';
 import { matrixPoints, type MatrixPoint } from './matrix.js';
-import { guestMounts, hostPrepEnv, repeatCases, repeatIsOn, testDiskBytes, type KvmParams, type KvmRepeat } from './params.js';
+import { DEFAULT_RECIPE_CMDLINE, installEnv } from './install.js';
+import { macToken, nicTable, peerConfig } from './network.js';
+import { guestImageFormat, guestMounts, hostPrepEnv, repeatCases, repeatIsOn, testDiskBytes, type KvmParams, type KvmRepeat } from './params.js';
 
 const MIN = 60_000;
 /** Time a point needs besides QASET's own run: disks, guestfish, boot, shutdown, collect. */
@@ -53,6 +55,7 @@ export function qasetConfig(params: KvmParams, guestTestDevice: string): string 
     _QASET_SOFTWARE_SUB_TAG: 'vm',
     KVM: 1,
     SQ_ABUILD_PARTITION: `${guestTestDevice}1`,
+    ...peerConfig(params.guest.network ?? []),
     ...params.qaset.config,
   };
   return Object.entries(keys)
@@ -70,18 +73,26 @@ interface PointPlan {
 /** The domain XML of every point, with the host's placeholders. */
 function planPoints(params: KvmParams): PointPlan[] {
   const g = params.guest;
+  // an image the job installs with mmdebstrap boots its own kernel (paths known on the host only)
+  const boot =
+    g.install?.method === 'mmdebstrap'
+      ? { kernel: '@GUEST_KERNEL@', initrd: '@GUEST_INITRD@', cmdline: g.install.recipe.cmdline ?? DEFAULT_RECIPE_CMDLINE }
+      : g.kernel !== undefined
+        ? { kernel: g.kernel, initrd: g.initrd, cmdline: g.cmdline ?? 'console=ttyS0' }
+        : {};
+  const nics = (g.network ?? []).map((n, i) => ({ type: n.type, mac: macToken(i), ...(n.source !== undefined ? { source: n.source } : {}), ...(n.model !== undefined ? { model: n.model } : {}) }));
   return matrixPoints(params.matrix).map((point) => {
     const { xml, guestTestDevice } = buildDomainXml({
       name: '@DOMAIN_NAME@',
       domainType: params.domain_type === 'auto' ? DOMAIN_TYPE_TOKEN : params.domain_type,
       point,
-      ...(g.kernel !== undefined ? { kernel: g.kernel, initrd: g.initrd, cmdline: g.cmdline ?? 'console=ttyS0' } : {}),
+      ...boot,
       baseImage: '@GUEST_DISK@',
-      baseFormat: g.base_copy === 'overlay' ? 'qcow2' : g.base_format,
+      baseFormat: g.base_copy === 'overlay' ? 'qcow2' : guestImageFormat(g),
       testImage: '@TEST_DISK@',
       serialLog: '@POINT_DIR@/serial.log',
       watchChannelLog: '@POINT_DIR@/qaset-watch.jsonl',
-      ...(g.network ? { network: g.network } : {}),
+      ...(nics.length > 0 ? { network: nics } : {}),
       ...(g.cpu_model ? { cpuModel: g.cpu_model } : {}),
     });
     return { point, phase: `point-${point.id}`, xml, guestTestDevice };
@@ -97,8 +108,10 @@ export function kvmPhases({ params }: ScenarioContext<KvmParams>): PhaseSpec[] {
     KVM_INJECT: g.inject,
     KVM_GUEST_ROOT: typeof g.root === 'string' ? g.root : g.root.device,
     ...(mounts ? { KVM_GUEST_MOUNTS: mounts } : {}),
-    KVM_BASE_IMAGE: g.base_image,
-    KVM_BASE_FORMAT: g.base_format,
+    ...(g.base_image !== undefined ? { KVM_BASE_IMAGE: g.base_image } : {}),
+    ...(g.install ? { KVM_GUEST_INSTALL: 'yes', KVM_INSTALL_METHOD: g.install.method, ...(g.install.method === 'mmdebstrap' ? { KVM_INSTALL_DOWNLOAD: g.install.download ? 'yes' : 'no' } : {}) } : {}),
+    ...(g.network && g.network.length > 0 ? { KVM_NICS: nicTable(g.network) } : {}),
+    KVM_BASE_FORMAT: guestImageFormat(g),
     KVM_BASE_COPY: g.base_copy,
     KVM_KEEP_IMAGES: params.keep_images ? 'yes' : 'no',
     ...(g.kernel ? { KVM_KERNEL: g.kernel } : {}),
@@ -115,6 +128,11 @@ export function kvmPhases({ params }: ScenarioContext<KvmParams>): PhaseSpec[] {
     { name: 'check', helper: 'kvm', args: ['check'], env: common, timeoutMs: 2 * MIN },
     { name: 'host-prepare', helper: 'kvm-prepare-host', args: ['prepare'], env: hostEnv, timeoutMs: 15 * MIN },
   ];
+  if (g.install) {
+    phases.push({ name: 'guest-install', helper: 'kvm', args: ['install'], env: { ...common, ...installEnv(g.install, params.libvirt_uri) }, timeoutMs: g.install.timeout + 5 * MIN });
+  }
+  const networked = g.network !== undefined && g.network.length > 0;
+  if (networked) phases.push({ name: 'net-up', helper: 'kvm', args: ['net-up'], env: common, timeoutMs: 2 * MIN });
   plans.forEach((plan, i) => {
     phases.push({
       name: plan.phase,
@@ -144,6 +162,7 @@ export function kvmPhases({ params }: ScenarioContext<KvmParams>): PhaseSpec[] {
     });
   });
   phases.push({ name: 'cleanup', helper: 'kvm', args: ['cleanup'], env: common, timeoutMs: 10 * MIN, always: true });
+  if (networked) phases.push({ name: 'net-down', helper: 'kvm', args: ['net-down'], env: common, timeoutMs: 2 * MIN, always: true });
   phases.push({ name: 'host-teardown', helper: 'kvm-prepare-host', args: ['teardown'], env: hostEnv, timeoutMs: 10 * MIN, always: true });
   return phases;
 }

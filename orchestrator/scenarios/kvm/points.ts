@@ -2,6 +2,7 @@
 // to (the normalizer puts them on every sample; the report names and groups points by them) and
 // the steps a point goes through (remote-scripts/kvm times them).
 import type { MatrixPoint } from './matrix.js';
+import { networkLabel, type GuestNic } from './network.js';
 
 /**
  * The steps of a point, in order (remote-scripts/kvm's KVM_P_STEPS). boot: start until the guest
@@ -21,8 +22,11 @@ export const POINT_LABEL_NAMES = ['point', 'config', 'vcpus', ...POINT_AXIS_LABE
 
 export type PointLabels = Record<(typeof POINT_LABEL_NAMES)[number], string>;
 
-/** The axes of a point, as sample labels. */
-export function pointLabels(p: MatrixPoint): PointLabels {
+/**
+ * The axes of a point, as sample labels. network_model is the point's model, or with guest NICs
+ * that name their own models, every NIC's model joined with "+" (virtio+e1000).
+ */
+export function pointLabels(p: MatrixPoint, nics?: readonly GuestNic[]): PointLabels {
   return {
     point: p.id,
     config: p.configId,
@@ -35,6 +39,6 @@ export function pointLabels(p: MatrixPoint): PointLabels {
     io: p.io,
     bus: p.bus,
     memory_mib: String(p.memoryMib),
-    network_model: p.networkModel,
+    network_model: nics && nics.some((n) => n.model !== undefined) ? networkLabel(nics, p.networkModel) : p.networkModel,
   };
 }

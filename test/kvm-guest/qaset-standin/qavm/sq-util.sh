@@ -123,6 +123,8 @@ sq_debian_package() {
     'qa_test_bonnie++') echo 'bonnie++' ;;
     qa_test_pgbench) echo postgresql-15 ;;
     qa_test_fio) echo fio ;;
+    # netperf is not in Debian main: the stand-in's network case runs iperf3's client
+    qa_test_netperf) echo iperf3 ;;
     *) return 1 ;;
   esac
 }
