@@ -1,9 +1,9 @@
 // Where the package's own files are (package.json, remote-scripts/, topologies/, report-site/), for
 // the modules that read them at run time. The orchestrator runs two ways: from its sources
-// (orchestrator/**/*.ts under tsx: the tests, `node --import tsx`) and compiled (dist/**/*.js:
-// the `orchestrate` bin; tsconfig.build.json has rootDir orchestrator and outDir dist). Both keep
-// every module at the same depth below the package root, and this one is one level down either
-// way, so the root is its parent directory. Every module that needs the root asks here.
+// (orchestrator/*.ts under tsx: the tests, `node --import tsx`) and compiled (the `orchestrate`
+// bin: orchestrator/bin/build.js bundles this module into dist/cli.js or a chunk beside it, never
+// deeper). Either way this code sits one level below the package root, so the root is its
+// parent directory. Every module that needs the root asks here.
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 

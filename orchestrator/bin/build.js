@@ -76,6 +76,9 @@ async function main(argv) {
       absWorkingDir: PACKAGE_ROOT,
       entryPoints: { cli: 'orchestrator/cli.ts' },
       outdir: DIST_DIR,
+      // Flat: every output directly in dist/ (package-root.ts relies on it).
+      entryNames: '[name]',
+      chunkNames: '[name]-[hash]',
       bundle: true,
       splitting: true,
       format: 'esm',

@@ -1,0 +1,169 @@
+// The `orchestrate` bin as users run it: plain node on the compiled CLI in dist/ (npm run build),
+// no tsx. --version and --plan work; a missing or stale build is refused, never run; and --plan
+// and --help load none of the heavy modules (Vega, the site builder, SSH, publishing, the
+// sweep's machinery), so lazy loading cannot regress silently. A positive control (report on an
+// empty store) shows the trace sees those modules when a command does load them.
+import { spawnSync } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { BIN, REPO, loadedModules, runBuiltBin } from './module-trace/loaded-modules.js';
+
+let dir = '';
+let inventory = '';
+
+test.before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'orchestrate-bin-'));
+  inventory = join(dir, 'inventory.yaml');
+  await writeFile(
+    inventory,
+    [
+      'results_dir: ./results',
+      'ssh_config: none',
+      'defaults:',
+      '  user: root',
+      '  port: 2222',
+      '  scenarios:',
+      '    sysinfo: { sample_seconds: 0 }',
+      'hosts:',
+      '  alpha: { address: 127.0.0.1 }',
+      '  beta: { address: 127.0.0.2 }',
+      '',
+    ].join('\n'),
+  );
+});
+
+test.after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Whatever of `modules` is one of `heavy` (a source path prefix or 'package:name'). */
+function heavyIn(modules: Set<string>, heavy: string[]): string[] {
+  return [...modules].filter((m) => heavy.some((h) => (h.startsWith('package:') ? m === h : m.startsWith(h))));
+}
+
+/** Never for --plan: the site and its charts, SSH, publishing, retention, alerts, the sweep run. */
+const HEAVY_FOR_PLAN = [
+  'package:vega',
+  'package:vega-lite',
+  'package:vega-embed',
+  'package:eta',
+  'package:ssh2',
+  'package:node-ssh',
+  'package:log-update',
+  'package:p-queue',
+  'package:execa',
+  'package:proper-lockfile',
+  'orchestrator/site/',
+  'orchestrator/publish/',
+  'orchestrator/connectors/ssh/',
+  'orchestrator/retention/',
+  'orchestrator/alerts/',
+  'orchestrator/analysis/regressions.ts',
+  'orchestrator/fleet/run-sweep.ts',
+  'orchestrator/fleet/finish-sweep.ts',
+  'orchestrator/cli/execute-sweep.ts',
+];
+/** --help needs no inventory either. */
+const HEAVY_FOR_HELP = [...HEAVY_FOR_PLAN, 'package:yaml', 'orchestrator/inventory/load.ts', 'orchestrator/scenarios/'];
+
+test('--version prints the package version, through the compiled bin', async () => {
+  const { version } = JSON.parse(await readFile(join(REPO, 'package.json'), 'utf8')) as { version: string };
+  const run = await runBuiltBin(['--version']);
+  assert.is(run.code, 0, run.stderr);
+  assert.is(run.stdout, `${version}\n`);
+});
+
+test('--plan lists every job of a small inventory and contacts nothing', async () => {
+  const run = await runBuiltBin(['--inventory', inventory, '--plan']);
+  assert.is(run.code, 0, run.stderr);
+  assert.match(run.stdout, /^alpha--sysinfo +alpha +root@127\.0\.0\.1:2222 +sysinfo +default +\{"sample_seconds":0\}$/m);
+  assert.match(run.stdout, /^beta--sysinfo +beta +root@127\.0\.0\.2:2222 /m);
+  assert.match(run.stdout, /^2 job\(s\) on 2 host\(s\), 20 host\(s\) at a time; results would go to .*results$/m);
+});
+
+test('--plan loads the inventory and the plan, and none of the heavy modules', async () => {
+  const run = await loadedModules(['--inventory', inventory, '--plan']);
+  assert.is(run.code, 0, run.stderr);
+  for (const needed of ['orchestrator/cli/command-run.ts', 'orchestrator/inventory/load.ts', 'orchestrator/fleet/plan.ts', 'package:commander', 'package:yaml']) {
+    assert.ok(run.modules.has(needed), `the trace should show ${needed}; it has ${[...run.modules].join(', ')}`);
+  }
+  assert.equal(heavyIn(run.modules, HEAVY_FOR_PLAN), [], 'modules --plan should not load');
+});
+
+test('--help loads no inventory and none of the heavy modules', async () => {
+  const run = await loadedModules(['--help']);
+  assert.is(run.code, 0, run.stderr);
+  assert.match(run.stdout, /^Usage: orchestrate /);
+  assert.ok(run.modules.has('orchestrator/cli.ts'));
+  assert.equal(heavyIn(run.modules, HEAVY_FOR_HELP), [], 'modules --help should not load');
+});
+
+test('the trace does see the heavy modules when a command loads them (report: the site builder and Vega)', async () => {
+  const run = await loadedModules(['report', '--inventory', inventory, '--out', join(dir, 'site'), '--quiet']);
+  assert.is(run.code, 0, run.stderr);
+  for (const heavy of ['orchestrator/site/build.ts', 'package:vega', 'package:vega-lite', 'package:eta']) {
+    assert.ok(run.modules.has(heavy), `report should load ${heavy}; the trace has ${[...run.modules].join(', ')}`);
+  }
+});
+
+/** A copy of the bin beside a package of its own: sources, dist/ with a stub CLI, a build stamp. */
+async function binCopy(): Promise<{ root: string; bin: string; source: string; stamp: string }> {
+  const root = await mkdtemp(join(dir, 'package-'));
+  await mkdir(join(root, 'orchestrator/bin'), { recursive: true });
+  for (const file of ['orchestrate.js', 'dist-state.js']) await copyFile(join(REPO, 'orchestrator/bin', file), join(root, 'orchestrator/bin', file));
+  const source = join(root, 'orchestrator/cli.ts');
+  await writeFile(source, '// the sources\n');
+  await mkdir(join(root, 'dist'));
+  await writeFile(join(root, 'dist/cli.js'), "process.stdout.write('the compiled CLI ran\\n');\n");
+  const stamp = join(root, 'dist/.build-stamp');
+  await writeFile(stamp, '');
+  const past = new Date(Date.now() - 60_000);
+  await utimes(source, past, past);
+  return { root, bin: join(root, 'orchestrator/bin/orchestrate.js'), source, stamp };
+}
+
+function runNode(file: string): { status: number | null; stdout: string; stderr: string } {
+  return spawnSync(process.execPath, [file], { encoding: 'utf8' });
+}
+
+test('the bin runs dist/ when it is current, and refuses it (exit 2, run npm run build) when a source is newer or it is missing', async () => {
+  const copy = await binCopy();
+  const current = runNode(copy.bin);
+  assert.is(current.status, 0, current.stderr);
+  assert.is(current.stdout, 'the compiled CLI ran\n');
+
+  await utimes(copy.source, new Date(), new Date(Date.now() + 5_000));
+  const stale = runNode(copy.bin);
+  assert.is(stale.status, 2);
+  assert.is(stale.stdout, '');
+  assert.match(stale.stderr, /^orchestrate: the compiled CLI \(dist\/, built .*\) is older than orchestrator\/cli\.ts: run `npm run build` in the checkout, then try again\. Nothing was run\.\n$/);
+
+  await rm(copy.stamp);
+  const unfinished = runNode(copy.bin);
+  assert.is(unfinished.status, 2);
+  assert.match(unfinished.stderr, /has not been built: run `npm run build`/);
+
+  await rm(join(copy.root, 'dist'), { recursive: true });
+  const missing = runNode(copy.bin);
+  assert.is(missing.status, 2);
+  assert.match(missing.stderr, /^orchestrate: the compiled CLI \(dist\/\) has not been built: run `npm run build`/);
+});
+
+test('an installed copy without the sources runs its dist/ as it is', async () => {
+  const copy = await binCopy();
+  await rm(copy.source);
+  await rm(copy.stamp);
+  const run = runNode(copy.bin);
+  assert.is(run.status, 0, run.stderr);
+  assert.is(run.stdout, 'the compiled CLI ran\n');
+});
+
+test('the bin in package.json is this one', async () => {
+  const pkg = JSON.parse(await readFile(join(REPO, 'package.json'), 'utf8')) as { bin: Record<string, string> };
+  assert.is(join(REPO, pkg.bin.orchestrate!), BIN);
+});
+
+test.run();
