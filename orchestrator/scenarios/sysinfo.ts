@@ -1,6 +1,7 @@
-// sysinfo: gathers each host's environment (the provenance every manifest records plus
-// CPU topology, NUMA, memory, block devices and mounts). It exercises the whole core
-// (connect, bundle, detached phase, collect, store) before any performance scenario.
+// sysinfo: gathers each host's environment (CPU count and topology, NUMA, memory, block
+// devices and mounts; the provenance every manifest records is collected once per host per
+// sweep, not by this helper). It exercises the whole core (connect, bundle, detached
+// phase, collect, store) before any performance scenario.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -24,7 +25,10 @@ const LsblkDevice: z.ZodType<{ name: string; type: string; size: number | string
 });
 
 export const SysinfoDocumentSchema = z.object({
-  provenance: ProvenanceSchema,
+  /** Only in documents written before provenance was collected once per host per sweep. */
+  provenance: ProvenanceSchema.optional(),
+  /** CPUs the host lets a process use (what nproc prints); absent in older documents. */
+  logical_cpus: z.number().int().nullable().optional(),
   uptime_s: z.number().nullable(),
   loadavg: z.tuple([z.number().nullable(), z.number().nullable(), z.number().nullable()]),
   numa_nodes: z.number().int().nullable(),
@@ -66,7 +70,7 @@ export function sysinfoMetrics(doc: SysinfoDocument): MetricSample[] {
   const add = (metric: string, value: number | null | undefined, unit: string) => {
     if (typeof value === 'number' && Number.isFinite(value)) samples.push(sample(metric, value, unit, 'none'));
   };
-  add('cpu.logical', doc.provenance.cpu.logical_cpus, 'count');
+  add('cpu.logical', doc.logical_cpus ?? doc.provenance?.cpu.logical_cpus, 'count');
   add('cpu.sockets', Number(lscpuField(doc, 'Socket(s)') ?? NaN), 'count');
   add('cpu.threads_per_core', Number(lscpuField(doc, 'Thread(s) per core') ?? NaN), 'count');
   add('numa.nodes', doc.numa_nodes, 'count');

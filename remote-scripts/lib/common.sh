@@ -33,3 +33,10 @@ orch_atomic_write() {
   cat >"$tmp"
   mv -f -- "$tmp" "$file"
 }
+
+# orch_atomic_write_text FILE TEXT : write TEXT and a newline to FILE through a temp file
+# and a rename (one process, mv; orch_atomic_write costs a cat too).
+orch_atomic_write_text() {
+  printf '%s\n' "$2" >"$1.tmp.$$"
+  mv -f -- "$1.tmp.$$" "$1"
+}

@@ -1,84 +1,265 @@
 # shellcheck shell=bash
 # Environment provenance of a host: what a result needs beside it to be comparable
-# (kernel, command line, CPU, memory, package versions). Each function prints one JSON
-# value. Sourced, never executed; needs lib/json.sh.
+# (kernel, command line, CPU, memory, package versions). Sourced, never executed; needs
+# lib/json.sh.
+#
+# Everything is read from /proc, /sys and /etc with bash builtins: the only process is the
+# one package query (dpkg-query or rpm), and provenance_cached_to skips even that while
+# the host's boot, name, package list and package database are unchanged. The *_to forms
+# assign to a variable (no subshell); the printing forms wrap them for callers that use $(...).
 
 # Packages whose versions every result records; ORCH_PACKAGES (space separated) adds more.
 PROVENANCE_PACKAGES=(midolman midonet-api openvswitch-switch openjdk-17-jre-headless
   openjdk-11-jre-headless openjdk-8-jre-headless libvirt-daemon qemu-system-x86 qemu-kvm
   nmap rrdtool qa_testset_automation)
 
-# provenance_kernel : {"release","version","machine"}
+# The cache format: a key line, then the record (one JSON line).
+PROVENANCE_CACHE_FORMAT=provenance-cache@1
+
+# provenance_read_line_to VAR FILE : VAR = the first line of FILE, or '' when unreadable.
+provenance_read_line_to() {
+  local -n _prov_line=$1
+  _prov_line=''
+  [[ -r $2 ]] && { IFS= read -r _prov_line <"$2" || true; }
+  return 0
+}
+
+# provenance_machine_to VAR : the machine hardware name (uname -m): /proc/sys/kernel/arch
+# where the kernel has it (5.19+), else one `uname -m`.
+provenance_machine_to() {
+  local -n _prov_machine=$1
+  provenance_read_line_to _prov_machine /proc/sys/kernel/arch
+  [[ -n $_prov_machine ]] || _prov_machine=$(uname -m)
+}
+
+# provenance_kernel_to VAR : {"release","version","machine"}
+provenance_kernel_to() {
+  local release version machine
+  provenance_read_line_to release /proc/sys/kernel/osrelease
+  provenance_read_line_to version /proc/sys/kernel/version
+  provenance_machine_to machine
+  orch_json_object_to "$1" release s "$release" version s "$version" machine s "$machine"
+}
 provenance_kernel() {
-  orch_json_object release s "$(uname -r)" version s "$(uname -v)" machine s "$(uname -m)"
+  local out
+  provenance_kernel_to out
+  printf '%s' "$out"
 }
 
-# provenance_os : the PRETTY_NAME of /etc/os-release, or null.
-provenance_os() {
-  local pretty=''
+# provenance_os_to VAR : the PRETTY_NAME of /etc/os-release (its shell quoting undone), or null.
+provenance_os_to() {
+  local -n _prov_os=$1
+  local line value=''
   if [[ -r /etc/os-release ]]; then
-    pretty=$(. /etc/os-release && printf '%s' "${PRETTY_NAME:-}")
+    while IFS= read -r line || [[ -n $line ]]; do
+      [[ $line == PRETTY_NAME=* ]] || continue
+      value=${line#PRETTY_NAME=}
+      if [[ $value == \"*\" ]]; then
+        value=${value:1:${#value}-2}
+        value=${value//\\\"/\"}
+        value=${value//\\\$/\$}
+        value=${value//\\\`/\`}
+        value=${value//\\\\/\\}
+      elif [[ $value == \'*\' ]]; then
+        value=${value:1:${#value}-2}
+      fi
+    done </etc/os-release
   fi
-  if [[ -n $pretty ]]; then orch_json_string "$pretty"; else printf 'null'; fi
+  if [[ -n $value ]]; then orch_json_string_to _prov_os "$value"; else _prov_os=null; fi
+}
+provenance_os() {
+  local out
+  provenance_os_to out
+  printf '%s' "$out"
 }
 
-# provenance_cmdline : the kernel command line.
+# provenance_cmdline_to VAR : the kernel command line as a JSON string.
+provenance_cmdline_to() {
+  local line
+  provenance_read_line_to line /proc/cmdline
+  orch_json_string_to "$1" "$line"
+}
 provenance_cmdline() {
-  local line=''
-  [[ -r /proc/cmdline ]] && line=$(</proc/cmdline)
-  orch_json_string "$line"
+  local out
+  provenance_cmdline_to out
+  printf '%s' "$out"
 }
 
-# provenance_cpu : {"model","logical_cpus"}
-provenance_cpu() {
-  local model
-  model=$(awk -F': *' '/^model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/null || true)
-  orch_json_object model s "${model:-unknown}" logical_cpus n "$(nproc 2>/dev/null || echo null)"
-}
-
-# provenance_memory_kb : MemTotal in kB.
-provenance_memory_kb() {
-  orch_json_number "$(awk '/^MemTotal:/ {print $2; exit}' /proc/meminfo 2>/dev/null || true)"
-}
-
-# provenance_packages : {"name":"version",...} for the installed ones among the list.
-# One query to the package database for the whole list (dpkg, or rpm on SUSE/RHEL).
-provenance_packages() {
-  local -a names=("${PROVENANCE_PACKAGES[@]}") extra
-  local name version sep=''
-  read -r -a extra <<<"${ORCH_PACKAGES:-}"
-  names+=("${extra[@]}")
-  printf '{'
-  while IFS=$'\t' read -r name version; do
-    [[ -n $name && -n $version ]] || continue
-    printf '%s' "$sep"
-    orch_json_string "$name"
-    printf ':'
-    orch_json_string "$version"
-    sep=,
-  done < <(provenance_query_packages "${names[@]}")
-  printf '}'
-}
-
-# provenance_query_packages NAME... : print "name<TAB>version" for each installed one.
-provenance_query_packages() {
-  if orch_have_cmd dpkg-query; then
-    dpkg-query -W -f='${Package}\t${db:Status-Status}\t${Version}\n' "$@" 2>/dev/null |
-      awk -F'\t' '$2 == "installed" { print $1 "\t" $3 }' || true
-  elif orch_have_cmd rpm; then
-    rpm -q --qf '%{NAME}\t%{VERSION}-%{RELEASE}\n' "$@" 2>/dev/null | grep -v 'is not installed' || true
+# provenance_cpu_count_to VAR : CPUs this process may run on (what nproc prints), from the
+# Cpus_allowed_list of /proc/self/status ("0-3,6"), or null.
+provenance_cpu_count_to() {
+  local -n _prov_count=$1
+  local key list="" range _pcc_total=0
+  local -a ranges
+  if [[ -r /proc/self/status ]]; then
+    while IFS=$':\t ' read -r key list; do
+      [[ $key == Cpus_allowed_list ]] && break
+      list=''
+    done </proc/self/status
   fi
+  if [[ ! $list =~ ^[0-9,-]+$ ]]; then
+    _prov_count=null
+    return 0
+  fi
+  IFS=, read -r -a ranges <<<"$list"
+  for range in "${ranges[@]}"; do
+    if [[ $range =~ ^([0-9]+)-([0-9]+)$ ]]; then
+      _pcc_total=$((_pcc_total + 10#${BASH_REMATCH[2]} - 10#${BASH_REMATCH[1]} + 1))
+    elif [[ $range =~ ^[0-9]+$ ]]; then
+      _pcc_total=$((_pcc_total + 1))
+    fi
+  done
+  _prov_count=$_pcc_total
 }
 
-# provenance_json : the whole provenance document.
+# provenance_cpu_to VAR : {"model","logical_cpus"}
+provenance_cpu_to() {
+  local key value model='' count
+  if [[ -r /proc/cpuinfo ]]; then
+    while IFS=: read -r key value; do
+      if [[ $key == 'model name'* ]]; then
+        model=${value# }
+        break
+      fi
+    done </proc/cpuinfo
+  fi
+  provenance_cpu_count_to count
+  orch_json_object_to "$1" model s "${model:-unknown}" logical_cpus n "$count"
+}
+provenance_cpu() {
+  local out
+  provenance_cpu_to out
+  printf '%s' "$out"
+}
+
+# provenance_memory_kb_to VAR : MemTotal in kB, or null.
+provenance_memory_kb_to() {
+  local key value _unit kb=''
+  if [[ -r /proc/meminfo ]]; then
+    while IFS=': ' read -r key value _unit; do
+      if [[ $key == MemTotal ]]; then
+        kb=$value
+        break
+      fi
+    done </proc/meminfo
+  fi
+  orch_json_number_to "$1" "$kb"
+}
+provenance_memory_kb() {
+  local out
+  provenance_memory_kb_to out
+  printf '%s' "$out"
+}
+
+# provenance_package_names_to ARRAY : the packages to ask about (the list plus ORCH_PACKAGES).
+provenance_package_names_to() {
+  local -n _prov_names=$1
+  local -a extra=()
+  read -r -a extra <<<"${ORCH_PACKAGES:-}"
+  _prov_names=("${PROVENANCE_PACKAGES[@]}" "${extra[@]}")
+}
+
+# provenance_packages_to VAR [NAME...] : {"name":"version",...} for the installed ones
+# among the list (or the names given). One query to the package database for the whole
+# list (dpkg, or rpm on SUSE/RHEL), filtered here rather than by another process.
+provenance_packages_to() {
+  local -n _prov_packages=$1
+  shift
+  local -a names=("$@")
+  local name state version k v body='' sep=''
+  ((${#names[@]} > 0)) || provenance_package_names_to names
+  if orch_have_cmd dpkg-query; then
+    while IFS=$'\t' read -r name state version; do
+      [[ $state == installed && -n $name && -n $version ]] || continue
+      orch_json_string_to k "$name"
+      orch_json_string_to v "$version"
+      body+="$sep$k:$v"
+      sep=,
+    done < <(dpkg-query -W -f='${Package}\t${db:Status-Status}\t${Version}\n' "${names[@]}" 2>/dev/null)
+  elif orch_have_cmd rpm; then
+    while IFS=$'\t' read -r name version; do
+      [[ -n $name && -n $version && $name != *' is not installed'* ]] || continue
+      orch_json_string_to k "$name"
+      orch_json_string_to v "$version"
+      body+="$sep$k:$v"
+      sep=,
+    done < <(rpm -q --qf '%{NAME}\t%{VERSION}-%{RELEASE}\n' "${names[@]}" 2>/dev/null)
+  fi
+  _prov_packages="{$body}"
+}
+provenance_packages() {
+  local out
+  provenance_packages_to out
+  printf '%s' "$out"
+}
+
+# provenance_json_to VAR : the whole provenance document.
+provenance_json_to() {
+  local hostname boot_id now=${EPOCHREALTIME:-} os kernel cmdline cpu memory packages
+  [[ -n $now ]] || printf -v now '%(%s)T' -1
+  now=${now/,/.}
+  provenance_read_line_to hostname /proc/sys/kernel/hostname
+  provenance_read_line_to boot_id /proc/sys/kernel/random/boot_id
+  provenance_os_to os
+  provenance_kernel_to kernel
+  provenance_cmdline_to cmdline
+  provenance_cpu_to cpu
+  provenance_memory_kb_to memory
+  provenance_packages_to packages
+  orch_json_object_to "$1" \
+    hostname s "${hostname:-${HOSTNAME:-unknown}}" \
+    boot_id s "$boot_id" \
+    collected_at n "$now" \
+    os j "$os" \
+    kernel j "$kernel" \
+    cmdline j "$cmdline" \
+    cpu j "$cpu" \
+    memory_kb j "$memory" \
+    packages j "$packages"
+}
 provenance_json() {
-  orch_json_object \
-    hostname s "$(uname -n)" \
-    collected_at n "${EPOCHREALTIME:-$(date +%s)}" \
-    os j "$(provenance_os)" \
-    kernel j "$(provenance_kernel)" \
-    cmdline j "$(provenance_cmdline)" \
-    cpu j "$(provenance_cpu)" \
-    memory_kb j "$(provenance_memory_kb)" \
-    packages j "$(provenance_packages)"
+  local out
+  provenance_json_to out
+  printf '%s' "$out"
+}
+
+# provenance_package_db : print nothing; set REPLY to the package database file whose
+# change time says packages changed (dpkg's status file, or rpm's database), or ''.
+provenance_package_db() {
+  local db
+  REPLY=''
+  for db in /var/lib/dpkg/status /var/lib/rpm/rpmdb.sqlite /usr/lib/sysimage/rpm/rpmdb.sqlite /var/lib/rpm/Packages; do
+    if [[ -e $db ]]; then
+      REPLY=$db
+      return 0
+    fi
+  done
+}
+
+# provenance_cached_to VAR CACHE_FILE : the provenance record, reused from CACHE_FILE while
+# its key (boot id, host name, package list) matches and the cache is newer than the
+# package database; else collected afresh and written to CACHE_FILE (temp + rename).
+provenance_cached_to() {
+  local -n _prov_record=$1
+  local cache=$2 boot_id hostname key cached_key='' cached='' db
+  local -a names
+  provenance_read_line_to boot_id /proc/sys/kernel/random/boot_id
+  provenance_read_line_to hostname /proc/sys/kernel/hostname
+  provenance_package_names_to names
+  key="$PROVENANCE_CACHE_FORMAT $boot_id $hostname ${names[*]}"
+  provenance_package_db
+  db=$REPLY
+  if [[ -n $boot_id && -r $cache && (-z $db || $cache -nt $db) ]]; then
+    { IFS= read -r cached_key && IFS= read -r cached; } <"$cache" || true
+    if [[ $cached_key == "$key" && $cached == '{'*'}' ]]; then
+      _prov_record=$cached
+      return 0
+    fi
+  fi
+  provenance_json_to _prov_record
+  if [[ -n $boot_id ]]; then
+    [[ -d ${cache%/*} ]] || mkdir -p -- "${cache%/*}"
+    printf '%s\n%s\n' "$key" "$_prov_record" >"$cache.tmp.$$"
+    mv -f -- "$cache.tmp.$$" "$cache"
+  fi
 }
