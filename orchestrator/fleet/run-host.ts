@@ -1,16 +1,18 @@
 // Everything one host does in a sweep: connect once (jump hosts, host-key checks,
-// retries), make sure it has the helper bundle, then run its jobs one at a time on
-// that same connection. An unreachable host gets manifests that say why; it never
-// affects other hosts.
+// retries), make sure it has the helper bundle, collect the host's provenance once (every
+// job's manifest carries that one record), then run its jobs one at a time on that same
+// connection. An unreachable host gets manifests that say why; it never affects other hosts.
 import { ConnectError } from '../connectors/connect-errors.js';
 import { remoteLayout } from '../remote/layout.js';
 import { pushBundle } from '../remote/push-bundle.js';
+import { collectHostProvenance } from '../remote/host-provenance.js';
+import { PROVENANCE_PHASE } from '../scenarios/registry.js';
 import type { JobStatus } from '../results/manifest.js';
 import type { HostPlan } from './plan.js';
 import { baseManifest, runJob, type JobContext } from './run-job.js';
 
 /** What a host run needs: a job's context minus the remote layout, which it derives. */
-export type HostRunContext = Omit<JobContext, 'layout'>;
+export type HostRunContext = Omit<JobContext, 'layout' | 'provenance'>;
 
 export interface HostRunResult {
   host: string;
@@ -61,6 +63,15 @@ export async function runHost(plan: HostPlan, context: HostRunContext): Promise<
       emit({ kind: 'bundle-repaired', at: Date.now(), host: host.name, hash: context.bundle.hash, file: pushed.repaired.file, problem: pushed.repaired.problem });
     }
     emit({ kind: 'host-ready', at: Date.now(), host: host.name, connectMs: Date.now() - started, bundleUploaded: pushed.uploaded, bundleBytes: pushed.bytes });
+    // Once per host per sweep, never per job: the host answers from its cache while its boot,
+    // name and package database are unchanged.
+    const provenance = await collectHostProvenance(
+      connector,
+      layout,
+      context.bundle.hash,
+      { ...host.vars, ORCH_HOST: host.name, ORCH_SWEEP_ID: context.store.sweepId },
+      PROVENANCE_PHASE.timeoutMs ?? host.timeouts.phaseMs,
+    );
     const statuses: JobStatus[] = [];
     for (const job of plan.jobs) {
       if (context.interrupt.aborted) {
@@ -72,7 +83,7 @@ export async function runHost(plan: HostPlan, context: HostRunContext): Promise<
       }
       const jobSignal = AbortSignal.any([context.interrupt, AbortSignal.timeout(host.timeouts.jobMs)]);
       try {
-        statuses.push(await runJob(job, { ...context, layout, interrupt: jobSignal }));
+        statuses.push(await runJob(job, { ...context, layout, provenance, interrupt: jobSignal }));
       } catch (error) {
         // A bug or an I/O failure in one job must not lose the others: record it.
         const manifest = baseManifest(job, context.store.sweepId, 'failed');

@@ -1,6 +1,7 @@
-// Runs one job on a connected host: the provenance phase, the scenario's phases in order
-// (after a failure or an interrupt only `always` phases run, so teardown always
-// happens), then collection and normalization. Every outcome lands in the manifest.
+// Runs one job on a connected host: records the host's provenance (collected once per host
+// per sweep by run-host.ts), the scenario's phases in order (after a failure or an
+// interrupt only `always` phases run, so teardown always happens), then collection and
+// normalization. Every outcome lands in the manifest.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Connector } from '../connectors/types.js';
@@ -11,7 +12,7 @@ import { collectArtifacts } from '../remote/collect-artifacts.js';
 import { jobFilesEnv, pushJobFiles } from '../remote/push-job-files.js';
 import type { SweepStore } from '../results/store.js';
 import { JOB_SCHEMA, type JobError, type JobManifest, type JobStatus, type PhaseRecord } from '../results/manifest.js';
-import { ProvenanceSchema, type Provenance } from '../results/provenance.js';
+import { collectHostProvenance, type HostProvenance } from '../remote/host-provenance.js';
 import { PROVENANCE_PHASE, type ScenarioRegistry } from '../scenarios/registry.js';
 import type { ScenarioContext } from '../scenarios/types.js';
 import { ORCHESTRATOR } from '../version.js';
@@ -32,6 +33,8 @@ export interface JobContext {
   interrupt: AbortSignal;
   /** Second interrupt: stop teardown phases too. */
   force: AbortSignal;
+  /** The host's provenance for this sweep (run-host.ts); collected here when absent. */
+  provenance?: HostProvenance;
 }
 
 export function baseManifest(job: JobPlan, sweepId: string, status: JobStatus): JobManifest {
@@ -62,26 +65,15 @@ export function baseManifest(job: JobPlan, sweepId: string, status: JobStatus): 
   };
 }
 
-async function readProvenance(rawDir: string): Promise<{ value: Provenance } | { error: string }> {
-  const path = join(rawDir, 'artifacts', 'environment.json');
-  try {
-    const parsed = ProvenanceSchema.safeParse(JSON.parse(await readFile(path, 'utf8')));
-    if (parsed.success) return { value: parsed.data };
-    return { error: `${path}: ${parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` };
-  } catch (error) {
-    return { error: `${path}: ${(error as Error).message}` };
-  }
-}
-
 /**
  * A phase's status came from the rc its supervisor wrote, read back by the agent; the
  * collected copy of that rc must say the same. A phase recorded with an exit status whose
  * rc is missing from a complete collection, or differs, was not proven: it fails.
  */
-async function crossCheckStatuses(phases: PhaseRecord[], rawDir: string, complete: boolean): Promise<JobError[]> {
+async function crossCheckStatuses(phases: PhaseRecord[], rawDir: string, complete: boolean, ranHere: ReadonlySet<string>): Promise<JobError[]> {
   const problems: JobError[] = [];
   for (const phase of phases) {
-    if (phase.exitCode === null || !['ok', 'failed', 'timed-out'].includes(phase.status)) continue;
+    if (!ranHere.has(phase.name) || phase.exitCode === null || !['ok', 'failed', 'timed-out'].includes(phase.status)) continue;
     const rcFile = join(rawDir, 'phases', phase.name, 'rc');
     const text = await readFile(rcFile, 'utf8').catch(() => null);
     if (text === null && !complete) continue;
@@ -110,8 +102,10 @@ export async function runJob(job: JobPlan, context: JobContext): Promise<JobStat
   const errors: JobError[] = manifest.errors;
   const scenarioContext: ScenarioContext<Record<string, unknown>> = { host: job.host, params: job.params, profilesDir: context.profilesDir };
   if (!scenario) errors.push({ kind: 'scenario', message: `unknown scenario ${job.scenario}` });
-  const phases = scenario ? [PROVENANCE_PHASE, ...scenario.phases(scenarioContext)] : [];
+  const phases = scenario ? scenario.phases(scenarioContext) : [];
   const remoteJobDir = layout.jobDir(store.sweepId, jobId);
+  // Detached phases this job ran on the host: their rc is collected and checked.
+  const ranHere = new Set<string>();
   const env: Record<string, string> = {
     ...job.host.vars,
     ORCH_HOST: host,
@@ -125,6 +119,23 @@ export async function runJob(job: JobPlan, context: JobContext): Promise<JobStat
 
   let failed = !scenario;
   let storeFailed = false;
+  // The host's one provenance record of this sweep: the manifest's environment, and the
+  // collection as the job's first phase record. A collection that failed fails the job as
+  // a failed first phase did (later phases skipped, `always` ones still run).
+  if (scenario) {
+    emit({ kind: 'phase-start', at: at(), host, jobId, phase: PROVENANCE_PHASE.name });
+    const provenance =
+      context.provenance ??
+      (await collectHostProvenance(connector, layout, bundle.hash, { ...job.host.vars, ORCH_HOST: host, ORCH_SWEEP_ID: store.sweepId }, PROVENANCE_PHASE.timeoutMs ?? job.host.timeouts.phaseMs));
+    const record = { ...provenance.record };
+    manifest.phases.push(record);
+    manifest.environment = provenance.value;
+    emit({ kind: 'phase-end', at: at(), host, jobId, phase: record.name, status: record.status, durationMs: record.durationMs ?? 0, ...(record.error ? { error: record.error } : {}) });
+    if (record.status !== 'ok') {
+      failed = true;
+      errors.push({ kind: `phase-${record.status}`, message: record.error ?? record.status, phase: record.name });
+    }
+  }
   // Files the job needs from this machine, put on the host once per content hash before any phase.
   if (scenario?.jobFiles && phases.length > 0 && !context.interrupt.aborted) {
     const started = at();
@@ -167,6 +178,7 @@ export async function runJob(job: JobPlan, context: JobContext): Promise<JobStat
       continue;
     }
     emit({ kind: 'phase-start', at: at(), host, jobId, phase: spec.name });
+    ranHere.add(spec.name);
     // The phase's last error-level log line says why it failed better than its exit status.
     let lastError: string | undefined;
     const outcome = await runPhase(
@@ -228,7 +240,7 @@ export async function runJob(job: JobPlan, context: JobContext): Promise<JobStat
   const rawDir = store.rawDir(jobId);
   // The host deletes its copy of the job only once the manifest below is written.
   let releaseHostCopy: (stored: boolean) => Promise<void> = async () => undefined;
-  if (phases.length > 0) {
+  if (ranHere.size > 0) {
     const collected = await collectArtifacts(connector, layout, bundle.hash, remoteJobDir, rawDir, {
       maxBytes: context.maxArtifactBytes,
       stallMs: job.host.timeouts.stallMs,
@@ -245,14 +257,11 @@ export async function runJob(job: JobPlan, context: JobContext): Promise<JobStat
       errors.push({ kind: 'collect', message: collected.error });
     }
     for (const entry of collected.rejected) errors.push({ kind: 'unsafe-artifact', message: `rejected ${JSON.stringify(entry.path)}: ${entry.reason}` });
-    for (const problem of await crossCheckStatuses(manifest.phases, rawDir, collected.status === 'complete')) {
+    for (const problem of await crossCheckStatuses(manifest.phases, rawDir, collected.status === 'complete', ranHere)) {
       failed = true;
       errors.push(problem);
     }
 
-    const provenance = await readProvenance(rawDir);
-    if ('value' in provenance) manifest.environment = provenance.value;
-    else if (manifest.phases[0]?.status === 'ok') errors.push({ kind: 'artifact', message: provenance.error });
     if (scenario?.build) {
       try {
         manifest.build = (await scenario.build(rawDir, scenarioContext)) ?? null;
