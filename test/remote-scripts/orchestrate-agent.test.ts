@@ -65,20 +65,58 @@ function runPhase(jobDir: string, phase: string, timeoutS: number, offset: numbe
 
 const exitOf = (run: PhaseRun) => (run.status?.kind === 'rc' ? run.status : undefined);
 
-agentTest('sysinfo runs detached and writes a valid sysinfo.json and environment.json', async () => {
+agentTest('sysinfo runs detached and writes a valid sysinfo.json, without collecting provenance again', async () => {
   const job = join(work, 'jobs/sysinfo');
-  const prov = await runPhase(job, 'provenance', 60, 0, ['provenance']);
-  assert.is(exitOf(prov)?.code, 0, prov.stderr);
   const sysinfo = await runPhase(job, 'sysinfo', 60, 0, ['sysinfo']);
   assert.is(sysinfo.events[0]?.kind, 'start');
   assert.ok(sysinfo.events.some((e) => e.kind === 'progress'));
   assert.is(exitOf(sysinfo)?.code, 0, sysinfo.stderr);
   const doc = SysinfoDocumentSchema.parse(JSON.parse(await readFile(join(job, 'artifacts/sysinfo.json'), 'utf8')));
-  const env = ProvenanceSchema.parse(JSON.parse(await readFile(join(job, 'artifacts/environment.json'), 'utf8')));
-  const kernel = (await run('uname', ['-r'])).stdout.trim();
-  assert.is(env.kernel.release, kernel);
-  assert.is(doc.provenance.kernel.release, kernel);
+  assert.is(doc.provenance, undefined, 'the host record is collected once per sweep, not by sysinfo');
+  assert.is(doc.logical_cpus, Number((await run('nproc')).stdout.trim()));
   assert.ok((doc.meminfo_kb['MemTotal'] ?? 0) > 0);
+});
+
+/** Runs the agent's provenance verb with a cache dir beside the bundle. */
+async function provenanceVerb(env: Record<string, string> = {}): Promise<{ stdout: string; record: ReturnType<typeof ProvenanceSchema.parse> }> {
+  const { stdout } = await run('bash', [join(bundle, 'remote-scripts/orchestrate-agent'), bundle, 'provenance'], { env: { ...process.env, ...env } });
+  return { stdout, record: ProvenanceSchema.parse(JSON.parse(stdout)) };
+}
+
+agentTest('provenance: the host record matches the host, and is reused while boot, package list and package database are unchanged', async () => {
+  const cache = join(work, 'cache/provenance.json');
+  await rm(cache, { force: true });
+  const first = await provenanceVerb();
+  assert.is(first.record.kernel.release, (await run('uname', ['-r'])).stdout.trim());
+  assert.is(first.record.kernel.machine, (await run('uname', ['-m'])).stdout.trim());
+  assert.is(first.record.kernel.version, (await run('uname', ['-v'])).stdout.trim());
+  assert.is(first.record.hostname, (await run('uname', ['-n'])).stdout.trim());
+  assert.is(first.record.cpu.logical_cpus, Number((await run('nproc')).stdout.trim()));
+  assert.is(first.record.boot_id, (await readFile('/proc/sys/kernel/random/boot_id', 'utf8')).trim());
+  const dpkg = (await run('dpkg-query', ['-W', '-f=${Version}', 'bash'])).stdout.trim();
+  const withBash = await provenanceVerb({ ORCH_PACKAGES: 'bash' });
+  assert.is(withBash.record.packages['bash'], dpkg, 'another package list is another key: collected afresh');
+  assert.ok(withBash.record.collected_at! > first.record.collected_at!);
+  const again = await provenanceVerb({ ORCH_PACKAGES: 'bash' });
+  assert.is(again.stdout, withBash.stdout, 'unchanged host: the same record, collected_at included');
+  // A cache older than the package database (a package was installed since) is stale.
+  await run('touch', ['-d', '2001-01-01', cache]);
+  const refreshed = await provenanceVerb({ ORCH_PACKAGES: 'bash' });
+  assert.ok(refreshed.record.collected_at! > again.record.collected_at!, 'collected afresh after the package database changed');
+});
+
+agentTest("a phase's status is printed only once its supervisor has made rc durable and exited", async () => {
+  const job = join(work, 'jobs/durable');
+  const running = runPhase(job, 'p', 60, 0, ['test-exit', '4'], { ORCH_TEST_PAUSE: 'after-rc' });
+  let settled = false;
+  void running.then(() => (settled = true));
+  const marker = join(job, 'pause.after-rc');
+  for (let i = 0; i < 100 && !(await stat(marker).then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.is((await readFile(join(job, 'phases/p/rc'), 'utf8')).trim(), '4', 'rc is written');
+  await new Promise((r) => setTimeout(r, 500));
+  assert.not.ok(settled, 'no status while the supervisor that wrote rc has not finished');
+  await run('touch', [`${marker}.release`]);
+  assert.equal(exitOf(await running), { kind: 'rc', code: 4, timed_out: false });
 });
 
 agentTest('a failing helper reports its exit status, and its output goes to output.log', async () => {
@@ -132,7 +170,7 @@ agentTest('stop TERMs the helper process group; a killed supervisor is reported 
   const running2 = runPhase(job2, 'long', 60, 0, ['test-sleeper', '60']);
   const pidFile2 = join(job2, 'phases/long/helper.pid');
   for (let i = 0; i < 50 && !(await stat(pidFile2).then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 100));
-  const supervisor = Number((await readFile(join(job2, 'phases/long/supervisor.pid'), 'utf8')).trim());
+  const supervisor = Number((await readFile(join(job2, 'phases/long/supervisor.pid'), 'utf8')).trim().split(' ')[0]);
   const helper = Number((await readFile(pidFile2, 'utf8')).trim());
   process.kill(supervisor, 'SIGKILL');
   process.kill(-helper, 'SIGKILL');
@@ -169,7 +207,7 @@ agentTest('a helper that writes an exit or status line of its own is not believe
   assert.is((await readFile(join(job, 'phases/liar/rc'), 'utf8')).trim(), '3');
 });
 
-agentTest('no process of a phase outlives it: the watchdog and its sleep end with the phase', async () => {
+agentTest('no process of a phase outlives it: its timeout and follower end with the phase', async () => {
   const job = join(work, 'jobs/orphans');
   const marker = `ORCH_ORPHAN_PROBE=${process.pid}-${Date.now()}`;
   const [name, value] = marker.split('=') as [string, string];
