@@ -45,7 +45,8 @@ sums=$4
 t=$b.partial.$$
 old=$b.stale.$$
 # bash runs an EXIT trap on a fatal signal too (HUP, INT, TERM, PIPE); only SIGKILL skips it.
-trap 'rm -rf -- "$t" "$old"' EXIT
+# (rm only when there is something to remove: a present bundle costs no process for it.)
+trap 'if [ -e "$t" ] || [ -e "$old" ]; then rm -rf -- "$t" "$old"; fi' EXIT
 
 # A bundle directory ($1) as text, to compare with $entries: "count=<entries>", then "<path> <raw
 # mode in hex>" (type and permission bits) for . and each entry below it, sorted by bytes; then one

@@ -318,7 +318,7 @@ local('the host script is shellcheck clean and runs under set -euo pipefail with
     await fsp.rm(file, { force: true });
   }
   assert.match(ENSURE_BUNDLE_SCRIPT, /^set -euo pipefail$/m);
-  assert.match(ENSURE_BUNDLE_SCRIPT, /^trap 'rm -rf -- "\$t" "\$old"' EXIT$/m);
+  assert.match(ENSURE_BUNDLE_SCRIPT, /^trap 'if \[ -e "\$t" \] \|\| \[ -e "\$old" \]; then rm -rf -- "\$t" "\$old"; fi' EXIT$/m);
 });
 
 async function tarGz(entries: { name: string; type: 'file' | 'directory' | 'symlink'; mode: number; content?: string; linkname?: string }[]): Promise<Buffer> {
