@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchSection } from './section.js';
 import * as analysis from './analysis.js';
+import * as cliStart from './cli-start.js';
 import * as fleetCli from './fleet-cli.js';
 import * as fleetTransport from './fleet-transport.js';
 import * as inventoryLoad from './inventory-load.js';
@@ -18,7 +19,7 @@ import * as midolmanSwitch from './midolman-switch.js';
 import * as publish from './publish.js';
 import * as siteBuild from './site-build.js';
 
-const SECTIONS: BenchSection[] = [fleetCli, fleetTransport, midolman, midolmanSwitch, kvm, siteBuild, publish, analysis, inventoryLoad];
+const SECTIONS: BenchSection[] = [fleetCli, cliStart, fleetTransport, midolman, midolmanSwitch, kvm, siteBuild, publish, analysis, inventoryLoad];
 
 const OUTPUT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.output', 'bench');
 
