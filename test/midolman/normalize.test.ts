@@ -179,4 +179,40 @@ t('phases: profile files resolved file by file from profiles_dir, overrides, tea
   assert.not.ok(midolmanScenario.params.safeParse({ overrides: { NOT_A_KNOB: 1 } }).success);
 });
 
+t('a switch with a datapath (ovs_*): per-step new flows and flow-setup rate, where loss begins and the setup rate there, datapath series units; a skipped heap dump is no error', async () => {
+  const withDp = (s: ReturnType<typeof step>, flows: number, seconds: number, lost = 0) => ({
+    ...s,
+    send_duration_s: seconds,
+    datapath: { flows_before: 0, flows_after: flows, hit: 0, missed: flows + lost, lost, new_flows: flows, flow_setup_pps: flows / seconds },
+  });
+  await fixture(
+    [withDp(step('warm-up', 1, 100, 100, 100, 9), 200, 1), withDp(step('throughput', 1, 1000, 2000, 2000, 5000), 4000, 2),
+     withDp(step('throughput', 2, 2000, 2000, 2000, 6000), 4000, 1), withDp(step('throughput', 3, 3000, 2000, 1800, 9e6), 3600, 0.66, 200),
+     { ...step('throughput', 4, 4000, 2000, 1500, 9e6), datapath: null }],
+    { 'heapdump.json': { pid: 42, skipped: true, reason: 'the agent (/usr/lib/openvswitch-switch/ovs-vswitchd) is not a JVM' } },
+  );
+  await writeFile(join(dir, 'artifacts', 'rrd', 'index.json'), JSON.stringify({ step: 1, heartbeat: 400, series: [{ collector: 'datapath', alias: 'dp.flows', type: 'GAUGE', rrd: 'rrd/datapath.dp.flows.rrd', json: 'rrd/datapath.dp.flows.json' }, { collector: 'datapath', alias: 'dp.missed', type: 'COUNTER', rrd: 'rrd/datapath.dp.missed.rrd', json: 'rrd/datapath.dp.missed.json' }] }));
+  await writeFile(join(dir, 'artifacts', 'rrd', 'datapath.dp.flows.json'), JSON.stringify(xport(1000, [0, 4000, 3600, null])));
+  await writeFile(join(dir, 'artifacts', 'rrd', 'datapath.dp.missed.json'), JSON.stringify(xport(1000, [0, 2000, 3800, 0])));
+  const m = await normalizeMidolman(dir);
+  MetricsFileSchema.parse({ schema: 'orchestrate/metrics@1', ...m });
+  const at = (metric: string, stepNo: number) => m.samples.find((x) => x.metric === metric && x.labels['phase'] === 'throughput' && x.labels['step'] === String(stepNo))?.value;
+  assert.is(at('datapath.flow_setup', 1), 2000);
+  assert.is(at('datapath.new_flows', 3), 3600);
+  assert.is(at('datapath.lost', 3), 200);
+  assert.is(at('datapath.flows', 2), 4000);
+  assert.is(at('datapath.flow_setup', 4), undefined, 'a failed read leaves the step without datapath samples');
+  assert.not.ok(m.samples.some((x) => x.metric.startsWith('datapath.') && x.labels['phase'] === 'warm-up'));
+  const one = (metric: string) => m.samples.find((x) => x.metric === metric);
+  assert.is(one('throughput.loss_onset')?.value, 3000);
+  assert.is(one('datapath.flow_setup.lossless_max')?.value, 4000, 'the setup rate at the last lossless step');
+  assert.ok(Math.abs(one('datapath.flow_setup.at_loss_onset')!.value - 3600 / 0.66) < 1e-6);
+  assert.is(one('datapath.flows.max')?.value, 4000);
+  assert.is(one('heap_dump.hprof_bytes'), undefined);
+  const flows = m.series.find((x) => x.metric === 'datapath.dp.flows')!;
+  assert.equal([flows.unit, flows.better], ['flows', 'none']);
+  assert.is(m.series.find((x) => x.metric === 'datapath.dp.missed')!.unit, 'upcalls/s');
+  assert.equal(m.series.find((x) => x.metric === 'datapath.flow_setup')!.points.map(([, v]) => v), [2000, 4000, 3600 / 0.66]);
+});
+
 t.run();

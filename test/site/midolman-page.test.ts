@@ -110,6 +110,36 @@ test('phase bands and pools: the measuring phases from the manifest; heap pools 
   assert.equal(pools.map((p) => [p.name, p.heap]), [['G1 Eden Space', true], ["CodeHeap profiled nmethods", false], ['PS Old Gen', true]]);
 });
 
+test('a job through a switch with a datapath (ovs_*): flow setup and datapath flows per step next to delivered, loss and CPU; the datapath over time; the summary names the flow-setup rate', () => {
+  const dp: MetricSample[] = [];
+  for (const [i, offered, setup, flows] of [[1, 1000, 2010, 4004], [2, 2000, 4050, 4000], [3, 3000, 4800, 4010]] as const) {
+    dp.push(sample('datapath.flow_setup', setup, 'flows/s', 'higher', labels('throughput', i, offered)), sample('datapath.flows', flows, 'flows', 'none', labels('throughput', i, offered)));
+  }
+  const metrics = scan(dp);
+  metrics.series.push(
+    { metric: 'datapath.dp.flows', unit: 'flows', better: 'none', labels: {}, points: [[1000, 0], [1001, 2000], [1002, 4004], [1003, 12]] },
+    { metric: 'datapath.dp.missed', unit: 'upcalls/s', better: 'none', labels: {}, points: [[1000, 0], [1001, 2000], [1002, 2004], [1003, 0]] },
+  );
+  const rows = midolmanResults(metrics).throughput;
+  assert.equal(rows.map((r) => [r.flowSetup, r.dpFlows]), [[2010, 4004], [4050, 4000], [4800, 4010]]);
+  const charts = midolmanJobCharts({ manifest: null, metrics });
+  const byId = Object.fromEntries(charts.map((c) => [c.id, c]));
+  for (const id of ['mm-flow-setup', 'mm-datapath-flows', 'mm-datapath']) {
+    assert.ok(byId[id], `${id} drawn: ${charts.map((c) => c.id).join(' ')}`);
+    assert.is(byId[id]!.placement, 'story');
+    assert.equal(vegaLiteWarnings(byId[id]!.spec), [], `${id} compiles without a Vega-Lite warning`);
+  }
+  const setupSeries = new Set(byId['mm-flow-setup']!.rows.map((r) => r['series']));
+  assert.equal([...setupSeries].sort(), ['agent CPU (%)', 'delivered (pps)', 'flow setup (flows/s)', 'loss (%)']);
+  assert.not.ok(charts.some((c) => /^datapath\.dp\.(flows|missed)/.test(c.id)), 'the datapath series are not charted twice');
+  const summary = Object.fromEntries(midolmanSummary({ manifest: null, metrics }).map((i) => [i.label, i]));
+  assert.is(summary['Flow setup at lossless max']!.value, '4,050 flows/s');
+  assert.match(summary['Flow setup at lossless max']!.detail!, /4,000 flows at the burst's end/);
+  // without a datapath (linux_bridge, MidoNet) none of it appears
+  assert.not.ok(midolmanJobCharts({ manifest: null, metrics: scan() }).some((c) => c.id.startsWith('mm-flow-setup') || c.id.startsWith('mm-datapath')));
+  assert.not.ok(midolmanSummary({ manifest: null, metrics: scan() }).some((i) => i.label.startsWith('Flow setup')));
+});
+
 let dir = '';
 test.before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'midolman-page-'));
