@@ -18,7 +18,8 @@
 //   BENCH_CLI_SIZES=30,60,120,240   lab sizes (at most 245)
 //   BENCH_CLI_REPEATS=3             repeats (each: every method cold, then warm)
 //   BENCH_CLI_METHODS=orchestrate,pssh,ansible
-//   BENCH_CLI_ANSIBLE_SLOW_S=40     at a size where Ansible's first cold run took longer, it runs in the first repeat only
+//   BENCH_CLI_ANSIBLE_SLOW_S=15     at a size where Ansible's first cold run took longer, it runs that once only
+//   BENCH_CLI_ANSIBLE_MAX_HOSTS=120 no Ansible above this size (at 240 hosts it takes ~4 min of 2 cores)
 //   BENCH_CLI_ANSIBLE_FORKS=240     cap on Ansible's forks (default: one per host)
 //   BENCH_CLI_REPORT=1              orchestrate also builds the report site (default --no-report)
 import { execa } from 'execa';
@@ -45,7 +46,8 @@ const SIZES = (process.env.BENCH_CLI_SIZES ?? '30,60,120,240')
   .map((s) => Number(s.trim()))
   .filter((n) => Number.isInteger(n) && n > 0 && n <= MAX_LAB_HOSTS);
 const REPEATS = Math.max(1, Number(process.env.BENCH_CLI_REPEATS ?? 3) || 3);
-const ANSIBLE_SLOW_S = Number(process.env.BENCH_CLI_ANSIBLE_SLOW_S ?? 40) || 40;
+const ANSIBLE_SLOW_S = Number(process.env.BENCH_CLI_ANSIBLE_SLOW_S ?? 15) || 15;
+const ANSIBLE_MAX_HOSTS = Number(process.env.BENCH_CLI_ANSIBLE_MAX_HOSTS ?? 120) || 120;
 const ALL_METHODS: FactsMethod[] = [orchestrateCli, psshFacts, ansibleSetup];
 const METHOD_IDS = (process.env.BENCH_CLI_METHODS ?? ALL_METHODS.map((m) => m.id).join(',')).split(',').map((s) => s.trim());
 const METHODS = ALL_METHODS.filter((m) => METHOD_IDS.includes(m.id));
@@ -259,11 +261,15 @@ async function benchSize(n: number, index: number, root: string): Promise<SizeRe
     const listenerMap = listeners(lab);
     const runs: Run[] = [];
     const notes: string[] = [];
-    let ansibleOnce = false;
+    let ansibleDone = false; // no (more) Ansible runs at this size
+    if (n > ANSIBLE_MAX_HOSTS && METHODS.includes(ansibleSetup)) {
+      ansibleDone = true;
+      notes.push(`No Ansible at ${n} hosts (> BENCH_CLI_ANSIBLE_MAX_HOSTS=${ANSIBLE_MAX_HOSTS}): one run costs about 2 CPU seconds per host on the client and lab side.`);
+    }
     for (let repeat = 1; repeat <= REPEATS; repeat++) {
       const order = METHODS.map((_, i) => METHODS[(i + repeat - 1) % METHODS.length]!);
       for (const method of order) {
-        if (method === ansibleSetup && ansibleOnce) continue;
+        if (method === ansibleSetup && ansibleDone) continue;
         for (const kind of KINDS) {
           if (kind === 'cold') {
             await drain(new Set(listenerMap.keys()));
@@ -280,7 +286,7 @@ async function benchSize(n: number, index: number, root: string): Promise<SizeRe
             // With pipelining, Ansible does the same work on the hosts whether or not a run came before
             // (its cold and warm runs measure alike at the small sizes); at a size where it is this
             // slow, one run keeps the section within its time budget.
-            ansibleOnce = true;
+            ansibleDone = true;
             notes.push(`Ansible's cold run took ${fixed(run.wallS, 1)} s (> ${ANSIBLE_SLOW_S} s) at ${n} hosts: it ran once (cold, first repeat), no warm run and no other repeat.`);
             break;
           }
@@ -516,7 +522,7 @@ export async function run(): Promise<SectionResult> {
         build,
         machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, kernel: os.release(), memGiB: os.totalmem() / 2 ** 30 },
         tools: await toolVersions(),
-        config: { sizes: SIZES, repeats: REPEATS, methods: METHODS.map((m) => m.id), ansibleSlowS: ANSIBLE_SLOW_S, targets: TARGETS, factsCommand: FACTS_COMMAND },
+        config: { sizes: SIZES, repeats: REPEATS, methods: METHODS.map((m) => m.id), ansibleSlowS: ANSIBLE_SLOW_S, ansibleMaxHosts: ANSIBLE_MAX_HOSTS, targets: TARGETS, factsCommand: FACTS_COMMAND },
         results: sizes.map((s, i) => ({ ...s, summary: summaries[i] })),
       },
     };
