@@ -3,9 +3,10 @@
 // `npm run orchestrate` and by the quick start): compiles the CLI (orchestrator/cli.ts and what
 // it imports) into dist/ with esbuild, so the `orchestrate` bin runs plain JavaScript.
 //
-// - One entry (dist/cli.js) and, for every `await import()` of the sources, a chunk beside it
-//   (code splitting): a command loads only its own code. Chunks sit directly in dist/, one
-//   level below the package root like the sources in orchestrator/ (see package-root.ts).
+// - Entries dist/cli.js and dist/<name>-worker.js (worker threads, see entryPoints) and, for
+//   every `await import()` of the sources, a chunk beside them (code splitting): a command loads
+//   only its own code. Everything sits directly in dist/, one level below the package root like
+//   the sources in orchestrator/ (see package-root.ts).
 // - Bundled: our code, and the packages every command loads at start, whose many small files
 //   cost more to find and load than to run (START_PACKAGES). Every other package stays in
 //   node_modules, imported as is (native addons, packages that read their own files).
@@ -22,6 +23,29 @@ import { mkdirSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync, cl
 import { builtinModules } from 'node:module';
 import { join, relative } from 'node:path';
 import { BUILD_STAMP, DIST_DIR, PACKAGE_ROOT, distState } from './dist-state.js';
+
+/**
+ * dist/<name>.js <- source: the CLI, and every worker script (a NAME-worker.ts anywhere under orchestrator/).
+ * A worker is started by its URL, not imported: site/render-pool.ts starts
+ * `new URL('./render-worker.js', import.meta.url)`, which from a chunk in dist/ is
+ * dist/render-worker.js. Two workers with the same file name are refused.
+ */
+export function entryPoints() {
+  const entries = { cli: 'orchestrator/cli.ts' };
+  const walk = (dir) => {
+    for (const entry of readdirSync(join(PACKAGE_ROOT, dir), { withFileTypes: true })) {
+      const path = `${dir}/${entry.name}`;
+      if (entry.isDirectory()) walk(path);
+      else if (entry.isFile() && entry.name.endsWith('-worker.ts')) {
+        const name = entry.name.slice(0, -'.ts'.length);
+        if (entries[name]) throw new Error(`two worker scripts would both be dist/${name}.js: ${entries[name]} and ${path}`);
+        entries[name] = path;
+      }
+    }
+  };
+  walk('orchestrator');
+  return entries;
+}
 
 /** Bundled into dist/: pure JavaScript, loaded by every command (the inventory's parser and schema). */
 export const START_PACKAGES = ['zod', 'yaml'];
@@ -74,7 +98,7 @@ async function main(argv) {
   try {
     result = await esbuild.build({
       absWorkingDir: PACKAGE_ROOT,
-      entryPoints: { cli: 'orchestrator/cli.ts' },
+      entryPoints: entryPoints(),
       outdir: DIST_DIR,
       // Flat: every output directly in dist/ (package-root.ts relies on it).
       entryNames: '[name]',

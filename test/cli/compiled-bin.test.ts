@@ -2,13 +2,15 @@
 // no tsx. --version and --plan work; a missing or stale build is refused, never run; and --plan
 // and --help load none of the heavy modules (Vega, the site builder, SSH, publishing, the
 // sweep's machinery), so lazy loading cannot regress silently. A positive control (report on an
-// empty store) shows the trace sees those modules when a command does load them.
+// empty store) shows the trace sees those modules when a command does load them, and report on a
+// small store renders its charts (Vega, in the site's render workers, which the build must ship).
 import { spawnSync } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { writeFixtureStore } from '../site/fixture-store.js';
 import { BIN, REPO, loadedModules, runBuiltBin } from './module-trace/loaded-modules.js';
 
 let dir = '';
@@ -101,12 +103,24 @@ test('--help loads no inventory and none of the heavy modules', async () => {
   assert.equal(heavyIn(run.modules, HEAVY_FOR_HELP), [], 'modules --help should not load');
 });
 
-test('the trace does see the heavy modules when a command loads them (report: the site builder and Vega)', async () => {
+test('the trace does see the heavy modules when a command loads them (report: the site builder and eta)', async () => {
   const run = await loadedModules(['report', '--inventory', inventory, '--out', join(dir, 'site'), '--quiet']);
   assert.is(run.code, 0, run.stderr);
-  for (const heavy of ['orchestrator/site/build.ts', 'package:vega', 'package:vega-lite', 'package:eta']) {
+  for (const heavy of ['orchestrator/site/build.ts', 'orchestrator/analysis/regressions.ts', 'package:eta']) {
     assert.ok(run.modules.has(heavy), `report should load ${heavy}; the trace has ${[...run.modules].join(', ')}`);
   }
+});
+
+test('report through the compiled bin renders job pages with their charts (the render workers are built beside the CLI)', async () => {
+  const resultsDir = join(dir, 'results');
+  await writeFixtureStore(resultsDir, 2, { hosts: [{ name: 'alpha', scenarios: ['sysinfo'] }], start: new Date('2026-11-01T02:00:00Z'), seriesPoints: 20 });
+  const site = join(dir, 'site-with-jobs');
+  const run = await runBuiltBin(['report', '--inventory', inventory, '--out', site, '--quiet']);
+  assert.is(run.code, 0, run.stderr);
+  assert.is(run.stderr, '');
+  const jobPages = (await readdir(join(site, 'jobs'), { recursive: true })).filter((file) => file.endsWith('.html'));
+  assert.is(jobPages.length, 2, `job pages: ${jobPages.join(', ')}`);
+  for (const page of jobPages) assert.match(await readFile(join(site, 'jobs', page), 'utf8'), /<svg[\s>]/, `${page} has a chart`);
 });
 
 /** A copy of the bin beside a package of its own: sources, dist/ with a stub CLI, a build stamp. */
