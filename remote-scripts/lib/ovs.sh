@@ -416,6 +416,7 @@ ovs_print_switch() {
   [[ -n $(ovs_mode) ]] || return 0
   printf 'switch: %s, run directory %s, namespace %s, megaflows %s, checksum offload: %s\n' \
     "$(ovs_mode)" "$(ovs_state_get rundir)" "$(ovs_netns)" "$(ovs_state_get megaflows)" "$(ovs_state_get csum)"
+  ovs_appctl version 2>&1 || true
   ovs_vsctl show 2>&1 || true
   for br in "$@"; do
     ovs_ofctl dump-flows "$br" 2>&1 || true
