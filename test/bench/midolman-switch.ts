@@ -69,6 +69,8 @@ interface TopologyRun {
   lossless: StepRow | null;
   onset: StepRow | null;
   sweep_wall_s: number;
+  /** The machine's 1-minute load average before and after the sweep (other work shares it). */
+  load: [number, number];
 }
 
 async function runTopology(work: string, lab: Awaited<ReturnType<typeof labUp>>, topology: string, index: number): Promise<TopologyRun> {
@@ -100,8 +102,10 @@ async function runTopology(work: string, lab: Awaited<ReturnType<typeof labUp>>,
     hostExtra: { [HOST]: { profile: 'lab-smoke' } },
   });
   const started = Date.now();
+  const loadBefore = os.loadavg()[0]!;
   const { code, stdout, stderr } = await runCli(['--inventory', inventory, '--no-progress']);
   const wall = (Date.now() - started) / 1000;
+  const loadAfter = os.loadavg()[0]!;
   const { dir } = await onlySweep(results);
   const manifest = await jobManifest(dir, JOB);
   if (code !== 0 || manifest.status !== 'ok') throw new Error(`${topology}: sweep failed (exit ${code}, job ${manifest.status}): ${JSON.stringify(manifest.errors)}\n${stdout}\n${stderr}`);
@@ -128,7 +132,7 @@ async function runTopology(work: string, lab: Awaited<ReturnType<typeof labUp>>,
   for (const s of steps) {
     log(`${topology} ${s.offered_pps} pps: achieved ${fixed(s.achieved_pps, 0)}, delivered ${fixed(s.delivered_pps, 0)}, loss ${fixed(s.loss, 4)}, agent CPU ${s.agent_cpu_percent === null ? '-' : fixed(s.agent_cpu_percent, 1)} %, flow setup ${s.flow_setup_pps === null ? '-' : fixed(s.flow_setup_pps, 0)}/s`);
   }
-  return { topology, steps, loss_onset_pps: onset?.offered_pps ?? null, lossless, onset, sweep_wall_s: wall };
+  return { topology, steps, loss_onset_pps: onset?.offered_pps ?? null, lossless, onset, sweep_wall_s: wall, load: [loadBefore, loadAfter] };
 }
 
 export async function run(): Promise<SectionResult> {
@@ -151,6 +155,7 @@ export async function run(): Promise<SectionResult> {
     f(r.lossless?.flow_setup_pps),
     f(r.onset?.flow_setup_pps),
     `${f(r.lossless?.agent_cpu_percent, 1)} / ${f(r.onset?.agent_cpu_percent, 1)}`,
+    `${fixed(r.load[0], 1)} -> ${fixed(r.load[1], 1)}`,
   ]);
   const stepRows = runs.flatMap((r) =>
     r.steps.map((s) => [r.topology, String(s.offered_pps), f(s.achieved_pps), f(s.delivered_pps), f(s.loss * 100, 2), f(s.agent_cpu_percent, 1), f(s.flow_setup_pps), f(s.upcalls_lost)]),
@@ -158,7 +163,7 @@ export async function run(): Promise<SectionResult> {
   const table = [
     `Loss onset (loss > ${LOSS * 100} %), ${GENERATOR}, bursts of ${BURST} probes from ${START} pps by ${STEP} to ${MAX}, one lab host, unshaped:`,
     '',
-    markdownTable(['topology', 'loss begins at (pps offered)', 'there: delivered pps / loss', 'highest lossless step (pps)', 'flow setup there (flows/s)', 'flow setup at the onset (flows/s)', 'agent CPU % (lossless / onset)'], summaryRows),
+    markdownTable(['topology', 'loss begins at (pps offered)', 'there: delivered pps / loss', 'highest lossless step (pps)', 'flow setup there (flows/s)', 'flow setup at the onset (flows/s)', 'agent CPU % (lossless / onset)', 'load avg (1 min)'], summaryRows),
     '',
     markdownTable(['topology', 'offered pps', 'achieved pps', 'delivered pps', 'loss %', 'agent CPU %', 'flow setup /s', 'upcalls lost'], stepRows),
   ].join('\n');
