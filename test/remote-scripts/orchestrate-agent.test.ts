@@ -5,7 +5,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
-import { cp, mkdtemp, readFile, rm, stat, access } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, stat, access, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -176,6 +176,23 @@ agentTest('stop TERMs the helper process group; a killed supervisor is reported 
   process.kill(-helper, 'SIGKILL');
   const lost = await running2;
   assert.is(lost.status?.kind, 'lost');
+});
+
+agentTest("stop gives the helper the orchestrator's grace, not the host's: a teardown longer than ORCH_KILL_GRACE completes", async () => {
+  const helper = join(bundle, 'remote-scripts', 'test-slow-teardown');
+  await writeFile(
+    helper,
+    '#!/usr/bin/env bash\nset -euo pipefail\ntrap \'sleep 4; : >"$ORCH_ARTIFACTS/slow-teardown-done"; exit 143\' TERM\nsleep 60 &\nwait $!\n',
+    { mode: 0o755 },
+  );
+  const job = join(work, 'jobs/slow-teardown');
+  const running = runPhase(job, 'slow', 60, 0, ['test-slow-teardown']);
+  const pidFile = join(job, 'phases/slow/helper.pid');
+  for (let i = 0; i < 50 && !(await stat(pidFile).then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 100));
+  await new Promise((r) => setTimeout(r, 300));
+  await run('bash', [join(bundle, 'remote-scripts/orchestrate-agent'), bundle, 'stop', job, 'slow', 'TERM']);
+  assert.equal(exitOf(await running), { kind: 'rc', code: 143, timed_out: false }, 'the trap ran to its end (ORCH_KILL_GRACE is 2 s here)');
+  await access(join(job, 'artifacts/slow-teardown-done'));
 });
 
 agentTest('collect streams artifacts and phase state as tar.gz, and deletes the job only on "delete"', async () => {
