@@ -184,4 +184,14 @@ t("build identity: the running agent's version and revision win; the param's rev
   }
 });
 
+t('an agent that is no JVM: process_name finds it (one way to find the agent at a time) and reaches the helpers', () => {
+  assert.equal(issues({ topology: 'ovs_bridge', agent: { process_name: 'ovs-vswitchd' } }), []);
+  assert.match(issues({ agent: { process_name: 'ovs-vswitchd', pid_file: '/run/x.pid' } }).join('\n'), /agent\.process_name: process_name and pid_file exclude each other/);
+  assert.match(issues({ agent: { process_name: 'ovs vswitchd' } }).join('\n'), /agent\.process_name: a program name/);
+  const params = MidolmanParams.parse({ topology: 'ovs_l3', agent: { process_name: 'ovs-vswitchd' }, heap_dump: false });
+  const phases = midolmanScenario.phases({ host: host(), params, profilesDir: join(process.cwd(), 'inventory/profiles.d') });
+  assert.is(phases[0]!.env!['MIDOLMAN_AGENT_PROCESS_NAME'], 'ovs-vswitchd');
+  assert.is(phases[0]!.env!['MIDOLMAN_TOPOLOGY'], 'ovs_l3');
+});
+
 t.run();
