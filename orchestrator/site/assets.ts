@@ -1,7 +1,7 @@
 // The site's static assets, with content-hashed names: our CSS and JS from report-site/assets,
 // and vega, vega-lite, vega-embed copied from node_modules (never a CDN). vega-interpreter is
 // wrapped into a classic script so Vega runs without eval under the page's CSP.
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, extname, join } from 'node:path';
 import { packagePath } from '../package-root.js';
@@ -23,12 +23,37 @@ function stripSourceMap(text: string): string {
   return text.replace(/\n?\/\/# sourceMappingURL=\S+\s*$/, '\n');
 }
 
-async function vendorFile(pkg: string, relative: string): Promise<string> {
+function vendorPath(pkg: string, relative: string): string {
   const entry = require.resolve(pkg);
   // walk up from the package's entry to its root (the directory with its package.json)
   let dir = dirname(entry);
   while (basename(dir) !== pkg.split('/').at(-1) && dirname(dir) !== dir) dir = dirname(dir);
-  return stripSourceMap(await readFile(join(dir, relative), 'utf8'));
+  return join(dir, relative);
+}
+
+async function vendorFile(pkg: string, relative: string): Promise<string> {
+  return stripSourceMap(await readFile(vendorPath(pkg, relative), 'utf8'));
+}
+
+const VENDORED: [string, string][] = [
+  ['vega', 'build/vega.min.js'],
+  ['vega-lite', 'build/vega-lite.min.js'],
+  ['vega-embed', 'build/vega-embed.min.js'],
+  ['vega-interpreter', 'build/vega-interpreter.js'],
+];
+
+/**
+ * Changes whenever a source of the assets changes, read from the files' sizes and mtimes only
+ * (loadAssets reads and hashes them all): a build with nothing new asks only this.
+ */
+export async function assetSourcesFingerprint(): Promise<string> {
+  const own = join(REPORT_SITE_DIR, 'assets');
+  const paths = [...VENDORED.map(([pkg, relative]) => vendorPath(pkg, relative)), ...(await readdir(own)).sort().map((name) => join(own, name))];
+  const parts = await Promise.all(paths.map(async (path) => {
+    const s = await stat(path);
+    return `${path}:${s.size}:${s.mtimeMs}`;
+  }));
+  return sha(parts.join('|'));
 }
 
 export function wrapInterpreter(moduleText: string): string {

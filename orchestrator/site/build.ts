@@ -2,44 +2,36 @@
 // memory-light refs, decide per page whether its inputs changed (fingerprints kept in the
 // build manifest), render changed pages with pure functions + eta templates, write the
 // files atomically. Charts are rendered to SVG here, so pages read fine without JavaScript.
+import { statSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { Eta } from 'eta';
 import { loadHistory, type MetricHistory, type SeriesKey } from '../analysis/history.js';
 import { DEFAULT_THRESHOLDS, detectChanges, type DetectedChange, type Thresholds } from '../analysis/regressions.js';
 import { compareMetrics, type MetricComparison } from '../analysis/compare.js';
 import type { MetricsFile } from '../results/metrics.js';
+import { storeStamp } from '../results/store-stamp.js';
 import { assetsFor } from './asset-cache.js';
-import { REPORT_SITE_DIR, type Assets } from './assets.js';
-import { phaseTimelineChart, trendChart, type ChartSpec, type TrendLine } from './charts.js';
-import { chartsForJob, jobHeadlines, summaryForJob } from './job-charts.js';
-import { jobPaths, loadJob, mapLimit, scanStore, trendsPage, type JobRef, type LoadedJob, type Problem, type SweepRef } from './load.js';
-import { SiteWriter, writeFileAtomic, type OutFile, type WriteFileFn } from './output.js';
-import {
-  changeRows,
-  compareRows,
-  envFields,
-  environmentDiff,
-  indexRows,
-  jobsBySweepHostScenario,
-  previousJobs,
-  runRows,
-  sampleRows,
-  type ChangeRow,
-} from './pages.js';
-import { renderSvg } from './svg.js';
-import { pointMatrix, seriesLabeller, type PointMatrix } from './point-matrix.js';
+import { REPORT_SITE_DIR, assetSourcesFingerprint } from './assets.js';
+import { jobHeadlines } from './job-charts.js';
+import { loadJob, mapLimit, scanStore, trendsPage, type JobRef, type LoadedJob, type Problem, type SweepRef } from './load.js';
+import { SiteWriter, writeFileAtomic, type WriteFileFn } from './output.js';
+import type { OutFile } from './output.js';
+import { changeRows, compareRows, environmentDiff, indexRows, jobsBySweepHostScenario, previousJobs, type ChangeRow } from './pages.js';
+import { page, pageContext, sizeText, type PageContext } from './page-context.js';
+import { seriesLabeller } from './point-matrix.js';
+import { RenderPool } from './render-pool.js';
+import type { TrendGroup } from './render-pages.js';
 import { loadFindings } from './findings.js';
 import { changeId } from '../analysis/findings.js';
 import { readPagedState } from '../results/store.js';
 import { glance, quiet, revealedBy } from './glance.js';
 import { dataScript, toCsv } from './encode.js';
-import { formatDuration, formatNumber, formatP, formatPercent, formatTime, formatValue, labelsText, unitTables } from './format.js';
-import { rel, sha, slug } from './names.js';
+import { formatP, formatPercent, formatValue } from './format.js';
+import { rel, sha } from './names.js';
+import { readBuildState, writeBuildState, type BuildState } from './build-state.js';
 
 /** Bump when page output changes in a way the template and asset hashes do not capture. */
 const BUILDER_VERSION = '8'; // 8: values in their unit family's best unit; kvm trends as a matrix; last night at a glance
-const LOG_TAIL_LINES = 200;
 
 export interface BuildSiteOptions {
   resultsDir: string;
@@ -49,8 +41,8 @@ export interface BuildSiteOptions {
   now?: Date;
   /** Injected for tests; defaults to temp file + rename. */
   writeFile?: WriteFileFn;
-  /** Pages rendered at once. */
-  concurrency?: number;
+  /** Render workers (default: one per core, os.availableParallelism()); 0 draws pages in this thread. */
+  workers?: number;
   /** The store's metric histories when the caller has loaded them already (a sweep's end does). */
   history?: Awaited<ReturnType<typeof loadHistory>>;
 }
@@ -67,24 +59,9 @@ export interface BuildSiteResult {
   problems: Problem[];
 }
 
-const fmt = { time: formatTime, number: formatNumber, value: formatValue, percent: formatPercent, duration: formatDuration, p: formatP };
-
-interface Ctx {
-  resultsDir: string;
-  eta: Eta;
-  assets: Assets;
+interface Ctx extends PageContext {
   siteFp: string;
   thresholdsFor: (key: SeriesKey) => Thresholds;
-}
-
-interface RenderedChart {
-  id: string;
-  key: string;
-  svg: string;
-  note: string | undefined;
-  json: string;
-  csv: string;
-  placement: 'story' | undefined;
 }
 
 async function templatesFingerprint(): Promise<string> {
@@ -92,124 +69,6 @@ async function templatesFingerprint(): Promise<string> {
   const names = (await readdir(dir)).sort();
   const parts = await Promise.all(names.map(async (n) => `${n}:${sha(await readFile(join(dir, n)))}`));
   return sha(parts.join('|'));
-}
-
-function page(ctx: Ctx, template: string, pagePath: string, data: Record<string, unknown>): string {
-  return ctx.eta.render(template, { ...data, root: rel(pagePath, ''), assets: ctx.assets.paths, fmt });
-}
-
-/** SVG + interactive spec + downloads for a page's charts. */
-async function renderCharts(charts: readonly ChartSpec[], pageId: string, pagePath: string, assetsDir: string): Promise<{ views: RenderedChart[]; files: OutFile[]; script: string | undefined }> {
-  const views: RenderedChart[] = [];
-  const files: OutFile[] = [];
-  let script = '';
-  for (const chart of charts) {
-    const key = `${pageId}#${chart.id}`;
-    const svg = await renderSvg(chart.spec, `c${sha(key, 8)}`);
-    const json = `${assetsDir}/${chart.id}.json`;
-    const csv = `${assetsDir}/${chart.id}.csv`;
-    files.push({ path: json, data: `${JSON.stringify(chart.rows)}\n` }, { path: csv, data: toCsv(chart.rows, chart.columns) });
-    script += dataScript('charts', key, chart.spec);
-    views.push({ id: chart.id, key, svg, note: chart.note, json: rel(pagePath, json), csv: rel(pagePath, csv), placement: chart.placement });
-  }
-  if (charts.length === 0) return { views, files, script: undefined };
-  const scriptPath = `${assetsDir}/charts.js`;
-  files.push({ path: scriptPath, data: script });
-  return { views, files, script: rel(pagePath, scriptPath) };
-}
-
-function sizeText(bytes: number): string {
-  return bytes < 1024 ? `${bytes} B` : bytes < 1048576 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1048576).toFixed(1)} MiB`;
-}
-
-/** The data a client-side comparison needs (compare.html). */
-function jobData(loaded: LoadedJob): unknown {
-  return {
-    samples: (loaded.metrics?.samples ?? []).map((s) => ({ metric: s.metric, labels: s.labels, value: s.value, unit: s.unit, better: s.better })),
-    // how each unit reads (format.ts), so the browser's comparison shows values as the pages do
-    units: unitTables((loaded.metrics?.samples ?? []).map((s) => s.unit)),
-    env: envFields(loaded.manifest),
-    packages: loaded.manifest?.environment?.packages ?? {},
-  };
-}
-
-async function renderJob(ctx: Ctx, job: JobRef, previous: JobRef | undefined): Promise<OutFile[]> {
-  const loaded = await loadJob(ctx.resultsDir, job);
-  const m = loaded.manifest;
-  const files: OutFile[] = [];
-  const charts: ChartSpec[] = [];
-  const timeline = m ? phaseTimelineChart('phases', m.phases) : undefined;
-  if (timeline) charts.push(timeline);
-  const input = { manifest: m, metrics: loaded.metrics };
-  charts.push(...chartsForJob(job.scenario, input));
-  const summary = summaryForJob(job.scenario, input);
-  const rendered = await renderCharts(charts, `job:${job.key}`, job.page, job.assetsDir);
-  files.push(...rendered.files);
-
-  const samples = sampleRows(loaded.metrics);
-  files.push({ path: `${job.assetsDir}/samples.json`, data: `${JSON.stringify(loaded.metrics?.samples ?? [])}\n` });
-  files.push({ path: `${job.assetsDir}/samples.csv`, data: toCsv(samples, ['metric', 'labels', 'value', 'unit', 'better']) });
-
-  const logs: { label: string; href: string; size: string }[] = [];
-  let logTail: string | null = null;
-  for (const log of job.logs) {
-    let data: Buffer;
-    try {
-      data = await readFile(log.source);
-    } catch {
-      continue;
-    }
-    const path = `${job.assetsDir}/logs/${log.name}`;
-    files.push({ path, data });
-    logs.push({ label: log.name.replace(/\.txt$/, ''), href: rel(job.page, path), size: sizeText(data.length) });
-    if (log.name === 'orchestrator.log.txt') logTail = data.toString('utf8').split('\n').slice(-LOG_TAIL_LINES).join('\n');
-  }
-
-  const startedAt = m?.startedAt ?? job.at;
-  const endedAt = m?.endedAt ?? null;
-  const html = page(ctx, './job', job.page, {
-    title: `${job.host} · ${job.scenario} · ${job.sweepId}`,
-    section: 'sweeps',
-    chartScript: rendered.script,
-    job: {
-      host: job.host,
-      scenario: job.scenario,
-      sweepId: job.sweepId,
-      jobId: job.jobId,
-      status: m?.status ?? job.status,
-      startedAt,
-      endedAt,
-      duration: formatDuration(startedAt && endedAt ? Date.parse(endedAt) - Date.parse(startedAt) : null),
-      address: m?.host.address ?? '—',
-      port: m?.host.port ?? '—',
-      user: m?.host.user ?? '—',
-      roles: m?.host.roles ?? [],
-      groups: m?.host.groups ?? [],
-      profile: m?.profile ?? '—',
-      params: m ? JSON.stringify(m.scenario.params, null, 2) : '—',
-      errors: m?.errors ?? [],
-      artifacts: m?.artifacts ? `${m.artifacts.status}: ${m.artifacts.files} file(s), ${sizeText(m.artifacts.bytes)}${m.artifacts.rejected.length ? `, ${m.artifacts.rejected.length} rejected` : ''}` : '—',
-      orchestrator: m ? `${m.orchestrator.version} (node ${m.orchestrator.node})` : '—',
-      build: m?.build ?? null,
-    },
-    summary,
-    storyCharts: rendered.views.filter((v) => v.placement === 'story'),
-    env: m?.environment ?? null,
-    packages: Object.entries(m?.environment?.packages ?? {}).sort(([a], [b]) => a.localeCompare(b)),
-    phases: m?.phases ?? [],
-    problems: loaded.problems,
-    charts: rendered.views.filter((v) => v.placement !== 'story'),
-    samples,
-    samplesJson: rel(job.page, `${job.assetsDir}/samples.json`),
-    samplesCsv: rel(job.page, `${job.assetsDir}/samples.csv`),
-    logs,
-    logTail,
-    trendsHref: rel(job.page, trendsPage(job.host, job.scenario)),
-    compareHref: previous ? rel(job.page, job.comparePage) : null,
-  });
-  files.push({ path: job.page, data: html });
-  files.push({ path: job.dataFile, data: dataScript('jobs', job.key, jobData(loaded)) });
-  return files;
 }
 
 /** Per-metric thresholds: each metric's samples are compared with the thresholds configured for it. */
@@ -254,14 +113,6 @@ async function renderCompare(ctx: Ctx, job: JobRef, previous: JobRef): Promise<O
   ];
 }
 
-interface TrendGroup {
-  host: string;
-  scenario: string;
-  path: string;
-  histories: MetricHistory[];
-  changes: DetectedChange[];
-}
-
 /** Headline numbers of each job, from the histories the build has loaded anyway. */
 function headlineLookup(histories: readonly MetricHistory[]): (sweepId: string, jobId: string, scenario: string) => string | undefined {
   const wanted = new Set(Object.values(jobHeadlines).flatMap((list) => list.map((h) => h.metric)));
@@ -293,67 +144,6 @@ function trendGroups(histories: readonly MetricHistory[], changes: readonly Dete
   }
   for (const c of changes) groups.get(`${c.key.host}\u0000${c.key.scenario}`)?.changes.push(c);
   return [...groups.values()].sort((a, b) => a.host.localeCompare(b.host) || a.scenario.localeCompare(b.scenario));
-}
-
-/** The trend charts of a host x scenario: one per metric, a line per label set. */
-function metricTrendCharts(group: TrendGroup): (ChartSpec & { anchors: string[] })[] {
-  const byMetric = new Map<string, MetricHistory[]>();
-  for (const h of group.histories) byMetric.set(h.key.metric, [...(byMetric.get(h.key.metric) ?? []), h]);
-  const charts: (ChartSpec & { anchors: string[] })[] = [];
-  for (const [metric, hs] of [...byMetric.entries()].sort(([a], [b]) => a.localeCompare(b))) {
-    const lines: TrendLine[] = hs.map((h) => ({
-      label: labelsText(h.key.labels) || metric,
-      points: h.points.map((p) => ({ ...p, href: rel(group.path, jobPaths(p.sweepId, p.jobId).page) })),
-    }));
-    const keyIds = new Set(hs.map((h) => h.keyId));
-    const marks = group.changes
-      .filter((c) => keyIds.has(c.keyId))
-      .map((c) => ({ at: c.at, kind: c.kind, label: labelsText(c.key.labels) || metric, relativeChange: c.relativeChange }));
-    charts.push({ ...trendChart({ id: `m-${slug(metric)}`, metric, unit: hs[0]!.unit, better: hs[0]!.better, lines, changes: marks }), anchors: hs.map((h) => h.keyId) });
-  }
-  return charts;
-}
-
-/** The trend charts of a matrix (kvm): one per measurement, a line per point named as the job page names it. */
-function matrixTrendCharts(group: TrendGroup, matrix: PointMatrix): (ChartSpec & { anchors: string[] })[] {
-  const names = new Map(matrix.points.map((p) => [p.id, p.name]));
-  return matrix.measurements.map((m) => {
-    const keyIds = new Set(m.lines.flatMap((l) => l.keyIds));
-    const nameOf = (point: string | undefined) => (point === undefined ? 'job' : (names.get(point) ?? point));
-    const lines: TrendLine[] = m.lines.map((l) => ({
-      label: nameOf(l.point),
-      points: l.points.map((p) => ({ ...p, href: rel(group.path, jobPaths(p.sweepId, p.jobId).page) })),
-    }));
-    const marks = group.changes
-      .filter((c) => keyIds.has(c.keyId))
-      .map((c) => ({ at: c.at, kind: c.kind, label: nameOf(c.key.labels['point']), relativeChange: c.relativeChange }));
-    const chart = trendChart({ id: `m-${m.id}`, metric: m.metric, title: m.title, unit: m.unit, better: m.better, lines, changes: marks, seriesTitle: 'point' });
-    return { ...chart, anchors: [...keyIds] };
-  });
-}
-
-async function renderTrends(ctx: Ctx, group: TrendGroup, rows: readonly ChangeRow[]): Promise<OutFile[]> {
-  const matrix = pointMatrix(group.histories, group.changes, (h) => ctx.thresholdsFor(h.key));
-  const charts = matrix ? matrixTrendCharts(group, matrix) : metricTrendCharts(group);
-  const assetsDir = group.path.replace(/\.html$/, '');
-  const rendered = await renderCharts(charts, `trends:${group.host}/${group.scenario}`, group.path, assetsDir);
-  const views = rendered.views.map((v, i) => ({ ...v, anchors: charts[i]!.anchors }));
-  const sweeps = new Set(group.histories.flatMap((h) => h.points.map((p) => p.sweepId))).size;
-  const runs = runRows(group.histories.flatMap((h) => h.points), (sweepId, jobId) => rel(group.path, jobPaths(sweepId, jobId).page));
-  const html = page(ctx, './trends', group.path, {
-    title: `Trends · ${group.host} · ${group.scenario}`,
-    section: 'trends',
-    chartScript: rendered.script,
-    host: group.host,
-    scenario: group.scenario,
-    metrics: new Set(group.histories.map((h) => h.key.metric)).size,
-    sweeps,
-    changes: rows,
-    charts: views,
-    matrix: matrix ? { points: matrix.points, rows: matrix.rows, jobRows: matrix.jobRows } : null,
-    runs: runs.some((r) => r.build !== null) ? runs : [],
-  });
-  return [...rendered.files, { path: group.path, data: html }];
 }
 
 function uuidFrom(text: string): string {
@@ -396,52 +186,101 @@ async function pagedChanges(resultsDir: string, sweepIds: readonly string[]): Pr
   return paged;
 }
 
+/** The keys whose thresholds the pages use: a series' own, and its host x scenario x metric's (comparisons). */
+function thresholdProbes(histories: readonly MetricHistory[]): SeriesKey[] {
+  const probes = new Map<string, SeriesKey>();
+  for (const h of histories) {
+    for (const key of [h.key, { ...h.key, labels: {} }, { ...h.key, metric: '', labels: {} }]) probes.set(JSON.stringify(key), key);
+  }
+  return [...probes.values()];
+}
+
+/**
+ * Everything a build's output depends on, cheaply: the builder, its templates and assets, the
+ * store's stamp (results/store-stamp.ts), where the store is, and the thresholds of every series
+ * the last build drew.
+ */
+function inputsFingerprint(parts: { siteSources: string; store: string; resultsDir: string }, thresholdsFor: (key: SeriesKey) => Thresholds, probes: readonly SeriesKey[]): string {
+  const thresholds = sha(JSON.stringify(probes.map((key) => [key, thresholdsFor(key)])));
+  return sha(`${BUILDER_VERSION}|${parts.siteSources}|${parts.store}|${parts.resultsDir}|${thresholds}`, 32);
+}
+
 export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteResult> {
   const started = Date.now();
   const log = options.log ?? (() => {});
   const thresholdsFor = options.thresholdsFor ?? (() => DEFAULT_THRESHOLDS);
-  const concurrency = options.concurrency ?? 4;
+  const writeFile = options.writeFile ?? writeFileAtomic;
 
-  const [scan, history, assets, templatesFp] = await Promise.all([
-    scanStore(options.resultsDir),
-    options.history ?? loadHistory(options.resultsDir),
-    assetsFor(),
-    templatesFingerprint(),
-  ]);
+  // Nothing new since the last build (same inputs, every page still there): nothing is read or written.
+  const [templatesFp, assetSourcesFp, state] = await Promise.all([templatesFingerprint(), assetSourcesFingerprint(), readBuildState(options.outDir)]);
+  const stampParts = { siteSources: `${templatesFp}|${assetSourcesFp}`, store: storeStamp(options.resultsDir), resultsDir: resolve(options.resultsDir) };
+  if (state && state.inputs === inputsFingerprint(stampParts, thresholdsFor, state.probes) && state.pages.every((path) => pagePresent(options.outDir, path))) {
+    log(`site: nothing new since the last build, ${state.pages.length} page(s) unchanged (${Date.now() - started} ms)`);
+    return { pagesWritten: 0, pagesUnchanged: state.pages.length, bytes: 0, regressions: state.regressions, written: [], files: [], problems: state.problems };
+  }
+
+  const [scan, history, assets] = await Promise.all([scanStore(options.resultsDir), options.history ?? loadHistory(options.resultsDir), assetsFor()]);
   const changes = detectChanges(history.histories, thresholdsFor);
   log(`site: ${scan.sweeps.length} sweep(s), ${history.histories.length} metric histories, ${changes.length} change(s) detected (${Date.now() - started} ms)`);
 
   const ctx: Ctx = {
-    resultsDir: options.resultsDir,
-    eta: new Eta({ views: join(REPORT_SITE_DIR, 'templates'), cache: true, autoEscape: true }),
-    assets,
+    ...pageContext(options.resultsDir, assets.paths),
     siteFp: sha(`${BUILDER_VERSION}|${assets.fingerprint}|${templatesFp}`),
     thresholdsFor,
   };
-  const writer = new SiteWriter(options.outDir, options.writeFile ?? writeFileAtomic);
+  const writer = new SiteWriter(options.outDir, writeFile);
   await writer.open();
   await writer.unit('assets', assets.fingerprint, () => assets.files);
 
   const sweeps: SweepRef[] = scan.sweeps;
   const jobs = sweeps.flatMap((s) => s.jobs);
   const previous = previousJobs(sweeps);
+  const pool = new RenderPool({ resultsDir: options.resultsDir, assetPaths: assets.paths }, options.workers);
+  try {
+    // Jobs stream through the workers: only the pages in flight are in memory.
+    await mapLimit(jobs, pool.capacity + 2, async (job) => {
+      const prev = previous.get(job.key);
+      await writer.unit(`job:${job.key}`, sha(`${ctx.siteFp}|${job.fp}|${prev?.key ?? ''}`), () => pool.job(job, prev));
+      if (prev) await writer.unit(`compare:${job.key}`, sha(`${ctx.siteFp}|${job.fp}|${prev.key}|${prev.fp}`), () => renderCompare(ctx, job, prev));
+    });
+    log(`site: job pages done (${Date.now() - started} ms, ${pool.size} render worker(s))`);
+    await renderRest();
+  } finally {
+    await pool.close();
+  }
+  const removed = await writer.finish();
+  const regressions = changes.filter((c) => c.kind === 'regression').length;
+  const problems = [...scan.problems, ...history.problems];
+  const probes = thresholdProbes(history.histories);
+  await writeBuildState(
+    options.outDir,
+    { inputs: inputsFingerprint(stampParts, thresholdsFor, probes), probes, pages: writer.pages(), regressions, problems } satisfies BuildState,
+    writeFile,
+  );
+  log(
+    `site: ${writer.unitsWritten} page(s) written, ${writer.unitsUnchanged} unchanged, ${removed.length} stale file(s) removed, ${sizeText(writer.bytes)} in ${((Date.now() - started) / 1000).toFixed(1)} s; ${regressions} regression(s)`,
+  );
+  return {
+    pagesWritten: writer.unitsWritten,
+    pagesUnchanged: writer.unitsUnchanged,
+    bytes: writer.bytes,
+    regressions,
+    written: [...writer.written].sort(),
+    files: writer.writtenFiles.sort(),
+    problems,
+  };
 
-  await mapLimit(jobs, concurrency, async (job) => {
-    const prev = previous.get(job.key);
-    await writer.unit(`job:${job.key}`, sha(`${ctx.siteFp}|${job.fp}|${prev?.key ?? ''}`), () => renderJob(ctx, job, prev));
-    if (prev) await writer.unit(`compare:${job.key}`, sha(`${ctx.siteFp}|${job.fp}|${prev.key}|${prev.fp}`), () => renderCompare(ctx, job, prev));
-  });
-  log(`site: job pages done (${Date.now() - started} ms)`);
-
+  /** The pages made from the histories and the sweeps: trends, the index, regressions and feeds, the compare picker. */
+  async function renderRest(): Promise<void> {
   const labelsOf = seriesLabeller(history.histories);
   const rows = changeRows(changes, jobsBySweepHostScenario(sweeps), previous, labelsOf);
   const groups = trendGroups(history.histories, changes);
-  await mapLimit(groups, concurrency, async (group) => {
-    const own = rows
-      .filter((r) => r.host === group.host && r.scenario === group.scenario)
-      .map((r) => ({ ...r, jobHref: r.jobHref }));
-    const input = JSON.stringify({ h: group.histories, c: group.changes });
-    await writer.unit(`trends:${group.host}/${group.scenario}`, sha(`${ctx.siteFp}|${input}`), () => renderTrends(ctx, group, own));
+  await mapLimit(groups, pool.capacity + 2, async (group) => {
+    const own = rows.filter((r) => r.host === group.host && r.scenario === group.scenario);
+    // thresholds travel as data (a worker cannot call thresholdsFor), by the history they are for
+    const thresholds = Object.fromEntries(group.histories.map((h) => [h.keyId, thresholdsFor(h.key)]));
+    const input = JSON.stringify({ h: group.histories, c: group.changes, t: thresholds });
+    await writer.unit(`trends:${group.host}/${group.scenario}`, sha(`${ctx.siteFp}|${input}`), () => pool.trends({ group, rows: own, thresholds }));
   });
 
   const trendHosts = new Map<string, { scenario: string; href: string; metrics: number }[]>();
@@ -452,7 +291,6 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
   ]);
 
   const index = indexRows(sweeps, changes, headlineLookup(history.histories));
-  const problems = [...scan.problems];
   const latestId = sweeps.map((s) => s.sweepId).sort().at(-1);
   const loadedFindings = latestId === undefined ? undefined : await loadFindings(options.resultsDir, latestId);
   const atGlance = glance({
@@ -470,7 +308,7 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
   const scenarios = new Set(jobs.map((j) => j.scenario)).size;
   const indexData = {
     rows: index,
-    problems,
+    problems: scan.problems,
     totalJobs: jobs.length,
     totalHosts: hosts,
     multiScenario: scenarios > 1,
@@ -523,18 +361,9 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
     },
   ]);
 
-  const removed = await writer.finish();
-  const regressions = counts.regression;
-  log(
-    `site: ${writer.unitsWritten} page(s) written, ${writer.unitsUnchanged} unchanged, ${removed.length} stale file(s) removed, ${sizeText(writer.bytes)} in ${((Date.now() - started) / 1000).toFixed(1)} s; ${regressions} regression(s)`,
-  );
-  return {
-    pagesWritten: writer.unitsWritten,
-    pagesUnchanged: writer.unitsUnchanged,
-    bytes: writer.bytes,
-    regressions,
-    written: [...writer.written].sort(),
-    files: writer.writtenFiles.sort(),
-    problems: [...scan.problems, ...history.problems],
-  };
+  }
+}
+
+function pagePresent(outDir: string, path: string): boolean {
+  return statSync(join(outDir, path), { throwIfNoEntry: false }) !== undefined;
 }

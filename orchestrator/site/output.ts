@@ -104,6 +104,11 @@ export class SiteWriter {
     return wrote;
   }
 
+  /** The first file of every unit of this build (its page): what a build with nothing new checks is still there. */
+  pages(): string[] {
+    return Object.values(this.current).flatMap((u) => Object.keys(u.files).slice(0, 1));
+  }
+
   /** Removes the files of units (or unit files) the build no longer produces, then saves the manifest. */
   async finish(): Promise<string[]> {
     const keep = new Set(Object.values(this.current).flatMap((u) => Object.keys(u.files)));

@@ -1,0 +1,218 @@
+// The pages with charts, rendered from plain data: a job's page (its files read here) and a
+// host x scenario's trends page (from its histories). Charts are drawn to SVG with Vega, the
+// heavy part of a build, so these run in the render workers (render-worker.ts); everything
+// they need arrives as data that survives a structured clone (no functions).
+import { readFile } from 'node:fs/promises';
+import type { MetricHistory } from '../analysis/history.js';
+import type { DetectedChange, Thresholds } from '../analysis/regressions.js';
+import { phaseTimelineChart, trendChart, type ChartSpec, type TrendLine } from './charts.js';
+import { dataScript, toCsv } from './encode.js';
+import { formatDuration, labelsText, unitTables } from './format.js';
+import { chartsForJob, summaryForJob } from './job-charts.js';
+import { jobPaths, loadJob, trendsPage, type JobRef, type LoadedJob } from './load.js';
+import { rel, sha, slug } from './names.js';
+import type { OutFile } from './output.js';
+import { page, sizeText, type PageContext } from './page-context.js';
+import { envFields, runRows, sampleRows, type ChangeRow } from './pages.js';
+import { pointMatrix, type PointMatrix } from './point-matrix.js';
+import { renderSvg } from './svg.js';
+
+const LOG_TAIL_LINES = 200;
+
+export interface TrendGroup {
+  host: string;
+  scenario: string;
+  path: string;
+  histories: MetricHistory[];
+  changes: DetectedChange[];
+}
+
+/** A trends page's inputs: its group, its rows of the regressions table, and each history's thresholds by keyId. */
+export interface TrendsInput {
+  group: TrendGroup;
+  rows: readonly ChangeRow[];
+  thresholds: Record<string, Thresholds>;
+}
+
+interface RenderedChart {
+  id: string;
+  key: string;
+  svg: string;
+  note: string | undefined;
+  json: string;
+  csv: string;
+  placement: 'story' | undefined;
+}
+
+/** SVG + interactive spec + downloads for a page's charts. */
+async function renderCharts(charts: readonly ChartSpec[], pageId: string, pagePath: string, assetsDir: string): Promise<{ views: RenderedChart[]; files: OutFile[]; script: string | undefined }> {
+  const views: RenderedChart[] = [];
+  const files: OutFile[] = [];
+  let script = '';
+  for (const chart of charts) {
+    const key = `${pageId}#${chart.id}`;
+    const svg = await renderSvg(chart.spec, `c${sha(key, 8)}`);
+    const json = `${assetsDir}/${chart.id}.json`;
+    const csv = `${assetsDir}/${chart.id}.csv`;
+    files.push({ path: json, data: `${JSON.stringify(chart.rows)}\n` }, { path: csv, data: toCsv(chart.rows, chart.columns) });
+    script += dataScript('charts', key, chart.spec);
+    views.push({ id: chart.id, key, svg, note: chart.note, json: rel(pagePath, json), csv: rel(pagePath, csv), placement: chart.placement });
+  }
+  if (charts.length === 0) return { views, files, script: undefined };
+  const scriptPath = `${assetsDir}/charts.js`;
+  files.push({ path: scriptPath, data: script });
+  return { views, files, script: rel(pagePath, scriptPath) };
+}
+
+/** The data a client-side comparison needs (compare.html). */
+function jobData(loaded: LoadedJob): unknown {
+  return {
+    samples: (loaded.metrics?.samples ?? []).map((s) => ({ metric: s.metric, labels: s.labels, value: s.value, unit: s.unit, better: s.better })),
+    // how each unit reads (format.ts), so the browser's comparison shows values as the pages do
+    units: unitTables((loaded.metrics?.samples ?? []).map((s) => s.unit)),
+    env: envFields(loaded.manifest),
+    packages: loaded.manifest?.environment?.packages ?? {},
+  };
+}
+
+export async function renderJob(ctx: PageContext, job: JobRef, previous: JobRef | undefined): Promise<OutFile[]> {
+  const loaded = await loadJob(ctx.resultsDir, job);
+  const m = loaded.manifest;
+  const files: OutFile[] = [];
+  const charts: ChartSpec[] = [];
+  const timeline = m ? phaseTimelineChart('phases', m.phases) : undefined;
+  if (timeline) charts.push(timeline);
+  const input = { manifest: m, metrics: loaded.metrics };
+  charts.push(...chartsForJob(job.scenario, input));
+  const summary = summaryForJob(job.scenario, input);
+  const rendered = await renderCharts(charts, `job:${job.key}`, job.page, job.assetsDir);
+  files.push(...rendered.files);
+
+  const samples = sampleRows(loaded.metrics);
+  files.push({ path: `${job.assetsDir}/samples.json`, data: `${JSON.stringify(loaded.metrics?.samples ?? [])}\n` });
+  files.push({ path: `${job.assetsDir}/samples.csv`, data: toCsv(samples, ['metric', 'labels', 'value', 'unit', 'better']) });
+
+  const logs: { label: string; href: string; size: string }[] = [];
+  let logTail: string | null = null;
+  for (const log of job.logs) {
+    let data: Buffer;
+    try {
+      data = await readFile(log.source);
+    } catch {
+      continue;
+    }
+    const path = `${job.assetsDir}/logs/${log.name}`;
+    files.push({ path, data });
+    logs.push({ label: log.name.replace(/\.txt$/, ''), href: rel(job.page, path), size: sizeText(data.length) });
+    if (log.name === 'orchestrator.log.txt') logTail = data.toString('utf8').split('\n').slice(-LOG_TAIL_LINES).join('\n');
+  }
+
+  const startedAt = m?.startedAt ?? job.at;
+  const endedAt = m?.endedAt ?? null;
+  const html = page(ctx, './job', job.page, {
+    title: `${job.host} · ${job.scenario} · ${job.sweepId}`,
+    section: 'sweeps',
+    chartScript: rendered.script,
+    job: {
+      host: job.host,
+      scenario: job.scenario,
+      sweepId: job.sweepId,
+      jobId: job.jobId,
+      status: m?.status ?? job.status,
+      startedAt,
+      endedAt,
+      duration: formatDuration(startedAt && endedAt ? Date.parse(endedAt) - Date.parse(startedAt) : null),
+      address: m?.host.address ?? '—',
+      port: m?.host.port ?? '—',
+      user: m?.host.user ?? '—',
+      roles: m?.host.roles ?? [],
+      groups: m?.host.groups ?? [],
+      profile: m?.profile ?? '—',
+      params: m ? JSON.stringify(m.scenario.params, null, 2) : '—',
+      errors: m?.errors ?? [],
+      artifacts: m?.artifacts ? `${m.artifacts.status}: ${m.artifacts.files} file(s), ${sizeText(m.artifacts.bytes)}${m.artifacts.rejected.length ? `, ${m.artifacts.rejected.length} rejected` : ''}` : '—',
+      orchestrator: m ? `${m.orchestrator.version} (node ${m.orchestrator.node})` : '—',
+      build: m?.build ?? null,
+    },
+    summary,
+    storyCharts: rendered.views.filter((v) => v.placement === 'story'),
+    env: m?.environment ?? null,
+    packages: Object.entries(m?.environment?.packages ?? {}).sort(([a], [b]) => a.localeCompare(b)),
+    phases: m?.phases ?? [],
+    problems: loaded.problems,
+    charts: rendered.views.filter((v) => v.placement !== 'story'),
+    samples,
+    samplesJson: rel(job.page, `${job.assetsDir}/samples.json`),
+    samplesCsv: rel(job.page, `${job.assetsDir}/samples.csv`),
+    logs,
+    logTail,
+    trendsHref: rel(job.page, trendsPage(job.host, job.scenario)),
+    compareHref: previous ? rel(job.page, job.comparePage) : null,
+  });
+  files.push({ path: job.page, data: html });
+  files.push({ path: job.dataFile, data: dataScript('jobs', job.key, jobData(loaded)) });
+  return files;
+}
+
+
+/** The trend charts of a host x scenario: one per metric, a line per label set. */
+function metricTrendCharts(group: TrendGroup): (ChartSpec & { anchors: string[] })[] {
+  const byMetric = new Map<string, MetricHistory[]>();
+  for (const h of group.histories) byMetric.set(h.key.metric, [...(byMetric.get(h.key.metric) ?? []), h]);
+  const charts: (ChartSpec & { anchors: string[] })[] = [];
+  for (const [metric, hs] of [...byMetric.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    const lines: TrendLine[] = hs.map((h) => ({
+      label: labelsText(h.key.labels) || metric,
+      points: h.points.map((p) => ({ ...p, href: rel(group.path, jobPaths(p.sweepId, p.jobId).page) })),
+    }));
+    const keyIds = new Set(hs.map((h) => h.keyId));
+    const marks = group.changes
+      .filter((c) => keyIds.has(c.keyId))
+      .map((c) => ({ at: c.at, kind: c.kind, label: labelsText(c.key.labels) || metric, relativeChange: c.relativeChange }));
+    charts.push({ ...trendChart({ id: `m-${slug(metric)}`, metric, unit: hs[0]!.unit, better: hs[0]!.better, lines, changes: marks }), anchors: hs.map((h) => h.keyId) });
+  }
+  return charts;
+}
+
+/** The trend charts of a matrix (kvm): one per measurement, a line per point named as the job page names it. */
+function matrixTrendCharts(group: TrendGroup, matrix: PointMatrix): (ChartSpec & { anchors: string[] })[] {
+  const names = new Map(matrix.points.map((p) => [p.id, p.name]));
+  return matrix.measurements.map((m) => {
+    const keyIds = new Set(m.lines.flatMap((l) => l.keyIds));
+    const nameOf = (point: string | undefined) => (point === undefined ? 'job' : (names.get(point) ?? point));
+    const lines: TrendLine[] = m.lines.map((l) => ({
+      label: nameOf(l.point),
+      points: l.points.map((p) => ({ ...p, href: rel(group.path, jobPaths(p.sweepId, p.jobId).page) })),
+    }));
+    const marks = group.changes
+      .filter((c) => keyIds.has(c.keyId))
+      .map((c) => ({ at: c.at, kind: c.kind, label: nameOf(c.key.labels['point']), relativeChange: c.relativeChange }));
+    const chart = trendChart({ id: `m-${m.id}`, metric: m.metric, title: m.title, unit: m.unit, better: m.better, lines, changes: marks, seriesTitle: 'point' });
+    return { ...chart, anchors: [...keyIds] };
+  });
+}
+
+export async function renderTrends(ctx: PageContext, { group, rows, thresholds }: TrendsInput): Promise<OutFile[]> {
+  const matrix = pointMatrix(group.histories, group.changes, (h) => thresholds[h.keyId]!);
+  const charts = matrix ? matrixTrendCharts(group, matrix) : metricTrendCharts(group);
+  const assetsDir = group.path.replace(/\.html$/, '');
+  const rendered = await renderCharts(charts, `trends:${group.host}/${group.scenario}`, group.path, assetsDir);
+  const views = rendered.views.map((v, i) => ({ ...v, anchors: charts[i]!.anchors }));
+  const sweeps = new Set(group.histories.flatMap((h) => h.points.map((p) => p.sweepId))).size;
+  const runs = runRows(group.histories.flatMap((h) => h.points), (sweepId, jobId) => rel(group.path, jobPaths(sweepId, jobId).page));
+  const html = page(ctx, './trends', group.path, {
+    title: `Trends · ${group.host} · ${group.scenario}`,
+    section: 'trends',
+    chartScript: rendered.script,
+    host: group.host,
+    scenario: group.scenario,
+    metrics: new Set(group.histories.map((h) => h.key.metric)).size,
+    sweeps,
+    changes: rows,
+    charts: views,
+    matrix: matrix ? { points: matrix.points, rows: matrix.rows, jobRows: matrix.jobRows } : null,
+    runs: runs.some((r) => r.build !== null) ? runs : [],
+  });
+  return [...rendered.files, { path: group.path, data: html }];
+}
+

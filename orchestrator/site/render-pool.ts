@@ -1,0 +1,141 @@
+// The render workers of a site build: one worker thread per core (os.availableParallelism())
+// draws job and trends pages, so a full build uses every core while the build's own thread
+// reads the store and writes files. Workers start with the first task (a build with nothing to
+// draw starts none) and each holds at most a few tasks, so memory stays bounded whatever the
+// store's size. With `size: 0` pages are drawn in this thread instead.
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { JobRef } from './load.js';
+import type { OutFile } from './output.js';
+import type { TrendsInput } from './render-pages.js';
+
+export interface RenderWorkerData {
+  resultsDir: string;
+  assetPaths: Record<string, string>;
+}
+
+export type RenderTask =
+  | { id: number; kind: 'job'; job: JobRef; previous: JobRef | undefined }
+  | { id: number; kind: 'trends'; input: TrendsInput };
+
+export type RenderReply = { id: number; files: OutFile[] } | { id: number; error: string };
+
+type Work = { kind: 'job'; job: JobRef; previous: JobRef | undefined } | { kind: 'trends'; input: TrendsInput };
+
+export class RenderError extends Error {
+  override readonly name = 'RenderError';
+}
+
+interface Slot {
+  worker: Worker;
+  busy: number;
+}
+
+/** Tasks a worker holds at once: one drawing while the next reads its files. */
+const PER_WORKER = 2;
+
+// A compiled build has the worker's JavaScript beside this file. Run from the TypeScript sources
+// (tsx), a worker does not inherit tsx's loader: it registers it first, then imports the worker.
+const FROM_SOURCES = import.meta.url.endsWith('.ts');
+const WORKER_URL = new URL(FROM_SOURCES ? './render-worker.ts' : './render-worker.js', import.meta.url);
+
+function startThread(data: RenderWorkerData): Worker {
+  if (!FROM_SOURCES) return new Worker(WORKER_URL, { workerData: data });
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const boot = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(WORKER_URL.href)}); });`;
+  return new Worker(boot, { eval: true, workerData: data });
+}
+
+export class RenderPool {
+  readonly size: number;
+  private readonly slots: Slot[] = [];
+  private readonly pending = new Map<number, { resolve: (files: OutFile[]) => void; reject: (error: Error) => void; slot: Slot | undefined }>();
+  private readonly queue: { id: number; work: Work }[] = [];
+  private nextId = 1;
+  private failure: Error | undefined;
+  private closing = false;
+  private local: Promise<typeof import('./render-pages.js')> | undefined;
+
+  constructor(private readonly data: RenderWorkerData, size = availableParallelism()) {
+    this.size = Math.max(0, Math.floor(size));
+  }
+
+  /** Tasks worth keeping in flight to keep every worker busy. */
+  get capacity(): number {
+    return Math.max(1, this.size * PER_WORKER);
+  }
+
+  job(job: JobRef, previous: JobRef | undefined): Promise<OutFile[]> {
+    return this.submit({ kind: 'job', job, previous });
+  }
+
+  trends(input: TrendsInput): Promise<OutFile[]> {
+    return this.submit({ kind: 'trends', input });
+  }
+
+  private async submit(work: Work): Promise<OutFile[]> {
+    if (this.size === 0) return this.renderHere(work);
+    if (this.failure) throw this.failure;
+    const id = this.nextId++;
+    const done = new Promise<OutFile[]>((resolve, reject) => this.pending.set(id, { resolve, reject, slot: undefined }));
+    this.queue.push({ id, work });
+    this.dispatch();
+    return done;
+  }
+
+  private async renderHere(work: Work): Promise<OutFile[]> {
+    this.local ??= import('./render-pages.js');
+    const { renderJob, renderTrends } = await this.local;
+    const { pageContext } = await import('./page-context.js');
+    const ctx = pageContext(this.data.resultsDir, this.data.assetPaths);
+    return work.kind === 'job' ? renderJob(ctx, work.job, work.previous) : renderTrends(ctx, work.input);
+  }
+
+  private dispatch(): void {
+    while (this.queue.length > 0) {
+      let slot = this.slots.reduce<Slot | undefined>((best, s) => (s.busy < PER_WORKER && (!best || s.busy < best.busy) ? s : best), undefined);
+      if ((!slot || slot.busy > 0) && this.slots.length < this.size) slot = this.startWorker();
+      if (!slot) return; // every worker is full: the next answer dispatches again
+      const { id, work } = this.queue.shift()!;
+      slot.busy++;
+      this.pending.get(id)!.slot = slot;
+      slot.worker.postMessage({ id, ...work } satisfies RenderTask);
+    }
+  }
+
+  private startWorker(): Slot {
+    const worker = startThread(this.data);
+    const slot: Slot = { worker, busy: 0 };
+    this.slots.push(slot);
+    worker.on('message', (reply: RenderReply) => {
+      const task = this.pending.get(reply.id);
+      if (!task) return;
+      this.pending.delete(reply.id);
+      slot.busy--;
+      if ('error' in reply) task.reject(new RenderError(`rendering a page failed in a render worker: ${reply.error}`));
+      else task.resolve(reply.files);
+      this.dispatch();
+    });
+    const fail = (error: Error) => {
+      this.failure ??= new RenderError(`a render worker stopped: ${error.message}`);
+      for (const [id, task] of this.pending) {
+        if (task.slot !== slot && task.slot !== undefined) continue;
+        this.pending.delete(id);
+        task.reject(this.failure);
+      }
+      this.queue.length = 0;
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => {
+      if (!this.closing) fail(new Error(`exit code ${code}`));
+    });
+    return slot;
+  }
+
+  /** Stops the workers (every task has been answered by then, or is rejected). */
+  async close(): Promise<void> {
+    this.closing = true;
+    const slots = this.slots.splice(0);
+    await Promise.all(slots.map((s) => s.worker.terminate()));
+  }
+}
