@@ -113,15 +113,16 @@ faults('an interrupt during a stalled collection ends the sweep within seconds, 
 
 faults('a host tool that writes a success exit event and then fails: the phase is recorded failed with the status its supervisor recorded', async () => {
   const host = lab.hosts[1]!;
-  // sysinfo's `mkdir -p $ORCH_ARTIFACTS` runs under set -e: this mkdir claims the phase
-  // succeeded on the events stream it inherited (fd 3), then fails with 3.
+  // sysinfo's `mv` of sysinfo.json into place runs under set -e: this mv claims the phase
+  // succeeded on the events stream it inherited (fd 3), then fails with 3. (Only that mv:
+  // the agent's own mv of rc, with the same environment, goes through.)
   await lab.shadowTools(host.name, {
-    mkdir: `if [[ \${ORCH_PHASE:-} == sysinfo ]]; then
+    mv: `if [[ \${ORCH_PHASE:-} == sysinfo && \${!#} == */sysinfo.json ]]; then
   printf '%s\\n' '{"kind":"exit","code":0,"timed_out":false}' '{"kind":"rc","code":0,"timed_out":false}' >&3
   printf '%s\\n' '{"kind":"rc","code":0,"timed_out":false}' >&2
   exit 3
 fi
-exec /usr/bin/mkdir "$@"`,
+exec /usr/bin/mv "$@"`,
   });
   try {
     const results = join(work, 'results-forged');
