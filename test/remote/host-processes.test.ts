@@ -1,0 +1,88 @@
+// The host-side process budget of a sysinfo job (issue 13: at most 25 per host per job,
+// sshd's own included), counted on a real lab host by following its sshd with strace while
+// the real CLI runs a sweep. And the trace parser the count rests on.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { labUp, type Lab } from '../lab/lab.js';
+import { formatCount, parseTrace, traceHost, type ProcessCount } from './host-processes.js';
+
+const parser = suite('strace parsing for the host process count');
+
+parser('counts processes, not threads; attributes them to the agent verb whose tree they are in; sshd apart', () => {
+  const trace = [
+    '100 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|SIGCHLD) = 101',
+    '101 execve("/usr/sbin/sshd", ["sshd", "-R"], 0x1 /* 3 vars */) = 0',
+    '101 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|SIGCHLD) = 102',
+    '101 clone3({flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD, child_tid=0x1}, 88) = 103',
+    '102 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|SIGCHLD) = 104',
+    '104 execve("/bin/bash", ["bash", "-c", "bash .orchestrate/bundles/x/remote-scripts/orchestrate-agent .orchestrate/bundles/x run job p 60 0 -- sysinfo"], 0x1 /* 9 vars */) = 0',
+    '104 execve("/usr/bin/bash", ["bash", ".orchestrate/bundles/x/remote-scripts/orchestrate-agent", ".orchestrate/bundles/x", "run", "job"], 0x1 /* 9 vars */) = 0',
+    '104 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|SIGCHLD <unfinished ...>',
+    '104 <... clone resumed>, child_tidptr=0x7f) = 105',
+    '105 execve("/usr/bin/mkdir", ["mkdir", "-p"], 0x1 /* 9 vars */) = 0',
+    '104 vfork() = 106',
+    '106 execve("/usr/bin/nosuch", ["nosuch"], 0x1 /* 9 vars */) = -1 ENOENT (No such file or directory)',
+  ].join('\n');
+  const count = parseTrace(trace, 100);
+  assert.is(count.created, 5, 'sshd, its privsep child, the session shell, mkdir, the vfork child; not the thread');
+  assert.is(count.sshd, 2);
+  assert.is(count.commands, 3);
+  assert.equal(Object.fromEntries(count.byVerb), { sshd: 2, run: 3 }, 'the session shell became the agent: its tree is run');
+  assert.equal(Object.fromEntries(count.programs), { sshd: 1, bash: 2, mkdir: 1 }, 'a failed execve runs nothing');
+});
+
+parser.run();
+
+const budget = suite('host processes of a sysinfo job, on the lab');
+let lab: Lab;
+let work: string;
+const repo = fileURLToPath(new URL('../..', import.meta.url));
+
+budget.before(async () => {
+  work = await mkdtemp(join(tmpdir(), 'host-processes-test-'));
+  lab = await labUp({ subnet: 62, hosts: 1, dir: join(work, 'lab'), reports: false });
+});
+budget.after(async () => {
+  await lab?.down();
+  await rm(work, { recursive: true, force: true });
+});
+
+async function tracedSweep(name: string): Promise<ProcessCount> {
+  const inventory = await lab.writeInventory({ file: join(work, `${name}.yaml`), resultsDir: join(work, 'results'), scenarios: { sysinfo: { sample_seconds: 0 } } });
+  const listener = Number.parseInt(await readFile(lab.hosts[0]!.pidFile, 'utf8'), 10);
+  const tracer = await traceHost(listener);
+  const cli = spawn(process.execPath, ['--import', 'tsx', join(repo, 'orchestrator/cli.ts'), '--inventory', inventory, '--no-progress', '--no-report'], {
+    cwd: repo,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  cli.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  cli.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  const code = await new Promise<number | null>((resolve) => cli.once('close', resolve));
+  const count = await tracer.stop();
+  assert.match(output, /lab-01--sysinfo.*OK|job lab-01--sysinfo OK/, `the job ran: exit ${code}\n${output}`);
+  return count;
+}
+
+budget('a sysinfo job costs its host at most 25 processes (sshd included) once the bundle is there; no tail, sleep, awk or uname', async () => {
+  const cold = await tracedSweep('cold');
+  console.log(`cold (bundle installed, provenance cache made):\n${formatCount(cold)}`);
+  const warm = await tracedSweep('warm');
+  console.log(`warm:\n${formatCount(warm)}`);
+  assert.ok(warm.created <= 25, `warm: ${warm.created} processes\n${formatCount(warm)}\n${warm.tree.join('\n')}`);
+  assert.ok(cold.created <= 40, `cold: ${cold.created} processes\n${formatCount(cold)}`);
+  for (const program of ['tail', 'sleep', 'awk', 'uname', 'cat', 'nproc']) {
+    assert.not.ok(warm.programs.has(program), `${program} is not run: ${formatCount(warm)}`);
+  }
+  assert.is(warm.byVerb.get('provenance') ?? 0, 1, 'provenance once per sweep, from the cache: only the agent itself');
+  assert.is(warm.programs.get('dpkg-query') ?? 0, 0, 'no package query while the package database is unchanged');
+  assert.is(cold.programs.get('dpkg-query') ?? 0, 1, 'one package query when the cache is made');
+  assert.is(warm.programs.get('sync') ?? 0, 1, 'the phase rc is made durable');
+});
+
+budget.run();
