@@ -120,3 +120,7 @@ topology_leftovers() {
 topology_datapath_reset() {
   ovs_datapath_flush_when_private
 }
+
+topology_requirements() {
+  ovs_requirements
+}

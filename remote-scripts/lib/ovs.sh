@@ -452,3 +452,15 @@ ovs_datapath_flush_when_private() {
   # fail to install flows (counted "lost", though the packets are forwarded).
   ovs_appctl revalidator/purge >/dev/null
 }
+
+# ovs_requirements : print what this host lacks for an ovs_* topology (nothing when it has all).
+ovs_requirements() {
+  local missing
+  missing=$(ovs_tools_missing)
+  if [[ -n $missing ]]; then
+    printf 'not installed: %s(Debian package openvswitch-switch)' "$missing"
+  elif ! ovs_host_rundir >/dev/null && [[ ! -r $OVS_SCHEMA ]]; then
+    printf 'no Open vSwitch database schema at %s (package openvswitch-common) to start a private switch' "$OVS_SCHEMA"
+  fi
+  return 0
+}
