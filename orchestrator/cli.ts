@@ -4,7 +4,7 @@
 // this module and the command modules it registers import only commander and small modules at
 // the top; what a command needs to do its work (inventory loading, SSH, the site builder, Vega,
 // analysis, publishing) is imported with `await import()` inside its action, so a command loads
-// only what it uses. test/cli/lazy-loading.test.ts checks what `--plan` and `--help` load.
+// only what it uses. test/cli/compiled-bin.test.ts checks what `--plan` and `--help` load.
 import { Command, CommanderError } from 'commander';
 import { registerChangesCommand } from './cli/command-changes.js';
 import { registerCheckCommand } from './cli/command-check.js';

@@ -11,7 +11,7 @@
 //   cost more to find and load than to run (START_PACKAGES). Every other package stays in
 //   node_modules, imported as is (native addons, packages that read their own files).
 // - dist/meta.json is esbuild's metafile: which source modules each output file holds
-//   (test/cli/lazy-loading.test.ts reads it to name the modules a command loaded).
+//   (test/cli/module-trace/loaded-modules.ts reads it to name the modules a command loaded).
 // - Nothing to do when dist/ is current (dist-state.js): exits 0 at once. `--clean` rebuilds
 //   from nothing; `--quiet` says nothing when there is nothing to do; `--install` see below.
 // - dist/.build-stamp is written last, dated when the build started, so a source saved during
