@@ -30,6 +30,19 @@ kvm_install_cache_dir() {
   printf '%s\n' "$cache"
 }
 
+# kvm_fail MESSAGE : the phase fails with MESSAGE, which also becomes the job's error (an error
+# event: the orchestrator puts the last one beside the phase's exit status in the manifest).
+kvm_fail() {
+  orch_log_event error "$1"
+  orch_die "$1"
+}
+
+# kvm_install_errors FILE : FILE's first "error:" lines (what the builder says went wrong), one line.
+kvm_install_errors() {
+  [[ -s $1 ]] || return 0
+  grep -m 3 '^error:' -- "$1" | cut -c1-300 | sed 's/[^[:print:]\t]/?/g' | paste -sd '|' | sed 's/|/ | /g'
+}
+
 # kvm_install_tail FILE : the last lines of FILE, control characters made visible, one line.
 kvm_install_tail() {
   [[ -s $1 ]] || return 0
@@ -65,9 +78,9 @@ kvm_install_mmdebstrap() {
   bash "$KVM_SELF_DIR/kvm-build-image" "$verb" --recipe "$dir/recipe.json" --cache "$cache" >"$dir/out" 2>"$dir/log" || rc=$?
   cp -- "$dir/log" "$ORCH_ARTIFACTS/guest-install.log" 2>/dev/null || true
   if ((rc == 3)); then
-    orch_die "guest install: the recipe's Debian tree is not cached in $cache/trees and guest.install.download is false (this host may not download): build it where downloading is allowed (kvm-build-image tree --recipe ... --cache $cache). $(kvm_install_tail "$dir/log")"
+    kvm_fail "guest install: the recipe's Debian tree is not cached in $cache/trees and guest.install.download is false (this host may not download): build it where downloading is allowed (kvm-build-image tree --recipe ... --cache $cache). $(kvm_install_errors "$dir/log")"
   elif ((rc != 0)); then
-    orch_die "guest install (mmdebstrap) failed (exit $rc); nothing was left in $cache; last lines: $(kvm_install_tail "$dir/log")"
+    kvm_fail "guest install (mmdebstrap) failed (exit $rc): $(kvm_install_errors "$dir/log"); nothing was left in $cache; the build log's last lines: $(KVM_INSTALL_TAIL_LINES=8 kvm_install_tail "$dir/log")"
   fi
   line=$(tail -n 1 -- "$dir/out")
   result=$(jq -c -e --arg cache "$cache" '
@@ -145,7 +158,7 @@ kvm_install_virt() {
       local console
       console=$(kvm_install_tail "$tmp/install-console.log")
       kvm_install_virt_cleanup "$name" "$tmp"
-      orch_die "guest install (virt-install) failed ($why); the half-made image was removed; installer console: ${console:-nothing}; virt-install: $(kvm_install_tail "$ORCH_ARTIFACTS/guest-install.log")"
+      kvm_fail "guest install (virt-install) failed ($why); the half-made image was removed; installer console: ${console:-nothing}; virt-install: $(kvm_install_tail "$ORCH_ARTIFACTS/guest-install.log")"
     fi
     kvm_install_virt_cleanup "$name" ''
     : >"$tmp/COMPLETE"

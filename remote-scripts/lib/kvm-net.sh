@@ -32,15 +32,24 @@ kvm_net_tag() {
 kvm_net_ns() { printf 'orch-kvm-%s-%s\n' "$(kvm_net_tag)" "$1"; }
 kvm_net_veth() { printf 'okv%s%sh\n' "$(kvm_net_tag)" "$1"; }
 
-# kvm_net_nics : KVM_NICS's lines, each checked (the orchestrator validated them; this is the host's own check).
-kvm_net_nics() {
+# kvm_net_validate : fails (in the caller's shell) unless every KVM_NICS line is well formed (the
+# orchestrator validated them; this is the host's own check). Every entry point calls it first.
+kvm_net_validate() {
   local line
   while IFS= read -r line; do
     [[ -n $line ]] || continue
-    [[ $line =~ ^[0-7]$'\t'(bridge|network|user)$'\t'[A-Za-z0-9_.-]{1,15}$'\t'([0-9./]+|dhcp|-)$'\t'([0-9.]+|-)$'\t'(yes|no)$'\t'([0-9./]+|-)$'\t'(yes|no)$'\t'(auto|iperf3|netserver|-)$'\t'([0-9]+|-)$ ]] ||
+    [[ $line =~ ^[0-7]$'\t'(bridge|network|user)$'\t'([A-Za-z0-9_.-]{1,15}|-)$'\t'([0-9./]+|dhcp|-)$'\t'([0-9.]+|-)$'\t'(yes|no)$'\t'([0-9./]+|-)$'\t'(yes|no)$'\t'(auto|iperf3|netserver|-)$'\t'([0-9]+|-)$ ]] ||
       orch_die "bad NIC line in KVM_NICS: $(printf '%q' "$line")"
-    printf '%s\n' "$line"
   done <<<"${KVM_NICS:-}"
+}
+
+# kvm_net_nics : KVM_NICS's lines (validated by kvm_net_validate), empty ones left out.
+kvm_net_nics() {
+  local line
+  while IFS= read -r line; do
+    [[ -n $line ]] && printf '%s\n' "$line"
+  done <<<"${KVM_NICS:-}"
+  return 0
 }
 
 # kvm_net_record KIND NAME : remember something this job made (net-down undoes it, newest first).
@@ -52,20 +61,21 @@ kvm_net_record() {
 kvm_net_up() {
   local idx type source address gateway create paddr pns tool port ns veth made=()
   [[ -n ${KVM_NICS:-} ]] || { orch_progress "no guest network" 1; return 0; }
+  kvm_net_validate
   orch_require_cmd ip
   while IFS=$'\t' read -r idx type source address gateway create paddr pns tool port; do
     if [[ $create == yes ]]; then
       if ip link show dev "$source" >/dev/null 2>&1; then
-        orch_die "bridge $source exists already: a bridge the job creates must be new (the job never touches a link it did not make)"
+        kvm_fail "bridge $source exists already: a bridge the job creates must be new (the job never touches a link it did not make)"
       fi
       ip link add name "$source" type bridge
       kvm_net_record bridge "$source"
       ip link set dev "$source" up
       made+=("bridge $source")
     elif [[ $type == bridge ]]; then
-      ip -d link show dev "$source" 2>/dev/null | grep -q 'bridge ' || orch_die "NIC $idx: bridge $source is not on this host (or is not a bridge)"
+      ip -d link show dev "$source" 2>/dev/null | grep -q 'bridge ' || kvm_fail "NIC $idx: bridge $source is not on this host (or is not a bridge)"
     elif [[ $type == network ]]; then
-      kvm_virsh net-info "$source" >/dev/null 2>&1 || orch_die "NIC $idx: libvirt network $source is not defined on ${KVM_LIBVIRT_URI:-qemu:///system}"
+      kvm_virsh net-info "$source" >/dev/null 2>&1 || kvm_fail "NIC $idx: libvirt network $source is not defined on ${KVM_LIBVIRT_URI:-qemu:///system}"
     fi
     [[ $paddr != - ]] || continue
     if [[ $pns == yes ]]; then
@@ -86,7 +96,7 @@ kvm_net_up() {
       ip addr add "$paddr" dev "$source"
       made+=("$paddr on $source")
     else
-      ip -o addr show | grep -q " inet ${paddr%/*}/" || orch_die "NIC $idx: the peer's address ${paddr%/*} is not on this host"
+      ip -o addr show | grep -q " inet ${paddr%/*}/" || kvm_fail "NIC $idx: the peer's address ${paddr%/*} is not on this host"
     fi
   done < <(kvm_net_nics)
   orch_json_object nics n "$(kvm_net_nics | wc -l)" made s "${made[*]:-}" tag s "$(kvm_net_tag)" | orch_atomic_write "$ORCH_ARTIFACTS/net.json"
@@ -106,7 +116,7 @@ kvm_net_down() {
     esac
     removed=$((removed + 1))
   done < <(tac -- "$KVM_NET_STATE")
-  ((left == 0)) || orch_die "$left link(s) or namespace(s) of this job's guest network could not be removed"
+  ((left == 0)) || kvm_fail "$left link(s) or namespace(s) of this job's guest network could not be removed"
   rm -f -- "$KVM_NET_STATE"
   orch_progress "guest network removed ($removed)" 1
 }
@@ -114,6 +124,7 @@ kvm_net_down() {
 # kvm_net_point_macs : a locally administered MAC per NIC for this point (KVM_NIC_MAC[index]).
 kvm_net_point_macs() {
   local idx rest
+  kvm_net_validate
   KVM_NIC_MAC=()
   while IFS=$'\t' read -r idx rest; do
     KVM_NIC_MAC[$idx]=$(od -An -N3 -tx1 /dev/urandom | awk '{ printf "52:54:00:%s:%s:%s", $1, $2, $3 }')
@@ -124,6 +135,7 @@ kvm_net_point_macs() {
 # address), matched by the point's MACs; prints their paths (for KVM_GUEST_NET_FILES).
 kvm_net_guest_files() {
   local dir=$1 idx type source address gateway create paddr pns tool port file
+  kvm_net_validate
   while IFS=$'\t' read -r idx type source address gateway create paddr pns tool port; do
     [[ $address != - ]] || continue
     file=$dir/20-orchestrate-nic$idx.network
@@ -164,6 +176,7 @@ kvm_net_listening() {
 kvm_net_peers_start() {
   local dir=$1 idx type source address gateway create paddr pns tool port ns chosen pid i
   local -a cmd
+  kvm_net_validate
   while IFS=$'\t' read -r idx type source address gateway create paddr pns tool port; do
     [[ $paddr != - ]] || continue
     chosen=$(kvm_net_peer_tool "$tool")
@@ -184,10 +197,10 @@ kvm_net_peers_start() {
     printf 'peer\t%s\n' "$pid" >>"$KVM_STATE/domains.tsv"
     for ((i = 0; i < 50; i++)); do
       kvm_net_listening "$ns" "$port" && break
-      kill -0 "$pid" 2>/dev/null || orch_die "NIC $idx: the peer ($chosen) exited at once: $(kvm_install_tail "$dir/peer-$idx.log")"
+      kill -0 "$pid" 2>/dev/null || kvm_fail "NIC $idx: the peer ($chosen) exited at once: $(kvm_install_tail "$dir/peer-$idx.log")"
       sleep 0.1
     done
-    kvm_net_listening "$ns" "$port" || orch_die "NIC $idx: the peer ($chosen) does not listen on port $port after 5 s"
+    kvm_net_listening "$ns" "$port" || kvm_fail "NIC $idx: the peer ($chosen) does not listen on port $port after 5 s"
   done < <(kvm_net_nics)
 }
 

@@ -141,6 +141,8 @@ it('a stale golden image is reset and runs: reboot between cases, a failed case,
   const lab03 = smallPointParams(hv!, {
     backing: 'e2estall',
     inject: 'guestfish',
+    // the built image with its kernel command line changed (qaset=off), not guest.install's
+    guestFrom: 'base',
     qaset: { run_list: ['sysbench_sys'], prepared: true, config: SMALL, timeout: '25m', stall_timeout: '60s', poll_interval: 2 },
     extra: { domain_type: 'qemu' },
   });

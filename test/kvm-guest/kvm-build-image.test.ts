@@ -144,7 +144,7 @@ it('image from the cached tree: a raw ext4 with the recipe laid in, the kernel a
   assert.is(r.image_hash, hashes.image_hash);
   assert.is(r.image_cached, false);
   assert.is(r.dir, path.join(s.cache, 'images', hashes.image_hash));
-  assert.equal((await fsp.readdir(r.dir!)).sort(), ['COMPLETE', 'build.log', 'cmdline', 'initrd.img', 'recipe.json', 'root.img', 'vmlinuz']);
+  assert.equal((await fsp.readdir(r.dir!)).sort(), ['COMPLETE', 'build.log', 'cmdline', 'initrd.img', 'os-release', 'recipe.json', 'root.img', 'vmlinuz']);
   assert.equal(await fsp.readFile(r.kernel!), k.vmlinuz);
   assert.equal(await fsp.readFile(r.initrd!), k.initrd);
   assert.is(await fsp.readFile(path.join(r.dir!, 'cmdline'), 'utf8'), `${s.recipe.cmdline}\n`);

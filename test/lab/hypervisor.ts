@@ -9,7 +9,8 @@ import { execFile } from 'node:child_process';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { CACHE_ROOT, labGuest, labGuestTreeMissing } from '../kvm-guest/lab-guest.js';
+import { labGuestRecipe } from '../kvm-guest/guest-recipe.js';
+import { CACHE_ROOT, IMAGE_CACHE, labGuest, labGuestTreeMissing } from '../kvm-guest/lab-guest.js';
 import { startLibvirtd, type Libvirtd } from '../kvm-guest/libvirtd.js';
 import type { Lab } from './lab.js';
 
@@ -82,11 +83,12 @@ export async function linkStableGuest(h: HypervisorLab, dir = STABLE_GUEST_DIR):
 /**
  * kvm params for the smallest useful matrix on the lab: one point (1 vCPU, 256 MiB, no NIC,
  * writeback/threads on a directory backing named `backing`), `repetitions` times, QASET's
- * params and anything else (`extra`) laid over.
+ * params and anything else (`extra`) laid over. The guest comes from guest.install (the lab's
+ * recipe, built from the cached tree, offline) unless `guestFrom: 'base'` (the built image).
  */
 export function smallPointParams(
   h: HypervisorLab,
-  opts: { backing: string; inject?: 'debugfs' | 'guestfish'; repetitions?: number; qaset: Record<string, unknown>; extra?: Record<string, unknown> },
+  opts: { backing: string; inject?: 'debugfs' | 'guestfish'; repetitions?: number; qaset: Record<string, unknown>; extra?: Record<string, unknown>; guestFrom?: 'install' | 'base' },
 ): Record<string, unknown> {
   return {
     matrix: {
@@ -98,7 +100,7 @@ export function smallPointParams(
       network_model: ['none'],
       repetitions: opts.repetitions ?? 1,
     },
-    guest: labGuestParams(h, opts.inject ?? 'debugfs'),
+    guest: opts.guestFrom === 'base' ? labGuestParams(h, opts.inject ?? 'debugfs') : labGuestInstallParams(opts.inject ?? 'debugfs'),
     qaset: opts.qaset,
     // QASET's filesystem cases mkfs the test disk: xfs needs 300 MiB at least
     test_disk_size: '512M',
@@ -134,4 +136,37 @@ export function labGuestParams(h: HypervisorLab, inject: 'debugfs' | 'guestfish'
     inject,
     root: '/dev/sda',
   };
+}
+
+/**
+ * The `guest:` params of the kvm scenario for the lab's guest built by the job itself: guest.install
+ * the mmdebstrap way with the lab guest's recipe (`recipe` to change it), cached in the lab's image
+ * cache, offline (download: false: the lab never downloads; the install step cached the tree).
+ */
+export function labGuestInstallParams(inject: 'debugfs' | 'guestfish' = 'debugfs', recipe: Record<string, unknown> = { ...labGuestRecipe() }): Record<string, unknown> {
+  return {
+    install: { method: 'mmdebstrap', recipe, cache: IMAGE_CACHE, download: false, timeout: '20m' },
+    base_copy: inject === 'debugfs' ? 'copy' : 'overlay',
+    inject,
+    root: '/dev/sda',
+  };
+}
+
+/**
+ * guest.network for a lab point: one NIC per entry on a bridge the job creates (`bridge`, at most
+ * 15 characters, with the NIC index appended when there are several), the guest at 10.<net>.<n>.2/24
+ * with its default route through the peer at .1, which lives in a namespace of the job's own
+ * running iperf3 -s. `net` is the second octet (the lab's subnets: this engineer's are 80-84).
+ */
+export function labGuestNetwork(opts: { bridge: string; net: number; nics?: { model?: string }[] }): Record<string, unknown>[] {
+  const nics = opts.nics ?? [{}];
+  return nics.map((nic, i) => ({
+    type: 'bridge',
+    source: nics.length > 1 ? `${opts.bridge}${i}` : opts.bridge,
+    ...(nic.model ? { model: nic.model } : {}),
+    create: true,
+    address: `10.${opts.net}.${i + 1}.2/24`,
+    gateway: `10.${opts.net}.${i + 1}.1`,
+    peer: { address: `10.${opts.net}.${i + 1}.1/24`, namespace: true, tool: 'iperf3' },
+  }));
 }

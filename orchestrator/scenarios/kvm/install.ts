@@ -127,7 +127,7 @@ function injectedName(install: VirtInstall): string {
  * serial port, which goes to a file; --wait bounds the install, --noreboot leaves the domain off.
  */
 export function virtInstallArgv(install: VirtInstall, libvirtUri: string): string[] {
-  const v = VirtInstall.parse(install);
+  const v = install;
   if (v.unattended.kind === 'preseed' && !v.unattended.file.endsWith('/preseed.cfg')) {
     throw new Error(`a preseed file must be named preseed.cfg (debian-installer reads /preseed.cfg from its initrd): ${v.unattended.file}`);
   }

@@ -94,7 +94,7 @@ export const GuestNic = z
 export type GuestNic = z.infer<typeof GuestNic>;
 
 /** guest.network: one NIC (the older form) or a list of them. */
-export const GuestNetwork = z.union([GuestNic.transform((n) => [n]), z.array(GuestNic).min(1).max(8)]).superRefine((nics, ctx) => {
+export const GuestNetwork = z.preprocess((v) => (Array.isArray(v) ? v : [v]), z.array(GuestNic).min(1).max(8)).superRefine((nics, ctx) => {
   const created = nics.filter((n) => n.create).map((n) => n.source);
   if (new Set(created).size !== created.length) ctx.addIssue({ code: 'custom', message: 'a bridge is created once: two NICs with create on the same bridge' });
   const addresses = nics.flatMap((n) => [n.address, n.peer?.address]).filter((a): a is string => a !== undefined && a !== 'dhcp').map(addressOf);
