@@ -152,6 +152,8 @@ interface Run {
   hostProcesses: Record<string, number>;
   hostProcessesMean: number;
   hostProcessesMax: number;
+  /** Host-side processes per host by the program they ran (mean over hosts). */
+  hostPrograms: Record<string, number>;
   /** Host-side processes still running when the census stopped (after the sessions drained). */
   hostProcessesLeftRunning: number;
   /** Processes created by the client (under its /usr/bin/time), and threads. */
@@ -195,11 +197,13 @@ async function runOnce(method: FactsMethod, kind: Kind, repeat: number, target: 
   await method.verify(target, runDir, result);
 
   const hostProcesses: Record<string, number> = {};
+  const hostPrograms: Record<string, number> = {};
   let left = 0;
   for (const h of target.hosts) {
     const c = counts.byRoot.get(h.name)!;
     hostProcesses[h.name] = c.processes;
     left += c.stillRunning;
+    for (const [program, count] of Object.entries(c.programs)) hostPrograms[program] = (hostPrograms[program] ?? 0) + count / target.n;
   }
   const perHost = Object.values(hostProcesses);
   const client = counts.byRoot.get('client')!;
@@ -214,6 +218,7 @@ async function runOnce(method: FactsMethod, kind: Kind, repeat: number, target: 
     hostProcesses,
     hostProcessesMean: perHost.reduce((a, b) => a + b, 0) / perHost.length,
     hostProcessesMax: Math.max(...perHost),
+    hostPrograms,
     hostProcessesLeftRunning: left,
     clientProcesses: client.processes,
     clientThreads: client.threads,
@@ -401,6 +406,16 @@ function renderSize(size: SizeResult, s: SizeSummary): string {
       `Targets, ${kind}, ${size.n} hosts: orchestrate wall / parallel-ssh ${mark(t.wallVsPssh)}; own CPU / parallel-ssh's ${mark(t.cpuVsPssh)}; ` +
         `host processes per sysinfo job ${mark(t.hostPidsPerJob, '')}`,
     );
+  }
+  for (const kind of KINDS) {
+    // What the host side's processes ran, from orchestrate's last run of this kind: where to cut.
+    const last = size.runs.filter((r) => r.method === orchestrateCli.id && r.kind === kind).at(-1);
+    if (!last) continue;
+    const programs = Object.entries(last.hostPrograms)
+      .sort((a, b) => b[1] - a[1])
+      .map(([program, count]) => `${program} ${fixed(count, Number.isInteger(count) ? 0 : 1)}`)
+      .join(', ');
+    out.push('', `orchestrate, ${kind}, host-side processes per host by program: ${programs}`);
   }
   const left = size.runs.filter((r) => r.hostProcessesLeftRunning > 0);
   if (left.length > 0) {

@@ -20,6 +20,8 @@ export interface CensusCount {
   threads: number;
   /** Of those processes, how many had not exited when the census stopped. */
   stillRunning: number;
+  /** Those processes by the program they ran last (a fork that did not exec: its parent's program). */
+  programs: Record<string, number>;
 }
 
 export interface CensusResult {
@@ -44,6 +46,7 @@ export interface RunningCensus {
 }
 
 const FORK_OR_EXIT = /\s(\d+\.\d+):\s+PERF_RECORD_(FORK|EXIT)\((\d+):(\d+)\):\((\d+):(\d+)\)/;
+const COMM_EXEC = /PERF_RECORD_COMM(?: exec)?: (.*):(\d+)\/(\d+)\s*$/;
 
 /** Start perf; resolves once it records (its data file exists, plus a margin for the synthesized task list). */
 export async function startCensus(dataFile: string): Promise<RunningCensus> {
@@ -109,19 +112,33 @@ async function stopPerf(perf: ResultPromise, pid: number | undefined) {
 /** Attribute `perf script --show-task-events` output to roots (exported for its unit test). */
 export function attribute(text: string, roots: Map<number, string>, mustHaveStarted: number[] = []): CensusResult {
   const byRoot = new Map<string, CensusCount>();
-  for (const label of roots.values()) byRoot.set(label, { processes: 0, threads: 0, stillRunning: 0 });
+  for (const label of roots.values()) byRoot.set(label, { processes: 0, threads: 0, stillRunning: 0, programs: {} });
   const owner = new Map<number, string>(roots);
   const counted = new Map<number, string>(); // counted process -> label, until it exits
+  const program = new Map<number, string>(); // process -> what it runs (as far as the record shows)
+  const tally = (pid: number, label: string) => {
+    const programs = byRoot.get(label)!.programs;
+    const name = program.get(pid) ?? '?';
+    programs[name] = (programs[name] ?? 0) + 1;
+  };
   const started = new Set<number>();
   let otherProcesses = 0;
   for (const line of text.split('\n')) {
+    const exec = COMM_EXEC.exec(line);
+    if (exec) {
+      if (exec[2] === exec[3]) program.set(Number(exec[2]), exec[1]!);
+      continue;
+    }
     const m = FORK_OR_EXIT.exec(line);
     if (!m) continue;
     const time = Number(m[1]);
     const synthesized = time === 0; // perf's list of the tasks that existed when it started
     const [pid, tid, ppid] = [Number(m[3]), Number(m[4]), Number(m[5])];
     if (m[2] === 'EXIT') {
-      if (pid === tid) counted.delete(pid);
+      if (pid === tid && counted.has(pid)) {
+        tally(pid, counted.get(pid)!);
+        counted.delete(pid);
+      }
       continue;
     }
     if (roots.has(pid) && pid === tid) {
@@ -135,6 +152,9 @@ export function attribute(text: string, roots: Map<number, string>, mustHaveStar
       continue;
     }
     const label = owner.get(ppid);
+    const parentProgram = program.get(ppid);
+    if (parentProgram === undefined) program.delete(pid);
+    else program.set(pid, parentProgram);
     if (label === undefined) {
       owner.delete(pid); // a recycled PID now belongs to no root
       if (!synthesized) otherProcesses++;
@@ -145,7 +165,10 @@ export function attribute(text: string, roots: Map<number, string>, mustHaveStar
     byRoot.get(label)!.processes++;
     counted.set(pid, label);
   }
-  for (const label of counted.values()) byRoot.get(label)!.stillRunning++;
+  for (const [pid, label] of counted) {
+    byRoot.get(label)!.stillRunning++;
+    tally(pid, label);
+  }
   const late = mustHaveStarted.filter((p) => !started.has(p));
   if (late.length > 0) {
     throw new Error(`process census: perf did not see PID(s) ${late.join(', ')} start; it started too late, so the counts would be short`);
