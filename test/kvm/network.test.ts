@@ -17,6 +17,8 @@ import { GuestNetwork, isPrivateIpv4, networkLabel, nicTable, peerConfig, sameSu
 import { KvmParams } from '../../orchestrator/scenarios/kvm/params.js';
 import { kvmPhases, qasetConfig } from '../../orchestrator/scenarios/kvm/phases.js';
 import { pointLabels } from '../../orchestrator/scenarios/kvm/points.js';
+import { labelNics } from '../../orchestrator/scenarios/kvm/normalize.js';
+import { sample } from '../../orchestrator/results/metrics.js';
 
 const exec = promisify(execFile);
 const LIB = fileURLToPath(new URL('../../remote-scripts/lib/', import.meta.url));
@@ -75,6 +77,18 @@ test('the domain XML: one interface per NIC, its own model or the point\'s, a MA
   assert.is(pointLabels(e1000!, p.guest.network).network_model, 'e1000+rtl8139');
   assert.is(pointLabels(e1000!, [GuestNetwork.parse(nic())[0]!]).network_model, 'e1000');
   assert.is(networkLabel(p.guest.network, 'none'), 'none');
+});
+
+test('iperf3 samples get the NIC their peer sits behind (index and model at this point); others are left alone', () => {
+  const nics = GuestNetwork.parse([nic(), nic({ source: 'okvbr2', model: 'e1000', address: '10.83.2.2/24', gateway: '10.83.2.1', peer: { address: '10.83.2.1/24', namespace: true } })]);
+  const samples = [
+    sample('kvm.point.boot', 1, 's', 'none', { peer: '10.83.1.1' }),
+    sample('iperf3.throughput', 500, 'Mbit/s', 'higher', { peer: '10.83.1.1' }),
+    sample('iperf3.throughput', 300, 'Mbit/s', 'higher', { peer: '10.83.2.1' }),
+    sample('iperf3.throughput', 100, 'Mbit/s', 'higher', { peer: '10.99.0.1' }),
+  ];
+  labelNics(samples, 0, nics, 'virtio');
+  assert.equal(samples.map((x) => [x.labels['nic'], x.labels['nic_model']]), [[undefined, undefined], ['0', 'virtio'], ['1', 'e1000'], [undefined, undefined]]);
 });
 
 test('the host\'s NIC table, QASET\'s peer keys, and the phases the network adds (net-up before the points, net-down always)', () => {

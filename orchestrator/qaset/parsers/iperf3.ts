@@ -4,7 +4,7 @@
 //        sum_sent.retransmits (Linux senders), cpu_utilization_percent host_total / remote_total
 //   UDP  sum.bits_per_second, sum.jitter_ms, sum.lost_percent, and the CPU figures
 // Labels: protocol (tcp/udp), direction (send: the client sends; receive: -R, the server sends),
-// streams (-P) when above 1. A run that reports an error ("unable to connect to server...") has no
+// peer (the server's address, from start.connected), streams (-P) when above 1. A run that reports an error ("unable to connect to server...") has no
 // samples; a file of nothing but errors is unparsed with the first error.
 import { z } from 'zod';
 import type { OutputParser, ParseResult } from '../types.js';
@@ -30,6 +30,7 @@ const Report = z
     start: z
       .object({
         version: z.string().max(100).optional(),
+        connected: z.array(z.object({ remote_host: z.string().max(100).optional() }).passthrough()).optional(),
         test_start: z
           .object({
             protocol: z.string().max(20).optional(),
@@ -113,6 +114,9 @@ export function parse(text: string, source: string): ParseResult {
     const protocol = (t.protocol ?? (r.end.sum?.jitter_ms !== undefined ? 'UDP' : 'TCP')).toLowerCase();
     const labels: Record<string, string> = { protocol, direction: t.reverse ? 'receive' : 'send' };
     if (t.num_streams !== undefined && t.num_streams > 1) labels['streams'] = String(t.num_streams);
+    // the server measured against (an address only: host text is not a label)
+    const peer = r.start.connected?.[0]?.remote_host;
+    if (peer !== undefined && /^[0-9a-fA-F.:]{2,45}$/.test(peer)) labels['peer'] = peer;
     s.newRun();
     if (protocol === 'udp') {
       const sum = r.end.sum ?? r.end.sum_received;

@@ -18,8 +18,8 @@ import { writeJsonAtomically } from '../../results/atomic-write.js';
 import { readHostJson } from '../../results/host-json.js';
 import { sample, type MetricSample, type MetricSeries, type MetricsDraft } from '../../results/metrics.js';
 import { readRrdSeries, seriesStats, type SeriesUnit } from '../../results/rrd-export.js';
-import { matrixPoints, type MatrixPoint } from './matrix.js';
-import type { GuestNic } from './network.js';
+import { matrixPoints, type MatrixPoint, type NetworkModel } from './matrix.js';
+import { addressOf, nicModel, type GuestNic } from './network.js';
 import type { KvmParams } from './params.js';
 import { pointLabels, POINT_TIMINGS } from './points.js';
 
@@ -273,7 +273,9 @@ async function normalizePoint(
   }
   if (record.cases) samples.push(...caseSamples(record.cases, labels));
   const pointDir = join(artifacts, 'points', point.id);
+  const first = samples.length;
   const qaset = await parseRun(pointDir, join(jobDir, 'qaset-logs', point.id), runList, labels, samples);
+  labelNics(samples, first, nics, point.networkModel);
   let repeat: PointSummary['repeat'];
   const rep = await readRepeatRecord(artifacts, point.id);
   if (rep) {
@@ -311,6 +313,24 @@ async function normalizePoint(
     qaset,
     ...(repeat ? { repeat } : {}),
   };
+}
+
+/**
+ * A network benchmark's samples (iperf3's, labelled with the peer they measured against) get the
+ * NIC that peer sits behind: `nic` (its index in guest.network) and `nic_model` (its model at this
+ * point), so a point with several NICs tells them apart. Samples from `from` on are relabelled.
+ */
+export function labelNics(samples: MetricSample[], from: number, nics: readonly GuestNic[] | undefined, pointModel: NetworkModel): void {
+  if (!nics || nics.length === 0) return;
+  const byPeer = new Map(nics.flatMap((n, i) => (n.peer ? [[addressOf(n.peer.address), i] as const] : [])));
+  for (let k = from; k < samples.length; k++) {
+    const s = samples[k]!;
+    const peer = s.labels['peer'];
+    if (!s.metric.startsWith('iperf3.') || peer === undefined) continue;
+    const i = byPeer.get(peer);
+    if (i === undefined) continue;
+    samples[k] = { ...s, labels: { ...s.labels, nic: String(i), nic_model: nicModel(nics[i]!, pointModel) } };
+  }
 }
 
 /**

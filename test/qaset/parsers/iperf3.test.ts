@@ -23,7 +23,7 @@ test('TCP: received throughput, sent throughput, retransmits and both ends\' CPU
   const r = parse(read('tcp.json'), 'tcp.json');
   const end = json('tcp.json').end;
   assert.is(r.benchmark, 'iperf3');
-  const labels = { protocol: 'tcp', direction: 'send' };
+  const labels = { protocol: 'tcp', direction: 'send', peer: '127.0.0.1' };
   assert.is(one(r.samples, 'iperf3.throughput', labels).value, end.sum_received!.bits_per_second! / 1e6);
   assert.is(one(r.samples, 'iperf3.throughput').unit, 'Mbit/s');
   assert.is(one(r.samples, 'iperf3.throughput').better, 'higher');
