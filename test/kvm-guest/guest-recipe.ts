@@ -5,7 +5,10 @@
 // no /root/qaset/list, as after `zypper in qa_testset_automation` on a fresh guest. Boot under TCG
 // is trimmed (timers, getty and the PostgreSQL service masked; logind stays: it turns libvirt's ACPI
 // shutdown request into a clean poweroff, as on a stock SLES guest); a dummy interface with a
-// TEST-NET-1 default route (./guest-files) satisfies QASET's default-route wait.
+// TEST-NET-1 default route (./guest-files, metric 1000) satisfies QASET's default-route wait when
+// the point has no NIC; guest.network NICs (virtio_net, e1000, 8139 drivers kept) get their
+// addresses and default routes (metric 100+) from systemd-networkd files the point injects, and
+// iperf3 runs QASET's peer case (netperf_fiber4).
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
