@@ -270,17 +270,19 @@ export function datapathChart(series: readonly MetricSeries[], bands: readonly T
   const flows = seriesOf(series, 'datapath.dp.flows');
   const upcalls = seriesOf(series, 'datapath.dp.missed');
   const lost = seriesOf(series, 'datapath.dp.lost');
+  const socketDrops = seriesOf(series, 'datapath.dp.socket_drops');
   if (!flows && !upcalls) return undefined;
   return timeBandsChart({
     id: 'mm-datapath',
     title: 'The datapath over time',
-    subtitle: 'ovs-appctl dpctl/show every second: flows; upcalls (misses) and lost upcalls per second',
+    subtitle: "every second: flows (dpctl/show); upcalls, lost upcalls and packets dropped at the switch's sockets (ss) per second",
     y: { title: 'flows' },
     y2: { title: 'per second', unit: '/s' },
     lines: [
       ...(flows ? [{ label: 'datapath flows', points: flows.points, color: COLORS.dpFlows }] : []),
       ...(upcalls ? [{ label: 'upcalls (/s)', points: upcalls.points, color: COLORS.flowSetup, axis: 'right' as const }] : []),
-      ...(lost ? [{ label: 'lost (/s)', points: lost.points, color: COLORS.loss, dashed: true, axis: 'right' as const }] : []),
+      ...(lost ? [{ label: 'upcalls lost (/s)', points: lost.points, color: COLORS.loss, dashed: true, axis: 'right' as const }] : []),
+      ...(socketDrops ? [{ label: "dropped at the switch's sockets (/s)", points: socketDrops.points, color: COLORS.ndr, axis: 'right' as const }] : []),
     ],
     bands,
     placement: 'story',
@@ -331,7 +333,7 @@ export function pipelineChart(series: readonly MetricSeries[], bands: readonly T
 }
 
 /** Series the story and the grouped charts below it already show. */
-const SHOWN = /^(proc\.agent\.(cpu_percent|rss_bytes)|proc\.host\.cpu_busy_percent|jmx\.jvm\.heap\.(used|committed)|jmx\.jvm\.pool\..+\.used|jmx\.flows\.(datapath|wildcard|wildcard_created)|jmx\.packets_(processed|simulated|dropped)|jmx\.sim_latency\..+|proc\.if\..+|datapath\.dp\.(flows|missed|lost))$/;
+const SHOWN = /^(proc\.agent\.(cpu_percent|rss_bytes)|proc\.host\.cpu_busy_percent|jmx\.jvm\.heap\.(used|committed)|jmx\.jvm\.pool\..+\.used|jmx\.flows\.(datapath|wildcard|wildcard_created)|jmx\.packets_(processed|simulated|dropped)|jmx\.sim_latency\..+|proc\.if\..+|datapath\.dp\.(flows|missed|lost|socket_drops))$/;
 
 function simulationLatencyChart(series: readonly MetricSeries[], bands: readonly TimeBand[]): ChartSpec | undefined {
   const order = ['p50', 'p75', 'p95', 'p98', 'p99', 'p999', 'mean'];

@@ -11,7 +11,7 @@
 # Sourced, never executed; needs lib/midolman-common.sh.
 
 # The collector's series and their RRD types: counters become per-second rates.
-MM_DATAPATH_TYPES='{"dp.flows":"GAUGE","dp.hit":"COUNTER","dp.missed":"COUNTER","dp.lost":"COUNTER","dp.upcall_flows":"GAUGE","dp.dump_duration_ms":"GAUGE","dp.handlers":"GAUGE","dp.revalidators":"GAUGE","dp.flow_put":"COUNTER","dp.flow_del":"COUNTER","dp.upcall_ukey_replace":"COUNTER","dp.revalidate_missed":"COUNTER"}'
+MM_DATAPATH_TYPES='{"dp.flows":"GAUGE","dp.hit":"COUNTER","dp.missed":"COUNTER","dp.lost":"COUNTER","dp.upcall_flows":"GAUGE","dp.dump_duration_ms":"GAUGE","dp.handlers":"GAUGE","dp.revalidators":"GAUGE","dp.flow_put":"COUNTER","dp.flow_del":"COUNTER","dp.upcall_ukey_replace":"COUNTER","dp.revalidate_missed":"COUNTER","dp.socket_drops":"COUNTER"}'
 
 # mm_datapath_available : the sourced topology reads a datapath.
 mm_datapath_available() {
@@ -49,21 +49,23 @@ mm_datapath_field() {
 
 # mm_datapath_step BEFORE AFTER SECONDS : the step's datapath object for steps.jsonl: flows before
 # and after, the deltas of hits, misses (upcalls) and lost packets, new flows (misses that were not
-# lost: each installs a flow), and the flow-setup rate over the send window (SECONDS). null when
+# lost: each installs a flow), the flow-setup rate over the send window (SECONDS), and packets the
+# kernel dropped at the switch's sockets before it read them (null when not known). null when
 # either read failed.
 mm_datapath_step() {
   local before=$1 after=$2 seconds=$3 f
   [[ $before == '{'* && $after == '{'* ]] || { printf 'null'; return 0; }
   local -A b a
-  for f in flows hit missed lost flow_put; do
+  for f in flows hit missed lost socket_drops; do
     b[$f]=$(mm_datapath_field "$before" "$f")
     a[$f]=$(mm_datapath_field "$after" "$f")
   done
   awk -v fb="${b[flows]:-0}" -v fa="${a[flows]:-0}" -v hb="${b[hit]:-0}" -v ha="${a[hit]:-0}" \
-    -v mb="${b[missed]:-0}" -v ma="${a[missed]:-0}" -v lb="${b[lost]:-0}" -v la="${a[lost]:-0}" -v s="$seconds" '
+    -v mb="${b[missed]:-0}" -v ma="${a[missed]:-0}" -v lb="${b[lost]:-0}" -v la="${a[lost]:-0}" -v s="$seconds" \
+    -v db="${b[socket_drops]:-}" -v da="${a[socket_drops]:-}" '
     BEGIN {
       missed = ma - mb; lost = la - lb; created = missed - lost; if (created < 0) created = 0
-      printf "{\"flows_before\":%d,\"flows_after\":%d,\"hit\":%d,\"missed\":%d,\"lost\":%d,\"new_flows\":%d,\"flow_setup_pps\":%s}",
-        fb, fa, ha - hb, missed, lost, created, (s > 0) ? sprintf("%.3f", created / s) : "null"
+      printf "{\"flows_before\":%d,\"flows_after\":%d,\"hit\":%d,\"missed\":%d,\"lost\":%d,\"new_flows\":%d,\"flow_setup_pps\":%s,\"socket_drops\":%s}",
+        fb, fa, ha - hb, missed, lost, created, (s > 0) ? sprintf("%.3f", created / s) : "null", (db != "" && da != "") ? da - db : "null"
     }'
 }

@@ -342,13 +342,16 @@ ovs_del_bridge() {
 #   dump_duration_ms                    the revalidators' last dump of the datapath
 #   handlers, revalidators              threads
 #   flow_put, flow_del, upcall_ukey_replace, revalidate_missed                coverage totals
+#   socket_drops                        packets the kernel dropped at ovs-vswitchd's packet sockets
+#                                       (their receive queues full: the switch did not read in time)
 # Fields a version of Open vSwitch does not print are null.
 ovs_datapath_json() {
-  local dp up cov
+  local dp up cov drops
   dp=$(ovs_appctl dpctl/show 2>/dev/null) || return 1
   up=$(ovs_appctl upcall/show 2>/dev/null) || up=''
   cov=$(ovs_appctl coverage/show 2>/dev/null) || cov=''
-  awk -v up="$up" -v cov="$cov" '
+  drops=$(ovs_socket_drops) || drops=''
+  awk -v up="$up" -v cov="$cov" -v drops="$drops" '
     function num(v) { return (v == "") ? "null" : v }
     /lookups:/ { for (i = 1; i <= NF; i++) { split($i, kv, ":"); if (kv[1] == "hit") hit += kv[2]; else if (kv[1] == "missed") missed += kv[2]; else if (kv[1] == "lost") lost += kv[2] }; seen = 1 }
     /^[[:space:]]*flows:/ { flows += $2 }
@@ -378,7 +381,8 @@ ovs_datapath_json() {
         else if (name == "revalidate_missed_dp_flow") rmiss = total
       }
       if (!seen) exit 1
-      printf "{\"flows\":%d,\"hit\":%d,\"missed\":%d,\"lost\":%d,\"upcall_flows\":%s,\"upcall_flows_limit\":%s,\"dump_duration_ms\":%s,\"handlers\":%d,\"revalidators\":%d,\"flow_put\":%s,\"flow_del\":%s,\"upcall_ukey_replace\":%s,\"revalidate_missed\":%s}",
+      printf "{\"socket_drops\":%s,", num(drops)
+      printf "\"flows\":%d,\"hit\":%d,\"missed\":%d,\"lost\":%d,\"upcall_flows\":%s,\"upcall_flows_limit\":%s,\"dump_duration_ms\":%s,\"handlers\":%d,\"revalidators\":%d,\"flow_put\":%s,\"flow_del\":%s,\"upcall_ukey_replace\":%s,\"revalidate_missed\":%s}",
         flows, hit, missed, lost, num(ucur), num(ulim), num(dump), handlers, revalidators, num(put), num(del), num(repl), num(rmiss)
     }' <<<"$dp"
 }
@@ -463,4 +467,18 @@ ovs_requirements() {
     printf 'no Open vSwitch database schema at %s (package openvswitch-common) to start a private switch' "$OVS_SCHEMA"
   fi
   return 0
+}
+
+# ovs_socket_drops : packets dropped at the switch's packet sockets (the ports' receive queues, read
+# with `ss -0 -m`: skmem's d), summed; fails when ss is missing or the switch is not found.
+ovs_socket_drops() {
+  local pid
+  command -v ss >/dev/null 2>&1 || return 1
+  pid=$(ovs_vswitchd_pid) || return 1
+  ovs_in_ns ss -0 -a -m -p 2>/dev/null | awk -v p="pid=$pid," '
+    index($0, p) && match($0, /skmem:\([^)]*\)/) {
+      n = split(substr($0, RSTART + 6, RLENGTH - 7), f, ",")
+      for (i = 1; i <= n; i++) if (f[i] ~ /^d[0-9]+$/) { sum += substr(f[i], 2); seen = 1 }
+    }
+    END { if (!seen) exit 1; print sum + 0 }'
 }

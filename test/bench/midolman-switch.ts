@@ -58,6 +58,8 @@ interface StepRow {
   flow_setup_pps: number | null;
   new_flows: number | null;
   upcalls_lost: number | null;
+  /** Probes the kernel dropped at the switch's sockets (it read them too late). */
+  socket_drops: number | null;
 }
 
 interface TopologyRun {
@@ -124,6 +126,7 @@ async function runTopology(work: string, lab: Awaited<ReturnType<typeof labUp>>,
       flow_setup_pps: b.datapath?.flow_setup_pps ?? null,
       new_flows: b.datapath?.new_flows ?? null,
       upcalls_lost: b.datapath?.lost ?? null,
+      socket_drops: b.datapath?.socket_drops ?? null,
     };
   });
   const onsetIndex = steps.findIndex((s) => s.loss > LOSS);
@@ -158,14 +161,14 @@ export async function run(): Promise<SectionResult> {
     `${fixed(r.load[0], 1)} -> ${fixed(r.load[1], 1)}`,
   ]);
   const stepRows = runs.flatMap((r) =>
-    r.steps.map((s) => [r.topology, String(s.offered_pps), f(s.achieved_pps), f(s.delivered_pps), f(s.loss * 100, 2), f(s.agent_cpu_percent, 1), f(s.flow_setup_pps), f(s.upcalls_lost)]),
+    r.steps.map((s) => [r.topology, String(s.offered_pps), f(s.achieved_pps), f(s.delivered_pps), f(s.loss * 100, 2), f(s.agent_cpu_percent, 1), f(s.flow_setup_pps), f(s.upcalls_lost), f(s.socket_drops)]),
   );
   const table = [
     `Loss onset (loss > ${LOSS * 100} %), ${GENERATOR}, bursts of ${BURST} probes from ${START} pps by ${STEP} to ${MAX}, one lab host, unshaped:`,
     '',
     markdownTable(['topology', 'loss begins at (pps offered)', 'there: delivered pps / loss', 'highest lossless step (pps)', 'flow setup there (flows/s)', 'flow setup at the onset (flows/s)', 'agent CPU % (lossless / onset)', 'load avg (1 min)'], summaryRows),
     '',
-    markdownTable(['topology', 'offered pps', 'achieved pps', 'delivered pps', 'loss %', 'agent CPU %', 'flow setup /s', 'upcalls lost'], stepRows),
+    markdownTable(['topology', 'offered pps', 'achieved pps', 'delivered pps', 'loss %', 'agent CPU %', 'flow setup /s', 'upcalls lost', "dropped at the switch's sockets"], stepRows),
   ].join('\n');
   return { table, json: { generator: GENERATOR, start: START, step: STEP, max: MAX, burst: BURST, loss_threshold: LOSS, runs } };
 }

@@ -51,8 +51,8 @@ export const StepSchema = z.object({
   /**
    * The topology's datapath over the burst (ovs_* topologies: Open vSwitch's userspace datapath,
    * remote-scripts/lib/midolman-datapath.sh): flows before and after, hits, misses (upcalls) and
-   * lost upcalls, new flows (misses not lost: each installed a flow) and new flows per second of
-   * the send window. Absent for topologies without a datapath to read; null when a read failed.
+   * lost upcalls, new flows (misses not lost: each installed a flow), new flows per second of
+   * the send window, and packets dropped at the switch's sockets before it read them. Absent for topologies without a datapath to read; null when a read failed.
    */
   datapath: z
     .object({
@@ -63,6 +63,8 @@ export const StepSchema = z.object({
       lost: z.number().int(),
       new_flows: z.number().int().min(0),
       flow_setup_pps: z.number().min(0).nullable(),
+      /** Packets the kernel dropped at the switch's packet sockets during the burst (queues full: read too late); null when not known. */
+      socket_drops: z.number().int().nullable().optional(),
     })
     .nullable()
     .optional(),
@@ -230,6 +232,7 @@ function datapathSeriesUnit(alias: string): SeriesUnit {
     case 'dp.hit':
       return { unit: 'pps', better: 'none' };
     case 'dp.lost':
+    case 'dp.socket_drops':
       return { unit: 'pps', better: 'lower' };
     case 'dp.flow_put':
     case 'dp.flow_del':
@@ -306,6 +309,7 @@ function datapathStepSamples(s: Step, labels: Record<string, string>): MetricSam
     sample('datapath.lost', dp.lost, 'packets', 'lower', labels),
   ];
   if (dp.flow_setup_pps !== null) out.push(sample('datapath.flow_setup', dp.flow_setup_pps, 'flows/s', 'higher', labels));
+  if (typeof dp.socket_drops === 'number') out.push(sample('datapath.socket_drops', dp.socket_drops, 'packets', 'lower', labels));
   return out;
 }
 
