@@ -39,11 +39,17 @@ const PER_WORKER = 2;
 const FROM_SOURCES = import.meta.url.endsWith('.ts');
 const WORKER_URL = new URL(FROM_SOURCES ? './render-worker.ts' : './render-worker.js', import.meta.url);
 
+/**
+ * A worker's heap is kept small: V8 otherwise lets an idle-looking heap grow to hundreds of MiB
+ * before it collects, per worker. What one page needs fits well within it.
+ */
+const RESOURCE_LIMITS = { maxOldGenerationSizeMb: Number(process.env.SITE_WORKER_HEAP_MB ?? 160), maxYoungGenerationSizeMb: Number(process.env.SITE_WORKER_YOUNG_MB ?? 16) };
+
 function startThread(data: RenderWorkerData): Worker {
-  if (!FROM_SOURCES) return new Worker(WORKER_URL, { workerData: data });
+  if (!FROM_SOURCES) return new Worker(WORKER_URL, { workerData: data, resourceLimits: RESOURCE_LIMITS });
   const tsx = import.meta.resolve('tsx/esm/api');
   const boot = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(WORKER_URL.href)}); });`;
-  return new Worker(boot, { eval: true, workerData: data });
+  return new Worker(boot, { eval: true, workerData: data, resourceLimits: RESOURCE_LIMITS });
 }
 
 export class RenderPool {

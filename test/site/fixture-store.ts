@@ -14,6 +14,7 @@ import { POINT_STEPS, pointLabels } from '../../orchestrator/scenarios/kvm/point
 import { normalizeMidolman } from '../../orchestrator/scenarios/midolman/normalize.js';
 import { FINDINGS_SCHEMA, FindingsSchema, type Change, type Findings } from '../../orchestrator/analysis/findings.js';
 import { loadHistory } from '../../orchestrator/analysis/history.js';
+import { SweepStore } from '../../orchestrator/results/store.js';
 
 export const XSS_SCRIPT = '<script>alert(1)</script>';
 export const XSS_ATTR = '"><img src=x onerror=alert(1)>';
@@ -43,6 +44,8 @@ export interface FixtureOptions {
   buildChangeAt?: number;
   /** Sweep index -> job ids that fail. */
   failing?: (sweepIndex: number, host: FixtureHost, scenario: string) => boolean;
+  /** Write each job's metrics and manifest through the results store (SweepStore), as a sweep does: its history index is kept. */
+  throughStore?: boolean;
 }
 
 function mulberry32(seed: number): () => number {
@@ -497,8 +500,14 @@ export async function writeFixtureSweep(resultsDir: string, index: number, opts:
         orchestrator: { version: '0.1.0', node: 'v20.20.2' },
       };
       await mkdir(join(jobDir, 'raw', 'phases', phaseNames.at(-1)!), { recursive: true });
-      await writeFile(join(jobDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-      await writeFile(join(jobDir, 'metrics.json'), `${JSON.stringify(metrics)}\n`);
+      if (opts.throughStore) {
+        const store = new SweepStore(resultsDir, sweepId);
+        await store.writeMetrics(jobId, metrics);
+        await store.writeJobManifest(manifest);
+      } else {
+        await writeFile(join(jobDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+        await writeFile(join(jobDir, 'metrics.json'), `${JSON.stringify(metrics)}\n`);
+      }
       await writeFile(
         join(jobDir, 'orchestrator.log'),
         `${jobStart.toISOString()} connect ${host.name}\n${jobStart.toISOString()} phase ${phaseNames.at(-1)} started\n${hostile ? `${XSS_SCRIPT}\n${XSS_ATTR}\n` : ''}${new Date(at).toISOString()} ${status}\n`,
