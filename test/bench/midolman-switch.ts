@@ -69,6 +69,10 @@ interface TopologyRun {
   loss_onset_pps: number | null;
   /** The last step below the onset (the highest lossless one). */
   lossless: StepRow | null;
+  /** Steps above the onset that lost nothing (a busy machine makes the onset move: how noisy it was). */
+  lossless_above_onset: number;
+  /** The highest flow-setup rate of any lossless step. */
+  best_lossless_flow_setup_pps: number | null;
   onset: StepRow | null;
   sweep_wall_s: number;
   /** The machine's 1-minute load average before and after the sweep (other work shares it). */
@@ -135,7 +139,19 @@ async function runTopology(work: string, lab: Awaited<ReturnType<typeof labUp>>,
   for (const s of steps) {
     log(`${topology} ${s.offered_pps} pps: achieved ${fixed(s.achieved_pps, 0)}, delivered ${fixed(s.delivered_pps, 0)}, loss ${fixed(s.loss, 4)}, agent CPU ${s.agent_cpu_percent === null ? '-' : fixed(s.agent_cpu_percent, 1)} %, flow setup ${s.flow_setup_pps === null ? '-' : fixed(s.flow_setup_pps, 0)}/s`);
   }
-  return { topology, steps, loss_onset_pps: onset?.offered_pps ?? null, lossless, onset, sweep_wall_s: wall, load: [loadBefore, loadAfter] };
+  const losslessAbove = onsetIndex >= 0 ? steps.slice(onsetIndex + 1).filter((s) => s.loss <= LOSS).length : 0;
+  const setups = steps.filter((s) => s.loss <= LOSS && s.flow_setup_pps !== null).map((s) => s.flow_setup_pps!);
+  return {
+    topology,
+    steps,
+    loss_onset_pps: onset?.offered_pps ?? null,
+    lossless,
+    onset,
+    lossless_above_onset: losslessAbove,
+    best_lossless_flow_setup_pps: setups.length ? Math.max(...setups) : null,
+    sweep_wall_s: wall,
+    load: [loadBefore, loadAfter],
+  };
 }
 
 export async function run(): Promise<SectionResult> {
@@ -158,6 +174,8 @@ export async function run(): Promise<SectionResult> {
     f(r.lossless?.flow_setup_pps),
     f(r.onset?.flow_setup_pps),
     `${f(r.lossless?.agent_cpu_percent, 1)} / ${f(r.onset?.agent_cpu_percent, 1)}`,
+    String(r.lossless_above_onset),
+    f(r.best_lossless_flow_setup_pps),
     `${fixed(r.load[0], 1)} -> ${fixed(r.load[1], 1)}`,
   ]);
   const stepRows = runs.flatMap((r) =>
@@ -166,7 +184,7 @@ export async function run(): Promise<SectionResult> {
   const table = [
     `Loss onset (loss > ${LOSS * 100} %), ${GENERATOR}, bursts of ${BURST} probes from ${START} pps by ${STEP} to ${MAX}, one lab host, unshaped:`,
     '',
-    markdownTable(['topology', 'loss begins at (pps offered)', 'there: delivered pps / loss', 'highest lossless step (pps)', 'flow setup there (flows/s)', 'flow setup at the onset (flows/s)', 'agent CPU % (lossless / onset)', 'load avg (1 min)'], summaryRows),
+    markdownTable(['topology', 'loss begins at (pps offered)', 'there: delivered pps / loss', 'highest lossless step (pps)', 'flow setup there (flows/s)', 'flow setup at the onset (flows/s)', 'agent CPU % (lossless / onset)', 'lossless steps above the onset', 'best lossless flow setup (flows/s)', 'load avg (1 min)'], summaryRows),
     '',
     markdownTable(['topology', 'offered pps', 'achieved pps', 'delivered pps', 'loss %', 'agent CPU %', 'flow setup /s', 'upcalls lost', "dropped at the switch's sockets"], stepRows),
   ].join('\n');
