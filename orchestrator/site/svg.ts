@@ -95,7 +95,7 @@ export function prefixIds(svg: string, prefix: string): string {
   const ids = new Map<string, string>();
   const named = (id: string) => {
     let name = ids.get(id);
-    if (name === undefined) ids.set(id, (name = `${safe}-${ids.size + 1}`));
+    if (name === undefined) ids.set(id, (name = `${safe}-${id.replace(/\d+$/, '')}${ids.size + 1}`));
     return name;
   };
   return svg

@@ -168,6 +168,9 @@ test('safe JSON and data scripts never contain markup; ids in SVG are made uniqu
   assert.match(svg, /id="c1-clip1"/);
   assert.match(svg, /url\(#c1-clip1\)/);
   assert.match(svg, /^<svg role="img"/);
+  // Vega numbers clip paths across every chart a process draws: the ids are renumbered per chart
+  const later = prefixIds('<svg a="b"><clipPath id="clip171"></clipPath><g clip-path="url(#clip171)"></g></svg>', 'c1');
+  assert.is(later, svg, 'the same chart drawn later in a build has the same ids');
 });
 
 test('index chips carry each job\'s headline numbers when the lookup has them', async () => {
