@@ -108,17 +108,17 @@ kvm_install_mmdebstrap() {
 # kvm_install_virt_argv ARRAY_NAME NAME DISK CONSOLE TYPE : ARRAY_NAME = KVM_INSTALL_ARGV's words,
 # the placeholders replaced by the host's values (each word is one argument: no shell sees them).
 kvm_install_virt_argv() {
-  local -n out=$1
+  local -n kvm_argv_out=$1
   local name=$2 disk=$3 console=$4 type=$5 word
-  out=()
-  jq -e 'type == "array" and all(.[]; type == "string" and (test("[\\n\\u0000]") | not))' <<<"${KVM_INSTALL_ARGV:?KVM_INSTALL_ARGV is not set}" >/dev/null ||
+  kvm_argv_out=()
+  jq -e 'type == "array" and length > 0 and all(.[]; type == "string" and (contains("\n") | not))' <<<"${KVM_INSTALL_ARGV:?KVM_INSTALL_ARGV is not set}" >/dev/null ||
     orch_die "KVM_INSTALL_ARGV is not a list of one-line strings"
   while IFS= read -r word; do
     word=${word//@INSTALL_NAME@/$name}
     word=${word//@INSTALL_DISK@/$disk}
     word=${word//@INSTALL_CONSOLE@/$console}
     word=${word//@DOMAIN_TYPE@/$type}
-    out+=("$word")
+    kvm_argv_out+=("$word")
   done < <(jq -r '.[]' <<<"$KVM_INSTALL_ARGV")
 }
 

@@ -6,6 +6,9 @@
 // command line is what is tested.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { GuestInstall, guestImageIdentity, installEnv, virtInstallArgv, type VirtInstall } from '../../orchestrator/scenarios/kvm/install.js';
 import { KvmParams } from '../../orchestrator/scenarios/kvm/params.js';
 import { kvmPhases } from '../../orchestrator/scenarios/kvm/phases.js';
@@ -107,6 +110,21 @@ test('virt-install: values a shell or virt-install\'s option parser would split 
   assert.not.ok(bad({ os_variant: 'SLES 12' }));
   assert.not.ok(bad({ disk_size: '20.5G' }));
   assert.ok(bad({ location: '/srv/install/sles12sp5' }), 'a directory on the hypervisor');
+});
+
+test('virt-install on the host: the argument list is read back word for word, the host\'s values filled in, no shell splitting anything', async () => {
+  const v = GuestInstall.parse({ ...virt, extra_args: 'hostname=perf domain=lab' }) as VirtInstall;
+  const argv = virtInstallArgv(v, 'qemu:///system');
+  const lib = fileURLToPath(new URL('../../remote-scripts/lib/', import.meta.url));
+  const script = `set -euo pipefail; . ${lib}common.sh; . ${lib}kvm-install.sh; kvm_install_virt_argv out orch-install-x '/imgs/a b/root.qcow2' /imgs/console.log qemu; printf '[%s]\\n' "\${out[@]}"`;
+  const { stdout } = await promisify(execFile)('bash', ['-c', script], { env: { PATH: process.env.PATH!, KVM_INSTALL_ARGV: JSON.stringify(argv) } });
+  const words = stdout.trim().split('\n').map((w) => w.slice(1, -1));
+  assert.is(words.length, argv.length);
+  assert.is(words[words.indexOf('--extra-args') + 1], 'console=ttyS0,115200n8 autoyast=file:///perf-guest.xml hostname=perf domain=lab');
+  assert.is(words[words.indexOf('--disk') + 1], 'path=/imgs/a b/root.qcow2,size=20,format=qcow2,bus=virtio,cache=unsafe');
+  assert.equal([words[words.indexOf('--name') + 1], words[words.indexOf('--virt-type') + 1]], ['orch-install-x', 'qemu']);
+  const bad = await promisify(execFile)('bash', ['-c', script], { env: { PATH: process.env.PATH!, KVM_INSTALL_ARGV: JSON.stringify(['--name', 'a\nb']) } }).then(() => '', (e: { stderr: string }) => e.stderr);
+  assert.match(bad, /not a list of one-line strings/);
 });
 
 test('the job\'s build: the guest image (its OS and recipe hash)', () => {
