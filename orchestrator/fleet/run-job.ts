@@ -135,6 +135,13 @@ export async function runJob(job: JobPlan, context: JobContext): Promise<JobStat
       failed = true;
       errors.push({ kind: `phase-${record.status}`, message: record.error ?? record.status, phase: record.name });
     }
+    // Recorded at once, as after every phase: a store that fails later keeps it.
+    try {
+      await store.writeJobManifest(manifest);
+    } catch (error) {
+      storeFailed = failed = true;
+      errors.push({ kind: 'results-store', message: (error as Error).message });
+    }
   }
   // Files the job needs from this machine, put on the host once per content hash before any phase.
   if (scenario?.jobFiles && phases.length > 0 && !context.interrupt.aborted) {
