@@ -164,7 +164,9 @@ e2e('two hosts in parallel: linear scan and NDR through a shaped linux_bridge; k
     assert.equal(leftovers(topology.prefix, topology.source_port), []);
     assert.is(JSON.parse(await readFile(art('teardown.json'), 'utf8')).clean, true);
   }
-  assert.ok(seconds < 90, `sweep took ${seconds} s`);
+  // A hang guard, not a speed target (speed belongs to `npm run bench -- midolman`): on this shared
+  // machine at load ~40 the sweep took 147 s.
+  assert.ok(seconds < 600, `sweep took ${seconds} s`);
 });
 
 /** "PID STARTTIME" of a process the helper recorded; the PID only while it still runs that process. */

@@ -172,7 +172,7 @@ e2e('ovs_bridge and ovs_l3 in parallel: real probes through a private Open vSwit
     assert.equal(leftovers(topology.prefix, topology.source_port), []);
     assert.is(JSON.parse(await readFile(art('teardown.json'), 'utf8')).clean, true);
   }
-  assert.ok(seconds < 180, `sweep took ${seconds} s`);
+  assert.ok(seconds < 600, `sweep took ${seconds} s (a hang guard, not a speed target)`);
 });
 
 e2e.run();
