@@ -60,6 +60,7 @@ export function seriesKeyId(key: SeriesKey): string {
 export async function loadHistory(resultsDir: string): Promise<{ histories: MetricHistory[]; problems: HistoryProblem[] }> {
   const problems: HistoryProblem[] = [];
   const byKey = new Map<string, MetricHistory>();
+  const canonicals = new Map<MetricHistory, string>();
   for (const sweepId of await listSweeps(resultsDir)) {
     const sweep = await readIndexedSweep(resultsDir, sweepId);
     if (sweep.listProblem) problems.push(sweep.listProblem);
@@ -70,14 +71,17 @@ export async function loadHistory(resultsDir: string): Promise<{ histories: Metr
       }
       if (job.kind !== 'history') continue;
       for (const sample of job.samples ?? []) {
-        const key: SeriesKey = { host: job.host!, scenario: job.scenario!, metric: sample.metric, labels: sample.labels };
-        const canonical = canonicalKey(key);
-        let history = byKey.get(canonical);
+        // the series' lookup key: cheap to make (most samples have no labels); the canonical key only for a new series
+        const names = Object.keys(sample.labels);
+        const lookup = `${job.host}\0${job.scenario}\0${sample.metric}\0${names.length === 0 ? '' : JSON.stringify(names.sort().map((name) => [name, sample.labels[name]]))}`;
+        let history = byKey.get(lookup);
         if (!history) {
+          const key: SeriesKey = { host: job.host!, scenario: job.scenario!, metric: sample.metric, labels: sample.labels };
           const labels = Object.fromEntries(Object.keys(sample.labels).sort().map((name) => [name, sample.labels[name]!]));
           const sortedKey = { ...key, labels };
           history = { key: sortedKey, keyId: seriesKeyId(sortedKey), unit: sample.unit, better: sample.better, points: [] };
-          byKey.set(canonical, history);
+          byKey.set(lookup, history);
+          canonicals.set(history, canonicalKey(sortedKey));
         }
         // The newest unit and direction win, should a scenario ever change them.
         history.unit = sample.unit;
@@ -89,6 +93,9 @@ export async function loadHistory(resultsDir: string): Promise<{ histories: Metr
   // Problems are reported in a stable order.
   problems.sort((p, q) => (p.path < q.path ? -1 : p.path > q.path ? 1 : 0));
   // Histories by host, scenario, metric and labels (the canonical key sorts that way).
-  const histories = [...byKey.entries()].sort(([p], [q]) => (p < q ? -1 : p > q ? 1 : 0)).map(([, history]) => history);
+  const histories = [...byKey.values()]
+    .map((history) => [canonicals.get(history)!, history] as const)
+    .sort(([p], [q]) => (p < q ? -1 : p > q ? 1 : 0))
+    .map(([, history]) => history);
   return { histories, problems };
 }
