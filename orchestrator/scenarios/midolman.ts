@@ -8,9 +8,7 @@
 // agent's logs collected, the agent stopped, its configuration restored).
 import { agentIsManaged, MidolmanParams, repeatIsOn, type MidolmanRepeat, type ProfileValues } from './midolman/params.js';
 import { agentEnv, agentReadyTimeoutMs, midolmanJobFiles } from './midolman/agent-env.js';
-import { readBuildIdentity } from './midolman/build-identity.js';
 import { checkMidolmanHost, knobValues, profileConfigFiles, profileReason, resolveKnobs, resolveProfileFile, type ResolvedKnobs } from './midolman/profile.js';
-import { normalizeMidolman } from './midolman/normalize.js';
 import type { PhaseSpec, Scenario, ScenarioContext } from './types.js';
 
 export { MidolmanParams } from './midolman/params.js';
@@ -142,6 +140,13 @@ export const midolmanScenario: Scenario<MidolmanParams> = {
   phases: midolmanPhases,
   checkHost: checkMidolmanHost,
   jobFiles: ({ host, params, profilesDir }) => midolmanJobFiles(params, profileConfigFiles(profilesDir, host.profile)),
-  normalize: (rawDir, { params }) => normalizeMidolman(rawDir, { losslessLoss: params.ndr_loss ?? 0 }),
-  build: (rawDir, { params }) => readBuildIdentity(rawDir, params.git_revision),
+  // Reading results back is loaded only by the commands that collect them (`--plan` does not).
+  normalize: async (rawDir, { params }) => {
+    const { normalizeMidolman } = await import('./midolman/normalize.js');
+    return normalizeMidolman(rawDir, { losslessLoss: params.ndr_loss ?? 0 });
+  },
+  build: async (rawDir, { params }) => {
+    const { readBuildIdentity } = await import('./midolman/build-identity.js');
+    return readBuildIdentity(rawDir, params.git_revision);
+  },
 };
