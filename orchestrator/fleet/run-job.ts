@@ -8,7 +8,7 @@ import type { Connector } from '../connectors/types.js';
 import type { HelperBundle } from '../bundle/build-bundle.js';
 import type { RemoteLayout } from '../remote/layout.js';
 import { runPhase } from '../remote/run-phase.js';
-import { collectArtifacts } from '../remote/collect-artifacts.js';
+import { collectArtifacts, isLoopbackLink } from '../remote/collect-artifacts.js';
 import { jobFilesEnv, pushJobFiles } from '../remote/push-job-files.js';
 import type { SweepStore } from '../results/store.js';
 import { JOB_SCHEMA, type JobError, type JobManifest, type JobStatus, type PhaseRecord } from '../results/manifest.js';
@@ -254,6 +254,7 @@ export async function runJob(job: JobPlan, context: JobContext): Promise<JobStat
       deadline: Date.now() + job.host.timeouts.phaseMs,
       signal: context.force,
       interrupt: context.interrupt,
+      compress: !isLoopbackLink(job.host.connection.address, job.host.connection.jump.length),
     });
     releaseHostCopy = collected.release;
     manifest.artifacts = { status: collected.status, files: collected.files, bytes: collected.bytes, rejected: collected.rejected };

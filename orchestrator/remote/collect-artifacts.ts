@@ -1,4 +1,5 @@
-// Streams a job's artifacts and phase state back from the host as a gzip tar, straight
+// Streams a job's artifacts and phase state back from the host as a tar (gzip-compressed
+// unless the caller says the link is loopback: see `compress`), straight
 // into the results store through the safe extractor (nothing lands outside the job's
 // directory; a size limit stops a runaway host). Collection has deadlines like every
 // stage: a stream that moves no byte for the stall limit, or that is still running at
@@ -26,6 +27,17 @@ export interface CollectLimits {
   signal?: AbortSignal;
   /** Once aborted (the sweep is being interrupted), the stall limit drops to INTERRUPTED_STALL_MS. */
   interrupt?: AbortSignal;
+  /**
+   * Ask the host for a gzip tar (default). False: a plain tar, for a host on this machine's
+   * loopback, where compression only costs the host two processes (sh, gzip) and their CPU.
+   */
+  compress?: boolean;
+}
+
+/** Whether a host's link is this machine's loopback: a loopback address reached without a jump host. */
+export function isLoopbackLink(address: string, jumps: number): boolean {
+  if (jumps > 0) return false;
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(address) || address === '::1' || address === 'localhost';
 }
 
 export interface CollectOutcome {
@@ -72,12 +84,13 @@ export async function collectArtifacts(
   destDir: string,
   limits: CollectLimits,
 ): Promise<CollectOutcome> {
-  const agent = (verb: string) => render(command(['bash', layout.agent(bundleHash), layout.bundleDir(bundleHash), verb, jobDir]));
+  const agent = (verb: string, ...args: string[]) => render(command(['bash', layout.agent(bundleHash), layout.bundleDir(bundleHash), verb, jobDir, ...args]));
+  const compress = limits.compress !== false;
   const staging = `${destDir}.partial`;
   await rm(staging, { recursive: true, force: true });
   let channel: ExecChannel;
   try {
-    channel = await connector.exec(agent('collect'));
+    channel = await connector.exec(agent('collect', compress ? 'gzip' : 'tar'));
   } catch (error) {
     return { status: 'missing', files: 0, bytes: 0, rejected: [], error: (error as Error).message, release: async () => undefined };
   }
@@ -124,7 +137,7 @@ export async function collectArtifacts(
   let error: string | undefined;
   let diskFull = false;
   try {
-    result = await extractArchive(meter, staging, { maxBytes: limits.maxBytes, gzip: true });
+    result = await extractArchive(meter, staging, { maxBytes: limits.maxBytes, gzip: compress });
     // tar's own status follows the stream on stderr; it may lag the last byte a little.
     await stderrEnd;
     if (stopped) throw new CollectStopped(stopped);

@@ -25,10 +25,10 @@ faults.after(async () => {
 
 /** A tar that, asked to write the job's archive, sends 3000 bytes and then nothing, forever. */
 const STALLING_TAR = `
-if [[ " $* " == *" -czf - artifacts phases "* ]]; then
+if [[ " $* " == *" -cf - artifacts phases "* ]]; then
   filler=$(mktemp -d)
   head -c 1000000 /dev/urandom >"$filler/filler"
-  /usr/bin/tar -C "$filler" -czf - filler | head -c 3000
+  /usr/bin/tar -C "$filler" -cf - filler | head -c 3000
   rm -rf "$filler"
   exec sleep 100000
 fi

@@ -216,6 +216,28 @@ agentTest('collect streams artifacts and phase state as tar.gz, and deletes the 
   assert.not.ok(await stat(job).then(() => true, () => false), 'job directory removed after delete');
 });
 
+agentTest('collect sends a plain tar when asked (a loopback link), with the same contents; an unknown format is refused', async () => {
+  const job = join(work, 'jobs/collect-plain');
+  await runPhase(job, 'x', 60, 0, ['test-exit', '0']);
+  const agentPath = join(bundle, 'remote-scripts/orchestrate-agent');
+  const listing = await new Promise<string>((resolve, reject) => {
+    // tar -t without -z: a gzip stream would be refused ("This does not look like a tar archive").
+    const child = spawn('bash', ['-c', `bash "$0" "$1" collect "$2" tar | tar -tf -`, agentPath, bundle, job], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stdin.end('keep\n');
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`exit ${code}`))));
+  });
+  assert.match(listing, /phases\/x\/rc/);
+  assert.match(listing, /phases\/x\/events\.jsonl/);
+  const refused = await run('bash', [agentPath, bundle, 'collect', job, 'zip']).then(
+    () => 'ran',
+    (error: { stderr?: string }) => String(error.stderr ?? error),
+  );
+  assert.match(refused, /unsupported format 'zip'/);
+  await access(join(job, 'phases/x/rc'));
+});
+
 agentTest('a helper that writes an exit or status line of its own is not believed: the status is the rc its supervisor recorded', async () => {
   const job = join(work, 'jobs/forged');
   const forged = await runPhase(job, 'liar', 60, 0, ['test-liar', '3']);
