@@ -5,7 +5,7 @@
 import { ConnectError } from '../connectors/connect-errors.js';
 import { remoteLayout } from '../remote/layout.js';
 import { pushBundle } from '../remote/push-bundle.js';
-import { collectHostProvenance } from '../remote/host-provenance.js';
+import { collectHostProvenance, provenanceAfterBundle, provenanceArgv } from '../remote/host-provenance.js';
 import { PROVENANCE_PHASE } from '../scenarios/registry.js';
 import type { JobStatus } from '../results/manifest.js';
 import type { HostPlan } from './plan.js';
@@ -53,9 +53,12 @@ export async function runHost(plan: HostPlan, context: HostRunContext): Promise<
   }
   try {
     const layout = remoteLayout(host.remoteDir);
+    const provenanceEnv = { ...host.vars, ORCH_HOST: host.name, ORCH_SWEEP_ID: context.store.sweepId };
+    const provenanceTimeoutMs = PROVENANCE_PHASE.timeoutMs ?? host.timeouts.phaseMs;
     let pushed;
     try {
-      pushed = await pushBundle(connector, layout, context.bundle);
+      // The provenance verb runs in the bundle check's session, once the bundle is in place.
+      pushed = await pushBundle(connector, layout, context.bundle, { argv: provenanceArgv(layout, context.bundle.hash, provenanceEnv), timeoutMs: provenanceTimeoutMs });
     } catch (error) {
       return { host: host.name, statuses: await markAll(plan, context, 'failed', 'bundle', (error as Error).message), failed: true };
     }
@@ -64,14 +67,11 @@ export async function runHost(plan: HostPlan, context: HostRunContext): Promise<
     }
     emit({ kind: 'host-ready', at: Date.now(), host: host.name, connectMs: Date.now() - started, bundleUploaded: pushed.uploaded, bundleBytes: pushed.bytes });
     // Once per host per sweep, never per job: the host answers from its cache while its boot,
-    // name and package database are unchanged.
-    const provenance = await collectHostProvenance(
-      connector,
-      layout,
-      context.bundle.hash,
-      { ...host.vars, ORCH_HOST: host.name, ORCH_SWEEP_ID: context.store.sweepId },
-      PROVENANCE_PHASE.timeoutMs ?? host.timeouts.phaseMs,
-    );
+    // name and package database are unchanged. Asked for in the bundle check's session; only
+    // when that gave no record, on a session of its own (which retries once after a lost connection).
+    const provenance =
+      (pushed.next ? provenanceAfterBundle(pushed.next, provenanceTimeoutMs) : null) ??
+      (await collectHostProvenance(connector, layout, context.bundle.hash, provenanceEnv, provenanceTimeoutMs));
     const statuses: JobStatus[] = [];
     for (const job of plan.jobs) {
       if (context.interrupt.aborted) {

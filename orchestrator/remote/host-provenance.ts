@@ -7,7 +7,8 @@
 // its manifest (`environment`) and the collection as its `provenance` phase record.
 import type { Connector, ExecChannel } from '../connectors/types.js';
 import { ConnectionLostError } from '../connectors/connect-errors.js';
-import { command, render } from '../connectors/shell-command.js';
+import { command, render, type Part } from '../connectors/shell-command.js';
+import type { FollowOnResult } from './upload-if-needed.js';
 import { hostText } from '../inert-text.js';
 import type { PhaseRecord } from '../results/manifest.js';
 import { ProvenanceSchema, type Provenance } from '../results/provenance.js';
@@ -70,6 +71,46 @@ export function parseProvenanceOutput(stdout: string): { value: Provenance } | {
   return { error: `the host's provenance record is invalid: ${parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` };
 }
 
+/** A provenance collection as a phase record, from its start (epoch ms) to now. */
+function provenanceResult(started: number, status: PhaseRecord['status'], exitCode: number | null, value: Provenance | null, error?: string): HostProvenance {
+  const ended = Date.now();
+  return {
+    record: {
+      name: PROVENANCE_RECORD_NAME,
+      helper: 'provenance',
+      status,
+      exitCode,
+      startedAt: new Date(started).toISOString(),
+      endedAt: new Date(ended).toISOString(),
+      durationMs: ended - started,
+      reattached: 0,
+      ...(error ? { error } : {}),
+    },
+    value,
+  };
+}
+
+/** The provenance verb as an argv to run after the bundle check, in its session (pushBundle's `next`). */
+export function provenanceArgv(layout: RemoteLayout, bundleHash: string, env: Record<string, string>): Part[] {
+  for (const name of Object.keys(env)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new TypeError(`invalid environment variable name ${JSON.stringify(name)}`);
+  }
+  return ['env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), 'bash', layout.agent(bundleHash), layout.bundleDir(bundleHash), 'provenance'];
+}
+
+/**
+ * The provenance verb's record from its run after the bundle check (provenanceArgv). Null when
+ * that run did not give one (it failed, or printed no valid record): the caller collects it again
+ * on a session of its own (collectHostProvenance), which says why if it fails again. A run that
+ * reached its time limit is final.
+ */
+export function provenanceAfterBundle(run: FollowOnResult, timeoutMs: number): HostProvenance | null {
+  if (run.timedOut) return provenanceResult(run.startedAt, 'timed-out', null, null, `provenance collection did not end within ${Math.round(timeoutMs / 1000)} s`);
+  if (run.exitCode !== 0) return null;
+  const parsed = parseProvenanceOutput(run.stdout);
+  return 'error' in parsed ? null : provenanceResult(run.startedAt, 'ok', 0, parsed.value);
+}
+
 export async function collectHostProvenance(
   connector: Connector,
   layout: RemoteLayout,
@@ -80,23 +121,8 @@ export async function collectHostProvenance(
   const started = Date.now();
   const deadline = started + timeoutMs;
   const text = render(command(['bash', layout.agent(bundleHash), layout.bundleDir(bundleHash), 'provenance'], { env }));
-  const finish = (status: PhaseRecord['status'], exitCode: number | null, value: Provenance | null, error?: string): HostProvenance => {
-    const ended = Date.now();
-    return {
-      record: {
-        name: PROVENANCE_RECORD_NAME,
-        helper: 'provenance',
-        status,
-        exitCode,
-        startedAt: new Date(started).toISOString(),
-        endedAt: new Date(ended).toISOString(),
-        durationMs: ended - started,
-        reattached: 0,
-        ...(error ? { error } : {}),
-      },
-      value,
-    };
-  };
+  const finish = (status: PhaseRecord['status'], exitCode: number | null, value: Provenance | null, error?: string): HostProvenance =>
+    provenanceResult(started, status, exitCode, value, error);
   // The verb only reads (and refreshes its cache atomically): after a dropped connection it is
   // simply run again, once, on a new connection.
   for (let attempt = 0; ; attempt++) {

@@ -20,13 +20,17 @@ import { gunzipSync } from 'node:zlib';
 import { extract as tarExtract } from 'tar-stream';
 import type { Connector } from '../connectors/types.js';
 import type { HelperBundle } from '../bundle/build-bundle.js';
-import { command, render } from '../connectors/shell-command.js';
+import { command, render, type Part } from '../connectors/shell-command.js';
 import type { RemoteLayout } from './layout.js';
-import { uploadIfNeeded } from './upload-if-needed.js';
+import { uploadIfNeeded, type FollowOnResult } from './upload-if-needed.js';
 
 /**
- * Run as `bash -c SCRIPT orchestrate-bundle <root> <hash> <entries> <sums>` (bundleListing()).
+ * Run as `bash -c SCRIPT orchestrate-bundle <root> <hash> <entries> <sums> [NEXT...]` (bundleListing()).
  * Protocol (upload-if-needed.ts): "present", or "need" then the bundle on stdin then "installed".
+ * NEXT, when given, is a command the script then runs in its place (exec: the same session, the
+ * same process) once the bundle is in place, and only then: what it prints follows the protocol
+ * lines, and the session's exit status is its own. run-host.ts asks for the provenance verb this
+ * way: one SSH session and one shell fewer per host and sweep. (umask 022 carries over to it.)
  * How a cached copy differs goes to stderr: `orchestrate-bundle: + <entry>` (on the host, not in the
  * bundle), `- <entry>` (in the bundle, not on the host), `~ <path>: FAILED...` (content, from
  * sha256sum -c), `! <problem>` (the copy itself: not a directory, could not be listed). Exported for
@@ -38,6 +42,15 @@ shopt -s nullglob globstar dotglob
 # Globs sort by bytes.
 LC_ALL=C
 umask 022
+# then_run SCRIPT-ARGS... : the bundle is in place; run NEXT (arguments 5 on) instead of this
+# script, after removing what the EXIT trap would have, or end here without one.
+then_run() {
+  shift 4
+  [ "$#" -gt 0 ] || exit 0
+  if [ -e "$t" ] || [ -e "$old" ]; then rm -rf -- "$t" "$old"; fi
+  trap - EXIT
+  exec "$@"
+}
 bundles=$1/bundles
 b=$bundles/$2
 entries=$3
@@ -79,7 +92,7 @@ if [ -e "$b" ] || [ -L "$b" ]; then
   elif have=$(state "$b" 2>/dev/null); then
     if [ "$have" = "$entries" ]; then
       echo present
-      exit 0
+      then_run "$@"
     fi
     (differences "$b" "$have") >&2
   else
@@ -100,7 +113,8 @@ if [ "$(state "$t")" != "$entries" ]; then
 fi
 # Another installer may have won the race: its copy will do if it is genuine.
 mv -T -- "$t" "$b" 2>/dev/null || [ "$(state "$b" 2>/dev/null)" = "$entries" ]
-echo installed`;
+echo installed
+then_run "$@"`;
 
 export interface BundleRepair {
   /** The first path (in byte order) where the host's copy differs; '.' for the bundle directory itself. */
@@ -119,6 +133,8 @@ export interface BundlePushResult {
    * or chmod-ed): that copy was set aside unused and the bundle reinstalled from this machine's bytes.
    */
   repaired?: BundleRepair;
+  /** What the command asked to run next in the same session did (pushBundle's `next`). */
+  next?: FollowOnResult;
 }
 
 export class BundlePushError extends Error {
@@ -129,7 +145,11 @@ const HASH = /^[0-9a-f]{8,64}$/;
 /** Names the listing can carry as one line each, and that sha256sum prints unescaped. */
 const UNSAFE_NAME = /[\u0000-\u001f\u007f\\]/;
 
-export async function pushBundle(connector: Connector, layout: RemoteLayout, bundle: HelperBundle): Promise<BundlePushResult> {
+/**
+ * Makes sure the host has the bundle. With `next`, that command then runs in the same session
+ * (only once the bundle is in place), for at most `timeoutMs`; what it did is `result.next`.
+ */
+export async function pushBundle(connector: Connector, layout: RemoteLayout, bundle: HelperBundle, next?: { argv: Part[]; timeoutMs: number }): Promise<BundlePushResult> {
   if (!HASH.test(bundle.hash)) throw new BundlePushError(`helper bundle hash ${JSON.stringify(bundle.hash)} is not lowercase hex`);
   let want: BundleListing;
   try {
@@ -137,15 +157,20 @@ export async function pushBundle(connector: Connector, layout: RemoteLayout, bun
   } catch (error) {
     throw new BundlePushError(`the helper bundle ${bundle.hash} cannot be read on this machine: ${(error as Error).message}`);
   }
-  const text = render(command(['bash', '-c', ENSURE_BUNDLE_SCRIPT, 'orchestrate-bundle', layout.root, bundle.hash, want.entries, want.sums]));
-  const outcome = await uploadIfNeeded(connector, text, async (stdin) => {
-    stdin.end(bundle.bytes);
-  });
+  const text = render(command(['bash', '-c', ENSURE_BUNDLE_SCRIPT, 'orchestrate-bundle', layout.root, bundle.hash, want.entries, want.sums, ...(next?.argv ?? [])]));
+  const outcome = await uploadIfNeeded(
+    connector,
+    text,
+    async (stdin) => {
+      stdin.end(bundle.bytes);
+    },
+    next ? { timeoutMs: next.timeoutMs } : undefined,
+  );
   if (!outcome.ok) {
     throw new BundlePushError(`${connector.hostName}: could not install the helper bundle ${bundle.hash} (exit ${outcome.exit}): ${outcome.detail}`);
   }
   const { uploaded } = outcome;
-  const result: BundlePushResult = { uploaded, bytes: uploaded ? bundle.bytes.length : 0 };
+  const result: BundlePushResult = { uploaded, bytes: uploaded ? bundle.bytes.length : 0, ...(outcome.next ? { next: outcome.next } : {}) };
   const found = uploaded ? firstDifference(outcome.detail) : undefined;
   if (found) {
     // The path is the host's word (an added file's name): printable ASCII as it is, anything else quoted.

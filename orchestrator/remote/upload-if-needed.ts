@@ -13,17 +13,39 @@ export interface UploadOutcome {
   /** What the host said on stderr (bounded), or its stdout when that is all there is: for errors. */
   detail: string;
   exit: string;
+  /** What the command run next in the same session (the script's NEXT) did, when one was asked for and the upload succeeded. */
+  next?: FollowOnResult;
 }
+
+/** A command run in the upload's session once the content is in place (see push-bundle.ts, NEXT). */
+export interface FollowOnResult {
+  /** Its stdout: everything after the protocol lines (bounded). */
+  stdout: string;
+  /** The session's stderr (bounded): the upload script's, then its own. */
+  stderr: string;
+  exitCode: number | null;
+  /** It did not end within its time limit: the channel was closed. */
+  timedOut: boolean;
+  /** When the protocol lines were complete: the follow-on's start (epoch ms). */
+  startedAt: number;
+}
+
+/** The protocol lines a successful upload prints, in full. */
+const PROTOCOL = /^(present|need\ninstalled)\n/;
+/** A follow-on's output beyond this is cut (a provenance record is a few KiB). */
+const MAX_FOLLOW_ON_BYTES = 256 * 1024;
 
 /**
  * Runs `commandText` (a rendered remote command speaking the protocol) and, when the host says
  * "need", writes the content with `send(stdin)`, which must end stdin (and may reject: its message
- * joins the detail).
+ * joins the detail). With `followOn`, the command runs another one after the protocol (only on
+ * success): it gets `timeoutMs` from the end of the protocol lines, then the channel is closed.
  */
 export async function uploadIfNeeded(
   connector: Connector,
   commandText: string,
   send: (stdin: Writable) => Promise<void>,
+  followOn?: { timeoutMs: number },
 ): Promise<UploadOutcome> {
   const channel = await connector.exec(commandText);
   let stdout = '';
@@ -34,8 +56,19 @@ export async function uploadIfNeeded(
   channel.stderr.on('data', (chunk: Buffer) => {
     if (stderr.length < 8192) stderr += chunk.toString('utf8');
   });
+  let followOnStart: number | undefined;
+  let timedOut = false;
+  let timer: NodeJS.Timeout | undefined;
   channel.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString('utf8');
+    if (followOnStart === undefined || stdout.length < MAX_FOLLOW_ON_BYTES) stdout += chunk.toString('utf8');
+    if (followOn && followOnStart === undefined && PROTOCOL.test(stdout)) {
+      followOnStart = Date.now();
+      timer = setTimeout(() => {
+        timedOut = true;
+        channel.close();
+      }, followOn.timeoutMs);
+      timer.unref();
+    }
     if (answered || !stdout.includes('\n')) return;
     answered = true;
     if (stdout.startsWith('need')) {
@@ -48,8 +81,22 @@ export async function uploadIfNeeded(
       channel.stdin.end();
     }
   });
-  const exit = await channel.done;
+  const exit = await channel.done.finally(() => clearTimeout(timer));
   await sending;
+  if (followOn) {
+    // The protocol lines are printed only on success; the exit status is the follow-on's.
+    const protocol = PROTOCOL.exec(stdout);
+    if (!protocol || followOnStart === undefined) {
+      return { uploaded, ok: false, detail: stderr.trim() || stdout.trim(), exit: String(exit.exitCode ?? exit.signal) };
+    }
+    return {
+      uploaded,
+      ok: true,
+      detail: stderr.trim(),
+      exit: '0',
+      next: { stdout: stdout.slice(protocol[0].length), stderr, exitCode: exit.exitCode, timedOut, startedAt: followOnStart },
+    };
+  }
   const ok = /^(present|need\ninstalled)\n$/.test(stdout) && (exit.exitCode === null || exit.exitCode === 0);
   return { uploaded, ok, detail: stderr.trim() || stdout.trim(), exit: String(exit.exitCode ?? exit.signal) };
 }

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { labUp, type Lab } from '../lab/lab.js';
 import { formatCount, parseTrace, traceHost, type ProcessCount } from './host-processes.js';
+import { sessions } from './host-cost.js';
 
 const parser = suite('strace parsing for the host process count');
 
@@ -79,7 +80,8 @@ budget('a sysinfo job costs its host at most 25 processes (sshd included) once t
   for (const program of ['tail', 'sleep', 'awk', 'uname', 'cat', 'nproc']) {
     assert.not.ok(warm.programs.has(program), `${program} is not run: ${formatCount(warm)}`);
   }
-  assert.is(warm.byVerb.get('provenance') ?? 0, 1, 'provenance once per sweep, from the cache: only the agent itself');
+  assert.is(warm.tree.filter((line) => line.endsWith('[provenance]')).length, 1, `provenance once per sweep, from the cache: one agent, run in the bundle check's session\n${warm.tree.join('\n')}`);
+  assert.ok(sessions(warm) <= 3, `a warm job opens at most 3 sessions on its host (bundle check + provenance, the phase, collection): ${sessions(warm)}\n${warm.tree.join('\n')}`);
   assert.is(warm.programs.get('dpkg-query') ?? 0, 0, 'no package query while the package database is unchanged');
   assert.is(cold.programs.get('dpkg-query') ?? 0, 1, 'one package query when the cache is made');
   assert.is(warm.programs.get('sync') ?? 0, 1, 'the phase rc is made durable');

@@ -223,6 +223,24 @@ test('a name with a newline in it cannot forge the listing: two entries replaced
   assert.equal((await fsp.readdir(dir)).sort(), ['.complete', 'e1', 'e2', 'remote-scripts']);
 });
 
+test('a command asked to run next runs in the same session once the bundle is in place (installed, present, or repaired), with its own status and a time limit', async () => {
+  const next = { argv: ['bash', '-c', 'printf "next %s\\n" "$1"; test -e "$2/remote-scripts/orchestrate-agent"; echo warn >&2; exit 3', 'next', 'arg', bundleDir()], timeoutMs: 30_000 };
+  const installed = await pushBundle(connector, layout, bundle, next);
+  assert.ok(installed.uploaded);
+  assert.equal([installed.next?.stdout, installed.next?.exitCode, installed.next?.timedOut], ['next arg\n', 3, false], 'it ran after the install, saw the bundle, and its status is its own (no failure of the push)');
+  assert.match(installed.next!.stderr, /warn/);
+  const present = await pushBundle(connector, layout, bundle, next);
+  assert.equal([present.uploaded, present.next?.stdout, present.next?.exitCode], [false, 'next arg\n', 3]);
+  await fsp.writeFile(join(bundleDir(), 'remote-scripts/orchestrate-agent'), '#!/bin/bash\necho tampered\n');
+  const repaired = await pushBundle(connector, layout, bundle, next);
+  assert.ok(repaired.repaired, 'the tampered copy was caught');
+  assert.is(repaired.next?.stdout, 'next arg\n');
+  await assertGenuineOnHost();
+  assert.equal(await leftovers(), [], 'the set-aside copy is removed before the next command runs in its place');
+  const slow = await pushBundle(connector, layout, bundle, { argv: ['sleep', '5'], timeoutMs: 500 });
+  assert.ok(slow.next?.timedOut, 'a next command over its limit is cut off');
+});
+
 test('a cached copy that is only its .complete marker (the old check passed it) is reinstalled', async () => {
   await fsp.mkdir(bundleDir(), { recursive: true });
   await fsp.writeFile(join(bundleDir(), '.complete'), '');
