@@ -61,15 +61,22 @@ old=$b.stale.$$
 # (rm only when there is something to remove: a present bundle costs no process for it.)
 trap 'if [ -e "$t" ] || [ -e "$old" ]; then rm -rf -- "$t" "$old"; fi' EXIT
 
-# A bundle directory ($1) as text, to compare with $entries: "count=<entries>", then "<path> <raw
-# mode in hex>" (type and permission bits) for . and each entry below it, sorted by bytes; then one
-# more line if a file of the bundle lacks its bytes. Run it in a subshell, $(state dir): it cd's.
+# state DIR : set have to DIR as text, to compare with $entries: "count=<entries>", then "<path>
+# <raw mode in hex>" (type and permission bits) for . and each entry below it, sorted by bytes; then
+# one more line if a file of the bundle lacks its bytes. False when DIR cannot be listed. No
+# subshell (a process on every check of a present bundle): it cd's into DIR and back.
 state() {
-  cd -- "$1" &&
-    names=(. **) &&
-    echo "count=${'${#names[@]}'}" &&
-    stat -c '%n %f' -- "${'${names[@]}'}" &&
-    { sha256sum --quiet --strict -c - <<<"$sums" >/dev/null 2>&1 || echo 'contents differ'; }
+  have=''
+  cd -- "$1" 2>/dev/null || return 1
+  names=(. **)
+  # (stderr redirected around the substitution, not inside it: inside, it costs bash a fork more)
+  if { have="count=${'${#names[@]}'}"$'\n'"$(stat -c '%n %f' -- "${'${names[@]}'}")"; } 2>/dev/null; then
+    sha256sum --quiet --strict -c - <<<"$sums" >/dev/null 2>&1 || have+=$'\n''contents differ'
+    cd -- "$OLDPWD"
+  else
+    cd -- "$OLDPWD"
+    return 1
+  fi
 }
 
 # How a cached copy ($1, its state $2) differs, for the warning; at most 20 lines of each kind.
@@ -89,7 +96,7 @@ done
 if [ -e "$b" ] || [ -L "$b" ]; then
   if [ -L "$b" ] || [ ! -d "$b" ]; then
     echo "orchestrate-bundle: ! not a directory" >&2
-  elif have=$(state "$b" 2>/dev/null); then
+  elif state "$b"; then
     if [ "$have" = "$entries" ]; then
       echo present
       then_run "$@"
@@ -107,12 +114,12 @@ mkdir -p -- "$bundles"
 mkdir -- "$t"
 gzip -dc | tar -xf - -C "$t"
 : >"$t/.complete"
-if [ "$(state "$t")" != "$entries" ]; then
+if ! state "$t" || [ "$have" != "$entries" ]; then
   echo "orchestrate-bundle: the unpacked bundle does not match this machine's listing of it" >&2
   exit 1
 fi
 # Another installer may have won the race: its copy will do if it is genuine.
-mv -T -- "$t" "$b" 2>/dev/null || [ "$(state "$b" 2>/dev/null)" = "$entries" ]
+mv -T -- "$t" "$b" 2>/dev/null || { state "$b" && [ "$have" = "$entries" ]; }
 echo installed
 then_run "$@"`;
 

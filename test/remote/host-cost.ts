@@ -33,7 +33,7 @@ export function sessions(count: ProcessCount): number {
 function sshdChild(count: ProcessCount, line: string): boolean {
   const parent = /<- (\d+):/.exec(line)?.[1];
   const parentLine = count.tree.find((l) => l.startsWith(`${parent} <-`));
-  return parentLine !== undefined && /: sshd$/.test(parentLine);
+  return parentLine !== undefined && /: (?:sshd|\(fork\))$/.test(parentLine);
 }
 
 /** Runs `what` while perf counts the task-clock (ms) of everything below `pid` forked meanwhile. */
