@@ -110,8 +110,9 @@ if [ -e "$b" ] || [ -L "$b" ]; then
 fi
 
 echo need
-mkdir -p -- "$bundles"
-mkdir -- "$t"
+# One process for the bundles directory, this install's own (no *.partial.$$ is left: the loop
+# above removed it) and the host-wide cache beside them, which the agent would make next.
+mkdir -p -- "$t" "$1/cache"
 gzip -dc | tar -xf - -C "$t"
 : >"$t/.complete"
 if ! state "$t" || [ "$have" != "$entries" ]; then
