@@ -12,7 +12,6 @@
 // after it, each point's peers (iperf3 -s / netserver) started and stopped by PID.
 import { KvmParams, repeatCases, repeatIsOn } from './kvm/params.js';
 import { kvmPhases } from './kvm/phases.js';
-import { normalizeKvm } from './kvm/normalize.js';
 import { backingLabel, matrixPoints, topologyLabel } from './kvm/matrix.js';
 import { guestImageIdentity, readGuestInstall } from './kvm/install.js';
 import { networkLabel } from './kvm/network.js';
@@ -45,7 +44,11 @@ export const kvmScenario: Scenario<KvmParams> = {
       `${p.guest.inject}${p.host_disk?.device ? `; prepares ${p.host_disk.device}` : ''}`,
     ].join('; ');
   },
-  normalize: (rawDir, { params }) => normalizeKvm(rawDir, params),
+  // The QASET walker and its parsers load when results are read, not at start (`--plan`).
+  normalize: async (rawDir, { params }) => {
+    const { normalizeKvm } = await import('./kvm/normalize.js');
+    return normalizeKvm(rawDir, params);
+  },
   build: async (rawDir) => {
     const record = await readGuestInstall(rawDir);
     return record ? guestImageIdentity(record) : undefined;
