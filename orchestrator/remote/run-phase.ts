@@ -184,7 +184,8 @@ function readUntilEnd(channel: ExecChannel, counter: LineCounter, hooks: PhaseHo
       channel.close();
       resolve(result);
     };
-    channel.stdin.end();
+    // stdin stays open and silent until the channel closes: the follower naps on it (read -t),
+    // which costs the host no process and no FIFO.
     channel.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
     channel.stdout.on('data', (chunk: Buffer) => {
       if (settled) return;

@@ -160,8 +160,10 @@ agentTest('run is idempotent: a second run re-attaches from the offset and never
 agentTest('stop TERMs the helper process group; a killed supervisor is reported as lost', async () => {
   const job = join(work, 'jobs/stop');
   const running = runPhase(job, 'long', 60, 0, ['test-sleeper', '60']);
-  const pidFile = join(job, 'phases/long/helper.pid');
-  for (let i = 0; i < 50 && !(await stat(pidFile).then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 100));
+  // The helper reports its progress after it set its TERM trap: stopping before that (helper.pid
+  // is written as it starts) would end it without its teardown, on a loaded machine.
+  const eventsFile = join(job, 'phases/long/events.jsonl');
+  for (let i = 0; i < 100 && !(await readFile(eventsFile, 'utf8').catch(() => '')).includes('sleeping'); i++) await new Promise((r) => setTimeout(r, 100));
   await run('bash', [join(bundle, 'remote-scripts/orchestrate-agent'), bundle, 'stop', job, 'long', 'TERM']);
   assert.is(exitOf(await running)?.code, 143);
   await access(join(job, 'artifacts/teardown-ran'));
