@@ -134,6 +134,9 @@ export interface ScanResult {
  * whole), or taken from the hash cache when its size, mtime, ctime and inode are unchanged.
  * Symlinks, sockets and other special files are refused: a static site is regular files.
  */
+/** Files the site builder keeps at the top of its output for itself; never published. */
+const SITE_BUILDER_RECORD = /^\.site-[a-z-]+\.json$/;
+
 export async function scanSiteCached(siteDir: string, cacheFile?: string, options: { racyMarginMs?: number } = {}): Promise<ScanResult> {
   const started = Date.now();
   const cache = cacheFile ? readHashCache(cacheFile, siteDir) : Promise.resolve(new Map<string, [string, string]>());
@@ -144,6 +147,9 @@ export async function scanSiteCached(siteDir: string, cacheFile?: string, option
     for (const entry of entries) {
       const abs = join(dir, entry.name);
       const path = rel === '' ? entry.name : `${rel}/${entry.name}`;
+      // The builder's own records (.site-build.json, .site-state.json) stay here: they name local
+      // paths of the results store and mean nothing to a reader of the site.
+      if (rel === '' && entry.isFile() && SITE_BUILDER_RECORD.test(entry.name)) continue;
       if (entry.isDirectory()) subdirs.push(walk(abs, path));
       else if (entry.isFile()) found.push({ path, abs });
       else throw new SiteScanError(`${abs}: not a regular file or directory (symlinks and special files are not published)`);

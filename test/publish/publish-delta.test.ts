@@ -258,6 +258,18 @@ t('the prelinked copy shares the live release\'s inodes; after a rollback a stal
   assert.ok((await stat(join(publishPath, 'releases', live, '.publish-index.json'))).isFile());
 });
 
+t('the site builder\'s own records (.site-build.json, .site-state.json) are never published; a page named like them deeper down is', async () => {
+  const dir = join(work, 'records-site');
+  await makeSite(dir, { small: 3, big: [] });
+  await put(dir, '.site-build.json', '{"schema":"orchestrate/site-build@1"}\n');
+  await put(dir, '.site-state.json', '{"resultsDir":"/srv/perf/results"}\n');
+  await put(dir, 'data/.site-state.json', 'a page of the site\n');
+  const paths = (await scanSite(dir)).map((f) => f.path);
+  assert.not.ok(paths.includes('.site-build.json'));
+  assert.not.ok(paths.includes('.site-state.json'));
+  assert.ok(paths.includes('data/.site-state.json'));
+});
+
 t('the hash cache: unchanged files are not read again; rewritten ones are, even with the same size and mtime; fresh ones are not cached', async () => {
   const dir = join(work, 'cache-site');
   const cacheFile = join(work, 'cache', 'hashes.json');
