@@ -32,10 +32,10 @@ const TOOLS = {
     `printf '\\033]0;pwned\\007\\r\\nsummary: 6 ok, 0 failed\\n' >&2`,
     `${REAL} exec lscpu "$@"`,
   ].join('\n'),
-  // the agent's collect runs `tar -czf - artifacts phases`: send the archive, then hostile stderr,
+  // the agent's collect runs `tar -cf - artifacts phases` (`-czf` from hosts not on loopback): send the archive, then hostile stderr,
   // and take the agent down before it can report tar's status, so that stderr is all there is to say
   tar: [
-    'if [[ " $* " == *" -czf - artifacts phases"* ]]; then',
+    'if [[ " $* " == *" -c"*"f - artifacts phases"* ]]; then',
     `  ${REAL} tar "$@"`,
     `  printf '\\033]0;tar-pwned\\007\\r\\nsummary: 6 ok, 0 failed\\033[2J\\n' >&2`,
     '  kill -KILL "$PPID"',
