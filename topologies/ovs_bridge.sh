@@ -35,7 +35,7 @@ setup_topology() {
 
 tear_down_topology() {
   local rc=0
-  ovs_del_bridge "$(ovs_bridge_name)" || rc=1
+  ovs_del_job_bridges || rc=1
   ovs_switch_down || rc=1
   return "$rc"
 }
@@ -61,7 +61,7 @@ topology_binding_ns() {
 }
 
 topology_leftovers() {
-  ovs_leftovers "$(ovs_bridge_name)"
+  ovs_leftovers
 }
 
 topology_datapath_reset() {

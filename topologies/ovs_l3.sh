@@ -82,10 +82,8 @@ setup_topology() {
 }
 
 tear_down_topology() {
-  local br1 br2 p1 p2 rc=0
-  read -r br1 br2 p1 p2 <<<"$(ovs_l3_names)"
-  ovs_del_bridge "$br1" || rc=1
-  ovs_del_bridge "$br2" || rc=1
+  local rc=0
+  ovs_del_job_bridges || rc=1
   ovs_switch_down || rc=1
   return "$rc"
 }
@@ -112,9 +110,7 @@ topology_binding_ns() {
 }
 
 topology_leftovers() {
-  local br1 br2 p1 p2
-  read -r br1 br2 p1 p2 <<<"$(ovs_l3_names)"
-  ovs_leftovers "$br1" "$br2"
+  ovs_leftovers
 }
 
 topology_datapath_reset() {

@@ -6,7 +6,9 @@
 # Which switch:
 #  - the host's, when the host runs Open vSwitch: its ovs-vswitchd pid file (OVS_HOST_RUNDIR,
 #    default /var/run/openvswitch) names a live ovs-vswitchd process and its database socket
-#    (db.sock) is there. Never started, never stopped by a job; only the job's bridges are removed.
+#    (db.sock) is there. Never started, never stopped by a job; only the bridges the job created
+#    are removed (a bridge that exists already is refused, never taken over). Refused when it has
+#    no userspace datapath, unless OVS_HOST_ALLOW_NETDEV=1 (ovs_host_netdev_allowed).
 #  - else a private one: ovsdb-server and ovs-vswitchd of this job, with their own database (made by
 #    ovsdb-tool from the installed schema), pid files, control sockets, logs and database socket in
 #    the job's run directory, inside a network namespace of the job (PREFIX-ovs), and stopped by
@@ -21,6 +23,9 @@
 #   rundir            the switch's run directory (pid files, sockets)
 #   netns             the private switch's namespace (private only)
 #   pids/NAME         "PID STARTTIME" of a daemon this job started (private only)
+#   bridges/NAME      a bridge this job created (only these are ever deleted, in either mode)
+#   netdev            host mode: "existing" (the host's switch had a userspace datapath already)
+#                     or "allowed" (it had none; OVS_HOST_ALLOW_NETDEV=1 let the job make one)
 # Sourced by topologies; needs TOPOLOGY_STATE_DIR and TOPOLOGY_PREFIX.
 
 OVS_SCHEMA=${OVS_SCHEMA:-/usr/share/openvswitch/vswitch.ovsschema}
@@ -260,6 +265,31 @@ ovs_use_host() {
   ovs_state_set mode host
   ovs_state_set rundir "$1"
   ovs_state_set netns ''
+  ovs_host_netdev_allowed
+}
+
+# ovs_host_netdev_allowed : the job's bridges are datapath_type=netdev. On a host switch without a
+# userspace datapath, the first such bridge makes one in the host's ovs-vswitchd: its threads and
+# an "ovs-netdev" tap in the host's root namespace (Open vSwitch 3.1 removes both with the last
+# netdev bridge; a teardown that cannot delete the job's bridges, or a switch stopped meanwhile,
+# leaves them). So in host mode the job refuses unless the host's switch already has that
+# datapath (ovs-appctl dpctl/dump-dps lists netdev@ovs-netdev) or the host var
+# OVS_HOST_ALLOW_NETDEV=1 accepts it (then ovs_leftovers reports the tap if it is there after).
+ovs_host_netdev_allowed() {
+  local dps
+  # dump-dps fails ("server returned an error") when a datapath type has none to list, e.g. a
+  # switch with no datapath at all: its output still lists those it found; version tells whether
+  # the switch answers at all.
+  dps=$(ovs_appctl dpctl/dump-dps 2>/dev/null) || ovs_appctl version >/dev/null ||
+    { printf "ovs: the host's ovs-vswitchd (%s) does not answer ovs-appctl\n" "$(ovs_state_get rundir)" >&2; return 1; }
+  if grep -qxF 'netdev@ovs-netdev' <<<"$dps"; then
+    ovs_state_set netdev existing
+  elif [[ ${OVS_HOST_ALLOW_NETDEV:-} == 1 ]]; then
+    ovs_state_set netdev allowed
+  else
+    printf "ovs: the host's Open vSwitch (%s) has no userspace datapath (dpctl/dump-dps lists no netdev@ovs-netdev); the job's datapath_type=netdev bridges would create one in the host's ovs-vswitchd, with an ovs-netdev tap in the host's root namespace. Refused; set the host var OVS_HOST_ALLOW_NETDEV=1 to accept that\n" "$(ovs_state_get rundir)" >&2
+    return 1
+  fi
 }
 
 # ovs_switch_up : the host's switch when it runs one, else a private one. Prints the mode.
@@ -313,26 +343,55 @@ ovs_no_tx_csum() {
   printf 'ethtool is not installed (Debian package ethtool): transmit checksum offload left on'
 }
 
-# ovs_add_bridge BR : a bridge on the userspace datapath, no OpenFlow rules from the switch's
-# defaults beyond what the topology adds (fail_mode secure: no NORMAL flow of its own).
+# ovs_add_bridge BR : a new bridge on the userspace datapath, no OpenFlow rules from the switch's
+# defaults beyond what the topology adds (fail_mode secure: no NORMAL flow of its own). Refused
+# when BR exists (a bridge of the host's, never taken over); recorded as created (bridges/BR).
 ovs_add_bridge() {
-  ovs_vsctl -- --may-exist add-br "$1" -- set bridge "$1" datapath_type=netdev fail_mode="${2:-standalone}"
+  local rc=0
+  ovs_vsctl br-exists "$1" || rc=$?
+  if ((rc == 0)); then
+    printf 'ovs: bridge %s already exists on the switch (%s); refusing to take over a bridge this job did not create\n' "$1" "$(ovs_state_get rundir)" >&2
+    return 1
+  fi
+  ((rc == 2)) || return 1 # ovs-vsctl br-exists: 2 means absent; anything else, the switch did not answer
+  ovs_vsctl -- add-br "$1" -- set bridge "$1" datapath_type=netdev fail_mode="${2:-standalone}"
+  ovs_state_set "bridges/$1" created
 }
 
-# ovs_add_port BR DEV OFPORT : DEV as OpenFlow port OFPORT of BR.
+# ovs_add_port BR DEV OFPORT : DEV as OpenFlow port OFPORT of BR (fails when DEV is a port already).
 ovs_add_port() {
-  ovs_vsctl -- --may-exist add-port "$1" "$2" -- set interface "$2" ofport_request="$3"
+  ovs_vsctl -- add-port "$1" "$2" -- set interface "$2" ofport_request="$3"
 }
 
-# ovs_del_bridge BR : remove BR (and its ports) when the switch still answers; quiet when absent.
-ovs_del_bridge() {
-  local mode
+# ovs_job_bridges : the bridges this job created and has not deleted, one a line.
+ovs_job_bridges() {
+  local dir f
+  dir=$(ovs_state_dir)/bridges
+  [[ -d $dir ]] || return 0
+  for f in "$dir"/*; do
+    [[ -f $f && $f != *.tmp ]] && printf '%s\n' "${f##*/}"
+  done
+  return 0
+}
+
+# ovs_del_job_bridges : remove every bridge this job created (and its ports) when the switch still
+# answers; a bridge the job did not create is never deleted. Quiet when there are none.
+ovs_del_job_bridges() {
+  local mode br rc=0
   mode=$(ovs_mode)
   [[ -n $mode ]] || return 0
   if [[ $mode == private ]] && ! ovs_daemon_pid ovsdb-server >/dev/null; then
     return 0 # the private switch is gone, and its namespace takes the devices with it
   fi
-  ovs_vsctl --if-exists del-br "$1"
+  while read -r br; do
+    [[ -n $br ]] || continue
+    if ovs_vsctl --if-exists del-br "$br"; then
+      rm -f -- "$(ovs_state_dir)/bridges/$br"
+    else
+      rc=1
+    fi
+  done < <(ovs_job_bridges)
+  return "$rc"
 }
 
 # ovs_datapath_json : one JSON object of the datapath's counters and the upcall machinery, read
@@ -428,8 +487,9 @@ ovs_print_switch() {
   ovs_appctl dpctl/show 2>&1 || true
 }
 
-# ovs_leftovers BR... : print what this job's switch left: daemons it started that still run, its
-# namespace, and (with the host's switch) the job's bridges still in the host's database.
+# ovs_leftovers : print what this job's switch left: daemons it started that still run, its
+# namespace, and (with the host's switch) the bridges the job created still in the host's database
+# and the userspace datapath's tap when the job made that datapath (OVS_HOST_ALLOW_NETDEV=1).
 ovs_leftovers() {
   local name pid br ns
   for name in ovs-vswitchd ovsdb-server; do
@@ -438,9 +498,13 @@ ovs_leftovers() {
   ns=$(ovs_netns)
   [[ -z $ns || ! -e /run/netns/$ns ]] || printf 'namespace %s\n' "$ns"
   if [[ $(ovs_mode) == host ]]; then
-    for br in "$@"; do
+    while read -r br; do
+      [[ -n $br ]] || continue
       ovs_vsctl br-exists "$br" 2>/dev/null && printf 'bridge %s\n' "$br"
-    done
+    done < <(ovs_job_bridges)
+    if [[ $(ovs_state_get netdev) == allowed && -e /sys/class/net/ovs-netdev ]]; then
+      printf "link ovs-netdev (the userspace datapath this job made on the host's switch; OVS_HOST_ALLOW_NETDEV=1)\n"
+    fi
   fi
   return 0
 }
