@@ -35,11 +35,14 @@ kvm_net_veth() { printf 'okv%s%sh\n' "$(kvm_net_tag)" "$1"; }
 # kvm_net_validate : fails (in the caller's shell) unless every KVM_NICS line is well formed (the
 # orchestrator validated them; this is the host's own check). Every entry point calls it first.
 kvm_net_validate() {
-  local line
+  local line create pns
   while IFS= read -r line; do
     [[ -n $line ]] || continue
     [[ $line =~ ^[0-7]$'\t'(bridge|network|user)$'\t'([A-Za-z0-9_.-]{1,15}|-)$'\t'([0-9./]+|dhcp|-)$'\t'([0-9.]+|-)$'\t'(yes|no)$'\t'([0-9./]+|-)$'\t'(yes|no)$'\t'(auto|iperf3|netserver|-)$'\t'([0-9]+|-)$ ]] ||
       orch_die "bad NIC line in KVM_NICS: $(printf '%q' "$line")"
+    # a peer namespace's veth joins the bridge: only a bridge the job made (never a host's own)
+    IFS=$'\t' read -r _ _ _ _ _ create _ pns _ _ <<<"$line"
+    [[ $pns == no || $create == yes ]] || orch_die "NIC line in KVM_NICS: a peer namespace needs a bridge the job creates (create=yes): $(printf '%q' "$line")"
   done <<<"${KVM_NICS:-}"
 }
 
@@ -164,17 +167,38 @@ kvm_net_peer_tool() {
   esac
 }
 
-# kvm_net_listening NS PORT : true when something listens on TCP PORT (in namespace NS, or here for "-").
+# kvm_net_listening NS PORT PID : true when process PID listens on TCP PORT (in namespace NS, or
+# here for "-"); another program already on the port does not count.
 kvm_net_listening() {
   local out
-  if [[ $1 == - ]]; then out=$(ss -Hltn "sport = :$2" 2>/dev/null); else out=$(ip netns exec "$1" ss -Hltn "sport = :$2" 2>/dev/null); fi
-  [[ -n $out ]]
+  if [[ $1 == - ]]; then out=$(ss -Hltnp "sport = :$2" 2>/dev/null); else out=$(ip netns exec "$1" ss -Hltnp "sport = :$2" 2>/dev/null); fi
+  [[ $out == *"pid=$3,"* ]]
+}
+
+# kvm_net_start_time PID : set REPLY to PID's start time (field 22 of /proc/PID/stat, counted
+# after the last ')': the command name may hold spaces), or '' when PID is not a live process.
+kvm_net_start_time() {
+  local stat
+  local -a fields
+  REPLY=''
+  [[ $1 =~ ^[0-9]+$ ]] || return 0
+  read -r stat 2>/dev/null <"/proc/$1/stat" || return 0
+  # shellcheck disable=SC2206 # a state letter and numbers: nothing to glob
+  fields=(${stat##*) })
+  [[ ${fields[0]:-Z} != Z ]] || return 0
+  REPLY=${fields[19]:-}
+}
+
+# kvm_net_is_peer PID START : true while PID is the process that started at START (not a reused PID).
+kvm_net_is_peer() {
+  kvm_net_start_time "$1"
+  [[ -n $REPLY && $REPLY == "$2" ]]
 }
 
 # kvm_net_peers_start DIR : each NIC's peer server, in the background, by PID (KVM_PEER_PIDS);
 # waits until each listens.
 kvm_net_peers_start() {
-  local dir=$1 idx type source address gateway create paddr pns tool port ns chosen pid i
+  local dir=$1 idx type source address gateway create paddr pns tool port ns chosen pid start i
   local -a cmd
   kvm_net_validate
   while IFS=$'\t' read -r idx type source address gateway create paddr pns tool port; do
@@ -192,40 +216,50 @@ kvm_net_peers_start() {
     # ip netns exec execs the server: the PID is the server's
     "${cmd[@]}" >"$dir/peer-$idx.log" 2>&1 </dev/null &
     pid=$!
+    kvm_net_start_time "$pid"
+    start=${REPLY:-0}
     KVM_PEER_PIDS+=("$pid")
-    KVM_PEER_INFO+=("$idx $chosen ${paddr%/*} $port $ns $pid")
-    printf 'peer\t%s\n' "$pid" >>"$KVM_STATE/domains.tsv"
+    KVM_PEER_INFO+=("$idx $chosen ${paddr%/*} $port $ns $pid $start")
+    # PID and start time: cleanup signals it only while that same process runs
+    printf 'peer\t%s %s\n' "$pid" "$start" >>"$KVM_STATE/domains.tsv"
     for ((i = 0; i < 50; i++)); do
-      kvm_net_listening "$ns" "$port" && break
-      kill -0 "$pid" 2>/dev/null || kvm_fail "NIC $idx: the peer ($chosen) exited at once: $(kvm_install_tail "$dir/peer-$idx.log")"
+      kvm_net_listening "$ns" "$port" "$pid" && break
+      kill -0 "$pid" 2>/dev/null || kvm_fail "NIC $idx: the peer ($chosen) exited at once (port $port already in use?): $(kvm_install_tail "$dir/peer-$idx.log")"
       sleep 0.1
     done
-    kvm_net_listening "$ns" "$port" || kvm_fail "NIC $idx: the peer ($chosen) does not listen on port $port after 5 s"
+    kvm_net_listening "$ns" "$port" "$pid" || kvm_fail "NIC $idx: the peer ($chosen, PID $pid) does not listen on port $port after 5 s"
   done < <(kvm_net_nics)
 }
 
-# kvm_net_stop_pid PID : TERM, then KILL after 3 s; true when it is gone.
+# kvm_net_stop_pid PID START : TERM, then KILL after 3 s, each only while PID is the process that
+# started at START (a reused PID is another program's: never signalled); true when it is gone.
 kvm_net_stop_pid() {
-  local pid=$1 i
-  kill -0 "$pid" 2>/dev/null || return 0
+  local pid=$1 start=$2 i
+  kvm_net_is_peer "$pid" "$start" || return 0
   kill -TERM "$pid" 2>/dev/null || true
   for ((i = 0; i < 30; i++)); do
-    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
+    kvm_net_is_peer "$pid" "$start" || { wait "$pid" 2>/dev/null || true; return 0; }
     sleep 0.1
   done
-  kill -KILL "$pid" 2>/dev/null || true
+  kvm_net_is_peer "$pid" "$start" && kill -KILL "$pid" 2>/dev/null
   wait "$pid" 2>/dev/null || true
-  ! kill -0 "$pid" 2>/dev/null
+  ! kvm_net_is_peer "$pid" "$start"
 }
 
 # kvm_net_peers_stop ART : every peer this point started, stopped by its PID; ART/peers.json says
 # which ran where and whether it is gone.
 kvm_net_peers_stop() {
-  local art=$1 info idx tool addr port ns pid gone json='' sep=''
+  local art=$1 info idx tool addr port ns pid start gone json='' sep=''
   ((${#KVM_PEER_INFO[@]} > 0)) || return 0
   for info in "${KVM_PEER_INFO[@]}"; do
-    read -r idx tool addr port ns pid <<<"$info"
-    if kvm_net_stop_pid "$pid"; then gone=true; else gone=false; fi
+    read -r idx tool addr port ns pid start <<<"$info"
+    if kvm_net_stop_pid "$pid" "$start"; then
+      gone=true
+      # cleanup skips a peer marked stopped (its PID may belong to another program by then)
+      printf 'peer_stopped\t%s %s\n' "$pid" "$start" >>"$KVM_STATE/domains.tsv"
+    else
+      gone=false
+    fi
     json+="$sep{\"nic\":$idx,\"tool\":\"$tool\",\"address\":\"$addr\",\"port\":$port,\"namespace\":$(orch_json_string "$ns"),\"pid\":$pid,\"stopped\":$gone}"
     sep=,
   done
