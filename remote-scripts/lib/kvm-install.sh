@@ -141,13 +141,17 @@ kvm_install_virt() {
   dir=$cache/images/$hash
   t0=$(kvm_now_ms)
   if [[ ! -f $dir/COMPLETE ]]; then
+    type=$(cat "$KVM_STATE/domain-type" 2>/dev/null || kvm_resolve_domain_type)
     mkdir -p -- "$cache/images"
     tmp=$(mktemp -d "$cache/images/.build-$hash.XXXXXX")
+    # the half-made build in the shared cache: removed on any failure (EXIT) and by cleanup
+    printf 'dir\t%s\n' "$tmp" >>"$KVM_STATE/domains.tsv"
+    # shellcheck disable=SC2064 # the path now, quoted for the trap
+    trap "rm -rf -- $(printf '%q' "$tmp")" EXIT
     chmod 0755 -- "$tmp"
     name=orch-install-$hash-$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')
-    type=$(cat "$KVM_STATE/domain-type" 2>/dev/null || kvm_resolve_domain_type)
     kvm_install_virt_argv argv "$name" "$tmp/root.$format" "$tmp/install-console.log" "$type"
-    printf 'domain\t%s\ndir\t%s\n' "$name" "$tmp" >>"$KVM_STATE/domains.tsv"
+    printf 'domain\t%s\n' "$name" >>"$KVM_STATE/domains.tsv"
     orch_progress "guest image: virt-install $name (at most ${KVM_INSTALL_TIMEOUT_S:-5400} s)" 0
     timeout --kill-after=30 "${KVM_INSTALL_TIMEOUT_S:-5400}" virt-install "${argv[@]}" >"$tmp/virt-install.log" 2>&1 || rc=$?
     cp -- "$tmp/virt-install.log" "$ORCH_ARTIFACTS/guest-install.log" 2>/dev/null || true
@@ -164,6 +168,7 @@ kvm_install_virt() {
     : >"$tmp/COMPLETE"
     rm -rf -- "$dir"
     mv -T -- "$tmp" "$dir"
+    trap - EXIT
   fi
   if orch_have_cmd virt-cat; then
     os=$(virt-cat -a "$dir/root.$format" /etc/os-release 2>/dev/null | head -c 8192 |
