@@ -270,7 +270,7 @@ kvm_safe_guest_path() {
 #   KVM_QASET_PREPARED  yes: control/PREPARED is written (QASET skips its repository setup)
 #   KVM_GUEST_FILES     the directory of our guest-side files (remote-scripts/guest)
 #   KVM_GUEST_NET_FILES the guest's network configuration (systemd-networkd .network files the
-#                       point wrote, kvm_net_guest_files): laid into /etc/systemd/network
+#                       point wrote, kvm_net_guest_files; one path a line): laid into /etc/systemd/network
 # Control state is reset as `qaset reset` does (STOP, DONE, SYSTEM_DIRTY and lock.d removed,
 # NEXT_RUN blank), and the results of an earlier run a golden image may carry (list.failed,
 # log/, runs/, calls/, submission/, set/, /var/log/qa) are removed from the point's copy, so
@@ -315,7 +315,11 @@ kvm_inject_plan() {
   # the guest's addresses and default routes, one file per NIC
   if [[ -n ${KVM_GUEST_NET_FILES:-} ]]; then
     kvm_op mkdir /etc/systemd/network
-    for d in $KVM_GUEST_NET_FILES; do
+    local -a net_paths
+    # one path a line (kvm_net_guest_files): no word splitting, no globbing
+    mapfile -t net_paths <<<"$KVM_GUEST_NET_FILES"
+    for d in "${net_paths[@]}"; do
+      [[ -n $d ]] || continue
       [[ $d != *[[:space:]\"\'\\]* && -f $d ]] || orch_die "refusing a network file path with whitespace or quotes, or one that is not there: $d"
       kvm_safe_guest_path "/etc/systemd/network/${d##*/}"
       kvm_op put "$d" "/etc/systemd/network/${d##*/}" 0644
