@@ -122,7 +122,8 @@ e2e('SIGTERM: phases are stopped and torn down, partial results kept and marked 
     assert.is(manifest.phases.find((p) => p.name === 'sysinfo')?.status, 'interrupted');
     const partial = (await readFile(join(dir, 'jobs', `${host}--sysinfo`, 'raw/artifacts/cpu-busy.jsonl'), 'utf8')).trim().split('\n');
     assert.ok(partial.length >= 2 && partial.length < 60, `kept ${partial.length} samples`);
-    const helperPid = Number((await readFile(join(dir, 'jobs', `${host}--sysinfo`, 'raw/phases/sysinfo/helper.pid'), 'utf8')).trim());
+    const helperPid = Number((await readFile(join(dir, 'jobs', `${host}--sysinfo`, 'raw/phases/sysinfo/helper.pid'), 'utf8')).trim().split(' ')[0]);
+    assert.ok(helperPid > 0, 'helper.pid holds "PID STARTTIME"');
     assert.not.ok(await stat(`/proc/${helperPid}`).then(() => true, () => false), `${host}'s phase process is gone`);
   }
 });

@@ -138,7 +138,8 @@ agentTest('the host-side timeout stops the helper with TERM, its trap tears down
   assert.is(exit?.timed_out, true);
   assert.is(exit?.code, 143);
   await access(join(job, 'artifacts/teardown-ran'));
-  const helperPid = Number((await readFile(join(job, 'phases/slow/helper.pid'), 'utf8')).trim());
+  const helperPid = Number((await readFile(join(job, 'phases/slow/helper.pid'), 'utf8')).trim().split(' ')[0]);
+  assert.ok(helperPid > 0, 'helper.pid holds "PID STARTTIME"');
   await assert.not.ok(await stat(`/proc/${helperPid}`).then(() => true, () => false), 'helper process is gone');
 });
 
@@ -173,7 +174,9 @@ agentTest('stop TERMs the helper process group; a killed supervisor is reported 
   const pidFile2 = join(job2, 'phases/long/helper.pid');
   for (let i = 0; i < 50 && !(await stat(pidFile2).then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 100));
   const supervisor = Number((await readFile(join(job2, 'phases/long/supervisor.pid'), 'utf8')).trim().split(' ')[0]);
-  const helper = Number((await readFile(pidFile2, 'utf8')).trim());
+  const helper = Number((await readFile(pidFile2, 'utf8')).trim().split(' ')[0]);
+  assert.match(await readFile(pidFile2, 'utf8'), /^\d+ \d+\n$/, 'helper.pid is "PID STARTTIME"');
+  assert.ok(helper > 0);
   process.kill(supervisor, 'SIGKILL');
   process.kill(-helper, 'SIGKILL');
   const lost = await running2;
