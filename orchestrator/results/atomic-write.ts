@@ -3,7 +3,7 @@
 // leaves a half-written or empty file: the target is the old content or the new, and a
 // failed write removes its temp file before the error goes on.
 import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, rename, rm, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -82,5 +82,24 @@ export function writeJsonAtomicallySync(path: string, value: unknown): void {
         // never created, or already gone
       }
     }
+  }
+}
+
+/**
+ * Appends whole lines or nothing: a failed append is cut back to where the file ended, and a file
+ * it had just created is removed. `header` is written first when the file is new (empty).
+ */
+export async function appendWhole(path: string, text: string, header = ''): Promise<void> {
+  const handle = await open(path, 'a');
+  let size: number | undefined;
+  try {
+    size = (await handle.stat()).size;
+    await handle.writeFile(size === 0 ? `${header}${text}` : text);
+  } catch (error) {
+    if (size !== undefined) await handle.truncate(size).catch(() => undefined);
+    if (size === 0) await unlink(path).catch(() => undefined);
+    throw error;
+  } finally {
+    await handle.close();
   }
 }

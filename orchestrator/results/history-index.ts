@@ -11,10 +11,10 @@
 // entry whenever it writes a job's manifest or metrics (whole lines or nothing); a read that
 // repaired anything rewrites the shard compacted, atomically.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, open, unlink } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { writeFileAtomically } from './atomic-write.js';
+import { appendWhole, writeFileAtomically } from './atomic-write.js';
 import { JobManifestSchema, isRerunJobId } from './manifest.js';
 import { MetricSampleSchema, MetricsFileSchema } from './metrics.js';
 
@@ -142,20 +142,7 @@ export function indexJob(resultsDir: string, sweepId: string, jobId: string): Pr
 async function appendEntry(resultsDir: string, sweepId: string, jobId: string, path: string): Promise<void> {
   const entry = readJobEntry(join(resultsDir, 'sweeps', sweepId, 'jobs', jobId), jobId);
   await mkdir(historyIndexDir(resultsDir), { recursive: true });
-  const handle = await open(path, 'a');
-  let size: number | undefined;
-  try {
-    size = (await handle.stat()).size;
-    const header = size === 0 ? `${JSON.stringify({ schema: HISTORY_INDEX_SCHEMA, sweepId })}\n` : '';
-    await handle.writeFile(`${header}${JSON.stringify(entry)}\n`);
-  } catch (error) {
-    // whole lines or nothing: a failed append is cut back
-    if (size !== undefined) await handle.truncate(size).catch(() => undefined);
-    if (size === 0) await unlink(path).catch(() => undefined);
-    throw error;
-  } finally {
-    await handle.close();
-  }
+  await appendWhole(path, `${JSON.stringify(entry)}\n`, `${JSON.stringify({ schema: HISTORY_INDEX_SCHEMA, sweepId })}\n`);
 }
 
 /** The shard's entries by job id, or undefined when it is missing, damaged or another sweep's. */

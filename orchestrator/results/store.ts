@@ -4,10 +4,10 @@
 // whole or not at all; every failed write is also told to the store's owner (the sweep),
 // which stops starting work on a full disk. Sweeps are named by id, never by a path.
 import { readFileSync, rmSync } from 'node:fs';
-import { mkdir, open, readFile, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { writeJsonAtomically, writeJsonAtomicallySync } from './atomic-write.js';
+import { appendWhole, writeJsonAtomically, writeJsonAtomicallySync } from './atomic-write.js';
 import {
   JobManifestSchema,
   SweepManifestSchema,
@@ -52,21 +52,6 @@ export const RESERVE_BYTES = 1024 ** 2;
  * Appends `text` whole or not at all: a write that fails part-way (a full disk) is cut back
  * to the old length, and a file the append had just created is removed, never left empty.
  */
-async function appendWhole(path: string, text: string): Promise<void> {
-  const handle = await open(path, 'a');
-  let size: number | undefined;
-  try {
-    size = (await handle.stat()).size;
-    await handle.writeFile(text);
-  } catch (error) {
-    if (size !== undefined) await handle.truncate(size).catch(() => undefined);
-    if (size === 0) await unlink(path).catch(() => undefined);
-    throw error;
-  } finally {
-    await handle.close();
-  }
-}
-
 export interface SweepStoreOptions {
   /** Told of every write that fails (the error still goes to the caller). */
   onWriteError?: (path: string, error: Error) => void;
