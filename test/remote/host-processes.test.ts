@@ -3,12 +3,11 @@
 // the real CLI runs a sweep. And the trace parser the count rests on.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { labUp, type Lab } from '../lab/lab.js';
+import { startCli } from '../e2e/cli-helpers.js';
 import { formatCount, parseTrace, traceHost, type ProcessCount } from './host-processes.js';
 import { sessions } from './host-cost.js';
 
@@ -42,7 +41,6 @@ parser.run();
 const budget = suite('host processes of a sysinfo job, on the lab');
 let lab: Lab;
 let work: string;
-const repo = fileURLToPath(new URL('../..', import.meta.url));
 
 budget.before(async () => {
   work = await mkdtemp(join(tmpdir(), 'host-processes-test-'));
@@ -57,14 +55,9 @@ async function tracedSweep(name: string): Promise<ProcessCount> {
   const inventory = await lab.writeInventory({ file: join(work, `${name}.yaml`), resultsDir: join(work, 'results'), scenarios: { sysinfo: { sample_seconds: 0 } } });
   const listener = Number.parseInt(await readFile(lab.hosts[0]!.pidFile, 'utf8'), 10);
   const tracer = await traceHost(listener);
-  const cli = spawn(process.execPath, ['--import', 'tsx', join(repo, 'orchestrator/cli.ts'), '--inventory', inventory, '--no-progress', '--no-report'], {
-    cwd: repo,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  cli.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  cli.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  const code = await new Promise<number | null>((resolve) => cli.once('close', resolve));
+  const cli = startCli(['--inventory', inventory, '--no-progress', '--no-report']);
+  const code = await cli.exit;
+  const output = cli.stdout() + cli.stderr();
   const count = await tracer.stop();
   assert.match(output, /lab-01--sysinfo.*OK|job lab-01--sysinfo OK/, `the job ran: exit ${code}\n${output}`);
   return count;

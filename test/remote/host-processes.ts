@@ -13,6 +13,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startCli } from '../e2e/cli-helpers.js';
 
 export interface ProcessCount {
   /** Processes created below the listener (every fork/clone that made a process, not a thread). */
@@ -134,7 +135,6 @@ async function main(argv: string[]): Promise<void> {
   const sampleSeconds = opt('sample-seconds', 0);
   const repeats = opt('repeats', 2);
   const { labUp } = await import('../lab/lab.js');
-  const repo = fileURLToPath(new URL('../..', import.meta.url));
   const work = await mkdtemp(join(tmpdir(), 'host-processes-run-'));
   const lab = await labUp({ subnet, hosts, dir: join(work, 'lab'), reports: false });
   try {
@@ -146,14 +146,9 @@ async function main(argv: string[]): Promise<void> {
       });
       const listeners = lab.hosts.map((h) => Number.parseInt(readFileSync(h.pidFile, 'utf8'), 10));
       const tracers = await Promise.all(listeners.map((pid) => traceHost(pid)));
-      const cli = spawn(process.execPath, ['--import', 'tsx', join(repo, 'orchestrator/cli.ts'), '--inventory', inventory, '--no-progress'], {
-        cwd: repo,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let output = '';
-      cli.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-      cli.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-      const code = await new Promise<number | null>((resolve) => cli.once('close', resolve));
+      const cli = startCli(['--inventory', inventory, '--no-progress']);
+      const code = await cli.exit;
+      const output = cli.stdout() + cli.stderr();
       const counts = await Promise.all(tracers.map((t) => t.stop()));
       console.log(`run ${run} (${run === 1 ? 'cold: bundle pushed' : 'warm: bundle cached'}), CLI exit ${code}`);
       if (code !== 0) console.log(output);
