@@ -47,27 +47,3 @@ print_topology() {
     "$TOPOLOGY_SOURCE_HOST" "$TOPOLOGY_SOURCE_BINDING" "$br" "$(ovs_mode)" "$TOPOLOGY_DEST_HOST" "$TOPOLOGY_DEST_BINDING"
   ovs_print_switch "$br"
 }
-
-topology_agent_pid() {
-  ovs_vswitchd_pid
-}
-
-topology_datapath_json() {
-  ovs_datapath_json
-}
-
-topology_binding_ns() {
-  ovs_netns
-}
-
-topology_leftovers() {
-  ovs_leftovers
-}
-
-topology_datapath_reset() {
-  ovs_datapath_flush_when_private
-}
-
-topology_requirements() {
-  ovs_requirements
-}

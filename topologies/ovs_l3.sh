@@ -96,27 +96,3 @@ print_topology() {
     "$TOPOLOGY_DEST_HOST" "$TOPOLOGY_DEST_BINDING" "$(ovs_mode)"
   ovs_print_switch "$br1" "$br2"
 }
-
-topology_agent_pid() {
-  ovs_vswitchd_pid
-}
-
-topology_datapath_json() {
-  ovs_datapath_json
-}
-
-topology_binding_ns() {
-  ovs_netns
-}
-
-topology_leftovers() {
-  ovs_leftovers
-}
-
-topology_datapath_reset() {
-  ovs_datapath_flush_when_private
-}
-
-topology_requirements() {
-  ovs_requirements
-}

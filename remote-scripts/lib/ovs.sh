@@ -546,3 +546,31 @@ ovs_socket_drops() {
     }
     END { if (!seen) exit 1; print sum + 0 }'
 }
+
+# ---------------------------------------------------------------------------------------------
+# The optional topology hooks (README, "Adding a topology"), answered the same way by every ovs_*
+# topology: they source this file, so defining them here gives each of them all six.
+
+topology_agent_pid() {
+  ovs_vswitchd_pid
+}
+
+topology_datapath_json() {
+  ovs_datapath_json
+}
+
+topology_binding_ns() {
+  ovs_netns
+}
+
+topology_leftovers() {
+  ovs_leftovers
+}
+
+topology_datapath_reset() {
+  ovs_datapath_flush_when_private
+}
+
+topology_requirements() {
+  ovs_requirements
+}
