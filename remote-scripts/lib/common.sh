@@ -40,3 +40,20 @@ orch_atomic_write_text() {
   printf '%s\n' "$2" >"$1.tmp.$$"
   mv -f -- "$1.tmp.$$" "$1"
 }
+
+# orch_start_time PID : set REPLY to PID's start time (clock ticks since boot: field 22 of
+# /proc/PID/stat, counted after the last ')', since the command name may hold spaces or
+# parentheses), or '' when PID is not a live process (zombies count as dead). No fork: the
+# agent calls it in its follow loop. A PID plus its start time names one process; a PID alone
+# may have been reused.
+orch_start_time() {
+  local stat
+  local -a fields
+  REPLY=''
+  [[ $1 =~ ^[0-9]+$ ]] || return 0
+  read -r stat 2>/dev/null <"/proc/$1/stat" || return 0
+  # shellcheck disable=SC2206 # a state letter and numbers: nothing to glob
+  fields=(${stat##*) })
+  [[ ${fields[0]:-Z} != Z ]] || return 0
+  REPLY=${fields[19]:-}
+}

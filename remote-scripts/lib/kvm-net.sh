@@ -175,23 +175,9 @@ kvm_net_listening() {
   [[ $out == *"pid=$3,"* ]]
 }
 
-# kvm_net_start_time PID : set REPLY to PID's start time (field 22 of /proc/PID/stat, counted
-# after the last ')': the command name may hold spaces), or '' when PID is not a live process.
-kvm_net_start_time() {
-  local stat
-  local -a fields
-  REPLY=''
-  [[ $1 =~ ^[0-9]+$ ]] || return 0
-  read -r stat 2>/dev/null <"/proc/$1/stat" || return 0
-  # shellcheck disable=SC2206 # a state letter and numbers: nothing to glob
-  fields=(${stat##*) })
-  [[ ${fields[0]:-Z} != Z ]] || return 0
-  REPLY=${fields[19]:-}
-}
-
 # kvm_net_is_peer PID START : true while PID is the process that started at START (not a reused PID).
 kvm_net_is_peer() {
-  kvm_net_start_time "$1"
+  orch_start_time "$1"
   [[ -n $REPLY && $REPLY == "$2" ]]
 }
 
@@ -216,7 +202,7 @@ kvm_net_peers_start() {
     # ip netns exec execs the server: the PID is the server's
     "${cmd[@]}" >"$dir/peer-$idx.log" 2>&1 </dev/null &
     pid=$!
-    kvm_net_start_time "$pid"
+    orch_start_time "$pid"
     start=${REPLY:-0}
     KVM_PEER_PIDS+=("$pid")
     KVM_PEER_INFO+=("$idx $chosen ${paddr%/*} $port $ns $pid $start")

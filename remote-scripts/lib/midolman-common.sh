@@ -88,14 +88,12 @@ mm_profile_load() {
 # ---------------------------------------------------------------------------------------------
 # Detached processes (collectors), recorded as "PID STARTTIME" in $MM_STATE/pids/NAME.
 
-# mm_proc_starttime PID : field 22 of /proc/PID/stat (start time in clock ticks), or nothing.
+# mm_proc_starttime PID : print PID's start time (lib/common.sh orch_start_time); false when PID
+# is not a live process.
 mm_proc_starttime() {
-  local stat
-  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-  stat=${stat##*) }
-  # shellcheck disable=SC2086 # split the fields after the command name on purpose
-  set -- $stat
-  printf '%s' "${20}"
+  orch_start_time "$1"
+  [[ -n $REPLY ]] || return 1
+  printf '%s' "$REPLY"
 }
 
 # mm_proc_start NAME LOG CMD... : start CMD in its own session, detached from the phase.

@@ -61,14 +61,12 @@ ovs_tools_missing() {
   return 0
 }
 
-# ovs_starttime PID : field 22 of /proc/PID/stat (start time in clock ticks).
+# ovs_starttime PID : print PID's start time (lib/common.sh orch_start_time); false when PID is
+# not a live process.
 ovs_starttime() {
-  local stat
-  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-  stat=${stat##*) }
-  # shellcheck disable=SC2086 # the fields after the command name, split on purpose
-  set -- $stat
-  printf '%s' "${20}"
+  orch_start_time "$1"
+  [[ -n $REPLY ]] || return 1
+  printf '%s' "$REPLY"
 }
 
 # ovs_pid_is PID PROGRAM : PID is a live (not zombie) process running PROGRAM (its executable).
