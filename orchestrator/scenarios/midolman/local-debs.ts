@@ -4,6 +4,7 @@
 // taken; a pattern that matches nothing is an error that names it.
 import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import picomatch from 'picomatch';
 
 export class LocalDebsError extends Error {
   override readonly name = 'LocalDebsError';
@@ -11,26 +12,14 @@ export class LocalDebsError extends Error {
 
 const WILDCARD = /[*?[]/;
 
-/** A file-name glob as a regular expression (no path separators inside). */
-export function globToRegExp(glob: string): RegExp {
-  let out = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
-    if (c === '*') out += '[^/]*';
-    else if (c === '?') out += '[^/]';
-    else if (c === '[') {
-      const end = glob.indexOf(']', i + 2);
-      if (end === -1) {
-        out += '\\[';
-        continue;
-      }
-      let body = glob.slice(i + 1, end);
-      if (body.startsWith('!')) body = `^${body.slice(1)}`;
-      out += `[${body.replace(/\\/g, '\\\\')}]`;
-      i = end;
-    } else out += c.replace(/[.+^${}()|\\]/g, '\\$&');
-  }
-  return new RegExp(`^${out}$`);
+/**
+ * A file-name glob (* ? [...] [!...]) as a matcher, by picomatch: no path separators inside, dot
+ * files only when the pattern names them. Only the shell's file-name wildcards are special: braces,
+ * extglobs and parentheses (which picomatch would read as regex groups) are escaped, so they match
+ * themselves as they would in `ls /srv/ci/*.deb`.
+ */
+export function fileNameMatcher(glob: string): (name: string) => boolean {
+  return picomatch(glob.replace(/[(){}|]/g, '\\$&'), { noextglob: true, nobrace: true, dot: false, posix: true });
 }
 
 /** Every pattern expanded to existing regular files, in order, each once. */
@@ -44,14 +33,14 @@ export async function expandLocalDebs(patterns: string[]): Promise<string[]> {
     if (!WILDCARD.test(name)) {
       matches = [pattern];
     } else {
-      const re = globToRegExp(name);
+      const matchesName = fileNameMatcher(name);
       let names: string[];
       try {
         names = await readdir(dir);
       } catch (error) {
         throw new LocalDebsError(`build.local_debs: ${pattern}: cannot read ${dir}: ${(error as Error).message}`);
       }
-      matches = names.filter((n) => re.test(n) && !n.startsWith('.')).sort().map((n) => join(dir, n));
+      matches = names.filter((n) => matchesName(n) && !n.startsWith('.')).sort().map((n) => join(dir, n));
       if (matches.length === 0) throw new LocalDebsError(`build.local_debs: ${pattern} matches no file`);
     }
     for (const file of matches) {
