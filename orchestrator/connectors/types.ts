@@ -1,6 +1,7 @@
 // The connector contract (after pyinfra's connectors): one small interface that every
 // transport implements, so everything above it is transport-agnostic.
 import type { Readable, Writable } from 'node:stream';
+import type { ShellCommand } from './shell-command.js';
 
 export interface ExecExit {
   /** null when the command was ended by a signal or the connection went away. */
@@ -24,6 +25,9 @@ export interface RunResult extends ExecExit {
   stderr: string;
 }
 
+/** What exec/run take: a command value, or (transition) shell text already rendered. */
+export type CommandInput = ShellCommand | string;
+
 export interface Connector {
   /** Inventory name of the host, for messages. */
   readonly hostName: string;
@@ -32,9 +36,13 @@ export interface Connector {
   /** Drop the current connection (if any) and connect again. */
   reconnect(signal?: AbortSignal): Promise<void>;
   isConnected(): boolean;
-  /** Start a command; `command` is shell text already rendered with quoting. */
-  exec(command: string): Promise<ExecChannel>;
+  /**
+   * Start a command. A ShellCommand value is rendered (quoted) by the connector, which shows only
+   * its display() form (secrets masked) in anything it logs or puts in an error. A string is shell
+   * text already rendered: a transition form, shown as it is.
+   */
+  exec(command: CommandInput): Promise<ExecChannel>;
   /** Run a command to completion, buffering its output (for small outputs only). */
-  run(command: string, options?: { stdin?: string | Buffer }): Promise<RunResult>;
+  run(command: CommandInput, options?: { stdin?: string | Buffer }): Promise<RunResult>;
   close(): Promise<void>;
 }

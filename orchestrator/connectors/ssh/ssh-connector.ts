@@ -6,7 +6,8 @@ import type { Client, ClientChannel, ConnectConfig } from 'ssh2';
 import { readFile } from 'node:fs/promises';
 import ssh2 from 'ssh2';
 import type { ConnectionSettings, JumpHop } from '../../inventory/types.js';
-import type { Connector, ExecChannel, ExecExit, RunResult } from '../types.js';
+import type { CommandInput, Connector, ExecChannel, ExecExit, RunResult } from '../types.js';
+import { commandText } from '../shell-command.js';
 import { ConnectError, ConnectionLostError, classifyConnectError, describeFailure } from '../connect-errors.js';
 import { backoffDelay, sleep } from './backoff.js';
 import { KnownHosts, makeHostVerifier } from './known-hosts.js';
@@ -171,11 +172,16 @@ export class SshConnector implements Connector {
     return ssh;
   }
 
-  async exec(command: string): Promise<ExecChannel> {
+  async exec(command: CommandInput): Promise<ExecChannel> {
     const client = this.client;
     if (!client || this.lost) throw new ConnectionLostError(this.hostName);
+    const { text, shown } = commandText(command);
     const channel = await new Promise<ClientChannel>((resolve, reject) => {
-      client.exec(command, (error, stream) => (error ? reject(this.lost ? new ConnectionLostError(this.hostName) : error) : resolve(stream)));
+      client.exec(text, (error, stream) => {
+        if (!error) return resolve(stream);
+        if (this.lost) return reject(new ConnectionLostError(this.hostName));
+        reject(new Error(`${this.hostName}: cannot start ${shown}: ${error.message}`, { cause: error }));
+      });
     });
     let exit: ExecExit | undefined;
     let closedByUs = false;
@@ -208,7 +214,7 @@ export class SshConnector implements Connector {
     };
   }
 
-  async run(command: string, options: { stdin?: string | Buffer } = {}): Promise<RunResult> {
+  async run(command: CommandInput, options: { stdin?: string | Buffer } = {}): Promise<RunResult> {
     const channel = await this.exec(command);
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
