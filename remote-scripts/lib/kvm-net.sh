@@ -15,9 +15,9 @@
 #                            boots and stopped by PID when the point ends. -> peers.json
 #   net-down (kvm_net_down)  always: the peers, veths, namespaces and bridges this job made
 #                            (from its state file), each checked gone.
-# Sourced by remote-scripts/kvm; needs KVM_STATE and KVM_JOB_TAG.
+# Sourced by remote-scripts/kvm; needs KVM_STATE and KVM_JOB_TAG (set by kvm_job_paths, after this
+# file is sourced: read when used, never at source time). What net-up made: $KVM_STATE/net.tsv.
 
-KVM_NET_STATE=${KVM_STATE:-}/net.tsv
 declare -a KVM_PEER_PIDS=() KVM_PEER_INFO=()
 declare -A KVM_NIC_MAC=()
 
@@ -57,7 +57,7 @@ kvm_net_nics() {
 
 # kvm_net_record KIND NAME : remember something this job made (net-down undoes it, newest first).
 kvm_net_record() {
-  printf '%s\t%s\n' "$1" "$2" >>"$KVM_NET_STATE"
+  printf '%s\t%s\n' "$1" "$2" >>"$KVM_STATE/net.tsv"
 }
 
 # kvm_net_up : the bridges and the peers' side (see the header).
@@ -108,8 +108,8 @@ kvm_net_up() {
 
 # kvm_net_down : everything kvm_net_up recorded, newest first; fails when something stays.
 kvm_net_down() {
-  local kind name left=0 removed=0
-  [[ -r $KVM_NET_STATE ]] || { orch_progress "no guest network to remove" 1; return 0; }
+  local kind name left=0 removed=0 state=$KVM_STATE/net.tsv
+  [[ -r $state ]] || { orch_progress "no guest network to remove" 1; return 0; }
   while IFS=$'\t' read -r kind name; do
     case $kind in
       veth) ip link del "$name" 2>/dev/null || true; ! ip link show dev "$name" >/dev/null 2>&1 || left=$((left + 1)) ;;
@@ -118,9 +118,9 @@ kvm_net_down() {
       *) continue ;;
     esac
     removed=$((removed + 1))
-  done < <(tac -- "$KVM_NET_STATE")
+  done < <(tac -- "$state")
   ((left == 0)) || kvm_fail "$left link(s) or namespace(s) of this job's guest network could not be removed"
-  rm -f -- "$KVM_NET_STATE"
+  rm -f -- "$state"
   orch_progress "guest network removed ($removed)" 1
 }
 
