@@ -1,12 +1,12 @@
-// `orchestrate check`: after validation, test that every host answers over SSH (like a
-// ping): connect with the same settings and host-key policy as a sweep, run one
-// trivial command, report the time or the reason it failed.
+// `orchestrate check`: after validation, test that every host answers (like a ping): connect
+// with the same transport, settings and host-key policy as a sweep, run one trivial command,
+// report the time or the reason it failed.
 import PQueue from 'p-queue';
 import type { HostSpec, Inventory } from '../inventory/types.js';
 import type { Connector } from '../connectors/types.js';
 import { ConnectError } from '../connectors/connect-errors.js';
-import { SshConnector, type HostKeyPolicy } from '../connectors/ssh/ssh-connector.js';
-import { KnownHosts } from '../connectors/ssh/known-hosts.js';
+import { connectorFor as openConnector, hostKeyPolicy, type HostKeyPolicy } from '../connectors/open-connector.js';
+import { command } from '../connectors/shell-command.js';
 import { hostText, inertText } from '../inert-text.js';
 
 export interface HostCheck {
@@ -18,23 +18,32 @@ export interface HostCheck {
   detail: string;
 }
 
+/** One round trip that proves a shell answered (`ok`) and says what it runs on. */
+const ANSWER = command(['sh', '-c', 'echo ok; uname -sr']);
+
+function endpointText(host: HostSpec): string {
+  const { transport, user, address, port, jump } = host.connection;
+  if (transport === 'local') return `local (${user} on this machine)`;
+  return `${user}@${address}:${port}${jump.length ? ` via ${jump.map((j) => j.label).join(' -> ')}` : ''}`;
+}
+
 export async function checkHosts(
   inventory: Inventory,
   hosts: HostSpec[],
   options: { acceptNewHostKeys: boolean; connectorFor?: (host: HostSpec, policy: HostKeyPolicy) => Connector },
 ): Promise<HostCheck[]> {
-  const policy: HostKeyPolicy = { knownHosts: await KnownHosts.load(inventory.knownHostsFile), acceptNew: options.acceptNewHostKeys };
-  const connectorFor = options.connectorFor ?? ((host, p) => new SshConnector(host.name, host.connection, p));
+  const policy = await hostKeyPolicy(inventory.knownHostsFile, options.acceptNewHostKeys);
+  const connectorFor = options.connectorFor ?? openConnector;
   const queue = new PQueue({ concurrency: Math.max(1, inventory.concurrency) });
   return Promise.all(
     hosts.map((host) =>
       queue.add(async (): Promise<HostCheck> => {
-        const endpoint = `${host.connection.user}@${host.connection.address}:${host.connection.port}${host.connection.jump.length ? ` via ${host.connection.jump.map((j) => j.label).join(' -> ')}` : ''}`;
+        const endpoint = endpointText(host);
         const started = Date.now();
         const connector = connectorFor(host, policy);
         try {
           await connector.connect();
-          const result = await connector.run('echo ok; uname -sr');
+          const result = await connector.run(ANSWER);
           const lines = result.stdout.trim().split('\n');
           const ok = result.exitCode === 0 && lines[0] === 'ok';
           return { host: host.name, endpoint, ok, ms: Date.now() - started, detail: ok ? hostText(lines[1] ?? '') : `unexpected answer (exit ${result.exitCode}): ${hostText(result.stderr.trim().slice(0, 200))}` };

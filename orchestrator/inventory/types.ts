@@ -23,7 +23,15 @@ export interface JumpHop {
   agent?: string;
 }
 
+/** How the orchestrator reaches a host (the inventory's `connection`). */
+export type Transport = 'ssh' | 'local';
+
 export interface ConnectionSettings {
+  /**
+   * 'ssh' (also when absent), or 'local': the host is this machine and its commands run as the
+   * orchestrator's user (then address is 'localhost', port 0, user the local user, no keys or jumps).
+   */
+  transport?: Transport;
   address: string;
   port: number;
   user: string;

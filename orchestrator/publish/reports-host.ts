@@ -1,13 +1,12 @@
 // The reports host as the fleet sees it: an inventory host (same transport, known_hosts policy
 // and jump hosts as every other host), plus small helpers to run the project's remote scripts
-// on it in one round trip, with their arguments quoted by shell-command's render().
+// on it in one round trip, as command values (the connector quotes their arguments).
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { HostSpec, Inventory, ReportsTarget } from '../inventory/types.js';
 import type { Connector, ExecExit } from '../connectors/types.js';
-import { SshConnector } from '../connectors/ssh/ssh-connector.js';
-import { KnownHosts } from '../connectors/ssh/known-hosts.js';
-import { command, render } from '../connectors/shell-command.js';
+import { connectorFor as openConnector, hostKeyPolicy, type HostKeyPolicy } from '../connectors/open-connector.js';
+import { command } from '../connectors/shell-command.js';
 
 export class PublishError extends Error {
   override readonly name = 'PublishError';
@@ -36,14 +35,11 @@ export function remoteRoot(path: string): string {
 /** Connect to the inventory's reports host; the caller closes the connector. */
 export async function connectReportsHost(
   inventory: Inventory,
-  options: { acceptNewHostKeys?: boolean; signal?: AbortSignal; connectorFor?: (host: HostSpec, knownHosts: KnownHosts, acceptNew: boolean) => Connector } = {},
+  options: { acceptNewHostKeys?: boolean; signal?: AbortSignal; connectorFor?: (host: HostSpec, policy: HostKeyPolicy) => Connector } = {},
 ): Promise<ReportsHost> {
   const { host, target } = reportsTarget(inventory);
-  const knownHosts = await KnownHosts.load(inventory.knownHostsFile);
-  const acceptNew = options.acceptNewHostKeys === true;
-  const connector = options.connectorFor
-    ? options.connectorFor(host, knownHosts, acceptNew)
-    : new SshConnector(host.name, host.connection, { knownHosts, acceptNew });
+  const policy = await hostKeyPolicy(inventory.knownHostsFile, options.acceptNewHostKeys === true);
+  const connector = (options.connectorFor ?? openConnector)(host, policy);
   await connector.connect(options.signal);
   return { host, target, root: remoteRoot(target.path), connector };
 }
@@ -68,7 +64,7 @@ export async function runScript(
   options: { input?: Readable; signal?: AbortSignal; onLine?: (line: string) => void } = {},
 ): Promise<ScriptResult> {
   options.signal?.throwIfAborted();
-  const channel = await connector.exec(render(command(['sh', '-c', script, name, ...args])));
+  const channel = await connector.exec(command(['sh', '-c', script, name, ...args]));
   let stdout = '';
   let stderr = '';
   let pending = '';

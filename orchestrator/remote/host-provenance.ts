@@ -7,7 +7,7 @@
 // its manifest (`environment`) and the collection as its `provenance` phase record.
 import type { Connector, ExecChannel } from '../connectors/types.js';
 import { ConnectionLostError } from '../connectors/connect-errors.js';
-import { command, render, type Part } from '../connectors/shell-command.js';
+import { command, type Part } from '../connectors/shell-command.js';
 import type { FollowOnResult } from './upload-if-needed.js';
 import { hostText } from '../inert-text.js';
 import type { PhaseRecord } from '../results/manifest.js';
@@ -120,7 +120,7 @@ export async function collectHostProvenance(
 ): Promise<HostProvenance> {
   const started = Date.now();
   const deadline = started + timeoutMs;
-  const text = render(command(['bash', layout.agent(bundleHash), layout.bundleDir(bundleHash), 'provenance'], { env }));
+  const provenance = command(['bash', layout.agent(bundleHash), layout.bundleDir(bundleHash), 'provenance'], { env });
   const finish = (status: PhaseRecord['status'], exitCode: number | null, value: Provenance | null, error?: string): HostProvenance =>
     provenanceResult(started, status, exitCode, value, error);
   // The verb only reads (and refreshes its cache atomically): after a dropped connection it is
@@ -128,7 +128,7 @@ export async function collectHostProvenance(
   for (let attempt = 0; ; attempt++) {
     let result: Attempt;
     try {
-      result = await runOnce(await connector.exec(text), deadline);
+      result = await runOnce(await connector.exec(provenance), deadline);
     } catch (error) {
       if (!(error instanceof ConnectionLostError)) throw error;
       result = { kind: 'dropped', error };

@@ -3,7 +3,7 @@
 // from stdin, and prints "installed" once it is in place. The protocol lines are the only thing
 // judged, each printed only on success (the scripts run under `set -e`).
 import type { Writable } from 'node:stream';
-import type { Connector } from '../connectors/types.js';
+import type { CommandInput, Connector } from '../connectors/types.js';
 
 export interface UploadOutcome {
   /** The host asked for the content and said it installed it. */
@@ -36,18 +36,18 @@ const PROTOCOL = /^(present|need\ninstalled)\n/;
 const MAX_FOLLOW_ON_BYTES = 256 * 1024;
 
 /**
- * Runs `commandText` (a rendered remote command speaking the protocol) and, when the host says
+ * Runs `remote` (a command value speaking the protocol; shell text during the transition) and, when the host says
  * "need", writes the content with `send(stdin)`, which must end stdin (and may reject: its message
  * joins the detail). With `followOn`, the command runs another one after the protocol (only on
  * success): it gets `timeoutMs` from the end of the protocol lines, then the channel is closed.
  */
 export async function uploadIfNeeded(
   connector: Connector,
-  commandText: string,
+  remote: CommandInput,
   send: (stdin: Writable) => Promise<void>,
   followOn?: { timeoutMs: number },
 ): Promise<UploadOutcome> {
-  const channel = await connector.exec(commandText);
+  const channel = await connector.exec(remote);
   let stdout = '';
   let stderr = '';
   let answered = false;

@@ -8,6 +8,7 @@ import ssh2 from 'ssh2';
 import type { ConnectionSettings, JumpHop } from '../../inventory/types.js';
 import type { CommandInput, Connector, ExecChannel, ExecExit, RunResult } from '../types.js';
 import { commandText } from '../shell-command.js';
+import { runToEnd } from '../run-to-end.js';
 import { ConnectError, ConnectionLostError, classifyConnectError, describeFailure } from '../connect-errors.js';
 import { backoffDelay, sleep } from './backoff.js';
 import { KnownHosts, makeHostVerifier } from './known-hosts.js';
@@ -214,15 +215,8 @@ export class SshConnector implements Connector {
     };
   }
 
-  async run(command: CommandInput, options: { stdin?: string | Buffer } = {}): Promise<RunResult> {
-    const channel = await this.exec(command);
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    channel.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-    channel.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-    channel.stdin.end(options.stdin ?? '');
-    const exit = await channel.done;
-    return { ...exit, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') };
+  run(command: CommandInput, options: { stdin?: string | Buffer } = {}): Promise<RunResult> {
+    return runToEnd(this, command, options);
   }
 
   async close(): Promise<void> {
