@@ -1,42 +1,20 @@
 // The drop-off way, for a reports server that picks up archives: a sweep directory travels as
-// one streamed tar.gz into an incoming directory on the reports host, under a hidden temporary
-// name that does not end in .tar.gz; the host checks the gzip stream is whole, renames it to
-// <sweepId>.tar.gz, and only then creates the empty marker <sweepId>.tar.gz.done. A server that
-// takes an archive only once its .done exists never sees a partial one.
+// one streamed tar.gz into an incoming directory on the reports host, where
+// remote-scripts/publish/lib/drop-off.sh checks it whole and only then names it <sweepId>.tar.gz
+// and marks it done (<sweepId>.tar.gz.done). A server that takes an archive only once its .done
+// exists never sees a partial one.
+import { createReadStream } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createReadStream } from 'node:fs';
 import { createGzip } from 'node:zlib';
 import tar from 'tar-stream';
+import type { Inventory } from '../inventory/types.js';
+import { PublishError, remoteRoot, runScript } from './reports-host.js';
+import { hostScript, withReportsHost } from './host-calls.js';
 
 type EntryHeader = Parameters<ReturnType<typeof tar.pack>['entry']>[0];
-import type { Inventory } from '../inventory/types.js';
-import { connectReportsHost, PublishError, remoteRoot, runScript } from './reports-host.js';
-
-const DROP_OFF_SCRIPT = `set -eu
-CDPATH=
-umask 022
-mkdir -p -- "$1"
-cd -- "$1"
-t=".$2.tar.gz.partial-$$"
-# A cut connection closes our stdout/stderr: clean up first, say why after (a message could SIGPIPE us).
-trap 'rm -f -- "$t"' EXIT
-trap 'rm -f -- "$t"; exit 129' HUP PIPE INT TERM
-cat > "$t"
-if ! gzip -t -- "$t" 2>/dev/null; then
-  rm -f -- "$t"
-  echo "the archive arrived incomplete; nothing was dropped off" >&2
-  exit 77
-fi
-sync -- "$t" 2>/dev/null || sync
-rm -f -- "$2.tar.gz.done"
-mv -f -- "$t" "$2.tar.gz"
-trap - EXIT
-: > "$2.tar.gz.done"
-echo "dropped $(wc -c < "$2.tar.gz")"
-`;
 
 export interface DropOffResult {
   sweepId: string;
@@ -105,11 +83,10 @@ export async function dropOffSweep(options: {
   if (options.incomingPath === '') throw new PublishError('incomingPath is empty');
   const st = await lstat(sweepDir).catch(() => undefined);
   if (!st?.isDirectory()) throw new PublishError(`${sweepDir} is not a directory`);
-  const reports = await connectReportsHost(options.inventory, { acceptNewHostKeys: options.acceptNewHostKeys === true, ...(options.signal ? { signal: options.signal } : {}) });
-  try {
+  return withReportsHost(options.inventory, options, async (reports) => {
     const counts = { files: 0, bytes: 0 };
-    const root = remoteRoot(options.incomingPath);
-    const result = await runScript(reports.connector, 'orchestrate-drop-off', DROP_OFF_SCRIPT, [root, sweepId], {
+    const { name, text } = await hostScript('dropOff');
+    const result = await runScript(reports.connector, name, text, [remoteRoot(options.incomingPath), sweepId], {
       input: await archiveStream(sweepDir, sweepId, counts),
       ...(options.signal ? { signal: options.signal } : {}),
     });
@@ -119,7 +96,5 @@ export async function dropOffSweep(options: {
     }
     const dir = options.incomingPath.replace(/\/+$/, '');
     return { sweepId, archive: `${dir}/${sweepId}.tar.gz`, marker: `${dir}/${sweepId}.tar.gz.done`, files: counts.files, bytes: counts.bytes, archiveBytes: Number(dropped[1]) };
-  } finally {
-    await reports.connector.close();
-  }
+  });
 }

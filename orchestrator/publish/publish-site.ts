@@ -1,28 +1,24 @@
 // Publishing the static report site to the inventory's reports host: only changed files travel
-// (one streamed tar over stdin), into a new release directory, and the live site switches to it
-// in one atomic step (a symlink swap). See remote-scripts.ts for the layout and the guarantees.
+// (one streamed tar over stdin, upload-stream.ts), into a new release directory, and the live site
+// switches to it in one atomic step (a symlink swap). The host side, its layout and guarantees:
+// remote-scripts/publish/lib/releases.sh.
 //
-// One SSH session does it all (PUBLISH_SCRIPT): the host reports the live release and starts its
+// One SSH session does it all (releases_publish): the host reports the live release and starts its
 // hard-link copy; the client answers with the changed files and the index. The index goes as a
-// delta against the live one (which the client knows from its cache in <results_dir>/.publish-cache,
-// checked by sha256 on the host) and the host must rebuild exactly the client's index: it checks
-// the sha256 the client computed, and on a mismatch nothing changes and the client publishes
-// again with the full index. Local files are hashed only when their size, times or inode changed
-// (the hash cache, also in .publish-cache).
-import { createHash } from 'node:crypto';
-import { deflateRawSync, createGzip } from 'node:zlib';
-import { createReadStream } from 'node:fs';
-import { mkdir, open, readFile, rename, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { PassThrough, Transform, type Readable } from 'node:stream';
+// delta against the live one (which the client knows from its cache, client-cache.ts, checked by
+// sha256 on the host) and the host must rebuild exactly the client's index: it checks the sha256
+// the client computed, and on a mismatch nothing changes and the client publishes again with the
+// full index. Local files are hashed only when their size, times or inode changed (site-index.ts).
+import { resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import tar from 'tar-stream';
+import type { Readable } from 'node:stream';
 import type { Inventory } from '../inventory/types.js';
-import type { ExecChannel } from '../connectors/types.js';
-import { command, render } from '../connectors/shell-command.js';
-import { connectReportsHost, PublishError, runScript, type ReportsHost } from './reports-host.js';
-import { LIST_SCRIPT, PUBLISH_SCRIPT, RELEASE_ID, ROLLBACK_SCRIPT } from './remote-scripts.js';
-import { INDEX_FILE, indexHeadLine, indexText, parseIndexText, planIndex, scanSiteCached, trustedIndex, type IndexPlan, type LocalFile, type SiteIndex } from './site-index.js';
+import type { ExecChannel, ExecExit } from '../connectors/types.js';
+import { PublishError, runScript, type ReportsHost } from './reports-host.js';
+import { hostCommand, hostScript, RELEASE_ID, withReportsHost } from './host-calls.js';
+import { hashCacheFile, readIndexCache, sha256, writeIndexCache, type IndexCache } from './client-cache.js';
+import { uploadStream, worthCompressing, type UploadPlan } from './upload-stream.js';
+import { indexHeadLine, indexText, parseIndexText, planIndex, scanSiteCached, trustedIndex, type IndexPlan, type LocalFile, type SiteIndex } from './site-index.js';
 
 export { PublishError } from './reports-host.js';
 
@@ -78,213 +74,25 @@ export interface ReleaseList {
 
 export const DEFAULT_KEEP = 5;
 
-/** Exit code of PUBLISH_SCRIPT when the index it built does not hash to the client's. */
+/** Exit code of releases_publish when the index it built does not hash to the client's. */
 const INDEX_MISMATCH = 78;
 
-// ---------------------------------------------------------------------------------------------
-// Local caches, in <results_dir>/.publish-cache/: the last index seen or published per reports
-// target (so the live index is not downloaded again, and a delta can be made against it), and the
-// hash cache per site directory.
+const exitOf = (exit: ExecExit) => `exit ${exit.exitCode ?? exit.signal}`;
 
-const INDEX_CACHE_MAGIC = 'orchestrate/publish-index-cache@2';
-
-interface IndexCache {
-  releaseId: string;
-  sha256: string;
-  text: string;
+/** The id a `live <id>` line names (null: nothing is live); anything but a release id is refused. */
+function liveId(line: string): string | null {
+  const id = line.slice('live '.length);
+  if (id !== '' && !RELEASE_ID.test(id)) throw new PublishError(`the live site points at ${JSON.stringify(id)}, which is not a release of this publisher`);
+  return id === '' ? null : id;
 }
-
-function cacheDir(inventory: Inventory): string {
-  return join(inventory.resultsDir, '.publish-cache');
-}
-
-function indexCacheFile(inventory: Inventory): string | null {
-  if (!inventory.reports) return null;
-  const key = createHash('sha256').update(`${inventory.reports.host}\0${inventory.reports.path}`).digest('hex').slice(0, 16);
-  return join(cacheDir(inventory), `${inventory.reports.host.replace(/[^A-Za-z0-9._-]/g, '_')}-${key}.index`);
-}
-
-function hashCacheFile(inventory: Inventory, siteDir: string): string {
-  const key = createHash('sha256').update(siteDir).digest('hex').slice(0, 16);
-  return join(cacheDir(inventory), `site-${key}.hashes.json`);
-}
-
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
-
-/** `<magic> <releaseId> <sha256>\n<canonical index text>`; only canonical texts are cached (a delta needs one). */
-async function readIndexCache(inventory: Inventory): Promise<IndexCache | null> {
-  const file = indexCacheFile(inventory);
-  if (!file) return null;
-  try {
-    const raw = await readFile(file, 'utf8');
-    const nl = raw.indexOf('\n');
-    const [magic, releaseId, sum] = raw.slice(0, nl).split(' ');
-    const text = raw.slice(nl + 1);
-    if (magic === INDEX_CACHE_MAGIC && releaseId && RELEASE_ID.test(releaseId) && sum && sha256(text) === sum) return { releaseId, sha256: sum, text };
-  } catch {
-    // no cache, or an unusable one: the host sends the index
-  }
-  return null;
-}
-
-async function writeIndexCache(inventory: Inventory, releaseId: string, text: string, sum = sha256(text)): Promise<void> {
-  const file = indexCacheFile(inventory);
-  if (!file) return;
-  try {
-    await mkdir(cacheDir(inventory), { recursive: true });
-    const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
-    await writeFile(tmp, `${INDEX_CACHE_MAGIC} ${releaseId} ${sum}\n${text}`);
-    await rename(tmp, file);
-  } catch {
-    // a cache that cannot be written only costs a download next time
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// The upload.
-
-/** The 64 KiB samples of large files and whole small files deflate (level 1) to estimate what gzip saves. */
-async function worthCompressing(upload: LocalFile[]): Promise<boolean> {
-  const total = upload.reduce((n, f) => n + f.size, 0);
-  // Small uploads: mostly tar headers and padding, which gzip all but removes, at no real cost.
-  if (total < 1 << 20) return true;
-  const SAMPLE = 64 * 1024;
-  const bySize = [...upload].sort((a, b) => b.size - a.size);
-  // The 32 largest files, and up to 96 others spread over the rest.
-  const rest = bySize.slice(32);
-  const stride = Math.max(1, Math.floor(rest.length / 96));
-  const sampled = [...bySize.slice(0, 32), ...rest.filter((_, i) => i % stride === 0).slice(0, 96)];
-  let sampledBytes = 0;
-  let sampledSaved = 0;
-  let bigBytes = 0;
-  let bigSaved = 0;
-  for (const [i, f] of sampled.entries()) {
-    if (f.size === 0) continue;
-    const n = Math.min(f.size, SAMPLE);
-    const buf = Buffer.alloc(n);
-    const fh = await open(f.abs, 'r');
-    let got = 0;
-    try {
-      got = (await fh.read(buf, 0, n, 0)).bytesRead;
-    } finally {
-      await fh.close();
-    }
-    if (got === 0) continue;
-    const ratio = deflateRawSync(buf.subarray(0, got), { level: 1 }).length / got;
-    if (i < 32) {
-      bigBytes += f.size;
-      bigSaved += f.size * (1 - ratio);
-    } else {
-      sampledBytes += f.size;
-      sampledSaved += f.size * (1 - ratio);
-    }
-  }
-  const restBytes = total - bigBytes;
-  const saved = bigSaved + (sampledBytes > 0 ? (restBytes * sampledSaved) / sampledBytes : 0);
-  return saved >= total * 0.1;
-}
-
-interface UploadPlan {
-  releaseId: string;
-  upload: LocalFile[];
-  remove: string[];
-  base: 'link' | 'empty';
-  index: { mode: 'full'; text: string } | { mode: 'delta'; head: string; add: string[]; drop: string[] };
-  indexSha256: string;
-  compress: boolean;
-}
-
-/**
- * Joins small chunks into ~64 KiB ones: tar-stream emits a 512-byte header and a small body per
- * file, and every chunk costs gzip a thread-pool round trip (and the channel a write).
- */
-function coalesce(size = 64 * 1024): Transform {
-  let parts: Buffer[] = [];
-  let length = 0;
-  return new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      parts.push(chunk);
-      length += chunk.length;
-      if (length >= size) {
-        const out = Buffer.concat(parts, length);
-        parts = [];
-        length = 0;
-        done(null, out);
-      } else done();
-    },
-    flush(done) {
-      done(null, length > 0 ? Buffer.concat(parts, length) : undefined);
-    },
-  });
-}
-
-/** The header line, then (gzip'ed) tar(meta/remove, files/..., the index or its delta, meta/complete). */
-function uploadStream(plan: UploadPlan): Readable {
-  const pack = tar.pack();
-  const add = (name: string, data: string | Buffer) =>
-    new Promise<void>((resolve, reject) => pack.entry({ name, mode: 0o644, mtime: new Date() }, data, (error) => (error ? reject(error) : resolve())));
-  // Small files are read a few ahead of the one being packed (one read at a time leaves the
-  // thread pool idle between files: thousands of small files take seconds).
-  const SMALL = 1 << 20;
-  const AHEAD = 16;
-  const reads = new Map<number, Promise<Buffer>>();
-  const prefetch = (i: number) => {
-    const f = plan.upload[i];
-    if (!f || f.size > SMALL || reads.has(i)) return;
-    const read = readFile(f.abs);
-    read.catch(() => undefined);
-    reads.set(i, read);
-  };
-  (async () => {
-    await add('meta/remove', plan.remove.map((p) => `${p}\0`).join(''));
-    for (const [i, f] of plan.upload.entries()) {
-      const changed = () => new PublishError(`${f.abs} changed while it was being published; publish again`);
-      if (f.size <= SMALL) {
-        for (let j = i; j < i + AHEAD; j++) prefetch(j);
-        const data = await reads.get(i)!;
-        reads.delete(i);
-        // Read whole, checked, then sent: what travels is exactly what was hashed.
-        if (data.length !== f.size || createHash('sha256').update(data).digest('hex') !== f.sha256) throw changed();
-        await new Promise<void>((resolve, reject) =>
-          pack.entry({ name: `files/${f.path}`, size: f.size, mode: f.mode, mtime: f.mtime, type: 'file' }, data, (error) => (error ? reject(error) : resolve())),
-        );
-        continue;
-      }
-      const hash = createHash('sha256');
-      await new Promise<void>((resolve, reject) => {
-        const entry = pack.entry({ name: `files/${f.path}`, size: f.size, mode: f.mode, mtime: f.mtime, type: 'file' }, (error) => (error ? reject(error) : resolve()));
-        const source = createReadStream(f.abs);
-        source.on('data', (chunk) => hash.update(chunk as Buffer));
-        pipeline(source, entry).catch(reject);
-      }).catch((error: unknown) => {
-        throw error instanceof PublishError ? error : changed();
-      });
-      // A file that changed size fails in tar-stream above; same size, other bytes fails here.
-      if (hash.digest('hex') !== f.sha256) throw changed();
-    }
-    if (plan.index.mode === 'full') await add(`files/${INDEX_FILE}`, plan.index.text);
-    else {
-      const { head, add: lines, drop } = plan.index;
-      await add('meta/index.head', `${head}\n`);
-      await add('meta/index.add', lines.length > 0 ? `${lines.join('\n')}\n` : '');
-      await add('meta/index.drop', drop.length > 0 ? `${drop.join('\n')}\n` : '');
-    }
-    await add('meta/complete', plan.releaseId);
-    pack.finalize();
-  })().catch((error: unknown) => pack.destroy(error as Error));
-  const out = new PassThrough();
-  out.write(`${plan.base} ${plan.compress ? 'gz' : 'tar'} ${plan.index.mode} ${plan.indexSha256}\n`);
-  (plan.compress ? pipeline(pack, coalesce(), createGzip({ level: 6 }), out) : pipeline(pack, coalesce(), out)).catch((error: unknown) => out.destroy(error as Error));
-  return out;
-}
-
-// ---------------------------------------------------------------------------------------------
-// The session with the host.
 
 /** The UTC time part of a release id; the host picks the sequence (one past its newest release). */
 function stamp(now: Date): string {
   return now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
 }
+
+// ---------------------------------------------------------------------------------------------
+// The session with the host.
 
 interface HostState {
   live: string | null;
@@ -308,92 +116,116 @@ interface Session {
   channel: ExecChannel;
 }
 
-/** Starts PUBLISH_SCRIPT and reads its state report (lines, and the live index when it follows). */
+/**
+ * Reads the host's state report: `cleaned`, `live`, `new` lines, then `index-none`,
+ * `index-cached <sha256>` or `index-follows <bytes>` and that many bytes of index. Every line
+ * after it goes to `lines` (and `onLine`).
+ */
+class StateReader {
+  readonly lines: string[] = [];
+  readonly state: Promise<HostState>;
+  private resolve!: (s: HostState) => void;
+  private reject!: (e: Error) => void;
+  private buf: Buffer = Buffer.alloc(0);
+  private received = 0;
+  private phase: 'state' | 'index' | 'after' = 'state';
+  private need = 0;
+  private live: string | null = null;
+  private newId = '';
+
+  constructor(
+    private readonly cache: IndexCache | null,
+    private readonly onLine: (line: string) => void,
+  ) {
+    this.state = new Promise<HostState>((res, rej) => {
+      this.resolve = res;
+      this.reject = rej;
+    });
+    this.state.catch(() => undefined);
+  }
+
+  fail(error: Error): void {
+    this.reject(error);
+  }
+
+  data(chunk: Buffer): void {
+    this.received += chunk.length;
+    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    for (;;) {
+      if (this.phase === 'index') {
+        if (this.buf.length < this.need) return;
+        const text = this.buf.subarray(0, this.need).toString('utf8');
+        this.buf = this.buf.subarray(this.need);
+        this.finish(text, false);
+        continue;
+      }
+      const nl = this.buf.indexOf(10);
+      if (nl < 0) return;
+      const line = this.buf.subarray(0, nl).toString('utf8');
+      this.buf = this.buf.subarray(nl + 1);
+      if (this.phase === 'state') this.stateLine(line);
+      else this.after(line);
+    }
+  }
+
+  private after(line: string): void {
+    this.lines.push(line);
+    this.onLine(line);
+  }
+
+  private stateLine(line: string): void {
+    const unexpected = () => this.reject(new PublishError(`unexpected answer from the reports host: ${line}`));
+    const [word = '', arg = ''] = line.split(/ (.*)/s);
+    try {
+      if (word === 'cleaned') this.after(line);
+      else if (word === 'live') this.live = liveId(line);
+      else if (word === 'new') this.newId = arg;
+      else if (line === 'index-none') this.finish(null, false);
+      else if (word === 'index-cached') {
+        if (!this.cache || arg !== this.cache.sha256) return unexpected();
+        this.finish(this.cache.text, true);
+      } else if (word === 'index-follows') {
+        this.need = Number(arg.trim().split(/\s+/)[0]);
+        if (!Number.isSafeInteger(this.need) || this.need < 0) return unexpected();
+        this.phase = 'index';
+      }
+    } catch (error) {
+      this.reject(error as Error);
+    }
+  }
+
+  private finish(text: string | null, cached: boolean): void {
+    this.phase = 'after';
+    if (!RELEASE_ID.test(this.newId)) return this.reject(new PublishError(`unexpected answer from the reports host: no new release id`));
+    const base: HostState = { live: this.live, newId: this.newId, cached: false, index: null, canonical: false, bytes: this.received - this.buf.length };
+    if (!this.live) return this.resolve(base);
+    if (cached) return this.resolve({ ...base, cached: true, canonical: true });
+    if (text === null) return this.resolve({ ...base, indexProblem: 'the live release has no index' });
+    const parsed = parseIndexText(text);
+    this.resolve('problem' in parsed ? { ...base, indexProblem: parsed.problem } : { ...base, index: parsed.index, canonical: parsed.canonical });
+  }
+}
+
+/** Starts releases_publish and reads its state report (lines, and the live index when it follows). */
 async function startSession(reports: ReportsHost, cache: IndexCache | null, keep: number, onLine: (line: string) => void): Promise<Session> {
-  const channel = await reports.connector.exec(render(command(['sh', '-c', PUBLISH_SCRIPT, 'orchestrate-publish', reports.root, cache?.releaseId ?? '', cache?.sha256 ?? '', keep, stamp(new Date())])));
+  const channel = await reports.connector.exec(await hostCommand('publish', [reports.root, cache?.releaseId ?? '', cache?.sha256 ?? '', keep, stamp(new Date())]));
   let stderr = '';
   channel.stderr.on('data', (chunk: Buffer) => {
     if (stderr.length < 65536) stderr += chunk.toString('utf8');
   });
-  const lines: string[] = [];
-  let buf: Buffer = Buffer.alloc(0);
-  let received = 0;
-  let phase: 'state' | 'index' | 'after' = 'state';
-  let need = 0;
-  let live: string | null = null;
-  let newId = '';
-  let resolveState!: (s: HostState) => void;
-  let rejectState!: (e: Error) => void;
-  const state = new Promise<HostState>((res, rej) => {
-    resolveState = res;
-    rejectState = rej;
-  });
-  state.catch(() => undefined);
-  const finishState = (text: string | null, cached: boolean) => {
-    phase = 'after';
-    if (!RELEASE_ID.test(newId)) return rejectState(new PublishError(`unexpected answer from the reports host: no new release id`));
-    const base: HostState = { live, newId, cached: false, index: null, canonical: false, bytes: received - buf.length };
-    if (!live) return resolveState(base);
-    if (cached) return resolveState({ ...base, cached: true, canonical: true });
-    if (text === null) return resolveState({ ...base, indexProblem: 'the live release has no index' });
-    const parsed = parseIndexText(text);
-    if ('problem' in parsed) return resolveState({ ...base, indexProblem: parsed.problem });
-    return resolveState({ ...base, index: parsed.index, canonical: parsed.canonical });
-  };
-  const stateLine = (line: string) => {
-    if (line.startsWith('cleaned ')) {
-      lines.push(line);
-      onLine(line);
-    } else if (line.startsWith('live ')) {
-      const id = line.slice(5);
-      if (id !== '' && !RELEASE_ID.test(id)) return rejectState(new PublishError(`the live site points at ${JSON.stringify(id)}, which is not a release of this publisher`));
-      live = id === '' ? null : id;
-    } else if (line.startsWith('new ')) newId = line.slice(4);
-    else if (line === 'index-none') finishState(null, false);
-    else if (line.startsWith('index-cached ')) {
-      if (!cache || line.slice(13) !== cache.sha256) return rejectState(new PublishError(`unexpected answer from the reports host: ${line}`));
-      finishState(cache.text, true);
-    } else if (line.startsWith('index-follows ')) {
-      need = Number(line.slice(14).trim().split(/\s+/)[0]);
-      if (!Number.isSafeInteger(need) || need < 0) return rejectState(new PublishError(`unexpected answer from the reports host: ${line}`));
-      phase = 'index';
-    }
-  };
-  channel.stdout.on('data', (chunk: Buffer) => {
-    received += chunk.length;
-    buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
-    for (;;) {
-      if (phase === 'index') {
-        if (buf.length < need) return;
-        const text = buf.subarray(0, need).toString('utf8');
-        buf = buf.subarray(need);
-        finishState(text, false);
-        continue;
-      }
-      const nl = buf.indexOf(10);
-      if (nl < 0) return;
-      const line = buf.subarray(0, nl).toString('utf8');
-      buf = buf.subarray(nl + 1);
-      if (phase === 'state') stateLine(line);
-      else {
-        lines.push(line);
-        onLine(line);
-      }
-    }
-  });
+  const reader = new StateReader(cache, onLine);
+  channel.stdout.on('data', (chunk: Buffer) => reader.data(chunk));
   void channel.done.then(
-    () => rejectState(new PublishError(`the reports host ended the session before reporting its state: ${stderr.trim()}`)),
-    (error: unknown) => rejectState(error as Error),
+    () => reader.fail(new PublishError(`the reports host ended the session before reporting its state: ${stderr.trim()}`)),
+    (error: unknown) => reader.fail(error as Error),
   );
-  return { state, lines, stderr: () => stderr, channel };
+  return { state: reader.state, lines: reader.lines, stderr: () => stderr, channel };
 }
 
-interface AttemptResult {
+interface AttemptResult extends ExecExit {
   state: HostState;
   plan: UploadPlan;
   diff: IndexPlan['diff'];
-  exitCode: number | null;
-  signal?: string;
   lines: string[];
   stderr: string;
   sent: number;
@@ -407,15 +239,25 @@ interface Prepared {
   plan: IndexPlan | null;
 }
 
-async function attempt(
-  reports: ReportsHost,
-  local: LocalFile[],
-  prepared: Prepared,
-  keep: number,
-  forceFullIndex: boolean,
-  log: (line: string) => void,
-  signal?: AbortSignal,
-): Promise<AttemptResult> {
+/** The upload against the state the host reported: what changed, and the index whole or as a delta. */
+async function uploadPlan(state: HostState, local: LocalFile[], prepared: Prepared, forceFullIndex: boolean): Promise<{ plan: UploadPlan; ip: IndexPlan; text: string }> {
+  const hasBase = state.cached || state.index !== null;
+  const ip = state.cached && prepared.plan ? prepared.plan : planIndex(local, state.index);
+  const text = indexText(indexHeadLine(state.newId, new Date().toISOString()), ip.lines);
+  const useDelta = !forceFullIndex && hasBase && state.canonical;
+  const plan: UploadPlan = {
+    releaseId: state.newId,
+    upload: ip.diff.upload,
+    remove: ip.diff.remove,
+    base: hasBase ? 'link' : 'empty',
+    index: useDelta ? { mode: 'delta', head: text.slice(0, text.indexOf('\n')), add: ip.add, drop: ip.drop } : { mode: 'full', text },
+    indexSha256: sha256(text),
+    compress: await worthCompressing(ip.diff.upload),
+  };
+  return { plan, ip, text };
+}
+
+async function attempt(reports: ReportsHost, local: LocalFile[], prepared: Prepared, keep: number, forceFullIndex: boolean, log: (line: string) => void, signal?: AbortSignal): Promise<AttemptResult> {
   signal?.throwIfAborted();
   const session = await startSession(reports, prepared.cache, keep, log);
   const { channel } = session;
@@ -423,39 +265,19 @@ async function attempt(
   signal?.addEventListener('abort', onAbort, { once: true });
   let input: Readable | undefined;
   try {
-    let state: HostState;
-    try {
-      state = await session.state;
-    } catch (error) {
+    const state = await session.state.catch(async (error: unknown) => {
       channel.close();
-      const exit = await channel.done.catch(() => ({ exitCode: null }));
+      const exit = await channel.done.catch(() => ({ exitCode: null }) as ExecExit);
       signal?.throwIfAborted();
-      if (exit.exitCode !== null && exit.exitCode !== 0) {
-        throw new PublishError(`${reports.host.name}: cannot read the published site state (exit ${exit.exitCode}): ${session.stderr().trim()}`);
-      }
+      if (exit.exitCode !== null && exit.exitCode !== 0) throw new PublishError(`${reports.host.name}: cannot read the published site state (${exitOf(exit)}): ${session.stderr().trim()}`);
       throw error;
-    }
+    });
     if (state.indexProblem) log(`${state.indexProblem}: uploading every file`);
-    const hasBase = state.cached || state.index !== null;
-    const ip = state.cached && prepared.plan ? prepared.plan : planIndex(local, state.index);
-    const text = indexText(indexHeadLine(state.newId, new Date().toISOString()), ip.lines);
-    const head = text.slice(0, text.indexOf('\n'));
-    const indexSha256 = sha256(text);
-    const useDelta = !forceFullIndex && hasBase && state.canonical;
-    const diff = ip.diff;
-    const plan: UploadPlan = {
-      releaseId: state.newId,
-      upload: diff.upload,
-      remove: diff.remove,
-      base: hasBase ? 'link' : 'empty',
-      index: useDelta ? { mode: 'delta', head, add: ip.add, drop: ip.drop } : { mode: 'full', text },
-      indexSha256,
-      compress: await worthCompressing(diff.upload),
-    };
-    const uploadedBytes = diff.upload.reduce((n, f) => n + f.size, 0);
+    const { plan, ip, text } = await uploadPlan(state, local, prepared, forceFullIndex);
+    const { diff } = ip;
     log(
-      `release ${state.newId} on ${reports.host.name}:${reports.target.path}: ${diff.upload.length} file(s) to upload (${uploadedBytes} bytes), ${diff.remove.length} to remove, ` +
-        `${diff.unchanged.length} unchanged${hasBase ? ` (hard links from ${state.live})` : ''}; index ${useDelta ? `delta (${ip.add.length} added/changed, ${ip.drop.length} dropped)` : 'whole'}${plan.compress ? ', gzip' : ''}`,
+      `release ${state.newId} on ${reports.host.name}:${reports.target.path}: ${diff.upload.length} file(s) to upload (${diff.upload.reduce((n, f) => n + f.size, 0)} bytes), ${diff.remove.length} to remove, ` +
+        `${diff.unchanged.length} unchanged${plan.base === 'link' ? ` (hard links from ${state.live})` : ''}; index ${plan.index.mode === 'delta' ? `delta (${ip.add.length} added/changed, ${ip.drop.length} dropped)` : 'whole'}${plan.compress ? ', gzip' : ''}`,
     );
     let sent = 0;
     let feedError: unknown;
@@ -472,7 +294,7 @@ async function attempt(
     // A local failure (a file changed while being sent) explains the host's "upload ended early".
     if (feedError instanceof PublishError) throw new PublishError(`${feedError.message}; ${state.live ?? 'nothing'} stays live`);
     if (feedError && exit.exitCode === 0) throw feedError;
-    return { state, plan, diff, exitCode: exit.exitCode, ...(exit.signal ? { signal: exit.signal } : {}), lines: session.lines, stderr: session.stderr(), sent, indexText: text };
+    return { ...exit, state, plan, diff, lines: session.lines, stderr: session.stderr(), sent, indexText: text };
   } finally {
     signal?.removeEventListener('abort', onAbort);
     if (input && !input.destroyed) input.destroy();
@@ -491,100 +313,93 @@ export async function publishSite(options: PublishOptions): Promise<PublishResul
   const scanning = scanSiteCached(siteDir, hashCacheFile(options.inventory, siteDir));
   // The diff against the cached live index is worked out while the SSH handshake runs; the host
   // then only has to confirm that its live index is that one.
-  const preparing = Promise.all([scanning, readIndexCache(options.inventory)]).then(([scan, cache]): Prepared => {
-    if (!cache) return { cache, plan: null };
-    return { cache, plan: planIndex(scan.files, trustedIndex(cache.text)) };
+  const preparing = Promise.all([scanning, readIndexCache(options.inventory)]).then(
+    ([scan, cache]): Prepared => ({ cache, plan: cache ? planIndex(scan.files, trustedIndex(cache.text)) : null }),
+    (): Prepared => ({ cache: null, plan: null }),
+  );
+  let scanError: unknown;
+  scanning.catch((error: unknown) => (scanError = error));
+  return withReportsHost(options.inventory, options, async (reports) => {
+    const scan = await scanning;
+    const prepared = await preparing;
+    const savingHashes = scan.saveCache();
+    try {
+      const totalBytes = scan.files.reduce((n, f) => n + f.size, 0);
+      log(`site ${options.siteDir}: ${scan.files.length} file(s), ${totalBytes} byte(s), ${scan.hashed} hashed`);
+      let r = await attempt(reports, scan.files, prepared, keep, false, log, options.signal);
+      let fallback: string | undefined;
+      if (r.exitCode === INDEX_MISMATCH && r.plan.index.mode === 'delta') {
+        fallback = r.stderr.trim() || 'the index delta did not apply';
+        log(`${fallback}: publishing again with the whole index`);
+        r = await attempt(reports, scan.files, { cache: null, plan: null }, keep, true, log, options.signal);
+      }
+      const releaseId = r.state.newId;
+      const live = r.lines.includes(`live ${releaseId}`);
+      if (r.exitCode !== 0 || !live || r.lines.at(-1) !== 'done') {
+        const detail = r.stderr.trim() || r.lines.at(-1) || '';
+        throw new PublishError(`${reports.host.name}: publishing release ${releaseId} failed (${exitOf(r)})${live ? ' after it went live' : `; ${r.state.live ?? 'nothing'} stays live`}: ${detail}`);
+      }
+      await writeIndexCache(options.inventory, { releaseId, text: r.indexText, sha256: r.plan.indexSha256 });
+      const after = (word: string) => r.lines.filter((l) => l.startsWith(`${word} `)).map((l) => l.slice(word.length + 1));
+      return {
+        releaseId,
+        previousId: r.state.live,
+        uploadedFiles: r.diff.upload.length,
+        uploadedBytes: r.diff.upload.reduce((n, f) => n + f.size, 0),
+        wireBytes: r.sent,
+        stateBytes: r.state.bytes,
+        indexUpload: r.plan.index.mode,
+        indexSha256: r.plan.indexSha256,
+        compressed: r.plan.compress,
+        hashedFiles: scan.hashed,
+        ...(fallback ? { fallback } : {}),
+        removedFiles: r.diff.remove.length,
+        unchangedFiles: r.diff.unchanged.length,
+        totalFiles: scan.files.length,
+        totalBytes,
+        prunedReleases: after('pruned'),
+        cleaned: after('cleaned'),
+        ...(reports.target.url ? { url: reports.target.url } : {}),
+        ms: Date.now() - started,
+      };
+    } finally {
+      await savingHashes;
+    }
+  }).catch(async (error: unknown) => {
+    // A site that cannot be scanned is the first thing to report, whatever the connection did.
+    await scanning.catch(() => undefined);
+    throw scanError ?? error;
   });
-  const connecting = connectReportsHost(options.inventory, { acceptNewHostKeys: options.acceptNewHostKeys === true, ...(options.signal ? { signal: options.signal } : {}) });
-  const [scanned, connected, prep] = await Promise.allSettled([scanning, connecting, preparing]);
-  if (scanned.status === 'rejected') {
-    if (connected.status === 'fulfilled') await connected.value.connector.close();
-    throw scanned.reason;
-  }
-  if (connected.status === 'rejected') throw connected.reason;
-  const reports = connected.value;
-  const scan = scanned.value;
-  const local = scan.files;
-  const prepared: Prepared = prep.status === 'fulfilled' ? prep.value : { cache: null, plan: null };
-  const savingHashes = scan.saveCache();
-  const totalBytes = local.reduce((n, f) => n + f.size, 0);
-  log(`site ${options.siteDir}: ${local.length} file(s), ${totalBytes} byte(s), ${scan.hashed} hashed`);
-  try {
-    let r = await attempt(reports, local, prepared, keep, false, log, options.signal);
-    let fallback: string | undefined;
-    if (r.exitCode === INDEX_MISMATCH && r.plan.index.mode === 'delta') {
-      fallback = r.stderr.trim() || 'the index delta did not apply';
-      log(`${fallback}: publishing again with the whole index`);
-      r = await attempt(reports, local, { cache: null, plan: null }, keep, true, log, options.signal);
-    }
-    const releaseId = r.state.newId;
-    const live = r.lines.includes(`live ${releaseId}`);
-    if (r.exitCode !== 0 || !live || r.lines[r.lines.length - 1] !== 'done') {
-      const detail = r.stderr.trim() || r.lines[r.lines.length - 1] || '';
-      throw new PublishError(
-        `${reports.host.name}: publishing release ${releaseId} failed (exit ${r.exitCode ?? r.signal})${live ? ' after it went live' : `; ${r.state.live ?? 'nothing'} stays live`}: ${detail}`,
-      );
-    }
-    await Promise.all([writeIndexCache(options.inventory, releaseId, r.indexText, r.plan.indexSha256), savingHashes]);
-    return {
-      releaseId,
-      previousId: r.state.live,
-      uploadedFiles: r.diff.upload.length,
-      uploadedBytes: r.diff.upload.reduce((n, f) => n + f.size, 0),
-      wireBytes: r.sent,
-      stateBytes: r.state.bytes,
-      indexUpload: r.plan.index.mode,
-      indexSha256: r.plan.indexSha256,
-      compressed: r.plan.compress,
-      hashedFiles: scan.hashed,
-      ...(fallback ? { fallback } : {}),
-      removedFiles: r.diff.remove.length,
-      unchangedFiles: r.diff.unchanged.length,
-      totalFiles: local.length,
-      totalBytes,
-      prunedReleases: r.lines.filter((l) => l.startsWith('pruned ')).map((l) => l.slice(7)),
-      cleaned: r.lines.filter((l) => l.startsWith('cleaned ')).map((l) => l.slice(8)),
-      ...(reports.target.url ? { url: reports.target.url } : {}),
-      ms: Date.now() - started,
-    };
-  } finally {
-    await savingHashes;
-    await reports.connector.close();
-  }
+}
+
+/** Runs a releases.sh call (no stdin) on the reports host; a failure names the host and what it said. */
+async function releasesCall(reports: ReportsHost, call: 'list' | 'rollback', args: string[], what: string): Promise<string> {
+  const { name, text } = await hostScript(call);
+  const result = await runScript(reports.connector, name, text, [reports.root, ...args]);
+  if (result.exitCode !== 0) throw new PublishError(`${reports.host.name}: ${what} (${exitOf(result)}): ${result.stderr.trim() || result.stdout.trim()}`);
+  return result.stdout;
 }
 
 export async function rollback(options: { inventory: Inventory; acceptNewHostKeys?: boolean; to?: string }): Promise<{ from: string; to: string }> {
   if (options.to !== undefined && !RELEASE_ID.test(options.to)) throw new PublishError(`${JSON.stringify(options.to)} is not a release id (like r000003-20261122T051637Z)`);
-  const reports = await connectReportsHost(options.inventory, { acceptNewHostKeys: options.acceptNewHostKeys === true });
-  try {
-    const result = await runScript(reports.connector, 'orchestrate-rollback', ROLLBACK_SCRIPT, [reports.root, options.to ?? '']);
-    const from = /^from (\S+)$/m.exec(result.stdout)?.[1];
-    const to = /^to (\S+)$/m.exec(result.stdout)?.[1];
-    if (result.exitCode !== 0 || !from || !to) {
-      throw new PublishError(`${reports.host.name}: rollback failed (exit ${result.exitCode ?? result.signal}): ${result.stderr.trim() || result.stdout.trim()}`);
-    }
+  return withReportsHost(options.inventory, options, async (reports) => {
+    const stdout = await releasesCall(reports, 'rollback', [options.to ?? ''], 'rollback failed');
+    const from = /^from (\S+)$/m.exec(stdout)?.[1];
+    const to = /^to (\S+)$/m.exec(stdout)?.[1];
+    if (!from || !to) throw new PublishError(`${reports.host.name}: rollback failed (exit 0): ${stdout.trim()}`);
     return { from, to };
-  } finally {
-    await reports.connector.close();
-  }
+  });
 }
 
 export async function listReleases(options: { inventory: Inventory; acceptNewHostKeys?: boolean }): Promise<ReleaseList> {
-  const reports = await connectReportsHost(options.inventory, { acceptNewHostKeys: options.acceptNewHostKeys === true });
-  try {
-    const result = await runScript(reports.connector, 'orchestrate-publish-list', LIST_SCRIPT, [reports.root]);
-    if (result.exitCode !== 0) throw new PublishError(`${reports.host.name}: cannot read the published site state (exit ${result.exitCode ?? result.signal}): ${result.stderr.trim()}`);
+  return withReportsHost(options.inventory, options, async (reports) => {
+    const stdout = await releasesCall(reports, 'list', [], 'cannot read the published site state');
     let live: string | null = null;
     const releases: string[] = [];
-    for (const line of result.stdout.split('\n')) {
-      if (line.startsWith('live ')) {
-        const id = line.slice(5);
-        if (id !== '' && !RELEASE_ID.test(id)) throw new PublishError(`the live site points at ${JSON.stringify(id)}, which is not a release of this publisher`);
-        live = id === '' ? null : id;
-      } else if (line.startsWith('release ') && RELEASE_ID.test(line.slice(8))) releases.push(line.slice(8));
+    for (const line of stdout.split('\n')) {
+      if (line.startsWith('live ')) live = liveId(line);
+      else if (line.startsWith('release ') && RELEASE_ID.test(line.slice(8))) releases.push(line.slice(8));
     }
     return { live, releases: releases.sort() };
-  } finally {
-    await reports.connector.close();
-  }
+  });
 }

@@ -14,27 +14,29 @@
 // line never contains a raw newline and the key always ends at the `":{"sha256":"` that follows it.
 import { createHash } from 'node:crypto';
 import { createReadStream, lstatSync, type BigIntStats } from 'node:fs';
-import { lstat, readdir, readFile, rename, writeFile, mkdir } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { z } from 'zod';
+import { lstat, readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import pMap from 'p-map';
+import { writeFileAtomically } from '../results/atomic-write.js';
 
 export const INDEX_FILE = '.publish-index.json';
 export const INDEX_SCHEMA = 'orchestrate/publish-index@1';
 
-export const IndexEntrySchema = z.object({
-  sha256: z.string().regex(/^[0-9a-f]{64}$/),
-  size: z.number().int().nonnegative(),
-  mode: z.number().int().min(0).max(0o777),
-});
-export type IndexEntry = z.infer<typeof IndexEntrySchema>;
+export interface IndexEntry {
+  /** 64 lowercase hex digits. */
+  sha256: string;
+  size: number;
+  /** 0644 or 0755 (publishedMode). */
+  mode: number;
+}
 
-export const SiteIndexSchema = z.object({
-  schema: z.literal(INDEX_SCHEMA),
-  releaseId: z.string(),
-  createdAt: z.string(),
-  files: z.record(z.string(), IndexEntrySchema),
-});
-export type SiteIndex = z.infer<typeof SiteIndexSchema>;
+/** Checked by parseIndexText when it comes from a host. */
+export interface SiteIndex {
+  schema: typeof INDEX_SCHEMA;
+  releaseId: string;
+  createdAt: string;
+  files: Record<string, IndexEntry>;
+}
 
 export class SiteScanError extends Error {
   override readonly name = 'SiteScanError';
@@ -69,19 +71,6 @@ export async function sha256File(path: string, size = Infinity): Promise<string>
   return hash.digest('hex');
 }
 
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
-
 // ---------------------------------------------------------------------------------------------
 // The local hash cache: (path, size, mtime, ctime, inode) -> sha256, so an unchanged file is not
 // read again. The site builder replaces files atomically (new inode, new times); an in-place
@@ -113,14 +102,6 @@ async function readHashCache(file: string, siteDir: string): Promise<Map<string,
   }
 }
 
-/** Written to a temp file and renamed (a reader sees the old or the new cache, never a mix); no fsync: a lost cache only costs hashing. */
-async function writeCacheFile(file: string, text: string): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
-  await writeFile(tmp, text);
-  await rename(tmp, file);
-}
-
 export interface ScanResult {
   files: LocalFile[];
   /** Files read and hashed by this scan (the rest came from the hash cache). */
@@ -129,14 +110,14 @@ export interface ScanResult {
   saveCache(): Promise<void>;
 }
 
+/** Files the site builder keeps at the top of its output for itself; never published. */
+const SITE_BUILDER_RECORD = /^\.site-[a-z-]+\.json$/;
+
 /**
  * Every regular file under siteDir, hashed by reading it (a large file is streamed, never read
  * whole), or taken from the hash cache when its size, mtime, ctime and inode are unchanged.
  * Symlinks, sockets and other special files are refused: a static site is regular files.
  */
-/** Files the site builder keeps at the top of its output for itself; never published. */
-const SITE_BUILDER_RECORD = /^\.site-[a-z-]+\.json$/;
-
 export async function scanSiteCached(siteDir: string, cacheFile?: string, options: { racyMarginMs?: number } = {}): Promise<ScanResult> {
   const started = Date.now();
   const cache = cacheFile ? readHashCache(cacheFile, siteDir) : Promise.resolve(new Map<string, [string, string]>());
@@ -199,9 +180,13 @@ export async function scanSiteCached(siteDir: string, cacheFile?: string, option
     if (hit && hit[0] === key) files[i]!.sha256 = hit[1];
     else toHash.push(i);
   }
-  await mapLimit(toHash, 16, async (i) => {
-    files[i]!.sha256 = await sha256File(files[i]!.abs, files[i]!.size);
-  });
+  await pMap(
+    toHash,
+    async (i) => {
+      files[i]!.sha256 = await sha256File(files[i]!.abs, files[i]!.size);
+    },
+    { concurrency: 16 },
+  );
   const hashed = toHash.length;
   if (hashed > 0) dirty = true;
   for (let i = 0; i < found.length; i++) {
@@ -215,7 +200,8 @@ export async function scanSiteCached(siteDir: string, cacheFile?: string, option
     saveCache: async () => {
       if (!cacheFile || !dirty) return;
       const body: HashCacheFile = { schema: HASH_CACHE_SCHEMA, siteDir, files: next };
-      await writeCacheFile(cacheFile, `${JSON.stringify(body)}\n`).catch(() => undefined);
+      // A cache that cannot be written only costs hashing next time.
+      await writeFileAtomically(cacheFile, `${JSON.stringify(body)}\n`).catch(() => undefined);
     },
   };
 }
@@ -276,13 +262,14 @@ export function sortLinesBytewise(lines: string[]): string[] {
   return keyed.map((k) => k.l);
 }
 
-function assemble(head: string, sortedLines: string[]): string {
+/** The index's text from its first line and its sorted entry lines. */
+export function indexText(head: string, sortedLines: string[]): string {
   return sortedLines.length === 0 ? `${head}\n}}\n` : `${head}\n${sortedLines.join(',\n')}\n}}\n`;
 }
 
 /** The canonical text of an index (what the host stores as .publish-index.json). */
 export function serializeIndex(index: SiteIndex): string {
-  return assemble(
+  return indexText(
     indexHeadLine(index.releaseId, index.createdAt),
     sortLinesBytewise(Object.entries(index.files).map(([p, e]) => indexEntryLine(p, e))),
   );
@@ -350,9 +337,4 @@ export function planIndex(local: LocalFile[], live: SiteIndex | null): IndexPlan
   const add = sortLinesBytewise(diff.upload.map((f) => indexEntryLine(f.path, f)));
   const drop = [...diff.remove, ...diff.upload.filter((f) => Object.hasOwn(liveFiles, f.path)).map((f) => f.path)].map((p) => JSON.stringify(p));
   return { diff, lines, add, drop };
-}
-
-/** The new index's text from its first line and its sorted entry lines. */
-export function indexText(head: string, lines: string[]): string {
-  return assemble(head, lines);
 }

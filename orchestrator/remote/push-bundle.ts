@@ -1,128 +1,38 @@
 // Puts the helper bundle on a host unless that host already has a genuine copy of its content
-// hash: one command that answers "present" or "need" and, when needed, unpacks the bundle from its
-// stdin into `<hash>.partial.<pid>`, checks it, and renames it into place.
-//
-// A cached copy is verified every time, never trusted by its name (run-host.ts pushes once per host
-// per sweep, before that host's jobs): the host lists the bundle directory (each entry's path, type
-// and mode; each regular file's sha256) and compares it with the listing this machine derives from
-// the bundle's own bytes, sent in the command. So an edited, added, removed, retyped or chmod-ed
-// file is caught, and the host's copy cannot vouch for itself (no manifest on the host that could be
-// edited along with the file). A copy that differs is moved aside unused and reinstalled from this
-// machine's bytes, and the first difference is reported (BundlePushResult.repaired). A fresh
-// install is checked the same way before it is renamed into place.
-//
-// An install that fails or is interrupted (HUP, INT, TERM, PIPE) removes its partial directory: an
-// EXIT trap, which bash also runs on those signals. One killed outright (SIGKILL) leaves it, and the
-// next run of this command on that host removes every `*.partial.<pid>` / `*.stale.<pid>` whose PID
-// is gone.
+// hash (run-host.ts pushes once per host per sweep, before that host's jobs): one command,
+// remote-scripts/bundle/ensure-bundle, answers "present" or "need" and, when needed, unpacks the
+// bundle from its stdin, checks it and renames it into place. A cached copy is verified every
+// time against the listing this machine derives from the bundle's own bytes (bundleListing(),
+// sent in the command), never trusted by its name; a copy that differs is set aside, reinstalled,
+// and its first difference reported (BundlePushResult.repaired).
 import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { extract as tarExtract } from 'tar-stream';
 import type { Connector } from '../connectors/types.js';
 import type { HelperBundle } from '../bundle/build-bundle.js';
 import { command, render, type Part } from '../connectors/shell-command.js';
+import { packagePath } from '../package-root.js';
 import type { RemoteLayout } from './layout.js';
 import { uploadIfNeeded, type FollowOnResult } from './upload-if-needed.js';
 
 /**
- * Run as `bash -c SCRIPT orchestrate-bundle <root> <hash> <entries> <sums> [NEXT...]` (bundleListing()).
- * Protocol (upload-if-needed.ts): "present", or "need" then the bundle on stdin then "installed".
- * NEXT, when given, is a command the script then runs in its place (exec: the same session, the
- * same process) once the bundle is in place, and only then: what it prints follows the protocol
- * lines, and the session's exit status is its own. run-host.ts asks for the provenance verb this
- * way: one SSH session and one shell fewer per host and sweep. (umask 022 carries over to it.)
- * How a cached copy differs goes to stderr: `orchestrate-bundle: + <entry>` (on the host, not in the
- * bundle), `- <entry>` (in the bundle, not on the host), `~ <path>: FAILED...` (content, from
- * sha256sum -c), `! <problem>` (the copy itself: not a directory, could not be listed). Exported for
- * the tests.
+ * The host side: remote-scripts/bundle/ensure-bundle (its header documents the protocol, the
+ * check and the cleanup). It cannot travel in the bundle it installs (it runs before the bundle
+ * is on the host), so its text is read from the package at run time (package-root.ts: from the
+ * sources and from dist/ alike) and sent as `bash -c TEXT orchestrate-bundle ROOT HASH ENTRIES
+ * SUMS [NEXT...]`, the bundle on stdin. Read once per process.
  */
-// (In this template, ${'${…}'} puts a bash ${…} expansion in verbatim.)
-export const ENSURE_BUNDLE_SCRIPT = String.raw`set -euo pipefail
-shopt -s nullglob globstar dotglob
-# Globs sort by bytes.
-LC_ALL=C
-umask 022
-# then_run SCRIPT-ARGS... : the bundle is in place; run NEXT (arguments 5 on) instead of this
-# script, after removing what the EXIT trap would have, or end here without one.
-then_run() {
-  shift 4
-  [ "$#" -gt 0 ] || exit 0
-  if [ -e "$t" ] || [ -e "$old" ]; then rm -rf -- "$t" "$old"; fi
-  trap - EXIT
-  exec "$@"
+export const ENSURE_BUNDLE_FILE = packagePath('remote-scripts', 'bundle', 'ensure-bundle');
+let ensureBundleText: Promise<string> | undefined;
+
+function ensureBundleScript(): Promise<string> {
+  ensureBundleText ??= readFile(ENSURE_BUNDLE_FILE, 'utf8').catch((error: unknown) => {
+    ensureBundleText = undefined;
+    throw new BundlePushError(`cannot read ${ENSURE_BUNDLE_FILE} (is the package complete?): ${(error as Error).message}`);
+  });
+  return ensureBundleText;
 }
-bundles=$1/bundles
-b=$bundles/$2
-entries=$3
-sums=$4
-t=$b.partial.$$
-old=$b.stale.$$
-# bash runs an EXIT trap on a fatal signal too (HUP, INT, TERM, PIPE); only SIGKILL skips it.
-# (rm only when there is something to remove: a present bundle costs no process for it.)
-trap 'if [ -e "$t" ] || [ -e "$old" ]; then rm -rf -- "$t" "$old"; fi' EXIT
-
-# state DIR : set have to DIR as text, to compare with $entries: "count=<entries>", then "<path>
-# <raw mode in hex>" (type and permission bits) for . and each entry below it, sorted by bytes; then
-# one more line if a file of the bundle lacks its bytes. False when DIR cannot be listed. No
-# subshell (a process on every check of a present bundle): it cd's into DIR and back.
-state() {
-  have=''
-  cd -- "$1" 2>/dev/null || return 1
-  names=(. **)
-  # (stderr redirected around the substitution, not inside it: inside, it costs bash a fork more)
-  if { have="count=${'${#names[@]}'}"$'\n'"$(stat -c '%n %f' -- "${'${names[@]}'}")"; } 2>/dev/null; then
-    sha256sum --quiet --strict -c - <<<"$sums" >/dev/null 2>&1 || have+=$'\n''contents differ'
-    cd -- "$OLDPWD"
-  else
-    cd -- "$OLDPWD"
-    return 1
-  fi
-}
-
-# How a cached copy ($1, its state $2) differs, for the warning; at most 20 lines of each kind.
-differences() {
-  { grep -Fxv -f <(printf '%s\n' "$entries") <<<"$2" || true; } | head -n 20 | sed 's/^/orchestrate-bundle: + /' || true
-  { grep -Fxv -f <(printf '%s\n' "$2") <<<"$entries" || true; } | head -n 20 | sed 's/^/orchestrate-bundle: - /' || true
-  { cd -- "$1" && sha256sum --quiet -c - <<<"$sums" 2>/dev/null || true; } | head -n 20 | sed 's/^/orchestrate-bundle: ~ /' || true
-}
-
-# Partial or set-aside copies of installs that died (their PID is gone): removed.
-for p in "$bundles"/*.partial.* "$bundles"/*.stale.*; do
-  pid=${'${p##*.}'}
-  case $pid in '' | *[!0-9]*) continue ;; esac
-  if [ "$pid" = "$$" ] || ! { [ -d "/proc/$pid" ] || kill -0 "$pid" 2>/dev/null; }; then rm -rf -- "$p"; fi
-done
-
-if [ -e "$b" ] || [ -L "$b" ]; then
-  if [ -L "$b" ] || [ ! -d "$b" ]; then
-    echo "orchestrate-bundle: ! not a directory" >&2
-  elif state "$b"; then
-    if [ "$have" = "$entries" ]; then
-      echo present
-      then_run "$@"
-    fi
-    (differences "$b" "$have") >&2
-  else
-    echo "orchestrate-bundle: ! could not be listed" >&2
-  fi
-  # Never used again: out of the way now, removed by the EXIT trap whatever happens next.
-  mv -T -- "$b" "$old"
-fi
-
-echo need
-# One process for the bundles directory, this install's own (no *.partial.$$ is left: the loop
-# above removed it) and the host-wide cache beside them, which the agent would make next.
-mkdir -p -- "$t" "$1/cache"
-gzip -dc | tar -xf - -C "$t"
-: >"$t/.complete"
-if ! state "$t" || [ "$have" != "$entries" ]; then
-  echo "orchestrate-bundle: the unpacked bundle does not match this machine's listing of it" >&2
-  exit 1
-fi
-# Another installer may have won the race: its copy will do if it is genuine.
-mv -T -- "$t" "$b" 2>/dev/null || { state "$b" && [ "$have" = "$entries" ]; }
-echo installed
-then_run "$@"`;
 
 export interface BundleRepair {
   /** The first path (in byte order) where the host's copy differs; '.' for the bundle directory itself. */
@@ -165,7 +75,7 @@ export async function pushBundle(connector: Connector, layout: RemoteLayout, bun
   } catch (error) {
     throw new BundlePushError(`the helper bundle ${bundle.hash} cannot be read on this machine: ${(error as Error).message}`);
   }
-  const text = render(command(['bash', '-c', ENSURE_BUNDLE_SCRIPT, 'orchestrate-bundle', layout.root, bundle.hash, want.entries, want.sums, ...(next?.argv ?? [])]));
+  const text = render(command(['bash', '-c', await ensureBundleScript(), 'orchestrate-bundle', layout.root, bundle.hash, want.entries, want.sums, ...(next?.argv ?? [])]));
   const outcome = await uploadIfNeeded(
     connector,
     text,
@@ -193,7 +103,7 @@ export async function pushBundle(connector: Connector, layout: RemoteLayout, bun
   return result;
 }
 
-/** What a correct install of a bundle holds, in the forms ENSURE_BUNDLE_SCRIPT checks. */
+/** What a correct install of a bundle holds, in the forms ensure-bundle checks. */
 export interface BundleListing {
   /**
    * `count=<n>`, then `<path> <raw mode in hex>` per entry (`stat -c '%n %f'`): `.` (the bundle

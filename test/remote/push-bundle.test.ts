@@ -7,7 +7,7 @@
 import { entryListing } from '../support/file-tree.js';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
@@ -21,7 +21,7 @@ import { KnownHosts } from '../../orchestrator/connectors/ssh/known-hosts.js';
 import { SshConnector } from '../../orchestrator/connectors/ssh/ssh-connector.js';
 import { buildHelperBundle, type HelperBundle } from '../../orchestrator/bundle/build-bundle.js';
 import { remoteLayout } from '../../orchestrator/remote/layout.js';
-import { BundlePushError, bundleListing, ENSURE_BUNDLE_SCRIPT, firstDifference, pushBundle } from '../../orchestrator/remote/push-bundle.js';
+import { BundlePushError, bundleListing, ENSURE_BUNDLE_FILE, firstDifference, pushBundle } from '../../orchestrator/remote/push-bundle.js';
 import { guardedSuite, missingRequirement, needsRoot } from '../support/requirements.js';
 
 const run = promisify(execFile);
@@ -326,17 +326,30 @@ test('an install killed outright leaves its partial; the next push removes it (P
   }
 });
 
-local('the host script is shellcheck clean and runs under set -euo pipefail with a trap on its partial dir', async () => {
-  const file = join(tmpdir(), `ensure-bundle-${process.pid}.sh`);
-  await fsp.writeFile(file, `#!/bin/bash\n${ENSURE_BUNDLE_SCRIPT}\n`);
+local('the host script is a shellcheck clean file that runs under set -euo pipefail with a trap on its partial dir', async () => {
+  const result = await run('shellcheck', ['-S', 'style', ENSURE_BUNDLE_FILE]).catch((error: { stdout: string; code: number }) => error);
+  assert.is((result as { code?: number }).code ?? 0, 0, (result as { stdout: string }).stdout);
+  const text = await fsp.readFile(ENSURE_BUNDLE_FILE, 'utf8');
+  assert.match(text, /^set -euo pipefail$/m);
+  assert.match(text, /^  trap remove_own_leftovers EXIT$/m);
+  assert.match(text, /^remove_own_leftovers\(\) \{\n  if \[ -e "\$t" \] \|\| \[ -e "\$old" \]; then rm -rf -- "\$t" "\$old"; fi\n\}$/m);
+});
+
+local('sourced, the host script only defines its functions; run as `bash -c TEXT`, it runs main', async () => {
+  const dir = await fsp.mkdtemp(join(tmpdir(), 'ensure-bundle-'));
   try {
-    const result = await run('shellcheck', ['-S', 'style', file]).catch((error: { stdout: string; code: number }) => error);
-    assert.is((result as { code?: number }).code ?? 0, 0, (result as { stdout: string }).stdout);
+    // Sourced: nothing is installed, and the functions are there.
+    const sourced = await run('bash', ['-c', `source "$1"; declare -F main state differences then_run | wc -l; ls -A "$2"`, 'test', ENSURE_BUNDLE_FILE, dir]);
+    assert.is(sourced.stdout, '4\n');
+    // Run as push-bundle.ts sends it: main runs (nothing there: it answers "need", and an empty stdin is no bundle: it fails).
+    const text = await fsp.readFile(ENSURE_BUNDLE_FILE, 'utf8');
+    const ran = spawnSync('bash', ['-c', text, 'orchestrate-bundle', dir, '0123456789abcdef', 'count=1', ''], { input: '', encoding: 'utf8', timeout: 20_000 });
+    assert.is(ran.stdout.split('\n')[0], 'need');
+    assert.ok(ran.status !== 0 && ran.status !== null, `an empty upload is not the bundle (exit ${ran.status})`);
+    assert.equal(await fsp.readdir(join(dir, 'bundles')), [], 'no partial left behind');
   } finally {
-    await fsp.rm(file, { force: true });
+    await fsp.rm(dir, { recursive: true, force: true });
   }
-  assert.match(ENSURE_BUNDLE_SCRIPT, /^set -euo pipefail$/m);
-  assert.match(ENSURE_BUNDLE_SCRIPT, /^trap 'if \[ -e "\$t" \] \|\| \[ -e "\$old" \]; then rm -rf -- "\$t" "\$old"; fi' EXIT$/m);
 });
 
 async function tarGz(entries: { name: string; type: 'file' | 'directory' | 'symlink'; mode: number; content?: string; linkname?: string }[]): Promise<Buffer> {
