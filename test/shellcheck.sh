@@ -1,6 +1,34 @@
 #!/usr/bin/env bash
 # `npm run lint:sh`: shellcheck every bash helper, topology and test script, the same check the
-# test suite runs (test/remote-scripts/shellcheck.test.ts).
+# test suite runs (test/remote-scripts/shellcheck.test.ts: warnings and up fail), and the scripts
+# that run on the reports host and the bundle's bootstrap (remote-scripts/publish/,
+# remote-scripts/bundle/) at every level, style included: they were TypeScript strings once, and
+# an empty set of them fails too, so they cannot drop out of the check unnoticed.
 set -euo pipefail
-cd "$(dirname -- "$0")/.."
-exec node --import tsx ./node_modules/uvu/bin.js test 'remote-scripts/shellcheck\.test\.ts$' --no-color
+
+readonly STRICT_DIRS=(remote-scripts/publish remote-scripts/bundle)
+
+# The suite's check of every helper.
+check_all_helpers() {
+  node --import tsx ./node_modules/uvu/bin.js test 'remote-scripts/shellcheck\.test\.ts$' --no-color
+}
+
+# Every file under STRICT_DIRS, shellcheck'ed at style level (sh or bash, from its own header).
+check_strict_dirs() {
+  local files=()
+  mapfile -t files < <(find "${STRICT_DIRS[@]}" -type f | LC_ALL=C sort)
+  if [[ ${#files[@]} -eq 0 ]]; then
+    echo "test/shellcheck.sh: no scripts under ${STRICT_DIRS[*]}" >&2
+    return 1
+  fi
+  shellcheck -x -S style "${files[@]}"
+  echo "shellcheck (style and up): ${#files[@]} file(s) under ${STRICT_DIRS[*]} clean"
+}
+
+main() {
+  cd "$(dirname -- "$0")/.."
+  check_strict_dirs
+  check_all_helpers
+}
+
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then main "$@"; fi
