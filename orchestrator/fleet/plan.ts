@@ -1,5 +1,6 @@
 // Turns the inventory and the user's selection into the jobs of a sweep: one job per
 // host x scenario the host runs, grouped by host (a host runs one job at a time).
+import picomatch from 'picomatch';
 import type { HostSpec, Inventory } from '../inventory/types.js';
 
 export interface Selection {
@@ -28,18 +29,31 @@ export interface SweepPlan {
   unmatched: string[];
 }
 
-function globToRegExp(pattern: string): RegExp {
-  const escaped = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${escaped}$`);
+/**
+ * ASCII punctuation and controls as private-use characters (U+E000 + code): picomatch is a path
+ * glob (`/` separates, `*` skips `.` and `..`, brackets, braces, parentheses and backslashes mean
+ * something, and some escaped patterns such as `\{\\\\` never return in picomatch 4.0.7), while a
+ * --limit term's only wildcards are `*` and `?` and a group name may be any string. Names and terms
+ * are both mapped, so picomatch sees nothing special but `*` and `?`, each still one character.
+ */
+const plain = (text: string, keep: RegExp) => text.replace(keep, (c) => String.fromCharCode(0xe000 + c.charCodeAt(0)));
+const NAME_SPECIAL = /[^\w\-\u0080-\uffff]/g;
+const TERM_SPECIAL = /[^\w\-*?\u0080-\uffff]/g;
+
+/** A --limit term as a matcher, by picomatch: `*` any run of characters, `?` one, all else itself. */
+function termMatcher(term: string): (name: string) => boolean {
+  const matches = picomatch(plain(term, TERM_SPECIAL), { dot: true, nonegate: true, noextglob: true, nobrace: true });
+  return (name) => matches(plain(name, NAME_SPECIAL));
 }
 
-function termMatches(term: string, host: HostSpec): boolean {
+/** A term compiled once: does it select this host (by name or group, or by role for role:)? */
+function termSelector(term: string): (host: HostSpec) => boolean {
   if (term.startsWith('role:')) {
-    const role = globToRegExp(term.slice(5));
-    return host.roles.some((r) => role.test(r));
+    const role = termMatcher(term.slice(5));
+    return (host) => host.roles.some((r) => role(r));
   }
-  const pattern = globToRegExp(term);
-  return pattern.test(host.name) || host.groups.some((group) => pattern.test(group));
+  const matches = termMatcher(term);
+  return (host) => matches(host.name) || host.groups.some((group) => matches(group));
 }
 
 export function jobIdFor(hostName: string, scenario: string): string {
@@ -48,13 +62,13 @@ export function jobIdFor(hostName: string, scenario: string): string {
 
 export function planSweep(inventory: Inventory, selection: Selection): SweepPlan {
   const terms = selection.limit.flatMap((entry) => entry.split(',')).map((t) => t.trim()).filter(Boolean);
-  const excluded = terms.filter((t) => t.startsWith('!')).map((t) => t.slice(1));
-  const included = terms.filter((t) => !t.startsWith('!'));
-  const unmatched = [...included, ...excluded].filter((term) => !inventory.hosts.some((host) => termMatches(term, host)));
+  const excluded = terms.filter((t) => t.startsWith('!')).map((t) => ({ term: t.slice(1), selects: termSelector(t.slice(1)) }));
+  const included = terms.filter((t) => !t.startsWith('!')).map((t) => ({ term: t, selects: termSelector(t) }));
+  const unmatched = [...included, ...excluded].filter(({ selects }) => !inventory.hosts.some(selects)).map(({ term }) => term);
   const hosts: HostPlan[] = [];
   for (const host of inventory.hosts) {
-    if (included.length > 0 && !included.some((term) => termMatches(term, host))) continue;
-    if (excluded.some((term) => termMatches(term, host))) continue;
+    if (included.length > 0 && !included.some(({ selects }) => selects(host))) continue;
+    if (excluded.some(({ selects }) => selects(host))) continue;
     const jobs = host.scenarios
       .filter((request) => selection.scenarios.length === 0 || selection.scenarios.includes(request.name))
       .map((request) => ({ jobId: jobIdFor(host.name, request.name), host, scenario: request.name, params: request.params }));

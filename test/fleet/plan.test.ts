@@ -52,6 +52,42 @@ test('--limit takes host names, groups (also nested), role:, wildcards, comma li
   assert.equal(names(['mm-*', '!gateways']), ['mm-01']);
 });
 
+test('--limit wildcards are * and ? only: brackets, braces, parentheses, dots and a second ! match themselves', () => {
+  const names = (limit: string[]) => planSweep(inventory, { limit, scenarios: [] }).hosts.map((h) => h.host.name);
+  assert.equal(names(['?m-0?']), ['mm-01', 'mm-02']);
+  assert.equal(names(['*']), ['mm-01', 'mm-02', 'kvm-01']);
+  assert.equal(names(['kvm-01*']), ['kvm-01'], '* also matches nothing');
+  assert.equal(names(['role:hyper*']), ['kvm-01']);
+  assert.equal(names(['mm?01']), ['mm-01'], '? is any one character');
+  for (const literal of ['mm-0[12]', 'mm-0{1}', 'mm-0(1|2)', '+(mm-01)', 'mm.01', 'mm-0\\1', 'mm-0*/x']) {
+    const plan = planSweep(inventory, { limit: [literal], scenarios: [] });
+    assert.equal(plan.hosts, [], literal);
+    assert.equal(plan.unmatched, [literal], literal);
+  }
+  assert.equal(planSweep(inventory, { limit: ['!!mm-01'], scenarios: [] }).unmatched, ['!mm-01'], 'an exclusion of a literal "!mm-01"');
+});
+
+/** The matcher plan.ts had before picomatch (* and ? wildcards, all else literal): the semantics kept. */
+const before = (pattern: string) =>
+  new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+
+test('--limit selects exactly what the hand-written matcher did, on 1,000 generated terms against names and odd group names', () => {
+  const alphabet = ['m', '-', '0', '1', '.', '_', '*', '?', '[', ']', '(', ')', '{', '}', '|', '\\', '+', '@', '^', '$', '!', '/', ' ', 'é'];
+  const names = ['mm-01', 'm.1', 'm_0', '0', 'mm', 'm-m-1', '1.0-m', 'm1'];
+  // group names may be any string
+  const groups = ['.', '..', 'm/1', '{\\\\', 'm (1)', '[m]', 'é-1', '*'];
+  let seed = 7;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  for (let i = 0; i < 1000; i++) {
+    const term = Array.from({ length: 1 + Math.floor(next() * 6) }, () => alphabet[Math.floor(next() * alphabet.length)]).join('').replace(/,/g, '').trim().replace(/^!+/, '');
+    if (term === '' || term.startsWith('role:')) continue;
+    const hosts = names.map((name, index) => host(name, [], [groups[index]!], ['sysinfo']));
+    const plan = planSweep({ ...inventory, hosts }, { limit: [term], scenarios: [] });
+    const expected = names.filter((name, index) => before(term).test(name) || before(term).test(groups[index]!));
+    assert.equal(plan.hosts.map((h) => h.host.name), expected, JSON.stringify(term));
+  }
+});
+
 test('--scenario keeps only those scenarios; a limit term that matches nothing is reported', () => {
   const plan = planSweep(inventory, { limit: ['nope', 'mm-01'], scenarios: ['midolman'] });
   assert.equal(plan.hosts.flatMap((h) => h.jobs.map((j) => j.jobId)), ['mm-01--midolman']);
