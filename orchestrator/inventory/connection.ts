@@ -4,6 +4,11 @@
 // uses that host's own resolved settings (and its own jump chain before it); each host's chain
 // is resolved once, and none may be longer than INVENTORY_LIMITS.maxJumpHops. What every host
 // would look up again (the local user, whether a key file exists) is looked up once per load.
+//
+// A host with `connection: local` is this machine: its commands run as the orchestrator's user,
+// with no address, port, keys or jump hosts (and no ssh config lookup). Those keys written on the
+// host itself or beside its `connection: local` are errors; inherited from an outer layer (the
+// defaults, a group every host shares) they do not apply to it. A local host is no jump host.
 
 import { statSync } from 'node:fs';
 import { userInfo } from 'node:os';
@@ -17,7 +22,7 @@ import type { DocPath } from './positions.js';
 import type { YamlSource } from './parse-yaml.js';
 import { expandSshTokens } from './ssh-config.js';
 import type { SshClientConfig, SshHostConfig } from './ssh-config.js';
-import type { ConnectionSettings, JumpHop } from './types.js';
+import type { ConnectionSettings, JumpHop, Transport } from './types.js';
 
 export const DEFAULT_PORT = 22;
 
@@ -84,8 +89,15 @@ interface JumpItem {
 }
 
 interface HostEndpoint extends Endpoint {
+  transport: Transport;
   jump: JumpItem[];
 }
+
+/** Keys that say how to reach a host over SSH: meaningless on a `connection: local` host. */
+const SSH_ONLY_KEYS = ['address', 'port', 'user', 'identity_file', 'agent', 'jump'] as const;
+
+/** What a local host's endpoint says: this machine, as the orchestrator's user; port 0 (none). */
+export const LOCAL_ADDRESS = 'localhost';
 
 function localUser(env: NodeJS.ProcessEnv): string {
   if (env.USER) return env.USER;
@@ -106,7 +118,15 @@ export function resolveConnections(hosts: readonly MergedHost[], given: Connecti
   const context: ConnectionContext & { cache: LoadCache } = { ...given, cache: given.cache ?? new LoadCache(given.env) };
   const issues: InventoryIssue[] = [];
   const endpoints = new Map<string, HostEndpoint>();
-  for (const host of hosts) endpoints.set(host.name, hostEndpoint(host, context, issues));
+  const reported = new Set<string>();
+  for (const host of hosts) {
+    if (host.settings.connection?.value === 'local') {
+      checkLocalHost(host, context.source, issues, reported);
+      endpoints.set(host.name, localEndpoint(context.cache));
+    } else {
+      endpoints.set(host.name, hostEndpoint(host, context, issues));
+    }
+  }
   const maxHops = INVENTORY_LIMITS.maxJumpHops;
 
   const chains = new Map<string, JumpHop[] | undefined>();
@@ -126,6 +146,19 @@ export function resolveConnections(hosts: readonly MergedHost[], given: Connecti
     let pathDependent = false;
     for (const item of endpoint.jump) {
       const target = classifyJump(item.text, isInventoryHost, isSshConfigHost);
+      if (target.kind === 'inventory' && endpoints.get(target.host)!.transport === 'local') {
+        issues.push(
+          issueAt(
+            context.source,
+            item.path,
+            item.fromSshConfig ? 'key' : 'value',
+            `jump host '${target.host}' of '${name}' has connection: local; a local host cannot be a jump host`,
+            'an inventory host reached over SSH, or [user@]host[:port]',
+          ),
+        );
+        ok = false;
+        continue;
+      }
       if (target.kind === 'inventory') {
         const loopStart = [...visiting, name].indexOf(target.host);
         if (loopStart >= 0) {
@@ -195,8 +228,8 @@ export function resolveConnections(hosts: readonly MergedHost[], given: Connecti
   for (const host of hosts) {
     const jump = chainOf(host.name, []);
     if (!jump) continue;
-    const { address, port, user, identityFiles, agent } = endpoints.get(host.name)!;
-    resolved.set(host.name, { ...withAgent({ address, port, user, identityFiles, agent }), jump });
+    const { transport, address, port, user, identityFiles, agent } = endpoints.get(host.name)!;
+    resolved.set(host.name, { transport, ...withAgent({ address, port, user, identityFiles, agent }), jump });
   }
   return { endpoints: resolved, issues };
 }
@@ -263,7 +296,39 @@ function hostEndpoint(host: MergedHost, context: ConnectionContext & { cache: Lo
       .map((text) => ({ text, path: hostPath, fromSshConfig: true }));
   }
 
-  return { address, port, user, identityFiles, agent, jump };
+  return { transport: 'ssh', address, port, user, identityFiles, agent, jump };
+}
+
+function localEndpoint(cache: LoadCache): HostEndpoint {
+  return { transport: 'local', address: LOCAL_ADDRESS, port: 0, user: cache.localUser(), identityFiles: [], jump: [] };
+}
+
+/**
+ * SSH keys written on a local host itself, or in the same layer as its `connection: local`, are
+ * errors (each reported once, however many hosts share the layer); inherited ones do not apply.
+ */
+function checkLocalHost(host: MergedHost, source: YamlSource, issues: InventoryIssue[], reported: Set<string>): void {
+  const connectionLayer = host.settings.connection!.path.slice(0, -1);
+  for (const key of SSH_ONLY_KEYS) {
+    const sourced = host.settings[key];
+    if (!sourced) continue;
+    const layer = sourced.path.slice(0, -1);
+    const own = layer[0] === 'hosts';
+    const beside = layer.length === connectionLayer.length && layer.every((segment, i) => segment === connectionLayer[i]);
+    if (!own && !beside) continue;
+    const id = sourced.path.join('\0');
+    if (reported.has(id)) continue;
+    reported.add(id);
+    issues.push(
+      issueAt(
+        source,
+        sourced.path,
+        'key',
+        `'${key}' is set for '${host.name}', which has connection: local (it runs on this machine as the orchestrator's user; ${key} does not apply)`,
+        `no ${SSH_ONLY_KEYS.join(', ')} on a host with connection: local`,
+      ),
+    );
+  }
 }
 
 function sshPort(

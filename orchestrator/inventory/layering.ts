@@ -54,6 +54,7 @@ const SCALAR_KEYS = [
   'retries',
   'keepalive',
   'remote_dir',
+  'connection',
 ] as const satisfies readonly ScalarKey[];
 
 /**

@@ -9,7 +9,7 @@ import { clipText, hasControl } from './display.js';
 import { DURATION_EXPECTED, parseDuration } from './durations.js';
 import { remoteDirProblem } from './remote-dir.js';
 import type { DocPath } from './positions.js';
-import { ROLES } from './types.js';
+import { ROLES, TRANSPORTS } from './types.js';
 import type { FailureBudget } from './types.js';
 
 export const HOST_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -142,6 +142,10 @@ export const hostLayerSchema = z
     retries: z.int().min(0).describe('a whole number, 0 or more').optional(),
     keepalive: duration.optional(),
     remote_dir: remoteDir.optional(),
+    connection: z
+      .enum(TRANSPORTS)
+      .describe("ssh (the default) or local (this machine, as the orchestrator's user)")
+      .optional(),
   })
   .describe('a mapping of host settings');
 

@@ -24,7 +24,8 @@ export interface JumpHop {
 }
 
 /** How the orchestrator reaches a host (the inventory's `connection`). */
-export type Transport = 'ssh' | 'local';
+export const TRANSPORTS = ['ssh', 'local'] as const;
+export type Transport = (typeof TRANSPORTS)[number];
 
 export interface ConnectionSettings {
   /**

@@ -40,6 +40,7 @@ test('defaults: ./results and ./profiles.d beside the file, ~/.ssh/known_hosts, 
   assert.is(inventory.reports, undefined);
   const [mm1] = inventory.hosts;
   assert.equal(mm1?.connection, {
+    transport: 'ssh',
     address: 'mm1',
     port: 22,
     user: 'tester',
