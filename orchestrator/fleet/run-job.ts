@@ -8,7 +8,7 @@ import type { Connector } from '../connectors/types.js';
 import type { HelperBundle } from '../bundle/build-bundle.js';
 import type { RemoteLayout } from '../remote/layout.js';
 import { runPhase } from '../remote/run-phase.js';
-import { collectArtifacts, isLoopbackLink } from '../remote/collect-artifacts.js';
+import { collectArtifacts, isLoopbackLink, receiveArtifacts, type ArtifactSource } from '../remote/collect-artifacts.js';
 import { jobFilesEnv, pushJobFiles } from '../remote/push-job-files.js';
 import type { SweepStore } from '../results/store.js';
 import { JOB_SCHEMA, type JobError, type JobManifest, type JobStatus, type PhaseRecord } from '../results/manifest.js';
@@ -88,15 +88,55 @@ async function crossCheckStatuses(phases: PhaseRecord[], rawDir: string, complet
   return problems;
 }
 
+/**
+ * A job's manifest writes while it runs, one after the other, each of the manifest as it was
+ * when asked for: they go on while the host works (a write costs an fsync), and the job waits
+ * for them where it must know they held (before a later phase, before its last write).
+ */
+class ManifestWrites {
+  private last: Promise<void> = Promise.resolve();
+  private failure: Error | undefined;
+  private reported = false;
+  constructor(private readonly store: SweepStore) {}
+
+  queue(manifest: JobManifest): void {
+    const snapshot = structuredClone(manifest);
+    this.last = this.last
+      .then(() => this.store.writeJobManifest(snapshot))
+      .catch((error: unknown) => {
+        this.failure ??= error as Error;
+      });
+  }
+
+  /** Waits for the writes asked for so far; the first that failed, once (undefined after). */
+  async failed(): Promise<Error | undefined> {
+    await this.last;
+    if (!this.failure || this.reported) return undefined;
+    this.reported = true;
+    return this.failure;
+  }
+}
+
 export async function runJob(job: JobPlan, context: JobContext): Promise<JobStatus> {
+  const writes = new ManifestWrites(context.store);
+  try {
+    return await runJobSteps(job, context, writes);
+  } finally {
+    // A job that threw (run-host.ts records it) leaves no write of its own in flight.
+    await writes.failed();
+  }
+}
+
+async function runJobSteps(job: JobPlan, context: JobContext, writes: ManifestWrites): Promise<JobStatus> {
   const { connector, layout, bundle, store, emit } = context;
   const scenario = context.scenarios.get(job.scenario);
   const manifest = baseManifest(job, store.sweepId, 'running');
   manifest.startedAt = new Date().toISOString();
-  await store.writeJobManifest(manifest);
   const at = () => Date.now();
   const host = job.host.name;
   const jobId = job.jobId;
+  // Without a scenario there is nothing to overlap: the running record is written at once.
+  if (!scenario) await store.writeJobManifest(manifest);
   emit({ kind: 'job-start', at: at(), host, jobId, scenario: job.scenario });
 
   const errors: JobError[] = manifest.errors;
@@ -119,6 +159,14 @@ export async function runJob(job: JobPlan, context: JobContext): Promise<JobStat
 
   let failed = !scenario;
   let storeFailed = false;
+  /** Waits for the manifest writes so far: one that failed fails the job (teardowns still run). */
+  const checkWrites = async () => {
+    const error = await writes.failed();
+    if (error && !storeFailed) {
+      storeFailed = failed = true;
+      errors.push({ kind: 'results-store', message: error.message });
+    }
+  };
   // The host's one provenance record of this sweep: the manifest's environment, and the
   // collection as the job's first phase record. A collection that failed fails the job as
   // a failed first phase did (later phases skipped, `always` ones still run).
@@ -135,13 +183,9 @@ export async function runJob(job: JobPlan, context: JobContext): Promise<JobStat
       failed = true;
       errors.push({ kind: `phase-${record.status}`, message: record.error ?? record.status, phase: record.name });
     }
-    // Recorded at once, as after every phase: a store that fails later keeps it.
-    try {
-      await store.writeJobManifest(manifest);
-    } catch (error) {
-      storeFailed = failed = true;
-      errors.push({ kind: 'results-store', message: (error as Error).message });
-    }
+    // The job's first record (running) already carries it: a store that fails later keeps it.
+    // The write goes on while the first phase starts; it is waited for after that phase.
+    writes.queue(manifest);
   }
   // Files the job needs from this machine, put on the host once per content hash before any phase.
   if (scenario?.jobFiles && phases.length > 0 && !context.interrupt.aborted) {
@@ -167,7 +211,11 @@ export async function runJob(job: JobPlan, context: JobContext): Promise<JobStat
       errors.push({ kind: 'job-files', message: (error as Error).message });
     }
   }
-  for (const spec of phases) {
+  // The last phase's session also brings the artifacts back (one session fewer on the host).
+  const compress = !isLoopbackLink(job.host.connection.address, job.host.connection.jump.length);
+  let inlineArtifacts: ArtifactSource | undefined;
+  for (const [index, spec] of phases.entries()) {
+    const last = index === phases.length - 1;
     const record: PhaseRecord = {
       name: spec.name,
       helper: spec.helper,
@@ -202,6 +250,7 @@ export async function runJob(job: JobPlan, context: JobContext): Promise<JobStat
       },
       {
         signal: spec.always ? context.force : context.interrupt,
+        ...(last ? { collect: compress ? ('gzip' as const) : ('tar' as const) } : {}),
         onEvent: (event) => {
           if (event.kind === 'progress') {
             emit({ kind: 'phase-progress', at: at(), host, jobId, phase: spec.name, message: event.message, ...(typeof event.fraction === 'number' ? { fraction: event.fraction } : {}) });
@@ -215,6 +264,7 @@ export async function runJob(job: JobPlan, context: JobContext): Promise<JobStat
         onReconnecting: (attempt, error) => emit({ kind: 'reconnecting', at: at(), host, jobId, phase: spec.name, attempt, error: error.message }),
       },
     );
+    inlineArtifacts = outcome.artifacts;
     Object.assign(record, {
       status: outcome.status,
       exitCode: outcome.exitCode,
@@ -233,29 +283,29 @@ export async function runJob(job: JobPlan, context: JobContext): Promise<JobStat
       errors.push({ kind: `phase-${outcome.status}`, message: lastError ? `${message}: ${lastError}` : message, phase: spec.name });
     }
     // A results store that cannot take this write (a full disk) must not skip the teardowns:
-    // the job fails with the reason and goes on to its `always` phases.
-    try {
-      await store.writeJobManifest(manifest);
-    } catch (error) {
-      if (!storeFailed) {
-        storeFailed = failed = true;
-        errors.push({ kind: 'results-store', message: (error as Error).message });
-      }
-    }
+    // the job fails with the reason and goes on to its `always` phases. After the last phase
+    // the write goes on during collection and is waited for before the job's last write.
+    writes.queue(manifest);
+    if (!last) await checkWrites();
   }
 
   const rawDir = store.rawDir(jobId);
   // The host deletes its copy of the job only once the manifest below is written.
   let releaseHostCopy: (stored: boolean) => Promise<void> = async () => undefined;
   if (ranHere.size > 0) {
-    const collected = await collectArtifacts(connector, layout, bundle.hash, remoteJobDir, rawDir, {
+    const limits = {
       maxBytes: context.maxArtifactBytes,
       stallMs: job.host.timeouts.stallMs,
       deadline: Date.now() + job.host.timeouts.phaseMs,
       signal: context.force,
       interrupt: context.interrupt,
-      compress: !isLoopbackLink(job.host.connection.address, job.host.connection.jump.length),
-    });
+      compress,
+    };
+    // In the last phase's session when it sent them; else (it did not run, or ended without
+    // sending them) on a session of their own.
+    const collected = inlineArtifacts
+      ? await receiveArtifacts(connector, layout, bundle.hash, remoteJobDir, inlineArtifacts, rawDir, limits)
+      : await collectArtifacts(connector, layout, bundle.hash, remoteJobDir, rawDir, limits);
     releaseHostCopy = collected.release;
     manifest.artifacts = { status: collected.status, files: collected.files, bytes: collected.bytes, rejected: collected.rejected };
     emit({ kind: 'collected', at: at(), host, jobId, status: collected.status, files: collected.files, bytes: collected.bytes, ...(collected.error ? { error: collected.error } : {}) });
@@ -299,6 +349,7 @@ export async function runJob(job: JobPlan, context: JobContext): Promise<JobStat
     }
   }
 
+  await checkWrites();
   manifest.status = interrupted ? 'interrupted' : failed ? 'failed' : 'ok';
   manifest.endedAt = new Date().toISOString();
   try {

@@ -1,14 +1,15 @@
 // Streams a job's artifacts and phase state back from the host as a tar (gzip-compressed
-// unless the caller says the link is loopback: see `compress`), straight
+// unless the caller says the link is loopback: see `compress`), on a session of its own or
+// in the job's last phase's session (receiveArtifacts, see run-phase.ts), straight
 // into the results store through the safe extractor (nothing lands outside the job's
 // directory; a size limit stops a runaway host). Collection has deadlines like every
 // stage: a stream that moves no byte for the stall limit, or that is still running at
 // the collection's deadline, or an abort, stops it, and the host-side tar is stopped
 // too. The host keeps its copy until the caller says the results are stored.
 import { rename, rm } from 'node:fs/promises';
-import { Transform, type TransformCallback } from 'node:stream';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import type { Connector, ExecChannel } from '../connectors/types.js';
-import { command, render } from '../connectors/shell-command.js';
+import { command, raw } from '../connectors/shell-command.js';
 import { ArchiveLimitError, extractArchive, type ExtractResult } from '../results/safe-extract.js';
 import { isNoSpaceError } from '../results/atomic-write.js';
 import { hostText } from '../inert-text.js';
@@ -76,6 +77,47 @@ class StreamMeter extends Transform {
   }
 }
 
+/**
+ * A tar stream of a job's artifacts on a channel that is already open: a `collect` session's,
+ * or the job's last phase's (`run ... --collect`, whose stdout carries the tar after the phase's
+ * status). The receiver reads `stream` to its end, waits for the channel's stderr to end, and
+ * takes tar's status from it; it answers the verdict on the channel's stdin.
+ */
+export interface ArtifactSource {
+  channel: ExecChannel;
+  /** The tar's bytes (the channel's stdout, or what follows the phase's status on it). */
+  stream: Readable;
+  /** The channel's stderr text so far (tar's status line comes last). */
+  stderrText(): string;
+  /** Settles when the channel's stderr ends. */
+  stderrEnded: Promise<void>;
+  /** Calls back on every stderr chunk from now on (it counts as the stream moving). */
+  onStderr(listener: () => void): void;
+}
+
+/** The source of a channel running the agent's `collect` (or `run --collect`): its stdout and stderr as they are. */
+export function channelSource(channel: ExecChannel): ArtifactSource {
+  const stderr = new TextTail(8192);
+  const listeners: (() => void)[] = [];
+  let ended = () => {};
+  const stderrEnded = new Promise<void>((resolve) => (ended = resolve));
+  channel.stderr.on('data', (chunk: Buffer) => {
+    stderr.push(chunk);
+    for (const listener of listeners) listener();
+  });
+  channel.stderr.once('end', () => ended());
+  channel.stderr.once('close', () => ended());
+  return { channel, stream: channel.stdout, stderrText: () => stderr.toString(), stderrEnded, onStderr: (listener) => listeners.push(listener) };
+}
+
+/** The agent's command line for a job's artifact verbs (collect, abort-collect). */
+function agentCommand(layout: RemoteLayout, bundleHash: string, jobDir: string, verb: string, ...args: string[]) {
+  // `exec`: the login shell becomes the agent, so the stream ends when the agent closes it (a
+  // shell that waits instead, dash, would hold it open until the verdict).
+  return command([raw('exec'), 'bash', layout.agent(bundleHash), layout.bundleDir(bundleHash), verb, jobDir, ...args]);
+}
+
+/** Collects a job's artifacts on a session of its own (the agent's `collect`). */
 export async function collectArtifacts(
   connector: Connector,
   layout: RemoteLayout,
@@ -84,30 +126,41 @@ export async function collectArtifacts(
   destDir: string,
   limits: CollectLimits,
 ): Promise<CollectOutcome> {
-  const agent = (verb: string, ...args: string[]) => render(command(['bash', layout.agent(bundleHash), layout.bundleDir(bundleHash), verb, jobDir, ...args]));
   const compress = limits.compress !== false;
-  const staging = `${destDir}.partial`;
-  await rm(staging, { recursive: true, force: true });
   let channel: ExecChannel;
   try {
-    channel = await connector.exec(agent('collect', compress ? 'gzip' : 'tar'));
+    channel = await connector.exec(agentCommand(layout, bundleHash, jobDir, 'collect', compress ? 'gzip' : 'tar'));
   } catch (error) {
     return { status: 'missing', files: 0, bytes: 0, rejected: [], error: (error as Error).message, release: async () => undefined };
   }
-  const stderr = new TextTail(8192);
+  return receiveArtifacts(connector, layout, bundleHash, jobDir, channelSource(channel), destDir, limits);
+}
+
+/**
+ * Receives the tar `source` carries into `destDir` (through `destDir.partial`), with the
+ * collection's deadlines: no byte for the stall limit, the deadline, or an abort stops it,
+ * and the host-side tar is stopped too (`abort-collect`).
+ */
+export async function receiveArtifacts(
+  connector: Connector,
+  layout: RemoteLayout,
+  bundleHash: string,
+  jobDir: string,
+  source: ArtifactSource,
+  destDir: string,
+  limits: CollectLimits,
+): Promise<CollectOutcome> {
+  const { channel } = source;
+  const compress = limits.compress !== false;
+  const staging = `${destDir}.partial`;
   const meter = new StreamMeter();
-  let endStderr = () => {};
-  const stderrEnd = new Promise<void>((resolve) => (endStderr = resolve));
-  channel.stderr.on('data', (chunk: Buffer) => {
-    meter.lastByteAt = Date.now();
-    stderr.push(chunk);
-  });
-  channel.stderr.once('end', () => endStderr());
-  channel.stderr.once('close', () => endStderr());
-  channel.stdout.pipe(meter);
   // A stop can come before the extractor listens (an interrupt already given): it reads the
   // error from the stream itself, so an 'error' with no listener must not crash the process.
   meter.on('error', () => undefined);
+  source.onStderr(() => (meter.lastByteAt = Date.now()));
+  let endStderr = () => {};
+  const stderrEnd = new Promise<void>((resolve) => (endStderr = resolve));
+  void source.stderrEnded.then(() => endStderr());
 
   // Deadlines: no byte for stallMs, the collection's deadline, or an abort.
   let stopped: string | undefined;
@@ -137,12 +190,14 @@ export async function collectArtifacts(
   let error: string | undefined;
   let diskFull = false;
   try {
+    await rm(staging, { recursive: true, force: true });
+    if (!stopped) source.stream.pipe(meter);
     result = await extractArchive(meter, staging, { maxBytes: limits.maxBytes, gzip: compress });
     // tar's own status follows the stream on stderr; it may lag the last byte a little.
     await stderrEnd;
     if (stopped) throw new CollectStopped(stopped);
-    const tar = agentStatusIn(stderr.toString(), ['collected'] as const);
-    if (!tar) error = `collect on ${connector.hostName} did not report tar's status: ${hostText(stderr.toString().trim().slice(-500))}`;
+    const tar = agentStatusIn(source.stderrText(), ['collected'] as const);
+    if (!tar) error = `collect on ${connector.hostName} did not report tar's status: ${hostText(source.stderrText().trim().slice(-500))}`;
     else if (tar.tar_code !== 0) error = `tar on ${connector.hostName} exited with status ${tar.tar_code}: the archive may lack files`;
   } catch (caught) {
     if (caught instanceof ArchiveLimitError) {
@@ -167,7 +222,7 @@ export async function collectArtifacts(
     channel.close();
   }
   // A collection stopped on the way leaves its tar on the host: stop it there too.
-  if (stopped && connector.isConnected()) await withTimeout(connector.run(agent('abort-collect')), ABORT_WAIT_MS);
+  if (stopped && connector.isConnected()) await withTimeout(connector.run(agentCommand(layout, bundleHash, jobDir, 'abort-collect')), ABORT_WAIT_MS);
 
   // Cut-off files from a full disk are not kept as if they were artifacts.
   if (diskFull) {

@@ -1,13 +1,15 @@
 // Runs one phase on a host through the agent and follows it to the end. The phase runs
 // detached on the host; if the connection drops, this reconnects and re-attaches from
 // the exact byte where it stopped reading, until the phase ends or its deadline passes.
+import { PassThrough } from 'node:stream';
 import type { Connector, ExecChannel } from '../connectors/types.js';
 import { ConnectionLostError } from '../connectors/connect-errors.js';
-import { command, render } from '../connectors/shell-command.js';
+import { command, raw } from '../connectors/shell-command.js';
 import { sleep } from '../connectors/ssh/backoff.js';
 import { hostText } from '../inert-text.js';
 import type { RemoteLayout } from './layout.js';
-import { LineCounter, TextTail, agentStatusIn, parseRemoteEventLine, type RemoteEvent } from './remote-events.js';
+import { AgentStatusSchema, LineCounter, TextTail, agentStatusIn, parseRemoteEventLine, type RemoteEvent } from './remote-events.js';
+import type { ArtifactSource } from './collect-artifacts.js';
 
 export type PhaseStatus = 'ok' | 'failed' | 'timed-out' | 'lost' | 'interrupted';
 
@@ -29,6 +31,13 @@ export interface PhaseOutcome {
   /** How many times the phase was re-attached after a lost connection. */
   reattached: number;
   error?: string;
+  /**
+   * With `collect` asked for: the job's artifacts, on their way in the phase's session (hand
+   * it to receiveArtifacts, which answers the verdict and closes the channel). Absent when the
+   * phase ended without sending them (no recorded status, a dropped connection...): collect
+   * them on a session of their own then.
+   */
+  artifacts?: ArtifactSource;
 }
 
 export interface PhaseHooks {
@@ -37,6 +46,11 @@ export interface PhaseHooks {
   onReconnecting(attempt: number, error: Error): void;
   /** Aborting stops the phase on the host (TERM, its traps tear down) and waits for it. */
   signal?: AbortSignal;
+  /**
+   * The job's last phase: once its status is read, the same session sends the job's artifacts
+   * (a gzip tar, or a plain one on a loopback link): one session fewer on the host.
+   */
+  collect?: 'gzip' | 'tar';
 }
 
 /** Extra time past the phase's own limit for the host-side watchdog (TERM, grace, KILL) to act. */
@@ -45,7 +59,7 @@ const CLIENT_GRACE_MS = 60_000;
 const INTERRUPT_GRACE_MS = 45_000;
 
 type ReadResult =
-  | { kind: 'exit'; code: number | null; timedOut: boolean }
+  | { kind: 'exit'; code: number | null; timedOut: boolean; artifacts?: ArtifactSource }
   | { kind: 'lost'; reason: string }
   | { kind: 'ended'; exitCode: number | null; stderr: string }
   | { kind: 'dropped'; error: Error }
@@ -63,10 +77,13 @@ export async function runPhase(
   const timeoutS = Math.max(1, Math.ceil(phase.timeoutMs / 1000));
   const deadline = started + timeoutS * 1000 + CLIENT_GRACE_MS;
   const counter = new LineCounter();
+  // `exec`: the login shell becomes the agent (a shell that would wait instead, dash, would also
+  // hold the session's stdout open past the agent's own close of it).
   const agent = (verb: string, ...args: string[]) =>
-    render(command(['bash', layout.agent(bundleHash), layout.bundleDir(bundleHash), verb, ...args], { env: phase.env }));
+    command([raw('exec'), 'bash', layout.agent(bundleHash), layout.bundleDir(bundleHash), verb, ...args], { env: phase.env });
+  const collect = hooks.collect ? ['--collect', hooks.collect] : [];
   const runCommand = () =>
-    agent('run', jobDir, phase.name, String(timeoutS), String(counter.consumed), '--', phase.helper, ...phase.args);
+    agent('run', jobDir, phase.name, String(timeoutS), String(counter.consumed), ...collect, '--', phase.helper, ...phase.args);
   const stop = (signal: 'TERM' | 'KILL') => connector.run(agent('stop', jobDir, phase.name, signal)).catch(() => undefined);
 
   let reattached = 0;
@@ -108,17 +125,18 @@ export async function runPhase(
       let result: ReadResult;
       try {
         const channel = await connector.exec(runCommand());
-        result = await readUntilEnd(channel, counter, hooks, () => limit().at - Date.now());
+        result = await readUntilEnd(channel, counter, hooks, () => limit().at - Date.now(), hooks.collect !== undefined);
       } catch (error) {
         if (!(error instanceof ConnectionLostError)) throw error;
         result = { kind: 'dropped', error };
       }
       switch (result.kind) {
         case 'exit': {
-          if (result.code === 0 && !interrupted) return finish('ok', 0);
-          if (interrupted) return finish('interrupted', result.code, 'interrupted; the phase was stopped');
-          if (result.timedOut) return finish('timed-out', result.code, `phase exceeded its ${timeoutS} s limit and was stopped`);
-          return finish('failed', result.code, `helper ${phase.helper} exited with status ${result.code}`);
+          const artifacts = result.artifacts ? { artifacts: result.artifacts } : {};
+          if (result.code === 0 && !interrupted) return { ...finish('ok', 0), ...artifacts };
+          if (interrupted) return { ...finish('interrupted', result.code, 'interrupted; the phase was stopped'), ...artifacts };
+          if (result.timedOut) return { ...finish('timed-out', result.code, `phase exceeded its ${timeoutS} s limit and was stopped`), ...artifacts };
+          return { ...finish('failed', result.code, `helper ${phase.helper} exited with status ${result.code}`), ...artifacts };
         }
         case 'lost':
           return finish('lost', null, result.reason);
@@ -171,40 +189,97 @@ async function reconnectUntil(connector: Connector, deadline: () => number, hook
  * Reads a phase's events until the follower ends. The status comes only from the
  * follower's stderr, where the agent prints what the supervisor recorded in rc once the
  * supervisor is gone: a helper (or a command it runs) can write any line to the events
- * stream, and none of them is taken as a status.
+ * stream, and none of them is taken as a status. With `collect`, the status may instead come
+ * on stdout after a NUL byte (which no forwarded event can hold), followed by the job's tar:
+ * the channel then stays open and the rest of stdout is handed on as the artifacts' stream.
  */
-function readUntilEnd(channel: ExecChannel, counter: LineCounter, hooks: PhaseHooks, remainingMs: () => number): Promise<ReadResult> {
+function readUntilEnd(channel: ExecChannel, counter: LineCounter, hooks: PhaseHooks, remainingMs: () => number, collect: boolean): Promise<ReadResult> {
   return new Promise((resolve) => {
     let settled = false;
     const stderr = new TextTail();
+    const stderrListeners: (() => void)[] = [];
+    let stderrEnded = () => {};
+    const stderrEnd = new Promise<void>((done) => (stderrEnded = done));
+    channel.stderr.once('end', () => stderrEnded());
+    channel.stderr.once('close', () => stderrEnded());
+    // After the NUL: the status line (collected until its newline), then the tar.
+    let statusBytes: Buffer | null = null;
+    let tar: PassThrough | null = null;
     const settle = (result: ReadResult) => {
       if (settled) return;
       settled = true;
       clearInterval(watchdog);
-      channel.close();
+      if (result.kind !== 'exit' || !result.artifacts) channel.close();
       resolve(result);
+    };
+    const toTar = (chunk: Buffer) => {
+      if (chunk.length > 0 && !tar!.write(chunk)) {
+        channel.stdout.pause();
+        tar!.once('drain', () => channel.stdout.resume());
+      }
+    };
+    const afterNul = (chunk: Buffer) => {
+      statusBytes = Buffer.concat([statusBytes!, chunk]);
+      const newline = statusBytes.indexOf(10);
+      if (newline === -1) {
+        if (statusBytes.length > 4096) settle({ kind: 'ended', exitCode: null, stderr: 'the status after the events was longer than a status line' });
+        return;
+      }
+      const status = parseStatusLine(statusBytes.subarray(0, newline).toString('utf8'));
+      if (!status) {
+        settle({ kind: 'ended', exitCode: null, stderr: `not a status after the events: ${statusBytes.subarray(0, Math.min(newline, 200)).toString('utf8')}` });
+        return;
+      }
+      tar = new PassThrough();
+      const artifacts: ArtifactSource = {
+        channel,
+        stream: tar,
+        stderrText: () => stderr.toString(),
+        stderrEnded: stderrEnd,
+        onStderr: (listener) => stderrListeners.push(listener),
+      };
+      const rest = statusBytes.subarray(newline + 1);
+      statusBytes = null;
+      settle({ kind: 'exit', code: status.code, timedOut: status.timed_out, artifacts });
+      toTar(rest);
     };
     // stdin stays open and silent until the channel closes: the follower naps on it (read -t),
     // which costs the host no process and no FIFO.
-    channel.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    channel.stderr.on('data', (chunk: Buffer) => {
+      stderr.push(chunk);
+      for (const listener of stderrListeners) listener();
+    });
     channel.stdout.on('data', (chunk: Buffer) => {
+      if (tar) return toTar(chunk);
+      if (statusBytes) return afterNul(chunk);
       if (settled) return;
-      for (const line of counter.push(chunk)) {
+      const nul = collect ? chunk.indexOf(0) : -1;
+      for (const line of counter.push(nul === -1 ? chunk : chunk.subarray(0, nul))) {
         if (line.trim() === '') continue;
         const parsed = parseRemoteEventLine(line);
         if (parsed.ok) hooks.onEvent(parsed.event);
         else hooks.onProtocolError(parsed.line, parsed.problem);
       }
+      if (nul !== -1) {
+        statusBytes = Buffer.alloc(0);
+        afterNul(chunk.subarray(nul + 1));
+      }
     });
+    channel.stdout.once('end', () => tar?.end());
     channel.done.then(
       (exit) => {
+        if (tar) return;
         const text = stderr.toString();
         const status = agentStatusIn(text, ['rc', 'lost'] as const);
         if (status?.kind === 'rc') settle({ kind: 'exit', code: status.code, timedOut: status.timed_out });
         else if (status?.kind === 'lost') settle({ kind: 'lost', reason: status.reason });
         else settle({ kind: 'ended', exitCode: exit.exitCode, stderr: text });
       },
-      (error: Error) => settle({ kind: 'dropped', error }),
+      (error: Error) => {
+        // Once the artifacts are on their way, their receiver reports a lost connection
+        // (it watches channel.done itself).
+        if (!tar) settle({ kind: 'dropped', error });
+      },
     );
     // The phase's deadline is enforced here by closing the channel: the caller then
     // stops the phase on the host and reports it as timed out.
@@ -213,4 +288,14 @@ function readUntilEnd(channel: ExecChannel, counter: LineCounter, hooks: PhaseHo
     }, 1000);
     watchdog.unref();
   });
+}
+
+/** The phase's status line the agent sends on stdout after the NUL (an rc: it collects only then). */
+function parseStatusLine(line: string): { code: number; timed_out: boolean } | undefined {
+  try {
+    const parsed = AgentStatusSchema.safeParse(JSON.parse(line));
+    return parsed.success && parsed.data.kind === 'rc' ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -29,7 +29,7 @@ let host: LabHost;
 
 e2e.before(async () => {
   work = await mkdtemp(join(tmpdir(), 'phase-end-cut-'));
-  lab = await labUp({ subnet: 61, hosts: 1, dir: join(work, 'lab'), reports: false });
+  lab = await labUp({ subnet: 111, hosts: 1, dir: join(work, 'lab'), reports: false });
   host = lab.hosts[0]!;
 });
 e2e.after(async () => {
