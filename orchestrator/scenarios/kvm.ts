@@ -53,4 +53,6 @@ export const kvmScenario: Scenario<KvmParams> = {
     const record = await readGuestInstall(rawDir);
     return record ? guestImageIdentity(record) : undefined;
   },
+  // The job page's charts and the trends matrix's point names: loaded by the report only.
+  jobPage: async () => (await import('./kvm/job-page.js')).jobPage,
 };

@@ -149,4 +149,6 @@ export const midolmanScenario: Scenario<MidolmanParams> = {
     const { readBuildIdentity } = await import('./midolman/build-identity.js');
     return readBuildIdentity(rawDir, params.git_revision);
   },
+  // The job page's charts and summary draw with the site's chart builders: loaded by the report only.
+  jobPage: async () => (await import('./midolman/job-page.js')).jobPage,
 };

@@ -127,4 +127,6 @@ export const sysinfoScenario: Scenario<SysinfoParams> = {
     }
     return { samples, series: busy ? [busy] : [] };
   },
+  // The job page's chart: loaded by the report only.
+  jobPage: async () => (await import('./sysinfo/job-page.js')).jobPage,
 };

@@ -199,7 +199,7 @@ export function changeRows(
   changes: readonly DetectedChange[],
   jobsByKey: ReadonlyMap<string, JobRef>,
   previous: ReadonlyMap<string, JobRef>,
-  /** How a series' labels read (point-matrix.seriesLabeller names kvm points shortly); default: all of them. */
+  /** How a series' labels read (point-matrix.seriesLabeller names a matrix scenario's points shortly); default: all of them. */
   labelsOf: (key: DetectedChange['key']) => string = (key) => labelsText(key.labels),
 ): ChangeRow[] {
   const order = { regression: 0, improvement: 1, change: 2 } as const;

@@ -1,15 +1,17 @@
-// A kvm host's trends as a matrix: one row per measurement (a metric and what it measured, such
-// as fio.bw of the seq-read job), one column per matrix point (named as the job page names them),
-// each cell the latest value, its change against the run before, and a sparkline of its history,
-// linking to the measurement's full chart. Pure: histories in, rows out.
+// A matrix scenario's trends (one whose samples carry a `point` label and which says how its
+// points are named: JobPage.points) as a matrix: one row per measurement (a metric and what it
+// measured, such as fio.bw of the seq-read job), one column per matrix point (named as the job page
+// names them), each cell the latest value, its change against the run before, and a sparkline of
+// its history, linking to the measurement's full chart. Pure: histories in, rows out.
 //
-// A QASET sample carries where it came from (source, tcf, test) with a timestamp in it, so one
-// measurement of one point can be several histories across sweeps; they are one line here.
+// What a sample measured leaves out where it came from (the scenario's `measured`), so one
+// measurement of one point can be several histories across sweeps (where the output came from may
+// name a time); they are one line here.
 import type { MetricHistory, SeriesKey } from '../analysis/history.js';
 import type { DetectedChange, Thresholds } from '../analysis/regressions.js';
-import { POINT_STEPS } from '../scenarios/kvm/points.js';
+import type { PointNaming } from '../scenarios/types.js';
 import { formatPercent, formatValue, labelsText } from './format.js';
-import { measuredText, pointNames } from './job-charts.js';
+import { pointNamingFor } from './job-charts.js';
 import { slug } from './names.js';
 import { sparkline } from './sparkline.js';
 
@@ -21,7 +23,7 @@ export interface MatrixPoint {
 }
 
 export interface MeasurementHistory {
-  /** The point, or undefined for a measurement of the whole job (kvm.points.done). */
+  /** The point, or undefined for a measurement of the whole job (one without a point label). */
   point: string | undefined;
   /** Points of every history of this measurement at this point, in sweep order. */
   points: { sweepId: string; jobId: string; at: string; value: number; build?: string }[];
@@ -80,23 +82,12 @@ export interface PointMatrix {
   measurements: Measurement[];
 }
 
-/** Benchmarks first, then ctcs2/QASET bookkeeping, then each point's steps in the order a point goes, then the rest. */
-function rank(metric: string): [number, number] {
-  if (metric.startsWith('kvm.point.')) {
-    const step = POINT_STEPS.indexOf(metric.slice('kvm.point.'.length) as (typeof POINT_STEPS)[number]);
-    return [2, step < 0 ? POINT_STEPS.length : step];
-  }
-  if (metric.startsWith('kvm.')) return [3, 0];
-  if (metric.startsWith('ctcs2.') || metric.startsWith('qaset.')) return [1, 0];
-  return [0, 0];
-}
-
-/** Histories grouped by measurement and point; a history without a point label is the whole job's. */
-export function measurements(histories: readonly MetricHistory[]): Measurement[] {
+/** Histories grouped by measurement and point, in the scenario's order; a history without a point label is the whole job's. */
+export function measurements(histories: readonly MetricHistory[], naming: PointNaming): Measurement[] {
   const byMeasurement = new Map<string, Measurement>();
   for (const h of histories) {
     const point = h.key.labels['point'];
-    const what = point === undefined ? labelsText(h.key.labels) : measuredText(h.key.labels);
+    const what = point === undefined ? labelsText(h.key.labels) : naming.measured(h.key.labels);
     const id = `${h.key.metric}\u0000${what}`;
     let m = byMeasurement.get(id);
     if (!m) {
@@ -112,8 +103,8 @@ export function measurements(histories: readonly MetricHistory[]): Measurement[]
     for (const l of m.lines) l.points.sort((a, b) => a.sweepId.localeCompare(b.sweepId) || a.jobId.localeCompare(b.jobId));
   }
   return [...byMeasurement.values()].sort((a, b) => {
-    const [ra, sa] = rank(a.metric);
-    const [rb, sb] = rank(b.metric);
+    const [ra, sa] = naming.rank(a.metric);
+    const [rb, sb] = naming.rank(b.metric);
     return ra - rb || sa - sb || a.metric.localeCompare(b.metric) || a.what.localeCompare(b.what);
   });
 }
@@ -145,15 +136,17 @@ function cellOf(m: Measurement, line: MeasurementHistory, changes: readonly Dete
 }
 
 /**
- * The matrix of a host x scenario whose histories are labelled by point (a kvm job's); undefined
- * when none is. `thresholdFor` gives the least relative change that counts for a metric (a smaller
- * one is shown as "same").
+ * The matrix of a host x scenario's histories (one group: the scenario is the first history's)
+ * when the scenario names its points (a matrix scenario) and its histories are labelled by point;
+ * undefined otherwise. `thresholdFor` gives the least relative change that counts for a metric (a
+ * smaller one is shown as "same").
  */
 export function pointMatrix(histories: readonly MetricHistory[], changes: readonly DetectedChange[], thresholdFor: (h: MetricHistory) => Pick<Thresholds, 'minRelativeChange'>): PointMatrix | undefined {
-  if (!histories.some((h) => h.key.labels['point'] !== undefined)) return undefined;
-  const names = pointNames(histories.map((h) => ({ labels: h.key.labels })));
+  const naming = histories[0] ? pointNamingFor(histories[0].key.scenario) : undefined;
+  if (!naming || !histories.some((h) => h.key.labels['point'] !== undefined)) return undefined;
+  const names = naming.names(histories.map((h) => ({ labels: h.key.labels })));
   const points: MatrixPoint[] = [...names.entries()].map(([id, name]) => ({ id, name })).sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
-  const all = measurements(histories);
+  const all = measurements(histories, naming);
   const threshold = (m: Measurement) => thresholdFor(histories.find((h) => h.key.metric === m.metric)!).minRelativeChange;
   const rows: MatrixRow[] = [];
   const jobRows: PointMatrix['jobRows'] = [];
@@ -174,24 +167,25 @@ export function pointMatrix(histories: readonly MetricHistory[], changes: readon
 /**
  * A series' labels as text, with a matrix point named as its job page names it: "point smp1x2x1 ·
  * raw, job=seq-read, rw=read" rather than every axis of the point and where its output came from.
- * Series without a point label read as their labels.
+ * Series without a point label, or of a scenario that does not name its points, read as their labels.
  */
 export function seriesLabeller(histories: readonly { key: Pick<SeriesKey, 'host' | 'scenario' | 'labels'> }[]): (key: Pick<SeriesKey, 'host' | 'scenario' | 'labels'>) => string {
   const names = new Map<string, Map<string, string>>();
-  const namesOf = (host: string, scenario: string) => {
+  const namesOf = (host: string, scenario: string, naming: PointNaming) => {
     const id = `${host}\u0000${scenario}`;
     let found = names.get(id);
     if (!found) {
       const own = histories.filter((h) => h.key.host === host && h.key.scenario === scenario).map((h) => ({ labels: h.key.labels }));
-      names.set(id, (found = pointNames(own)));
+      names.set(id, (found = naming.names(own)));
     }
     return found;
   };
   return (key) => {
     const point = key.labels['point'];
-    if (point === undefined) return labelsText(key.labels);
-    const what = measuredText(key.labels);
-    const name = namesOf(key.host, key.scenario).get(point) ?? point;
+    const naming = pointNamingFor(key.scenario);
+    if (point === undefined || !naming) return labelsText(key.labels);
+    const what = naming.measured(key.labels);
+    const name = namesOf(key.host, key.scenario, naming).get(point) ?? point;
     return `point ${name}${what ? `, ${what}` : ''}`;
   };
 }

@@ -1,7 +1,17 @@
+// What a job page shows by its scenario's contribution (orchestrator/site/job-charts.ts and the
+// scenarios' job-page.ts), and that the site itself names no scenario.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chartsForJob, pointNames } from '../../orchestrator/site/job-charts.js';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chartsForJob, jobHeadlines, loadJobPages, pointNamingFor, summaryForJob } from '../../orchestrator/site/job-charts.js';
+import { pointNames } from '../../orchestrator/scenarios/kvm/point-names.js';
+import { SCENARIOS, type ScenarioRegistry } from '../../orchestrator/scenarios/registry.js';
+import type { JobPage, Scenario } from '../../orchestrator/scenarios/types.js';
 import { METRICS_SCHEMA, sample, type MetricsFile } from '../../orchestrator/results/metrics.js';
+
+const SITE_DIR = fileURLToPath(new URL('../../orchestrator/site/', import.meta.url));
 
 test('kvm job page: time per point stacked by step in the order a point goes, host series one line per point', () => {
   const metrics: MetricsFile = {
@@ -68,6 +78,65 @@ test('points are named by the axes that differ between them; the full id when th
 
 test('kvm job page without metrics: no charts, no failure', () => {
   assert.equal(chartsForJob('kvm', { manifest: null, metrics: null }), []);
+});
+
+test('the site names no scenario: it imports only the registry and the contract from scenarios/, and no scenario name is in its code', () => {
+  const files: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      if (e.isDirectory()) walk(join(dir, e.name));
+      else if (e.name.endsWith('.ts')) files.push(join(dir, e.name));
+    }
+  };
+  walk(SITE_DIR);
+  assert.ok(files.length > 10, `site sources found: ${files.length}`);
+  const names = [...SCENARIOS.keys()];
+  const named = new RegExp(`\\b(${names.join('|')})\\b`, 'i');
+  const found: string[] = [];
+  for (const file of files) {
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/from\s+'(\.\.\/scenarios\/[^']+)'/g)) {
+      if (!/^\.\.\/scenarios\/(registry|types)\.js$/.test(m[1]!)) found.push(`${file}: imports ${m[1]}`);
+    }
+    // code only: comments may say which scenario a view was first made for
+    const code = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:])\/\/.*$/gm, '$1');
+    code.split('\n').forEach((line, i) => {
+      if (named.test(line)) found.push(`${file}:${i + 1}: ${line.trim()}`);
+    });
+  }
+  assert.equal(found, []);
+});
+
+test('a scenario without a job page gets every series charted, no summary and no headlines; an unknown one too', async () => {
+  const plain = { name: 'plain', description: '', params: SCENARIOS.get('sysinfo')!.params, phases: () => [], normalize: async () => ({ samples: [], series: [] }) } as unknown as Scenario;
+  const own: JobPage = { headlines: [{ metric: 'x', label: 'x' }] };
+  const registry: ScenarioRegistry = new Map([['plain', plain], ['own', { ...plain, name: 'own', jobPage: async () => own }]]);
+  const pages = await loadJobPages(registry);
+  assert.equal([...pages.keys()], ['own']);
+  assert.is(pages.get('own'), own);
+
+  const metrics: MetricsFile = {
+    schema: METRICS_SCHEMA,
+    samples: [sample('load.1m', 0.5, 'load', 'none')],
+    series: [
+      { metric: 'a.rate', unit: 'pps', better: 'higher', labels: { nic: 'eth0' }, points: [[1, 1], [2, 2]] },
+      { metric: 'a.rate', unit: 'pps', better: 'higher', labels: { nic: 'eth1' }, points: [[1, 3]] },
+      { metric: 'b.bytes', unit: 'bytes', better: 'none', labels: {}, points: [[1, 4]] },
+    ],
+  };
+  const charts = chartsForJob('no-such-scenario', { manifest: null, metrics });
+  assert.equal(charts.map((c) => c.id), ['series-a.rate', 'series-b.bytes']);
+  assert.equal(summaryForJob('no-such-scenario', { manifest: null, metrics }), []);
+  assert.is(jobHeadlines['no-such-scenario'], undefined);
+  assert.is(jobHeadlines['constructor'], undefined, 'no inherited keys');
+  assert.is(pointNamingFor('no-such-scenario'), undefined);
+});
+
+test('the registered scenarios\' contributions are what the site draws with', () => {
+  assert.equal(Object.keys(jobHeadlines).sort(), ['kvm', 'midolman', 'sysinfo']);
+  assert.equal(jobHeadlines['midolman']!.map((h) => h.metric), ['throughput.lossless_max', 'throughput.ndr']);
+  assert.ok(pointNamingFor('kvm'));
+  assert.is(pointNamingFor('midolman'), undefined);
 });
 
 test.run();

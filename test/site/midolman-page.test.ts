@@ -1,4 +1,4 @@
-// The midolman job page's data shaping (midolman-steps.ts, midolman-summary.ts, midolman-charts.ts):
+// The midolman job page (orchestrator/scenarios/midolman/page-results.ts, page-summary.ts, page-charts.ts):
 // per-step rows from the scenario's samples, the headline figures, the summary line, and which
 // charts the page draws from a job the fixture store made with the scenario's own normalize.
 import { test } from 'uvu';
@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { METRICS_SCHEMA, sample, type MetricSample, type MetricsFile } from '../../orchestrator/results/metrics.js';
 import { JobManifestSchema, type JobManifest } from '../../orchestrator/results/manifest.js';
 import { MetricsFileSchema } from '../../orchestrator/results/metrics.js';
-import { midolmanResults, stepRows } from '../../orchestrator/site/midolman-steps.js';
-import { midolmanSummary } from '../../orchestrator/site/midolman-summary.js';
-import { midolmanJobCharts, phaseBands, poolSeries, rateMarkers } from '../../orchestrator/site/midolman-charts.js';
+import { midolmanResults, stepRows } from '../../orchestrator/scenarios/midolman/page-results.js';
+import { midolmanSummary } from '../../orchestrator/scenarios/midolman/page-summary.js';
+import { midolmanJobCharts, phaseBands, poolSeries, rateMarkers } from '../../orchestrator/scenarios/midolman/page-charts.js';
 import { chartsForJob, summaryForJob } from '../../orchestrator/site/job-charts.js';
 import { vegaLiteWarnings } from '../../orchestrator/site/svg.js';
 import { TEST_FIXTURE, XSS_SCRIPT, writeFixtureSweep, type FixtureOptions } from './fixture-store.js';

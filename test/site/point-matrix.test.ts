@@ -12,6 +12,7 @@ import type { DetectedChange } from '../../orchestrator/analysis/regressions.js'
 import { DEFAULT_THRESHOLDS } from '../../orchestrator/analysis/regressions.js';
 import { buildSite } from '../../orchestrator/site/build.js';
 import { measurements, pointMatrix, seriesLabeller } from '../../orchestrator/site/point-matrix.js';
+import { kvmPointNaming } from '../../orchestrator/scenarios/kvm/point-names.js';
 import { writeFixtureStore, type FixtureOptions } from './fixture-store.js';
 
 const AXES = { backing: 'xfs', cache: 'none', io: 'native', bus: 'virtio-blk', memory_mib: '1024', network_model: 'virtio', repetition: '1' };
@@ -42,7 +43,7 @@ const HISTORIES: MetricHistory[] = [
 ];
 
 test('measurements: one per metric and what it measured, at each point; histories split by where the output came from are one line', () => {
-  const all = measurements(HISTORIES);
+  const all = measurements(HISTORIES, kvmPointNaming);
   assert.equal(all.map((m) => m.title), ['fio.bw (job=seq-read, rw=read)', 'kvm.point.boot', 'kvm.points.done']);
   const bw = all[0]!;
   assert.equal(bw.lines.map((l) => [l.point, l.points.map((p) => p.value), l.keyIds.length]), [

@@ -1,19 +1,8 @@
 // The summary line at the top of a midolman job page: the figures a reader looks for first, each
 // with a short label and, where it helps, how it was obtained (shown on hover and to screen readers).
-import type { JobChartInput } from './job-charts.js';
-import { formatNanoseconds, formatRate, formatValue } from './format.js';
-import { midolmanResults, type MidolmanResults } from './midolman-steps.js';
-
-export interface SummaryItem {
-  label: string;
-  value: string;
-  /** How the value was obtained, or why there is none. */
-  detail?: string;
-  /** Wraps anywhere, two lines at most (the rest on hover). */
-  long?: boolean;
-  /** Gets more of the line than the others (a build label, "midolman 1.0.0-lab1"). */
-  wide?: boolean;
-}
+import { formatNanoseconds, formatRate, formatValue } from '../../site/format.js';
+import type { JobPageInput, SummaryItem } from '../types.js';
+import { midolmanResults, type MidolmanResults } from './page-results.js';
 
 /** A loss fraction as a percentage; a no-break space keeps "%" with its number. */
 const lossText = (fraction: number) => `${Number((fraction * 100).toPrecision(3))}\u00a0%`;
@@ -40,7 +29,7 @@ function atText(r: MidolmanResults): string {
 /** Three significant digits: 2.75, 12.3, 456. */
 const sig3 = (v: number) => Number(v.toPrecision(3)).toLocaleString('en-US');
 
-export function midolmanSummary(job: JobChartInput): SummaryItem[] {
+export function midolmanSummary(job: JobPageInput): SummaryItem[] {
   const r = midolmanResults(job.metrics);
   const ref = r.reference?.row;
   const items: SummaryItem[] = [losslessItem(r), ndrItem(r)];

@@ -2,7 +2,7 @@
 // writes (labelled phase, step, offered_pps, mode) gathered into one row per step, and the
 // headline figures (lossless maximum, NDR, the step they were read at). Pure: metrics in, rows out.
 // Labels are host data: a step whose labels do not parse is left out, never guessed.
-import type { MetricSample, MetricsFile } from '../results/metrics.js';
+import type { MetricSample, MetricsFile } from '../../results/metrics.js';
 
 export type StepPhase = 'throughput' | 'long-running';
 

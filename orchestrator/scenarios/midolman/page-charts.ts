@@ -5,13 +5,13 @@
 // rate, the agent's CPU and RSS over time with the phases shaded, the JVM heap pools stacked
 // (mem.png), long-running stability per burst, flow tables (wildflows/dpflows.png) and the
 // agent's packet pipeline (throughput.png). Every other series follows, further down.
-import type { JobManifest } from '../results/manifest.js';
-import type { MetricSeries } from '../results/metrics.js';
-import { timeBandsChart, xyChart, type ChartMarker, type ChartSpec, type TimeBand, type TimeLine, type XyLine } from './charts.js';
-import type { JobChartInput } from './job-charts.js';
-import { formatRate } from './format.js';
-import { seriesCharts } from './series-charts.js';
-import { midolmanResults, type MidolmanResults, type StepRow } from './midolman-steps.js';
+import type { JobManifest } from '../../results/manifest.js';
+import type { MetricSeries } from '../../results/metrics.js';
+import { timeBandsChart, xyChart, type ChartMarker, type ChartSpec, type TimeBand, type TimeLine, type XyLine } from '../../site/charts.js';
+import { formatRate } from '../../site/format.js';
+import { seriesCharts } from '../../site/series-charts.js';
+import type { JobPageInput } from '../types.js';
+import { midolmanResults, type MidolmanResults, type StepRow } from './page-results.js';
 
 export const COLORS = {
   offered: '#757575',
@@ -385,7 +385,7 @@ function remainingCharts(series: readonly MetricSeries[]): ChartSpec[] {
   return seriesCharts(series.filter((s) => !SHOWN.test(s.metric) && s.labels['source'] !== 'steps'));
 }
 
-export function midolmanJobCharts(job: JobChartInput): ChartSpec[] {
+export function midolmanJobCharts(job: JobPageInput): ChartSpec[] {
   const series = job.metrics?.series ?? [];
   const results = midolmanResults(job.metrics);
   const bands = phaseBands(job.manifest);
