@@ -72,12 +72,11 @@ export type Part = string | number | Secret | RawShell;
 export interface ShellCommand {
   readonly argv: readonly Part[];
   readonly env: Readonly<Record<string, Part>>;
-  readonly cwd?: string;
 }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-export function command(argv: Part[], opts: { env?: Record<string, Part>; cwd?: string } = {}): ShellCommand {
+export function command(argv: Part[], opts: { env?: Record<string, Part> } = {}): ShellCommand {
   if (!Array.isArray(argv) || argv.length === 0) throw new TypeError('command() needs a non-empty argv');
   for (const p of argv) checkPart(p, 'argv');
   const env: Record<string, Part> = {};
@@ -86,14 +85,7 @@ export function command(argv: Part[], opts: { env?: Record<string, Part>; cwd?: 
     checkPart(v, `env ${k}`);
     env[k] = v;
   }
-  if (opts.cwd !== undefined && (typeof opts.cwd !== 'string' || opts.cwd === '')) {
-    throw new TypeError('cwd must be a non-empty string');
-  }
-  const cmd: ShellCommand = {
-    argv: Object.freeze([...argv]),
-    env: Object.freeze(env),
-    ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
-  };
+  const cmd: ShellCommand = { argv: Object.freeze([...argv]), env: Object.freeze(env) };
   return Object.freeze(cmd);
 }
 
@@ -184,13 +176,6 @@ function word(p: Part, masked: boolean): string {
 function build(cmd: ShellCommand, masked: boolean): string {
   if (cmd.argv.length === 0) throw new TypeError('cannot render an empty command');
   const out: string[] = [];
-  if (cmd.cwd !== undefined) {
-    if (cmd.cwd === '') throw new TypeError('cwd must be a non-empty string');
-    // A relative dir gets './' so CDPATH cannot send us (and an echo of the path) elsewhere, and
-    // so `-` means the directory named '-', not $OLDPWD.
-    const dir = cmd.cwd.startsWith('/') ? cmd.cwd : `./${cmd.cwd}`;
-    out.push('cd', '--', quote(dir), '&&');
-  }
   // Plain `K='v' cmd` assignments rather than `env K=v cmd`: they also reach shell functions and
   // builtins (our helpers are sourced bash functions), and a quoted argv[0] is never mistaken for
   // an assignment or a reserved word.
