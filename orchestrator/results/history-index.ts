@@ -10,13 +10,19 @@
 // then one entry per job; a later entry for a job replaces an earlier one. The store appends an
 // entry whenever it writes a job's manifest or metrics (whole lines or nothing); a read that
 // repaired anything rewrites the shard compacted, atomically.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { z } from 'zod';
 import { appendWhole, writeFileAtomically } from './atomic-write.js';
-import { JobManifestSchema, isRerunJobId } from './manifest.js';
-import { MetricSampleSchema, MetricsFileSchema } from './metrics.js';
+import { isRerunJobId } from './manifest.js';
+import { MetricSampleSchema } from './metrics.js';
+import { StoreReadError } from './store-errors.js';
+import { jobManifestFile, metricsFile } from './store-files.js';
+import { JOB_MANIFEST_FILE, JOB_METRICS_FILE, historyIndexDir, historyShardPath, jobFiles, jobPaths, sweepPaths } from './store-layout.js';
+import { listJobIdsSync } from './store-read.js';
+import type { VersionedFile } from './versioned-file.js';
+
+export { historyIndexDir };
 
 export const HISTORY_INDEX_SCHEMA = 'orchestrate/history-index@1' as const;
 
@@ -24,7 +30,7 @@ const HeaderSchema = z.object({ schema: z.literal(HISTORY_INDEX_SCHEMA), sweepId
 
 const ProblemSchema = z.object({
   /** Which file of the job: its manifest or its metrics. */
-  file: z.enum(['manifest.json', 'metrics.json']),
+  file: z.enum([JOB_MANIFEST_FILE, JOB_METRICS_FILE]),
   message: z.string(),
 });
 
@@ -51,14 +57,6 @@ export interface IndexedSweep {
   listProblem?: { path: string; message: string };
 }
 
-export function historyIndexDir(resultsDir: string): string {
-  return join(resultsDir, 'index', 'history');
-}
-
-function shardPath(resultsDir: string, sweepId: string): string {
-  return join(historyIndexDir(resultsDir), `${sweepId}.jsonl`);
-}
-
 function identity(path: string): string {
   const s = statSync(path, { throwIfNoEntry: false });
   return s ? `${s.ino}:${s.size}:${s.mtimeMs}` : '-';
@@ -66,31 +64,23 @@ function identity(path: string): string {
 
 /** The identities of the files an entry is read from. */
 function sourceOf(jobDir: string): string {
-  return `${identity(join(jobDir, 'manifest.json'))}|${identity(join(jobDir, 'metrics.json'))}`;
+  const files = jobFiles(jobDir);
+  return `${identity(files.manifest)}|${identity(files.metrics)}`;
 }
 
 type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
 
-function readValidated<T>(path: string, schema: z.ZodType<T>): Parsed<T> {
-  let text: string;
+/** A job file through its versioned reader, with the index's wording of what is wrong with it. */
+function readValidated<T>(path: string, reader: VersionedFile<T>): Parsed<T> {
   try {
-    text = readFileSync(path, 'utf8');
+    return { ok: true, value: reader.readSync(path) };
   } catch (error) {
-    return { ok: false, message: (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'the file does not exist' : (error as Error).message };
+    if (!(error instanceof StoreReadError)) throw error;
+    if (error.reason === 'missing') return { ok: false, message: 'the file does not exist' };
+    if (error.reason !== 'invalid') return { ok: false, message: error.detail };
+    const more = error.issues.length > 5 ? `; and ${error.issues.length - 5} more` : '';
+    return { ok: false, message: `invalid: ${error.issues.slice(0, 5).join('; ')}${more}` };
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    return { ok: false, message: `not valid JSON (${(error as Error).message})` };
-  }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.slice(0, 5).map((issue) => `${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`);
-    const more = parsed.error.issues.length > 5 ? `; and ${parsed.error.issues.length - 5} more` : '';
-    return { ok: false, message: `invalid: ${issues.join('; ')}${more}` };
-  }
-  return { ok: true, value: parsed.data };
 }
 
 /**
@@ -100,13 +90,14 @@ function readValidated<T>(path: string, schema: z.ZodType<T>): Parsed<T> {
  */
 export function readJobEntry(jobDir: string, jobId: string): IndexedJob {
   const src = sourceOf(jobDir);
-  const manifest = readValidated(join(jobDir, 'manifest.json'), JobManifestSchema);
-  if (!manifest.ok) return { jobId, src, kind: 'problem', problem: { file: 'manifest.json', message: manifest.message } };
+  const files = jobFiles(jobDir);
+  const manifest = readValidated(files.manifest, jobManifestFile);
+  if (!manifest.ok) return { jobId, src, kind: 'problem', problem: { file: JOB_MANIFEST_FILE, message: manifest.message } };
   if (manifest.value.status !== 'ok') return { jobId, src, kind: 'skipped' };
   // Confirmation re-runs are evidence about a night, not more nights of the history.
   if (manifest.value.rerunOf !== undefined || isRerunJobId(jobId)) return { jobId, src, kind: 'skipped' };
-  const metrics = readValidated(join(jobDir, 'metrics.json'), MetricsFileSchema);
-  if (!metrics.ok) return { jobId, src, kind: 'problem', problem: { file: 'metrics.json', message: metrics.message } };
+  const metrics = readValidated(files.metrics, metricsFile);
+  if (!metrics.ok) return { jobId, src, kind: 'problem', problem: { file: JOB_METRICS_FILE, message: metrics.message } };
   const { host, scenario, startedAt, endedAt, build } = manifest.value;
   return {
     jobId,
@@ -129,7 +120,7 @@ const appendQueues = new Map<string, Promise<void>>();
  * next time (the index is never the only copy of anything).
  */
 export function indexJob(resultsDir: string, sweepId: string, jobId: string): Promise<void> {
-  const path = shardPath(resultsDir, sweepId);
+  const path = historyShardPath(resultsDir, sweepId);
   const previous = appendQueues.get(path) ?? Promise.resolve();
   const next = previous.then(() => appendEntry(resultsDir, sweepId, jobId, path)).catch(() => undefined);
   appendQueues.set(path, next);
@@ -140,7 +131,7 @@ export function indexJob(resultsDir: string, sweepId: string, jobId: string): Pr
 }
 
 async function appendEntry(resultsDir: string, sweepId: string, jobId: string, path: string): Promise<void> {
-  const entry = readJobEntry(join(resultsDir, 'sweeps', sweepId, 'jobs', jobId), jobId);
+  const entry = readJobEntry(jobPaths(resultsDir, sweepId, jobId).dir, jobId);
   await mkdir(historyIndexDir(resultsDir), { recursive: true });
   await appendWhole(path, `${JSON.stringify(entry)}\n`, `${JSON.stringify({ schema: HISTORY_INDEX_SCHEMA, sweepId })}\n`);
 }
@@ -182,22 +173,18 @@ export interface ReadIndexOptions {
  * gone are dropped. Returns the jobs in job id order and whether the shard was repaired.
  */
 export async function readIndexedSweep(resultsDir: string, sweepId: string, options: ReadIndexOptions = {}): Promise<IndexedSweep & { repaired: boolean }> {
-  const jobsDir = join(resultsDir, 'sweeps', sweepId, 'jobs');
+  const jobsDir = sweepPaths(resultsDir, sweepId).jobs;
   let jobIds: string[];
   try {
-    jobIds = readdirSync(jobsDir, { withFileTypes: true })
-      .filter((entry) => entry.isDirectory())
-      .map((entry) => entry.name)
-      .sort();
+    jobIds = listJobIdsSync(resultsDir, sweepId);
   } catch (error) {
-    const listProblem = (error as NodeJS.ErrnoException).code === 'ENOENT' ? undefined : { path: jobsDir, message: (error as Error).message };
-    return { sweepId, jobs: [], repaired: false, ...(listProblem ? { listProblem } : {}) };
+    return { sweepId, jobs: [], repaired: false, listProblem: { path: jobsDir, message: error instanceof StoreReadError ? error.detail : (error as Error).message } };
   }
-  const path = shardPath(resultsDir, sweepId);
+  const path = historyShardPath(resultsDir, sweepId);
   const shard = readShard(path, sweepId);
   let repaired = shard === undefined || shard.size !== jobIds.length;
   const jobs = jobIds.map((jobId) => {
-    const jobDir = join(jobsDir, jobId);
+    const jobDir = jobPaths(resultsDir, sweepId, jobId).dir;
     const known = shard?.get(jobId);
     if (known && known.src === sourceOf(jobDir)) return known;
     repaired = true;

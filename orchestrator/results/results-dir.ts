@@ -5,6 +5,7 @@
 import { lstat, mkdir, rm, stat, statfs } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { isNoSpaceError, writeFileAtomically } from './atomic-write.js';
+import { locksDir, sweepsDir } from './store-layout.js';
 
 /**
  * The free space a sweep needs to start, and keeps checking before each host: enough for the
@@ -106,8 +107,8 @@ async function ensureDirectory(path: string, reportAs: string): Promise<void> {
  */
 export async function checkResultsDir(dir: string, minFreeBytes = MIN_FREE_BYTES): Promise<void> {
   await ensureDirectory(dir, dir);
-  const sweeps = join(dir, 'sweeps');
-  for (const sub of [sweeps, join(dir, 'locks')]) await ensureDirectory(sub, dir);
+  const sweeps = sweepsDir(dir);
+  for (const sub of [sweeps, locksDir(dir)]) await ensureDirectory(sub, dir);
   const probe = join(sweeps, `.write-probe-${process.pid}`);
   try {
     await writeFileAtomically(probe, 'orchestrate: can the results directory be written?\n');

@@ -7,8 +7,7 @@
 // in place after its job ended (the store never does that).
 import { readdirSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
-import { isSweepId } from './store.js';
+import { isSweepId, jobDirIn, jobFiles, pagedStatePath, sweepPaths, sweepsDir } from './store-layout.js';
 
 function identity(path: string): string {
   const s = statSync(path, { throwIfNoEntry: false });
@@ -25,12 +24,14 @@ function names(dir: string): string[] {
 
 export function storeStamp(resultsDir: string): string {
   const hash = createHash('sha256');
-  hash.update(`paged ${identity(join(resultsDir, 'alerts', 'paged.json'))}\n`);
-  for (const sweepId of names(join(resultsDir, 'sweeps')).filter(isSweepId)) {
-    const dir = join(resultsDir, 'sweeps', sweepId);
-    const jobs = join(dir, 'jobs');
-    hash.update(`sweep ${sweepId} ${identity(join(dir, 'sweep.json'))} ${identity(join(dir, 'findings.json'))} ${identity(jobs)}\n`);
-    for (const jobId of names(jobs)) hash.update(`job ${jobId} ${identity(join(jobs, jobId))} ${identity(join(jobs, jobId, 'orchestrator.log'))}\n`);
+  hash.update(`paged ${identity(pagedStatePath(resultsDir))}\n`);
+  for (const sweepId of names(sweepsDir(resultsDir)).filter(isSweepId)) {
+    const sweep = sweepPaths(resultsDir, sweepId);
+    hash.update(`sweep ${sweepId} ${identity(sweep.manifest)} ${identity(sweep.findings)} ${identity(sweep.jobs)}\n`);
+    for (const jobId of names(sweep.jobs)) {
+      const job = jobFiles(jobDirIn(sweep.dir, jobId));
+      hash.update(`job ${jobId} ${identity(job.dir)} ${identity(job.log)}\n`);
+    }
   }
   return hash.digest('hex').slice(0, 32);
 }
