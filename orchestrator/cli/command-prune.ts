@@ -40,6 +40,7 @@ async function commandPrune(flags: PruneFlags): Promise<number> {
     process.stdout.write(`${formatTable(['SWEEP', 'JOB', 'REASON', 'FILES', 'BYTES'], r.jobs.map((j) => [j.sweepId, j.jobId, j.reason, String(j.files), human(j.bytes)]))}\n`);
   }
   for (const s of r.skippedRunning) process.stdout.write(`skipped ${s}: still running\n`);
+  for (const s of r.skippedUnreadable) process.stdout.write(`skipped ${s.sweepId}: its sweep.json cannot be read (${s.problem})\n`);
   process.stdout.write(
     `${r.dryRun ? 'would remove' : 'removed'} raw artifacts of ${r.jobs.length} job(s) in ${r.sweeps} sweep(s): ${r.files} file(s), ${human(r.bytes)}; ` +
       `${human(r.rawBytesLeft)} of raw artifacts ${r.dryRun ? 'would be ' : ''}left in ${inventory.resultsDir}\n`,

@@ -7,16 +7,22 @@
 // Crash safety: raw/ is first renamed to .raw.pruning (one step: raw is either whole or gone),
 // then pruned.json is written, then the renamed tree is deleted. A run that finds a leftover
 // .raw.pruning finishes that job's pruning.
+//
+// The store is read and its paths are made through its door (results/store.ts). A sweep's
+// sweep.json is read and validated: one that says `running` is left alone, and so is one whose
+// sweep.json is there but cannot be read (damaged, or written by a newer orchestrator): what a
+// sweep is doing is never guessed before deleting its artifacts. A sweep without one is pruned.
 import { parseSize } from '../inventory/sizes.js';
 
 export { parseSize };
-import { lstat, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { lstat, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeJsonAtomically } from '../results/atomic-write.js';
-import { listSweeps } from '../results/store.js';
+import { PRUNED_SCHEMA, PrunedRecordSchema, type PrunedRecord } from '../results/pruned-record.js';
+import type { SweepStatus } from '../results/manifest.js';
+import { jobPaths, jobFiles, listJobIds, listSweeps, readSweepManifest, StoreReadError } from '../results/store.js';
 
-export const PRUNED_SCHEMA = 'orchestrate/pruned@1';
-const PRUNING = '.raw.pruning';
+export { PRUNED_SCHEMA };
 
 export interface PruneOptions {
   resultsDir: string;
@@ -47,6 +53,8 @@ export interface PruneResult {
   rawBytesLeft: number;
   /** Sweeps left alone because they are still running. */
   skippedRunning: string[];
+  /** Sweeps left alone because their sweep.json could not be read: the id and why. */
+  skippedUnreadable: { sweepId: string; problem: string }[];
 }
 
 interface RawJob {
@@ -94,28 +102,30 @@ async function exists(path: string): Promise<boolean> {
   return lstat(path).then(() => true, () => false);
 }
 
-async function sweepStatus(dir: string): Promise<string | undefined> {
+/** The sweep's status as its validated sweep.json says; `missing` without one; `unreadable` with a reason. */
+async function sweepStatus(resultsDir: string, sweepId: string): Promise<{ status: SweepStatus | 'missing' } | { status: 'unreadable'; problem: string }> {
   try {
-    return (JSON.parse(await readFile(join(dir, 'sweep.json'), 'utf8')) as { status?: string }).status;
-  } catch {
-    return undefined;
+    return { status: (await readSweepManifest(resultsDir, sweepId)).status };
+  } catch (error) {
+    if (error instanceof StoreReadError && error.reason === 'missing') return { status: 'missing' };
+    return { status: 'unreadable', problem: error instanceof StoreReadError ? error.detail : (error as Error).message };
   }
 }
 
 async function removeRaw(job: RawJob, reason: PrunedJob['reason'], now: Date): Promise<void> {
-  const raw = join(job.jobDir, 'raw');
-  const pruning = join(job.jobDir, PRUNING);
-  if (await exists(raw)) {
-    if (await exists(pruning)) await rm(pruning, { recursive: true, force: true });
-    await rename(raw, pruning);
+  const files = jobFiles(job.jobDir);
+  if (await exists(files.raw)) {
+    if (await exists(files.rawPruning)) await rm(files.rawPruning, { recursive: true, force: true });
+    await rename(files.raw, files.rawPruning);
   }
-  await writeJsonAtomically(join(job.jobDir, 'pruned.json'), {
+  const record: PrunedRecord = {
     schema: PRUNED_SCHEMA,
     prunedAt: now.toISOString(),
     reason,
     removed: { paths: ['raw'], files: job.files, bytes: job.bytes },
-  });
-  await rm(pruning, { recursive: true, force: true });
+  };
+  await writeJsonAtomically(files.pruned, PrunedRecordSchema.parse(record));
+  await rm(files.rawPruning, { recursive: true, force: true });
 }
 
 export async function pruneResults(options: PruneOptions): Promise<PruneResult> {
@@ -123,25 +133,27 @@ export async function pruneResults(options: PruneOptions): Promise<PruneResult> 
   const dryRun = options.dryRun === true;
   if (options.keepRawDays !== undefined && !(options.keepRawDays >= 0)) throw new Error(`keepRawDays must be >= 0, got ${options.keepRawDays}`);
   if (options.maxRawBytes !== undefined && !(options.maxRawBytes >= 0)) throw new Error(`maxRawBytes must be >= 0, got ${options.maxRawBytes}`);
-  const result: PruneResult = { dryRun, jobs: [], sweeps: 0, files: 0, bytes: 0, rawBytesLeft: 0, skippedRunning: [] };
+  const result: PruneResult = { dryRun, jobs: [], sweeps: 0, files: 0, bytes: 0, rawBytesLeft: 0, skippedRunning: [], skippedUnreadable: [] };
   const candidates: RawJob[] = [];
   const leftovers: RawJob[] = [];
   for (const sweepId of await listSweeps(options.resultsDir)) {
-    const sweepDir = join(options.resultsDir, 'sweeps', sweepId);
-    const jobsDir = join(sweepDir, 'jobs');
-    const jobIds = (await readdir(jobsDir).catch(() => [] as string[])).sort();
-    const running = (await sweepStatus(sweepDir)) === 'running';
+    const jobIds = await listJobIds(options.resultsDir, sweepId).catch(() => [] as string[]);
+    const status = await sweepStatus(options.resultsDir, sweepId);
+    const running = status.status === 'running' || status.status === 'unreadable';
     for (const jobId of jobIds) {
-      const jobDir = join(jobsDir, jobId);
-      if (await exists(join(jobDir, PRUNING))) {
-        const size = await treeSize(join(jobDir, PRUNING));
+      const files = jobPaths(options.resultsDir, sweepId, jobId);
+      const jobDir = files.dir;
+      if (await exists(files.rawPruning)) {
+        const size = await treeSize(files.rawPruning);
         leftovers.push({ sweepId, jobId, jobDir, ...size, started: sweepStart(sweepId) });
       }
-      if (!(await exists(join(jobDir, 'raw')))) continue;
-      const size = await treeSize(join(jobDir, 'raw'));
+      if (!(await exists(files.raw))) continue;
+      const size = await treeSize(files.raw);
       if (running) {
         result.rawBytesLeft += size.bytes;
-        if (!result.skippedRunning.includes(sweepId)) result.skippedRunning.push(sweepId);
+        if (status.status === 'unreadable') {
+          if (!result.skippedUnreadable.some((s) => s.sweepId === sweepId)) result.skippedUnreadable.push({ sweepId, problem: status.problem });
+        } else if (!result.skippedRunning.includes(sweepId)) result.skippedRunning.push(sweepId);
         continue;
       }
       candidates.push({ sweepId, jobId, jobDir, ...size, started: sweepStart(sweepId) });

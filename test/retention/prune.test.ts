@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { rename } from 'node:fs/promises';
 import { parseSize, pruneResults, sweepStart } from '../../orchestrator/retention/prune-results.js';
 import { put } from '../publish/site-fixture.js';
+import { SWEEP_SCHEMA, type SweepManifest } from '../../orchestrator/results/manifest.js';
 
 const t = suite('prune results');
 let dir: string;
@@ -15,11 +16,29 @@ const NOW = new Date('2026-11-30T12:00:00Z');
 const SWEEPS = ['20261110T120000Z-aaaa', '20261120T120000Z-bbbb', '20261125T120000Z-cccc', '20261129T120000Z-dddd', '20261130T110000Z-eeee'];
 const KEPT = ['manifest.json', 'metrics.json', 'orchestrator.log'];
 
+/** A sweep.json as the store writes it (retention reads it through the store's validated reader). */
+function sweepManifest(sweepId: string, status: SweepManifest['status']): string {
+  const manifest: SweepManifest = {
+    schema: SWEEP_SCHEMA,
+    sweepId,
+    inventory: { file: '/lab.yaml', sha256: 'x' },
+    selection: { limit: [], scenarios: [] },
+    startedAt: sweepStart(sweepId).toISOString(),
+    endedAt: status === 'running' ? null : sweepStart(sweepId).toISOString(),
+    status,
+    jobs: [],
+    counts: { ok: 0, failed: 0, unreachable: 0, interrupted: 0, skipped: 0 },
+    notes: [],
+    orchestrator: { version: '0', node: process.version },
+  };
+  return JSON.stringify(manifest);
+}
+
 async function makeStore(): Promise<void> {
   await rm(dir, { recursive: true, force: true });
   for (const [i, id] of SWEEPS.entries()) {
     const sweepDir = join(dir, 'sweeps', id);
-    await put(sweepDir, 'sweep.json', JSON.stringify({ status: i === SWEEPS.length - 1 ? 'running' : 'ok' }));
+    await put(sweepDir, 'sweep.json', sweepManifest(id, i === SWEEPS.length - 1 ? 'running' : 'ok'));
     for (const job of ['lab-01--sysinfo', 'lab-02--sysinfo']) {
       for (const f of KEPT) await put(join(sweepDir, 'jobs', job), f, '{}\n');
       await put(join(sweepDir, 'jobs', job), 'raw/artifacts/a.bin', Buffer.alloc(1000));
@@ -97,6 +116,23 @@ t('a pruning interrupted after the rename is finished by the next run', async ()
   assert.equal(r.jobs.map((j) => [j.jobId, j.reason]), [['lab-01--sysinfo', 'resume']]);
   assert.equal((await readdir(jobDir)).sort(), [...KEPT, 'pruned.json'].sort());
   await mkdir(join(dir, 'x'), { recursive: true });
+});
+
+t('a sweep whose sweep.json cannot be read is left alone and said so; one without a sweep.json is pruned', async () => {
+  await makeStore();
+  const [newer, damaged, none] = SWEEPS;
+  // a sweep of a newer orchestrator (its sweep.json in a version this one cannot read) may be running
+  await put(join(dir, 'sweeps', newer!), 'sweep.json', sweepManifest(newer!, 'running').replace('orchestrate/sweep@1', 'orchestrate/sweep@2'));
+  await put(join(dir, 'sweeps', damaged!), 'sweep.json', JSON.stringify({ status: 'ok' }));
+  await rm(join(dir, 'sweeps', none!, 'sweep.json'));
+  const r = await pruneResults({ resultsDir: dir, keepRawDays: 0, now: NOW });
+  assert.equal(r.skippedUnreadable.map((s) => s.sweepId), [newer, damaged]);
+  assert.match(r.skippedUnreadable[0]!.problem, /newer orchestrator \(orchestrate\/sweep@2\)/);
+  assert.match(r.skippedUnreadable[1]!.problem, /has no schema/);
+  assert.ok(await hasRaw(newer!));
+  assert.ok(await hasRaw(damaged!));
+  assert.not.ok(await hasRaw(none!));
+  assert.equal(r.skippedRunning, [SWEEPS[4]]);
 });
 
 t.run();
