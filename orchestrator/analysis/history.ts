@@ -3,9 +3,8 @@
 // detail and are not part of a history). Only jobs whose manifest says ok count; what each job
 // gives is read through the store's history index (results/history-index.ts).
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
 import type { Better } from '../results/metrics.js';
-import { listSweeps, readIndexedSweep } from '../results/store.js';
+import { JOB_MANIFEST_FILE, jobPaths, listSweeps, readIndexedSweep } from '../results/store.js';
 
 export interface SeriesKey {
   host: string;
@@ -66,7 +65,8 @@ export async function loadHistory(resultsDir: string): Promise<{ histories: Metr
     if (sweep.listProblem) problems.push(sweep.listProblem);
     for (const job of sweep.jobs) {
       if (job.kind === 'problem') {
-        problems.push({ path: join(resultsDir, 'sweeps', sweepId, 'jobs', job.jobId, job.problem!.file), message: job.problem!.message });
+        const files = jobPaths(resultsDir, sweepId, job.jobId);
+        problems.push({ path: job.problem!.file === JOB_MANIFEST_FILE ? files.manifest : files.metrics, message: job.problem!.message });
         continue;
       }
       if (job.kind !== 'history') continue;

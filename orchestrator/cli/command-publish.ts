@@ -1,7 +1,7 @@
 // `orchestrate publish`: the report site to the reports host (or --rollback to the previous release).
 // SSH and the publisher are imported when the command runs.
 import { Command, Option } from 'commander';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { loadInventoryOrExit, wholeNumberOption } from './arguments.js';
 import { EXIT } from './exit-codes.js';
 
@@ -25,7 +25,7 @@ function stamp(line: string): string {
 
 async function commandPublish(flags: PublishFlags): Promise<number> {
   const inventory = await loadInventoryOrExit(flags.inventory);
-  const [{ isSweepId }, { ConnectError }, { DEFAULT_KEEP, PublishError, publishSite, rollback }, { dropOffSweep }, { SiteScanError }] = await Promise.all([
+  const [{ defaultSiteDir, isSweepId, sweepPaths }, { ConnectError }, { DEFAULT_KEEP, PublishError, publishSite, rollback }, { dropOffSweep }, { SiteScanError }] = await Promise.all([
     import('../results/store.js'),
     import('../connectors/connect-errors.js'),
     import('../publish/publish-site.js'),
@@ -47,7 +47,7 @@ async function commandPublish(flags: PublishFlags): Promise<number> {
         process.stderr.write(`--drop-off: not a sweep id: ${JSON.stringify(flags.dropOff)} (expected one like 20261122T043000Z-3fa2)\n`);
         return EXIT.usage;
       }
-      const sweepDir = join(inventory.resultsDir, 'sweeps', flags.dropOff);
+      const sweepDir = sweepPaths(inventory.resultsDir, flags.dropOff).dir;
       const d = await dropOffSweep({ inventory, sweepDir, incomingPath: inventory.reports.incoming, acceptNewHostKeys: flags.acceptNewHostKeys === true });
       process.stdout.write(`dropped off ${d.sweepId}: ${d.archive} (${d.archiveBytes} bytes, ${d.files} file(s)) then ${d.marker} on ${inventory.reports.host}\n`);
       return EXIT.ok;
@@ -57,7 +57,7 @@ async function commandPublish(flags: PublishFlags): Promise<number> {
       process.stdout.write(`rolled back: ${to} is live (was ${from})${inventory.reports.url ? `: ${inventory.reports.url}` : ''}\n`);
       return EXIT.ok;
     }
-    const siteDir = resolve(flags.site ?? join(inventory.resultsDir, 'site'));
+    const siteDir = resolve(flags.site ?? defaultSiteDir(inventory.resultsDir));
     const r = await publishSite({
       inventory,
       siteDir,
