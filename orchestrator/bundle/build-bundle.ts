@@ -36,6 +36,8 @@ export interface BundleRoot {
   dir: string;
   /** Path prefix inside the archive, e.g. 'remote-scripts'. */
   prefix: string;
+  /** Top-level entries of dir left out of the bundle (they never run from it). */
+  leaveOut?: string[];
 }
 
 export class BundleSourceError extends Error {
@@ -59,11 +61,18 @@ interface BundleEntry {
   source: string; // absolute path on disk
 }
 
+/**
+ * Scripts under remote-scripts/ that never run from the bundle: the reports host's (publish/, sent
+ * per call: publish/host-calls.ts) and the bundle's own bootstrap (bundle/, sent before the bundle
+ * exists: remote/push-bundle.ts). Left out, a change to them does not make every host fetch a new bundle.
+ */
+export const NOT_BUNDLED = ['publish', 'bundle'];
+
 /** The two helper folders at the repository root, found from this module's location. */
 export function projectBundleRoots(): BundleRoot[] {
   const repoRoot = PACKAGE_ROOT;
   return [
-    { dir: path.join(repoRoot, 'remote-scripts'), prefix: 'remote-scripts' },
+    { dir: path.join(repoRoot, 'remote-scripts'), prefix: 'remote-scripts', leaveOut: NOT_BUNDLED },
     { dir: path.join(repoRoot, 'topologies'), prefix: 'topologies' },
   ];
 }
@@ -83,7 +92,7 @@ export async function buildHelperBundle(roots: BundleRoot[]): Promise<HelperBund
       continue;
     }
     entries.push({ name: prefix, type: 'directory', mode: 0o755, source: root.dir });
-    await walk(root.dir, prefix, entries, refused);
+    await walk(root.dir, prefix, entries, refused, new Set(root.leaveOut));
   }
   if (refused.length > 0) {
     refused.sort();
@@ -113,9 +122,10 @@ export async function buildHelperBundle(roots: BundleRoot[]): Promise<HelperBund
   return { hash, bytes, files: entries.filter((e) => e.type === 'file').length };
 }
 
-async function walk(dir: string, prefix: string, out: BundleEntry[], refused: string[]): Promise<void> {
+async function walk(dir: string, prefix: string, out: BundleEntry[], refused: string[], leaveOut = new Set<string>()): Promise<void> {
   const dirents: Dirent[] = await fsp.readdir(dir, { withFileTypes: true });
   for (const d of dirents) {
+    if (leaveOut.has(d.name)) continue;
     const abs = path.join(dir, d.name);
     const name = `${prefix}/${d.name}`;
     if (d.isDirectory()) {

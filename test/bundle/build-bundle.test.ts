@@ -8,7 +8,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import { buildHelperBundle, projectBundleRoots, BundleSourceError } from '../../orchestrator/bundle/build-bundle.js';
+import { gunzipSync } from 'node:zlib';
+import { extract as tarExtract } from 'tar-stream';
+import { buildHelperBundle, projectBundleRoots, BundleSourceError, NOT_BUNDLED, type HelperBundle } from '../../orchestrator/bundle/build-bundle.js';
 import { extractArchive } from '../../orchestrator/results/safe-extract.js';
 
 const run = promisify(execFile);
@@ -209,6 +211,18 @@ test('bad prefixes are refused', async () => {
   }
 });
 
+/** The bundle's entry names, without trailing slashes, in archive order. */
+async function entryNames(b: HelperBundle): Promise<string[]> {
+  const extract = tarExtract();
+  extract.end(gunzipSync(b.bytes));
+  const names: string[] = [];
+  for await (const entry of extract) {
+    names.push(entry.header.name.replace(/\/$/, ''));
+    entry.resume();
+  }
+  return names;
+}
+
 test('projectBundleRoots points at remote-scripts/ and topologies/ of this repository', async () => {
   const roots = projectBundleRoots();
   assert.equal(roots.map((r) => r.prefix), ['remote-scripts', 'topologies']);
@@ -217,6 +231,23 @@ test('projectBundleRoots points at remote-scripts/ and topologies/ of this repos
   assert.ok(existsSync(path.join(path.dirname(roots[0]!.dir), 'package.json')));
   const b = await buildHelperBundle(roots);
   assert.match(b.hash, /^[0-9a-f]{16}$/);
+});
+
+test('the project bundle leaves out the scripts that never run from it: the reports host\'s and its own bootstrap', async () => {
+  const roots = projectBundleRoots();
+  for (const d of NOT_BUNDLED) assert.ok(existsSync(path.join(roots[0]!.dir, d)), `remote-scripts/${d} exists`);
+  const names = await entryNames(await buildHelperBundle(roots));
+  assert.ok(names.includes('remote-scripts/lib/common.sh'), 'the helpers are in');
+  assert.equal(names.filter((n) => /^remote-scripts\/(publish|bundle)(\/|$)/.test(n)), []);
+});
+
+test('leaveOut drops top-level entries of its root only', async () => {
+  const repo = await fakeRepo();
+  await fsp.mkdir(path.join(repo, 'topologies/lib'));
+  await fsp.writeFile(path.join(repo, 'topologies/lib/x.sh'), '\n');
+  const [scripts, topologies] = rootsOf(repo);
+  const names = await entryNames(await buildHelperBundle([{ ...scripts!, leaveOut: ['lib'] }, topologies!]));
+  assert.equal(names, ['remote-scripts', 'remote-scripts/empty-dir', 'remote-scripts/run-midolman.sh', 'topologies', 'topologies/lib', 'topologies/lib/x.sh', 'topologies/reference.sh']);
 });
 
 test.run();
