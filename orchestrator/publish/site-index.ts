@@ -50,11 +50,8 @@ export interface LocalFile extends IndexEntry {
   mtime: Date;
 }
 
-/** A relative path that is safe to send to a host: no empty, '.' or '..' segments, no NUL. */
-export function isSafeRelativePath(path: string): boolean {
-  if (path === '' || path.startsWith('/') || path.includes('\0')) return false;
-  return path.split('/').every((seg) => seg !== '' && seg !== '.' && seg !== '..');
-}
+/** What a path sent to or read from a host must not be: empty, absolute, with a NUL, or with an empty, '.' or '..' segment. */
+const UNSAFE_PATH = /^\/|\0|(?:^|\/)\.{0,2}(?:\/|$)/;
 
 /** Published files are 0644, or 0755 when any execute bit is set locally. */
 export function publishedMode(mode: number): number {
@@ -147,7 +144,7 @@ export async function scanSiteCached(siteDir: string, cacheFile?: string, option
   await walk(siteDir, '');
   for (const f of found) {
     if (f.path === INDEX_FILE) throw new SiteScanError(`${f.abs}: ${INDEX_FILE} is reserved for the publish index`);
-    if (!isSafeRelativePath(f.path)) throw new SiteScanError(`${f.abs}: unusable file name`);
+    if (UNSAFE_PATH.test(f.path)) throw new SiteScanError(`${f.abs}: unusable file name`);
   }
   found.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const known = await cache;
@@ -278,8 +275,6 @@ export function serializeIndex(index: SiteIndex): string {
 export type ParsedIndex = { index: SiteIndex; canonical: boolean } | { problem: string };
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
-/** A leading '/', a NUL, or an empty, '.' or '..' segment: what isSafeRelativePath refuses, in one test. */
-const UNSAFE_PATH = /^\/|\0|(?:^|\/)\.{0,2}(?:\/|$)/;
 
 /**
  * Parses and checks an index text (from the host); `canonical` says whether it is in the layout
