@@ -7,8 +7,9 @@
 //   [marker] hostpatterns keytype base64-key [comment]
 //
 // - blank lines and `#` comments are ignored; CRLF line ends are tolerated;
-// - hostpatterns is a comma-separated list with `*` and `?` wildcards; a `!pattern` that matches
-//   excludes the line even if another pattern matches; matching is case-insensitive;
+// - hostpatterns is a comma-separated list with `*` and `?` wildcards (matched by picomatch,
+//   checked against `ssh-keygen -F` in the tests); a `!pattern` that matches excludes the line
+//   even if another pattern matches; matching is case-insensitive;
 // - a host on port 22 is looked up as `host`, any other port as `[host]:port` (so a plain `host`
 //   entry only matches port 22, and `[host]:2222` only port 2222);
 // - hashed entries `|1|base64(salt)|base64(HMAC-SHA1(salt, name))` with name as above;
@@ -23,6 +24,7 @@
 // CheckHostIP-style second lookup by resolved IP.
 
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import picomatch from 'picomatch';
 import { mkdir, open, readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { ServerHostKeyAlgorithm } from 'ssh2';
@@ -62,7 +64,7 @@ export type HostKeyCheck =
 type Marker = 'none' | 'revoked' | 'cert-authority';
 
 type HostMatcher =
-  | { kind: 'patterns'; patterns: { negated: boolean; glob: string }[] }
+  | { kind: 'patterns'; patterns: HostPattern[] }
   | { kind: 'hashed'; salt: Buffer; hash: Buffer };
 
 interface Entry {
@@ -243,7 +245,7 @@ export class KnownHosts {
         this.#entries.push({
           line: lineNo,
           marker: 'none',
-          hosts: { kind: 'patterns', patterns: [{ negated: false, glob: name }] },
+          hosts: { kind: 'patterns', patterns: [hostPattern(name, false)] },
           type,
           blob: Buffer.from(keyBlob),
         });
@@ -381,9 +383,7 @@ function parseHosts(field: string): HostMatcher | undefined {
     if (!salt || !hash || salt.length !== 20 || hash.length !== 20) return undefined;
     return { kind: 'hashed', salt, hash };
   }
-  const patterns = field.split(',').map((p) =>
-    p.startsWith('!') ? { negated: true, glob: p.slice(1).toLowerCase() } : { negated: false, glob: p.toLowerCase() },
-  );
+  const patterns = field.split(',').map((p) => (p.startsWith('!') ? hostPattern(p.slice(1), true) : hostPattern(p, false)));
   return { kind: 'patterns', patterns };
 }
 
@@ -413,7 +413,7 @@ function hostMatches(m: HostMatcher, name: string): boolean {
   // OpenSSH match_hostname(): a matching negated pattern vetoes the line.
   let positive = false;
   for (const p of m.patterns) {
-    if (globMatch(p.glob, name)) {
+    if (hostPatternMatches(p, name)) {
       if (p.negated) return false;
       positive = true;
     }
@@ -421,28 +421,40 @@ function hostMatches(m: HostMatcher, name: string): boolean {
   return positive;
 }
 
-/** `*` = any run of characters, `?` = exactly one; everything else literal. Linear-time-ish. */
-export function globMatch(pattern: string, s: string): boolean {
-  let p = 0;
-  let i = 0;
-  let star = -1;
-  let mark = 0;
-  while (i < s.length) {
-    if (p < pattern.length && (pattern[p] === '?' || pattern[p] === s[i])) {
-      p++;
-      i++;
-    } else if (p < pattern.length && pattern[p] === '*') {
-      star = p++;
-      mark = i;
-    } else if (star !== -1) {
-      p = star + 1;
-      i = ++mark;
+/** One pattern of a hostpatterns field, lower-cased; compiled the first time a lookup needs it. */
+interface HostPattern {
+  negated: boolean;
+  glob: string;
+  matcher?: (name: string) => boolean;
+}
+
+function hostPattern(glob: string, negated: boolean): HostPattern {
+  return { negated, glob: glob.toLowerCase() };
+}
+
+/**
+ * ASCII punctuation (all but `-`) as private-use characters (U+E000 + code), in names and
+ * patterns alike, so that picomatch, a path glob, sees no '/', '.', brackets ([host]:port),
+ * braces or backslashes: only OpenSSH's two wildcards, `*` and `?`, each still one character.
+ * The same mapping as fleet/plan.ts's --limit terms (escaping instead can hang picomatch 4.0.7).
+ */
+const asPlain = (text: string, special: RegExp) => text.replace(special, (c) => String.fromCharCode(0xe000 + c.charCodeAt(0)));
+const NAME_SPECIAL = /[^\w\-\u0080-\uffff]/g;
+const PATTERN_SPECIAL = /[^\w\-*?\u0080-\uffff]/g;
+const PICOMATCH_OPTIONS: picomatch.PicomatchOptions = { dot: true, nonegate: true, noextglob: true, nobrace: true, nobracket: true };
+
+/** OpenSSH match_pattern(): `*` any run of characters (none too), `?` exactly one, the rest literal. */
+export function hostPatternMatches(pattern: HostPattern, name: string): boolean {
+  if (!pattern.matcher) {
+    const { glob } = pattern;
+    if (!/[*?]/.test(glob)) {
+      pattern.matcher = (candidate) => candidate === glob;
     } else {
-      return false;
+      const matches = picomatch(asPlain(glob, PATTERN_SPECIAL), PICOMATCH_OPTIONS);
+      pattern.matcher = (candidate) => matches(asPlain(candidate, NAME_SPECIAL));
     }
   }
-  while (p < pattern.length && pattern[p] === '*') p++;
-  return p === pattern.length;
+  return pattern.matcher(name);
 }
 
 function countNewlines(buf: Buffer): number {
