@@ -1,12 +1,12 @@
-// Build-time data loading: scans the results store once. What the index and the change
+// Build-time data loading: scans the results store once, through the store's door
+// (results/store.ts: its layout and versioned readers). What the index and the change
 // detection need comes from the sweep manifests; each job is fingerprinted by the sizes and
 // mtimes of its files, so an unchanged job is never read again (its pages are skipped).
 import { readdirSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { listSweeps, readJobManifest, readSweepManifest } from '../results/store.js';
+import pMap from 'p-map';
+import { isJobDirName, jobFiles, jobPaths as storeJobPaths, listSweeps, phasePaths, readJobManifest, readJobMetrics, readSweepManifest, StoreReadError, sweepPaths } from '../results/store.js';
 import type { JobManifest, SweepManifest } from '../results/manifest.js';
-import { MetricsFileSchema, type MetricsFile } from '../results/metrics.js';
+import type { MetricsFile } from '../results/metrics.js';
 import { sha, slug } from './names.js';
 
 export interface Problem {
@@ -48,17 +48,9 @@ export interface StoreScan {
   problems: Problem[];
 }
 
+/** `fn` over `items`, at most `limit` at a time, results in the items' order (p-map; kept for the site build's callers). */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!, i);
-    }
-  });
-  await Promise.all(workers);
-  return out;
+  return pMap(items, fn, { concurrency: Math.max(1, limit) });
 }
 
 function statPart(path: string, name: string): string {
@@ -78,17 +70,18 @@ export function trendsPage(host: string, scenario: string): string {
 
 /** Synchronous stats: thousands of them cost far less than as promises. */
 function fingerprintJob(dir: string): { fp: string; logs: { source: string; name: string }[] } {
-  const parts = [statPart(join(dir, 'manifest.json'), 'manifest'), statPart(join(dir, 'metrics.json'), 'metrics'), statPart(join(dir, 'orchestrator.log'), 'log')];
+  const files = jobFiles(dir);
+  const parts = [statPart(files.manifest, 'manifest'), statPart(files.metrics, 'metrics'), statPart(files.log, 'log')];
   const logs: { source: string; name: string }[] = [];
-  if (!parts[2]!.endsWith(':-')) logs.push({ source: join(dir, 'orchestrator.log'), name: 'orchestrator.log.txt' });
+  if (!parts[2]!.endsWith(':-')) logs.push({ source: files.log, name: 'orchestrator.log.txt' });
   let phases: string[] = [];
   try {
-    phases = readdirSync(join(dir, 'raw', 'phases')).sort();
+    phases = readdirSync(files.rawPhases).sort();
   } catch {
     // no raw phases collected
   }
   for (const phase of phases) {
-    const path = join(dir, 'raw', 'phases', phase, 'output.log');
+    const path = phasePaths(files.rawPhases, phase).output;
     const part = statPart(path, `phase/${phase}`);
     parts.push(part);
     if (!part.endsWith(':-')) logs.push({ source: path, name: `${slug(phase)}.output.log.txt` });
@@ -100,7 +93,7 @@ export async function scanStore(resultsDir: string): Promise<StoreScan> {
   const problems: Problem[] = [];
   const ids = await listSweeps(resultsDir);
   const sweeps = await mapLimit(ids, 16, async (sweepId): Promise<SweepRef | undefined> => {
-    const sweepFile = join(resultsDir, 'sweeps', sweepId, 'sweep.json');
+    const sweepFile = sweepPaths(resultsDir, sweepId).manifest;
     let manifest: SweepManifest;
     try {
       manifest = await readSweepManifest(resultsDir, sweepId);
@@ -108,10 +101,16 @@ export async function scanStore(resultsDir: string): Promise<StoreScan> {
       problems.push({ path: sweepFile, message: (error as Error).message });
       return undefined;
     }
-    const jobs = manifest.jobs.map((entry): JobRef => {
-      const dir = join(resultsDir, 'sweeps', sweepId, 'jobs', entry.jobId);
+    const jobs: JobRef[] = [];
+    for (const entry of manifest.jobs) {
+      // sweep.json is read back from disk: a job id that is not one directory name names no job of the store
+      if (!isJobDirName(entry.jobId)) {
+        problems.push({ path: sweepFile, message: `${sweepFile}: names a job ${JSON.stringify(entry.jobId)}, which is not a job id` });
+        continue;
+      }
+      const dir = storeJobPaths(resultsDir, sweepId, entry.jobId).dir;
       const { fp, logs } = fingerprintJob(dir);
-      return {
+      jobs.push({
         key: `${sweepId}/${entry.jobId}`,
         sweepId,
         jobId: entry.jobId,
@@ -123,8 +122,8 @@ export async function scanStore(resultsDir: string): Promise<StoreScan> {
         ...jobPaths(sweepId, entry.jobId),
         fp,
         logs,
-      };
-    });
+      });
+    }
     return { sweepId, manifest, fp: sha(`${statPart(sweepFile, 'sweep')}|${jobs.map((j) => j.fp).join(',')}`), jobs };
   });
   return { sweeps: sweeps.filter((s): s is SweepRef => s !== undefined), problems };
@@ -139,20 +138,18 @@ export interface LoadedJob {
 
 export async function loadJob(resultsDir: string, ref: JobRef): Promise<LoadedJob> {
   const problems: Problem[] = [];
+  const files = jobFiles(ref.dir);
   let manifest: JobManifest | null = null;
   try {
     manifest = await readJobManifest(resultsDir, ref.sweepId, ref.jobId);
   } catch (error) {
-    problems.push({ path: join(ref.dir, 'manifest.json'), message: (error as Error).message });
+    problems.push({ path: files.manifest, message: (error as Error).message });
   }
   let metrics: MetricsFile | null = null;
-  const metricsPath = join(ref.dir, 'metrics.json');
   try {
-    const parsed = MetricsFileSchema.safeParse(JSON.parse(await readFile(metricsPath, 'utf8')));
-    if (parsed.success) metrics = parsed.data;
-    else problems.push({ path: metricsPath, message: parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
+    metrics = (await readJobMetrics(resultsDir, ref.sweepId, ref.jobId)) ?? null;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') problems.push({ path: metricsPath, message: (error as Error).message });
+    problems.push({ path: files.metrics, message: error instanceof StoreReadError ? error.detail : (error as Error).message });
   }
   return { ref, manifest, metrics, problems };
 }
