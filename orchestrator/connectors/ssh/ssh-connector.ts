@@ -1,6 +1,7 @@
 // The SSH connector: one reused connection per host (through jump hosts when the
 // inventory names them), host keys verified against known_hosts, keepalives, and
 // retries with jitter for connection errors only (never for auth or host-key errors).
+// Commands arrive as ShellCommand values, rendered here; errors show only their display().
 import { NodeSSH } from 'node-ssh';
 import type { Client, ClientChannel, ConnectConfig } from 'ssh2';
 import { readFile } from 'node:fs/promises';
@@ -173,6 +174,13 @@ export class SshConnector implements Connector {
     return ssh;
   }
 
+  // node-ssh opens and disposes the connection (connectHop, dropConnection); exec goes to ssh2
+  // directly, on purpose. node-ssh's execCommand (13.x) decodes every chunk to a string and keeps
+  // all of it (a multi-GiB binary tar from collection would be corrupted and held in memory), reads
+  // in flowing mode (no backpressure), ends stdin at once unless the whole input is given up front
+  // (the present/need upload writes stdin only after the host's first line), and resolves on close
+  // alike whether the command ended or the link dropped. Its SFTP helpers are unused: content
+  // travels as one stream on a command's stdin, checked in the same session.
   async exec(command: CommandInput): Promise<ExecChannel> {
     const client = this.client;
     if (!client || this.lost) throw new ConnectionLostError(this.hostName);
