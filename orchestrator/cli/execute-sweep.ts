@@ -1,16 +1,18 @@
-// Running a planned sweep from the CLI: the results directory check, the sweep lock, signals
-// (interrupt, force, exit), progress on the terminal or as lines, the sweep itself, then the
-// report, regressions, publishing and retention (fleet/finish-sweep.ts), and the summary lines
-// and exit status. Loaded by command-run.ts only when a sweep runs (never for --plan).
+// Running a planned sweep from the CLI: one engine call (fleet/sweep.ts: results directory,
+// lock, jobs, the steps after them), with the CLI's part around it: signals (interrupt, force,
+// exit at once), rendering the events (progress on a terminal or plain lines; fleet/event-text.ts),
+// the lines after the sweep from its outcome, and the outcome's exit status (exit-codes.ts).
+// Loaded by command-run.ts only when a sweep runs (never for --plan).
+import { alertOutcomeLine } from '../alerts/send-alerts.js';
+import { candidateText, candidatesToReport, findingsText } from '../fleet/event-text.js';
+import type { FinishResult } from '../fleet/finish-sweep.js';
 import type { Selection, SweepPlan } from '../fleet/plan.js';
-import { finishSweep, type FinishResult } from '../fleet/finish-sweep.js';
-import { runSweep, SweepStoreError } from '../fleet/run-sweep.js';
-import { acquireSweepLock, SweepLockedError, type SweepLock } from '../fleet/sweep-lock.js';
+import { sweep, type SweepOutcome, type SweepRecord } from '../fleet/sweep.js';
 import type { Inventory } from '../inventory/types.js';
+import { inertText } from '../inert-text.js';
 import type { SweepManifest } from '../results/manifest.js';
-import { checkResultsDir, ResultsDirError } from '../results/results-dir.js';
 import type { SweepFlags } from './command-run.js';
-import { EXIT, exitWith } from './exit-codes.js';
+import { EXIT, sweepExitCode } from './exit-codes.js';
 import { plainRenderer } from './render-plain.js';
 import { ttyRenderer } from './render-tty.js';
 import { formatTable } from './table.js';
@@ -52,120 +54,117 @@ function interruptSignals(beforeExit: (signal: NodeJS.Signals) => void): { inter
   return { interrupt, force };
 }
 
-/** The summary's word on regressions: "1 confirmed regression(s), 1 not reproduced" (exit status 3 follows the paged ones). */
-function findingsSummary(finish: FinishResult | undefined): string {
+export interface OutcomeLine {
+  stream: 'out' | 'err';
+  text: string;
+}
+
+export interface OutcomeContext {
+  /** The --inventory argument as given, for the --resume command printed after a full results disk. */
+  inventoryArg: string;
+}
+
+/** The summary's word on regressions (the old "N new regression(s)" when the check could not run). */
+function regressionsWord(finish: FinishResult | undefined): string {
   const findings = finish?.findings;
   if (!findings) return `${finish?.newRegressions.length ?? 0} new regression(s)`;
-  const count = (status: string) => findings.candidates.filter((candidate) => candidate.status === status).length;
   const unconfirmed = findings.candidates.filter((candidate) => candidate.status === 'unconfirmed');
-  const pagedUnconfirmed = unconfirmed.filter((candidate) => candidate.paged).length;
-  return [
-    `${count('confirmed')} confirmed regression(s)`,
-    `${count('not-reproduced')} not reproduced`,
-    ...(unconfirmed.length > 0 ? [`${unconfirmed.length} unconfirmed (${pagedUnconfirmed > 0 ? `${pagedUnconfirmed} paged` : 'not paged'})`] : []),
-    ...(findings.stillPresent.length > 0 ? [`${findings.stillPresent.length} still present (paged before)`] : []),
-    ...(findings.comparable ? [] : ['nothing to compare yet']),
-  ].join(', ');
+  return findingsText({
+    confirmed: findings.candidates.filter((candidate) => candidate.status === 'confirmed').length,
+    notReproduced: findings.candidates.filter((candidate) => candidate.status === 'not-reproduced').length,
+    unconfirmed: unconfirmed.length,
+    pagedUnconfirmed: unconfirmed.filter((candidate) => candidate.paged).length,
+    stillPresent: findings.stillPresent.length,
+    comparable: findings.comparable,
+  });
+}
+
+/** The lines after a sweep that started: problem jobs, findings, summary, where things are. */
+function recordLines(sweep: SweepRecord, finish: FinishResult | undefined): OutcomeLine[] {
+  const out = (text: string): OutcomeLine => ({ stream: 'out', text });
+  const lines: OutcomeLine[] = [];
+  const problems = sweep.jobs.filter((job) => job.status !== 'ok');
+  if (problems.length > 0) {
+    lines.push(out(`\n${formatTable(['JOB', 'STATUS'], problems.map((job) => [job.jobId, job.status]))}`));
+    lines.push(out(`details: ${sweep.dir}/jobs/<job>/manifest.json and orchestrator.log`));
+  }
+  if (finish) {
+    // Paged regressions ("NEW REGRESSION: ..."), those not reproduced or left unconfirmed, the alerts' outcomes.
+    const newlyPaged = new Set(finish.newlyPaged);
+    if (finish.findings) for (const candidate of candidatesToReport(finish.findings)) lines.push(out(inertText(candidateText(candidate, newlyPaged.has(candidate)))));
+    for (const outcome of finish.alerts) lines.push(out(inertText(alertOutcomeLine(outcome, finish.newlyPaged.length))));
+    for (const problem of finish.problems) lines.push({ stream: 'err', text: `warning: ${problem}` });
+  }
+  const c = sweep.counts;
+  lines.push(out(`summary: ${c.ok} ok, ${c.failed} failed, ${c.unreachable} unreachable, ${c.interrupted} interrupted, ${c.skipped} skipped; ${regressionsWord(finish)}`));
+  lines.push(out(`results: ${sweep.dir}`));
+  if (finish?.siteDir) lines.push(out(`report: ${finish.siteDir}/index.html`));
+  const p = finish?.published;
+  if (p) lines.push(out(`published: ${p.releaseId} (${p.uploadedFiles} file(s) uploaded)${p.url ? ` at ${p.url}` : ''}`));
+  const d = finish?.droppedOff;
+  if (d) lines.push(out(`dropped off: ${d.archive} and ${d.marker} on ${d.host}`));
+  if (finish?.pruned && finish.pruned.jobs.length > 0) lines.push(out(`pruned: raw artifacts of ${finish.pruned.jobs.length} job(s), ${finish.pruned.bytes} bytes (retention policy)`));
+  return lines;
+}
+
+/** What the CLI prints when a sweep is over, from its outcome, in order. */
+export function outcomeLines(outcome: SweepOutcome, context: OutcomeContext): OutcomeLine[] {
+  const err = (text: string): OutcomeLine => ({ stream: 'err', text });
+  switch (outcome.kind) {
+    case 'refused':
+      return [err(`${outcome.message}; nothing was contacted.`)];
+    case 'locked':
+      return [err(outcome.message)];
+    case 'store-unwritable':
+      return [err(`error: ${outcome.message}; nothing was contacted.`)];
+    case 'interrupted':
+      return outcome.sweep ? recordLines(outcome.sweep, undefined) : [];
+    case 'store-problem': {
+      const { sweep } = outcome;
+      return [
+        ...recordLines(sweep, undefined),
+        err(
+          `error: the sweep stopped: ${outcome.problem}.\n` +
+            (outcome.recorded
+              ? `${sweep.dir}/sweep.json says ${sweep.status}; no report was built or published.\n`
+              : `${sweep.dir}/sweep.json could not be updated either (it shows an earlier state).\n`) +
+            `Free space, then re-run what did not finish: orchestrate --inventory ${context.inventoryArg} --resume ${sweep.sweepId}`,
+        ),
+      ];
+    }
+    case 'completed':
+      return recordLines(outcome.sweep, outcome.finish);
+  }
 }
 
 export async function executeSweep({ flags, inventory, selection, plan, resumeFrom }: PlannedSweep): Promise<number> {
-  try {
-    await checkResultsDir(inventory.resultsDir);
-  } catch (error) {
-    if (error instanceof ResultsDirError) exitWith(`${error.message}; nothing was contacted.`, EXIT.usage);
-    throw error;
-  }
-  let lock: SweepLock;
-  try {
-    lock = await acquireSweepLock(inventory.resultsDir, inventory.file, {
-      onCompromised: (error) => process.stderr.write(`warning: sweep lock compromised: ${error.message}\n`),
-    });
-  } catch (error) {
-    if (error instanceof SweepLockedError) exitWith(error.message, EXIT.locked);
-    exitWith(`results directory ${inventory.resultsDir}: cannot take the sweep lock: ${(error as Error).message}; nothing was contacted.`, EXIT.usage);
-  }
   const useTty = flags.progress !== false && process.stdout.isTTY === true;
-  const renderer = useTty ? ttyRenderer(process.stdout) : plainRenderer((text) => process.stdout.write(text));
-  let recordExit: ((note: string) => boolean) | undefined;
-  const { interrupt, force } = interruptSignals((signal) => {
-    const marked = recordExit?.(`${signal} a third time: exited at once, without waiting for teardowns; hosts may still run this sweep's processes`);
-    lock.releaseSync();
+  const renderer = useTty ? ttyRenderer(process.stdout, process.stderr) : plainRenderer((text) => process.stdout.write(text), (text) => process.stderr.write(text));
+  let exitNow: ((note: string) => boolean) | undefined;
+  const signals = interruptSignals((signal) => {
+    const marked = exitNow?.(`${signal} a third time: exited at once, without waiting for teardowns; hosts may still run this sweep's processes`) ?? false;
     process.stderr.write(`\n${signal}: exiting now${marked ? '; the sweep is marked interrupted (teardowns may not have finished)' : ''}\n`);
   });
+  let outcome: SweepOutcome;
   try {
-    let summary;
-    try {
-      summary = await runSweep(
-        {
-          inventory,
-          selection,
-          acceptNewHostKeys: flags.acceptNewHostKeys === true,
-          interrupt: interrupt.signal,
-          force: force.signal,
-          onEvent: renderer.onEvent,
-          onStoreProblem: (problem) => process.stderr.write(`\nerror: ${problem}: no host starts from now on; running jobs end, then the sweep stops\n`),
-          registerExitRecord: (record) => (recordExit = record),
-          ...(resumeFrom ? { resumeFrom } : {}),
-        },
+    outcome = await sweep(
+      {
+        inventory,
+        selection,
         plan,
-      );
-    } catch (error) {
-      if (!(error instanceof SweepStoreError)) throw error;
-      renderer.done();
-      process.stderr.write(`error: ${error.message}; nothing was contacted.\n`);
-      return EXIT.storeFailed;
-    }
-    renderer.done();
-    const say = (line: string) => process.stdout.write(`${line}\n`);
-    const log = useTty ? () => undefined : (line: string) => say(`${new Date().toISOString()} ${line}`);
-    const finish = interrupt.signal.aborted || summary.storeProblem !== undefined
-      ? undefined
-      : await finishSweep({
-          inventory,
-          sweepId: summary.sweepId,
-          sweepDir: summary.dir,
-          report: flags.report !== false,
-          publish: flags.publish !== false,
-          acceptNewHostKeys: flags.acceptNewHostKeys === true,
-          log,
-          interrupt: interrupt.signal,
-          force: force.signal,
-        });
-    const problems = summary.jobs.filter((job) => job.status !== 'ok');
-    if (problems.length > 0) {
-      say(`\n${formatTable(['JOB', 'STATUS'], problems.map((job) => [job.jobId, job.status]))}`);
-      say(`details: ${summary.dir}/jobs/<job>/manifest.json and orchestrator.log`);
-    }
-    // Paged regressions ("NEW REGRESSION: ..."), those not reproduced or left unconfirmed, the alerts' outcomes.
-    for (const line of finish?.lines ?? []) say(line);
-    for (const problem of finish?.problems ?? []) process.stderr.write(`warning: ${problem}\n`);
-    const c = summary.counts;
-    say(`summary: ${c.ok} ok, ${c.failed} failed, ${c.unreachable} unreachable, ${c.interrupted} interrupted, ${c.skipped} skipped; ${findingsSummary(finish)}`);
-    say(`results: ${summary.dir}`);
-    if (finish?.siteDir) say(`report: ${finish.siteDir}/index.html`);
-    if (finish?.published) {
-      const p = finish.published;
-      say(`published: ${p.releaseId} (${p.uploadedFiles} file(s) uploaded)${inventory.reports?.url ? ` at ${inventory.reports.url}` : ''}`);
-    }
-    if (finish?.droppedOff) say(`dropped off: ${finish.droppedOff.archive} and ${finish.droppedOff.marker} on ${inventory.reports?.host}`);
-    if (finish?.pruned && finish.pruned.jobs.length > 0) say(`pruned: raw artifacts of ${finish.pruned.jobs.length} job(s), ${finish.pruned.bytes} bytes (retention policy)`);
-    if (summary.storeProblem !== undefined) {
-      process.stderr.write(
-        `error: the sweep stopped: ${summary.storeProblem}.\n` +
-          (summary.recorded
-            ? `${summary.dir}/sweep.json says ${summary.status}; no report was built or published.\n`
-            : `${summary.dir}/sweep.json could not be updated either (it shows an earlier state).\n`) +
-          `Free space, then re-run what did not finish: orchestrate --inventory ${flags.inventory} --resume ${summary.sweepId}\n`,
-      );
-    }
-    if (summary.exitCode !== EXIT.ok) return summary.exitCode;
-    if ((finish?.problems.length ?? 0) > 0) return EXIT.failed;
-    if ((finish?.newRegressions.length ?? 0) > 0) return EXIT.regression;
-    return summary.exitCode;
-  } catch (error) {
-    renderer.done();
-    throw error;
+        ...(resumeFrom ? { resumeFrom } : {}),
+        acceptNewHostKeys: flags.acceptNewHostKeys === true,
+        report: flags.report !== false,
+        publish: flags.publish !== false,
+        interrupt: signals.interrupt.signal,
+        force: signals.force.signal,
+        onExitNow: (handle) => (exitNow = handle),
+      },
+      renderer.onEvent,
+    );
   } finally {
-    await lock.release().catch(() => undefined);
+    renderer.done();
   }
+  for (const line of outcomeLines(outcome, { inventoryArg: flags.inventory })) (line.stream === 'out' ? process.stdout : process.stderr).write(`${line.text}\n`);
+  return sweepExitCode(outcome);
 }

@@ -3,9 +3,12 @@
 // The only escape sequences written are log-update's own (erase the lines it drew): a host's
 // progress message is shown marked and escaped («...», ../inert-text.ts), and every line drawn is
 // made inert as a whole, so a host can neither move the cursor nor add a line.
+// After the jobs (sweep-end) nothing more is drawn: the summary at the end reports what the steps
+// after them did. Events a person is told on stderr (a full results disk, a compromised lock) go
+// to `errorStream` at once, above the live lines.
 import { createLogUpdate } from 'log-update';
 import type { EngineEvent } from '../fleet/events.js';
-import { eventText } from '../fleet/event-text.js';
+import { eventText, stderrText, TOLD_ON_STDERR } from '../fleet/event-text.js';
 import { hostText, inertText } from '../inert-text.js';
 
 interface HostLine {
@@ -26,9 +29,10 @@ function bar(fraction: number | undefined, width = 12): string {
   return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}]`;
 }
 
-export function ttyRenderer(stream: NodeJS.WriteStream): { onEvent(event: EngineEvent): void; done(): void } {
+export function ttyRenderer(stream: NodeJS.WriteStream, errorStream: NodeJS.WritableStream = stream): { onEvent(event: EngineEvent): void; done(): void } {
   const update = createLogUpdate(stream);
   const hosts = new Map<string, HostLine>();
+  let ended = false;
   let timer: NodeJS.Timeout | undefined;
   const width = () => Math.max(40, (stream.columns ?? 100) - 1);
 
@@ -52,6 +56,12 @@ export function ttyRenderer(stream: NodeJS.WriteStream): { onEvent(event: Engine
 
   return {
     onEvent(event) {
+      if (TOLD_ON_STDERR.has(event.kind)) {
+        if (!ended) update.clear();
+        errorStream.write(stderrText(event));
+        return;
+      }
+      if (ended) return;
       if (PERMANENT.has(event.kind)) {
         update.clear();
         stream.write(`${eventText(event)}\n`);
@@ -96,6 +106,7 @@ export function ttyRenderer(stream: NodeJS.WriteStream): { onEvent(event: Engine
         schedule();
       }
       if (event.kind === 'sweep-end') {
+        ended = true;
         if (timer) clearTimeout(timer);
         timer = undefined;
         draw();

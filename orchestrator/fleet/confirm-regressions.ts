@@ -24,6 +24,7 @@ import type { DetectedChange, Thresholds } from '../analysis/regressions.js';
 import type { HostSpec, Inventory, RegressionConfig } from '../inventory/types.js';
 import { isRerunJobId, rerunJobId, type JobStatus } from '../results/manifest.js';
 import { MetricsFileSchema } from '../results/metrics.js';
+import type { EventSink } from './events.js';
 import { jobIdFor, type JobPlan } from './plan.js';
 
 export interface ConfirmPolicy {
@@ -168,7 +169,8 @@ export interface ConfirmInput {
   /** Job ids already in the sweep (earlier re-runs of a resumed sweep): new re-runs number past them. */
   existingJobIds: readonly string[];
   interrupt?: AbortSignal;
-  log: (line: string) => void;
+  /** Told when a host's re-runs start (a `confirming` event). */
+  emit: EventSink;
   now?: () => number;
 }
 
@@ -270,7 +272,13 @@ export async function confirmCandidates(input: ConfirmInput): Promise<ConfirmOut
             planned.push({ jobId, changes: job.changes, reruns });
           }
           if (planned.length === 0) return;
-          input.log(`${entry.host.name}: confirming ${planned.reduce((n, p) => n + p.changes.length, 0)} regression candidate(s): re-running ${planned.map((p) => `${p.jobId} x${p.reruns.length}`).join(', ')}`);
+          input.emit({
+            kind: 'confirming',
+            at: Date.now(),
+            host: entry.host.name,
+            candidates: planned.reduce((n, p) => n + p.changes.length, 0),
+            reruns: planned.map((p) => ({ jobId: p.jobId, count: p.reruns.length })),
+          });
           let statuses: Map<string, JobStatus>;
           try {
             statuses = await input.runner({ host: entry.host, jobs: planned.flatMap((p) => p.reruns) }, signal);

@@ -12,7 +12,7 @@ import { DEFAULTS } from '../inventory/defaults.js';
 import type { JobManifest, JobStatus } from '../results/manifest.js';
 import { SweepStore } from '../results/store.js';
 import { SCENARIOS, type ScenarioRegistry } from '../scenarios/registry.js';
-import type { EngineEvent } from './events.js';
+import type { EngineEvent, EventSink } from './events.js';
 import { eventText, timestamp } from './event-text.js';
 import type { RerunRunner } from './confirm-regressions.js';
 import { runHost } from './run-host.js';
@@ -41,8 +41,8 @@ export interface SshRerunnerOptions {
   acceptNewHostKeys: boolean;
   /** Second interrupt: stops teardown phases too. */
   force?: AbortSignal;
-  /** Lines for the operator (job starts and ends, an unreachable host). */
-  log: (line: string) => void;
+  /** Told of the re-runs' job starts and ends and unreachable hosts, as `rerun` events. */
+  emit: EventSink;
   bundle?: HelperBundle;
   scenarios?: ScenarioRegistry;
   connectorFor?: (host: HostSpec, policy: HostKeyPolicy) => Connector;
@@ -64,7 +64,7 @@ export function sshRerunner(options: SshRerunnerOptions): RerunRunner {
   const emit = (event: EngineEvent) => {
     const line = `${timestamp(event.at)} ${eventText(event)}`;
     const jobId = 'jobId' in event ? event.jobId : undefined;
-    if (SHOWN.has(event.kind)) options.log(`re-run: ${eventText(event)}`);
+    if (SHOWN.has(event.kind)) options.emit({ kind: 'rerun', at: event.at, event });
     logChain = logChain
       .then(() => store.appendSweepEvent(JSON.stringify({ ...event, rerun: true })))
       .then(() => store.appendSweepLog(line))

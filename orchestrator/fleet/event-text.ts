@@ -7,6 +7,9 @@
 // collect error, a job's errors, a connect error) is escaped, and its source marks the host's
 // part. Every line is escaped once more as a whole, so whatever a formatter forgets, one event
 // is still one line with no control character in it.
+import type { Candidate, Findings } from '../analysis/findings.js';
+import { newRegressionLine } from '../analysis/regressions.js';
+import { alertOutcomeLine } from '../alerts/send-alerts.js';
 import type { EngineEvent, EngineEventKind, EventOf } from './events.js';
 import { hostText, inertText } from '../inert-text.js';
 
@@ -17,6 +20,41 @@ const bytes = (n: number) => (n < 1024 ? `${n} B` : n < 1 << 20 ? `${(n / 1024).
 /** The levels helpers use (remote-scripts/lib/events.sh callers); anything else a host sends is shown as its text. */
 const LEVELS = new Set(['debug', 'info', 'notice', 'warn', 'warning', 'error']);
 const level = (value: string) => (LEVELS.has(value) ? value : hostText(value));
+
+const pct = (fraction: number) => `${fraction >= 0 ? '+' : ''}${(fraction * 100).toFixed(1)}%`;
+
+/** A regression candidate as the sweep reports it: paged, not reproduced, or unconfirmed and not paged. */
+export function candidateText(candidate: Candidate, newlyPaged: boolean): string {
+  const evidence = candidate.evidence ? `re-runs ${pct(candidate.evidence.relativeChange)}, p=${candidate.evidence.pValue.toFixed(3)}` : (candidate.note ?? '');
+  const line = newRegressionLine(candidate.change);
+  if (candidate.paged) {
+    const how = candidate.status === 'confirmed' ? `confirmed: ${evidence}` : `unconfirmed, paged as regressions.confirm.required is false: ${candidate.note ?? ''}`;
+    return `${line} [${how}]${newlyPaged ? '' : ' (already paged by this sweep)'}`;
+  }
+  const rest = line.replace(/^NEW REGRESSION: /, '');
+  if (candidate.status === 'not-reproduced') return `not reproduced (not paged): ${rest} [${candidate.note ?? evidence}]`;
+  return `unconfirmed (not paged): ${rest} [${candidate.note ?? ''}]`;
+}
+
+/** The candidates a sweep reports, in order: paged first, then not reproduced, then unconfirmed ones not paged. */
+export function candidatesToReport(findings: Findings): Candidate[] {
+  return [
+    ...findings.candidates.filter((c) => c.paged),
+    ...findings.candidates.filter((c) => c.status === 'not-reproduced'),
+    ...findings.candidates.filter((c) => c.status === 'unconfirmed' && !c.paged),
+  ];
+}
+
+/** The summary's word on regressions: "1 confirmed regression(s), 1 not reproduced" (exit status 3 follows the paged ones). */
+export function findingsText(e: Omit<EventOf<'findings'>, 'kind' | 'at'>): string {
+  return [
+    `${e.confirmed} confirmed regression(s)`,
+    `${e.notReproduced} not reproduced`,
+    ...(e.unconfirmed > 0 ? [`${e.unconfirmed} unconfirmed (${e.pagedUnconfirmed > 0 ? `${e.pagedUnconfirmed} paged` : 'not paged'})`] : []),
+    ...(e.stillPresent > 0 ? [`${e.stillPresent} still present (paged before)`] : []),
+    ...(e.comparable ? [] : ['nothing to compare yet']),
+  ].join(', ');
+}
 
 const FORMATTERS: Formatters = {
   'sweep-start': (e) => `sweep ${e.sweepId}: ${e.jobs} job(s) on ${e.hosts} host(s); results in ${e.dir}`,
@@ -44,7 +82,58 @@ const FORMATTERS: Formatters = {
   interrupting: (e) => `interrupted (${inertText(e.reason)}): stopping phases, running teardowns, keeping partial results`,
   'sweep-end': (e) =>
     `sweep ${e.sweepId} ${e.status}: ${e.counts.ok} ok, ${e.counts.failed} failed, ${e.counts.unreachable} unreachable, ${e.counts.interrupted} interrupted, ${e.counts.skipped} skipped; results in ${e.dir}`,
+  'store-problem': (e) => `error: ${e.problem}: no host starts from now on; running jobs end, then the sweep stops`,
+  'lock-compromised': (e) => `warning: sweep lock compromised: ${e.message}`,
+  'analysis-note': (e) => e.message,
+  confirming: (e) => `${e.host}: confirming ${e.candidates} regression candidate(s): re-running ${e.reruns.map((r) => `${r.jobId} x${r.count}`).join(', ')}`,
+  rerun: (e) => `re-run: ${eventText(e.event)}`,
+  findings: (e) => `findings: ${findingsText(e)}`,
+  'regression-candidate': (e) => candidateText(e.candidate, e.newlyPaged),
+  'analysis-failed': (e) => `regression check failed: ${e.error}`,
+  'record-problem': (e) => e.message,
+  'site-progress': (e) => e.message,
+  'site-built': (e) => `report: ${e.dir}/index.html (${e.pagesWritten} page(s) written, ${e.pagesUnchanged} unchanged)`,
+  'site-failed': (e) => `report build failed: ${e.error}`,
+  'publish-progress': (e) => e.message,
+  published: (e) => `published: ${e.releaseId} (${e.uploadedFiles} file(s) uploaded)${e.url ? ` at ${e.url}` : ''}`,
+  'publish-failed': (e) => `publish to ${e.host} failed: ${e.error}`,
+  'dropped-off': (e) => `dropped off: ${e.archive} and ${e.marker} on ${e.host}`,
+  'drop-off-failed': (e) => `drop-off to ${e.host}:${e.incoming} failed: ${e.error}`,
+  'alert-sent': (e) => alertOutcomeLine(e.outcome, e.regressions),
+  pruned: (e) => `pruned: raw artifacts of ${e.jobs} job(s), ${e.bytes} bytes (retention policy)`,
+  'prune-failed': (e) => `pruning raw artifacts failed: ${e.error}`,
 };
+
+/** Events a person is told on stderr at once (the renderers write them there, with stderrText). */
+export const TOLD_ON_STDERR: ReadonlySet<EngineEventKind> = new Set(['store-problem', 'lock-compromised']);
+
+/** Such an event as written to stderr: a full results disk on a line of its own, set apart from the progress. */
+export function stderrText(event: EngineEvent): string {
+  return `${event.kind === 'store-problem' ? '\n' : ''}${eventText(event)}\n`;
+}
+
+/**
+ * Events whose fact the summary at the end reports (outcome-text.ts): logged to sweep.log and
+ * events.jsonl, not shown live, so the summary says each once.
+ */
+export const REPORTED_AT_END: ReadonlySet<EngineEventKind> = new Set([
+  'findings',
+  'regression-candidate',
+  'analysis-failed',
+  'record-problem',
+  'site-built',
+  'site-failed',
+  'published',
+  'publish-failed',
+  'dropped-off',
+  'drop-off-failed',
+  'alert-sent',
+  'pruned',
+  'prune-failed',
+]);
+
+/** The failures of the steps after the jobs: each a `warning:` at the end, and exit status 1. */
+export const FINISH_FAILURES: ReadonlySet<EngineEventKind> = new Set(['analysis-failed', 'record-problem', 'site-failed', 'publish-failed', 'drop-off-failed', 'prune-failed']);
 
 /** The event as one line of inert text (no line break, no control or format character). */
 export function eventText(event: EngineEvent): string {

@@ -1,19 +1,23 @@
 // After the jobs of a sweep: find what this sweep newly reveals (regression candidates),
 // confirm each by re-running its jobs, page what is confirmed once (findings.json, paged.json),
-// build the report site and publish it to the reports host, then tell someone (alerts:).
-// Each step's failure is recorded and never touches the sweep's results; the CLI turns the
-// outcome into the exit status (a failed alert never changes it).
+// build the report site and publish it to the reports host, then tell someone (alerts:), and
+// prune raw artifacts under the retention policy. Every step reports through typed events
+// (events.ts), which also go to sweep.log and events.jsonl; each step's failure is an event and a
+// problem in the result, and never touches the sweep's results. The caller (sweep.ts) turns the
+// result into the sweep's outcome (a failed alert never changes it).
 import { join } from 'node:path';
 import type { Inventory } from '../inventory/types.js';
 import type { Candidate, Findings } from '../analysis/findings.js';
 import { loadHistory } from '../analysis/history.js';
-import { newRegressionLine, type DetectedChange } from '../analysis/regressions.js';
+import type { DetectedChange } from '../analysis/regressions.js';
+import { newRegressionLine } from '../analysis/regressions.js';
 import { thresholdsResolver } from '../analysis/thresholds.js';
-import { alertOutcomeLine, sendAlerts, ALERT_SCHEMA, type AlertOutcome, type AlertPayload } from '../alerts/send-alerts.js';
+import { sendAlerts, ALERT_SCHEMA, type AlertOutcome, type AlertPayload } from '../alerts/send-alerts.js';
 import { SweepStore } from '../results/store.js';
 import { confirmPolicy, type RerunRunner } from './confirm-regressions.js';
 import { sshRerunner } from './confirm-reruns.js';
-import { timestamp } from './event-text.js';
+import type { EngineEvent, EventOf, EventSink } from './events.js';
+import { candidatesToReport, eventText, FINISH_FAILURES, timestamp } from './event-text.js';
 import { analyseSweep } from './sweep-findings.js';
 import { buildSite, type BuildSiteResult } from '../site/build.js';
 import { publishSite, type PublishResult } from '../publish/publish-site.js';
@@ -29,7 +33,8 @@ export interface FinishOptions {
   /** Publish it when the inventory names a reports host. */
   publish: boolean;
   acceptNewHostKeys: boolean;
-  log: (line: string) => void;
+  /** Every step's events (they are logged to the sweep's sweep.log and events.jsonl here as well). */
+  emit: EventSink;
   /** The sweep's interrupt signals: confirmation re-runs stop on them. */
   interrupt?: AbortSignal;
   force?: AbortSignal;
@@ -47,39 +52,43 @@ export interface FinishResult {
   newRegressions: DetectedChange[];
   /** What findings.json says (absent when the regression check could not run). */
   findings?: Findings;
+  /** Candidates paged now for the first time: what the alerts carried. */
+  newlyPaged: Candidate[];
   /** One per alert target, when the sweep paged something and the inventory has alerts:. */
   alerts: AlertOutcome[];
-  /** The lines the CLI prints: the candidates (paged, not reproduced, unconfirmed), then each alert's outcome. */
-  lines: string[];
   siteDir?: string;
   site?: BuildSiteResult;
-  published?: PublishResult;
+  published?: PublishResult & { url?: string };
   /** The sweep's archive left in reports.incoming, when the inventory names one. */
-  droppedOff?: DropOffResult;
+  droppedOff?: DropOffResult & { host: string };
   /** Raw artifacts removed under the inventory's retention policy. */
   pruned?: PruneResult;
-  /** What went wrong in reporting or publishing (the sweep's results are unaffected). */
+  /** What went wrong after the jobs (the sweep's results are unaffected): the failure events' text. */
   problems: string[];
 }
 
 export async function finishSweep(options: FinishOptions): Promise<FinishResult> {
   const { inventory } = options;
   const thresholdsFor = thresholdsResolver(inventory.regressions);
-  const result: FinishResult = { newRegressions: [], alerts: [], lines: [], problems: [] };
+  const result: FinishResult = { newRegressions: [], newlyPaged: [], alerts: [], problems: [] };
   const store = new SweepStore(inventory.resultsDir, options.sweepId);
-  // sweep.log gets every line; the operator gets progress here and the results from the CLI.
+  // Every event to the caller and, in order, to the sweep's logs; a re-run's own events are
+  // already there (confirm-reruns.ts), so its `rerun` summary is not logged twice.
   let logChain: Promise<void> = Promise.resolve();
-  const sweepLog = (line: string) => {
-    const stamped = `${timestamp(Date.now())} ${line}`;
-    logChain = logChain.then(() => store.appendSweepLog(stamped)).catch(() => undefined);
+  const emit = (event: EngineEvent) => {
+    if (FINISH_FAILURES.has(event.kind)) result.problems.push(eventText(event));
+    options.emit(event);
+    if (event.kind === 'rerun') return;
+    const json = JSON.stringify(event);
+    const line = `${timestamp(event.at)} ${eventText(event)}`;
+    logChain = logChain
+      .then(() => store.appendSweepEvent(json))
+      .then(() => store.appendSweepLog(line))
+      .catch(() => undefined);
   };
-  const log = (line: string) => {
-    options.log(line);
-    sweepLog(line);
-  };
+  const now = Date.now;
   // Read every job's metrics once: the regression check and the site both need them.
   let history: Awaited<ReturnType<typeof loadHistory>> | undefined;
-  let newlyPaged: Candidate[] = [];
   try {
     history = await loadHistory(inventory.resultsDir);
     const analysis = await analyseSweep({
@@ -93,38 +102,54 @@ export async function finishSweep(options: FinishOptions): Promise<FinishResult>
         inventory,
         runner:
           options.rerun ??
-          // its events go to sweep.log themselves: the operator gets its job starts and ends
-          sshRerunner({ inventory, sweepId: options.sweepId, acceptNewHostKeys: options.acceptNewHostKeys, log: options.log, ...(options.force ? { force: options.force } : {}) }),
+          sshRerunner({ inventory, sweepId: options.sweepId, acceptNewHostKeys: options.acceptNewHostKeys, emit, ...(options.force ? { force: options.force } : {}) }),
         ...(options.interrupt ? { interrupt: options.interrupt } : {}),
       },
-      log,
+      emit,
     });
-    result.findings = analysis.findings;
+    const { findings } = analysis;
+    result.findings = findings;
     result.newRegressions = analysis.paged.map((candidate) => candidate.change);
-    newlyPaged = analysis.newlyPaged;
-    result.problems.push(...analysis.problems);
-    for (const note of analysis.notes) log(note);
-    result.lines = candidateLines(analysis.findings, new Set(newlyPaged));
-    for (const line of result.lines) sweepLog(line);
+    result.newlyPaged = analysis.newlyPaged;
+    for (const problem of analysis.problems) emit({ kind: 'record-problem', at: now(), message: problem });
+    for (const note of analysis.notes) emit({ kind: 'analysis-note', at: now(), message: note });
+    const newlyPaged = new Set(analysis.newlyPaged);
+    for (const candidate of candidatesToReport(findings)) emit({ kind: 'regression-candidate', at: now(), candidate, newlyPaged: newlyPaged.has(candidate) });
+    emit({ kind: 'findings', at: now(), ...findingsCounts(findings) });
   } catch (error) {
-    result.problems.push(`regression check failed: ${(error as Error).message}`);
+    emit({ kind: 'analysis-failed', at: now(), error: (error as Error).message });
   }
-  if (options.report) await reportAndPublish(options, thresholdsFor, history, result);
+  if (options.report) await reportAndPublish(options, thresholdsFor, history, result, emit);
   // Alerts after the report is published, so that its link works; before retention.
-  if (inventory.alerts && newlyPaged.length > 0) {
-    result.alerts = await alert(options, newlyPaged, sweepLog);
-    for (const outcome of result.alerts) result.lines.push(alertOutcomeLine(outcome, newlyPaged.length));
+  if (inventory.alerts && result.newlyPaged.length > 0) {
+    result.alerts = await alert(options, result.newlyPaged);
+    for (const outcome of result.alerts) emit({ kind: 'alert-sent', at: now(), outcome, regressions: result.newlyPaged.length });
   }
   // Retention runs last: the archive and the site above still had the raw artifacts.
   if (inventory.retention) {
     try {
       result.pruned = await pruneResults({ resultsDir: inventory.resultsDir, ...inventory.retention });
+      emit({ kind: 'pruned', at: now(), jobs: result.pruned.jobs.length, bytes: result.pruned.bytes });
     } catch (error) {
-      result.problems.push(`pruning raw artifacts failed: ${(error as Error).message}`);
+      emit({ kind: 'prune-failed', at: now(), error: (error as Error).message });
     }
   }
   await logChain;
   return result;
+}
+
+/** The counts of a `findings` event. */
+function findingsCounts(findings: Findings): Omit<EventOf<'findings'>, 'kind' | 'at'> {
+  const count = (status: string) => findings.candidates.filter((candidate) => candidate.status === status).length;
+  const unconfirmed = findings.candidates.filter((candidate) => candidate.status === 'unconfirmed');
+  return {
+    confirmed: count('confirmed'),
+    notReproduced: count('not-reproduced'),
+    unconfirmed: unconfirmed.length,
+    pagedUnconfirmed: unconfirmed.filter((candidate) => candidate.paged).length,
+    stillPresent: findings.stillPresent.length,
+    comparable: findings.comparable,
+  };
 }
 
 async function reportAndPublish(
@@ -132,52 +157,48 @@ async function reportAndPublish(
   thresholdsFor: ReturnType<typeof thresholdsResolver>,
   history: Awaited<ReturnType<typeof loadHistory>> | undefined,
   result: FinishResult,
+  emit: EventSink,
 ): Promise<void> {
   const { inventory } = options;
   const siteDir = join(inventory.resultsDir, 'site');
+  const siteLog = (message: string) => emit({ kind: 'site-progress', at: Date.now(), message });
   try {
-    result.site = await buildSite({ resultsDir: inventory.resultsDir, outDir: siteDir, thresholdsFor, log: options.log, ...(history ? { history } : {}) });
+    result.site = await buildSite({ resultsDir: inventory.resultsDir, outDir: siteDir, thresholdsFor, log: siteLog, ...(history ? { history } : {}) });
     result.siteDir = siteDir;
+    emit({ kind: 'site-built', at: Date.now(), dir: siteDir, pagesWritten: result.site.pagesWritten, pagesUnchanged: result.site.pagesUnchanged });
   } catch (error) {
-    result.problems.push(`report build failed: ${(error as Error).message}`);
+    emit({ kind: 'site-failed', at: Date.now(), error: (error as Error).message });
     return;
   }
-  if (!options.publish || !inventory.reports) return;
+  const reports = inventory.reports;
+  if (!options.publish || !reports) return;
+  const publishLog = (message: string) => emit({ kind: 'publish-progress', at: Date.now(), message });
   try {
-    result.published = await publishSite({ inventory, siteDir, acceptNewHostKeys: options.acceptNewHostKeys, log: options.log });
+    const published = await publishSite({ inventory, siteDir, acceptNewHostKeys: options.acceptNewHostKeys, log: publishLog });
+    result.published = { ...published, ...(reports.url ? { url: reports.url } : {}) };
+    emit({
+      kind: 'published',
+      at: Date.now(),
+      host: reports.host,
+      releaseId: published.releaseId,
+      uploadedFiles: published.uploadedFiles,
+      ...(reports.url ? { url: reports.url } : {}),
+    });
   } catch (error) {
-    result.problems.push(`publish to ${inventory.reports.host} failed: ${(error as Error).message}`);
+    emit({ kind: 'publish-failed', at: Date.now(), host: reports.host, error: (error as Error).message });
   }
-  if (!inventory.reports.incoming) return;
+  if (!reports.incoming) return;
   try {
-    result.droppedOff = await dropOffSweep({ inventory, sweepDir: options.sweepDir, incomingPath: inventory.reports.incoming, acceptNewHostKeys: options.acceptNewHostKeys });
+    const droppedOff = await dropOffSweep({ inventory, sweepDir: options.sweepDir, incomingPath: reports.incoming, acceptNewHostKeys: options.acceptNewHostKeys });
+    result.droppedOff = { ...droppedOff, host: reports.host };
+    emit({ kind: 'dropped-off', at: Date.now(), host: reports.host, archive: result.droppedOff.archive, marker: result.droppedOff.marker });
   } catch (error) {
-    result.problems.push(`drop-off to ${inventory.reports.host}:${inventory.reports.incoming} failed: ${(error as Error).message}`);
+    emit({ kind: 'drop-off-failed', at: Date.now(), host: reports.host, incoming: reports.incoming, error: (error as Error).message });
   }
 }
 
-const pct = (fraction: number) => `${fraction >= 0 ? '+' : ''}${(fraction * 100).toFixed(1)}%`;
-
-/** The CLI's lines about the candidates: paged first, then not reproduced, then unconfirmed ones not paged. */
-function candidateLines(findings: Findings, newlyPaged: ReadonlySet<Candidate>): string[] {
-  const lines: string[] = [];
-  const evidence = (candidate: Candidate) =>
-    candidate.evidence ? `re-runs ${pct(candidate.evidence.relativeChange)}, p=${candidate.evidence.pValue.toFixed(3)}` : (candidate.note ?? '');
-  for (const candidate of findings.candidates.filter((c) => c.paged)) {
-    const how = candidate.status === 'confirmed' ? `confirmed: ${evidence(candidate)}` : `unconfirmed, paged as regressions.confirm.required is false: ${candidate.note ?? ''}`;
-    lines.push(`${newRegressionLine(candidate.change)} [${how}]${newlyPaged.has(candidate) ? '' : ' (already paged by this sweep)'}`);
-  }
-  for (const candidate of findings.candidates.filter((c) => c.status === 'not-reproduced')) {
-    lines.push(`not reproduced (not paged): ${newRegressionLine(candidate.change).replace(/^NEW REGRESSION: /, '')} [${candidate.note ?? evidence(candidate)}]`);
-  }
-  for (const candidate of findings.candidates.filter((c) => c.status === 'unconfirmed' && !c.paged)) {
-    lines.push(`unconfirmed (not paged): ${newRegressionLine(candidate.change).replace(/^NEW REGRESSION: /, '')} [${candidate.note ?? ''}]`);
-  }
-  return lines;
-}
-
-/** Sends the regressions this sweep pages to the inventory's alert targets; outcomes are logged, never fatal. */
-async function alert(options: FinishOptions, paged: readonly Candidate[], log: (line: string) => void): Promise<AlertOutcome[]> {
+/** Sends the regressions this sweep pages to the inventory's alert targets; outcomes are returned, never fatal. */
+async function alert(options: FinishOptions, paged: readonly Candidate[]): Promise<AlertOutcome[]> {
   const { inventory } = options;
   const payload: AlertPayload = {
     schema: ALERT_SCHEMA,
@@ -188,12 +209,9 @@ async function alert(options: FinishOptions, paged: readonly Candidate[], log: (
     ...(inventory.reports?.url ? { report: inventory.reports.url } : {}),
     regressions: paged.map((candidate) => ({ ...candidate, line: newRegressionLine(candidate.change) })),
   };
-  let outcomes: AlertOutcome[];
   try {
-    outcomes = await sendAlerts(inventory.alerts!, payload, options.alertEnv ? { env: options.alertEnv } : {});
+    return await sendAlerts(inventory.alerts!, payload, options.alertEnv ? { env: options.alertEnv } : {});
   } catch (error) {
-    outcomes = [{ kind: 'command', target: '(alerts)', ok: false, detail: `internal error: ${(error as Error).message}`, durationMs: 0 }];
+    return [{ kind: 'command', target: '(alerts)', ok: false, detail: `internal error: ${(error as Error).message}`, durationMs: 0 }];
   }
-  for (const outcome of outcomes) log(alertOutcomeLine(outcome, paged.length));
-  return outcomes;
 }

@@ -36,6 +36,10 @@ export interface SweepOptions {
   interrupt: AbortSignal;
   /** Second one: teardowns are stopped too. */
   force: AbortSignal;
+  /**
+   * Every event of the sweep; also written to events.jsonl and sweep.log, except `store-problem`
+   * (the first write the store could not make: told at once, and the sweep then starts nothing new).
+   */
   onEvent: EventSink;
   bundle?: HelperBundle;
   /** The scenarios jobs may name (default: every scenario this build ships). */
@@ -47,8 +51,6 @@ export interface SweepOptions {
   connectorFor?: (host: HostSpec, policy: HostKeyPolicy) => Connector;
   /** No host starts with less free space than this under the results directory (default MIN_FREE_BYTES). */
   minFreeBytes?: number;
-  /** Told at once, the first time the results store cannot be written (the sweep then starts nothing new). */
-  onStoreProblem?: (problem: string) => void;
   /**
    * Handed, once the sweep has a record, a synchronous function that marks it interrupted
    * with a note (for a process that must exit at once: the third Ctrl-C). It returns whether
@@ -57,16 +59,14 @@ export interface SweepOptions {
   registerExitRecord?: (record: (note: string) => boolean) => void;
 }
 
-/** 74 (EX_IOERR): the results store could not be written during the sweep. */
-export type SweepExitCode = 0 | 1 | 74 | 130;
-
 export interface SweepSummary {
   sweepId: string;
   dir: string;
   status: SweepStatus;
   counts: JobCounts;
-  exitCode: SweepExitCode;
   jobs: SweepManifest['jobs'];
+  /** The interrupt came (first Ctrl-C / SIGTERM) before the sweep ended. */
+  interrupted: boolean;
   /** Why the results store stopped the sweep, when it did. */
   storeProblem?: string;
   /** Whether the final sweep.json was written (false: it still shows an earlier state). */
@@ -105,7 +105,7 @@ export async function runSweep(options: SweepOptions, plan: SweepPlan = planSwee
   const noteStoreProblem = (problem: string) => {
     if (storeProblem !== undefined) return;
     storeProblem = problem;
-    options.onStoreProblem?.(problem);
+    options.onEvent({ kind: 'store-problem', at: Date.now(), problem });
   };
   const store = new SweepStore(inventory.resultsDir, sweepId, { onWriteError: (path, error) => noteStoreProblem(storeProblemText(path, error)) });
   try {
@@ -344,14 +344,13 @@ async function runStarted(
   const counts = manifest.counts;
   emit({ kind: 'sweep-end', at: Date.now(), sweepId, dir: store.dir, status: manifest.status, counts });
   await logChain;
-  const exitCode: SweepExitCode = interrupted ? 130 : storeProblem !== undefined ? 74 : manifest.status === 'ok' ? 0 : 1;
   return {
     sweepId,
     dir: store.dir,
     status: manifest.status,
     counts,
-    exitCode,
     jobs: manifest.jobs,
+    interrupted,
     recorded,
     ...(storeProblem !== undefined ? { storeProblem } : {}),
   };

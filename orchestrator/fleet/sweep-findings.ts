@@ -10,6 +10,7 @@ import { detectChanges, regressionsFirstSeen, type DetectedChange, type Threshol
 import { findPaged, loadPagedState, pagedEntries, sameChange, withPaged } from '../alerts/page-once.js';
 import { readFindings, readJobManifest, readSweepManifest, writeFindings, writePagedState } from '../results/store.js';
 import { confirmCandidates, type ConfirmInput, type ConfirmPolicy } from './confirm-regressions.js';
+import type { EventSink } from './events.js';
 import { jobIdFor } from './plan.js';
 
 export interface AnalyseOptions {
@@ -22,7 +23,8 @@ export interface AnalyseOptions {
   policy: ConfirmPolicy;
   /** What confirmCandidates needs beyond the above. */
   confirm: Pick<ConfirmInput, 'inventory' | 'runner' | 'interrupt' | 'now'>;
-  log: (line: string) => void;
+  /** Where the confirmation's events go. */
+  emit: EventSink;
   /** The time findings and pages are stamped with. */
   at?: () => string;
 }
@@ -106,7 +108,7 @@ export async function analyseSweep(options: AnalyseOptions): Promise<SweepAnalys
     sweepDir: options.sweepDir,
     jobDurationMs: await jobDurations(resultsDir, sweepId, toConfirm),
     existingJobIds: await existingJobIds(options.sweepDir),
-    log: options.log,
+    emit: options.emit,
   });
   const newlyPaged: Candidate[] = [];
   const at = stamp();

@@ -64,6 +64,7 @@ const HEAVY_FOR_PLAN = [
   'orchestrator/retention/',
   'orchestrator/alerts/',
   'orchestrator/analysis/regressions.ts',
+  'orchestrator/fleet/sweep.ts',
   'orchestrator/fleet/run-sweep.ts',
   'orchestrator/fleet/finish-sweep.ts',
   'orchestrator/cli/execute-sweep.ts',

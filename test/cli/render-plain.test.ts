@@ -52,4 +52,23 @@ test("the host's words are visible, escaped and marked", () => {
   assert.ok(collected!.includes(`collect on lab-01 exited with 2: ${SHOWN}`), collected);
 });
 
+test('the steps after the jobs: progress as lines, what the summary reports left to it, a full disk to stderr', () => {
+  const out: string[] = [];
+  const err: string[] = [];
+  const r = plainRenderer((text) => out.push(text), (text) => err.push(text));
+  r.onEvent({ kind: 'store-problem', at, problem: 'the results disk is full (ENOSPC)' });
+  r.onEvent({ kind: 'confirming', at, host: 'lab-01', candidates: 1, reruns: [{ jobId: 'lab-01--sysinfo', count: 2 }] });
+  r.onEvent({ kind: 'rerun', at, event: { kind: 'job-end', at, host: 'lab-01', jobId: 'lab-01--sysinfo~rerun1', status: 'ok', errors: [] } });
+  r.onEvent({ kind: 'site-progress', at, message: 'site: job pages done (12 ms, 2 render worker(s))' });
+  r.onEvent({ kind: 'site-built', at, dir: '/r/site', pagesWritten: 1, pagesUnchanged: 0 });
+  r.onEvent({ kind: 'published', at, host: 'reports', releaseId: 'r1', uploadedFiles: 1, url: 'http://127.66.0.2:8080/' });
+  r.onEvent({ kind: 'pruned', at, jobs: 1, bytes: 10 });
+  assert.equal(out, [
+    '2026-01-02T03:04:05.000Z lab-01: confirming 1 regression candidate(s): re-running lab-01--sysinfo x2\n',
+    '2026-01-02T03:04:05.000Z re-run: lab-01: job lab-01--sysinfo~rerun1 OK\n',
+    '2026-01-02T03:04:05.000Z site: job pages done (12 ms, 2 render worker(s))\n',
+  ]);
+  assert.equal(err, ['\nerror: the results disk is full (ENOSPC): no host starts from now on; running jobs end, then the sweep stops\n']);
+});
+
 test.run();

@@ -99,4 +99,24 @@ test('a narrow terminal cuts the host line, never into a line break or half a ch
   }
 });
 
+test('a full results disk goes to stderr at once; after sweep-end the steps after the jobs draw nothing', async () => {
+  const { stream, writes } = fakeTerminal(100);
+  const errors = fakeTerminal(100);
+  const r = ttyRenderer(stream, errors.stream);
+  const at = now();
+  r.onEvent({ kind: 'sweep-start', at, sweepId: 's1', dir: '/r/s1', hosts: 1, jobs: 1 });
+  r.onEvent({ kind: 'job-start', at, ...onJob, scenario: 'sysinfo' });
+  r.onEvent({ kind: 'store-problem', at, problem: 'the results disk is full (ENOSPC)' });
+  r.onEvent({ kind: 'sweep-end', at, sweepId: 's1', dir: '/r/s1', status: 'aborted', counts: { ok: 0, failed: 1, unreachable: 0, interrupted: 0, skipped: 0 } });
+  const drawn = writes.length;
+  r.onEvent({ kind: 'confirming', at, host: 'lab-01', candidates: 1, reruns: [{ jobId: 'lab-01--sysinfo', count: 2 }] });
+  r.onEvent({ kind: 'rerun', at, event: { kind: 'job-start', at, ...onJob, scenario: 'sysinfo' } });
+  r.onEvent({ kind: 'site-progress', at, message: 'site: 3 sweep(s)' });
+  await new Promise((resolve) => setTimeout(resolve, 120));
+  r.done();
+  assert.equal(errors.writes, ['\nerror: the results disk is full (ENOSPC): no host starts from now on; running jobs end, then the sweep stops\n']);
+  assert.ok(writes.slice(drawn).every((w) => !/confirming|re-run|site:/.test(w)), writes.slice(drawn).join(''));
+  assert.not.ok(writes.join('').includes('results disk'), 'not on stdout');
+});
+
 test.run();

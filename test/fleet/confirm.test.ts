@@ -19,6 +19,7 @@ import {
   rerunJobId,
   type ConfirmInput,
 } from '../../orchestrator/fleet/confirm-regressions.js';
+import { eventText } from '../../orchestrator/fleet/event-text.js';
 import { fakeRunner, inventoryOf, METRIC, sweepIdOf } from './confirm-fixtures.js';
 
 const T: Thresholds = { ...DEFAULT_THRESHOLDS, pValue: 0.05, minRelativeChange: 0.1 };
@@ -145,7 +146,7 @@ function input(overrides: Partial<ConfirmInput>): ConfirmInput {
     runner: fakeRunner(join(dir, 'results'), () => sweepIdOf(10), () => 20).runner,
     jobDurationMs: () => 1000,
     existingJobIds: [],
-    log: () => undefined,
+    emit: () => undefined,
     ...overrides,
   };
 }
@@ -153,7 +154,7 @@ function input(overrides: Partial<ConfirmInput>): ConfirmInput {
 test('confirmCandidates: one re-run set per job, confirmed where it reproduces and not where it does not', async () => {
   const fake = fakeRunner(join(dir, 'results'), () => sweepIdOf(10), (host) => (host === 'h1' ? 20.5 : 10));
   const lines: string[] = [];
-  const outcomes = await confirmCandidates(input({ runner: fake.runner, log: (line) => lines.push(line) }));
+  const outcomes = await confirmCandidates(input({ runner: fake.runner, emit: (event) => lines.push(eventText(event)) }));
   assert.equal(outcomes.map((o) => [o.change.key.host, o.decision.status]), [['h1', 'confirmed'], ['h2', 'not-reproduced']]);
   assert.equal(fake.calls.map((c) => [c.host.name, c.jobs.map((j) => [j.plan.jobId, j.rerunOf, j.attempt])]).sort(), [
     ['h1', [['h1--sysinfo~rerun1', 'h1--sysinfo', 1], ['h1--sysinfo~rerun2', 'h1--sysinfo', 2]]],

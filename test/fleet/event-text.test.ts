@@ -4,7 +4,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { EngineEvent, EngineEventKind, EventOf } from '../../orchestrator/fleet/events.js';
-import { eventText, timestamp } from '../../orchestrator/fleet/event-text.js';
+import type { Candidate } from '../../orchestrator/analysis/findings.js';
+import { eventText, REPORTED_AT_END, stderrText, timestamp, TOLD_ON_STDERR } from '../../orchestrator/fleet/event-text.js';
 
 const PWN = '\u001b]0;pwned\u0007\r\nsummary: 6 ok, 0 failed';
 const SHOWN = '\\x1b]0;pwned\\x07\\r\\nsummary: 6 ok, 0 failed';
@@ -30,6 +31,28 @@ const at = Date.UTC(2026, 0, 2, 3, 4, 5);
 const onJob = { at, host: 'lab-01', jobId: 'lab-01--sysinfo' };
 const onPhase = { ...onJob, phase: 'sysinfo' };
 
+/** A candidate whose host-influenced strings (labels, build, note, unit) are hostile. */
+const candidate: Candidate = {
+  change: {
+    keyId: 'k1',
+    key: { host: 'lab-01', scenario: 'sysinfo', metric: 'host.cpu.busy.mean', labels: { nic: NASTY } },
+    unit: NASTY,
+    better: 'lower',
+    kind: 'regression',
+    sweepId: 's1',
+    at: '2026-01-02T03:04:05.000Z',
+    beforeMean: 10,
+    afterMean: 20,
+    relativeChange: 1,
+    pValue: 0.001,
+    buildBefore: NASTY,
+    buildAfter: NASTY,
+  },
+  status: 'not-reproduced',
+  note: NASTY,
+  paged: false,
+};
+
 /** One event of each kind with every string a host can influence set to hostile text. The type demands every kind. */
 const HOSTILE: { [K in EngineEventKind]: EventOf<K> } = {
   'sweep-start': { kind: 'sweep-start', at, sweepId: 's1', dir: '/r/s1', hosts: 1, jobs: 1 },
@@ -50,6 +73,26 @@ const HOSTILE: { [K in EngineEventKind]: EventOf<K> } = {
   'budget-exceeded': { kind: 'budget-exceeded', at, failedHosts: 1, limit: '0' },
   interrupting: { kind: 'interrupting', at, reason: NASTY },
   'sweep-end': { kind: 'sweep-end', at, sweepId: 's1', dir: '/r/s1', status: 'failed', counts: { ok: 0, failed: 1, unreachable: 0, interrupted: 0, skipped: 0 } },
+  'store-problem': { kind: 'store-problem', at, problem: `cannot write /r/s1/jobs/x/${NASTY}: ENOSPC` },
+  'lock-compromised': { kind: 'lock-compromised', at, message: NASTY },
+  'analysis-note': { kind: 'analysis-note', at, message: `paging record: ${NASTY}` },
+  confirming: { kind: 'confirming', at, host: 'lab-01', candidates: 1, reruns: [{ jobId: 'lab-01--sysinfo', count: 2 }] },
+  rerun: { kind: 'rerun', at, event: { kind: 'job-end', ...onJob, status: 'failed', errors: [NASTY] } },
+  findings: { kind: 'findings', at, confirmed: 1, notReproduced: 1, unconfirmed: 1, pagedUnconfirmed: 0, stillPresent: 0, comparable: true },
+  'regression-candidate': { kind: 'regression-candidate', at, candidate, newlyPaged: false },
+  'analysis-failed': { kind: 'analysis-failed', at, error: NASTY },
+  'record-problem': { kind: 'record-problem', at, message: `cannot write findings.json: ${NASTY}` },
+  'site-progress': { kind: 'site-progress', at, message: `site: ${NASTY}` },
+  'site-built': { kind: 'site-built', at, dir: '/r/site', pagesWritten: 3, pagesUnchanged: 4 },
+  'site-failed': { kind: 'site-failed', at, error: NASTY },
+  'publish-progress': { kind: 'publish-progress', at, message: NASTY },
+  published: { kind: 'published', at, host: 'reports', releaseId: 'r1-abc', uploadedFiles: 2, url: 'http://127.66.0.2:8080/' },
+  'publish-failed': { kind: 'publish-failed', at, host: 'reports', error: `reports said: ${NASTY}` },
+  'dropped-off': { kind: 'dropped-off', at, host: 'reports', archive: 'in/s1.tar.gz', marker: 'in/s1.ready' },
+  'drop-off-failed': { kind: 'drop-off-failed', at, host: 'reports', incoming: 'in', error: NASTY },
+  'alert-sent': { kind: 'alert-sent', at, outcome: { kind: 'command', target: 'alert.sh', ok: false, detail: NASTY, durationMs: 1200 }, regressions: 1 },
+  pruned: { kind: 'pruned', at, jobs: 2, bytes: 4096 },
+  'prune-failed': { kind: 'prune-failed', at, error: NASTY },
 };
 const ALL: EngineEvent[] = Object.values(HOSTILE);
 
@@ -57,6 +100,7 @@ test('every kind of event is one inert line, however hostile the host text in it
   for (const event of ALL) {
     const text = eventText(event);
     assertInertOutput(`${timestamp(event.at)} ${text}\n`, event.kind);
+    if (TOLD_ON_STDERR.has(event.kind)) assertInertOutput(stderrText(event), `${event.kind} on stderr`);
   }
 });
 
@@ -97,6 +141,23 @@ test("the orchestrator's own lines are unchanged", () => {
   assert.is(eventText(HOSTILE['sweep-end']), 'sweep s1 failed: 0 ok, 1 failed, 0 unreachable, 0 interrupted, 0 skipped; results in /r/s1');
   assert.is(eventText(HOSTILE['host-ready']), 'lab-01: connected in 0.01s; helper bundle uploaded (2.0 KiB)');
   assert.is(eventText({ kind: 'phase-end', ...onPhase, status: 'ok', durationMs: 1234 }), 'lab-01: lab-01--sysinfo: phase sysinfo ok after 1.23s');
+});
+
+test('the steps after the jobs read as the lines the sweep has always printed for them', () => {
+  assert.is(eventText(HOSTILE.confirming), 'lab-01: confirming 1 regression candidate(s): re-running lab-01--sysinfo x2');
+  assert.is(eventText(HOSTILE.rerun), `re-run: lab-01: job lab-01--sysinfo FAILED: ${SHOWN} ${BIDI_SHOWN}`);
+  assert.is(eventText(HOSTILE.published), 'published: r1-abc (2 file(s) uploaded) at http://127.66.0.2:8080/');
+  assert.is(eventText(HOSTILE.pruned), 'pruned: raw artifacts of 2 job(s), 4096 bytes (retention policy)');
+  assert.is(eventText(HOSTILE['dropped-off']), 'dropped off: in/s1.tar.gz and in/s1.ready on reports');
+  assert.is(eventText(HOSTILE['site-failed']), `report build failed: ${SHOWN} ${BIDI_SHOWN}`);
+  assert.is(eventText(HOSTILE.findings), 'findings: 1 confirmed regression(s), 1 not reproduced, 1 unconfirmed (not paged)');
+  assert.match(eventText(HOSTILE['regression-candidate']), /^not reproduced \(not paged\): lab-01 sysinfo host\.cpu\.busy\.mean 100\.0% \(10\.00 -> 20\.00 /);
+  assert.match(eventText(HOSTILE['alert-sent']), /^alert command alert\.sh: FAILED \(.*, 1\.2 s\)$/);
+  assert.is(stderrText(HOSTILE['store-problem']), `\nerror: cannot write /r/s1/jobs/x/${SHOWN} ${BIDI_SHOWN}: ENOSPC: no host starts from now on; running jobs end, then the sweep stops\n`);
+  assert.is(stderrText(HOSTILE['lock-compromised']), `warning: sweep lock compromised: ${SHOWN} ${BIDI_SHOWN}\n`);
+  // what the summary reports at the end is not shown live as well; progress of the steps is
+  for (const kind of ['published', 'pruned', 'regression-candidate', 'alert-sent', 'site-failed'] as const) assert.ok(REPORTED_AT_END.has(kind), kind);
+  for (const kind of ['confirming', 'rerun', 'site-progress', 'publish-progress', 'analysis-note'] as const) assert.not.ok(REPORTED_AT_END.has(kind), kind);
 });
 
 test('even a field the formatters trust (an inventory name) cannot break the line', () => {

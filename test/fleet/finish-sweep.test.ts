@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FindingsSchema, PagedStateSchema, type Findings } from '../../orchestrator/analysis/findings.js';
 import { finishSweep, type FinishResult } from '../../orchestrator/fleet/finish-sweep.js';
+import type { EngineEvent } from '../../orchestrator/fleet/events.js';
+import { eventText } from '../../orchestrator/fleet/event-text.js';
 import type { AlertsConfig, Inventory } from '../../orchestrator/inventory/types.js';
 import { closedPort } from '../alerts/loopback.js';
 import { fakeRunner, inventoryOf, METRIC, sweepIdOf, writeNight, type FakeRunner } from './confirm-fixtures.js';
@@ -43,10 +45,13 @@ function inventory(extra: Partial<Inventory> = {}): Inventory {
   return inventoryOf(results, ['h1', 'h2'], { alerts: { command: [join(dir, 'alert.sh'), alertDir], timeoutMs: 5000 }, ...extra });
 }
 
-async function finish(night: number, inv: Inventory, options: { values?: Record<string, number | null>; alertEnv?: NodeJS.ProcessEnv } = {}): Promise<FinishResult & { log: string[] }> {
+/** What finishSweep returned, with its events: `log` every event's line, `lines` those the CLI prints after the summary table (candidates, alerts). */
+type Finished = FinishResult & { events: EngineEvent[]; log: string[]; lines: string[] };
+
+async function finish(night: number, inv: Inventory, options: { values?: Record<string, number | null>; alertEnv?: NodeJS.ProcessEnv } = {}): Promise<Finished> {
   const { sweepId, sweepDir } = await writeNight(results, night, options.values ?? nightValues(night));
   current = sweepId;
-  const log: string[] = [];
+  const events: EngineEvent[] = [];
   const result = await finishSweep({
     inventory: inv,
     sweepId,
@@ -54,11 +59,13 @@ async function finish(night: number, inv: Inventory, options: { values?: Record<
     report: false,
     publish: false,
     acceptNewHostKeys: false,
-    log: (line) => log.push(line),
+    emit: (event) => events.push(event),
     rerun: fake.runner,
     ...(options.alertEnv ? { alertEnv: options.alertEnv } : {}),
   });
-  return { ...result, log };
+  const log = events.map(eventText);
+  const lines = events.filter((e) => e.kind === 'regression-candidate' || e.kind === 'alert-sent').map(eventText);
+  return { ...result, events, log, lines };
 }
 
 async function findingsOf(night: number): Promise<Findings> {
@@ -71,8 +78,8 @@ async function received(): Promise<unknown[]> {
 }
 
 /** Nights until one pages (at most BASE_NIGHTS + 6); returns that night and every result. */
-async function runUntilPaged(inv: Inventory): Promise<{ paged: number; byNight: Map<number, FinishResult & { log: string[] }> }> {
-  const byNight = new Map<number, FinishResult & { log: string[] }>();
+async function runUntilPaged(inv: Inventory): Promise<{ paged: number; byNight: Map<number, Finished> }> {
+  const byNight = new Map<number, Finished>();
   for (let night = 0; night < BASE_NIGHTS + 6; night++) {
     const result = await finish(night, inv);
     byNight.set(night, result);
@@ -154,6 +161,7 @@ test('--resume: finishing the same sweep again keeps its decisions, re-runs noth
   const calls = fake.calls.length;
   const first = await findingsOf(paged);
   current = sweepIdOf(paged);
+  const againEvents: EngineEvent[] = [];
   const again = await finishSweep({
     inventory: inventory(),
     sweepId: sweepIdOf(paged),
@@ -161,7 +169,7 @@ test('--resume: finishing the same sweep again keeps its decisions, re-runs noth
     report: false,
     publish: false,
     acceptNewHostKeys: false,
-    log: () => undefined,
+    emit: (event) => againEvents.push(event),
     rerun: fake.runner,
   });
   assert.is(fake.calls.length, calls, 'no re-run');
@@ -170,7 +178,7 @@ test('--resume: finishing the same sweep again keeps its decisions, re-runs noth
   assert.equal(again.newRegressions.map((c) => c.key.host), ['h1'], 'the sweep still says it paged h1 (exit status 3)');
   const second = await findingsOf(paged);
   assert.equal(second.candidates, first.candidates);
-  assert.match(again.lines[0]!, /already paged by this sweep/);
+  assert.match(againEvents.filter((e) => e.kind === 'regression-candidate').map(eventText)[0]!, /already paged by this sweep/);
 });
 
 test('paged.json lost or damaged: rebuilt from the findings, and nothing pages twice', async () => {
@@ -226,7 +234,7 @@ test('a failing alert is logged, never fatal, and never shows its secrets', asyn
     timeoutMs: 5000,
   };
   const inv = inventory({ alerts });
-  let result: FinishResult & { log: string[] } | undefined;
+  let result: Finished | undefined;
   for (let night = 0; night < BASE_NIGHTS + 6; night++) {
     result = await finish(night, inv, { alertEnv: { ALERT_TOKEN: 'tok-sekret-99', PATH: process.env.PATH } });
     if (result.newRegressions.length > 0) break;
