@@ -8,7 +8,7 @@
 // `ssh HOST 'lscpu -J; lsblk -J; findmnt -J; cat /proc/meminfo; uptime; uname -a'` (what
 // parallel-ssh runs per host), measured the same way.
 //
-//   node --import tsx test/remote/host-cost.ts [--subnet 63] [--repeats 5]
+//   node --import tsx test/remote/host-cost.ts [--subnet 112] [--repeats 5]
 // CPU time is what the host's processes ran, not wall time: on a loaded machine it grows a
 // little (caches, migrations), far less than wall time does.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -77,7 +77,7 @@ async function main(argv: string[]): Promise<void> {
     const at = argv.indexOf(`--${name}`);
     return at >= 0 ? Number(argv[at + 1]) : fallback;
   };
-  const subnet = opt('subnet', 63);
+  const subnet = opt('subnet', 112);
   const repeats = opt('repeats', 5);
   const { labUp } = await import('../lab/lab.js');
   const { sshOptions } = await import('../bench/peers/cli-tools.js');
