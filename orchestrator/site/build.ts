@@ -31,7 +31,7 @@ import { rel, sha } from './names.js';
 import { readBuildState, writeBuildState, type BuildState } from './build-state.js';
 
 /** Bump when page output changes in a way the template and asset hashes do not capture. */
-const BUILDER_VERSION = '9'; // 9: SVG ids numbered per chart (the same on every build); 8: values in their unit family's best unit; kvm trends as a matrix; last night at a glance
+const BUILDER_VERSION = '10'; // 10: charts pre-rendered by the site's own SVG writer (svg-chart/) where the builder gives a drawing; 9: SVG ids numbered per chart (the same on every build); 8: values in their unit family's best unit; kvm trends as a matrix; last night at a glance
 
 export interface BuildSiteOptions {
   resultsDir: string;

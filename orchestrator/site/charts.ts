@@ -3,6 +3,7 @@
 // Host text only ever goes into data values and titles, never into Vega expressions.
 import { downsampleMean, downsampleMinMax, type Point } from './downsample.js';
 import { displayUnit, formatIn, withUnit, type DisplayUnit } from './format.js';
+import { CATEGORY_COLORS, type ChartDrawing, type DrawnLegend, type DrawnLine, type DrawnValueAxis } from './svg-chart/drawing.js';
 
 export type VlSpec = Record<string, unknown>;
 
@@ -18,7 +19,20 @@ export interface ChartSpec {
   columns: string[];
   /** 'story': one of the charts that tell a job's story, drawn side by side at the top of its page. */
   placement?: 'story';
+  /**
+   * The same chart for the site's own SVG writer (svg-chart/draw.ts), which draws the page's
+   * pre-rendered view without Vega; charts without one are drawn by Vega from `spec`.
+   */
+  drawing?: ChartDrawing;
 }
+
+/** Colours of the series of a chart as Vega-Lite gives them to a nominal field: tableau10 over the sorted labels. */
+function categoryColors(labels: readonly string[]): Map<string, string> {
+  const sorted = [...new Set(labels)].sort();
+  return new Map(sorted.map((label, i) => [label, CATEGORY_COLORS[i % CATEGORY_COLORS.length]!]));
+}
+
+const SINGLE_COLOR = '#1f77b4';
 
 /** Points a long series is reduced to for display. */
 export const DISPLAY_POINTS = 800;
@@ -98,6 +112,27 @@ export function timeSeriesChart(options: { id: string; metric: string; unit: str
   }
   const domain = constantDomain(shown.map((r) => r['value'] as number | null));
   const multi = options.series.length > 1;
+  const colors = categoryColors(options.series.map((s) => s.label));
+  const drawnLines = new Map<string, DrawnLine>();
+  for (const r of shown) {
+    const label = r['series'] as string;
+    let line = drawnLines.get(label);
+    if (!line) drawnLines.set(label, (line = { label, color: multi ? colors.get(label)! : SINGLE_COLOR, points: [] }));
+    line.points.push([r['t'] as number, r['value'] as number | null]);
+  }
+  const drawing: ChartDrawing = {
+    kind: 'lines',
+    title: options.metric,
+    ...(options.better === 'none' ? {} : { subtitle: `${options.better} is better` }),
+    width: WIDTH,
+    height: 220,
+    x: { title: 'time (UTC)', format: '%H:%M:%S' },
+    y: { title: withUnit(options.metric, display.label), ...(domain ? { domain } : {}), zero: true, padding: 0, integer: display.integer },
+    lines: [...drawnLines.values()],
+    symbols: shown.length <= 120,
+    rules: [],
+    legends: multi ? [{ title: options.seriesTitle ?? 'labels', symbol: 'stroke', entries: [...colors].map(([label, color]) => ({ label, color })) }] : [],
+  };
   const spec: VlSpec = {
     ...BASE,
     height: 220,
@@ -131,6 +166,7 @@ export function timeSeriesChart(options: { id: string; metric: string; unit: str
     spec,
     rows,
     columns: ['series', 't', 'value'],
+    drawing,
   };
 }
 
@@ -158,9 +194,21 @@ export function phaseTimelineChart(id: string, phases: readonly PhaseBar[]): Cha
     }));
   if (rows.length === 0) return undefined;
   const statuses = [...new Set(rows.map((r) => r.status))];
+  const statusColor = (s: string) => STATUS_COLORS[s] ?? '#455a64';
+  const drawing: ChartDrawing = {
+    kind: 'timeline',
+    title: 'Phase timeline',
+    width: 540,
+    step: 26,
+    x: { title: 'time (UTC)', format: '%H:%M:%S' },
+    rows: rows.map((r) => ({ label: r.phase, start: r.start, end: r.end, color: statusColor(r.status), tip: `${r.name}: ${r.status}, started ${r.startedAt}${r.seconds === null ? '' : `, ${r.seconds} s`}` })),
+    legends: [{ title: 'status', symbol: 'square', entries: statuses.map((s) => ({ label: s, color: statusColor(s) })) }],
+    labelLimit: 320,
+  };
   return {
     id,
     title: 'Phase timeline',
+    drawing,
     spec: {
       ...BASE,
       // narrower than the other charts: long phase names (kvm's point-<id>) take the rest
@@ -324,6 +372,33 @@ export function trendChart(options: {
   const multi = options.lines.length > 1;
   const changeRows = options.changes.map((c) => ({ t: Date.parse(c.at), kind: c.kind, label: c.label, change: `${c.relativeChange > 0 ? '+' : ''}${(c.relativeChange * 100).toFixed(1)} %` }));
   const kinds = [...new Set(changeRows.map((c) => c.kind))];
+  const colors = categoryColors(options.lines.map((l) => l.label));
+  const drawnLines = new Map<string, DrawnLine & { hrefs: string[]; tips: string[] }>();
+  for (const r of shown) {
+    const label = r['series'] as string;
+    let line = drawnLines.get(label);
+    if (!line) drawnLines.set(label, (line = { label, color: multi ? colors.get(label)! : SINGLE_COLOR, points: [], hrefs: [], tips: [] }));
+    line.points.push([r['t'] as number, r['value'] as number | null]);
+    line.hrefs.push(r['href'] as string);
+    line.tips.push(`${multi ? `${label}: ` : ''}${r['shown'] as string} · sweep ${r['sweepId'] as string}${r['build'] !== undefined ? ` · build ${r['build'] as string}` : ''}`);
+  }
+  const kindColor = (k: string) => CHANGE_COLORS[k as keyof typeof CHANGE_COLORS];
+  const drawing: ChartDrawing = {
+    kind: 'lines',
+    title,
+    ...(options.better === 'none' ? {} : { subtitle: `${options.better} is better` }),
+    width: WIDTH,
+    height: 200,
+    x: { title: 'sweep start (UTC)' },
+    y: { title: withUnit(options.metric, display.label), ...(domain ? { domain } : {}), zero: false, padding: 8, integer: display.integer },
+    lines: [...drawnLines.values()],
+    symbols: shown.length <= 400,
+    rules: changeRows.map((c) => ({ x: c.t, color: kindColor(c.kind), tip: `${c.kind} ${c.change} (${c.label})` })),
+    legends: [
+      ...(multi ? [{ title: seriesTitle, symbol: 'stroke' as const, entries: [...colors].map(([label, color]) => ({ label, color })) }] : []),
+      ...(kinds.length > 0 && !multi ? [{ title: 'detected', symbol: 'rule' as const, entries: kinds.map((k) => ({ label: k, color: kindColor(k) })) }] : []),
+    ],
+  };
   const x = { field: 't', type: 'temporal', scale: { type: 'utc' }, title: 'sweep start (UTC)' };
   const layers: VlSpec[] = [
     {
@@ -390,6 +465,7 @@ export function trendChart(options: {
     },
     rows,
     columns: ['series', 'at', 'value', 'sweepId', 'jobId', ...(builds ? ['build'] : [])],
+    drawing,
   };
 }
 
@@ -488,6 +564,26 @@ function resolveAxis(spec: AxisSpec, values: readonly number[]): ResolvedAxis {
   if (spec.unit === undefined) return { spec, title: spec.title, display: AS_GIVEN, labels: { format: spec.format ?? ',~r' } };
   const display = displayUnit(spec.unit, values);
   return { spec, title: withUnit(spec.title, display.label), display, labels: spec.format ? { format: spec.format } : valueAxisLabels(display) };
+}
+
+/** An axis for the site's SVG writer, from the Vega-Lite scale and labels the spec gives it. */
+function drawnAxis(axis: ResolvedAxis, scale: Record<string, unknown>, extra: Partial<DrawnValueAxis> = {}): DrawnValueAxis {
+  const domain = Array.isArray(scale['domain']) ? (scale['domain'] as [number, number]) : undefined;
+  return {
+    title: axis.title,
+    ...(domain ? { domain } : {}),
+    zero: scale['zero'] === true,
+    padding: typeof scale['padding'] === 'number' ? scale['padding'] : 0,
+    integer: axis.labels['tickMinStep'] === 1,
+    ...(scale['type'] === 'log' ? { log: true } : {}),
+    ...(typeof axis.labels['format'] === 'string' ? { format: axis.labels['format'] } : {}),
+    ...extra,
+  };
+}
+
+/** The legend of a story chart's lines, below the plot, as seriesEncodings lays it out. */
+function seriesLegend(lines: readonly { label: string; color: string; dashed?: boolean }[]): DrawnLegend {
+  return { title: null, symbol: 'stroke', placement: 'bottom', ...legendLayout(lines.map((l) => l.label)), entries: lines.map((l) => ({ label: l.label, color: l.color, ...(l.dashed ? { dashed: true } : {}) })) };
 }
 
 /** Room a story chart's legend has below the plot (px), so chart and legend fit half the page. */
@@ -622,6 +718,34 @@ export function xyChart(options: {
     };
   };
   const width = right.length ? STORY_WIDTH_TWO_AXES : STORY_WIDTH;
+  const drawnLinesOf = (axisLines: readonly XyLine[], axis: ResolvedAxis, side: 'left' | 'right'): DrawnLine[] =>
+    axisLines.map((l) => {
+      const shown = shownOf(l, axis);
+      return {
+        label: l.label,
+        color: l.color,
+        points: shown.map((r) => [r.x, r.y] as [number, number]),
+        tips: shown.map((r) => `${l.label}: ${r.xShown} · ${r.yShown}${r.detail ? ` · ${r.detail}` : ''}`),
+        ...(side === 'right' ? { axis: 'right' as const } : {}),
+        ...(l.dashed ? { dashed: true } : {}),
+      };
+    });
+  const drawnScale = (axisLines: readonly XyLine[], axis: ResolvedAxis) => yScale(axis, axisLines.flatMap((l) => shownOf(l, axis).map((r) => r.y)));
+  const drawing: ChartDrawing = {
+    kind: 'lines',
+    title: options.title,
+    ...(options.subtitle ? { subtitle: options.subtitle } : {}),
+    width,
+    height: STORY_HEIGHT,
+    x: { scale: 'value', ...drawnAxis(xAxis, x.scale, { tickCount: 8, zero: options.x.scale !== 'log' && (options.x.zero ?? false), padding: 8 }) },
+    y: drawnAxis(yAxis, left.length ? drawnScale(left, yAxis) : { zero: true }),
+    ...(right.length ? { y2: drawnAxis(y2Axis!, drawnScale(right, y2Axis!)) } : {}),
+    lines: [...drawnLinesOf(left, yAxis, 'left'), ...drawnLinesOf(right, y2Axis ?? yAxis, 'right')],
+    symbols: true,
+    rules: markers.map((m) => ({ x: m.at, color: m.color, tip: m.label, label: m.label, dash: '4,3', strokeWidth: 1.5 })),
+    levels: left.length ? levels.map((l) => ({ y: l.at, color: l.color, label: l.label })) : [],
+    legends: [seriesLegend(lines)],
+  };
   const leftGroup = [
     ...(left.length ? [lineLayer(left, yAxis, true)] : []),
     ...ruleLayers(markers, left.length ? levels : [], x, xMax, xMin, width),
@@ -632,6 +756,7 @@ export function xyChart(options: {
     title: options.title,
     ...(options.note ? { note: options.note } : {}),
     ...(options.placement ? { placement: options.placement } : {}),
+    drawing,
     spec: {
       ...BASE,
       width,
@@ -772,6 +897,40 @@ export function timeBandsChart(options: {
         },
       ]
     : [];
+  const drawnOf = (axisLines: readonly TimeLine[], axis: ResolvedAxis, side: 'left' | 'right'): { lines: DrawnLine[]; scale: DrawnValueAxis } => {
+    const stacked = axisLines.filter((l) => l.stacked);
+    const plain = axisLines.filter((l) => !l.stacked);
+    const drawn = stacked.length ? undefined : plain.flatMap((l) => shownOf.get(l)!.map((r) => r['value'] as number | null)).filter((v): v is number => v !== null);
+    const lineOf = (l: TimeLine): DrawnLine => ({
+      label: l.label,
+      color: l.color,
+      points: shownOf.get(l)!.map((r) => [r['t'] as number, r['value'] as number | null]),
+      ...(side === 'right' ? { axis: 'right' as const } : {}),
+      ...(l.dashed ? { dashed: true } : {}),
+      ...(l.stacked ? { stacked: true } : { strokeWidth: 1.8 }),
+    });
+    return { lines: [...stacked.map(lineOf), ...plain.map(lineOf)], scale: drawnAxis(axis, yScale(axis, drawn)) };
+  };
+  const drawnLeft = drawnOf(left, yAxis, 'left');
+  const drawnRight = right.length ? drawnOf(right, y2Axis!, 'right') : undefined;
+  const drawing: ChartDrawing = {
+    kind: 'lines',
+    title: options.title,
+    ...(options.subtitle ? { subtitle: options.subtitle } : {}),
+    width: right.length ? STORY_WIDTH_TWO_AXES : STORY_WIDTH,
+    height: STORY_HEIGHT,
+    x: { title: 'time (UTC)', format: '%H:%M:%S' },
+    y: drawnLeft.scale,
+    ...(drawnRight ? { y2: drawnRight.scale } : {}),
+    lines: [...drawnLeft.lines, ...(drawnRight?.lines ?? [])],
+    symbols: false,
+    rules: [],
+    bands: bandRows.map((b) => ({ start: b.t, end: b.t2, color: BAND_COLORS[b.phase] ?? '#e0e0e0', tip: `${b.phase}: ${b.from} to ${b.to}` })),
+    legends: [
+      ...(bandNames.length ? [{ title: 'phase', symbol: 'square' as const, placement: 'top' as const, labelLimit: 160, entries: bandNames.map((name) => ({ label: name, color: BAND_COLORS[name] ?? '#e0e0e0' })) }] : []),
+      seriesLegend(lines),
+    ],
+  };
   const leftLayers = [...bands, ...(left.length ? axisLayers(left, yAxis) : [])];
   const layer = right.length ? [{ layer: leftLayers }, ...axisLayers(right, y2Axis!)] : leftLayers;
   const downsampled = kept < total ? `${kept.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} points shown; the full series are in the downloads.` : undefined;
@@ -781,6 +940,7 @@ export function timeBandsChart(options: {
     title: options.title,
     ...(note ? { note } : {}),
     ...(options.placement ? { placement: options.placement } : {}),
+    drawing,
     spec: {
       ...BASE,
       width: right.length ? STORY_WIDTH_TWO_AXES : STORY_WIDTH,

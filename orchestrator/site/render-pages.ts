@@ -1,6 +1,6 @@
 // The pages with charts, rendered from plain data: a job's page (its files read here) and a
-// host x scenario's trends page (from its histories). Charts are drawn to SVG with Vega, the
-// heavy part of a build, so these run in the render workers (render-worker.ts); everything
+// host x scenario's trends page (from its histories). Charts are drawn to SVG (the site's own
+// writer for the common kinds, Vega for the rest), the heavy part of a build, so these run in the render workers (render-worker.ts); everything
 // they need arrives as data that survives a structured clone (no functions).
 import { readFile } from 'node:fs/promises';
 import type { MetricHistory } from '../analysis/history.js';
@@ -16,6 +16,7 @@ import { page, sizeText, type PageContext } from './page-context.js';
 import { envFields, runRows, sampleRows, type ChangeRow } from './pages.js';
 import { pointMatrix, type PointMatrix } from './point-matrix.js';
 import { renderSvg } from './svg.js';
+import { drawChart } from './svg-chart/draw.js';
 
 const LOG_TAIL_LINES = 200;
 
@@ -51,7 +52,8 @@ async function renderCharts(charts: readonly ChartSpec[], pageId: string, pagePa
   let script = '';
   for (const chart of charts) {
     const key = `${pageId}#${chart.id}`;
-    const svg = await renderSvg(chart.spec, `c${sha(key, 8)}`);
+    // the site's own writer where the builder made a drawing (trend lines, job series, phases); Vega for the rest
+    const svg = chart.drawing ? drawChart(chart.drawing) : await renderSvg(chart.spec, `c${sha(key, 8)}`);
     const json = `${assetsDir}/${chart.id}.json`;
     const csv = `${assetsDir}/${chart.id}.csv`;
     files.push({ path: json, data: `${JSON.stringify(chart.rows)}\n` }, { path: csv, data: toCsv(chart.rows, chart.columns) });
