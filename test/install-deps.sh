@@ -8,7 +8,7 @@ packages=(openssh-server openssh-client iproute2 python3 shellcheck procps tar g
   libvirt-clients libvirt-daemon libvirt-daemon-driver-qemu qemu-system-x86 qemu-utils
   parted xfsprogs btrfs-progs e2fsprogs util-linux linux-image-amd64 fio sysbench libguestfs-tools
   mmdebstrap jq unzip dpkg-dev netsniff-ng screen dbench bonnie++ postgresql-15
-  openvswitch-switch iperf3 ethtool)
+  openvswitch-switch iperf3 ethtool locales)
 
 missing=()
 for package in "${packages[@]}"; do

@@ -8,6 +8,8 @@
 orch_event() {
   local kind=$1 line now=${EPOCHREALTIME:-}
   shift
+  # bash writes EPOCHREALTIME with the locale's decimal separator (1796564663,373334 under de_DE)
+  now=${now/,/.}
   [[ -n $now ]] || printf -v now '%(%s)T' -1
   orch_json_object_to line t n "$now" kind s "$kind" "$@"
   if { true >&3; } 2>/dev/null; then

@@ -170,6 +170,7 @@ hs_sample_line() {
   read -r memtotal memavail <<<"$mem"
   read -r load1 _rest </proc/loadavg
   t=${EPOCHREALTIME:-$(date +%s.%N)}
+  t=${t/,/.}
   [[ -z $cpu ]] || values+=",\"host.cpu_busy_percent\":$cpu"
   if [[ -n $memavail ]]; then
     values+=",\"host.mem_available_bytes\":$memavail,\"host.mem_used_bytes\":$((memtotal - memavail))"
@@ -183,7 +184,7 @@ hs_sample_line() {
 # hs_sample OUT [INTERVAL] : append the types line, then one sample line at once and one every
 # INTERVAL seconds (default 1; fractions allowed) to OUT, until TERM or INT.
 hs_sample() {
-  local out=$1 interval=${2:-1} busy0 total0 busy1 total1 jiffies pct
+  local out=$1 interval=${2:-1} busy0 total0 busy1 total1 jiffies pct t
   [[ $interval =~ ^([0-9]+(\.[0-9]*)?|\.[0-9]+)$ && $interval =~ [1-9] ]] || orch_die "hs_sample: INTERVAL must be a positive number of seconds, got '$interval'"
   declare -gA HS_PREV=() HS_TOTAL=()
   declare -ga HS_DISK_NAMES=()
@@ -192,8 +193,9 @@ hs_sample() {
   [[ -z ${HS_DISKS:-} ]] || mapfile -t HS_DISK_NAMES < <(hs_disk_names $HS_DISKS)
   HS_FIRST=1
   trap 'exit 0' TERM INT
+  t=${EPOCHREALTIME:-$(date +%s.%N)}
   printf '{"kind":"types","t":%s,"types":{"host.cpu_busy_percent":"GAUGE","host.mem_available_bytes":"GAUGE","host.mem_used_bytes":"GAUGE","host.disk.read_bytes":"COUNTER","host.disk.write_bytes":"COUNTER","host.net.rx_bytes":"COUNTER","host.net.tx_bytes":"COUNTER","host.load1":"GAUGE"}}\n' \
-    "${EPOCHREALTIME:-$(date +%s.%N)}" >>"$out"
+    "${t/,/.}" >>"$out"
   jiffies=$(hs_cpu_jiffies)
   read -r busy0 total0 <<<"$jiffies"
   hs_sample_line "$out"

@@ -15,7 +15,7 @@ kvm_virsh() {
 
 # kvm_now_ms : milliseconds since the epoch.
 kvm_now_ms() {
-  local now=${EPOCHREALTIME/./}
+  local now=${EPOCHREALTIME//[!0-9]/}
   printf '%s' "${now:0:13}"
 }
 

@@ -38,9 +38,10 @@ mm_need_uint() {
   [[ $2 =~ ^[0-9]+$ ]] || orch_die "$1 must be a whole number, got '$2'"
 }
 
-# mm_now : seconds since the epoch with microseconds.
+# mm_now : seconds since the epoch with microseconds (a '.' whatever the locale's decimal separator).
 mm_now() {
-  printf '%s' "${EPOCHREALTIME:-$(date +%s.%N)}"
+  local now=${EPOCHREALTIME:-$(date +%s.%N)}
+  printf '%s' "${now/,/.}"
 }
 
 # mm_seconds FROM TO : TO - FROM (seconds since the epoch) with milliseconds.

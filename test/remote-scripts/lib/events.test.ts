@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseRemoteEventLine, type RemoteEvent } from '../../../orchestrator/remote/remote-events.js';
 import { sourced } from '../sourced-bash.js';
+import { commaLocaleEnv } from '../comma-locale.js';
 
 const LIBS = ['lib/common.sh', 'lib/json.sh', 'lib/events.sh'];
 
@@ -60,6 +61,14 @@ test('without fd 3 (a helper run by hand), events go to stderr, still one JSON l
     { kind: 'log', level: 'info', message: 'by hand' },
     { kind: 'progress', message: 'done', fraction: 1 },
   ]);
+});
+
+test('on a host whose locale writes a decimal comma, the event time is still a JSON number the orchestrator reads', async () => {
+  const env = await commaLocaleEnv();
+  const run = await sourced(LIBS, 'orch_progress "half" 0.5', { env });
+  assert.is(run.code, 0, run.stderr);
+  const [event] = events(run.stderr);
+  assert.ok(typeof event?.t === 'number' && Math.abs(event.t - Date.now() / 1000) < 600, `t: ${run.stderr}`);
 });
 
 test.run();
