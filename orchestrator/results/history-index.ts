@@ -18,7 +18,7 @@ import { isRerunJobId } from './manifest.js';
 import { MetricSampleSchema } from './metrics.js';
 import { StoreReadError } from './store-errors.js';
 import { jobManifestFile, metricsFile } from './store-files.js';
-import { JOB_MANIFEST_FILE, JOB_METRICS_FILE, historyIndexDir, historyShardPath, jobFiles, jobPaths, sweepPaths } from './store-layout.js';
+import { JOB_MANIFEST_FILE, JOB_METRICS_FILE, historyIndexDir, historyShardPath, jobDirIn, jobFiles, jobPaths, sweepPaths } from './store-layout.js';
 import { listJobIdsSync } from './store-read.js';
 import type { VersionedFile } from './versioned-file.js';
 
@@ -173,7 +173,8 @@ export interface ReadIndexOptions {
  * gone are dropped. Returns the jobs in job id order and whether the shard was repaired.
  */
 export async function readIndexedSweep(resultsDir: string, sweepId: string, options: ReadIndexOptions = {}): Promise<IndexedSweep & { repaired: boolean }> {
-  const jobsDir = sweepPaths(resultsDir, sweepId).jobs;
+  const sweep = sweepPaths(resultsDir, sweepId);
+  const jobsDir = sweep.jobs;
   let jobIds: string[];
   try {
     jobIds = listJobIdsSync(resultsDir, sweepId);
@@ -184,7 +185,7 @@ export async function readIndexedSweep(resultsDir: string, sweepId: string, opti
   const shard = readShard(path, sweepId);
   let repaired = shard === undefined || shard.size !== jobIds.length;
   const jobs = jobIds.map((jobId) => {
-    const jobDir = jobPaths(resultsDir, sweepId, jobId).dir;
+    const jobDir = jobDirIn(sweep.dir, jobId);
     const known = shard?.get(jobId);
     if (known && known.src === sourceOf(jobDir)) return known;
     repaired = true;

@@ -17,6 +17,25 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { StoreReadError } from './store-errors.js';
 
+/**
+ * `name` (one checked directory name, or a fixed one of the layout) inside `dir`: the same string
+ * path.join makes, built by concatenation when `dir` is already normal (every path this module
+ * makes is), since the site build and its "nothing new" check ask for thousands of them.
+ */
+function child(dir: string, name: string): string {
+  return isNormal(dir) ? `${dir}/${name}` : join(dir, name);
+}
+
+/** `child` for many names in one directory, `dir` looked at once. */
+function childrenOf(dir: string): (name: string) => string {
+  return isNormal(dir) ? (name) => `${dir}/${name}` : (name) => join(dir, name);
+}
+
+/** What path.join would leave as it is: no empty, '.' or '..' segment, no trailing slash. */
+function isNormal(dir: string): boolean {
+  return dir !== '' && dir !== '/' && !dir.endsWith('/') && !dir.includes('//') && !/(^|\/)\.\.?(\/|$)/.test(dir);
+}
+
 /** Sweep ids sort by start time: 20261122T043000Z-3fa2 */
 export function newSweepId(now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
@@ -66,25 +85,18 @@ export interface SweepPaths {
 
 /** The files of a sweep directory (whatever its place). */
 export function sweepFiles(dir: string): SweepPaths {
-  return {
-    dir,
-    manifest: join(dir, 'sweep.json'),
-    events: join(dir, 'events.jsonl'),
-    log: join(dir, 'sweep.log'),
-    findings: join(dir, 'findings.json'),
-    jobs: join(dir, 'jobs'),
-    attempts: join(dir, 'attempts'),
-  };
+  const c = childrenOf(dir);
+  return { dir, manifest: c('sweep.json'), events: c('events.jsonl'), log: c('sweep.log'), findings: c('findings.json'), jobs: c('jobs'), attempts: c('attempts') };
 }
 
 /** A sweep of the store, by id (StoreReadError for anything that is not a sweep id). */
 export function sweepPaths(resultsDir: string, sweepId: string): SweepPaths {
-  return sweepFiles(join(sweepsDir(resultsDir), checkedSweepId(sweepId)));
+  return sweepFiles(child(sweepsDir(resultsDir), checkedSweepId(sweepId)));
 }
 
 /** Where a resumed sweep sets the earlier attempts of a job aside: attempts/<job>/<n>/. */
 export function attemptsDir(sweepDir: string, jobId: string): string {
-  return join(sweepFiles(sweepDir).attempts, checkedJobId(jobId));
+  return child(sweepDir, `attempts/${checkedJobId(jobId)}`);
 }
 
 /** What pruning renames raw/ to before it deletes it (one step: raw/ is whole or gone). */
@@ -113,34 +125,34 @@ export const JOB_METRICS_FILE = 'metrics.json';
 
 /** The files of a job directory (whatever its place). */
 export function jobFiles(dir: string): JobPaths {
-  const raw = join(dir, 'raw');
+  const c = childrenOf(dir);
   return {
     dir,
-    manifest: join(dir, JOB_MANIFEST_FILE),
-    metrics: join(dir, JOB_METRICS_FILE),
-    log: join(dir, 'orchestrator.log'),
-    pruned: join(dir, 'pruned.json'),
-    raw,
-    rawArtifacts: join(raw, 'artifacts'),
-    rawPhases: join(raw, 'phases'),
-    rawPruning: join(dir, RAW_PRUNING),
+    manifest: c(JOB_MANIFEST_FILE),
+    metrics: c(JOB_METRICS_FILE),
+    log: c('orchestrator.log'),
+    pruned: c('pruned.json'),
+    raw: c('raw'),
+    rawArtifacts: c('raw/artifacts'),
+    rawPhases: c('raw/phases'),
+    rawPruning: c(RAW_PRUNING),
   };
 }
 
 /** A job directory in a sweep directory. */
 export function jobDirIn(sweepDir: string, jobId: string): string {
-  return join(sweepFiles(sweepDir).jobs, checkedJobId(jobId));
+  return child(sweepDir, `jobs/${checkedJobId(jobId)}`);
 }
 
 /** A job of the store, by ids. */
 export function jobPaths(resultsDir: string, sweepId: string, jobId: string): JobPaths {
-  return jobFiles(jobDirIn(sweepPaths(resultsDir, sweepId).dir, jobId));
+  return jobFiles(jobDirIn(child(sweepsDir(resultsDir), checkedSweepId(sweepId)), jobId));
 }
 
 /** The host-side record of one phase, as collected: raw/phases/<phase>/. */
 export function phasePaths(rawPhasesDir: string, phase: string): { dir: string; events: string; output: string; rc: string } {
   const dir = join(rawPhasesDir, phase);
-  return { dir, events: join(dir, 'events.jsonl'), output: join(dir, 'output.log'), rc: join(dir, 'rc') };
+  return { dir, events: child(dir, 'events.jsonl'), output: child(dir, 'output.log'), rc: child(dir, 'rc') };
 }
 
 export function locksDir(resultsDir: string): string {

@@ -31,6 +31,7 @@ export {
   sweepFiles,
   jobPaths,
   jobFiles,
+  jobDirIn,
   phasePaths,
   JOB_MANIFEST_FILE,
   JOB_METRICS_FILE,

@@ -4,7 +4,7 @@
 // mtimes of its files, so an unchanged job is never read again (its pages are skipped).
 import { readdirSync, statSync } from 'node:fs';
 import pMap from 'p-map';
-import { isJobDirName, jobFiles, jobPaths as storeJobPaths, listSweeps, phasePaths, readJobManifest, readJobMetrics, readSweepManifest, StoreReadError, sweepPaths } from '../results/store.js';
+import { isJobDirName, jobDirIn, jobFiles, listSweeps, phasePaths, readJobManifest, readJobMetrics, readSweepManifest, StoreReadError, sweepPaths } from '../results/store.js';
 import type { JobManifest, SweepManifest } from '../results/manifest.js';
 import type { MetricsFile } from '../results/metrics.js';
 import { sha, slug } from './names.js';
@@ -93,7 +93,8 @@ export async function scanStore(resultsDir: string): Promise<StoreScan> {
   const problems: Problem[] = [];
   const ids = await listSweeps(resultsDir);
   const sweeps = await mapLimit(ids, 16, async (sweepId): Promise<SweepRef | undefined> => {
-    const sweepFile = sweepPaths(resultsDir, sweepId).manifest;
+    const sweepPlace = sweepPaths(resultsDir, sweepId);
+    const sweepFile = sweepPlace.manifest;
     let manifest: SweepManifest;
     try {
       manifest = await readSweepManifest(resultsDir, sweepId);
@@ -108,7 +109,7 @@ export async function scanStore(resultsDir: string): Promise<StoreScan> {
         problems.push({ path: sweepFile, message: `${sweepFile}: names a job ${JSON.stringify(entry.jobId)}, which is not a job id` });
         continue;
       }
-      const dir = storeJobPaths(resultsDir, sweepId, entry.jobId).dir;
+      const dir = jobDirIn(sweepPlace.dir, entry.jobId);
       const { fp, logs } = fingerprintJob(dir);
       jobs.push({
         key: `${sweepId}/${entry.jobId}`,

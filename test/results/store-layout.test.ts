@@ -1,5 +1,6 @@
 // The store's layout: every path of the store comes from store-layout.ts, and only an id names a
 // sweep or a job (anything else is refused before a path is made).
+import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
@@ -7,7 +8,9 @@ import {
   historyShardPath,
   isJobDirName,
   jobDirIn,
+  jobFiles,
   jobPaths,
+  sweepFiles,
   pagedStatePath,
   phasePaths,
   sweepLockPath,
@@ -45,6 +48,17 @@ test('a sweep and a job: the files README.md lists, where it lists them', () => 
   assert.equal(phasePaths(`${job}/raw/phases`, 'run'), { dir: `${job}/raw/phases/run`, events: `${job}/raw/phases/run/events.jsonl`, output: `${job}/raw/phases/run/output.log`, rc: `${job}/raw/phases/run/rc` });
   assert.is(attemptsDir(`${R}/sweeps/${S}`, 'lab-01--sysinfo'), `${R}/sweeps/${S}/attempts/lab-01--sysinfo`);
   assert.is(jobDirIn(`${R}/sweeps/${S}`, 'lab-01--sysinfo~rerun1'), `${R}/sweeps/${S}/jobs/lab-01--sysinfo~rerun1`);
+});
+
+test('every path is the string path.join makes, whatever shape the directory it starts from has', () => {
+  for (const dir of ['/srv/results', 'results', './results', 'results/', '/srv//results/./x/..', '../r', '.', '/']) {
+    assert.is(sweepPaths(dir, S).manifest, join(dir, 'sweeps', S, 'sweep.json'), dir);
+    assert.is(jobPaths(dir, S, 'h--s').rawArtifacts, join(dir, 'sweeps', S, 'jobs', 'h--s', 'raw', 'artifacts'), dir);
+    assert.is(jobFiles(dir).metrics, join(dir, 'metrics.json'), dir);
+    assert.is(sweepFiles(dir).jobs, join(dir, 'jobs'), dir);
+    assert.is(jobDirIn(dir, 'h--s'), join(dir, 'jobs', 'h--s'), dir);
+    assert.is(attemptsDir(dir, 'h--s'), join(dir, 'attempts', 'h--s'), dir);
+  }
 });
 
 test('the store-wide files', () => {
