@@ -14,7 +14,7 @@
 // - close() sends the command's process group SIGHUP (what a hung-up session gets), then SIGKILL
 //   2 s later if it is still there; over SSH a closed channel gives the command EOF and SIGPIPE;
 // - the shell is /bin/sh, not the user's login shell (our commands are POSIX sh anyway).
-import { execa, type ResultPromise } from 'execa';
+import type { ResultPromise } from 'execa';
 import { homedir, userInfo } from 'node:os';
 import type { CommandInput, Connector, ExecChannel, ExecExit, RunResult } from '../types.js';
 import { ConnectionLostError } from '../connect-errors.js';
@@ -88,6 +88,9 @@ export class LocalConnector implements Connector {
   async exec(command: CommandInput): Promise<ExecChannel> {
     if (!this.connected) throw new ConnectionLostError(this.hostName);
     const { text, shown } = commandText(command);
+    // Loaded on first use: a sweep with no local host never pays for execa.
+    const { execa } = await import('execa');
+    if (!this.connected) throw new ConnectionLostError(this.hostName);
     const child = execa('/bin/sh', ['-c', text], {
       cwd: homedir(),
       env: loginEnv(this.env),
