@@ -28,12 +28,21 @@ interface BuildManifest {
 
 export type WriteFileFn = (path: string, data: string | Buffer) => Promise<void>;
 
-/** Temp file in the same directory, then rename: a reader never sees half a page. */
+/**
+ * Temp file in the same directory, then rename: a reader never sees half a page. The directory is
+ * made only when the first write into it finds it missing (a build writes tens of thousands of
+ * files into directories that mostly exist: one mkdir each cost more than the write).
+ */
 export async function writeFileAtomic(path: string, data: string | Buffer): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
   const temp = join(dirname(path), `.${randomBytes(6).toString('hex')}.tmp`);
   try {
-    await fsWriteFile(temp, data);
+    try {
+      await fsWriteFile(temp, data, { flag: 'wx' });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      await mkdir(dirname(path), { recursive: true });
+      await fsWriteFile(temp, data, { flag: 'wx' });
+    }
     await rename(temp, path);
   } catch (error) {
     await rm(temp, { force: true });
