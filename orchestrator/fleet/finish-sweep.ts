@@ -58,7 +58,8 @@ export interface FinishResult {
   alerts: AlertOutcome[];
   siteDir?: string;
   site?: BuildSiteResult;
-  published?: PublishResult & { url?: string };
+  /** The release made live; its `url` is the inventory's reports.url. */
+  published?: PublishResult;
   /** The sweep's archive left in reports.incoming, when the inventory names one. */
   droppedOff?: DropOffResult & { host: string };
   /** Raw artifacts removed under the inventory's retention policy. */
@@ -175,7 +176,9 @@ async function reportAndPublish(
   const publishLog = (message: string) => emit({ kind: 'publish-progress', at: Date.now(), message });
   try {
     const published = await publishSite({ inventory, siteDir, acceptNewHostKeys: options.acceptNewHostKeys, log: publishLog });
-    result.published = { ...published, ...(reports.url ? { url: reports.url } : {}) };
+    // The URL printed is the inventory's reports.url, as it always was.
+    const { url: _publishedUrl, ...release } = published;
+    result.published = { ...release, ...(reports.url ? { url: reports.url } : {}) };
     emit({
       kind: 'published',
       at: Date.now(),
