@@ -5,7 +5,7 @@
 // night's jobs' do; their manifests say which job they repeat (`rerunOf`).
 import type { HostSpec, Inventory } from '../inventory/types.js';
 import type { Connector } from '../connectors/types.js';
-import { SshConnector, type HostKeyPolicy } from '../connectors/ssh/ssh-connector.js';
+import { connectorFor as openConnector, type HostKeyPolicy } from '../connectors/open-connector.js';
 import { KnownHosts } from '../connectors/ssh/known-hosts.js';
 import { buildHelperBundle, projectBundleRoots, type HelperBundle } from '../bundle/build-bundle.js';
 import { DEFAULTS } from '../inventory/defaults.js';
@@ -59,7 +59,7 @@ export function sshRerunner(options: SshRerunnerOptions): RerunRunner {
       bundle: options.bundle ?? (await buildHelperBundle(projectBundleRoots())),
       policy: { knownHosts: await KnownHosts.load(inventory.knownHostsFile), acceptNew: options.acceptNewHostKeys },
     }))());
-  const connectorFor = options.connectorFor ?? ((host: HostSpec, policy: HostKeyPolicy) => new SshConnector(host.name, host.connection, policy));
+  const connectorFor = options.connectorFor ?? openConnector;
   let logChain: Promise<void> = Promise.resolve();
   const emit = (event: EngineEvent) => {
     const line = `${timestamp(event.at)} ${eventText(event)}`;

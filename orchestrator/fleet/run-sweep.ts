@@ -12,7 +12,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HostSpec, Inventory } from '../inventory/types.js';
 import type { Connector } from '../connectors/types.js';
-import { SshConnector, type HostKeyPolicy } from '../connectors/ssh/ssh-connector.js';
+import { connectorFor as openConnector, type HostKeyPolicy } from '../connectors/open-connector.js';
 import { KnownHosts } from '../connectors/ssh/known-hosts.js';
 import { buildHelperBundle, projectBundleRoots, type HelperBundle } from '../bundle/build-bundle.js';
 import { SWEEP_SCHEMA, type JobCounts, type JobStatus, type SweepManifest, type SweepStatus } from '../results/manifest.js';
@@ -142,7 +142,7 @@ async function runStarted(
   const bundle = options.bundle ?? (await buildHelperBundle(projectBundleRoots()));
   const knownHosts = await KnownHosts.load(inventory.knownHostsFile);
   const policy: HostKeyPolicy = { knownHosts, acceptNew: options.acceptNewHostKeys };
-  const connectorFor = options.connectorFor ?? ((host, p) => new SshConnector(host.name, host.connection, p));
+  const connectorFor = options.connectorFor ?? openConnector;
 
   // Logs are appended in event order through one chain, so files read like the run.
   let logChain: Promise<void> = Promise.resolve();
