@@ -93,15 +93,17 @@ e2e('--resume takes a sweep id, never a path: exit 2, nothing read or contacted'
 
 e2e('a symlink to the inventory, or a copy of it, while it runs: refused with 75; one sweep ran', async () => {
   const results = join(work, 'results-twice');
-  const inventory = await lab.writeInventory({ file: join(work, 'twice.yaml'), hosts: ['lab-01'], resultsDir: results, scenarios: { sysinfo: { sample_seconds: 5 } } });
+  // the first sweep samples long enough to still hold the lock while the other two CLIs start and
+  // read their inventories (seconds each on a loaded machine); they run side by side
+  const inventory = await lab.writeInventory({ file: join(work, 'twice.yaml'), hosts: ['lab-01'], resultsDir: results, scenarios: { sysinfo: { sample_seconds: 20 } } });
   const link = join(work, 'link-to-twice.yaml');
   await symlink(inventory, link);
   const copy = join(work, 'copy-of-twice.yaml');
   await copyFile(inventory, copy);
   const first = start(['--inventory', inventory, '--no-progress']);
-  await first.waitFor(sampling('lab-01', 1, 5));
-  const viaLink = await runCli(['--inventory', link, '--no-progress']);
-  const viaCopy = await runCli(['--inventory', copy, '--no-progress']);
+  await first.waitFor(sampling('lab-01', 1, 20));
+  const [viaLink, viaCopy] = await Promise.all([runCli(['--inventory', link, '--no-progress']), runCli(['--inventory', copy, '--no-progress'])]);
+  assert.ok(first.child.exitCode === null, 'the first sweep was still running when both were refused');
   const holder = new RegExp(`(^|\\n)another sweep of ${escape(inventory)} is running \\(pid ${first.child.pid} on \\S+ since \\S+\\) into ${escape(results)}; lock ${escape(join(results, 'locks', 'sweep.lock'))}\\. Not starting\\.\\n$`);
   for (const second of [viaLink, viaCopy]) {
     assert.is(second.code, 75, second.stdout + second.stderr);
