@@ -29,5 +29,11 @@ if [[ -z $total || -z $passed ]]; then
 fi
 # uvu's Total counts the tests that ran; skipped ones (test.skip) are counted apart.
 failed=$((total - passed))
+# uvu says nothing when a suite's before hook throws: its tests count as not passed, silently.
+# Name every suite that did not pass all its tests, so such a failure is at least found.
+incomplete=$(sed -n 's/^\(.*\)  *[•✘ ]*(\([0-9]*\) \/ \([0-9]*\))$/\2 \3 \1/p' "$log" | awk '$1 < $2 { $1 = $1 "/" $2; print }')
+if [[ -n $incomplete ]]; then
+  printf 'suites that did not pass every test (passed/total suite; no error printed above means a before hook failed):\n%s\n' "$incomplete"
+fi
 printf '%s passed, %s failed, %s skipped\n' "$passed" "$failed" "${skipped:-0}"
 if ((failed > 0 || status != 0)); then exit 1; fi
