@@ -104,12 +104,11 @@ const SHOWN_MAX = 200;
 
 /**
  * What a connector sends (`text`, never to be shown) and what it may show (`shown`: display(),
- * cut to 200 characters) for a command value, or for shell text already rendered (a transition
- * form, shown as it is: it has nothing left to mask).
+ * cut to 200 characters) for a command value.
  */
-export function commandText(cmd: ShellCommand | string): { text: string; shown: string } {
-  const text = typeof cmd === 'string' ? cmd : render(cmd);
-  const shown = typeof cmd === 'string' ? cmd : display(cmd);
+export function commandText(cmd: ShellCommand): { text: string; shown: string } {
+  const text = render(cmd);
+  const shown = display(cmd);
   return { text, shown: shown.length > SHOWN_MAX ? `${shown.slice(0, SHOWN_MAX)}...` : shown };
 }
 

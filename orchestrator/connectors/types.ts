@@ -25,8 +25,8 @@ export interface RunResult extends ExecExit {
   stderr: string;
 }
 
-/** What exec/run take: a command value, or (transition) shell text already rendered. */
-export type CommandInput = ShellCommand | string;
+/** What exec/run take: a command value; the connector renders it, and shows only its display(). */
+export type CommandInput = ShellCommand;
 
 export interface Connector {
   /** Inventory name of the host, for messages. */

@@ -75,7 +75,7 @@ export async function pushBundle(connector: Connector, layout: RemoteLayout, bun
   } catch (error) {
     throw new BundlePushError(`the helper bundle ${bundle.hash} cannot be read on this machine: ${(error as Error).message}`);
   }
-  const text = render(command(['bash', '-c', await ensureBundleScript(), 'orchestrate-bundle', layout.root, bundle.hash, want.entries, want.sums, ...(next?.argv ?? [])]));
+  const text = command(['bash', '-c', await ensureBundleScript(), 'orchestrate-bundle', layout.root, bundle.hash, want.entries, want.sums, ...(next?.argv ?? [])]);
   const outcome = await uploadIfNeeded(
     connector,
     text,

@@ -100,7 +100,7 @@ export async function putFile(connector: Connector, layout: RemoteLayout, local:
   const name = basename(local);
   if (!NAME.test(name)) throw new JobFileError(`${local}: a job file's name may only hold letters, digits and . _ + ~ -`);
   if (!/^[0-9a-f]{64}$/.test(sha256)) throw new JobFileError(`${local}: bad sha256 ${sha256}`);
-  const text = render(command(['sh', '-c', ENSURE_FILE_SCRIPT, 'orchestrate-job-file', layout.root, sha256, name, JOB_FILE_KEEP_DAYS]));
+  const text = command(['sh', '-c', ENSURE_FILE_SCRIPT, 'orchestrate-job-file', layout.root, sha256, name, JOB_FILE_KEEP_DAYS]);
   // Streamed with backpressure; stdin ends with the file.
   const outcome = await uploadIfNeeded(connector, text, (stdin) =>
     pipeline(createReadStream(local), stdin).catch((error: Error) => {

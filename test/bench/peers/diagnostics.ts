@@ -17,7 +17,7 @@ import PQueue from 'p-queue';
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { KnownHosts } from '../../../orchestrator/connectors/ssh/known-hosts.js';
-import { command, render } from '../../../orchestrator/connectors/shell-command.js';
+import { command } from '../../../orchestrator/connectors/shell-command.js';
 import { remoteLayout } from '../../../orchestrator/remote/layout.js';
 import { pushBundle } from '../../../orchestrator/remote/push-bundle.js';
 import { TextTail, agentStatusIn } from '../../../orchestrator/remote/remote-events.js';
@@ -86,7 +86,7 @@ const push: Step = async (connector, target, remoteDir) => {
 };
 
 const trivial: Step = async (connector) => {
-  const r = await connector.run(TRIVIAL_PHASE);
+  const r = await connector.run(command(['bash', '-c', 'true']));
   // exitCode null is the lost exit status (see orchestrator.ts); anything else is a failure.
   if (r.exitCode !== 0 && r.exitCode !== null) throw new Error(`${connector.hostName}: ${TRIVIAL_PHASE} exited ${r.exitCode}`);
 };
@@ -107,9 +107,7 @@ exec bash "$b/remote-scripts/orchestrate-agent" "$b" run "$@"`;
 
 const ensureAndRun: Step = async (connector, target, remoteDir, host) => {
   const layout = remoteLayout(remoteDir);
-  const text = render(
-    command(['sh', '-c', ENSURE_AND_RUN, 'orchestrate-bundle', layout.root, target.bundle.hash, layout.jobDir('bench', `${host.name}--noop`), 'noop', '60', '0', '--', BENCH_HELPER]),
-  );
+  const text = command(['sh', '-c', ENSURE_AND_RUN, 'orchestrate-bundle', layout.root, target.bundle.hash, layout.jobDir('bench', `${host.name}--noop`), 'noop', '60', '0', '--', BENCH_HELPER]);
   const channel = await connector.exec(text);
   const stderr = new TextTail();
   channel.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { SshConnector } from '../../../orchestrator/connectors/ssh/ssh-connector.js';
 import { KnownHosts } from '../../../orchestrator/connectors/ssh/known-hosts.js';
-import type { ExecChannel } from '../../../orchestrator/connectors/types.js';
+import type { CommandInput, ExecChannel } from '../../../orchestrator/connectors/types.js';
 import type { ConnectionSettings } from '../../../orchestrator/inventory/types.js';
 import { DEFAULTS } from '../../../orchestrator/inventory/defaults.js';
 import { remoteLayout } from '../../../orchestrator/remote/layout.js';
@@ -47,9 +47,9 @@ export class CountingConnector extends SshConnector {
     await super.connect(signal);
     if (this.noDelay) (this as unknown as { client: { setNoDelay(on: boolean): void } }).client.setNoDelay(true);
   }
-  override async exec(text: string): Promise<ExecChannel> {
+  override async exec(cmd: CommandInput): Promise<ExecChannel> {
     this.execs++;
-    return super.exec(text);
+    return super.exec(cmd);
   }
 }
 

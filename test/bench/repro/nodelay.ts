@@ -7,6 +7,7 @@
 // unacknowledged one (the exec request after a previous exec, the bundle after pushBundle's
 // "need" answer) wait for the peer's delayed ACK, ~40 ms on Linux, per step. The same steps with
 // client.setNoDelay(true) after connect, on one lab host, 10 times each (median). Lab subnet 209.
+import { command } from '../../../orchestrator/connectors/shell-command.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -45,7 +46,7 @@ try {
       await pushBundle(c, layout, bundle).catch(() => undefined); // may hit the lost exit status
       present.push(performance.now() - t);
       t = performance.now();
-      await c.run("bash -c 'true'");
+      await c.run(command(['bash', '-c', 'true']));
       run.push(performance.now() - t);
     }
     console.log(
