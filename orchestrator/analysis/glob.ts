@@ -1,30 +1,10 @@
 // Metric-name globs of the inventory's regressions config: '*' matches any run of characters
-// (dots and slashes included, none at all too); everything else matches itself. Matching is
-// picomatch's: each character but '*' is escaped, and `bash: true` makes a single '*' cross '/'.
-// Where picomatch differs from a plain ".*": '*' never matches a path segment that is exactly
-// '.' or '..', nor stands alone for the empty name (metric names are never empty, and have no
-// such segments).
-import picomatch from 'picomatch';
+// (dots and slashes included); everything else, '?' too, matches itself (orchestrator/wildcard.ts).
+import { wildcardMatcher } from '../wildcard.js';
 
-const OPTIONS: picomatch.PicomatchOptions = {
-  bash: true,
-  dot: true,
-  nobrace: true,
-  nobracket: true,
-  noextglob: true,
-  nonegate: true,
-};
-
-/** `pattern` with every glob character of picomatch but '*' escaped, so that it means itself. */
-function literalExceptStar(pattern: string): string {
-  return pattern
-    .split('*')
-    .map((part) => part.replace(/[\\^$.+?()[\]{}|!@#]/g, '\\$&'))
-    .join('*');
-}
-
-export function globToRegExp(pattern: string): RegExp {
-  return picomatch.makeRe(literalExceptStar(pattern), OPTIONS);
+/** The pattern as a test of a metric name. */
+export function metricGlobMatcher(pattern: string): (metric: string) => boolean {
+  return wildcardMatcher(pattern, '*');
 }
 
 /** How specific a pattern is: exact names first, then the most literal characters. */

@@ -5,7 +5,7 @@
 // ones go to the first written. Fields that entry leaves unset come from `default`, then from
 // DEFAULT_THRESHOLDS. Entries never merge with each other.
 import type { RegressionConfig, RegressionThresholdSettings } from '../inventory/types.js';
-import { globToRegExp, specificity } from './glob.js';
+import { metricGlobMatcher, specificity } from './glob.js';
 import type { SeriesKey } from './history.js';
 import { DEFAULT_THRESHOLDS } from './regressions.js';
 import type { Thresholds } from './regressions.js';
@@ -24,7 +24,7 @@ export function thresholdsResolver(config: RegressionConfig | undefined): (key: 
   const base = withSettings(DEFAULT_THRESHOLDS, config?.default);
   const rules = (config?.metrics ?? [])
     .map((rule, order) => ({
-      matches: globToRegExp(rule.pattern),
+      matches: metricGlobMatcher(rule.pattern),
       rank: specificity(rule.pattern),
       order,
       thresholds: Object.freeze(withSettings(base, rule.thresholds)),
@@ -35,7 +35,7 @@ export function thresholdsResolver(config: RegressionConfig | undefined): (key: 
   return (key) => {
     let found = byMetric.get(key.metric);
     if (!found) {
-      found = rules.find((rule) => rule.matches.test(key.metric))?.thresholds ?? frozenBase;
+      found = rules.find((rule) => rule.matches(key.metric))?.thresholds ?? frozenBase;
       byMetric.set(key.metric, found);
     }
     return { ...found };

@@ -1,7 +1,7 @@
 // Turns the inventory and the user's selection into the jobs of a sweep: one job per
 // host x scenario the host runs, grouped by host (a host runs one job at a time).
-import picomatch from 'picomatch';
 import type { HostSpec, Inventory } from '../inventory/types.js';
+import { wildcardMatcher } from '../wildcard.js';
 
 export interface Selection {
   /** Terms: a host name, a group name, or role:<role>; * and ? are wildcards. Empty = all. */
@@ -29,22 +29,8 @@ export interface SweepPlan {
   unmatched: string[];
 }
 
-/**
- * ASCII punctuation and controls as private-use characters (U+E000 + code): picomatch is a path
- * glob (`/` separates, `*` skips `.` and `..`, brackets, braces, parentheses and backslashes mean
- * something, and some escaped patterns such as `\{\\\\` never return in picomatch 4.0.7), while a
- * --limit term's only wildcards are `*` and `?` and a group name may be any string. Names and terms
- * are both mapped, so picomatch sees nothing special but `*` and `?`, each still one character.
- */
-const plain = (text: string, keep: RegExp) => text.replace(keep, (c) => String.fromCharCode(0xe000 + c.charCodeAt(0)));
-const NAME_SPECIAL = /[^\w\-\u0080-\uffff]/g;
-const TERM_SPECIAL = /[^\w\-*?\u0080-\uffff]/g;
-
-/** A --limit term as a matcher, by picomatch: `*` any run of characters, `?` one, all else itself. */
-function termMatcher(term: string): (name: string) => boolean {
-  const matches = picomatch(plain(term, TERM_SPECIAL), { dot: true, nonegate: true, noextglob: true, nobrace: true });
-  return (name) => matches(plain(name, NAME_SPECIAL));
-}
+/** A --limit term as a matcher: `*` any run of characters, `?` one, all else itself. */
+const termMatcher = (term: string) => wildcardMatcher(term, '*?');
 
 /** A term compiled once: does it select this host (by name or group, or by role for role:)? */
 function termSelector(term: string): (host: HostSpec) => boolean {

@@ -24,7 +24,7 @@
 // CheckHostIP-style second lookup by resolved IP.
 
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import picomatch from 'picomatch';
+import { wildcardMatcher } from '../../wildcard.js';
 import { mkdir, open, readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { ServerHostKeyAlgorithm } from 'ssh2';
@@ -432,28 +432,9 @@ function hostPattern(glob: string, negated: boolean): HostPattern {
   return { negated, glob: glob.toLowerCase() };
 }
 
-/**
- * ASCII punctuation (all but `-`) as private-use characters (U+E000 + code), in names and
- * patterns alike, so that picomatch, a path glob, sees no '/', '.', brackets ([host]:port),
- * braces or backslashes: only OpenSSH's two wildcards, `*` and `?`, each still one character.
- * The same mapping as fleet/plan.ts's --limit terms (escaping instead can hang picomatch 4.0.7).
- */
-const asPlain = (text: string, special: RegExp) => text.replace(special, (c) => String.fromCharCode(0xe000 + c.charCodeAt(0)));
-const NAME_SPECIAL = /[^\w\-\u0080-\uffff]/g;
-const PATTERN_SPECIAL = /[^\w\-*?\u0080-\uffff]/g;
-const PICOMATCH_OPTIONS: picomatch.PicomatchOptions = { dot: true, nonegate: true, noextglob: true, nobrace: true, nobracket: true };
-
 /** OpenSSH match_pattern(): `*` any run of characters (none too), `?` exactly one, the rest literal. */
 export function hostPatternMatches(pattern: HostPattern, name: string): boolean {
-  if (!pattern.matcher) {
-    const { glob } = pattern;
-    if (!/[*?]/.test(glob)) {
-      pattern.matcher = (candidate) => candidate === glob;
-    } else {
-      const matches = picomatch(asPlain(glob, PATTERN_SPECIAL), PICOMATCH_OPTIONS);
-      pattern.matcher = (candidate) => matches(asPlain(candidate, NAME_SPECIAL));
-    }
-  }
+  pattern.matcher ??= wildcardMatcher(pattern.glob, '*?');
   return pattern.matcher(name);
 }
 
