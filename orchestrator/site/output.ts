@@ -2,9 +2,9 @@
 // matches the last build's (kept in <outDir>/.site-build.json) and whose files are all still
 // there is skipped without rendering; a rendered file whose content did not change is not
 // rewritten; a written file goes to a temp name beside it and is renamed into place.
-import { mkdir, readFile, rename, rm, stat, writeFile as fsWriteFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { readFile, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomically } from '../results/atomic-write.js';
 import { sha } from './names.js';
 
 export const BUILD_MANIFEST = '.site-build.json';
@@ -29,25 +29,11 @@ interface BuildManifest {
 export type WriteFileFn = (path: string, data: string | Buffer) => Promise<void>;
 
 /**
- * Temp file in the same directory, then rename: a reader never sees half a page. The directory is
- * made only when the first write into it finds it missing (a build writes tens of thousands of
- * files into directories that mostly exist: one mkdir each cost more than the write).
+ * The store's atomic write without fsync: a reader never sees half a page, and a page lost to a
+ * crash is rewritten by the next build (the store, not the site, is the record).
  */
-export async function writeFileAtomic(path: string, data: string | Buffer): Promise<void> {
-  const temp = join(dirname(path), `.${randomBytes(6).toString('hex')}.tmp`);
-  try {
-    try {
-      await fsWriteFile(temp, data, { flag: 'wx' });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      await mkdir(dirname(path), { recursive: true });
-      await fsWriteFile(temp, data, { flag: 'wx' });
-    }
-    await rename(temp, path);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
+export function writeFileAtomic(path: string, data: string | Buffer): Promise<void> {
+  return writeFileAtomically(path, data, { durable: false });
 }
 
 export class SiteWriter {
