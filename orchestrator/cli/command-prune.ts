@@ -1,6 +1,6 @@
 // `orchestrate prune`: retention of raw artifacts in the results store (loaded when it runs).
 import { Command, CommanderError, Option } from 'commander';
-import { parseSize } from '../inventory/sizes.js';
+import { formatBytes, parseSize } from '../inventory/sizes.js';
 import { EXIT } from './exit-codes.js';
 import { loadInventoryOrExit } from './arguments.js';
 import { formatTable } from './table.js';
@@ -10,17 +10,6 @@ interface PruneFlags {
   keepRawDays?: number;
   maxRawSize?: number;
   dryRun?: boolean;
-}
-
-function human(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = bytes;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
 }
 
 async function commandPrune(flags: PruneFlags): Promise<number> {
@@ -37,13 +26,13 @@ async function commandPrune(flags: PruneFlags): Promise<number> {
     dryRun: flags.dryRun === true,
   });
   if (r.jobs.length > 0) {
-    process.stdout.write(`${formatTable(['SWEEP', 'JOB', 'REASON', 'FILES', 'BYTES'], r.jobs.map((j) => [j.sweepId, j.jobId, j.reason, String(j.files), human(j.bytes)]))}\n`);
+    process.stdout.write(`${formatTable(['SWEEP', 'JOB', 'REASON', 'FILES', 'BYTES'], r.jobs.map((j) => [j.sweepId, j.jobId, j.reason, String(j.files), formatBytes(j.bytes)]))}\n`);
   }
   for (const s of r.skippedRunning) process.stdout.write(`skipped ${s}: still running\n`);
   for (const s of r.skippedUnreadable) process.stdout.write(`skipped ${s.sweepId}: its sweep.json cannot be read (${s.problem})\n`);
   process.stdout.write(
-    `${r.dryRun ? 'would remove' : 'removed'} raw artifacts of ${r.jobs.length} job(s) in ${r.sweeps} sweep(s): ${r.files} file(s), ${human(r.bytes)}; ` +
-      `${human(r.rawBytesLeft)} of raw artifacts ${r.dryRun ? 'would be ' : ''}left in ${inventory.resultsDir}\n`,
+    `${r.dryRun ? 'would remove' : 'removed'} raw artifacts of ${r.jobs.length} job(s) in ${r.sweeps} sweep(s): ${r.files} file(s), ${formatBytes(r.bytes)}; ` +
+      `${formatBytes(r.rawBytesLeft)} of raw artifacts ${r.dryRun ? 'would be ' : ''}left in ${inventory.resultsDir}\n`,
   );
   return EXIT.ok;
 }

@@ -25,21 +25,6 @@ export const INVENTORY_LIMITS: Readonly<InventoryLimits> = {
   maxQuotedChars: 120,
 };
 
-/** "8 MiB", "20.3 MiB", "512 KiB", "900 bytes" */
-export function formatBytes(bytes: number): string {
-  const units = ['KiB', 'MiB', 'GiB'];
-  if (bytes < 1024) return `${bytes} bytes`;
-  let value = bytes;
-  let unit = 'bytes';
-  for (const next of units) {
-    if (value < 1024) break;
-    value /= 1024;
-    unit = next;
-  }
-  const text = Number.isInteger(value) ? String(value) : value.toFixed(1);
-  return `${text} ${unit}`;
-}
-
 /** 1000000 -> "1,000,000" */
 export function formatCount(count: number): string {
   return count.toLocaleString('en-US');

@@ -18,7 +18,8 @@ import { CST, Composer, LineCounter, Lexer, Parser, isAlias, isMap, isPair, isSc
 import type { Alias, Document, Node, YAMLError } from 'yaml';
 import { escapeControl } from './display.js';
 import type { InventoryIssue } from './errors.js';
-import { INVENTORY_LIMITS, formatBytes, formatCount } from './limits.js';
+import { INVENTORY_LIMITS, formatCount } from './limits.js';
+import { formatBytes } from './sizes.js';
 import type { InventoryLimits } from './limits.js';
 import { Pacer } from './pacing.js';
 
