@@ -3,7 +3,7 @@
 // (store-files.ts), each path from the layout (store-layout.ts). Readers throw StoreReadError
 // (UnknownSchemaVersionError for a version this orchestrator cannot read) naming the file, so a
 // caller can report one damaged file and go on with the rest.
-import { readdirSync } from 'node:fs';
+import { readdirSync, type Dirent } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import type { Findings, PagedState } from '../analysis/findings.js';
 import type { JobManifest, SweepManifest } from './manifest.js';
@@ -28,27 +28,33 @@ export async function listSweeps(resultsDir: string): Promise<string[]> {
 export function listJobIdsSync(resultsDir: string, sweepId: string): string[] {
   const dir = sweepPaths(resultsDir, sweepId).jobs;
   try {
-    return readdirSync(dir, { withFileTypes: true })
-      .filter((entry) => entry.isDirectory() && isJobDirName(entry.name))
-      .map((entry) => entry.name)
-      .sort();
+    return jobIdsOf(readdirSync(dir, { withFileTypes: true }));
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw new StoreReadError(dir, (error as Error).message, 'unreadable');
+    return noJobsOrThrow(dir, error);
   }
 }
 
 export async function listJobIds(resultsDir: string, sweepId: string): Promise<string[]> {
   const dir = sweepPaths(resultsDir, sweepId).jobs;
   try {
-    return (await readdir(dir, { withFileTypes: true }))
-      .filter((entry) => entry.isDirectory() && isJobDirName(entry.name))
-      .map((entry) => entry.name)
-      .sort();
+    return jobIdsOf(await readdir(dir, { withFileTypes: true }));
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw new StoreReadError(dir, (error as Error).message, 'unreadable');
+    return noJobsOrThrow(dir, error);
   }
+}
+
+/** Job directory names of a jobs/ listing, in id order. */
+function jobIdsOf(entries: readonly Dirent[]): string[] {
+  return entries
+    .filter((entry) => entry.isDirectory() && isJobDirName(entry.name))
+    .map((entry) => entry.name)
+    .sort();
+}
+
+/** No jobs directory is no jobs; any other failure to list it is a StoreReadError. */
+function noJobsOrThrow(dir: string, error: unknown): string[] {
+  if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+  throw new StoreReadError(dir, (error as Error).message, 'unreadable');
 }
 
 /** A sweep of this store, by id (an id, never a path: anything else is refused unread). */

@@ -15,6 +15,7 @@ import { normalizeMidolman } from '../../orchestrator/scenarios/midolman/normali
 import { FINDINGS_SCHEMA, FindingsSchema, type Change, type Findings } from '../../orchestrator/analysis/findings.js';
 import { loadHistory } from '../../orchestrator/analysis/history.js';
 import { SweepStore } from '../../orchestrator/results/store.js';
+import { mulberry32 } from '../../orchestrator/analysis/random.js';
 
 export const XSS_SCRIPT = '<script>alert(1)</script>';
 export const XSS_ATTR = '"><img src=x onerror=alert(1)>';
@@ -48,16 +49,6 @@ export interface FixtureOptions {
   throughStore?: boolean;
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function sweepIdFor(start: Date, index: number): string {
   const at = new Date(start.getTime() + index * 86_400_000);

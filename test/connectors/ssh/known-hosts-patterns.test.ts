@@ -9,25 +9,15 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { KnownHosts } from '../../../orchestrator/connectors/ssh/known-hosts.js';
+import { mulberry32 } from '../../../orchestrator/analysis/random.js';
 
 const work = mkdtempSync(join(tmpdir(), 'known-hosts-patterns-'));
 execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(work, 'key')], { stdio: 'ignore' });
 const [keyType, keyB64] = readFileSync(join(work, 'key.pub'), 'utf8').trim().split(/\s+/) as [string, string];
 const keyBlob = Buffer.from(keyB64, 'base64');
 
-/** A small seeded generator (mulberry32), so a failure can be reproduced. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const rnd = random(15);
+// seeded (the analysis's own mulberry32), so a failure can be reproduced
+const rnd = mulberry32(15);
 const pick = <T,>(items: readonly T[]): T => items[Math.floor(rnd() * items.length)]!;
 const HOST_CHARS = ['a', 'b', 'B', '.', '-', '1', '0'];
 const PATTERN_CHARS = [...HOST_CHARS, '*', '*', '?', '?', '.', 'A'];
