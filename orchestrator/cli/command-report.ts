@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { loadInventoryOrExit } from './arguments.js';
 import { EXIT } from './exit-codes.js';
+import { defaultSiteDir } from '../results/store-layout.js';
 
 export interface ReportFlags {
   inventory: string;
@@ -18,7 +19,7 @@ export async function commandReport(flags: ReportFlags, io: { out: (line: string
 }): Promise<number> {
   const inventory = await loadInventoryOrExit(flags.inventory);
   const [{ thresholdsResolver }, { buildSite }] = await Promise.all([import('../analysis/thresholds.js'), import('../site/build.js')]);
-  const outDir = resolve(flags.out ?? resolve(inventory.resultsDir, 'site'));
+  const outDir = resolve(flags.out ?? defaultSiteDir(resolve(inventory.resultsDir)));
   const result = await buildSite({
     resultsDir: inventory.resultsDir,
     outDir,

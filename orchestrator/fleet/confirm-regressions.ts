@@ -13,7 +13,6 @@
 // night's jobs (their manifests say `rerunOf`), and never listed in sweep.json: history and the
 // site take them for no night's result. The running itself is a RerunRunner
 // (confirm-reruns.ts runs them through the fleet's own runHost); this module plans and decides.
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import PQueue from 'p-queue';
 import type { RerunEvidence } from '../analysis/findings.js';
@@ -23,9 +22,9 @@ import { relativeChange } from '../analysis/e-divisive.js';
 import type { DetectedChange, Thresholds } from '../analysis/regressions.js';
 import type { HostSpec, Inventory, RegressionConfig } from '../inventory/types.js';
 import { isRerunJobId, rerunJobId, type JobStatus } from '../results/manifest.js';
-import { MetricsFileSchema } from '../results/metrics.js';
 import type { EventSink } from './events.js';
 import { jobIdFor, type JobPlan } from './plan.js';
+import { jobDirIn, jobFiles, metricsFile } from '../results/store.js';
 
 export interface ConfirmPolicy {
   /** Re-runs of each affected job; 0 turns confirmation off. */
@@ -191,8 +190,8 @@ async function rerunValues(sweepDir: string, jobIds: readonly string[], key: Ser
   const values: number[] = [];
   for (const jobId of jobIds) {
     try {
-      const file = MetricsFileSchema.parse(JSON.parse(await readFile(join(sweepDir, 'jobs', jobId, 'metrics.json'), 'utf8')));
-      for (const sample of file.samples) {
+      const file = await metricsFile.readOptional(jobFiles(jobDirIn(sweepDir, jobId)).metrics);
+      for (const sample of file?.samples ?? []) {
         if (Number.isFinite(sample.value) && canonicalKey({ host: '', scenario: '', metric: sample.metric, labels: sample.labels }) === wanted) values.push(sample.value);
       }
     } catch {

@@ -5,7 +5,6 @@
 // (events.ts), which also go to sweep.log and events.jsonl; each step's failure is an event and a
 // problem in the result, and never touches the sweep's results. The caller (sweep.ts) turns the
 // result into the sweep's outcome (a failed alert never changes it).
-import { join } from 'node:path';
 import type { Inventory } from '../inventory/types.js';
 import type { Candidate, Findings } from '../analysis/findings.js';
 import { loadHistory } from '../analysis/history.js';
@@ -23,6 +22,7 @@ import { buildSite, type BuildSiteResult } from '../site/build.js';
 import { publishSite, type PublishResult } from '../publish/publish-site.js';
 import { dropOffSweep, type DropOffResult } from '../publish/drop-off.js';
 import { pruneResults, type PruneResult } from '../retention/prune-results.js';
+import { defaultSiteDir } from '../results/store-layout.js';
 
 export interface FinishOptions {
   inventory: Inventory;
@@ -161,7 +161,7 @@ async function reportAndPublish(
   emit: EventSink,
 ): Promise<void> {
   const { inventory } = options;
-  const siteDir = join(inventory.resultsDir, 'site');
+  const siteDir = defaultSiteDir(inventory.resultsDir);
   const siteLog = (message: string) => emit({ kind: 'site-progress', at: Date.now(), message });
   try {
     result.site = await buildSite({ resultsDir: inventory.resultsDir, outDir: siteDir, thresholdsFor, log: siteLog, ...(history ? { history } : {}) });

@@ -3,7 +3,6 @@
 // interrupt only `always` phases run, so teardown always happens), then collection and
 // normalization. Every outcome lands in the manifest.
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Connector } from '../connectors/types.js';
 import type { HelperBundle } from '../bundle/build-bundle.js';
 import type { RemoteLayout } from '../remote/layout.js';
@@ -19,6 +18,7 @@ import { ORCHESTRATOR } from '../version.js';
 import { hostText } from '../inert-text.js';
 import type { EventSink } from './events.js';
 import type { JobPlan } from './plan.js';
+import { jobFiles, phasePaths } from '../results/store.js';
 
 export interface JobContext {
   connector: Connector;
@@ -70,11 +70,11 @@ export function baseManifest(job: JobPlan, sweepId: string, status: JobStatus): 
  * collected copy of that rc must say the same. A phase recorded with an exit status whose
  * rc is missing from a complete collection, or differs, was not proven: it fails.
  */
-async function crossCheckStatuses(phases: PhaseRecord[], rawDir: string, complete: boolean, ranHere: ReadonlySet<string>): Promise<JobError[]> {
+async function crossCheckStatuses(phases: PhaseRecord[], rawPhasesDir: string, complete: boolean, ranHere: ReadonlySet<string>): Promise<JobError[]> {
   const problems: JobError[] = [];
   for (const phase of phases) {
     if (!ranHere.has(phase.name) || phase.exitCode === null || !['ok', 'failed', 'timed-out'].includes(phase.status)) continue;
-    const rcFile = join(rawDir, 'phases', phase.name, 'rc');
+    const rcFile = phasePaths(rawPhasesDir, phase.name).rc;
     const text = await readFile(rcFile, 'utf8').catch(() => null);
     if (text === null && !complete) continue;
     const recorded = text === null ? null : Number.parseInt(text.trim(), 10);
@@ -315,7 +315,7 @@ async function runJobSteps(job: JobPlan, context: JobContext, writes: ManifestWr
       errors.push({ kind: 'collect', message: collected.error });
     }
     for (const entry of collected.rejected) errors.push({ kind: 'unsafe-artifact', message: `rejected ${JSON.stringify(entry.path)}: ${entry.reason}` });
-    for (const problem of await crossCheckStatuses(manifest.phases, rawDir, collected.status === 'complete', ranHere)) {
+    for (const problem of await crossCheckStatuses(manifest.phases, jobFiles(store.jobDir(jobId)).rawPhases, collected.status === 'complete', ranHere)) {
       failed = true;
       errors.push(problem);
     }

@@ -9,7 +9,6 @@ import { DEFAULTS } from '../inventory/defaults.js';
 import PQueue from 'p-queue';
 import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { HostSpec, Inventory } from '../inventory/types.js';
 import type { Connector } from '../connectors/types.js';
 import { connectorFor as openConnector, type HostKeyPolicy } from '../connectors/open-connector.js';
@@ -223,7 +222,7 @@ async function runStarted(
     manifest.notes.push(note);
     let written = false;
     try {
-      writeJsonAtomicallySync(join(store.dir, 'sweep.json'), manifest);
+      writeJsonAtomicallySync(store.sweepManifestPath, manifest);
       written = true;
     } catch {
       // nothing more can be done on the way out; --resume still reads the last record

@@ -3,7 +3,6 @@
 // (alerts/page-once.ts), regressions paged on earlier nights that still hold, improvements, and
 // the jobs that failed. Writes `<sweep dir>/findings.json` and `<results_dir>/alerts/paged.json`.
 import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { FINDINGS_SCHEMA, type Candidate, type Change, type Findings } from '../analysis/findings.js';
 import type { MetricHistory, SeriesKey } from '../analysis/history.js';
 import { detectChanges, regressionsFirstSeen, type DetectedChange, type Thresholds } from '../analysis/regressions.js';
@@ -12,6 +11,7 @@ import { readFindings, readJobManifest, readSweepManifest, writeFindings, writeP
 import { confirmCandidates, type ConfirmInput, type ConfirmPolicy } from './confirm-regressions.js';
 import type { EventSink } from './events.js';
 import { jobIdFor } from './plan.js';
+import { isJobDirName, sweepFiles } from '../results/store.js';
 
 export interface AnalyseOptions {
   resultsDir: string;
@@ -204,7 +204,7 @@ async function jobDurations(resultsDir: string, sweepId: string, changes: readon
 
 async function existingJobIds(sweepDir: string): Promise<string[]> {
   try {
-    return (await readdir(join(sweepDir, 'jobs'), { withFileTypes: true })).filter((entry) => entry.isDirectory()).map((entry) => entry.name);
+    return (await readdir(sweepFiles(sweepDir).jobs, { withFileTypes: true })).filter((entry) => entry.isDirectory() && isJobDirName(entry.name)).map((entry) => entry.name);
   } catch {
     return [];
   }

@@ -16,9 +16,10 @@ import { readFileSync, readlinkSync, unlinkSync } from 'node:fs';
 import { link, mkdir, readFile, realpath, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomically } from '../results/atomic-write.js';
+import { locksDir, sweepLockPath as storeLockPath } from '../results/store-layout.js';
 
 export const LOCK_REFRESH_MS = 10_000;
 /** Generous for NFS: attribute caches may show an mtime up to a minute old. */
@@ -127,8 +128,9 @@ export function judgeLock(
   return { stale: false, reason: `holder pid ${holder.pid} is running` };
 }
 
+/** The lock of the results directory at its real path (the store's layout says where). */
 export function sweepLockPath(realResultsDir: string): string {
-  return join(realResultsDir, 'locks', 'sweep.lock');
+  return storeLockPath(realResultsDir);
 }
 
 interface LockFile {
@@ -181,7 +183,7 @@ export interface AcquireOptions {
 }
 
 export async function acquireSweepLock(resultsDir: string, inventoryFile: string, options: AcquireOptions = {}): Promise<SweepLock> {
-  await mkdir(join(resultsDir, 'locks'), { recursive: true });
+  await mkdir(locksDir(resultsDir), { recursive: true });
   const realResults = await realpath(resultsDir);
   const path = sweepLockPath(realResults);
   const machine = options.machine ?? thisMachine();
