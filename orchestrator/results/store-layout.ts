@@ -139,6 +139,11 @@ export function jobFiles(dir: string): JobPaths {
   };
 }
 
+/** A job's raw/artifacts/ from its raw/ directory (what a scenario's build() and normalize() get). */
+export function rawArtifactsIn(rawDir: string): string {
+  return join(rawDir, 'artifacts');
+}
+
 /** A job directory in a sweep directory. */
 export function jobDirIn(sweepDir: string, jobId: string): string {
   return child(sweepDir, `jobs/${checkedJobId(jobId)}`);

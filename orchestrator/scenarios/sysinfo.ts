@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { ProvenanceSchema } from '../results/provenance.js';
 import { sample, type MetricSample, type MetricSeries } from '../results/metrics.js';
 import type { Scenario } from './types.js';
+import { rawArtifactsIn } from '../results/store-layout.js';
 
 const SysinfoParams = z.strictObject({
   /** Seconds of host CPU sampling (a baseline of how busy the host is before a test); 0 = none. */
@@ -47,7 +48,7 @@ export class ArtifactError extends Error {
 }
 
 export async function readSysinfo(rawDir: string): Promise<SysinfoDocument> {
-  const path = join(rawDir, 'artifacts', 'sysinfo.json');
+  const path = join(rawArtifactsIn(rawDir), 'sysinfo.json');
   let value: unknown;
   try {
     value = JSON.parse(await readFile(path, 'utf8'));
@@ -88,7 +89,7 @@ export function sysinfoMetrics(doc: SysinfoDocument): MetricSample[] {
 export async function readCpuBusy(rawDir: string): Promise<MetricSeries | undefined> {
   let text: string;
   try {
-    text = await readFile(join(rawDir, 'artifacts', 'cpu-busy.jsonl'), 'utf8');
+    text = await readFile(join(rawArtifactsIn(rawDir), 'cpu-busy.jsonl'), 'utf8');
   } catch {
     return undefined;
   }

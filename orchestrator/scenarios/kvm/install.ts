@@ -17,6 +17,7 @@ import { z } from 'zod';
 import { DurationMs } from '../../inventory/durations.js';
 import type { BuildIdentity } from '../../results/manifest.js';
 import { readHostJson } from '../../results/host-json.js';
+import { rawArtifactsIn } from '../../results/store-layout.js';
 
 /** An absolute path on the hypervisor safe in a shell word and an XML attribute. */
 const HostPath = z
@@ -201,7 +202,7 @@ export class GuestInstallRecordError extends Error {
 
 /** artifacts/guest-install.json of a job (validated), or undefined when the job installed nothing. */
 export async function readGuestInstall(rawDir: string): Promise<GuestInstallRecord | undefined> {
-  const file = join(rawDir, 'artifacts', 'guest-install.json');
+  const file = join(rawArtifactsIn(rawDir), 'guest-install.json');
   const value = await readHostJson(file, (m) => new GuestInstallRecordError(m));
   if (value === undefined) return undefined;
   const parsed = GuestInstallRecord.safeParse(value);

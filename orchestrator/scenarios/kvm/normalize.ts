@@ -22,6 +22,7 @@ import { matrixPoints, type MatrixPoint, type NetworkModel } from './matrix.js';
 import { addressOf, nicModel, type GuestNic } from './network.js';
 import type { KvmParams } from './params.js';
 import { pointLabels, POINT_TIMINGS } from './points.js';
+import { rawArtifactsIn } from '../../results/store-layout.js';
 
 /** A QASET case name as the host wrote it into point.json (remote-scripts/kvm keeps only these characters). */
 const CaseName = z.string().regex(/^[A-Za-z0-9_.+-]{1,100}$/);
@@ -359,7 +360,7 @@ export function caseSamples(cases: PointCases, labels: Record<string, string>): 
  * the points that did run are still written to kvm-points.json's summary beside raw/.
  */
 export async function normalizeKvm(rawDir: string, params: KvmParams): Promise<MetricsDraft> {
-  const artifacts = join(rawDir, 'artifacts');
+  const artifacts = rawArtifactsIn(rawDir);
   const samples: MetricSample[] = [];
   const series: MetricSeries[] = [];
   const summaries: PointSummary[] = [];

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { readHostJson } from '../../results/host-json.js';
 import { BuildIdentitySchema, type BuildIdentity } from '../../results/manifest.js';
+import { rawArtifactsIn } from '../../results/store-layout.js';
 
 const text = (max: number) => z.string().max(max);
 
@@ -62,10 +63,10 @@ const InstallSchema = z.object({ package: text(200), version_after: text(200) })
  * is named by what its install phase installed; undefined when neither file is there.
  */
 export async function readBuildIdentity(rawDir: string, gitRevision?: string): Promise<BuildIdentity | undefined> {
-  const file = join(rawDir, 'artifacts', 'build-info.json');
+  const file = join(rawArtifactsIn(rawDir), 'build-info.json');
   const value = await readHostJson(file, (m) => new BuildInfoError(m));
   if (value === undefined) {
-    const installFile = join(rawDir, 'artifacts', 'install.json');
+    const installFile = join(rawArtifactsIn(rawDir), 'install.json');
     const install = InstallSchema.safeParse(await readHostJson(installFile, (m) => new BuildInfoError(m)));
     if (!install.success) return undefined;
     return buildIdentityOf({ agent_package: install.data.package, agent_package_version: install.data.version_after, ...(gitRevision ? { git_revision: gitRevision } : {}) });

@@ -17,6 +17,7 @@ import { readRrdSeries, RrdExportError, seriesStats, type SeriesUnit } from '../
 import { readHostJson } from '../../results/host-json.js';
 import { writeJsonAtomically } from '../../results/atomic-write.js';
 import { MIDOLMAN_REPEAT_METRICS } from './params.js';
+import { rawArtifactsIn } from '../../results/store-layout.js';
 
 const nullableNumber = z.number().nullable();
 
@@ -126,7 +127,7 @@ const readJson = (path: string) => readHostJson(path, (message) => new MidolmanA
 
 /** A JSON-lines artifact; a torn last line (interrupted run) is skipped, any other bad line is an error. */
 async function readJsonLines<T>(rawDir: string, name: string, schema: z.ZodType<T>): Promise<T[]> {
-  const path = join(rawDir, 'artifacts', name);
+  const path = join(rawArtifactsIn(rawDir), name);
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -250,7 +251,7 @@ function datapathSeriesUnit(alias: string): SeriesUnit {
 /** RRD series (AVERAGE column) from the host's exports listed in rrd/index.json. */
 export async function readMidolmanRrdSeries(rawDir: string): Promise<MetricSeries[]> {
   try {
-    return await readRrdSeries(join(rawDir, 'artifacts'), join('rrd', 'index.json'), seriesUnit);
+    return await readRrdSeries(rawArtifactsIn(rawDir), join('rrd', 'index.json'), seriesUnit);
   } catch (error) {
     if (error instanceof RrdExportError) throw new MidolmanArtifactError(error.message);
     throw error;
@@ -454,8 +455,8 @@ export function repeatMetrics(records: readonly RepeatRecord[], mode: (index: nu
 export async function normalizeMidolman(rawDir: string, options: NormalizeOptions = {}): Promise<MetricsDraft> {
   const steps = await readSteps(rawDir);
   const samples = stepMetrics(steps, options);
-  if (!(await readJson(join(rawDir, 'artifacts', 'ndr.json')))) samples.push(...lossOnsetMetrics(steps, options.losslessLoss));
-  const ndrPath = join(rawDir, 'artifacts', 'ndr.json');
+  if (!(await readJson(join(rawArtifactsIn(rawDir), 'ndr.json')))) samples.push(...lossOnsetMetrics(steps, options.losslessLoss));
+  const ndrPath = join(rawArtifactsIn(rawDir), 'ndr.json');
   const ndrRaw = await readJson(ndrPath);
   let ndrBest: Step | null = null;
   if (ndrRaw !== undefined) {
@@ -475,7 +476,7 @@ export async function normalizeMidolman(rawDir: string, options: NormalizeOption
     // the job's record of every repeated step, beside raw/ (as kvm-points.json is for kvm)
     await writeJsonAtomically(join(dirname(rawDir), 'repeats.json'), { steps: repeats });
   }
-  const heapPath = join(rawDir, 'artifacts', 'heapdump.json');
+  const heapPath = join(rawArtifactsIn(rawDir), 'heapdump.json');
   const heapRaw = await readJson(heapPath);
   if (heapRaw !== undefined && !HeapDumpSkippedSchema.safeParse(heapRaw).success) {
     const heap = HeapDumpSchema.safeParse(heapRaw);
