@@ -17,11 +17,6 @@ const exec = promisify(execFile);
 
 /** The reports host's POSIX sh libraries: sourced by dash in test/publish/host-calls.test.ts. */
 const ELSEWHERE = ['publish/'];
-/**
- * Executables of other owners that may still run `main` when sourced (issue 15 item 7 is done when
- * this is empty): while one lacks the guard its test is registered as skipped, and counted.
- */
-const NOT_YET_GUARDED = ['orchestrate-agent'];
 const GUARD = /^if \[\[ "?\$\{BASH_SOURCE\[0\][^\]]*\}"? == "\$0" \]\]; then main "\$@"; fi$/m;
 
 const STRICT = ['set -o errexit', 'set -o nounset', 'set -o pipefail'];
@@ -62,8 +57,7 @@ test('the files are found: the libraries and every executable', () => {
 
 for (const file of files) {
   const executable = !file.startsWith('lib/');
-  const pending = NOT_YET_GUARDED.includes(file) && !GUARD.test(await readFile(join(SCRIPTS, file), 'utf8'));
-  (pending ? test.skip : test)(`${file}: sourced, it runs nothing, prints nothing, sets no trap, writes no file${executable ? ', and defines main' : ''}; options: ${executable ? 'strict mode only' : 'unchanged'}`, async () => {
+  test(`${file}: sourced, it runs nothing, prints nothing, sets no trap, writes no file${executable ? ', and defines main' : ''}; options: ${executable ? 'strict mode only' : 'unchanged'}`, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'sourceable-'));
     try {
       const script = `
@@ -88,6 +82,7 @@ if declare -F main >/dev/null; then printf yes >"$0/../main"; else printf no >"$
       assert.equal(options, [...(executable ? STRICT : []), ...(EXTRA[file]?.options ?? [])].sort(), 'shell options changed by sourcing');
       assert.equal(added(await read('before.env'), await read('after.env')), EXTRA[file]?.env ?? [], 'variables exported by sourcing');
       if (executable) assert.is(await read('main'), 'yes', 'an executable has a main (run only when executed)');
+      if (executable) assert.match(await readFile(join(SCRIPTS, file), 'utf8'), GUARD, 'main runs behind the executed-not-sourced guard');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
