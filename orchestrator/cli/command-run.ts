@@ -5,8 +5,9 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { Selection, SweepPlan } from '../fleet/plan.js';
 import type { Inventory } from '../inventory/types.js';
 import type { SweepManifest } from '../results/manifest.js';
-import { isSweepId } from '../results/store.js';
+import { isSweepId } from '../results/store-layout.js';
 import { inertText } from '../inert-text.js';
+import { endpointText } from '../inventory/display.js';
 import { loadInventoryOrExit, wholeNumberOption } from './arguments.js';
 import { EXIT, exitWith } from './exit-codes.js';
 import { formatTable } from './table.js';
@@ -55,7 +56,7 @@ async function printPlan(inventory: Inventory, plan: SweepPlan): Promise<void> {
     h.jobs.map((job) => [
       job.jobId,
       h.host.name,
-      `${h.host.connection.user}@${h.host.connection.address}:${h.host.connection.port}`,
+      endpointText(h.host.connection),
       job.scenario,
       h.host.profile,
       inertText(SCENARIOS.get(job.scenario)?.summary?.(job.params) ?? JSON.stringify(job.params)),

@@ -8,6 +8,7 @@ import { ConnectError } from '../connectors/connect-errors.js';
 import { connectorFor as openConnector, hostKeyPolicy, type HostKeyPolicy } from '../connectors/open-connector.js';
 import { command } from '../connectors/shell-command.js';
 import { hostText, inertText } from '../inert-text.js';
+import { endpointText } from '../inventory/display.js';
 
 export interface HostCheck {
   host: string;
@@ -21,12 +22,6 @@ export interface HostCheck {
 /** One round trip that proves a shell answered (`ok`) and says what it runs on. */
 const ANSWER = command(['sh', '-c', 'echo ok; uname -sr']);
 
-function endpointText(host: HostSpec): string {
-  const { transport, user, address, port, jump } = host.connection;
-  if (transport === 'local') return `local (${user} on this machine)`;
-  return `${user}@${address}:${port}${jump.length ? ` via ${jump.map((j) => j.label).join(' -> ')}` : ''}`;
-}
-
 export async function checkHosts(
   inventory: Inventory,
   hosts: HostSpec[],
@@ -38,7 +33,7 @@ export async function checkHosts(
   return Promise.all(
     hosts.map((host) =>
       queue.add(async (): Promise<HostCheck> => {
-        const endpoint = endpointText(host);
+        const endpoint = endpointText(host.connection);
         const started = Date.now();
         const connector = connectorFor(host, policy);
         try {

@@ -4,6 +4,7 @@
 // and long values are cut.
 
 import { INVENTORY_LIMITS } from './limits.js';
+import type { ConnectionSettings } from './types.js';
 
 /**
  * C0 and C1 controls, DEL, the line and paragraph separators, the bidirectional formatting
@@ -34,4 +35,11 @@ export function hasControl(text: string): boolean {
 export function clipText(text: string, max: number = INVENTORY_LIMITS.maxQuotedChars): string {
   if (text.length <= max) return escapeControl(text);
   return `${escapeControl(text.slice(0, max))}... (${text.length} characters)`;
+}
+
+/** How a host is reached, for people: `user@address:port via jump -> jump`, or `local (user on this machine)`. */
+export function endpointText(connection: Pick<ConnectionSettings, 'transport' | 'user' | 'address' | 'port' | 'jump'>): string {
+  const { transport, user, address, port, jump } = connection;
+  if (transport === 'local') return `local (${user} on this machine)`;
+  return `${user}@${address}:${port}${jump.length ? ` via ${jump.map((j) => j.label).join(' -> ')}` : ''}`;
 }

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { escapeControl } from '../../orchestrator/inventory/display.js';
+import { endpointText, escapeControl } from '../../orchestrator/inventory/display.js';
 import { InventoryError, formatIssue } from '../../orchestrator/inventory/errors.js';
 import { runCli } from '../e2e/cli-helpers.js';
 import { assertIssues, issuesOf, load } from './helpers.js';
@@ -139,6 +139,13 @@ test('the CLI writes no control byte to stderr for a binary, an ANSI-laden or an
 test('a valid inventory whose values hold no control characters loads unchanged', async () => {
   const inventory = await load(await write('fine.yaml', 'ssh_config: none\nhosts:\n  mm1: {address: 10.0.0.1, user: perf, vars: {GREETING: "é\\tok"}}\n'));
   assert.is(inventory.hosts[0]!.vars.GREETING, 'é\tok');
+});
+
+test('a host is shown as user@address:port with its jump hosts, or as this machine when local', () => {
+  const hop = (label: string) => ({ label }) as never;
+  assert.is(endpointText({ user: 'perf', address: '10.0.0.1', port: 22, jump: [] }), 'perf@10.0.0.1:22');
+  assert.is(endpointText({ transport: 'ssh', user: 'perf', address: 'mm1', port: 2222, jump: [hop('bastion'), hop('inner')] }), 'perf@mm1:2222 via bastion -> inner');
+  assert.is(endpointText({ transport: 'local', user: 'root', address: 'localhost', port: 0, jump: [] }), 'local (root on this machine)');
 });
 
 test.run();
