@@ -31,9 +31,13 @@ fi
 failed=$((total - passed))
 # uvu says nothing when a suite's before hook throws: its tests count as not passed, silently.
 # Name every suite that did not pass all its tests, so such a failure is at least found.
-incomplete=$(sed -n 's/^\(.*\)  *[•✘ ]*(\([0-9]*\) \/ \([0-9]*\))$/\2 \3 \1/p' "$log" | awk '$1 < $2 { $1 = $1 "/" $2; print }')
+# uvu prints a test file's name on a line of its own, then a line per suite ending "(passed / total)".
+incomplete=$(sed -n -e 's/^\([^ ].*\.test\.ts\)$/F \1/p' \
+  -e 's/^ *\([^•✘]*[^•✘ ]\)\{0,1\} *[•✘ ]*(\([0-9]*\) \/ \([0-9]*\))$/S \2 \3 \1/p' "$log" |
+  awk '$1 == "F" { file = $2; next }
+    $2 < $3 { name = $0; sub(/^S [0-9]+ [0-9]+ ?/, "", name); print "  " $2 "/" $3 "  " file (name == "" ? "" : ": " name) }')
 if [[ -n $incomplete ]]; then
-  printf 'suites that did not pass every test (passed/total suite; no error printed above means a before hook failed):\n%s\n' "$incomplete"
+  printf 'suites that did not pass every test (no error printed above for one means its before hook failed):\n%s\n' "$incomplete"
 fi
 printf '%s passed, %s failed, %s skipped\n' "$passed" "$failed" "${skipped:-0}"
 if ((failed > 0 || status != 0)); then exit 1; fi
