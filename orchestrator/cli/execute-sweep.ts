@@ -4,7 +4,7 @@
 // the lines after the sweep from its outcome, and the outcome's exit status (exit-codes.ts).
 // Loaded by command-run.ts only when a sweep runs (never for --plan).
 import { alertOutcomeLine } from '../alerts/send-alerts.js';
-import { candidateText, candidatesToReport, findingsText } from '../fleet/event-text.js';
+import { candidateText, candidatesToReport, findingsCounts, findingsText } from '../fleet/event-text.js';
 import type { FinishResult } from '../fleet/finish-sweep.js';
 import type { Selection, SweepPlan } from '../fleet/plan.js';
 import { sweep, type SweepOutcome, type SweepRecord } from '../fleet/sweep.js';
@@ -68,15 +68,7 @@ export interface OutcomeContext {
 function regressionsWord(finish: FinishResult | undefined): string {
   const findings = finish?.findings;
   if (!findings) return `${finish?.newRegressions.length ?? 0} new regression(s)`;
-  const unconfirmed = findings.candidates.filter((candidate) => candidate.status === 'unconfirmed');
-  return findingsText({
-    confirmed: findings.candidates.filter((candidate) => candidate.status === 'confirmed').length,
-    notReproduced: findings.candidates.filter((candidate) => candidate.status === 'not-reproduced').length,
-    unconfirmed: unconfirmed.length,
-    pagedUnconfirmed: unconfirmed.filter((candidate) => candidate.paged).length,
-    stillPresent: findings.stillPresent.length,
-    comparable: findings.comparable,
-  });
+  return findingsText(findingsCounts(findings));
 }
 
 /** The lines after a sweep that started: problem jobs, findings, summary, where things are. */

@@ -45,6 +45,20 @@ export function candidatesToReport(findings: Findings): Candidate[] {
   ];
 }
 
+/** The counts of a `findings` event, from findings.json: the event and the summary at the end both say them. */
+export function findingsCounts(findings: Findings): Omit<EventOf<'findings'>, 'kind' | 'at'> {
+  const count = (status: string) => findings.candidates.filter((candidate) => candidate.status === status).length;
+  const unconfirmed = findings.candidates.filter((candidate) => candidate.status === 'unconfirmed');
+  return {
+    confirmed: count('confirmed'),
+    notReproduced: count('not-reproduced'),
+    unconfirmed: unconfirmed.length,
+    pagedUnconfirmed: unconfirmed.filter((candidate) => candidate.paged).length,
+    stillPresent: findings.stillPresent.length,
+    comparable: findings.comparable,
+  };
+}
+
 /** The summary's word on regressions: "1 confirmed regression(s), 1 not reproduced" (exit status 3 follows the paged ones). */
 export function findingsText(e: Omit<EventOf<'findings'>, 'kind' | 'at'>): string {
   return [

@@ -15,8 +15,8 @@ import { sendAlerts, ALERT_SCHEMA, type AlertOutcome, type AlertPayload } from '
 import { SweepStore } from '../results/store.js';
 import { confirmPolicy, type RerunRunner } from './confirm-regressions.js';
 import { sshRerunner } from './confirm-reruns.js';
-import type { EngineEvent, EventOf, EventSink } from './events.js';
-import { candidatesToReport, eventText, FINISH_FAILURES, timestamp } from './event-text.js';
+import type { EngineEvent, EventSink } from './events.js';
+import { candidatesToReport, eventText, findingsCounts, FINISH_FAILURES, timestamp } from './event-text.js';
 import { analyseSweep } from './sweep-findings.js';
 import { buildSite, type BuildSiteResult } from '../site/build.js';
 import { publishSite, type PublishResult } from '../publish/publish-site.js';
@@ -137,20 +137,6 @@ export async function finishSweep(options: FinishOptions): Promise<FinishResult>
   }
   await logChain;
   return result;
-}
-
-/** The counts of a `findings` event. */
-function findingsCounts(findings: Findings): Omit<EventOf<'findings'>, 'kind' | 'at'> {
-  const count = (status: string) => findings.candidates.filter((candidate) => candidate.status === status).length;
-  const unconfirmed = findings.candidates.filter((candidate) => candidate.status === 'unconfirmed');
-  return {
-    confirmed: count('confirmed'),
-    notReproduced: count('not-reproduced'),
-    unconfirmed: unconfirmed.length,
-    pagedUnconfirmed: unconfirmed.filter((candidate) => candidate.paged).length,
-    stillPresent: findings.stillPresent.length,
-    comparable: findings.comparable,
-  };
 }
 
 async function reportAndPublish(
