@@ -127,7 +127,7 @@ export function stderrText(event: EngineEvent): string {
 }
 
 /**
- * Events whose fact the summary at the end reports (outcome-text.ts): logged to sweep.log and
+ * Events whose fact the summary at the end reports (outcomeLines in ../cli/execute-sweep.ts): logged to sweep.log and
  * events.jsonl, not shown live, so the summary says each once.
  */
 export const REPORTED_AT_END: ReadonlySet<EngineEventKind> = new Set([
