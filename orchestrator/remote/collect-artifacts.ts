@@ -95,9 +95,12 @@ export interface ArtifactSource {
   onStderr(listener: () => void): void;
 }
 
-/** The source of a channel running the agent's `collect` (or `run --collect`): its stdout and stderr as they are. */
-export function channelSource(channel: ExecChannel): ArtifactSource {
-  const stderr = new TextTail(8192);
+/**
+ * The source of a channel running the agent's `collect` (or `run --collect`): its stdout and
+ * stderr as they are, the last `tailChars` of stderr kept.
+ */
+export function channelSource(channel: ExecChannel, tailChars = 8192): ArtifactSource {
+  const stderr = new TextTail(tailChars);
   const listeners: (() => void)[] = [];
   let ended = () => {};
   const stderrEnded = new Promise<void>((resolve) => (ended = resolve));

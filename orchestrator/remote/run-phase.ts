@@ -8,8 +8,8 @@ import { command, raw } from '../connectors/shell-command.js';
 import { sleep } from '../connectors/ssh/backoff.js';
 import { hostText } from '../inert-text.js';
 import type { RemoteLayout } from './layout.js';
-import { AgentStatusSchema, LineCounter, TextTail, agentStatusIn, parseRemoteEventLine, type RemoteEvent } from './remote-events.js';
-import type { ArtifactSource } from './collect-artifacts.js';
+import { AgentStatusSchema, LineCounter, agentStatusIn, parseRemoteEventLine, type RemoteEvent } from './remote-events.js';
+import { channelSource, type ArtifactSource } from './collect-artifacts.js';
 
 export type PhaseStatus = 'ok' | 'failed' | 'timed-out' | 'lost' | 'interrupted';
 
@@ -196,12 +196,8 @@ async function reconnectUntil(connector: Connector, deadline: () => number, hook
 function readUntilEnd(channel: ExecChannel, counter: LineCounter, hooks: PhaseHooks, remainingMs: () => number, collect: boolean): Promise<ReadResult> {
   return new Promise((resolve) => {
     let settled = false;
-    const stderr = new TextTail();
-    const stderrListeners: (() => void)[] = [];
-    let stderrEnded = () => {};
-    const stderrEnd = new Promise<void>((done) => (stderrEnded = done));
-    channel.stderr.once('end', () => stderrEnded());
-    channel.stderr.once('close', () => stderrEnded());
+    // The follower's stderr, kept (its status line comes last) and handed on with the artifacts.
+    const source = channelSource(channel, 16_384);
     // After the NUL: the status line (collected until its newline), then the tar.
     let statusBytes: Buffer | null = null;
     let tar: PassThrough | null = null;
@@ -231,13 +227,7 @@ function readUntilEnd(channel: ExecChannel, counter: LineCounter, hooks: PhaseHo
         return;
       }
       tar = new PassThrough();
-      const artifacts: ArtifactSource = {
-        channel,
-        stream: tar,
-        stderrText: () => stderr.toString(),
-        stderrEnded: stderrEnd,
-        onStderr: (listener) => stderrListeners.push(listener),
-      };
+      const artifacts: ArtifactSource = { ...source, stream: tar };
       const rest = statusBytes.subarray(newline + 1);
       statusBytes = null;
       settle({ kind: 'exit', code: status.code, timedOut: status.timed_out, artifacts });
@@ -245,10 +235,6 @@ function readUntilEnd(channel: ExecChannel, counter: LineCounter, hooks: PhaseHo
     };
     // stdin stays open and silent until the channel closes: the follower naps on it (read -t),
     // which costs the host no process and no FIFO.
-    channel.stderr.on('data', (chunk: Buffer) => {
-      stderr.push(chunk);
-      for (const listener of stderrListeners) listener();
-    });
     channel.stdout.on('data', (chunk: Buffer) => {
       if (tar) return toTar(chunk);
       if (statusBytes) return afterNul(chunk);
@@ -269,7 +255,7 @@ function readUntilEnd(channel: ExecChannel, counter: LineCounter, hooks: PhaseHo
     channel.done.then(
       (exit) => {
         if (tar) return;
-        const text = stderr.toString();
+        const text = source.stderrText();
         const status = agentStatusIn(text, ['rc', 'lost'] as const);
         if (status?.kind === 'rc') settle({ kind: 'exit', code: status.code, timedOut: status.timed_out });
         else if (status?.kind === 'lost') settle({ kind: 'lost', reason: status.reason });
