@@ -37,9 +37,8 @@ export interface Connector {
   reconnect(signal?: AbortSignal): Promise<void>;
   isConnected(): boolean;
   /**
-   * Start a command. A ShellCommand value is rendered (quoted) by the connector, which shows only
-   * its display() form (secrets masked) in anything it logs or puts in an error. A string is shell
-   * text already rendered: a transition form, shown as it is.
+   * Start a command. The ShellCommand value is rendered (quoted) by the connector, which shows
+   * only its display() form (secrets masked) in anything it logs or puts in an error.
    */
   exec(command: CommandInput): Promise<ExecChannel>;
   /** Run a command to completion, buffering its output (for small outputs only). */

@@ -97,7 +97,7 @@ interface HostEndpoint extends Endpoint {
 const SSH_ONLY_KEYS = ['address', 'port', 'user', 'identity_file', 'agent', 'jump'] as const;
 
 /** What a local host's endpoint says: this machine, as the orchestrator's user; port 0 (none). */
-export const LOCAL_ADDRESS = 'localhost';
+const LOCAL_ADDRESS = 'localhost';
 
 function localUser(env: NodeJS.ProcessEnv): string {
   if (env.USER) return env.USER;

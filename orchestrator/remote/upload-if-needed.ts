@@ -36,7 +36,7 @@ const PROTOCOL = /^(present|need\ninstalled)\n/;
 const MAX_FOLLOW_ON_BYTES = 256 * 1024;
 
 /**
- * Runs `remote` (a command value speaking the protocol; shell text during the transition) and, when the host says
+ * Runs `remote` (a command value speaking the protocol) and, when the host says
  * "need", writes the content with `send(stdin)`, which must end stdin (and may reject: its message
  * joins the detail). With `followOn`, the command runs another one after the protocol (only on
  * success): it gets `timeoutMs` from the end of the protocol lines, then the channel is closed.
