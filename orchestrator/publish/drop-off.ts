@@ -12,7 +12,7 @@ import { createGzip } from 'node:zlib';
 import tar from 'tar-stream';
 import type { Inventory } from '../inventory/types.js';
 import { PublishError, remoteRoot, runScript } from './reports-host.js';
-import { hostScript, withReportsHost } from './host-calls.js';
+import { hostCommand, withReportsHost } from './host-calls.js';
 
 type EntryHeader = Parameters<ReturnType<typeof tar.pack>['entry']>[0];
 
@@ -85,8 +85,7 @@ export async function dropOffSweep(options: {
   if (!st?.isDirectory()) throw new PublishError(`${sweepDir} is not a directory`);
   return withReportsHost(options.inventory, options, async (reports) => {
     const counts = { files: 0, bytes: 0 };
-    const { name, text } = await hostScript('dropOff');
-    const result = await runScript(reports.connector, name, text, [remoteRoot(options.incomingPath), sweepId], {
+    const result = await runScript(reports.connector, await hostCommand('dropOff', [remoteRoot(options.incomingPath), sweepId]), {
       input: await archiveStream(sweepDir, sweepId, counts),
       ...(options.signal ? { signal: options.signal } : {}),
     });

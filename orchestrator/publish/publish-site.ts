@@ -15,7 +15,7 @@ import type { Readable } from 'node:stream';
 import type { Inventory } from '../inventory/types.js';
 import type { ExecChannel, ExecExit } from '../connectors/types.js';
 import { PublishError, runScript, type ReportsHost } from './reports-host.js';
-import { hostCommand, hostScript, RELEASE_ID, withReportsHost } from './host-calls.js';
+import { hostCommand, RELEASE_ID, withReportsHost } from './host-calls.js';
 import { hashCacheFile, readIndexCache, sha256, writeIndexCache, type IndexCache } from './client-cache.js';
 import { uploadStream, worthCompressing, type UploadPlan } from './upload-stream.js';
 import { indexHeadLine, indexText, parseIndexText, planIndex, scanSiteCached, trustedIndex, type IndexPlan, type LocalFile, type SiteIndex } from './site-index.js';
@@ -374,8 +374,7 @@ export async function publishSite(options: PublishOptions): Promise<PublishResul
 
 /** Runs a releases.sh call (no stdin) on the reports host; a failure names the host and what it said. */
 async function releasesCall(reports: ReportsHost, call: 'list' | 'rollback', args: string[], what: string): Promise<string> {
-  const { name, text } = await hostScript(call);
-  const result = await runScript(reports.connector, name, text, [reports.root, ...args]);
+  const result = await runScript(reports.connector, await hostCommand(call, [reports.root, ...args]));
   if (result.exitCode !== 0) throw new PublishError(`${reports.host.name}: ${what} (${exitOf(result)}): ${result.stderr.trim() || result.stdout.trim()}`);
   return result.stdout;
 }

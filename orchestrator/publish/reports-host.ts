@@ -1,12 +1,13 @@
 // The reports host as the fleet sees it: an inventory host (same transport, known_hosts policy
 // and jump hosts as every other host), plus small helpers to run the project's remote scripts
-// on it in one round trip, as command values (the connector quotes their arguments).
+// on it in one round trip, as command values (the connector quotes their arguments; the
+// commands themselves are built in one place, host-calls.ts).
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { HostSpec, Inventory, ReportsTarget } from '../inventory/types.js';
 import type { Connector, ExecExit } from '../connectors/types.js';
 import { connectorFor as openConnector, hostKeyPolicy, type HostKeyPolicy } from '../connectors/open-connector.js';
-import { command } from '../connectors/shell-command.js';
+import type { ShellCommand } from '../connectors/shell-command.js';
 
 export class PublishError extends Error {
   override readonly name = 'PublishError';
@@ -47,39 +48,20 @@ export async function connectReportsHost(
 export interface ScriptResult extends ExecExit {
   stdout: string;
   stderr: string;
-  /** Bytes written to the script's stdin. */
-  sent: number;
 }
 
 /**
- * Run `sh -c SCRIPT NAME ARGS...` on the host. `input`, when given, is streamed to the script's
- * stdin with backpressure; if the script ends first, or `signal` aborts, the stream is destroyed
- * and the channel closed. stdout lines are passed to onLine as they arrive.
+ * Runs a script's command (host-calls.ts hostCommand) on the host. `input`, when given, is
+ * streamed to the script's stdin with backpressure; if the script ends first, or `signal` aborts,
+ * the stream is destroyed and the channel closed.
  */
-export async function runScript(
-  connector: Connector,
-  name: string,
-  script: string,
-  args: (string | number)[],
-  options: { input?: Readable; signal?: AbortSignal; onLine?: (line: string) => void } = {},
-): Promise<ScriptResult> {
+export async function runScript(connector: Connector, script: ShellCommand, options: { input?: Readable; signal?: AbortSignal } = {}): Promise<ScriptResult> {
   options.signal?.throwIfAborted();
-  const channel = await connector.exec(command(['sh', '-c', script, name, ...args]));
+  const channel = await connector.exec(script);
   let stdout = '';
   let stderr = '';
-  let pending = '';
-  let sent = 0;
   channel.stdout.on('data', (chunk: Buffer) => {
-    const text = chunk.toString('utf8');
-    stdout += text;
-    if (options.onLine) {
-      pending += text;
-      let nl: number;
-      while ((nl = pending.indexOf('\n')) >= 0) {
-        options.onLine(pending.slice(0, nl));
-        pending = pending.slice(nl + 1);
-      }
-    }
+    stdout += chunk.toString('utf8');
   });
   channel.stderr.on('data', (chunk: Buffer) => {
     if (stderr.length < 65536) stderr += chunk.toString('utf8');
@@ -92,9 +74,7 @@ export async function runScript(
   let feedError: unknown;
   let feeding: Promise<void> = Promise.resolve();
   if (options.input) {
-    const input = options.input;
-    input.on('data', (chunk: Buffer) => (sent += chunk.length));
-    feeding = pipeline(input, channel.stdin).catch((error: unknown) => {
+    feeding = pipeline(options.input, channel.stdin).catch((error: unknown) => {
       feedError = error;
       channel.close();
     });
@@ -107,7 +87,7 @@ export async function runScript(
     await feeding;
     options.signal?.throwIfAborted();
     if (feedError && exit.exitCode === 0) throw feedError;
-    return { ...exit, stdout, stderr, sent };
+    return { ...exit, stdout, stderr };
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
   }
