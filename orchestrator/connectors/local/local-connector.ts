@@ -6,14 +6,22 @@
 // without touching the orchestrator; a phase the agent detached into a session of its own lives
 // on, as it does over SSH.
 //
-// Differences from the SSH connector, by design:
-// - the environment is a login's, not the orchestrator's: HOME, USER, LOGNAME, SHELL, PATH and
-//   the locale (LANG, LC_*, TZ) are passed on, nothing else (no SSH_AUTH_SOCK, no NODE_OPTIONS);
+// Differences from the SSH connector (against OpenSSH's sshd), by design:
+// - the environment: HOME, USER, LOGNAME and SHELL are this machine's user's, as sshd sets them,
+//   but PATH and the locale (LANG, LANGUAGE, LC_*, TZ) are copied from the orchestrator's own
+//   environment, where sshd sets PATH itself (or PAM's /etc/environment does) and the locale
+//   comes from PAM (/etc/default/locale); there is no SSH_CONNECTION, SSH_CLIENT or MAIL, and
+//   nothing else of the orchestrator's passes (no SSH_AUTH_SOCK, no NODE_OPTIONS);
+// - the shell is /bin/sh, not the user's login shell, so no startup file runs (bash started by
+//   sshd reads ~/.bashrc); our commands are POSIX sh anyway;
 // - there is no link to lose: connect() checks nothing and `done` never rejects with
 //   ConnectionLostError; exec() after close() does (as over SSH);
 // - close() sends the command's process group SIGHUP (what a hung-up session gets), then SIGKILL
-//   2 s later if it is still there; over SSH a closed channel gives the command EOF and SIGPIPE;
-// - the shell is /bin/sh, not the user's login shell (our commands are POSIX sh anyway).
+//   2 s later if it is still there; over SSH a closed channel gives the command EOF and SIGPIPE.
+//   So `done` after close() reports the signal (`HUP`) and settles when the group's shell is gone
+//   (up to 2 s), where over SSH it settles with a bare null exit once the channel is closed;
+// - when the orchestrator exits, its local commands still running get SIGHUP; over SSH, a
+//   dropped link's commands get only EOF and SIGPIPE, when they next use their streams.
 import type { ResultPromise } from 'execa';
 import { homedir, userInfo } from 'node:os';
 import type { CommandInput, Connector, ExecChannel, ExecExit, RunResult } from '../types.js';
@@ -27,7 +35,7 @@ const KILL_AFTER_MS = 2000;
 /** Variables of the orchestrator's environment that a login on this machine would have too. */
 const LOGIN_ENV = /^(PATH|LANG|LANGUAGE|TZ|LC_[A-Z_]+)$/;
 
-/** Process groups still running, ended if the orchestrator exits (as a dropped SSH link ends its commands). */
+/** Process groups still running, sent SIGHUP if the orchestrator exits (no orphans left on this machine). */
 const liveGroups = new Set<number>();
 let exitHookInstalled = false;
 
