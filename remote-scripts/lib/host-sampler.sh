@@ -169,8 +169,8 @@ hs_sample_line() {
   mem=$(hs_mem)
   read -r memtotal memavail <<<"$mem"
   read -r load1 _rest </proc/loadavg
-  t=${EPOCHREALTIME:-$(date +%s.%N)}
-  t=${t/,/.}
+  orch_now
+  t=$REPLY
   [[ -z $cpu ]] || values+=",\"host.cpu_busy_percent\":$cpu"
   if [[ -n $memavail ]]; then
     values+=",\"host.mem_available_bytes\":$memavail,\"host.mem_used_bytes\":$((memtotal - memavail))"
@@ -193,9 +193,10 @@ hs_sample() {
   [[ -z ${HS_DISKS:-} ]] || mapfile -t HS_DISK_NAMES < <(hs_disk_names $HS_DISKS)
   HS_FIRST=1
   trap 'exit 0' TERM INT
-  t=${EPOCHREALTIME:-$(date +%s.%N)}
+  orch_now
+  t=$REPLY
   printf '{"kind":"types","t":%s,"types":{"host.cpu_busy_percent":"GAUGE","host.mem_available_bytes":"GAUGE","host.mem_used_bytes":"GAUGE","host.disk.read_bytes":"COUNTER","host.disk.write_bytes":"COUNTER","host.net.rx_bytes":"COUNTER","host.net.tx_bytes":"COUNTER","host.load1":"GAUGE"}}\n' \
-    "${t/,/.}" >>"$out"
+    "$t" >>"$out"
   jiffies=$(hs_cpu_jiffies)
   read -r busy0 total0 <<<"$jiffies"
   hs_sample_line "$out"

@@ -38,10 +38,11 @@ mm_need_uint() {
   [[ $2 =~ ^[0-9]+$ ]] || orch_die "$1 must be a whole number, got '$2'"
 }
 
-# mm_now : seconds since the epoch with microseconds (a '.' whatever the locale's decimal separator).
+# mm_now : seconds since the epoch with microseconds (lib/events.sh orch_now: a '.' whatever the
+# locale's decimal separator).
 mm_now() {
-  local now=${EPOCHREALTIME:-$(date +%s.%N)}
-  printf '%s' "${now/,/.}"
+  orch_now
+  printf '%s' "$REPLY"
 }
 
 # mm_seconds FROM TO : TO - FROM (seconds since the epoch) with milliseconds.

@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # Environment provenance of a host: what a result needs beside it to be comparable
 # (kernel, command line, CPU, memory, package versions). Sourced, never executed; needs
-# lib/json.sh.
+# lib/json.sh and lib/events.sh (orch_now).
 #
 # Everything is read from /proc, /sys and /etc with bash builtins: the only process is the
 # one package query (dpkg-query or rpm), and provenance_cached_to skips even that while
@@ -195,9 +195,9 @@ provenance_packages() {
 
 # provenance_json_to VAR : the whole provenance document.
 provenance_json_to() {
-  local hostname boot_id now=${EPOCHREALTIME:-} os kernel cmdline cpu memory packages
-  [[ -n $now ]] || printf -v now '%(%s)T' -1
-  now=${now/,/.}
+  local hostname boot_id now os kernel cmdline cpu memory packages
+  orch_now
+  now=$REPLY
   provenance_read_line_to hostname /proc/sys/kernel/hostname
   provenance_read_line_to boot_id /proc/sys/kernel/random/boot_id
   provenance_os_to os

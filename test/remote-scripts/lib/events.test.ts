@@ -71,4 +71,15 @@ test('on a host whose locale writes a decimal comma, the event time is still a J
   assert.ok(typeof event?.t === 'number' && Math.abs(event.t - Date.now() / 1000) < 600, `t: ${run.stderr}`);
 });
 
+test('orch_now sets REPLY to seconds with a decimal point under a comma locale, and to whole seconds without EPOCHREALTIME', async () => {
+  const env = await commaLocaleEnv();
+  const run = await sourced(LIBS, 'orch_now; a=$REPLY; unset EPOCHREALTIME; orch_now; printf "%s %s" "$a" "$REPLY"', { env });
+  assert.is(run.code, 0, run.stderr);
+  const [fine, whole] = run.stdout.split(' ');
+  assert.match(fine!, /^\d+\.\d{6}$/);
+  assert.match(whole!, /^\d+$/);
+  const now = Date.now() / 1000;
+  for (const t of [fine, whole]) assert.ok(Math.abs(Number(t) - now) < 600, run.stdout);
+});
+
 test.run();

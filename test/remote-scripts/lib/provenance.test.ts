@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { ProvenanceSchema } from '../../../orchestrator/results/provenance.js';
 import { sourcedOk } from '../sourced-bash.js';
 
-const LIBS = ['lib/common.sh', 'lib/json.sh', 'lib/provenance.sh'];
+const LIBS = ['lib/common.sh', 'lib/json.sh', 'lib/events.sh', 'lib/provenance.sh'];
 const SENTINEL = '{"sentinel":"reused"}';
 const PACKAGE_DB = '/var/lib/dpkg/status';
 
