@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { LocalConnector } from '../../../orchestrator/connectors/local/local-connector.js';
 import { ConnectionLostError } from '../../../orchestrator/connectors/connect-errors.js';
 import { command } from '../../../orchestrator/connectors/shell-command.js';
+import { isAlive as alive, waitGone } from '../../lab/proc.js';
 
 const local = suite('local connector');
 let work: string;
@@ -27,15 +28,6 @@ local.after.each(async () => {
 });
 
 const exists = (path: string) => stat(path).then(() => true, () => false);
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function until(check: () => boolean, ms: number): Promise<boolean> {
   const end = Date.now() + ms;
@@ -78,7 +70,7 @@ local('close() ends the command and everything it started (its process group), a
   channel.close(); // idempotent
   const exit = await channel.done;
   assert.is(exit.exitCode, null);
-  assert.ok(await until(() => !alive(pid), 5000), 'the background sleep of the closed command was ended');
+  assert.equal(await waitGone([pid], 5000), [], 'the background sleep of the closed command was ended');
 });
 
 local('what ignores SIGHUP in the closed group is killed 2 s later', async () => {
@@ -87,7 +79,7 @@ local('what ignores SIGHUP in the closed group is killed 2 s later', async () =>
   const closed = Date.now();
   channel.close();
   await channel.done;
-  assert.ok(await until(() => !alive(pid), 10_000), 'the HUP-proof shell was killed');
+  assert.equal(await waitGone([pid], 10_000), [], 'the HUP-proof shell was killed');
   assert.ok(Date.now() - closed >= 1500, 'not before the grace period');
 });
 
