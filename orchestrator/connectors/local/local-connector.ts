@@ -18,8 +18,9 @@
 //   ConnectionLostError; exec() after close() does (as over SSH);
 // - close() sends the command's process group SIGHUP (what a hung-up session gets), then SIGKILL
 //   2 s later if it is still there; over SSH a closed channel gives the command EOF and SIGPIPE.
-//   So `done` after close() reports the signal (`HUP`) and settles when the group's shell is gone
-//   (up to 2 s), where over SSH it settles with a bare null exit once the channel is closed;
+//   So `done` after close() reports the signal (`HUP`) and settles once nothing of the group holds
+//   the output open (up to 2 s), where over SSH it settles with a bare null exit once the channel
+//   is closed;
 // - when the orchestrator exits, its local commands still running get SIGHUP; over SSH, a
 //   dropped link's commands get only EOF and SIGPIPE, when they next use their streams.
 import type { ResultPromise } from 'execa';
