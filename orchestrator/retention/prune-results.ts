@@ -12,17 +12,12 @@
 // sweep.json is read and validated: one that says `running` is left alone, and so is one whose
 // sweep.json is there but cannot be read (damaged, or written by a newer orchestrator): what a
 // sweep is doing is never guessed before deleting its artifacts. A sweep without one is pruned.
-import { parseSize } from '../inventory/sizes.js';
-
-export { parseSize };
 import { lstat, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeJsonAtomically } from '../results/atomic-write.js';
 import { PRUNED_SCHEMA, PrunedRecordSchema, type PrunedRecord } from '../results/pruned-record.js';
 import type { SweepStatus } from '../results/manifest.js';
 import { jobPaths, jobFiles, listJobIds, listSweeps, readSweepManifest, StoreReadError } from '../results/store.js';
-
-export { PRUNED_SCHEMA };
 
 export interface PruneOptions {
   resultsDir: string;

@@ -5,7 +5,8 @@ import { mkdtemp, readdir, readFile, rm, stat, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rename } from 'node:fs/promises';
-import { parseSize, pruneResults, sweepStart } from '../../orchestrator/retention/prune-results.js';
+import { parseSize } from '../../orchestrator/inventory/sizes.js';
+import { pruneResults, sweepStart } from '../../orchestrator/retention/prune-results.js';
 import { put } from '../publish/site-fixture.js';
 import { SWEEP_SCHEMA, type SweepManifest } from '../../orchestrator/results/manifest.js';
 
