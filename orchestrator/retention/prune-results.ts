@@ -134,7 +134,9 @@ export async function pruneResults(options: PruneOptions): Promise<PruneResult> 
   for (const sweepId of await listSweeps(options.resultsDir)) {
     const jobIds = await listJobIds(options.resultsDir, sweepId).catch(() => [] as string[]);
     const status = await sweepStatus(options.resultsDir, sweepId);
-    const running = status.status === 'running' || status.status === 'unreadable';
+    // a running sweep, or one whose sweep.json cannot be read, keeps its raw artifacts
+    const leftAlone = status.status === 'running' || status.status === 'unreadable';
+    let keptRaw = false;
     for (const jobId of jobIds) {
       const files = jobPaths(options.resultsDir, sweepId, jobId);
       const jobDir = files.dir;
@@ -144,14 +146,16 @@ export async function pruneResults(options: PruneOptions): Promise<PruneResult> 
       }
       if (!(await exists(files.raw))) continue;
       const size = await treeSize(files.raw);
-      if (running) {
+      if (leftAlone) {
         result.rawBytesLeft += size.bytes;
-        if (status.status === 'unreadable') {
-          if (!result.skippedUnreadable.some((s) => s.sweepId === sweepId)) result.skippedUnreadable.push({ sweepId, problem: status.problem });
-        } else if (!result.skippedRunning.includes(sweepId)) result.skippedRunning.push(sweepId);
+        keptRaw = true;
         continue;
       }
       candidates.push({ sweepId, jobId, jobDir, ...size, started: sweepStart(sweepId) });
+    }
+    if (keptRaw) {
+      if (status.status === 'unreadable') result.skippedUnreadable.push({ sweepId, problem: status.problem });
+      else result.skippedRunning.push(sweepId);
     }
   }
   const chosen = new Map<RawJob, PrunedJob['reason']>();
