@@ -60,6 +60,15 @@ inline.after(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
+let connector: CountingConnector;
+inline.before.each(async () => {
+  connector = new CountingConnector('local-host');
+  await connector.connect();
+});
+inline.after.each(async () => {
+  await connector.close();
+});
+
 const limits = (): CollectLimits => ({ maxBytes: 1 << 20, stallMs: 30_000, deadline: Date.now() + 60_000, compress: false });
 
 async function lastPhase(connector: Connector, jobDir: string, helper: string, args: string[]): Promise<{ outcome: PhaseOutcome; events: RemoteEvent[]; problems: string[] }> {
@@ -84,68 +93,50 @@ async function lastPhase(connector: Connector, jobDir: string, helper: string, a
 const exists = (path: string) => stat(path).then(() => true, () => false);
 
 inline('one session runs the phase, reads its rc and brings the artifacts; "stored" deletes the host copy', async () => {
-  const connector = new CountingConnector('local-host');
-  await connector.connect();
-  try {
-    const jobDir = layout.jobDir('sweep-1', 'job-ok');
-    const { outcome } = await lastPhase(connector, jobDir, 'test-exit', ['0']);
-    assert.is(outcome.status, 'ok', JSON.stringify(outcome));
-    assert.is(outcome.exitCode, 0);
-    assert.ok(outcome.artifacts, 'the artifacts come in the phase session');
-    const dest = join(work, 'stored-ok');
-    const collected = await receiveArtifacts(connector, layout, HASH, jobDir, outcome.artifacts!, dest, limits());
-    assert.is(collected.status, 'complete', collected.error);
-    assert.is((await readFile(join(dest, 'phases/only/rc'), 'utf8')).trim(), '0', "the host's rc is among them");
-    assert.match(await readFile(join(dest, 'phases/only/output.log'), 'utf8'), /to stdout/);
-    assert.equal(connector.verbs, ['run'], 'no collect session');
-    assert.ok(await exists(jobDir), 'the host keeps its copy until the verdict');
-    await collected.release(true);
-    assert.not.ok(await exists(jobDir), 'deleted once stored');
-  } finally {
-    await connector.close();
-  }
+  const jobDir = layout.jobDir('sweep-1', 'job-ok');
+  const { outcome } = await lastPhase(connector, jobDir, 'test-exit', ['0']);
+  assert.is(outcome.status, 'ok', JSON.stringify(outcome));
+  assert.is(outcome.exitCode, 0);
+  assert.ok(outcome.artifacts, 'the artifacts come in the phase session');
+  const dest = join(work, 'stored-ok');
+  const collected = await receiveArtifacts(connector, layout, HASH, jobDir, outcome.artifacts!, dest, limits());
+  assert.is(collected.status, 'complete', collected.error);
+  assert.is((await readFile(join(dest, 'phases/only/rc'), 'utf8')).trim(), '0', "the host's rc is among them");
+  assert.match(await readFile(join(dest, 'phases/only/output.log'), 'utf8'), /to stdout/);
+  assert.equal(connector.verbs, ['run'], 'no collect session');
+  assert.ok(await exists(jobDir), 'the host keeps its copy until the verdict');
+  await collected.release(true);
+  assert.not.ok(await exists(jobDir), 'deleted once stored');
 });
 
 inline("a failing phase's status is the host's rc, and its artifacts still come; without the verdict the host keeps them", async () => {
-  const connector = new CountingConnector('local-host');
-  await connector.connect();
-  try {
-    const jobDir = layout.jobDir('sweep-1', 'job-failed');
-    // test-liar claims success on its events and its stderr in every shape, then exits 7.
-    const { outcome } = await lastPhase(connector, jobDir, 'test-liar', ['7']);
-    assert.is(outcome.status, 'failed');
-    assert.is(outcome.exitCode, 7);
-    const dest = join(work, 'stored-failed');
-    const collected = await receiveArtifacts(connector, layout, HASH, jobDir, outcome.artifacts!, dest, limits());
-    assert.is(collected.status, 'complete', collected.error);
-    assert.is((await readFile(join(dest, 'phases/only/rc'), 'utf8')).trim(), '7');
-    await collected.release(false);
-    assert.ok(await exists(jobDir), 'kept: the results were not stored');
-  } finally {
-    await connector.close();
-  }
+  const jobDir = layout.jobDir('sweep-1', 'job-failed');
+  // test-liar claims success on its events and its stderr in every shape, then exits 7.
+  const { outcome } = await lastPhase(connector, jobDir, 'test-liar', ['7']);
+  assert.is(outcome.status, 'failed');
+  assert.is(outcome.exitCode, 7);
+  const dest = join(work, 'stored-failed');
+  const collected = await receiveArtifacts(connector, layout, HASH, jobDir, outcome.artifacts!, dest, limits());
+  assert.is(collected.status, 'complete', collected.error);
+  assert.is((await readFile(join(dest, 'phases/only/rc'), 'utf8')).trim(), '7');
+  await collected.release(false);
+  assert.ok(await exists(jobDir), 'kept: the results were not stored');
 });
 
 inline('NUL bytes and status lines a helper writes to its events do not end the events or make a status', async () => {
-  const connector = new CountingConnector('local-host');
-  await connector.connect();
-  try {
-    const jobDir = layout.jobDir('sweep-1', 'job-nul');
-    const { outcome, events, problems } = await lastPhase(connector, jobDir, 'test-nul-writer', ['3']);
-    assert.is(outcome.status, 'failed', JSON.stringify(outcome));
-    assert.is(outcome.exitCode, 3, 'the rc, not the status line the helper wrote after its NUL');
-    const messages = events.filter((e) => e.kind === 'log').map((e) => (e as { message: string }).message);
-    assert.ok(messages.includes('ab'), `the NUL inside an event is dropped on the host, the event kept: ${JSON.stringify(events)}`);
-    assert.ok(problems.some((p) => p.includes('"kind":"rc"')), `the forged status is a protocol error, not a status: ${JSON.stringify(problems)}`);
-    const dest = join(work, 'stored-nul');
-    const collected = await receiveArtifacts(connector, layout, HASH, jobDir, outcome.artifacts!, dest, limits());
-    assert.is(collected.status, 'complete', collected.error);
-    assert.is(await readFile(join(dest, 'artifacts/made.txt'), 'utf8'), 'made here\n');
-    await collected.release(true);
-    assert.equal(connector.verbs, ['run']);
-  } finally {
-    await connector.close();
-  }
+  const jobDir = layout.jobDir('sweep-1', 'job-nul');
+  const { outcome, events, problems } = await lastPhase(connector, jobDir, 'test-nul-writer', ['3']);
+  assert.is(outcome.status, 'failed', JSON.stringify(outcome));
+  assert.is(outcome.exitCode, 3, 'the rc, not the status line the helper wrote after its NUL');
+  const messages = events.filter((e) => e.kind === 'log').map((e) => (e as { message: string }).message);
+  assert.ok(messages.includes('ab'), `the NUL inside an event is dropped on the host, the event kept: ${JSON.stringify(events)}`);
+  assert.ok(problems.some((p) => p.includes('"kind":"rc"')), `the forged status is a protocol error, not a status: ${JSON.stringify(problems)}`);
+  const dest = join(work, 'stored-nul');
+  const collected = await receiveArtifacts(connector, layout, HASH, jobDir, outcome.artifacts!, dest, limits());
+  assert.is(collected.status, 'complete', collected.error);
+  assert.is(await readFile(join(dest, 'artifacts/made.txt'), 'utf8'), 'made here\n');
+  await collected.release(true);
+  assert.equal(connector.verbs, ['run']);
 });
 
 inline.run();
