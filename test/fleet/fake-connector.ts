@@ -8,17 +8,27 @@
 // - the bundle check (`bash -c <ensure-bundle> orchestrate-bundle ROOT HASH ... [NEXT...]`):
 //   "present" (the bundle is there), then the NEXT command's output (provenance) in that session;
 // - `provenance`: one JSON record (ProvenanceSchema);
-// - `run JOBDIR PHASE TIMEOUT OFFSET [--collect MODE] -- HELPER ARGS`: a `start` event on stdout,
-//   then the rc the supervisor recorded, as `{"kind":"rc",...}` on stderr; the phase's rc is
-//   kept for `collect`;
-// - `stop JOBDIR PHASE SIGNAL`: ends a phase that is waiting (`untilStopped`) with 128+15 or +9;
-// - `collect JOBDIR tar|gzip`: a tar of phases/<name>/rc for every phase run, plus the job's
-//   artifacts, then `{"kind":"collected","tar_code":0}` on stderr; it waits for the verdict.
+// - `run JOBDIR PHASE TIMEOUT OFFSET [--collect MODE] -- HELPER ARGS`: the supervisor's `start`
+//   event (t, pid, helper) on stdout, then the rc the supervisor recorded, as
+//   `{"kind":"rc",...}` on stderr; with `--collect MODE` (the job's last phase) also, on stdout,
+//   a NUL, the same status line and then exactly what `collect` sends (below), and it waits for
+//   the verdict; the phase's rc is kept for later collections;
+// - `stop JOBDIR PHASE SIGNAL`: ends a phase that is waiting (`untilStopped`) with 128+15 (TERM)
+//   or 128+9 (KILL); a phase that already ended is left alone, as the agent leaves one with an rc;
+// - `collect JOBDIR tar|gzip` (gzip when not named): a tar of phases/<name>/rc for every phase
+//   run, plus the job's artifacts, then `{"kind":"collected","tar_code":0}` on stderr; it waits
+//   for the verdict (stdin's end);
+// - `abort-collect`: succeeds and does nothing (nothing is ever stuck).
 //
-// Differences from the real agent, by design: a phase never sends the artifacts in its own
-// session (`--collect` is ignored; run-job then collects on a session of its own, as it does when
-// the real agent could not send them inline); no re-attach offsets (a phase's events are sent
-// once); timeouts are not enforced host-side; the bundle is always "present" (never uploaded).
+// Where it still differs from the real agent: the tar holds only each phase's rc and the
+// artifacts (no events.jsonl, output.log, supervisor.pid, helper.pid, timed_out), and no empty
+// artifacts/ or phases/ directory; the verdict's text is not read (a "delete" or anything else
+// ends it alike, and nothing is removed); a phase's events are only its `start` (a helper's
+// progress and log lines are never scripted) and are sent once (no re-attach offsets, no
+// `follow`, no connection lost mid-phase, never a `lost` status); timeouts are not enforced
+// host-side and `timed_out` is always false; a stop with INT ends a waiting phase as TERM does
+// (the orchestrator sends only TERM and KILL); the bundle is always "present" (never uploaded);
+// tar_code is always 0; ORCH_* environment and paths are not checked.
 import { PassThrough, Writable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { pack as tarPack } from 'tar-stream';
@@ -185,15 +195,23 @@ export const FAKE_PROVENANCE: Provenance = {
 export interface AgentHostLog {
   ran: string[];
   stopped: string[];
-  verdicts: number;
 }
 
 /** A script answering as the agent does (see the header); `log` says what it ran. */
 export function agentHost(options: AgentHostOptions = {}): { script: FakeScript; log: AgentHostLog } {
-  const log: AgentHostLog = { ran: [], stopped: [], verdicts: 0 };
+  const log: AgentHostLog = { ran: [], stopped: [] };
   const rcs = new Map<string, string | null>();
   const waiting = new Map<string, (signal: string) => void>();
   const provenanceLine = `${JSON.stringify(options.provenance ?? FAKE_PROVENANCE)}\n`;
+  let supervisorPid = 4000;
+  /** What `collect JOBDIR MODE` sends on stdout: the rc of every phase run, and the job's artifacts. */
+  const collection = async (mode: string | undefined): Promise<Buffer> => {
+    const files: Record<string, string> = {};
+    for (const [name, rc] of rcs) if (rc !== null) files[`phases/${name}/rc`] = rc;
+    for (const [path, text] of Object.entries(options.artifacts ?? {})) files[`artifacts/${path}`] = text;
+    const tar = await tarOf(files);
+    return mode === 'tar' ? tar : gzipSync(tar);
+  };
   const script: FakeScript = (call) => {
     const { argv } = call;
     const bundle = argv.indexOf('orchestrate-bundle');
@@ -210,26 +228,32 @@ export function agentHost(options: AgentHostOptions = {}): { script: FakeScript;
       case 'provenance':
         return { stdout: provenanceLine };
       case 'run': {
+        // run JOBDIR PHASE TIMEOUT OFFSET [--collect MODE] -- HELPER ARGS
         const name = args[1]!;
+        const dashes = args.indexOf('--');
+        const collectAt = args.indexOf('--collect');
+        const inline = collectAt >= 0 && collectAt < dashes ? args[collectAt + 1] : undefined;
         const phase = options.phases?.[name] ?? {};
         log.ran.push(name);
         // Once this reply is in place (a stop it causes must find the phase waiting).
         if (phase.onStart) queueMicrotask(phase.onStart);
-        const answer = (rc: number): FakeReply => {
+        // The supervisor's own first event (orch_event start pid N helper S), forwarded from events.jsonl.
+        const startLine = `${JSON.stringify({ t: Date.now() / 1000, kind: 'start', pid: (supervisorPid += 2), helper: args[dashes + 1] })}\n`;
+        const ended: Promise<number> = phase.untilStopped
+          ? new Promise((resolve) => waiting.set(name, (signal) => resolve(128 + (signal === 'KILL' ? 9 : 15))))
+          : Promise.resolve(phase.rc ?? 0);
+        const reply: FakeReply = { stdout: startLine };
+        // The reply is complete once the phase ended: its rc as the supervisor records it, on the
+        // follower's stderr; with --collect also on stdout after a NUL, then the job's tar.
+        reply.after = ended.then(async (rc) => {
           rcs.set(name, phase.recordedRc === undefined ? `${rc}\n` : phase.recordedRc);
-          return { stdout: `${JSON.stringify({ kind: 'start', helper: name })}\n`, stderr: `${JSON.stringify({ kind: 'rc', code: rc, timed_out: false })}\n` };
-        };
-        if (!phase.untilStopped) return answer(phase.rc ?? 0);
-        let rc = 0;
-        const stopped = new Promise<void>((resolve) =>
-          waiting.set(name, (signal) => {
-            rc = 128 + (signal === 'KILL' ? 9 : 15);
-            resolve();
-          }),
-        );
-        const reply: FakeReply = { stdout: `${JSON.stringify({ kind: 'start', helper: name })}\n` };
-        // The reply is complete once the phase was stopped: its rc, as the supervisor records it.
-        reply.after = stopped.then(() => Object.assign(reply, answer(rc)));
+          const status = JSON.stringify({ kind: 'rc', code: rc, timed_out: false });
+          reply.stderr = `${status}\n`;
+          if (inline === undefined) return;
+          reply.stdout = Buffer.concat([Buffer.from(`${startLine}\0${status}\n`), await collection(inline)]);
+          reply.stderr += COLLECTED_LINE;
+          reply.readsStdin = true;
+        });
         return reply;
       }
       case 'stop': {
@@ -240,13 +264,8 @@ export function agentHost(options: AgentHostOptions = {}): { script: FakeScript;
         return { exitCode: 0 };
       }
       case 'collect': {
-        const mode = args[1];
-        const files: Record<string, string> = {};
-        for (const [name, rc] of rcs) if (rc !== null) files[`phases/${name}/rc`] = rc;
-        for (const [path, text] of Object.entries(options.artifacts ?? {})) files[`artifacts/${path}`] = text;
-        log.verdicts++;
-        const reply: FakeReply = { stderr: `${JSON.stringify({ kind: 'collected', tar_code: 0 })}\n`, readsStdin: true };
-        reply.after = tarOf(files).then((tar) => (reply.stdout = mode === 'gzip' ? gzipSync(tar) : tar));
+        const reply: FakeReply = { stderr: COLLECTED_LINE, readsStdin: true };
+        reply.after = collection(args[1]).then((tar) => (reply.stdout = tar));
         return reply;
       }
       case 'abort-collect':
@@ -257,6 +276,9 @@ export function agentHost(options: AgentHostOptions = {}): { script: FakeScript;
   };
   return { script, log };
 }
+
+/** tar's status, as collect prints it on stderr once the tar is sent. */
+const COLLECTED_LINE = `${JSON.stringify({ kind: 'collected', tar_code: 0 })}\n`;
 
 /** A tar (ustar) of these files, with their directories, as GNU tar on the host makes one. */
 function tarOf(files: Record<string, string>): Promise<Buffer> {

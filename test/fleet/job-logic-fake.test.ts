@@ -116,6 +116,15 @@ fake('every phase ok: the job is ok, its metrics are normalized, the connection 
   assert.not.ok(connector.calls.some((call) => call.argv.includes('provenance') && !call.argv.includes('orchestrate-bundle')));
 });
 
+fake('the last phase sends the artifacts in its own session (after the NUL): no collect session of its own', async () => {
+  const { manifest, connector } = await runOnFakeHost({});
+  assert.is(manifest.artifacts?.status, 'complete');
+  const agentCalls = connector.calls.filter((call) => !call.argv.includes('orchestrate-bundle'));
+  const verbs = agentCalls.map((call) => call.argv[call.argv.findIndex((word) => word.endsWith('/orchestrate-agent')) + 2]);
+  assert.equal(verbs, ['run', 'run', 'run', 'run']);
+  assert.ok(connector.calls.at(-1)!.argv.includes('--collect'), 'teardown was asked to collect');
+});
+
 fake('a failed phase: the phases after it are skipped, the always phase still runs, the job and the host fail', async () => {
   const { result, manifest, ran } = await runOnFakeHost({ phases: { setup: { rc: 3 } } });
   assert.equal(result.statuses, ['failed']);
