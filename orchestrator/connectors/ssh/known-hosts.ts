@@ -433,7 +433,7 @@ function hostPattern(glob: string, negated: boolean): HostPattern {
 }
 
 /** OpenSSH match_pattern(): `*` any run of characters (none too), `?` exactly one, the rest literal. */
-export function hostPatternMatches(pattern: HostPattern, name: string): boolean {
+function hostPatternMatches(pattern: HostPattern, name: string): boolean {
   pattern.matcher ??= wildcardMatcher(pattern.glob, '*?');
   return pattern.matcher(name);
 }
