@@ -679,16 +679,26 @@ export function xyChart(options: {
   const xAxis = resolveAxis(options.x, [...rows.map((r) => r.x), ...(options.markers ?? []).map((m) => m.at)]);
   const yAxis = resolveAxis(options.y, left.flatMap((l) => measured(l).map((p) => p.y)));
   const y2Axis = options.y2 ? resolveAxis(options.y2, right.flatMap((l) => measured(l).map((p) => p.y))) : undefined;
-  // what is drawn: in the axes' display units, with the values as the tooltips show them
-  const shownOf = (l: XyLine, axis: ResolvedAxis) =>
-    measured(l).map((p) => ({
-      series: l.label,
-      x: p.x * xAxis.display.factor,
-      y: p.y * axis.display.factor,
-      xShown: formatIn(p.x, xAxis.display),
-      yShown: formatIn(p.y, axis.display),
-      detail: p.detail ?? '',
-    }));
+  // what is drawn, once per line for the spec and the drawing alike: in the axes' display units,
+  // with the values as the tooltips show them
+  const shownOf = new Map(
+    lines.map((l) => {
+      const axis = right.includes(l) ? y2Axis! : yAxis;
+      const shown = measured(l).map((p) => ({
+        series: l.label,
+        x: p.x * xAxis.display.factor,
+        y: p.y * axis.display.factor,
+        xShown: formatIn(p.x, xAxis.display),
+        yShown: formatIn(p.y, axis.display),
+        detail: p.detail ?? '',
+      }));
+      return [l, shown] as const;
+    }),
+  );
+  const shownRows = (axisLines: readonly XyLine[]) => axisLines.flatMap((l) => shownOf.get(l)!);
+  // each axis' scale, for the spec's layer and the drawing's axis alike
+  const leftScale = left.length ? yScale(yAxis, shownRows(left).map((r) => r.y)) : undefined;
+  const rightScale = right.length ? yScale(y2Axis!, shownRows(right).map((r) => r.y)) : undefined;
   const xs = rows.map((r) => r.x * xAxis.display.factor);
   const markers = (options.markers ?? []).map((m) => ({ ...m, at: m.at * xAxis.display.factor }));
   const levels = (options.levels ?? []).map((l) => ({ ...l, at: l.at * yAxis.display.factor }));
@@ -703,24 +713,23 @@ export function xyChart(options: {
     { field: 'yShown', type: 'nominal', title: 'value' },
     ...(rows.some((r) => r.detail) ? [{ field: 'detail', type: 'nominal', title: 'step' }] : []),
   ];
-  const lineLayer = (axisLines: readonly XyLine[], axis: ResolvedAxis, zoom: boolean) => {
-    const values = axisLines.flatMap((l) => shownOf(l, axis));
+  const lineLayer = (axisLines: readonly XyLine[], axis: ResolvedAxis, scale: Record<string, unknown>, zoom: boolean) => {
     return {
-      data: { values },
+      data: { values: shownRows(axisLines) },
       mark: { type: 'line', point: { size: 30, filled: true }, strokeWidth: 2, tooltip: true },
       ...(zoom ? { params: [{ name: 'zoom', select: { type: 'interval', encodings: ['x'] }, bind: 'scales' }] } : {}),
       encoding: {
         x,
-        y: { field: 'y', type: 'quantitative', title: axis.title, scale: yScale(axis, values.map((r) => r.y)), axis: axis.labels },
+        y: { field: 'y', type: 'quantitative', title: axis.title, scale, axis: axis.labels },
         ...series,
         tooltip,
       },
     };
   };
   const width = right.length ? STORY_WIDTH_TWO_AXES : STORY_WIDTH;
-  const drawnLinesOf = (axisLines: readonly XyLine[], axis: ResolvedAxis, side: 'left' | 'right'): DrawnLine[] =>
+  const drawnLinesOf = (axisLines: readonly XyLine[], side: 'left' | 'right'): DrawnLine[] =>
     axisLines.map((l) => {
-      const shown = shownOf(l, axis);
+      const shown = shownOf.get(l)!;
       return {
         label: l.label,
         color: l.color,
@@ -730,7 +739,6 @@ export function xyChart(options: {
         ...(l.dashed ? { dashed: true } : {}),
       };
     });
-  const drawnScale = (axisLines: readonly XyLine[], axis: ResolvedAxis) => yScale(axis, axisLines.flatMap((l) => shownOf(l, axis).map((r) => r.y)));
   const drawing: ChartDrawing = {
     kind: 'lines',
     title: options.title,
@@ -738,19 +746,19 @@ export function xyChart(options: {
     width,
     height: STORY_HEIGHT,
     x: { scale: 'value', ...drawnAxis(xAxis, x.scale, { tickCount: 8, zero: options.x.scale !== 'log' && (options.x.zero ?? false), padding: 8 }) },
-    y: drawnAxis(yAxis, left.length ? drawnScale(left, yAxis) : { zero: true }),
-    ...(right.length ? { y2: drawnAxis(y2Axis!, drawnScale(right, y2Axis!)) } : {}),
-    lines: [...drawnLinesOf(left, yAxis, 'left'), ...drawnLinesOf(right, y2Axis ?? yAxis, 'right')],
+    y: drawnAxis(yAxis, leftScale ?? { zero: true }),
+    ...(rightScale ? { y2: drawnAxis(y2Axis!, rightScale) } : {}),
+    lines: [...drawnLinesOf(left, 'left'), ...drawnLinesOf(right, 'right')],
     symbols: true,
     rules: markers.map((m) => ({ x: m.at, color: m.color, tip: m.label, label: m.label, dash: '4,3', strokeWidth: 1.5 })),
     levels: left.length ? levels.map((l) => ({ y: l.at, color: l.color, label: l.label })) : [],
     legends: [seriesLegend(lines)],
   };
   const leftGroup = [
-    ...(left.length ? [lineLayer(left, yAxis, true)] : []),
+    ...(leftScale ? [lineLayer(left, yAxis, leftScale, true)] : []),
     ...ruleLayers(markers, left.length ? levels : [], x, xMax, xMin, width),
   ];
-  const layer = right.length ? [{ layer: leftGroup }, lineLayer(right, y2Axis!, !left.length)] : leftGroup;
+  const layer = right.length ? [{ layer: leftGroup }, lineLayer(right, y2Axis!, rightScale!, !left.length)] : leftGroup;
   return {
     id: options.id,
     title: options.title,
