@@ -8,30 +8,22 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadHistory } from '../../orchestrator/analysis/history.js';
 import { HISTORY_INDEX_SCHEMA, historyIndexDir, readIndexedSweep, readJobEntry } from '../../orchestrator/results/history-index.js';
-import { JOB_SCHEMA, type JobManifest, type JobStatus } from '../../orchestrator/results/manifest.js';
+import type { JobManifest, JobStatus } from '../../orchestrator/results/manifest.js';
 import { METRICS_SCHEMA, sample } from '../../orchestrator/results/metrics.js';
 import { SweepStore, listSweeps } from '../../orchestrator/results/store.js';
+import { jobManifestFixture } from './job-manifest-fixture.js';
 
 const SWEEPS = ['20261101T020000Z-0001', '20261102T020000Z-0002', '20261103T020000Z-0003'];
 
 function manifest(sweepId: string, jobId: string, host: string, status: JobStatus, startedAt: string): JobManifest {
-  return {
-    schema: JOB_SCHEMA,
-    sweepId,
+  return jobManifestFixture(sweepId, {
     jobId,
     host: { name: host, address: '127.0.0.1', port: 22, user: 'perf', roles: [], groups: [] },
-    scenario: { name: 'sysinfo', params: {} },
-    profile: 'default',
     status,
     startedAt,
     endedAt: startedAt,
-    environment: null,
-    phases: [],
-    errors: [],
-    artifacts: null,
-    metrics: null,
     orchestrator: { version: 'test', node: process.version },
-  };
+  });
 }
 
 /** Three sweeps of three hosts, written by the store as a sweep writes them (metrics, then the final manifest). */

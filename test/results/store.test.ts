@@ -7,8 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isNoSpaceError, writeFileAtomically, writeJsonAtomically, writeJsonAtomicallySync } from '../../orchestrator/results/atomic-write.js';
 import { isSweepId, newSweepId, readSweepManifest, StoreReadError, SweepStore } from '../../orchestrator/results/store.js';
-import { JOB_SCHEMA, SWEEP_SCHEMA, type JobManifest, type SweepManifest } from '../../orchestrator/results/manifest.js';
+import { SWEEP_SCHEMA, type JobManifest, type SweepManifest } from '../../orchestrator/results/manifest.js';
 import { fillUp, mountTmpfs, unmount } from './tmpfs.js';
+import { jobManifestFixture } from './job-manifest-fixture.js';
 import { fileSizes } from '../support/file-tree.js';
 
 let work: string;
@@ -29,23 +30,12 @@ const sweep = (id = sweepId): SweepManifest => ({
   orchestrator: { version: '0', node: process.version },
 });
 
-const job = (status: JobManifest['status']): JobManifest => ({
-  schema: JOB_SCHEMA,
-  sweepId,
-  jobId: 'h--sysinfo',
-  host: { name: 'h', address: '127.0.0.1', port: 22, user: 'root', roles: [], groups: [] },
-  scenario: { name: 'sysinfo', params: {} },
-  profile: 'default',
-  status,
-  startedAt: '2026-01-01T03:00:01.000Z',
-  endedAt: null,
-  environment: null,
-  phases: [{ name: 'provenance', helper: 'provenance', status: 'ok', exitCode: 0, startedAt: null, endedAt: null, durationMs: 5, reattached: 0 }],
-  errors: [],
-  artifacts: null,
-  metrics: null,
-  orchestrator: { version: '0', node: process.version },
-});
+const job = (status: JobManifest['status']): JobManifest =>
+  jobManifestFixture(sweepId, {
+    status,
+    endedAt: null,
+    phases: [{ name: 'provenance', helper: 'provenance', status: 'ok', exitCode: 0, startedAt: null, endedAt: null, durationMs: 5, reattached: 0 }],
+  });
 
 
 const full = suite('the store on a full disk');

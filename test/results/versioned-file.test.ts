@@ -7,9 +7,10 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { JOB_SCHEMA, type JobManifest } from '../../orchestrator/results/manifest.js';
+import { JOB_SCHEMA } from '../../orchestrator/results/manifest.js';
 import { jobManifestFile, jobPaths, readJobManifest, StoreReadError, UnknownSchemaVersionError } from '../../orchestrator/results/store.js';
 import { VersionedFile } from '../../orchestrator/results/versioned-file.js';
+import { jobManifestFixture } from './job-manifest-fixture.js';
 
 // A kind of file in three versions: @0 knew only a name, @1 added a size in KiB, @2 (current) keeps bytes.
 const V0 = z.object({ schema: z.literal('orchestrate/widget@0'), name: z.string() });
@@ -103,29 +104,11 @@ test('a reader refuses an older version that is not older, and two hooks for one
   assert.throws(() => new VersionedFile('widget v2', 'a widget file', V2), /not a schema id/);
 });
 
-const job = (sweepId: string): JobManifest => ({
-  schema: JOB_SCHEMA,
-  sweepId,
-  jobId: 'h--sysinfo',
-  host: { name: 'h', address: '127.0.0.1', port: 22, user: 'root', roles: [], groups: [] },
-  scenario: { name: 'sysinfo', params: {} },
-  profile: 'default',
-  status: 'ok',
-  startedAt: '2026-01-01T03:00:01.000Z',
-  endedAt: '2026-01-01T03:00:09.000Z',
-  environment: null,
-  phases: [],
-  errors: [],
-  artifacts: null,
-  metrics: null,
-  orchestrator: { version: '0', node: process.version },
-});
-
 test('the job manifest reader: a fake job@0 upgraded by a registered hook; the store refuses job@0 and job@2 with the typed error', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'versioned-'));
   try {
     const sweepId = '20260101T030000Z-ab12';
-    const current = job(sweepId);
+    const current = jobManifestFixture(sweepId);
     // job@0: the same manifest before `profile` existed and with the host as a bare name
     const { profile: _, host, ...rest } = current;
     const v0 = { ...rest, schema: 'orchestrate/job@0', host: host.name };
