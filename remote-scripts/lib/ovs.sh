@@ -61,22 +61,14 @@ ovs_tools_missing() {
   return 0
 }
 
-# ovs_starttime PID : print PID's start time (lib/common.sh orch_start_time); false when PID is
-# not a live process.
-ovs_starttime() {
-  orch_start_time "$1"
-  [[ -n $REPLY ]] || return 1
-  printf '%s' "$REPLY"
-}
-
 # ovs_pid_is PID PROGRAM : PID is a live (not zombie) process running PROGRAM (its executable).
 ovs_pid_is() {
-  local exe state
+  local exe
   [[ $1 =~ ^[0-9]+$ ]] || return 1
   exe=$(readlink "/proc/$1/exe" 2>/dev/null) || return 1
   [[ ${exe##*/} == "$2" ]] || return 1
-  state=$(awk '{ sub(/^.*\) /, ""); print $1 }' "/proc/$1/stat" 2>/dev/null) || return 1
-  [[ $state != Z ]]
+  orch_start_time "$1" # lib/common.sh: '' for a zombie or a process gone
+  [[ -n $REPLY ]]
 }
 
 # ovs_host_rundir : print the host's Open vSwitch run directory when a live ovs-vswitchd and its
@@ -162,7 +154,9 @@ ovs_record_daemon() {
   run=$(ovs_state_get rundir)
   for ((i = 0; i < 100; i++)); do
     if [[ -s $run/$name.pid ]] && read -r pid <"$run/$name.pid" && ovs_pid_is "$pid" "$program"; then
-      start=$(ovs_starttime "$pid") || return 1
+      orch_start_time "$pid"
+      start=$REPLY
+      [[ -n $start ]] || return 1
       ovs_state_set "pids/$name" "$pid $start"
       return 0
     fi
@@ -181,7 +175,8 @@ ovs_daemon_pid() {
   rec=$(ovs_state_get "pids/$1")
   if [[ -n $rec ]]; then
     read -r pid start <<<"$rec"
-    [[ $(ovs_starttime "$pid" 2>/dev/null) == "$start" ]] || return 1
+    orch_start_time "$pid"
+    [[ $REPLY == "$start" ]] || return 1
     ovs_pid_is "$pid" "$1" || return 1
     printf '%s' "$pid"
     return 0
@@ -201,7 +196,8 @@ ovs_daemon_pid() {
 ovs_stop_daemon() {
   local name=$1 pid start i
   if pid=$(ovs_daemon_pid "$name"); then
-    start=$(ovs_starttime "$pid") || start=''
+    orch_start_time "$pid"
+    start=$REPLY
     kill -TERM "$pid" 2>/dev/null || true
     for ((i = 0; i < 50; i++)); do
       ovs_process_gone "$pid" "$start" && break
@@ -221,13 +217,10 @@ ovs_stop_daemon() {
 }
 
 # ovs_process_gone PID START : the process PID that started at START no longer runs (its /proc
-# entry is gone, belongs to a newer process, or is a zombie).
+# entry is gone, belongs to a newer process, or is a zombie). No fork: it is polled every 0.1 s.
 ovs_process_gone() {
-  local now state
-  now=$(ovs_starttime "$1" 2>/dev/null) || return 0
-  [[ -z $2 || $now == "$2" ]] || return 0
-  state=$(awk '{ sub(/^.*\) /, ""); print $1 }' "/proc/$1/stat" 2>/dev/null) || return 0
-  [[ $state == Z ]]
+  orch_start_time "$1" # lib/common.sh: '' for a zombie or a process gone
+  [[ -z $REPLY || (-n $2 && $REPLY != "$2") ]]
 }
 
 # ovs_private_start : this job's ovsdb-server and ovs-vswitchd, in a namespace of the job, with
