@@ -7,11 +7,10 @@ import { FINDINGS_SCHEMA, type Candidate, type Change, type Findings } from '../
 import type { MetricHistory, SeriesKey } from '../analysis/history.js';
 import { detectChanges, regressionsFirstSeen, type DetectedChange, type Thresholds } from '../analysis/regressions.js';
 import { findPaged, loadPagedState, pagedEntries, sameChange, withPaged } from '../alerts/page-once.js';
-import { readFindings, readJobManifest, readSweepManifest, writeFindings, writePagedState } from '../results/store.js';
+import { isJobDirName, readFindings, readJobManifest, readSweepManifest, sweepFiles, writeFindings, writePagedState } from '../results/store.js';
 import { confirmCandidates, type ConfirmInput, type ConfirmPolicy } from './confirm-regressions.js';
 import type { EventSink } from './events.js';
 import { jobIdFor } from './plan.js';
-import { isJobDirName, sweepFiles } from '../results/store.js';
 
 export interface AnalyseOptions {
   resultsDir: string;
