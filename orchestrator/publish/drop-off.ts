@@ -11,8 +11,8 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import tar from 'tar-stream';
 import type { Inventory } from '../inventory/types.js';
-import { PublishError, remoteRoot, runScript } from './reports-host.js';
-import { hostCommand, withReportsHost } from './host-calls.js';
+import { PublishError, remoteRoot, runScript, withReportsHost } from './reports-host.js';
+import { hostCommand } from './host-calls.js';
 
 type EntryHeader = Parameters<ReturnType<typeof tar.pack>['entry']>[0];
 

@@ -1,5 +1,4 @@
-// The shell the reports host runs for publishing and drop-off, and the one way to open a session
-// with that host for a single job.
+// The shell the reports host runs for publishing and drop-off, as command values.
 //
 // The scripts are files, shellchecked with the other helpers (test/shellcheck.sh):
 // remote-scripts/publish/lib/releases.sh (list, publish, rollback) and .../drop-off.sh. Each is a
@@ -11,10 +10,9 @@
 // time from the package (package-root.ts), as the helper bundle's sources are: from the sources
 // under tsx and from the compiled dist/ alike.
 import { readFile } from 'node:fs/promises';
-import type { Inventory } from '../inventory/types.js';
 import { command, type Part, type ShellCommand } from '../connectors/shell-command.js';
 import { packagePath } from '../package-root.js';
-import { connectReportsHost, PublishError, type ReportsHost } from './reports-host.js';
+import { PublishError } from './reports-host.js';
 
 /** Release ids: r<6-digit sequence>-<UTC time>; the sequence orders them (releases.sh RELEASE_GLOB). */
 export const RELEASE_ID = /^r[0-9]{6}-[0-9]{8}T[0-9]{6}Z$/;
@@ -53,18 +51,4 @@ export async function hostScript(call: HostCall): Promise<{ name: string; text: 
 export async function hostCommand(call: HostCall, args: Part[]): Promise<ShellCommand> {
   const { name, text } = await hostScript(call);
   return command(['sh', '-c', text, name, ...args]);
-}
-
-/** Connects to the inventory's reports host, runs `job`, and closes the connection whatever happens. */
-export async function withReportsHost<T>(
-  inventory: Inventory,
-  options: { acceptNewHostKeys?: boolean | undefined; signal?: AbortSignal | undefined },
-  job: (reports: ReportsHost) => Promise<T>,
-): Promise<T> {
-  const reports = await connectReportsHost(inventory, { acceptNewHostKeys: options.acceptNewHostKeys === true, ...(options.signal ? { signal: options.signal } : {}) });
-  try {
-    return await job(reports);
-  } finally {
-    await reports.connector.close();
-  }
 }

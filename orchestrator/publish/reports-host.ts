@@ -1,12 +1,12 @@
 // The reports host as the fleet sees it: an inventory host (same transport, known_hosts policy
-// and jump hosts as every other host), plus small helpers to run the project's remote scripts
-// on it in one round trip, as command values (the connector quotes their arguments; the
-// commands themselves are built in one place, host-calls.ts).
+// and jump hosts as every other host), one connection per job (withReportsHost), and a small
+// helper to run the project's remote scripts on it in one round trip, as command values (the
+// connector quotes their arguments; host-calls.ts builds the commands).
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { HostSpec, Inventory, ReportsTarget } from '../inventory/types.js';
 import type { Connector, ExecExit } from '../connectors/types.js';
-import { connectorFor as openConnector, hostKeyPolicy, type HostKeyPolicy } from '../connectors/open-connector.js';
+import { connectorFor, hostKeyPolicy } from '../connectors/open-connector.js';
 import type { ShellCommand } from '../connectors/shell-command.js';
 
 export class PublishError extends Error {
@@ -33,16 +33,21 @@ export function remoteRoot(path: string): string {
   return path.startsWith('/') ? path : `./${path}`;
 }
 
-/** Connect to the inventory's reports host; the caller closes the connector. */
-export async function connectReportsHost(
+/** Connects to the inventory's reports host, runs `job`, and closes the connection whatever happens. */
+export async function withReportsHost<T>(
   inventory: Inventory,
-  options: { acceptNewHostKeys?: boolean; signal?: AbortSignal; connectorFor?: (host: HostSpec, policy: HostKeyPolicy) => Connector } = {},
-): Promise<ReportsHost> {
+  options: { acceptNewHostKeys?: boolean | undefined; signal?: AbortSignal | undefined },
+  job: (reports: ReportsHost) => Promise<T>,
+): Promise<T> {
   const { host, target } = reportsTarget(inventory);
   const policy = await hostKeyPolicy(inventory.knownHostsFile, options.acceptNewHostKeys === true);
-  const connector = (options.connectorFor ?? openConnector)(host, policy);
+  const connector = connectorFor(host, policy);
   await connector.connect(options.signal);
-  return { host, target, root: remoteRoot(target.path), connector };
+  try {
+    return await job({ host, target, root: remoteRoot(target.path), connector });
+  } finally {
+    await connector.close();
+  }
 }
 
 export interface ScriptResult extends ExecExit {
