@@ -4,7 +4,7 @@
 // the lines after the sweep from its outcome, and the outcome's exit status (exit-codes.ts).
 // Loaded by command-run.ts only when a sweep runs (never for --plan).
 import { alertOutcomeLine } from '../alerts/send-alerts.js';
-import { candidateText, candidatesToReport, findingsCounts, findingsText } from '../fleet/event-text.js';
+import { candidateText, candidatesToReport, countsText, droppedOffText, findingsCounts, findingsText, publishedText, prunedText } from '../fleet/event-text.js';
 import type { FinishResult } from '../fleet/finish-sweep.js';
 import type { Selection, SweepPlan } from '../fleet/plan.js';
 import { sweep, type SweepOutcome, type SweepRecord } from '../fleet/sweep.js';
@@ -87,15 +87,13 @@ function recordLines(sweep: SweepRecord, finish: FinishResult | undefined): Outc
     for (const outcome of finish.alerts) lines.push(out(inertText(alertOutcomeLine(outcome, finish.newlyPaged.length))));
     for (const problem of finish.problems) lines.push({ stream: 'err', text: `warning: ${problem}` });
   }
-  const c = sweep.counts;
-  lines.push(out(`summary: ${c.ok} ok, ${c.failed} failed, ${c.unreachable} unreachable, ${c.interrupted} interrupted, ${c.skipped} skipped; ${regressionsWord(finish)}`));
+  lines.push(out(`summary: ${countsText(sweep.counts)}; ${regressionsWord(finish)}`));
   lines.push(out(`results: ${sweep.dir}`));
   if (finish?.siteDir) lines.push(out(`report: ${finish.siteDir}/index.html`));
   const p = finish?.published;
-  if (p) lines.push(out(`published: ${p.releaseId} (${p.uploadedFiles} file(s) uploaded)${p.url ? ` at ${p.url}` : ''}`));
-  const d = finish?.droppedOff;
-  if (d) lines.push(out(`dropped off: ${d.archive} and ${d.marker} on ${d.host}`));
-  if (finish?.pruned && finish.pruned.jobs.length > 0) lines.push(out(`pruned: raw artifacts of ${finish.pruned.jobs.length} job(s), ${finish.pruned.bytes} bytes (retention policy)`));
+  if (p) lines.push(out(publishedText(p)));
+  if (finish?.droppedOff) lines.push(out(droppedOffText(finish.droppedOff)));
+  if (finish?.pruned && finish.pruned.jobs.length > 0) lines.push(out(prunedText({ jobs: finish.pruned.jobs.length, bytes: finish.pruned.bytes })));
   return lines;
 }
 

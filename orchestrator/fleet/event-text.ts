@@ -12,6 +12,7 @@ import { newRegressionLine } from '../analysis/regressions.js';
 import { alertOutcomeLine } from '../alerts/send-alerts.js';
 import type { EngineEvent, EngineEventKind, EventOf } from './events.js';
 import { hostText, inertText } from '../inert-text.js';
+import type { JobCounts } from '../results/manifest.js';
 
 type Formatters = { [K in EngineEventKind]: (event: EventOf<K>) => string };
 
@@ -70,6 +71,14 @@ export function findingsText(e: Omit<EventOf<'findings'>, 'kind' | 'at'>): strin
   ].join(', ');
 }
 
+// What a sweep's end and the summary after it both say, worded once.
+/** A sweep's job counts: "2 ok, 1 failed, 0 unreachable, 0 interrupted, 0 skipped". */
+export const countsText = (c: JobCounts) => `${c.ok} ok, ${c.failed} failed, ${c.unreachable} unreachable, ${c.interrupted} interrupted, ${c.skipped} skipped`;
+export const publishedText = (e: { releaseId: string; uploadedFiles: number; url?: string | undefined }) =>
+  `published: ${e.releaseId} (${e.uploadedFiles} file(s) uploaded)${e.url ? ` at ${e.url}` : ''}`;
+export const droppedOffText = (e: { archive: string; marker: string; host: string }) => `dropped off: ${e.archive} and ${e.marker} on ${e.host}`;
+export const prunedText = (e: { jobs: number; bytes: number }) => `pruned: raw artifacts of ${e.jobs} job(s), ${e.bytes} bytes (retention policy)`;
+
 const FORMATTERS: Formatters = {
   'sweep-start': (e) => `sweep ${e.sweepId}: ${e.jobs} job(s) on ${e.hosts} host(s); results in ${e.dir}`,
   'host-connect': (e) => `${e.host}: connecting`,
@@ -95,7 +104,7 @@ const FORMATTERS: Formatters = {
   'budget-exceeded': (e) => `failure budget exceeded: ${e.failedHosts} host(s) failed (limit ${e.limit}); no further hosts will start`,
   interrupting: (e) => `interrupted (${inertText(e.reason)}): stopping phases, running teardowns, keeping partial results`,
   'sweep-end': (e) =>
-    `sweep ${e.sweepId} ${e.status}: ${e.counts.ok} ok, ${e.counts.failed} failed, ${e.counts.unreachable} unreachable, ${e.counts.interrupted} interrupted, ${e.counts.skipped} skipped; results in ${e.dir}`,
+    `sweep ${e.sweepId} ${e.status}: ${countsText(e.counts)}; results in ${e.dir}`,
   'store-problem': (e) => `error: ${e.problem}: no host starts from now on; running jobs end, then the sweep stops`,
   'lock-compromised': (e) => `warning: sweep lock compromised: ${e.message}`,
   'analysis-note': (e) => e.message,
@@ -109,12 +118,12 @@ const FORMATTERS: Formatters = {
   'site-built': (e) => `report: ${e.dir}/index.html (${e.pagesWritten} page(s) written, ${e.pagesUnchanged} unchanged)`,
   'site-failed': (e) => `report build failed: ${e.error}`,
   'publish-progress': (e) => e.message,
-  published: (e) => `published: ${e.releaseId} (${e.uploadedFiles} file(s) uploaded)${e.url ? ` at ${e.url}` : ''}`,
+  published: publishedText,
   'publish-failed': (e) => `publish to ${e.host} failed: ${e.error}`,
-  'dropped-off': (e) => `dropped off: ${e.archive} and ${e.marker} on ${e.host}`,
+  'dropped-off': droppedOffText,
   'drop-off-failed': (e) => `drop-off to ${e.host}:${e.incoming} failed: ${e.error}`,
   'alert-sent': (e) => alertOutcomeLine(e.outcome, e.regressions),
-  pruned: (e) => `pruned: raw artifacts of ${e.jobs} job(s), ${e.bytes} bytes (retention policy)`,
+  pruned: prunedText,
   'prune-failed': (e) => `pruning raw artifacts failed: ${e.error}`,
 };
 
