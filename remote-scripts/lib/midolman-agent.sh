@@ -9,7 +9,7 @@
 #    package's md5sums against the bytes read through /proc/PID/fd/N (the very file the process
 #    runs), the MANIFEST of those jars (version, revision), and its start time;
 #  - its log for the job's window and its GC log, collected.
-# Sourced, never executed; needs lib/midolman-common.sh (mm_agent_pid, mm_proc_starttime),
+# Sourced, never executed; needs lib/common.sh (orch_start_time), lib/midolman-common.sh (mm_agent_pid),
 # lib/midolman-collectors.sh (mm_jmx_classes), lib/json.sh, lib/events.sh.
 
 # mm_lines_to_array NAME TEXT : split TEXT on newlines into the array NAME (empty lines dropped).
@@ -77,15 +77,16 @@ mm_epoch_of_ticks() {
 # mm_agent_started_at PID : when the process started, seconds since the epoch.
 mm_agent_started_at() {
   local ticks
-  ticks=$(mm_proc_starttime "$1") || return 1
+  orch_start_time "$1"
+  ticks=$REPLY
+  [[ -n $ticks ]] || return 1
   mm_epoch_of_ticks "$ticks"
 }
 
-# mm_pid_alive PID : the process exists and is not a zombie.
+# mm_pid_alive PID : the process exists and is not a zombie (lib/common.sh orch_start_time).
 mm_pid_alive() {
-  local state
-  state=$(awk '{ sub(/^.*\) /, ""); print $1 }' "/proc/$1/stat" 2>/dev/null) || return 1
-  [[ -n $state && $state != Z ]]
+  orch_start_time "$1"
+  [[ -n $REPLY ]]
 }
 
 # mm_agent_stop_now : stop the agent and wait until its process is gone (up to 60 s).

@@ -90,33 +90,26 @@ mm_profile_load() {
 # ---------------------------------------------------------------------------------------------
 # Detached processes (collectors), recorded as "PID STARTTIME" in $MM_STATE/pids/NAME.
 
-# mm_proc_starttime PID : print PID's start time (lib/common.sh orch_start_time); false when PID
-# is not a live process.
-mm_proc_starttime() {
-  orch_start_time "$1"
-  [[ -n $REPLY ]] || return 1
-  printf '%s' "$REPLY"
-}
-
 # mm_proc_start NAME LOG CMD... : start CMD in its own session, detached from the phase.
 mm_proc_start() {
   local name=$1 log=$2 pid start
   shift 2
   setsid "$@" </dev/null >>"$log" 2>&1 3>&- &
   pid=$!
-  start=$(mm_proc_starttime "$pid") || orch_die "$name ended at once; see $log"
+  orch_start_time "$pid" # lib/common.sh: '' once the process is gone (or a zombie)
+  start=$REPLY
+  [[ -n $start ]] || orch_die "$name ended at once; see $log"
   printf '%s %s\n' "$pid" "$start" | orch_atomic_write "$MM_STATE/pids/$name"
 }
 
 # mm_proc_pid NAME : print the PID of NAME when it still runs the process we started.
 mm_proc_pid() {
-  local file=$MM_STATE/pids/$1 pid start now state
+  local file=$MM_STATE/pids/$1 pid start
   [[ -r $file ]] || return 1
   read -r pid start <"$file" || return 1
-  now=$(mm_proc_starttime "$pid") || return 1
-  [[ $now == "$start" ]] || return 1
-  state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) || return 1
-  [[ $state != Z ]] || return 1
+  # no fork (mm_proc_stop polls it): '' for a process gone or a zombie, another time for a reused PID
+  orch_start_time "$pid"
+  [[ -n $REPLY && $REPLY == "$start" ]] || return 1
   printf '%s' "$pid"
 }
 

@@ -47,7 +47,8 @@ traffic_bg() {
   local name=$1 start
   shift
   "$@" &
-  start=$(mm_proc_starttime "$!") || start=0
+  orch_start_time "$!"
+  start=${REPLY:-0}
   printf '%s %s\n' "$!" "$start" >"$MM_STATE/pids/$name"
 }
 
@@ -63,7 +64,8 @@ traffic_generator_run() {
   # setsid execs CMD (a background job is no group leader): the PID is CMD's and leads the group.
   setsid "$@" </dev/null >"$log" 2>&1 &
   pid=$!
-  start=$(mm_proc_starttime "$pid") || start=0
+  orch_start_time "$pid"
+  start=${REPLY:-0}
   printf '%s %s\n' "$pid" "$start" >"$MM_STATE/pids/generator"
   wait "$pid" || rc=$?
   # Children the generator left behind (its leader was killed, or it exited without them).
