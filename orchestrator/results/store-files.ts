@@ -12,7 +12,6 @@
 import { FINDINGS_SCHEMA, FindingsSchema, PAGED_SCHEMA, PagedStateSchema } from '../analysis/findings.js';
 import { JOB_SCHEMA, JobManifestSchema, SWEEP_SCHEMA, SweepManifestSchema } from './manifest.js';
 import { METRICS_SCHEMA, MetricsFileSchema } from './metrics.js';
-import { PRUNED_SCHEMA, PrunedRecordSchema } from './pruned-record.js';
 import { VersionedFile } from './versioned-file.js';
 
 export const sweepManifestFile = new VersionedFile(SWEEP_SCHEMA, 'a sweep manifest', SweepManifestSchema);
@@ -20,4 +19,3 @@ export const jobManifestFile = new VersionedFile(JOB_SCHEMA, 'a job manifest', J
 export const metricsFile = new VersionedFile(METRICS_SCHEMA, 'a metrics file', MetricsFileSchema);
 export const findingsFile = new VersionedFile(FINDINGS_SCHEMA, 'a findings file', FindingsSchema);
 export const pagedStateFile = new VersionedFile(PAGED_SCHEMA, 'a paging record', PagedStateSchema);
-export const prunedRecordFile = new VersionedFile(PRUNED_SCHEMA, 'a pruning record', PrunedRecordSchema);

@@ -21,7 +21,7 @@ import { jobManifestFile } from './store-files.js';
 import { findingsPath } from './store-read.js';
 import { attemptsDir, isSweepId, jobDirIn, jobFiles, locksDir, pagedStatePath, spaceReservePath, sweepFiles, sweepsDir } from './store-layout.js';
 
-export { StoreReadError, UnknownSchemaVersionError, type StoreReadReason } from './store-errors.js';
+export { StoreReadError, UnknownSchemaVersionError } from './store-errors.js';
 export {
   SWEEP_ID_PATTERN,
   isSweepId,
@@ -34,16 +34,12 @@ export {
   jobDirIn,
   phasePaths,
   JOB_MANIFEST_FILE,
-  JOB_METRICS_FILE,
-  RAW_PRUNING,
   pagedStatePath,
-  historyIndexDir,
   defaultSiteDir,
-  sweepLockPath,
   type JobPaths,
   type SweepPaths,
 } from './store-layout.js';
-export { findingsFile, jobManifestFile, metricsFile, pagedStateFile, prunedRecordFile, sweepManifestFile } from './store-files.js';
+export { jobManifestFile, metricsFile } from './store-files.js';
 export { listJobIds, listSweeps, readFindings, readJobManifest, readJobMetrics, readPagedState, readSweepManifest, findingsPath } from './store-read.js';
 /**
  * What each job of a sweep gives the metric histories, from the store's history index
