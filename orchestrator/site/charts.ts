@@ -793,10 +793,11 @@ export interface TimeBand {
   label: string;
   start: number;
   end: number;
+  /** The band's fill (the scenario names its phases' colours; one per label, the first band's); grey without. */
+  color?: string;
 }
 
-/** Band colours by name; others grey. */
-export const BAND_COLORS: Record<string, string> = { 'warm-up': '#ffe0b2', throughput: '#bbdefb', 'long-running': '#c8e6c9' };
+const BAND_GREY = '#e0e0e0';
 
 /**
  * Lines (and stacked areas) over time, on up to two y axes, with shaded bands behind them (the
@@ -879,7 +880,9 @@ export function timeBandsChart(options: {
   const bandRows = options.bands
     .filter((b) => b.end > b.start)
     .map((b) => ({ phase: b.label, t: b.start * 1000, t2: b.end * 1000, from: new Date(b.start * 1000).toISOString(), to: new Date(b.end * 1000).toISOString() }));
-  const bandNames = [...new Set(bandRows.map((b) => b.phase))];
+  const bandColors = new Map<string, string>();
+  for (const b of options.bands) if (b.end > b.start && !bandColors.has(b.label)) bandColors.set(b.label, b.color ?? BAND_GREY);
+  const bandNames = [...bandColors.keys()];
   const bands = bandRows.length
     ? [
         {
@@ -892,7 +895,7 @@ export function timeBandsChart(options: {
               field: 'phase',
               type: 'nominal',
               sort: bandNames,
-              scale: { domain: bandNames, range: bandNames.map((n) => BAND_COLORS[n] ?? '#e0e0e0') },
+              scale: { domain: bandNames, range: bandNames.map((n) => bandColors.get(n)!) },
               // above the plot, one line: the series' legend is below it
               legend: { orient: 'top', direction: 'horizontal', title: 'phase', titleOrient: 'left', symbolType: 'square', labelLimit: 160, padding: 0, offset: 4 },
             },
@@ -933,9 +936,9 @@ export function timeBandsChart(options: {
     lines: [...drawnLeft.lines, ...(drawnRight?.lines ?? [])],
     symbols: false,
     rules: [],
-    bands: bandRows.map((b) => ({ start: b.t, end: b.t2, color: BAND_COLORS[b.phase] ?? '#e0e0e0', tip: `${b.phase}: ${b.from} to ${b.to}` })),
+    bands: bandRows.map((b) => ({ start: b.t, end: b.t2, color: bandColors.get(b.phase)!, tip: `${b.phase}: ${b.from} to ${b.to}` })),
     legends: [
-      ...(bandNames.length ? [{ title: 'phase', symbol: 'square' as const, placement: 'top' as const, labelLimit: 160, entries: bandNames.map((name) => ({ label: name, color: BAND_COLORS[name] ?? '#e0e0e0' })) }] : []),
+      ...(bandNames.length ? [{ title: 'phase', symbol: 'square' as const, placement: 'top' as const, labelLimit: 160, entries: bandNames.map((name) => ({ label: name, color: bandColors.get(name)! })) }] : []),
       seriesLegend(lines),
     ],
   };

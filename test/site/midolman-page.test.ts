@@ -110,6 +110,18 @@ test('phase bands and pools: the measuring phases from the manifest; heap pools 
   assert.equal(pools.map((p) => [p.name, p.heap]), [['G1 Eden Space', true], ["CodeHeap profiled nmethods", false], ['PS Old Gen', true]]);
 });
 
+test("the measuring phases are shaded in midolman's own colours, in the drawing and in the spec alike", () => {
+  const phase = (name: string, startedAt: string, endedAt: string) => ({ name, startedAt, endedAt });
+  const manifest = { phases: [phase('warm-up', '1970-01-01T00:16:40Z', '1970-01-01T00:16:41Z'), phase('throughput', '1970-01-01T00:16:41Z', '1970-01-01T00:16:43Z')] } as unknown as JobManifest;
+  const metrics = scan();
+  metrics.series.push({ metric: 'datapath.dp.flows', unit: 'flows', better: 'none', labels: {}, points: [[1000, 0], [1001, 2000], [1002, 4004], [1003, 12]] });
+  const chart = midolmanJobCharts({ manifest, metrics }).find((c) => c.id === 'mm-datapath');
+  assert.ok(chart?.drawing?.kind === 'lines', 'the datapath chart is drawn over time');
+  const drawing = chart.drawing;
+  assert.equal(drawing.bands?.map((b) => [b.tip.split(':')[0], b.color]), [['warm-up', '#ffe0b2'], ['throughput', '#bbdefb']]);
+  assert.match(JSON.stringify(chart.spec), /"range":\["#ffe0b2","#bbdefb"\]/);
+});
+
 test('a job through a switch with a datapath (ovs_*): flow setup and datapath flows per step next to delivered, loss and CPU; the datapath over time; the summary names the flow-setup rate', () => {
   const dp: MetricSample[] = [];
   for (const [i, offered, setup, flows] of [[1, 1000, 2010, 4004], [2, 2000, 4050, 4000], [3, 3000, 4800, 4010]] as const) {

@@ -107,7 +107,7 @@ test('story charts: two y axes, marker labels, level labels, stacked areas, phas
         { label: 'old', color: '#ffb74d', stacked: true, points: [[1, 300 * 1024 ** 2], [2, 340 * 1024 ** 2]] },
         { label: 'eden', color: '#81c784', stacked: true, points: [[1, 100 * 1024 ** 2], [2, 120 * 1024 ** 2]] },
       ],
-      bands: [{ label: 'warm-up', start: 1, end: 2 }],
+      bands: [{ label: 'warm-up', start: 1, end: 2, color: '#ffe0b2' }],
     }),
   );
   const h = texts(heap);

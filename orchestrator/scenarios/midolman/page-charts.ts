@@ -33,16 +33,26 @@ export const COLORS = {
   dpFlows: '#00838f',
 } as const;
 
-const BAND_PHASES = ['warm-up', 'throughput', 'long-running'];
+/** The measuring phases shaded behind the charts over time, and their colours. */
+const BAND_COLORS: ReadonlyMap<string, string> = new Map([
+  ['warm-up', '#ffe0b2'],
+  ['throughput', '#bbdefb'],
+  ['long-running', '#c8e6c9'],
+]);
 
 /** The job's measuring phases as bands (unix seconds), from the manifest's phase records. */
 export function phaseBands(manifest: JobManifest | null): TimeBand[] {
   return (manifest?.phases ?? []).flatMap((p) => {
-    if (!BAND_PHASES.includes(p.name) || !p.startedAt || !p.endedAt) return [];
+    if (!BAND_COLORS.has(p.name) || !p.startedAt || !p.endedAt) return [];
     const start = Date.parse(p.startedAt) / 1000;
     const end = Date.parse(p.endedAt) / 1000;
     return Number.isFinite(start) && end > start ? [{ label: p.name, start, end }] : [];
   });
+}
+
+/** The bands in their phases' colours (the site shades a band grey unless told its colour). */
+function coloured(bands: readonly TimeBand[]): TimeBand[] {
+  return bands.map((b) => ({ ...b, color: BAND_COLORS.get(b.label)! }));
 }
 
 const stepDetail = (s: StepRow) => `${s.phase === 'throughput' ? '' : `${s.phase} `}step ${s.step}${s.loss === undefined ? '' : ` · loss ${(s.loss * 100).toFixed(1)} %`}`;
@@ -388,7 +398,7 @@ function remainingCharts(series: readonly MetricSeries[]): ChartSpec[] {
 export function midolmanJobCharts(job: JobPageInput): ChartSpec[] {
   const series = job.metrics?.series ?? [];
   const results = midolmanResults(job.metrics);
-  const bands = phaseBands(job.manifest);
+  const bands = coloured(phaseBands(job.manifest));
   const charts = [
     ratesChart(results),
     lossChart(results),
