@@ -9,13 +9,13 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConnectError } from '../../orchestrator/connectors/connect-errors.js';
-import type { Connector } from '../../orchestrator/connectors/types.js';
 import type { EngineEvent } from '../../orchestrator/fleet/events.js';
 import { planSweep } from '../../orchestrator/fleet/plan.js';
 import { sweep, type SweepOutcome, type SweepRequest } from '../../orchestrator/fleet/sweep.js';
 import { acquireSweepLock, sweepLockPath } from '../../orchestrator/fleet/sweep-lock.js';
 import type { Inventory } from '../../orchestrator/inventory/types.js';
 import { inventoryOf } from './confirm-fixtures.js';
+import { FakeConnector } from './fake-connector.js';
 
 let dir = '';
 let results = '';
@@ -30,20 +30,10 @@ test.after.each(async () => {
 });
 
 /** A host whose every connection is refused, as ssh2 reports a closed port (no retries left). */
-function refusing(hostName: string): Connector {
-  const refuse = async () => {
-    throw new ConnectError(hostName, `root@127.0.0.1:1`, 'refused', `${hostName}: connection refused (root@127.0.0.1:1)`, 1);
-  };
-  return {
-    hostName,
-    connect: refuse,
-    reconnect: refuse,
-    isConnected: () => false,
-    exec: refuse,
-    run: refuse,
-    close: async () => undefined,
-  };
-}
+const refusing = (hostName: string) =>
+  new FakeConnector(hostName, () => undefined, {
+    connectError: new ConnectError(hostName, `root@127.0.0.1:1`, 'refused', `${hostName}: connection refused (root@127.0.0.1:1)`, 1),
+  });
 
 function request(inventory: Inventory, overrides: Partial<SweepRequest> = {}): SweepRequest {
   const selection = { limit: [], scenarios: [] };
