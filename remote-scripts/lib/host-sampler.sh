@@ -51,13 +51,11 @@ hs_proc_stat() {
   printf '%s' "${out# }"
 }
 
-# hs_proc_alive PID START : true when PID still runs (not a zombie) with start time START.
+# hs_proc_alive PID START : true when PID still runs (not a zombie) with start time START. No fork
+# (lib/common.sh orch_start_time): hs_stop polls it every 0.1 s.
 hs_proc_alive() {
-  local fields state now
-  [[ $1 =~ ^[0-9]+$ ]] || return 1
-  fields=$(hs_proc_stat "$1" 1 20) || return 1
-  read -r state now <<<"$fields"
-  [[ $now == "$2" && $state != Z ]]
+  orch_start_time "$1"
+  [[ -n $REPLY && $REPLY == "$2" ]]
 }
 
 # hs_pid STATE_DIR : print the PID of the sampler recorded in STATE_DIR while it still runs.
