@@ -26,7 +26,7 @@ function stamp(line: string): string {
 async function commandPublish(flags: PublishFlags): Promise<number> {
   const inventory = await loadInventoryOrExit(flags.inventory);
   const [{ defaultSiteDir, isSweepId, sweepPaths }, { ConnectError }, { DEFAULT_KEEP, PublishError, publishSite, rollback }, { dropOffSweep }, { SiteScanError }] = await Promise.all([
-    import('../results/store.js'),
+    import('../results/store-layout.js'),
     import('../connectors/connect-errors.js'),
     import('../publish/publish-site.js'),
     import('../publish/drop-off.js'),
