@@ -161,17 +161,16 @@ async function reportAndPublish(
   if (!options.publish || !reports) return;
   const publishLog = (message: string) => emit({ kind: 'publish-progress', at: Date.now(), message });
   try {
+    // Its url is the inventory's reports.url (publish-site.ts), the URL the summary has always printed.
     const published = await publishSite({ inventory, siteDir, acceptNewHostKeys: options.acceptNewHostKeys, log: publishLog });
-    // The URL printed is the inventory's reports.url, as it always was.
-    const { url: _publishedUrl, ...release } = published;
-    result.published = { ...release, ...(reports.url ? { url: reports.url } : {}) };
+    result.published = published;
     emit({
       kind: 'published',
       at: Date.now(),
       host: reports.host,
       releaseId: published.releaseId,
       uploadedFiles: published.uploadedFiles,
-      ...(reports.url ? { url: reports.url } : {}),
+      ...(published.url ? { url: published.url } : {}),
     });
   } catch (error) {
     emit({ kind: 'publish-failed', at: Date.now(), host: reports.host, error: (error as Error).message });
