@@ -1,8 +1,8 @@
 // The site's own SVG writer for the charts a build draws most (trend lines, job series, phase
 // timelines): the same axes (ticks, tick labels, titles, grid), legends, lines, points and rules
 // as Vega draws from the chart's Vega-Lite spec, written straight from the numbers. Drawing one
-// takes well under a millisecond where Vega's dataflow took tens; the browser still draws the
-// interactive chart from the spec. Ticks, nice domains and tick labels come from the same d3
+// takes about a millisecond where Vega's dataflow took tens (report-site/README.md); the browser
+// still draws the interactive chart from the spec. Ticks, nice domains and tick labels come from the same d3
 // scales Vega uses (through vega's `scale`), so the axes read as Vega's do. All host text is
 // escaped; nothing here has an id, so any number of charts can share a page. Marks are grouped
 // as Vega groups them (g.mark-line, g.mark-symbol, g.mark-area, g.mark-rect, g.mark-rule).
