@@ -9,11 +9,11 @@
 import { rename, rm } from 'node:fs/promises';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import type { Connector, ExecChannel } from '../connectors/types.js';
-import { command, raw } from '../connectors/shell-command.js';
 import { ArchiveLimitError, extractArchive, type ExtractResult } from '../results/safe-extract.js';
 import { isNoSpaceError } from '../results/atomic-write.js';
 import { hostText } from '../inert-text.js';
 import type { RemoteLayout } from './layout.js';
+import { agentCommand } from './agent-command.js';
 import { TextTail, agentStatusIn } from './remote-events.js';
 
 export type CollectStatus = 'complete' | 'partial' | 'missing';
@@ -113,13 +113,6 @@ export function channelSource(channel: ExecChannel, tailChars = 8192): ArtifactS
   return { channel, stream: channel.stdout, stderrText: () => stderr.toString(), stderrEnded, onStderr: (listener) => listeners.push(listener) };
 }
 
-/** The agent's command line for a job's artifact verbs (collect, abort-collect). */
-function agentCommand(layout: RemoteLayout, bundleHash: string, jobDir: string, verb: string, ...args: string[]) {
-  // `exec`: the login shell becomes the agent, so the stream ends when the agent closes it (a
-  // shell that waits instead, dash, would hold it open until the verdict).
-  return command([raw('exec'), 'bash', layout.agent(bundleHash), layout.bundleDir(bundleHash), verb, jobDir, ...args]);
-}
-
 /** Collects a job's artifacts on a session of its own (the agent's `collect`). */
 export async function collectArtifacts(
   connector: Connector,
@@ -132,7 +125,7 @@ export async function collectArtifacts(
   const compress = limits.compress !== false;
   let channel: ExecChannel;
   try {
-    channel = await connector.exec(agentCommand(layout, bundleHash, jobDir, 'collect', compress ? 'gzip' : 'tar'));
+    channel = await connector.exec(agentCommand(layout, bundleHash, 'collect', [jobDir, compress ? 'gzip' : 'tar']));
   } catch (error) {
     return { status: 'missing', files: 0, bytes: 0, rejected: [], error: (error as Error).message, release: async () => undefined };
   }
@@ -225,7 +218,7 @@ export async function receiveArtifacts(
     channel.close();
   }
   // A collection stopped on the way leaves its tar on the host: stop it there too.
-  if (stopped && connector.isConnected()) await withTimeout(connector.run(agentCommand(layout, bundleHash, jobDir, 'abort-collect')), ABORT_WAIT_MS);
+  if (stopped && connector.isConnected()) await withTimeout(connector.run(agentCommand(layout, bundleHash, 'abort-collect', [jobDir])), ABORT_WAIT_MS);
 
   // Cut-off files from a full disk are not kept as if they were artifacts.
   if (diskFull) {

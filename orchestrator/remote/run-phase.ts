@@ -4,10 +4,10 @@
 import { PassThrough } from 'node:stream';
 import type { Connector, ExecChannel } from '../connectors/types.js';
 import { ConnectionLostError } from '../connectors/connect-errors.js';
-import { command, raw } from '../connectors/shell-command.js';
 import { sleep } from '../connectors/ssh/backoff.js';
 import { hostText } from '../inert-text.js';
 import type { RemoteLayout } from './layout.js';
+import { agentCommand } from './agent-command.js';
 import { AgentStatusSchema, LineCounter, agentStatusIn, parseRemoteEventLine, type RemoteEvent } from './remote-events.js';
 import { channelSource, type ArtifactSource } from './collect-artifacts.js';
 
@@ -77,10 +77,7 @@ export async function runPhase(
   const timeoutS = Math.max(1, Math.ceil(phase.timeoutMs / 1000));
   const deadline = started + timeoutS * 1000 + CLIENT_GRACE_MS;
   const counter = new LineCounter();
-  // `exec`: the login shell becomes the agent (a shell that would wait instead, dash, would also
-  // hold the session's stdout open past the agent's own close of it).
-  const agent = (verb: string, ...args: string[]) =>
-    command([raw('exec'), 'bash', layout.agent(bundleHash), layout.bundleDir(bundleHash), verb, ...args], { env: phase.env });
+  const agent = (verb: string, ...args: string[]) => agentCommand(layout, bundleHash, verb, args, phase.env);
   const collect = hooks.collect ? ['--collect', hooks.collect] : [];
   const runCommand = () =>
     agent('run', jobDir, phase.name, String(timeoutS), String(counter.consumed), ...collect, '--', phase.helper, ...phase.args);
