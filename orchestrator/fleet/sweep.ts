@@ -61,8 +61,6 @@ export type SweepOutcome =
   /** The jobs ran to the end (`sweep.status` says how they went) and the steps after them ran. */
   | { kind: 'completed'; sweep: SweepRecord; finish: FinishResult };
 
-export type SweepOutcomeKind = SweepOutcome['kind'];
-
 export async function sweep(request: SweepRequest, emit: EventSink): Promise<SweepOutcome> {
   const { inventory } = request;
   try {
