@@ -20,7 +20,7 @@ export async function loadJobPages(registry: ScenarioRegistry): Promise<Readonly
 const JOB_PAGES = await loadJobPages(SCENARIOS);
 
 /** Every series of the job, one chart per metric (a line per label set). */
-export function genericJobCharts(job: JobPageInput): ChartSpec[] {
+function genericJobCharts(job: JobPageInput): ChartSpec[] {
   return seriesCharts(job.metrics?.series ?? []);
 }
 

@@ -21,7 +21,7 @@ const MAX_POINT_COMPARISONS = 24;
  * fio's job), a bar per matrix point: the comparison a matrix is run for. ctcs2 and QASET bookkeeping
  * (qaset.case.passed, qaset.cases.*) and the scenario's own kvm.* samples are left to the table.
  */
-export function pointComparisonCharts(samples: readonly MetricSample[], names: ReadonlyMap<string, string> = pointNames(samples)): ChartSpec[] {
+function pointComparisonCharts(samples: readonly MetricSample[], names: ReadonlyMap<string, string> = pointNames(samples)): ChartSpec[] {
   const groups = new Map<string, { metric: string; unit: string; better: string; what: string; bars: { item: string; value: number; detail: string }[] }>();
   for (const s of samples) {
     const point = s.labels['point'];
@@ -49,7 +49,7 @@ export function pointComparisonCharts(samples: readonly MetricSample[], names: R
 }
 
 /** Each matrix point's time by step, the benchmarks point against point, the host's series per point. */
-export function kvmJobCharts(job: JobPageInput): ChartSpec[] {
+function kvmJobCharts(job: JobPageInput): ChartSpec[] {
   const samples = job.metrics?.samples ?? [];
   const names = pointNames(samples);
   const bars = samples

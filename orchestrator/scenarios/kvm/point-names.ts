@@ -9,7 +9,7 @@ import type { PointNaming } from '../types.js';
 import { POINT_AXIS_LABELS, POINT_LABEL_NAMES, POINT_STEPS } from './points.js';
 
 /** Labels that say which point (or where the output came from), not what was measured. */
-export const POINT_LABELS: ReadonlySet<string> = new Set<string>([...POINT_LABEL_NAMES, 'source', 'tcf', 'test']);
+const POINT_LABELS: ReadonlySet<string> = new Set<string>([...POINT_LABEL_NAMES, 'source', 'tcf', 'test']);
 
 /** What a sample measured, without the labels that say which point or where it came from: "job=seq-read, rw=read". */
 export function measuredText(labels: Record<string, string>): string {
@@ -38,7 +38,7 @@ export function pointNames(samples: readonly Pick<MetricSample, 'labels'>[]): Ma
 }
 
 /** Benchmarks first, then ctcs2/QASET bookkeeping, then each point's steps in the order a point goes, then the rest. */
-export function matrixRank(metric: string): [number, number] {
+function matrixRank(metric: string): [number, number] {
   if (metric.startsWith('kvm.point.')) {
     const step = POINT_STEPS.indexOf(metric.slice('kvm.point.'.length) as (typeof POINT_STEPS)[number]);
     return [2, step < 0 ? POINT_STEPS.length : step];
