@@ -24,10 +24,10 @@ let lab: Lab;
 let work: string;
 let run: string;
 const HOST_BRIDGE = 'h17keep';
-/** Root-namespace devices the test's host switch makes (the userspace datapath's taps), removed after. */
 /** A job prefix whose bridge name (PREFIX + "ob") the host's switch already has. */
 const CLASH_PREFIX = 'h17x';
 const CLASH_BRIDGE = `${CLASH_PREFIX}ob`;
+/** Root-namespace devices the test's host switch makes (the userspace datapath's taps), removed after. */
 const TAPS = ['ovs-netdev', HOST_BRIDGE, CLASH_BRIDGE];
 /** The daemons this test started: PID and /proc start time, read right after they started. */
 const started = new Map<string, { pid: number; start: string }>();
@@ -108,7 +108,10 @@ async function sweep(name: string, vars: Record<string, string> = {}) {
     hostExtra: { 'lab-01': { profile: 'lab-smoke', vars: { OVS_HOST_RUNDIR: run, ...vars } } },
   });
   const cli = await runCli(['--inventory', inventory, '--no-progress']);
-  const { dir } = await onlySweep(results);
+  // a CLI that failed before it made a sweep: say what it printed, not only that there is no sweep
+  const { dir } = await onlySweep(results).catch((e: unknown) => {
+    throw new Error(`${String(e)}\n${cli.stdout}\n${cli.stderr}`);
+  });
   const raw = join(dir, 'jobs', 'lab-01--midolman', 'raw');
   return { ...cli, manifest: await jobManifest(dir, 'lab-01--midolman'), raw, topologyLog: () => readFile(join(raw, 'phases', 'topology', 'output.log'), 'utf8') };
 }
@@ -155,27 +158,17 @@ e2e("the host's switch is used, measured and left running; only the job's bridge
   // The host's own netdev bridge (so its switch has a userspace datapath), if the test before did not add it.
   vsctl('--may-exist', 'add-br', HOST_BRIDGE, '--', 'set', 'bridge', HOST_BRIDGE, 'datapath_type=netdev');
   const daemons = { vswitchd: pidOf('ovs-vswitchd'), db: pidOf('ovsdb-server') };
-  const results = join(work, 'results');
-  const inventory = await lab.writeInventory({
-    file: join(work, 'host.yaml'),
-    resultsDir: results,
-    scenarios: { midolman: { topology: 'ovs_bridge', overrides: { LONG_RUNNING_SCAN_ITERATIONS: 0, THROUGHPUT_SCAN_MAX_RATE: 1500 } } },
-    defaults: { retries: 0 },
-    hostExtra: { 'lab-01': { profile: 'lab-smoke', vars: { OVS_HOST_RUNDIR: run } } },
-  });
-  const { code, stdout, stderr } = await runCli(['--inventory', inventory, '--no-progress']);
+  const { code, stdout, stderr, manifest, raw } = await sweep('host');
   assert.is(code, 0, `${stdout}\n${stderr}`);
-  const { dir } = await onlySweep(results);
-  const manifest = await jobManifest(dir, 'lab-01--midolman');
   assert.is(manifest.status, 'ok', JSON.stringify(manifest.errors));
-  const art = (f: string) => join(dir, 'jobs', 'lab-01--midolman', 'raw', 'artifacts', f);
+  const art = (f: string) => join(raw, 'artifacts', f);
 
   const printed = await readFile(art('topology.txt'), 'utf8');
   assert.match(printed, new RegExp(`switch: host, run directory ${run.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, namespace ,`));
   assert.match(printed, new RegExp(`Bridge ${HOST_BRIDGE}`), "the host's own bridge is there beside the job's");
   const collectors = JSON.parse(await readFile(art('collectors/collectors.json'), 'utf8'));
   assert.is(collectors.agent_pid, daemons.vswitchd, "the agent measured is the host's ovs-vswitchd");
-  const steps = await readSteps(join(dir, 'jobs', 'lab-01--midolman', 'raw'));
+  const steps = await readSteps(raw);
   assert.ok(steps.length >= 3);
   for (const s of steps) {
     assert.ok(s.delivered > 0.9 * s.sent, `${s.delivered} of ${s.sent} delivered through the host's switch`);
