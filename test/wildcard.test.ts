@@ -57,4 +57,10 @@ test('patterns that hang picomatch when escaped are matched literally', () => {
   }
 });
 
+test('a name holding private-use characters matches only what it spells', () => {
+  assert.not.ok(wildcardMatcher('a.*')('a\uE02Ex'), 'U+E02E is not a dot');
+  assert.not.ok(wildcardMatcher('a.*', '*')('a\uE02Ex'));
+  assert.ok(wildcardMatcher('a\uE02E*')('a\uE02Ex'));
+});
+
 test.run();
