@@ -24,7 +24,7 @@ const CALLS = {
   rollback: { library: 'releases.sh', fn: 'releases_rollback', name: 'orchestrate-rollback' },
   dropOff: { library: 'drop-off.sh', fn: 'drop_off', name: 'orchestrate-drop-off' },
 } as const;
-export type HostCall = keyof typeof CALLS;
+type HostCall = keyof typeof CALLS;
 
 const libraries = new Map<string, Promise<string>>();
 
