@@ -845,13 +845,20 @@ export function timeBandsChart(options: {
     { field: 'time', type: 'nominal', title: 'time (UTC)' },
     { field: 'shown', type: 'nominal', title: 'value' },
   ];
+  // each axis' scale, for the spec's layers and the drawing's axis alike; stacked areas reach higher
+  // than any one line: no constant-domain guess for them
+  const axisScale = (axisLines: readonly TimeLine[], axis: ResolvedAxis) =>
+    yScale(
+      axis,
+      axisLines.some((l) => l.stacked) ? undefined : axisLines.flatMap((l) => shownOf.get(l)!.map((r) => r['value'] as number | null)).filter((v): v is number => v !== null),
+    );
+  const leftScale = axisScale(left, yAxis);
+  const rightScale = right.length ? axisScale(right, y2Axis!) : undefined;
   let zoomed = false;
-  const axisLayers = (axisLines: readonly TimeLine[], axis: ResolvedAxis): Record<string, unknown>[] => {
+  const axisLayers = (axisLines: readonly TimeLine[], axis: ResolvedAxis, scale: Record<string, unknown>): Record<string, unknown>[] => {
     const stacked = axisLines.filter((l) => l.stacked);
     const plain = axisLines.filter((l) => !l.stacked);
-    // stacked areas reach higher than any one line: no constant-domain guess for them
-    const drawn = stacked.length ? undefined : plain.flatMap((l) => shownOf.get(l)!.map((r) => r['value'] as number | null));
-    const y = { field: 'value', type: 'quantitative', title: axis.title, scale: yScale(axis, drawn?.filter((v): v is number => v !== null)), axis: axis.labels };
+    const y = { field: 'value', type: 'quantitative', title: axis.title, scale, axis: axis.labels };
     const out: Record<string, unknown>[] = [];
     const zoom = () => {
       if (zoomed) return {};
@@ -908,10 +915,9 @@ export function timeBandsChart(options: {
         },
       ]
     : [];
-  const drawnOf = (axisLines: readonly TimeLine[], axis: ResolvedAxis, side: 'left' | 'right'): { lines: DrawnLine[]; scale: DrawnValueAxis } => {
+  const drawnOf = (axisLines: readonly TimeLine[], axis: ResolvedAxis, scale: Record<string, unknown>, side: 'left' | 'right'): { lines: DrawnLine[]; scale: DrawnValueAxis } => {
     const stacked = axisLines.filter((l) => l.stacked);
     const plain = axisLines.filter((l) => !l.stacked);
-    const drawn = stacked.length ? undefined : plain.flatMap((l) => shownOf.get(l)!.map((r) => r['value'] as number | null)).filter((v): v is number => v !== null);
     const lineOf = (l: TimeLine): DrawnLine => ({
       label: l.label,
       color: l.color,
@@ -920,10 +926,10 @@ export function timeBandsChart(options: {
       ...(l.dashed ? { dashed: true } : {}),
       ...(l.stacked ? { stacked: true } : { strokeWidth: 1.8 }),
     });
-    return { lines: [...stacked.map(lineOf), ...plain.map(lineOf)], scale: drawnAxis(axis, yScale(axis, drawn)) };
+    return { lines: [...stacked.map(lineOf), ...plain.map(lineOf)], scale: drawnAxis(axis, scale) };
   };
-  const drawnLeft = drawnOf(left, yAxis, 'left');
-  const drawnRight = right.length ? drawnOf(right, y2Axis!, 'right') : undefined;
+  const drawnLeft = drawnOf(left, yAxis, leftScale, 'left');
+  const drawnRight = rightScale ? drawnOf(right, y2Axis!, rightScale, 'right') : undefined;
   const drawing: ChartDrawing = {
     kind: 'lines',
     title: options.title,
@@ -942,8 +948,8 @@ export function timeBandsChart(options: {
       seriesLegend(lines),
     ],
   };
-  const leftLayers = [...bands, ...(left.length ? axisLayers(left, yAxis) : [])];
-  const layer = right.length ? [{ layer: leftLayers }, ...axisLayers(right, y2Axis!)] : leftLayers;
+  const leftLayers = [...bands, ...(left.length ? axisLayers(left, yAxis, leftScale) : [])];
+  const layer = rightScale ? [{ layer: leftLayers }, ...axisLayers(right, y2Axis!, rightScale)] : leftLayers;
   const downsampled = kept < total ? `${kept.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} points shown; the full series are in the downloads.` : undefined;
   const note = [options.note, downsampled].filter(Boolean).join(' ') || undefined;
   return {
