@@ -2,7 +2,8 @@
 // points are named: JobPage.points) as a matrix: one row per measurement (a metric and what it
 // measured, such as fio.bw of the seq-read job), one column per matrix point (named as the job page
 // names them), each cell the latest value, its change against the run before, and a sparkline of
-// its history, linking to the measurement's full chart. Pure: histories in, rows out.
+// its history, linking to the measurement's full chart. Histories in, rows out; the
+// scenario's point naming comes from its job page (job-charts.ts pointNamingFor).
 //
 // What a sample measured leaves out where it came from (the scenario's `measured`), so one
 // measurement of one point can be several histories across sweeps (where the output came from may
