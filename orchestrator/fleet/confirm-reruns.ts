@@ -13,7 +13,7 @@ import type { JobManifest, JobStatus } from '../results/manifest.js';
 import { SweepStore } from '../results/store.js';
 import { SCENARIOS, type ScenarioRegistry } from '../scenarios/registry.js';
 import type { EngineEvent, EventSink } from './events.js';
-import { eventText, timestamp } from './event-text.js';
+import { sweepEventLog } from './sweep-event-log.js';
 import type { RerunRunner } from './confirm-regressions.js';
 import { runHost } from './run-host.js';
 
@@ -60,16 +60,10 @@ export function sshRerunner(options: SshRerunnerOptions): RerunRunner {
       policy: { knownHosts: await KnownHosts.load(inventory.knownHostsFile), acceptNew: options.acceptNewHostKeys },
     }))());
   const connectorFor = options.connectorFor ?? openConnector;
-  let logChain: Promise<void> = Promise.resolve();
+  const log = sweepEventLog(store);
   const emit = (event: EngineEvent) => {
-    const line = `${timestamp(event.at)} ${eventText(event)}`;
-    const jobId = 'jobId' in event ? event.jobId : undefined;
     if (SHOWN.has(event.kind)) options.emit({ kind: 'rerun', at: event.at, event });
-    logChain = logChain
-      .then(() => store.appendSweepEvent(JSON.stringify({ ...event, rerun: true })))
-      .then(() => store.appendSweepLog(line))
-      .then(() => (jobId ? store.appendJobLog(jobId, line) : undefined))
-      .catch(() => undefined);
+    log.append(event, { rerun: true });
   };
   const never = new AbortController().signal;
 
@@ -93,7 +87,7 @@ export function sshRerunner(options: SshRerunnerOptions): RerunRunner {
       );
       return new Map<string, JobStatus>(request.jobs.map((job, index) => [job.plan.jobId, result.statuses[index] ?? 'skipped']));
     } finally {
-      await logChain;
+      await log.written();
     }
   };
 }

@@ -16,7 +16,8 @@ import { SweepStore } from '../results/store.js';
 import { confirmPolicy, type RerunRunner } from './confirm-regressions.js';
 import { sshRerunner } from './confirm-reruns.js';
 import type { EngineEvent, EventSink } from './events.js';
-import { candidatesToReport, eventText, findingsCounts, FINISH_FAILURES, timestamp } from './event-text.js';
+import { candidatesToReport, eventText, findingsCounts, FINISH_FAILURES } from './event-text.js';
+import { sweepEventLog } from './sweep-event-log.js';
 import { analyseSweep } from './sweep-findings.js';
 import { buildSite, type BuildSiteResult } from '../site/build.js';
 import { publishSite, type PublishResult } from '../publish/publish-site.js';
@@ -75,17 +76,11 @@ export async function finishSweep(options: FinishOptions): Promise<FinishResult>
   const store = new SweepStore(inventory.resultsDir, options.sweepId);
   // Every event to the caller and, in order, to the sweep's logs; a re-run's own events are
   // already there (confirm-reruns.ts), so its `rerun` summary is not logged twice.
-  let logChain: Promise<void> = Promise.resolve();
+  const log = sweepEventLog(store);
   const emit = (event: EngineEvent) => {
     if (FINISH_FAILURES.has(event.kind)) result.problems.push(eventText(event));
     options.emit(event);
-    if (event.kind === 'rerun') return;
-    const json = JSON.stringify(event);
-    const line = `${timestamp(event.at)} ${eventText(event)}`;
-    logChain = logChain
-      .then(() => store.appendSweepEvent(json))
-      .then(() => store.appendSweepLog(line))
-      .catch(() => undefined);
+    if (event.kind !== 'rerun') log.append(event);
   };
   const now = Date.now;
   // Read every job's metrics once: the regression check and the site both need them.
@@ -135,7 +130,7 @@ export async function finishSweep(options: FinishOptions): Promise<FinishResult>
       emit({ kind: 'prune-failed', at: now(), error: (error as Error).message });
     }
   }
-  await logChain;
+  await log.written();
   return result;
 }
 

@@ -21,7 +21,7 @@ import { MIN_FREE_BYTES, freeBytes } from '../results/results-dir.js';
 import { ORCHESTRATOR } from '../version.js';
 import { SCENARIOS, type ScenarioRegistry } from '../scenarios/registry.js';
 import type { EngineEvent, EventSink } from './events.js';
-import { eventText, timestamp } from './event-text.js';
+import { sweepEventLog } from './sweep-event-log.js';
 import { FailureBudgetTracker } from './failure-budget.js';
 import { planSweep, type JobPlan, type Selection, type SweepPlan } from './plan.js';
 import { runHost } from './run-host.js';
@@ -144,17 +144,10 @@ async function runStarted(
   const connectorFor = options.connectorFor ?? openConnector;
 
   // Logs are appended in event order through one chain, so files read like the run.
-  let logChain: Promise<void> = Promise.resolve();
+  const log = sweepEventLog(store);
   const emit: EventSink = (event: EngineEvent) => {
     options.onEvent(event);
-    const json = JSON.stringify(event);
-    const line = `${timestamp(event.at)} ${eventText(event)}`;
-    const jobId = 'jobId' in event ? event.jobId : undefined;
-    logChain = logChain
-      .then(() => store.appendSweepEvent(json))
-      .then(() => store.appendSweepLog(line))
-      .then(() => (jobId ? store.appendJobLog(jobId, line) : undefined))
-      .catch(() => undefined);
+    log.append(event);
   };
 
   const inventorySha = createHash('sha256').update(await readFile(inventory.file)).digest('hex');
@@ -342,7 +335,7 @@ async function runStarted(
   finalWritten = true;
   const counts = manifest.counts;
   emit({ kind: 'sweep-end', at: Date.now(), sweepId, dir: store.dir, status: manifest.status, counts });
-  await logChain;
+  await log.written();
   return {
     sweepId,
     dir: store.dir,
