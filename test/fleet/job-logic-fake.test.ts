@@ -70,7 +70,7 @@ interface Outcome {
 
 async function runOnFakeHost(
   host: AgentHostOptions,
-  options: { connectError?: Error; interrupt?: AbortController; interruptAt?: string } = {},
+  options: { connectError?: Error; interrupt?: AbortController; interruptAt?: string; phases?: PhaseSpec[] } = {},
 ): Promise<Outcome> {
   run++;
   const store = new SweepStore(join(work, `results-${run}`), sweepIdOf(run));
@@ -87,7 +87,7 @@ async function runOnFakeHost(
     connector,
     bundle,
     store,
-    scenarios: new Map([['steps', STEPS]]),
+    scenarios: new Map([['steps', options.phases ? { ...STEPS, phases: () => options.phases! } : STEPS]]),
     profilesDir: join(work, 'profiles.d'),
     maxArtifactBytes: 1024 * 1024,
     emit: (event) => events.push(event),
@@ -123,6 +123,15 @@ fake('the last phase sends the artifacts in its own session (after the NUL): no 
   const verbs = agentCalls.map((call) => call.argv[call.argv.findIndex((word) => word.endsWith('/orchestrate-agent')) + 2]);
   assert.equal(verbs, ['run', 'run', 'run', 'run']);
   assert.ok(connector.calls.at(-1)!.argv.includes('--collect'), 'teardown was asked to collect');
+});
+
+fake('a last phase that never ran: the artifacts come on a collect session of their own', async () => {
+  const { manifest, connector, ran } = await runOnFakeHost({ phases: { setup: { rc: 2 } } }, { phases: PHASES.slice(0, 2) });
+  assert.equal(ran, ['setup']);
+  assert.equal(phaseStatuses(manifest), ['provenance:ok', 'setup:failed', 'measure:skipped']);
+  assert.is(manifest.artifacts?.status, 'complete');
+  const verbs = connector.calls.filter((call) => !call.argv.includes('orchestrate-bundle')).map((call) => call.argv[call.argv.findIndex((word) => word.endsWith('/orchestrate-agent')) + 2]);
+  assert.equal(verbs, ['run', 'collect']);
 });
 
 fake('a failed phase: the phases after it are skipped, the always phase still runs, the job and the host fail', async () => {
