@@ -2,12 +2,11 @@
 // (regressionsFirstSeen), each confirmed by re-runs or not (confirm-regressions.ts), paged once
 // (alerts/page-once.ts), regressions paged on earlier nights that still hold, improvements, and
 // the jobs that failed. Writes `<sweep dir>/findings.json` and `<results_dir>/alerts/paged.json`.
-import { readdir } from 'node:fs/promises';
 import { FINDINGS_SCHEMA, type Candidate, type Change, type Findings } from '../analysis/findings.js';
 import type { MetricHistory, SeriesKey } from '../analysis/history.js';
 import { detectChanges, regressionsFirstSeen, type DetectedChange, type Thresholds } from '../analysis/regressions.js';
 import { findPaged, loadPagedState, pagedEntries, sameChange, withPaged } from '../alerts/page-once.js';
-import { isJobDirName, readFindings, readJobManifest, readSweepManifest, sweepFiles, writeFindings, writePagedState } from '../results/store.js';
+import { listJobIds, readFindings, readJobManifest, readSweepManifest, writeFindings, writePagedState } from '../results/store.js';
 import { confirmCandidates, type ConfirmInput, type ConfirmPolicy } from './confirm-regressions.js';
 import type { EventSink } from './events.js';
 import { jobIdFor } from './plan.js';
@@ -106,7 +105,7 @@ export async function analyseSweep(options: AnalyseOptions): Promise<SweepAnalys
     policy: options.policy,
     sweepDir: options.sweepDir,
     jobDurationMs: await jobDurations(resultsDir, sweepId, toConfirm),
-    existingJobIds: await existingJobIds(options.sweepDir),
+    existingJobIds: await listJobIds(resultsDir, sweepId).catch(() => []),
     emit: options.emit,
   });
   const newlyPaged: Candidate[] = [];
@@ -201,10 +200,3 @@ async function jobDurations(resultsDir: string, sweepId: string, changes: readon
   return (jobId) => durations.get(jobId);
 }
 
-async function existingJobIds(sweepDir: string): Promise<string[]> {
-  try {
-    return (await readdir(sweepFiles(sweepDir).jobs, { withFileTypes: true })).filter((entry) => entry.isDirectory() && isJobDirName(entry.name)).map((entry) => entry.name);
-  } catch {
-    return [];
-  }
-}

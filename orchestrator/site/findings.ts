@@ -2,8 +2,8 @@
 // analysis/findings.ts): the site's "last night at a glance" reads it. Sweeps written before
 // there were findings have none; the index then shows what the site computes itself.
 import type { Findings } from '../analysis/findings.js';
-import { join } from 'node:path';
 import { StoreReadError, findingsPath, isSweepId, readFindings } from '../results/store.js';
+import { sweepsDir } from '../results/store-layout.js';
 import type { Problem } from './load.js';
 
 export type LoadedFindings =
@@ -16,7 +16,7 @@ export type LoadedFindings =
 /** Reads and validates a sweep's findings.json through the store. Never throws: a problem is returned as such. */
 export async function loadFindings(resultsDir: string, sweepId: string): Promise<LoadedFindings> {
   // Only a sweep id names a sweep of the store: anything else has no findings to read.
-  if (!isSweepId(sweepId)) return { state: 'missing', path: join(resultsDir, 'sweeps', sweepId, 'findings.json') };
+  if (!isSweepId(sweepId)) return { state: 'missing', path: sweepsDir(resultsDir) };
   const path = findingsPath(resultsDir, sweepId);
   try {
     const findings = await readFindings(resultsDir, sweepId);
