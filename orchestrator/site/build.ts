@@ -20,7 +20,7 @@ import { changeRows, compareRows, environmentDiff, indexRows, jobsBySweepHostSce
 import { page, pageContext, sizeText, type PageContext } from './page-context.js';
 import { seriesLabeller } from './point-matrix.js';
 import { RenderPool } from './render-pool.js';
-import type { TrendGroup } from './render-pages.js';
+import type { TrendGroup } from './trends-pages.js';
 import { loadFindings } from './findings.js';
 import { changeId } from '../analysis/findings.js';
 import { readPagedState } from '../results/store.js';

@@ -1,39 +1,21 @@
-// The pages with charts, rendered from plain data: a job's page (its files read here) and a
-// host x scenario's trends page (from its histories). Charts are drawn to SVG (the site's own
+// The pages with charts, rendered from plain data: a job's page (its files read here); the
+// trends pages are trends-pages.ts, which draws its charts with renderCharts here. Charts are drawn to SVG (the site's own
 // writer for the common kinds, Vega for the rest), the heavy part of a build, so these run in the render workers (render-worker.ts); everything
 // they need arrives as data that survives a structured clone (no functions).
 import { readFile } from 'node:fs/promises';
-import type { MetricHistory } from '../analysis/history.js';
-import type { DetectedChange, Thresholds } from '../analysis/regressions.js';
-import { phaseTimelineChart, trendChart, type ChartSpec, type TrendLine } from './charts.js';
+import { phaseTimelineChart, type ChartSpec } from './charts.js';
 import { dataScript, toCsv } from './encode.js';
-import { formatDuration, labelsText, unitTables } from './format.js';
+import { formatDuration, unitTables } from './format.js';
 import { chartsForJob, summaryForJob } from './job-charts.js';
 import { jobPaths, loadJob, trendsPage, type JobRef, type LoadedJob } from './load.js';
-import { rel, sha, slug } from './names.js';
+import { rel, sha } from './names.js';
 import type { OutFile } from './output.js';
 import { page, sizeText, type PageContext } from './page-context.js';
-import { envFields, runRows, sampleRows, type ChangeRow } from './pages.js';
-import { pointMatrix, type PointMatrix } from './point-matrix.js';
+import { envFields, sampleRows } from './pages.js';
 import { renderSvg } from './svg.js';
 import { drawChart } from './svg-chart/draw.js';
 
 const LOG_TAIL_LINES = 200;
-
-export interface TrendGroup {
-  host: string;
-  scenario: string;
-  path: string;
-  histories: MetricHistory[];
-  changes: DetectedChange[];
-}
-
-/** A trends page's inputs: its group, its rows of the regressions table, and each history's thresholds by keyId. */
-export interface TrendsInput {
-  group: TrendGroup;
-  rows: readonly ChangeRow[];
-  thresholds: Record<string, Thresholds>;
-}
 
 interface RenderedChart {
   id: string;
@@ -46,7 +28,7 @@ interface RenderedChart {
 }
 
 /** SVG + interactive spec + downloads for a page's charts. */
-async function renderCharts(charts: readonly ChartSpec[], pageId: string, pagePath: string, assetsDir: string): Promise<{ views: RenderedChart[]; files: OutFile[]; script: string | undefined }> {
+export async function renderCharts(charts: readonly ChartSpec[], pageId: string, pagePath: string, assetsDir: string): Promise<{ views: RenderedChart[]; files: OutFile[]; script: string | undefined }> {
   const views: RenderedChart[] = [];
   const files: OutFile[] = [];
   let script = '';
@@ -155,66 +137,3 @@ export async function renderJob(ctx: PageContext, job: JobRef, previous: JobRef 
   files.push({ path: job.dataFile, data: dataScript('jobs', job.key, jobData(loaded)) });
   return files;
 }
-
-
-/** The trend charts of a host x scenario: one per metric, a line per label set. */
-function metricTrendCharts(group: TrendGroup): (ChartSpec & { anchors: string[] })[] {
-  const byMetric = new Map<string, MetricHistory[]>();
-  for (const h of group.histories) byMetric.set(h.key.metric, [...(byMetric.get(h.key.metric) ?? []), h]);
-  const charts: (ChartSpec & { anchors: string[] })[] = [];
-  for (const [metric, hs] of [...byMetric.entries()].sort(([a], [b]) => a.localeCompare(b))) {
-    const lines: TrendLine[] = hs.map((h) => ({
-      label: labelsText(h.key.labels) || metric,
-      points: h.points.map((p) => ({ ...p, href: rel(group.path, jobPaths(p.sweepId, p.jobId).page) })),
-    }));
-    const keyIds = new Set(hs.map((h) => h.keyId));
-    const marks = group.changes
-      .filter((c) => keyIds.has(c.keyId))
-      .map((c) => ({ at: c.at, kind: c.kind, label: labelsText(c.key.labels) || metric, relativeChange: c.relativeChange }));
-    charts.push({ ...trendChart({ id: `m-${slug(metric)}`, metric, unit: hs[0]!.unit, better: hs[0]!.better, lines, changes: marks }), anchors: hs.map((h) => h.keyId) });
-  }
-  return charts;
-}
-
-/** The trend charts of a matrix (kvm): one per measurement, a line per point named as the job page names it. */
-function matrixTrendCharts(group: TrendGroup, matrix: PointMatrix): (ChartSpec & { anchors: string[] })[] {
-  const names = new Map(matrix.points.map((p) => [p.id, p.name]));
-  return matrix.measurements.map((m) => {
-    const keyIds = new Set(m.lines.flatMap((l) => l.keyIds));
-    const nameOf = (point: string | undefined) => (point === undefined ? 'job' : (names.get(point) ?? point));
-    const lines: TrendLine[] = m.lines.map((l) => ({
-      label: nameOf(l.point),
-      points: l.points.map((p) => ({ ...p, href: rel(group.path, jobPaths(p.sweepId, p.jobId).page) })),
-    }));
-    const marks = group.changes
-      .filter((c) => keyIds.has(c.keyId))
-      .map((c) => ({ at: c.at, kind: c.kind, label: nameOf(c.key.labels['point']), relativeChange: c.relativeChange }));
-    const chart = trendChart({ id: `m-${m.id}`, metric: m.metric, title: m.title, unit: m.unit, better: m.better, lines, changes: marks, seriesTitle: 'point' });
-    return { ...chart, anchors: [...keyIds] };
-  });
-}
-
-export async function renderTrends(ctx: PageContext, { group, rows, thresholds }: TrendsInput): Promise<OutFile[]> {
-  const matrix = pointMatrix(group.histories, group.changes, (h) => thresholds[h.keyId]!);
-  const charts = matrix ? matrixTrendCharts(group, matrix) : metricTrendCharts(group);
-  const assetsDir = group.path.replace(/\.html$/, '');
-  const rendered = await renderCharts(charts, `trends:${group.host}/${group.scenario}`, group.path, assetsDir);
-  const views = rendered.views.map((v, i) => ({ ...v, anchors: charts[i]!.anchors }));
-  const sweeps = new Set(group.histories.flatMap((h) => h.points.map((p) => p.sweepId))).size;
-  const runs = runRows(group.histories.flatMap((h) => h.points), (sweepId, jobId) => rel(group.path, jobPaths(sweepId, jobId).page));
-  const html = page(ctx, './trends', group.path, {
-    title: `Trends · ${group.host} · ${group.scenario}`,
-    section: 'trends',
-    chartScript: rendered.script,
-    host: group.host,
-    scenario: group.scenario,
-    metrics: new Set(group.histories.map((h) => h.key.metric)).size,
-    sweeps,
-    changes: rows,
-    charts: views,
-    matrix: matrix ? { points: matrix.points, rows: matrix.rows, jobRows: matrix.jobRows } : null,
-    runs: runs.some((r) => r.build !== null) ? runs : [],
-  });
-  return [...rendered.files, { path: group.path, data: html }];
-}
-

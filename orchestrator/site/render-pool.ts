@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { JobRef } from './load.js';
 import type { OutFile } from './output.js';
-import type { TrendsInput } from './render-pages.js';
+import type { TrendsInput } from './trends-pages.js';
 
 export interface RenderWorkerData {
   resultsDir: string;
@@ -95,7 +95,8 @@ export class RenderPool {
 
   private async renderHere(work: Work): Promise<OutFile[]> {
     this.local ??= import('./render-pages.js');
-    const { renderJob, renderTrends } = await this.local;
+    const { renderJob } = await this.local;
+    const { renderTrends } = await import('./trends-pages.js');
     const { pageContext } = await import('./page-context.js');
     const ctx = pageContext(this.data.resultsDir, this.data.assetPaths);
     return work.kind === 'job' ? renderJob(ctx, work.job, work.previous) : renderTrends(ctx, work.input);

@@ -3,7 +3,8 @@
 // message; it answers each with the page's files or with the error it raised.
 import { parentPort, workerData } from 'node:worker_threads';
 import { pageContext } from './page-context.js';
-import { renderJob, renderTrends } from './render-pages.js';
+import { renderJob } from './render-pages.js';
+import { renderTrends } from './trends-pages.js';
 import type { RenderReply, RenderTask, RenderWorkerData } from './render-pool.js';
 
 const port = parentPort;

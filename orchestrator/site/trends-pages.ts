@@ -1,0 +1,91 @@
+// A host x scenario's trends page, drawn from its histories in a render worker (render-pool.ts):
+// one chart per metric (or per measurement of a point matrix), the changes table and the builds.
+// Everything arrives as data that survives a structured clone (no functions).
+import type { MetricHistory } from '../analysis/history.js';
+import type { DetectedChange, Thresholds } from '../analysis/regressions.js';
+import { trendChart, type ChartSpec, type TrendLine } from './charts.js';
+import { labelsText } from './format.js';
+import { jobPaths } from './load.js';
+import { rel, slug } from './names.js';
+import type { OutFile } from './output.js';
+import { page, type PageContext } from './page-context.js';
+import { runRows, type ChangeRow } from './pages.js';
+import { pointMatrix, type PointMatrix } from './point-matrix.js';
+import { renderCharts } from './render-pages.js';
+
+export interface TrendGroup {
+  host: string;
+  scenario: string;
+  path: string;
+  histories: MetricHistory[];
+  changes: DetectedChange[];
+}
+
+/** A trends page's inputs: its group, its rows of the regressions table, and each history's thresholds by keyId. */
+export interface TrendsInput {
+  group: TrendGroup;
+  rows: readonly ChangeRow[];
+  thresholds: Record<string, Thresholds>;
+}
+
+/** The trend charts of a host x scenario: one per metric, a line per label set. */
+function metricTrendCharts(group: TrendGroup): (ChartSpec & { anchors: string[] })[] {
+  const byMetric = new Map<string, MetricHistory[]>();
+  for (const h of group.histories) byMetric.set(h.key.metric, [...(byMetric.get(h.key.metric) ?? []), h]);
+  const charts: (ChartSpec & { anchors: string[] })[] = [];
+  for (const [metric, hs] of [...byMetric.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    const lines: TrendLine[] = hs.map((h) => ({
+      label: labelsText(h.key.labels) || metric,
+      points: h.points.map((p) => ({ ...p, href: rel(group.path, jobPaths(p.sweepId, p.jobId).page) })),
+    }));
+    const keyIds = new Set(hs.map((h) => h.keyId));
+    const marks = group.changes
+      .filter((c) => keyIds.has(c.keyId))
+      .map((c) => ({ at: c.at, kind: c.kind, label: labelsText(c.key.labels) || metric, relativeChange: c.relativeChange }));
+    charts.push({ ...trendChart({ id: `m-${slug(metric)}`, metric, unit: hs[0]!.unit, better: hs[0]!.better, lines, changes: marks }), anchors: hs.map((h) => h.keyId) });
+  }
+  return charts;
+}
+
+/** The trend charts of a matrix (kvm): one per measurement, a line per point named as the job page names it. */
+function matrixTrendCharts(group: TrendGroup, matrix: PointMatrix): (ChartSpec & { anchors: string[] })[] {
+  const names = new Map(matrix.points.map((p) => [p.id, p.name]));
+  return matrix.measurements.map((m) => {
+    const keyIds = new Set(m.lines.flatMap((l) => l.keyIds));
+    const nameOf = (point: string | undefined) => (point === undefined ? 'job' : (names.get(point) ?? point));
+    const lines: TrendLine[] = m.lines.map((l) => ({
+      label: nameOf(l.point),
+      points: l.points.map((p) => ({ ...p, href: rel(group.path, jobPaths(p.sweepId, p.jobId).page) })),
+    }));
+    const marks = group.changes
+      .filter((c) => keyIds.has(c.keyId))
+      .map((c) => ({ at: c.at, kind: c.kind, label: nameOf(c.key.labels['point']), relativeChange: c.relativeChange }));
+    const chart = trendChart({ id: `m-${m.id}`, metric: m.metric, title: m.title, unit: m.unit, better: m.better, lines, changes: marks, seriesTitle: 'point' });
+    return { ...chart, anchors: [...keyIds] };
+  });
+}
+
+export async function renderTrends(ctx: PageContext, { group, rows, thresholds }: TrendsInput): Promise<OutFile[]> {
+  const matrix = pointMatrix(group.histories, group.changes, (h) => thresholds[h.keyId]!);
+  const charts = matrix ? matrixTrendCharts(group, matrix) : metricTrendCharts(group);
+  const assetsDir = group.path.replace(/\.html$/, '');
+  const rendered = await renderCharts(charts, `trends:${group.host}/${group.scenario}`, group.path, assetsDir);
+  const views = rendered.views.map((v, i) => ({ ...v, anchors: charts[i]!.anchors }));
+  const sweeps = new Set(group.histories.flatMap((h) => h.points.map((p) => p.sweepId))).size;
+  const runs = runRows(group.histories.flatMap((h) => h.points), (sweepId, jobId) => rel(group.path, jobPaths(sweepId, jobId).page));
+  const html = page(ctx, './trends', group.path, {
+    title: `Trends · ${group.host} · ${group.scenario}`,
+    section: 'trends',
+    chartScript: rendered.script,
+    host: group.host,
+    scenario: group.scenario,
+    metrics: new Set(group.histories.map((h) => h.key.metric)).size,
+    sweeps,
+    changes: rows,
+    charts: views,
+    matrix: matrix ? { points: matrix.points, rows: matrix.rows, jobRows: matrix.jobRows } : null,
+    runs: runs.some((r) => r.build !== null) ? runs : [],
+  });
+  return [...rendered.files, { path: group.path, data: html }];
+}
+
