@@ -5,6 +5,7 @@
 import { ConnectError } from '../connectors/connect-errors.js';
 import { remoteLayout } from '../remote/layout.js';
 import { pushBundle } from '../remote/push-bundle.js';
+import { HeldSession, type PhaseHandover } from '../remote/phase-handover.js';
 import { collectHostProvenance, provenanceAfterBundle, provenanceArgv } from '../remote/host-provenance.js';
 import { PROVENANCE_PHASE } from '../scenarios/registry.js';
 import type { JobStatus } from '../results/manifest.js';
@@ -51,14 +52,21 @@ export async function runHost(plan: HostPlan, context: HostRunContext): Promise<
     emit({ kind: 'host-unreachable', at: Date.now(), host: host.name, failure, message });
     return { host: host.name, statuses: await markAll(plan, context, 'unreachable', `connect-${failure}`, message), failed: true };
   }
+  // The bundle check's session, held open for the first job's first phase (phase-handover.ts).
+  let handover: PhaseHandover | undefined;
   try {
     const layout = remoteLayout(host.remoteDir);
     const provenanceEnv = { ...host.vars, ORCH_HOST: host.name, ORCH_SWEEP_ID: context.store.sweepId };
     const provenanceTimeoutMs = PROVENANCE_PHASE.timeoutMs ?? host.timeouts.phaseMs;
     let pushed;
     try {
-      // The provenance verb runs in the bundle check's session, once the bundle is in place.
-      pushed = await pushBundle(connector, layout, context.bundle, { argv: provenanceArgv(layout, context.bundle.hash, provenanceEnv), timeoutMs: provenanceTimeoutMs });
+      // The provenance verb runs in the bundle check's session, once the bundle is in place, and
+      // then waits there for the first phase of the host's first job (phase-handover.ts).
+      pushed = await pushBundle(connector, layout, context.bundle, {
+        argv: provenanceArgv(layout, context.bundle.hash, provenanceEnv, { handover: true }),
+        timeoutMs: provenanceTimeoutMs,
+        hold: true,
+      });
     } catch (error) {
       return { host: host.name, statuses: await markAll(plan, context, 'failed', 'bundle', (error as Error).message), failed: true };
     }
@@ -69,9 +77,11 @@ export async function runHost(plan: HostPlan, context: HostRunContext): Promise<
     // Once per host per sweep, never per job: the host answers from its cache while its boot,
     // name and package database are unchanged. Asked for in the bundle check's session; only
     // when that gave no record, on a session of its own (which retries once after a lost connection).
-    const provenance =
-      (pushed.next ? provenanceAfterBundle(pushed.next, provenanceTimeoutMs) : null) ??
-      (await collectHostProvenance(connector, layout, context.bundle.hash, provenanceEnv, provenanceTimeoutMs));
+    const checked = pushed.next ? provenanceAfterBundle(pushed.next, provenanceTimeoutMs) : null;
+    // The held session runs a phase only after a record that passed the check; else it ends unused.
+    handover = pushed.held ? new HeldSession(pushed.held) : undefined;
+    if (checked?.record.status !== 'ok') handover?.release();
+    const provenance = checked ?? (await collectHostProvenance(connector, layout, context.bundle.hash, provenanceEnv, provenanceTimeoutMs));
     const statuses: JobStatus[] = [];
     for (const job of plan.jobs) {
       if (context.interrupt.aborted) {
@@ -82,8 +92,11 @@ export async function runHost(plan: HostPlan, context: HostRunContext): Promise<
         continue;
       }
       const jobSignal = AbortSignal.any([context.interrupt, AbortSignal.timeout(host.timeouts.jobMs)]);
+      // The held session goes to the first job that starts; it releases what it does not use.
+      const jobHandover = handover;
+      handover = undefined;
       try {
-        statuses.push(await runJob(job, { ...context, layout, provenance, interrupt: jobSignal }));
+        statuses.push(await runJob(job, { ...context, layout, provenance, interrupt: jobSignal, ...(jobHandover ? { handover: jobHandover } : {}) }));
       } catch (error) {
         // A bug or an I/O failure in one job must not lose the others: record it.
         const manifest = baseManifest(job, context.store.sweepId, 'failed');
@@ -91,10 +104,13 @@ export async function runHost(plan: HostPlan, context: HostRunContext): Promise<
         await context.store.writeJobManifest(manifest);
         emit({ kind: 'job-end', at: Date.now(), host: host.name, jobId: job.jobId, status: 'failed', errors: [(error as Error).message] });
         statuses.push('failed');
+      } finally {
+        jobHandover?.release();
       }
     }
     return { host: host.name, statuses, failed: statuses.some((s) => s === 'failed' || s === 'unreachable') };
   } finally {
+    handover?.release();
     await connector.close();
   }
 }

@@ -7,6 +7,7 @@ import type { Connector } from '../connectors/types.js';
 import type { HelperBundle } from '../bundle/build-bundle.js';
 import type { RemoteLayout } from '../remote/layout.js';
 import { runPhase } from '../remote/run-phase.js';
+import type { PhaseHandover } from '../remote/phase-handover.js';
 import { collectArtifacts, isLoopbackLink, receiveArtifacts, type ArtifactSource } from '../remote/collect-artifacts.js';
 import { jobFilesEnv, pushJobFiles } from '../remote/push-job-files.js';
 import type { SweepStore } from '../results/store.js';
@@ -35,6 +36,8 @@ export interface JobContext {
   force: AbortSignal;
   /** The host's provenance for this sweep (run-host.ts); collected here when absent. */
   provenance?: HostProvenance;
+  /** The bundle check's session, held for this job's first phase that runs (run-host.ts). */
+  handover?: PhaseHandover;
 }
 
 export function baseManifest(job: JobPlan, sweepId: string, status: JobStatus): JobManifest {
@@ -122,6 +125,7 @@ export async function runJob(job: JobPlan, context: JobContext): Promise<JobStat
   try {
     return await runJobSteps(job, context, writes);
   } finally {
+    context.handover?.release();
     // A job that threw (run-host.ts records it) leaves no write of its own in flight.
     await writes.failed();
   }
@@ -250,6 +254,8 @@ async function runJobSteps(job: JobPlan, context: JobContext, writes: ManifestWr
       },
       {
         signal: spec.always ? context.force : context.interrupt,
+        // The held session serves the first phase that runs; later ones open their own.
+        ...(ranHere.size === 1 && context.handover ? { handover: context.handover } : {}),
         ...(last ? { collect: compress ? ('gzip' as const) : ('tar' as const) } : {}),
         onEvent: (event) => {
           if (event.kind === 'progress') {

@@ -90,12 +90,23 @@ function provenanceResult(started: number, status: PhaseRecord['status'], exitCo
   };
 }
 
-/** The provenance verb as an argv to run after the bundle check, in its session (pushBundle's `next`). */
-export function provenanceArgv(layout: RemoteLayout, bundleHash: string, env: Record<string, string>): Part[] {
+/**
+ * The provenance verb as an argv to run after the bundle check, in its session (pushBundle's
+ * `next`). With `handover`, the verb then waits for a phase to run in that session (phase-handover.ts).
+ */
+export function provenanceArgv(layout: RemoteLayout, bundleHash: string, env: Record<string, string>, options: { handover?: boolean } = {}): Part[] {
   for (const name of Object.keys(env)) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new TypeError(`invalid environment variable name ${JSON.stringify(name)}`);
   }
-  return ['env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), 'bash', layout.agent(bundleHash), layout.bundleDir(bundleHash), 'provenance'];
+  return [
+    'env',
+    ...Object.entries(env).map(([k, v]) => `${k}=${v}`),
+    'bash',
+    layout.agent(bundleHash),
+    layout.bundleDir(bundleHash),
+    'provenance',
+    ...(options.handover ? ['--handover'] : []),
+  ];
 }
 
 /**

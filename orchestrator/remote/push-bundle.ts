@@ -9,12 +9,13 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { extract as tarExtract } from 'tar-stream';
-import type { Connector } from '../connectors/types.js';
+import type { Writable } from 'node:stream';
+import type { Connector, ExecChannel } from '../connectors/types.js';
 import type { HelperBundle } from '../bundle/build-bundle.js';
 import { command, render, type Part } from '../connectors/shell-command.js';
 import { packagePath } from '../package-root.js';
 import type { RemoteLayout } from './layout.js';
-import { uploadIfNeeded, type FollowOnResult } from './upload-if-needed.js';
+import { uploadIfNeeded, uploadThenHold, type FollowOnResult, type HeldUpload } from './upload-if-needed.js';
 
 /**
  * The host side: remote-scripts/bundle/ensure-bundle (its header documents the protocol, the
@@ -53,6 +54,11 @@ export interface BundlePushResult {
   repaired?: BundleRepair;
   /** What the command asked to run next in the same session did (pushBundle's `next`). */
   next?: FollowOnResult;
+  /**
+   * With `next.hold`: the session, still open after `next`'s first line (see uploadThenHold); the
+   * caller uses it or closes it.
+   */
+  held?: ExecChannel;
 }
 
 export class BundlePushError extends Error {
@@ -66,8 +72,15 @@ const UNSAFE_NAME = /[\u0000-\u001f\u007f\\]/;
 /**
  * Makes sure the host has the bundle. With `next`, that command then runs in the same session
  * (only once the bundle is in place), for at most `timeoutMs`; what it did is `result.next`.
+ * With `next.hold`, `next` prints one line and then waits for more on its stdin: the result
+ * comes with that line, and the session is handed on open (`result.held`) when it can take more.
  */
-export async function pushBundle(connector: Connector, layout: RemoteLayout, bundle: HelperBundle, next?: { argv: Part[]; timeoutMs: number }): Promise<BundlePushResult> {
+export async function pushBundle(
+  connector: Connector,
+  layout: RemoteLayout,
+  bundle: HelperBundle,
+  next?: { argv: Part[]; timeoutMs: number; hold?: boolean },
+): Promise<BundlePushResult> {
   if (!HASH.test(bundle.hash)) throw new BundlePushError(`helper bundle hash ${JSON.stringify(bundle.hash)} is not lowercase hex`);
   let want: BundleListing;
   try {
@@ -76,19 +89,22 @@ export async function pushBundle(connector: Connector, layout: RemoteLayout, bun
     throw new BundlePushError(`the helper bundle ${bundle.hash} cannot be read on this machine: ${(error as Error).message}`);
   }
   const text = command(['bash', '-c', await ensureBundleScript(), 'orchestrate-bundle', layout.root, bundle.hash, want.entries, want.sums, ...(next?.argv ?? [])]);
-  const outcome = await uploadIfNeeded(
-    connector,
-    text,
-    async (stdin) => {
-      stdin.end(bundle.bytes);
-    },
-    next ? { timeoutMs: next.timeoutMs } : undefined,
-  );
+  const send = async (stdin: Writable) => {
+    stdin.end(bundle.bytes);
+  };
+  const outcome: HeldUpload = next?.hold
+    ? await uploadThenHold(connector, text, send, { timeoutMs: next.timeoutMs })
+    : await uploadIfNeeded(connector, text, send, next ? { timeoutMs: next.timeoutMs } : undefined);
   if (!outcome.ok) {
     throw new BundlePushError(`${connector.hostName}: could not install the helper bundle ${bundle.hash} (exit ${outcome.exit}): ${outcome.detail}`);
   }
   const { uploaded } = outcome;
-  const result: BundlePushResult = { uploaded, bytes: uploaded ? bundle.bytes.length : 0, ...(outcome.next ? { next: outcome.next } : {}) };
+  const result: BundlePushResult = {
+    uploaded,
+    bytes: uploaded ? bundle.bytes.length : 0,
+    ...(outcome.next ? { next: outcome.next } : {}),
+    ...(outcome.held ? { held: outcome.held } : {}),
+  };
   const found = uploaded ? firstDifference(outcome.detail) : undefined;
   if (found) {
     // The path is the host's word (an added file's name): printable ASCII as it is, anything else quoted.

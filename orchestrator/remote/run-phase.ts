@@ -10,6 +10,7 @@ import type { RemoteLayout } from './layout.js';
 import { agentCommand } from './agent-command.js';
 import { AgentStatusSchema, LineCounter, agentStatusIn, parseRemoteEventLine, type RemoteEvent } from './remote-events.js';
 import { channelSource, type ArtifactSource } from './collect-artifacts.js';
+import type { PhaseHandover } from './phase-handover.js';
 
 export type PhaseStatus = 'ok' | 'failed' | 'timed-out' | 'lost' | 'interrupted';
 
@@ -47,6 +48,11 @@ export interface PhaseHooks {
   /** Aborting stops the phase on the host (TERM, its traps tear down) and waits for it. */
   signal?: AbortSignal;
   /**
+   * A session held open after the bundle check (phase-handover.ts): the phase's first attempt runs
+   * there instead of on a session of its own, when it can still take it.
+   */
+  handover?: PhaseHandover;
+  /**
    * The job's last phase: once its status is read, the same session sends the job's artifacts
    * (a gzip tar, or a plain one on a loopback link): one session fewer on the host.
    */
@@ -79,8 +85,8 @@ export async function runPhase(
   const counter = new LineCounter();
   const agent = (verb: string, ...args: string[]) => agentCommand(layout, bundleHash, verb, args, phase.env);
   const collect = hooks.collect ? ['--collect', hooks.collect] : [];
-  const runCommand = () =>
-    agent('run', jobDir, phase.name, String(timeoutS), String(counter.consumed), ...collect, '--', phase.helper, ...phase.args);
+  const runArgs = () => [jobDir, phase.name, String(timeoutS), String(counter.consumed), ...collect, '--', phase.helper, ...phase.args];
+  const runCommand = () => agent('run', ...runArgs());
   const stop = (signal: 'TERM' | 'KILL') => connector.run(agent('stop', jobDir, phase.name, signal)).catch(() => undefined);
 
   let reattached = 0;
@@ -118,15 +124,25 @@ export async function runPhase(
   if (hooks.signal?.aborted) onAbort();
 
   try {
+    // The first attempt may run on the held session; every later one (a re-attach) on its own.
+    let handover = hooks.handover;
     for (;;) {
       let result: ReadResult;
+      let handedOver = false;
       try {
-        const channel = await connector.exec(runCommand());
+        const held = handover?.take(phase.env, runArgs());
+        handover = undefined;
+        handedOver = held !== undefined;
+        const channel = held ?? (await connector.exec(runCommand()));
         result = await readUntilEnd(channel, counter, hooks, () => limit().at - Date.now(), hooks.collect !== undefined);
       } catch (error) {
         if (!(error instanceof ConnectionLostError)) throw error;
         result = { kind: 'dropped', error };
       }
+      // A held session that ended without a status (it could not take the request: it was gone,
+      // or refused it) leaves the phase to a session of its own: `run` is idempotent, so that one
+      // starts the phase, or follows it if the held one did.
+      if (handedOver && result.kind === 'ended') continue;
       switch (result.kind) {
         case 'exit': {
           const artifacts = result.artifacts ? { artifacts: result.artifacts } : {};
@@ -248,6 +264,8 @@ function readUntilEnd(channel: ExecChannel, counter: LineCounter, hooks: PhaseHo
         afterNul(chunk.subarray(nul + 1));
       }
     });
+    // A held session's stdout waits paused for its reader (phase-handover.ts); others flow already.
+    channel.stdout.resume();
     channel.stdout.once('end', () => tar?.end());
     channel.done.then(
       (exit) => {

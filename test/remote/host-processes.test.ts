@@ -34,6 +34,25 @@ parser('counts processes, not threads; attributes them to the agent verb whose t
   assert.is(count.commands, 3);
   assert.equal(Object.fromEntries(count.byVerb), { sshd: 2, run: 3 }, 'the session shell became the agent: its tree is run');
   assert.equal(Object.fromEntries(count.programs), { sshd: 1, bash: 2, mkdir: 1 }, 'a failed execve runs nothing');
+  assert.equal(Object.fromEntries(count.verbsRun), { run: 1 });
+});
+
+parser('a process that becomes another agent verb (the held session: provenance, then run) counts for each verb, its tree for the last', () => {
+  const trace = [
+    '100 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|SIGCHLD) = 101',
+    '101 execve("/usr/sbin/sshd", ["sshd", "-R"], 0x1 /* 3 vars */) = 0',
+    '101 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|SIGCHLD) = 104',
+    '104 execve("/bin/bash", ["bash", "-c", "bash -c ensure orchestrate-bundle"], 0x1 /* 9 vars */) = 0',
+    '104 execve("/usr/bin/bash", ["bash", ".orchestrate/bundles/x/remote-scripts/orchestrate-agent", ".orchestrate/bundles/x", "provenance", "--handover"], 0x1 /* 9 vars */) = 0',
+    '104 execve("/usr/bin/env", ["env", "--", "A=1", "bash"], 0x1 /* 9 vars */) = 0',
+    '104 execve("/usr/bin/bash", ["bash", ".orchestrate/bundles/x/remote-scripts/orchestrate-agent", ".orchestrate/bundles/x", "run", "job"], 0x1 /* 9 vars */) = 0',
+    '104 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|SIGCHLD) = 105',
+    '105 execve("/usr/bin/mkdir", ["mkdir", "-p"], 0x1 /* 9 vars */) = 0',
+  ].join('\n');
+  const count = parseTrace(trace, 100);
+  assert.equal(Object.fromEntries(count.verbsRun), { provenance: 1, run: 1 });
+  assert.equal(Object.fromEntries(count.byVerb), { sshd: 1, run: 2 });
+  assert.ok(count.tree.some((line) => line.endsWith('bash > bash > env > bash [provenance > run]')), count.tree.join('\n'));
 });
 
 parser.run();
@@ -44,7 +63,7 @@ let work: string;
 
 budget.before(async () => {
   work = await mkdtemp(join(tmpdir(), 'host-processes-test-'));
-  lab = await labUp({ subnet: 110, hosts: 1, dir: join(work, 'lab'), reports: false });
+  lab = await labUp({ subnet: 131, hosts: 1, dir: join(work, 'lab'), reports: false });
 });
 budget.after(async () => {
   await lab?.down();
@@ -63,7 +82,7 @@ async function tracedSweep(name: string): Promise<ProcessCount> {
   return count;
 }
 
-budget('a sysinfo job costs its host at most 25 processes (sshd included), cold or warm; at most 2 sessions; no tail, sleep, awk or uname', async () => {
+budget('a sysinfo job costs its host at most 25 processes (sshd included), cold or warm; a warm one opens 1 session; no tail, sleep, awk or uname', async () => {
   const cold = await tracedSweep('cold');
   console.log(`cold (bundle installed, provenance cache made):\n${formatCount(cold)}`);
   const warm = await tracedSweep('warm');
@@ -73,8 +92,17 @@ budget('a sysinfo job costs its host at most 25 processes (sshd included), cold 
   for (const program of ['tail', 'sleep', 'awk', 'uname', 'cat', 'nproc']) {
     assert.not.ok(warm.programs.has(program), `${program} is not run: ${formatCount(warm)}`);
   }
-  assert.is(warm.tree.filter((line) => line.endsWith('[provenance]')).length, 1, `provenance once per sweep, from the cache: one agent, run in the bundle check's session\n${warm.tree.join('\n')}`);
-  assert.ok(sessions(warm) <= 2, `a warm job opens at most 2 sessions on its host (bundle check + provenance; the phase with its collection): ${sessions(warm)}\n${warm.tree.join('\n')}`);
+  assert.is(warm.verbsRun.get('provenance'), 1, `provenance once per sweep, from the cache: one agent, run in the bundle check's session\n${warm.tree.join('\n')}`);
+  assert.is(
+    sessions(warm),
+    1,
+    `a warm job opens 1 session on its host (bundle check, provenance, then the phase with its collection, as parallel-ssh's one command): ${sessions(warm)}\n${warm.tree.join('\n')}`,
+  );
+  assert.ok(
+    warm.tree.some((line) => line.endsWith('[provenance > run]')),
+    `the bundle check's session became the phase's (provenance --handover, then run)\n${warm.tree.join('\n')}`,
+  );
+  assert.ok(sessions(cold) <= 2, `a cold job opens at most 2 sessions (the bundle went on the first one's stdin): ${sessions(cold)}\n${cold.tree.join('\n')}`);
   assert.not.ok(warm.byVerb.has('collect'), `the artifacts come in the phase's session, not a collect session of their own\n${warm.tree.join('\n')}`);
   assert.is(warm.programs.get('dpkg-query') ?? 0, 0, 'no package query while the package database is unchanged');
   assert.is(cold.programs.get('dpkg-query') ?? 0, 1, 'one package query when the cache is made');

@@ -24,8 +24,10 @@ export interface ProcessCount {
   commands: number;
   /** Programs run (execve basename), with how often, in order of first run. */
   programs: Map<string, number>;
-  /** Per agent verb (`run`, `_supervise`, `collect`, `provenance`, ...): processes created in that verb's tree. */
+  /** Per agent verb (`run`, `_supervise`, `collect`, `provenance`, ...): processes created in that verb's tree (the last verb a process ran). */
   byVerb: Map<string, number>;
+  /** Agent verbs run (execve of the agent), with how often: a process that became another verb counts for each. */
+  verbsRun: Map<string, number>;
   /** Every process created: `pid <- parent: programs run`, in creation order. */
   tree: string[];
 }
@@ -67,6 +69,8 @@ export function parseTrace(text: string, rootPid: number): ProcessCount {
   const parent = new Map<number, number>();
   const exe = new Map<number, string[]>();
   const argv1 = new Map<number, string>();
+  const verbs = new Map<number, string[]>();
+  const verbsRun = new Map<string, number>();
   const programs = new Map<string, number>();
   for (const line of text.split('\n')) {
     const m = /^(\d+)\s+(.*)$/.exec(line);
@@ -87,7 +91,11 @@ export function parseTrace(text: string, rootPid: number): ProcessCount {
       programs.set(name, (programs.get(name) ?? 0) + 1);
       const args = [...exec[2]!.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((a) => a[1]!);
       // `bash <agent> <bundle> <verb> ...`: remember the verb of the agent process.
-      if (name === 'bash' && args[1]?.endsWith('/orchestrate-agent') && args[3]) argv1.set(pid, args[3]);
+      if (name === 'bash' && args[1]?.endsWith('/orchestrate-agent') && args[3]) {
+        argv1.set(pid, args[3]);
+        verbs.set(pid, [...(verbs.get(pid) ?? []), args[3]]);
+        verbsRun.set(args[3], (verbsRun.get(args[3]) ?? 0) + 1);
+      }
     }
   }
   // sshd's own: runs only sshd, or never runs a program and was forked by one of sshd's own.
@@ -112,8 +120,8 @@ export function parseTrace(text: string, rootPid: number): ProcessCount {
     byVerb.set(verb, (byVerb.get(verb) ?? 0) + 1);
   }
   const sshd = pids.filter(isSshd).length;
-  const tree = pids.map((pid) => `${pid} <- ${parent.get(pid)}: ${(exe.get(pid) ?? ['(fork)']).join(' > ')}${argv1.has(pid) ? ` [${argv1.get(pid)}]` : ''}`);
-  return { created: pids.length, sshd, commands: pids.length - sshd, programs, byVerb, tree };
+  const tree = pids.map((pid) => `${pid} <- ${parent.get(pid)}: ${(exe.get(pid) ?? ['(fork)']).join(' > ')}${verbs.has(pid) ? ` [${verbs.get(pid)!.join(' > ')}]` : ''}`);
+  return { created: pids.length, sshd, commands: pids.length - sshd, programs, byVerb, verbsRun, tree };
 }
 
 export function formatCount(count: ProcessCount, jobs = 1): string {
