@@ -20,7 +20,8 @@ import { changeRows, compareRows, environmentDiff, indexRows, jobsBySweepHostSce
 import { page, pageContext, sizeText, type PageContext } from './page-context.js';
 import { seriesLabeller } from './point-matrix.js';
 import { RenderPool } from './render-pool.js';
-import type { TrendGroup } from './trends-pages.js';
+import type { TrendGroup } from './trend-periods.js';
+import { trendPlans, trendUnits, withTrendPages } from './trend-units.js';
 import { loadFindings } from './findings.js';
 import { changeId } from '../analysis/findings.js';
 import { readPagedState } from '../results/store.js';
@@ -273,14 +274,20 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
   /** The pages made from the histories and the sweeps: trends, the index, regressions and feeds, the compare picker. */
   async function renderRest(): Promise<void> {
   const labelsOf = seriesLabeller(history.histories);
-  const rows = changeRows(changes, jobsBySweepHostScenario(sweeps), previous, labelsOf);
   const groups = trendGroups(history.histories, changes);
-  await mapLimit(groups, pool.capacity + 2, async (group) => {
-    const own = rows.filter((r) => r.host === group.host && r.scenario === group.scenario);
+  // trends pages: a recent window per host x scenario and a frozen page per ended month (trend-units.ts)
+  const sweepById = new Map(sweeps.map((s) => [s.sweepId, s]));
+  const sweepFacts = { start: (id: string) => sweepById.get(id)?.manifest.startedAt, fp: (id: string) => sweepById.get(id)?.fp };
+  const plans = trendPlans(groups, sweepFacts);
+  // a row links to the trends page that draws its point
+  const rows = withTrendPages(changeRows(changes, jobsBySweepHostScenario(sweeps), previous, labelsOf), plans);
+  const units = plans.flatMap((plan) => {
+    const own = rows.filter((r) => r.host === plan.group.host && r.scenario === plan.group.scenario);
     // thresholds travel as data (a worker cannot call thresholdsFor), by the history they are for
-    const thresholds = Object.fromEntries(group.histories.map((h) => [h.keyId, thresholdsFor(h.key)]));
-    const input = JSON.stringify({ h: group.histories, c: group.changes, t: thresholds });
-    await writer.unit(`trends:${group.host}/${group.scenario}`, sha(`${ctx.siteFp}|${input}`), () => pool.trends({ group, rows: own, thresholds }));
+    return trendUnits(plan, own, thresholdsFor, sweepFacts, ctx.siteFp);
+  });
+  await mapLimit(units, pool.capacity + 2, async (unit) => {
+    await writer.unit(unit.id, unit.fp, () => pool.trends(unit.input()));
   });
 
   const trendHosts = new Map<string, { scenario: string; href: string; metrics: number }[]>();
@@ -325,7 +332,7 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
   const counts = { regression: 0, improvement: 0, change: 0 };
   for (const c of changes) counts[c.kind]++;
   const paged = await pagedChanges(options.resultsDir, sweeps.map((s) => s.sweepId));
-  const feedRows = paged ? changeRows(paged, jobsBySweepHostScenario(sweeps), previous, labelsOf) : rows;
+  const feedRows = paged ? withTrendPages(changeRows(paged, jobsBySweepHostScenario(sweeps), previous, labelsOf), plans) : rows;
   const latestSweep = sweeps.at(-1)?.manifest.startedAt ?? '1970-01-01T00:00:00.000Z';
   const feedKey = resolve(options.resultsDir);
   await writer.unit('regressions', sha(`${ctx.siteFp}|${JSON.stringify({ rows, feedRows: feedRows.length, problems: history.problems, latestSweep })}`), () => [

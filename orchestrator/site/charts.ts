@@ -330,7 +330,8 @@ export interface TrendMark {
   at: string;
   kind: 'regression' | 'improvement' | 'change';
   label: string;
-  relativeChange: number;
+  /** The change of the mean; left out where it is not final (a period page: later runs move it). */
+  relativeChange?: number;
 }
 
 export const CHANGE_COLORS = { regression: '#c62828', improvement: '#2e7d32', change: '#6d4c41' } as const;
@@ -370,7 +371,12 @@ export function trendChart(options: {
   shown = shown.map((r) => ({ ...r, value: scaleBy(r['value'] as number, display.factor), shown: formatIn(r['value'] as number, display) }));
   const domain = constantDomain(shown.map((r) => r['value'] as number | null));
   const multi = options.lines.length > 1;
-  const changeRows = options.changes.map((c) => ({ t: Date.parse(c.at), kind: c.kind, label: c.label, change: `${c.relativeChange > 0 ? '+' : ''}${(c.relativeChange * 100).toFixed(1)} %` }));
+  const changeRows = options.changes.map((c) => ({
+    t: Date.parse(c.at),
+    kind: c.kind,
+    label: c.label,
+    ...(c.relativeChange === undefined ? {} : { change: `${c.relativeChange > 0 ? '+' : ''}${(c.relativeChange * 100).toFixed(1)} %` }),
+  }));
   const kinds = [...new Set(changeRows.map((c) => c.kind))];
   const colors = categoryColors(options.lines.map((l) => l.label));
   const drawnLines = new Map<string, DrawnLine & { hrefs: string[]; tips: string[] }>();
@@ -393,7 +399,7 @@ export function trendChart(options: {
     y: { title: withUnit(options.metric, display.label), ...(domain ? { domain } : {}), zero: false, padding: 8, integer: display.integer },
     lines: [...drawnLines.values()],
     symbols: shown.length <= 400,
-    rules: changeRows.map((c) => ({ x: c.t, color: kindColor(c.kind), tip: `${c.kind} ${c.change} (${c.label})` })),
+    rules: changeRows.map((c) => ({ x: c.t, color: kindColor(c.kind), tip: c.change === undefined ? `${c.kind} (${c.label})` : `${c.kind} ${c.change} (${c.label})` })),
     legends: [
       ...(multi ? [{ title: seriesTitle, symbol: 'stroke' as const, entries: [...colors].map(([label, color]) => ({ label, color })) }] : []),
       ...(kinds.length > 0 && !multi ? [{ title: 'detected', symbol: 'rule' as const, entries: kinds.map((k) => ({ label: k, color: kindColor(k) })) }] : []),

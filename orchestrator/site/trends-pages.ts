@@ -2,7 +2,7 @@
 // one chart per metric (or per measurement of a point matrix), the changes table and the builds.
 // Everything arrives as data that survives a structured clone (no functions).
 import type { MetricHistory } from '../analysis/history.js';
-import type { DetectedChange, Thresholds } from '../analysis/regressions.js';
+import type { Thresholds } from '../analysis/regressions.js';
 import { trendChart, type ChartSpec, type TrendLine } from './charts.js';
 import { labelsText } from './format.js';
 import { jobPaths } from './load.js';
@@ -12,24 +12,37 @@ import { page, type PageContext } from './page-context.js';
 import { runRows, type ChangeRow } from './pages.js';
 import { pointMatrix, type PointMatrix } from './point-matrix.js';
 import { renderCharts } from './render-pages.js';
+import type { TrendGroup } from './trend-periods.js';
 
-export interface TrendGroup {
-  host: string;
-  scenario: string;
-  path: string;
-  histories: MetricHistory[];
-  changes: DetectedChange[];
-}
+export type { TrendGroup } from './trend-periods.js';
 
-/** A trends page's inputs: its group, its rows of the regressions table, and each history's thresholds by keyId. */
+/**
+ * A row of a trends page's changes table: where its chart is, from this page; its numbers (which
+ * later runs move) only on the landing page, null on a period's.
+ */
+export type TrendChangeRow = Pick<ChangeRow, 'kind' | 'metric' | 'labels' | 'sweepId' | 'keyId' | 'builds' | 'jobHref' | 'unit'> & {
+  numbers: Pick<ChangeRow, 'beforeMean' | 'afterMean' | 'relativeChange' | 'pValue'> | null;
+  chartHref: string;
+};
+
+/** What part of the history a trends page shows, and the links to the other parts. */
+export type TrendsView =
+  | { kind: 'window'; days: number; since: string; periods: { label: string; href: string }[] }
+  | { kind: 'period'; period: string; label: string; latestHref: string; previous: { label: string; href: string } | null };
+
+/**
+ * A trends page's inputs: its group cut to the page's sweeps (trend-periods.ts), its rows of the
+ * changes table, each history's thresholds by keyId, and the view it is.
+ */
 export interface TrendsInput {
   group: TrendGroup;
-  rows: readonly ChangeRow[];
+  rows: readonly TrendChangeRow[];
   thresholds: Record<string, Thresholds>;
+  view: TrendsView;
 }
 
 /** The trend charts of a host x scenario: one per metric, a line per label set. */
-function metricTrendCharts(group: TrendGroup): (ChartSpec & { anchors: string[] })[] {
+function metricTrendCharts(group: TrendGroup, frozen: boolean): (ChartSpec & { anchors: string[] })[] {
   const byMetric = new Map<string, MetricHistory[]>();
   for (const h of group.histories) byMetric.set(h.key.metric, [...(byMetric.get(h.key.metric) ?? []), h]);
   const charts: (ChartSpec & { anchors: string[] })[] = [];
@@ -41,14 +54,14 @@ function metricTrendCharts(group: TrendGroup): (ChartSpec & { anchors: string[] 
     const keyIds = new Set(hs.map((h) => h.keyId));
     const marks = group.changes
       .filter((c) => keyIds.has(c.keyId))
-      .map((c) => ({ at: c.at, kind: c.kind, label: labelsText(c.key.labels) || metric, relativeChange: c.relativeChange }));
+      .map((c) => ({ at: c.at, kind: c.kind, label: labelsText(c.key.labels) || metric, ...(frozen ? {} : { relativeChange: c.relativeChange }) }));
     charts.push({ ...trendChart({ id: `m-${slug(metric)}`, metric, unit: hs[0]!.unit, better: hs[0]!.better, lines, changes: marks }), anchors: hs.map((h) => h.keyId) });
   }
   return charts;
 }
 
 /** The trend charts of a matrix (kvm): one per measurement, a line per point named as the job page names it. */
-function matrixTrendCharts(group: TrendGroup, matrix: PointMatrix): (ChartSpec & { anchors: string[] })[] {
+function matrixTrendCharts(group: TrendGroup, matrix: PointMatrix, frozen: boolean): (ChartSpec & { anchors: string[] })[] {
   const names = new Map(matrix.points.map((p) => [p.id, p.name]));
   return matrix.measurements.map((m) => {
     const keyIds = new Set(m.lines.flatMap((l) => l.keyIds));
@@ -59,26 +72,30 @@ function matrixTrendCharts(group: TrendGroup, matrix: PointMatrix): (ChartSpec &
     }));
     const marks = group.changes
       .filter((c) => keyIds.has(c.keyId))
-      .map((c) => ({ at: c.at, kind: c.kind, label: nameOf(c.key.labels['point']), relativeChange: c.relativeChange }));
+      .map((c) => ({ at: c.at, kind: c.kind, label: nameOf(c.key.labels['point']), ...(frozen ? {} : { relativeChange: c.relativeChange }) }));
     const chart = trendChart({ id: `m-${m.id}`, metric: m.metric, title: m.title, unit: m.unit, better: m.better, lines, changes: marks, seriesTitle: 'point' });
     return { ...chart, anchors: [...keyIds] };
   });
 }
 
-export async function renderTrends(ctx: PageContext, { group, rows, thresholds }: TrendsInput): Promise<OutFile[]> {
+export async function renderTrends(ctx: PageContext, { group, rows, thresholds, view }: TrendsInput): Promise<OutFile[]> {
+  // a period that has ended shows what stays true of it: a change's mean after it moves with later runs
+  const frozen = view.kind === 'period';
   const matrix = pointMatrix(group.histories, group.changes, (h) => thresholds[h.keyId]!);
-  const charts = matrix ? matrixTrendCharts(group, matrix) : metricTrendCharts(group);
+  const charts = matrix ? matrixTrendCharts(group, matrix, frozen) : metricTrendCharts(group, frozen);
   const assetsDir = group.path.replace(/\.html$/, '');
-  const rendered = await renderCharts(charts, `trends:${group.host}/${group.scenario}`, group.path, assetsDir);
+  const pageId = `trends:${group.host}/${group.scenario}${frozen ? `@${view.period}` : ''}`;
+  const rendered = await renderCharts(charts, pageId, group.path, assetsDir);
   const views = rendered.views.map((v, i) => ({ ...v, anchors: charts[i]!.anchors }));
   const sweeps = new Set(group.histories.flatMap((h) => h.points.map((p) => p.sweepId))).size;
   const runs = runRows(group.histories.flatMap((h) => h.points), (sweepId, jobId) => rel(group.path, jobPaths(sweepId, jobId).page));
   const html = page(ctx, './trends', group.path, {
-    title: `Trends · ${group.host} · ${group.scenario}`,
+    title: `Trends · ${group.host} · ${group.scenario}${frozen ? ` · ${view.label}` : ''}`,
     section: 'trends',
     chartScript: rendered.script,
     host: group.host,
     scenario: group.scenario,
+    view,
     metrics: new Set(group.histories.map((h) => h.key.metric)).size,
     sweeps,
     changes: rows,
@@ -88,4 +105,3 @@ export async function renderTrends(ctx: PageContext, { group, rows, thresholds }
   });
   return [...rendered.files, { path: group.path, data: html }];
 }
-
