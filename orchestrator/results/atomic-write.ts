@@ -5,10 +5,10 @@
 // fsync, for files rebuilt from the store anyway (the report site's ~130k pages at 7,300 jobs,
 // where fsync made each write 4x dearer): a reader still never sees half a file, and after a
 // crash a page may be empty until the next build rewrites it.
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { mkdir, open, rename, rm, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { threadId } from 'node:worker_threads';
 
 /** Errors that mean "the disk (or the user's quota) is full". */
 export function isNoSpaceError(error: unknown): boolean {
@@ -16,11 +16,22 @@ export function isNoSpaceError(error: unknown): boolean {
   return code === 'ENOSPC' || code === 'EDQUOT';
 }
 
-function tempPath(path: string): string {
-  // A dot name in the same directory (same filesystem, so the rename is atomic); readers
-  // that list a directory skip it.
-  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+/** Temp names made by this thread (each worker thread has its own copy of this module). */
+let tempCounter = 0;
+
+/**
+ * A dot name in the same directory (same filesystem, so the rename is atomic); readers that list
+ * a directory skip it. Unique without randomness: the pid tells live processes apart, the thread
+ * id the threads of one process (render workers write too), and the counter one thread's writes.
+ * A temp file a dead process left under a reused pid is met as EEXIST (temps are created
+ * exclusively, 'wx') and the write takes the next name, so it never writes into someone's file.
+ */
+export function tempPath(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${threadId}.${(tempCounter++).toString(36)}.tmp`);
 }
+
+/** Tries to create a temp file this many times before the EEXIST goes on (see tempPath). */
+const TEMP_ATTEMPTS = 8;
 
 // Writes to one path are queued, so a later write always lands after an earlier one.
 const queues = new Map<string, Promise<void>>();
@@ -32,21 +43,28 @@ export interface AtomicWriteOptions {
 
 /** The temp file, created exclusively; its directory is made only when missing (one mkdir per
  * write cost more than the write, and most writes go into directories that exist). */
-async function openTemp(temp: string): Promise<import('node:fs/promises').FileHandle> {
-  try {
-    return await open(temp, 'wx', 0o644);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    await mkdir(dirname(temp), { recursive: true });
-    return await open(temp, 'wx', 0o644);
+async function openTemp(path: string): Promise<{ temp: string; handle: import('node:fs/promises').FileHandle }> {
+  for (let attempt = 1; ; attempt++) {
+    const temp = tempPath(path);
+    try {
+      return { temp, handle: await open(temp, 'wx', 0o644) };
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST' && attempt < TEMP_ATTEMPTS) continue;
+      if (code !== 'ENOENT') throw error;
+      await mkdir(dirname(temp), { recursive: true });
+      return { temp, handle: await open(temp, 'wx', 0o644) };
+    }
   }
 }
 
 async function writeOnce(path: string, data: string | Buffer, durable: boolean): Promise<void> {
-  const temp = tempPath(path);
+  let temp: string | undefined;
   let written = false;
   try {
-    const handle = await openTemp(temp);
+    const opened = await openTemp(path);
+    temp = opened.temp;
+    const handle = opened.handle;
     try {
       await handle.writeFile(data); // loops until every byte is written (a short write is not success)
       if (durable) await handle.sync();
@@ -56,7 +74,7 @@ async function writeOnce(path: string, data: string | Buffer, durable: boolean):
     await rename(temp, path);
     written = true;
   } finally {
-    if (!written) await rm(temp, { force: true }).catch(() => undefined);
+    if (!written && temp !== undefined) await rm(temp, { force: true }).catch(() => undefined);
   }
 }
 
@@ -102,6 +120,80 @@ export function writeJsonAtomicallySync(path: string, value: unknown): void {
         // never created, or already gone
       }
     }
+  }
+}
+
+/** A file written whole under its temp name beside `path`, waiting to be renamed into place. */
+export interface StagedFile {
+  temp: string;
+  path: string;
+}
+
+function writeAllSync(fd: number, data: string | Buffer): void {
+  let buffer: Buffer;
+  if (typeof data === 'string') {
+    const length = Buffer.byteLength(data);
+    const done = writeSync(fd, data);
+    if (done === length) return;
+    buffer = Buffer.from(data).subarray(done); // a short write (a full disk says so on the next call)
+  } else {
+    buffer = data;
+  }
+  for (let offset = 0; offset < buffer.length; ) offset += writeSync(fd, buffer, offset, buffer.length - offset);
+}
+
+/**
+ * Writes `data` whole to a new temp file beside `path` (its directory made when missing), without
+ * fsync, synchronously: for a render worker, whose thread has nothing else to do meanwhile (no
+ * promise, no thread-pool hop per call). commitStagedSync renames it into place; on failure
+ * nothing is left behind.
+ */
+export function stageFileSync(path: string, data: string | Buffer): StagedFile {
+  let fd: number | undefined;
+  let temp = '';
+  for (let attempt = 1; fd === undefined; attempt++) {
+    temp = tempPath(path);
+    try {
+      fd = openSync(temp, 'wx', 0o644);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST' && attempt < TEMP_ATTEMPTS) continue;
+      if (code !== 'ENOENT') throw error;
+      mkdirSync(dirname(temp), { recursive: true });
+      fd = openSync(temp, 'wx', 0o644);
+    }
+  }
+  try {
+    writeAllSync(fd, data);
+  } catch (error) {
+    closeSync(fd);
+    removeQuietly(temp);
+    throw error;
+  }
+  closeSync(fd);
+  return { temp, path };
+}
+
+/** Renames staged files into place in their order; on a failure the ones not yet renamed are removed. */
+export function commitStagedSync(staged: readonly StagedFile[]): void {
+  let index = 0;
+  try {
+    for (; index < staged.length; index++) renameSync(staged[index]!.temp, staged[index]!.path);
+  } finally {
+    for (; index < staged.length; index++) removeQuietly(staged[index]!.temp);
+  }
+}
+
+/** Removes staged files that will not be committed. */
+export function discardStagedSync(staged: readonly StagedFile[]): void {
+  for (const file of staged) removeQuietly(file.temp);
+}
+
+function removeQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // never created, or already gone
   }
 }
 

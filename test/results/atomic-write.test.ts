@@ -6,7 +6,8 @@ import * as assert from 'uvu/assert';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeFileAtomically } from '../../orchestrator/results/atomic-write.js';
+import { threadId } from 'node:worker_threads';
+import { commitStagedSync, stageFileSync, tempPath, writeFileAtomically } from '../../orchestrator/results/atomic-write.js';
 
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'atomic-write-'));
@@ -57,5 +58,45 @@ for (const durable of [true, false]) {
       assert.is(await readFile(join(dir, 'keep.txt'), 'utf8'), 'old');
     }));
 }
+
+test('temp names are unique without randomness: pid, thread and a counter, as a dot file beside the target', () => {
+  const names = Array.from({ length: 1000 }, () => tempPath('/site/jobs/a.html'));
+  assert.is(new Set(names).size, names.length);
+  for (const name of names) assert.match(name, new RegExp(`^/site/jobs/\\.a\\.html\\.${process.pid}\\.${threadId}\\.[0-9a-z]+\\.tmp$`));
+});
+
+test('a temp file left under the next name (a dead process with the same pid) is skipped, never written into', () =>
+  withDir(async (dir) => {
+    const path = join(dir, 'page.html');
+    // the counter's next value, as the next write will take it
+    const taken = tempPath(path).replace(/\.([0-9a-z]+)\.tmp$/, (_, n: string) => `.${(parseInt(n, 36) + 1).toString(36)}.tmp`);
+    await writeFile(taken, 'a dead writer\'s temp');
+    await writeFileAtomically(path, 'mine', { durable: false });
+    assert.is(await readFile(path, 'utf8'), 'mine');
+    assert.is(await readFile(taken, 'utf8'), 'a dead writer\'s temp', 'the left temp file is untouched');
+    const staged = stageFileSync(path, 'staged');
+    assert.is.not(staged.temp, taken);
+    commitStagedSync([staged]);
+    assert.is(await readFile(path, 'utf8'), 'staged');
+  }));
+
+test('staged files are renamed into place in order; one that cannot be renamed leaves the rest unrenamed and no temp file', () =>
+  withDir(async (dir) => {
+    await writeFile(join(dir, 'b.txt'), 'old b');
+    const a = stageFileSync(join(dir, 'sub', 'a.txt'), 'new a');
+    const blocked = stageFileSync(join(dir, 'dir-target'), 'x');
+    const b = stageFileSync(join(dir, 'b.txt'), 'new b');
+    await writeFileAtomically(join(dir, 'dir-target', 'inner'), 'inside');
+    try {
+      commitStagedSync([a, blocked, b]);
+      assert.unreachable('a directory cannot be replaced by a file');
+    } catch (error) {
+      assert.ok(['EISDIR', 'ENOTEMPTY', 'EEXIST'].includes((error as NodeJS.ErrnoException).code ?? ''), String(error));
+    }
+    assert.is(await readFile(join(dir, 'sub', 'a.txt'), 'utf8'), 'new a');
+    assert.is(await readFile(join(dir, 'b.txt'), 'utf8'), 'old b');
+    assert.equal((await readdir(dir)).sort(), ['b.txt', 'dir-target', 'sub']);
+    assert.equal(await readdir(join(dir, 'sub')), ['a.txt']);
+  }));
 
 test.run();
