@@ -2,9 +2,10 @@
 // matches the last build's (kept in <outDir>/.site-build.json) and whose files are all still
 // there is skipped without rendering; a rendered file whose content did not change is not
 // rewritten; a written file goes to a temp name beside it and is renamed into place.
+import { statSync } from 'node:fs';
 import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomically } from '../results/atomic-write.js';
+import { commitStagedSync, discardStagedSync, stageFileSync, writeFileAtomically, type StagedFile } from '../results/atomic-write.js';
 import { sha } from './names.js';
 
 export const BUILD_MANIFEST = '.site-build.json';
@@ -27,6 +28,55 @@ interface BuildManifest {
 }
 
 export type WriteFileFn = (path: string, data: string | Buffer) => Promise<void>;
+
+/** A unit's file as its writer (a render worker) wrote it: what the manifest keeps, without the bytes. */
+export interface WrittenFile {
+  path: string;
+  hash: string;
+  bytes: number;
+  /** False when the file on disk already had this content (and was left alone). */
+  written: boolean;
+}
+
+/** A unit whose files were written where it was rendered (writeUnitFiles). */
+export interface WrittenUnit {
+  files: WrittenFile[];
+}
+
+/** What a unit's render gives the SiteWriter: its files to write, or the files it has written itself. */
+export type UnitOutput = OutFile[] | WrittenUnit;
+
+/** The content hash a manifest keeps for a file. */
+export function fileHash(data: string | Buffer): string {
+  return sha(data, 24);
+}
+
+/**
+ * Writes a unit's files under `outDir`, as SiteWriter.unit would, where they were rendered (a
+ * render worker): a file whose hash matches `before` (the last build's record of the unit) and
+ * that is still there is left alone; the rest are all written to temp files first and only then
+ * renamed into place, in the unit's order (the page after its assets), so a unit that fails while
+ * writing changes no file of its page set. Synchronous: a worker has nothing else to do meanwhile.
+ */
+export function writeUnitFiles(outDir: string, files: readonly OutFile[], before: Readonly<Record<string, string>> | undefined): WrittenUnit {
+  const out: WrittenFile[] = [];
+  const staged: StagedFile[] = [];
+  try {
+    for (const file of files) {
+      const hash = fileHash(file.data);
+      const bytes = typeof file.data === 'string' ? Buffer.byteLength(file.data) : file.data.length;
+      const target = join(outDir, file.path);
+      const unchanged = before?.[file.path] === hash && statSync(target, { throwIfNoEntry: false }) !== undefined;
+      if (!unchanged) staged.push(stageFileSync(target, file.data));
+      out.push({ path: file.path, hash, bytes, written: !unchanged });
+    }
+  } catch (error) {
+    discardStagedSync(staged);
+    throw error;
+  }
+  commitStagedSync(staged);
+  return { files: out };
+}
 
 /**
  * The store's atomic write without fsync: a reader never sees half a page, and a page lost to a
@@ -66,7 +116,12 @@ export class SiteWriter {
   }
 
   /** Renders and writes a unit unless its fingerprint is unchanged. Returns whether anything was written. */
-  async unit(id: string, fp: string, render: () => Promise<OutFile[]> | OutFile[]): Promise<boolean> {
+  /** The last build's record of a unit's files (path -> hash), for a renderer that writes them itself. */
+  before(id: string): Record<string, string> | undefined {
+    return this.previous[id]?.files;
+  }
+
+  async unit(id: string, fp: string, render: () => Promise<UnitOutput> | UnitOutput): Promise<boolean> {
     const before = this.previous[id];
     if (before && before.fp === fp) {
       // the unit's first file (its page) stands for the rest: one stat per unchanged page
@@ -77,11 +132,21 @@ export class SiteWriter {
         return false;
       }
     }
-    const files = await render();
+    const output = await render();
     const record: UnitRecord = { fp, files: {} };
     let wrote = false;
+    if (!Array.isArray(output)) {
+      for (const file of output.files) {
+        record.files[file.path] = file.hash;
+        if (!file.written) continue;
+        this.bytes += file.bytes;
+        this.writtenFiles.push(file.path);
+        wrote = true;
+      }
+    }
+    const files = Array.isArray(output) ? output : [];
     for (const file of files) {
-      const hash = sha(file.data, 24);
+      const hash = fileHash(file.data);
       record.files[file.path] = hash;
       if (before?.files[file.path] === hash && (await this.exists(file.path))) continue;
       await this.writeFile(join(this.outDir, file.path), file.data);

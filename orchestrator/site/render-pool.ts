@@ -5,22 +5,24 @@
 // store's size. With `size: 0` pages are drawn in this thread instead.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import type { CompareInput } from './compare-page.js';
 import type { JobRef } from './load.js';
-import type { OutFile } from './output.js';
+import type { OutFile, UnitOutput } from './output.js';
+import type { RenderOutcome, RenderWork, UnitBefore } from './render-task.js';
 import type { TrendsInput } from './trends-pages.js';
 
 export interface RenderWorkerData {
   resultsDir: string;
   assetPaths: Record<string, string>;
+  /** Where the workers write the job and compare units they draw; without it they send the files back. */
+  outDir?: string;
 }
 
-export type RenderTask =
-  | { id: number; kind: 'job'; job: JobRef; previous: JobRef | undefined }
-  | { id: number; kind: 'trends'; input: TrendsInput };
+export type RenderTask = { id: number } & RenderWork;
 
-export type RenderReply = { id: number; files: OutFile[] } | { id: number; error: string };
+export type RenderReply = ({ id: number } & RenderOutcome) | { id: number; error: string };
 
-type Work = { kind: 'job'; job: JobRef; previous: JobRef | undefined } | { kind: 'trends'; input: TrendsInput };
+type Work = RenderWork;
 
 export class RenderError extends Error {
   override readonly name = 'RenderError';
@@ -59,12 +61,12 @@ function startThread(data: RenderWorkerData): Worker {
 export class RenderPool {
   readonly size: number;
   private readonly slots: Slot[] = [];
-  private readonly pending = new Map<number, { resolve: (files: OutFile[]) => void; reject: (error: Error) => void; slot: Slot | undefined }>();
+  private readonly pending = new Map<number, { resolve: (outcome: RenderOutcome) => void; reject: (error: Error) => void; slot: Slot | undefined }>();
   private readonly queue: { id: number; work: Work }[] = [];
   private nextId = 1;
   private failure: Error | undefined;
   private closing = false;
-  private local: Promise<typeof import('./render-pages.js')> | undefined;
+  private local: Promise<typeof import('./render-task.js')> | undefined;
 
   constructor(private readonly data: RenderWorkerData, size = availableParallelism()) {
     this.size = Math.max(0, Math.floor(size));
@@ -75,31 +77,40 @@ export class RenderPool {
     return Math.max(1, this.size * PER_WORKER);
   }
 
-  job(job: JobRef, previous: JobRef | undefined): Promise<OutFile[]> {
-    return this.submit({ kind: 'job', job, previous });
+  /** A job's page: written by the worker when the pool has an outDir (`before`: the unit's last record). */
+  async job(job: JobRef, previous: JobRef | undefined, before?: UnitBefore): Promise<UnitOutput> {
+    const outcome = await this.submit({ kind: 'job', job, previous, before });
+    if (!('output' in outcome)) throw new RenderError('a job page asked for thresholds');
+    return outcome.output;
   }
 
-  trends(input: TrendsInput): Promise<OutFile[]> {
-    return this.submit({ kind: 'trends', input });
+  /** A comparison page, or the metrics whose thresholds `input` lacked. */
+  compare(input: CompareInput, before?: UnitBefore): Promise<RenderOutcome> {
+    return this.submit({ kind: 'compare', input, before });
   }
 
-  private async submit(work: Work): Promise<OutFile[]> {
+  async trends(input: TrendsInput): Promise<OutFile[]> {
+    const outcome = await this.submit({ kind: 'trends', input });
+    if (!('output' in outcome) || !Array.isArray(outcome.output)) throw new RenderError('a trends page came back without its files');
+    return outcome.output;
+  }
+
+  private async submit(work: Work): Promise<RenderOutcome> {
     if (this.size === 0) return this.renderHere(work);
     if (this.failure) throw this.failure;
     const id = this.nextId++;
-    const done = new Promise<OutFile[]>((resolve, reject) => this.pending.set(id, { resolve, reject, slot: undefined }));
+    const done = new Promise<RenderOutcome>((resolve, reject) => this.pending.set(id, { resolve, reject, slot: undefined }));
     this.queue.push({ id, work });
     this.dispatch();
     return done;
   }
 
-  private async renderHere(work: Work): Promise<OutFile[]> {
-    this.local ??= import('./render-pages.js');
-    const { renderJob } = await this.local;
-    const { renderTrends } = await import('./trends-pages.js');
+  private async renderHere(work: Work): Promise<RenderOutcome> {
+    this.local ??= import('./render-task.js');
+    const { runRenderTask } = await this.local;
     const { pageContext } = await import('./page-context.js');
     const ctx = pageContext(this.data.resultsDir, this.data.assetPaths);
-    return work.kind === 'job' ? renderJob(ctx, work.job, work.previous) : renderTrends(ctx, work.input);
+    return runRenderTask(ctx, this.data.outDir, work);
   }
 
   private dispatch(): void {
@@ -124,7 +135,7 @@ export class RenderPool {
       this.pending.delete(reply.id);
       slot.busy--;
       if ('error' in reply) task.reject(new RenderError(`rendering a page failed in a render worker: ${reply.error}`));
-      else task.resolve(reply.files);
+      else task.resolve(reply);
       this.dispatch();
     });
     const fail = (error: Error) => {

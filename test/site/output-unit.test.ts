@@ -1,0 +1,138 @@
+// site/output.ts on a real filesystem: a unit's files written where they were drawn (a render
+// worker, writeUnitFiles) and recorded by the SiteWriter from their paths, sizes and hashes
+// alone: unchanged files left alone, a unit that fails while writing changes nothing of its page
+// set and leaves no temp file, stale files of an earlier build still removed, manifest last.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { BUILD_MANIFEST, SiteWriter, fileHash, writeUnitFiles, type OutFile } from '../../orchestrator/site/output.js';
+
+async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'output-unit-'));
+  try {
+    await fn(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Every file under dir, relative, sorted (temp files included: they start with a dot). */
+async function tree(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (d: string) => {
+    for (const e of await readdir(d, { withFileTypes: true })) {
+      if (e.isDirectory()) await walk(join(d, e.name));
+      else out.push(relative(dir, join(d, e.name)));
+    }
+  };
+  await walk(dir);
+  return out.sort();
+}
+
+const unit = (page: string): OutFile[] => [
+  { path: 'jobs/s1/j1/charts.js', data: 'the charts' },
+  { path: 'jobs/s1/j1/logs/run.txt', data: Buffer.from('log bytes \u00e9') },
+  { path: 'jobs/s1/j1.html', data: `<p>${page}</p>` },
+];
+
+test('writeUnitFiles writes every file into directories it makes and reports paths, sizes and hashes', () =>
+  withDir(async (dir) => {
+    const files = unit('one');
+    const written = writeUnitFiles(dir, files, undefined);
+    assert.equal(
+      written.files,
+      files.map((f) => ({ path: f.path, hash: fileHash(f.data), bytes: Buffer.byteLength(f.data), written: true })),
+    );
+    for (const f of files) assert.is(await readFile(join(dir, f.path), 'utf8'), f.data.toString());
+    assert.equal(await tree(dir), ['jobs/s1/j1.html', 'jobs/s1/j1/charts.js', 'jobs/s1/j1/logs/run.txt'], 'no temp file left');
+  }));
+
+test('writeUnitFiles leaves a file alone when the last build wrote the same content and it is still there', () =>
+  withDir(async (dir) => {
+    const first = writeUnitFiles(dir, unit('one'), undefined);
+    const before = Object.fromEntries(first.files.map((f) => [f.path, f.hash]));
+    const inode = (await stat(join(dir, 'jobs/s1/j1/charts.js'))).ino;
+    await rm(join(dir, 'jobs/s1/j1/logs/run.txt'));
+    const second = writeUnitFiles(dir, unit('two'), before);
+    // charts.js is unchanged content: left alone; the log was deleted: written again; the page changed
+    assert.equal(second.files.map((f) => [f.path, f.written]), [
+      ['jobs/s1/j1/charts.js', false],
+      ['jobs/s1/j1/logs/run.txt', true],
+      ['jobs/s1/j1.html', true],
+    ]);
+    assert.is((await stat(join(dir, 'jobs/s1/j1/charts.js'))).ino, inode, 'the unchanged file was not replaced');
+    assert.is(await readFile(join(dir, 'jobs/s1/j1.html'), 'utf8'), '<p>two</p>');
+  }));
+
+test('a unit that fails while writing changes no file of its page set and leaves no temp file', () =>
+  withDir(async (dir) => {
+    writeUnitFiles(dir, unit('old'), undefined);
+    // the second file's directory is a regular file now: staging it fails after the first was staged
+    await rm(join(dir, 'jobs/s1/j1/logs'), { recursive: true });
+    await writeFile(join(dir, 'jobs/s1/j1/logs'), 'in the way');
+    try {
+      writeUnitFiles(dir, [{ path: 'jobs/s1/j1/charts.js', data: 'new charts' }, ...unit('new').slice(1)], undefined);
+      assert.unreachable('a file under a regular file cannot be written');
+    } catch (error) {
+      assert.is((error as NodeJS.ErrnoException).code, 'ENOTDIR');
+    }
+    assert.is(await readFile(join(dir, 'jobs/s1/j1/charts.js'), 'utf8'), 'the charts', 'the asset staged before the failure was not put in place');
+    assert.is(await readFile(join(dir, 'jobs/s1/j1.html'), 'utf8'), '<p>old</p>', 'the page is the old one');
+    assert.equal(await tree(dir), ['jobs/s1/j1.html', 'jobs/s1/j1/charts.js', 'jobs/s1/j1/logs'], 'no temp file left');
+  }));
+
+test('SiteWriter records units written elsewhere, skips them when unchanged, and removes what a later build no longer makes', () =>
+  withDir(async (dir) => {
+    const build = async (files: OutFile[], fp: string) => {
+      const writer = new SiteWriter(dir);
+      await writer.open();
+      let rendered = false;
+      await writer.unit('job:s1/j1', fp, () => {
+        rendered = true;
+        return writeUnitFiles(dir, files, writer.before('job:s1/j1'));
+      });
+      const removed = await writer.finish();
+      return { writer, removed, rendered };
+    };
+    const first = await build(unit('one'), 'fp1');
+    assert.is(first.writer.unitsWritten, 1);
+    assert.equal(first.writer.writtenFiles, unit('one').map((f) => f.path));
+    assert.is(first.writer.bytes, unit('one').reduce((n, f) => n + Buffer.byteLength(f.data), 0));
+    const manifest = JSON.parse(await readFile(join(dir, BUILD_MANIFEST), 'utf8')) as { units: Record<string, { files: Record<string, string> }> };
+    assert.equal(manifest.units['job:s1/j1']!.files, Object.fromEntries(unit('one').map((f) => [f.path, fileHash(f.data)])));
+
+    const same = await build(unit('one'), 'fp1');
+    assert.not.ok(same.rendered, 'an unchanged unit is not drawn again');
+    assert.is(same.writer.unitsUnchanged, 1);
+
+    // the next build of the unit has no log any more: the old log is a stale file, removed
+    const fewer = unit('two').filter((f) => !f.path.includes('/logs/'));
+    const next = await build(fewer, 'fp2');
+    assert.equal(next.removed, ['jobs/s1/j1/logs/run.txt']);
+    assert.equal(next.writer.writtenFiles, ['jobs/s1/j1.html'], 'charts.js had the same content: not rewritten');
+    assert.equal(await tree(dir), [BUILD_MANIFEST, 'jobs/s1/j1.html', 'jobs/s1/j1/charts.js'].sort());
+  }));
+
+test('a unit whose render fails is not recorded and leaves the files of the last build in place', () =>
+  withDir(async (dir) => {
+    await mkdir(dir, { recursive: true });
+    const writer = new SiteWriter(dir);
+    await writer.open();
+    await writer.unit('job:s1/j1', 'fp1', () => writeUnitFiles(dir, unit('one'), undefined));
+    await writer.finish();
+    const again = new SiteWriter(dir);
+    await again.open();
+    try {
+      await again.unit('job:s1/j1', 'fp2', () => {
+        throw new Error('drawing failed');
+      });
+      assert.unreachable('the failure goes on');
+    } catch (error) {
+      assert.match(String(error), /drawing failed/);
+    }
+    assert.is(await readFile(join(dir, 'jobs/s1/j1.html'), 'utf8'), '<p>one</p>');
+  }));
+
+test.run();
