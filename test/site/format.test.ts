@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { displayUnit, formatDuration, formatIn, formatNanoseconds, formatP, formatPercent, formatRate, formatValue, unitFamily, withUnit } from '../../orchestrator/site/format.js';
+import { displayUnit, numberText, formatDuration, formatIn, formatNanoseconds, formatP, formatPercent, formatRate, formatValue, unitFamily, withUnit } from '../../orchestrator/site/format.js';
 
 test('durations round before they split: never "60 s"', () => {
   assert.is(formatDuration(null), '—');
@@ -92,6 +92,22 @@ test('percent changes and p-values: no "-0.0 %", no "0.0040"', () => {
   assert.is(formatP(0.0004), '< 0.001');
   assert.is(formatP(0.51234), '0.51');
   assert.is(formatP(null), '—');
+});
+
+test('numberText writes every number as Intl en-US does (grouped thousands, no exponent below 1,000)', () => {
+  const intl = new Intl.NumberFormat('en-US', { maximumFractionDigits: 20 });
+  const edges = [0, -0, 1, -1, 0.1, 0.1 + 0.2, 999, 999.9, 1000, -1000, 1234.5, 999999, 1e6, 1e-7, 5e-324, 9007199254740991, -9007199254740991, 2 ** 53 + 2, 1e21, NaN, Infinity, -Infinity];
+  for (const value of edges) assert.is(numberText(value), intl.format(value), String(value));
+  // rounded values as the formatters make them (3 and 4 significant digits), over 26 decades
+  let seed = 42;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  for (let i = 0; i < 50000; i++) {
+    const raw = (random() < 0.5 ? -1 : 1) * random() * 10 ** (random() * 26 - 10);
+    for (const digits of [3, 4]) {
+      const value = Math.abs(raw) >= 10 ** digits ? Math.round(raw) : Number(raw.toPrecision(digits));
+      assert.is(numberText(value), intl.format(value), String(value));
+    }
+  }
 });
 
 test.run();
