@@ -1,0 +1,172 @@
+// A long history's trends pages in headless Chromium (orchestrator/site/trend-units.ts): the
+// landing page (the last 90 days) and a month's page draw their charts with the right points,
+// the links between them and from the regressions page work, the downloads hold the page's
+// points, nothing errors, no request leaves 127.0.0.1; without JavaScript the pre-rendered SVGs
+// are there. Screenshots: test/.output/site-screenshots/trends-window.png, trends-period.png.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { buildSite } from '../../orchestrator/site/build.js';
+import { TEST_FIXTURE, writeFixtureSweep, type FixtureOptions } from './fixture-store.js';
+import { serveDir } from './serve.js';
+
+const SHOTS = resolve('test/.output/site-screenshots');
+const CHROMIUM = '/usr/bin/chromium';
+
+/** node-a (sysinfo, a regression from sweep 4 on June 24) and node-c (midolman, a new build then), from 2026-06-20. */
+const FIXTURE: FixtureOptions = {
+  ...TEST_FIXTURE,
+  hosts: [
+    { name: 'node-a', scenarios: ['sysinfo'] },
+    { name: 'node-c', scenarios: ['midolman'] },
+  ],
+  start: new Date('2026-06-20T02:00:00Z'),
+  seriesPoints: 40,
+  stepAt: 4,
+  buildChangeAt: 4,
+  failing: () => false,
+};
+// June 20-27 (8), July 30-31, September 3-4, October 8-10: the window is July 12 to October 10
+const SWEEPS = [0, 1, 2, 3, 4, 5, 6, 7, 40, 41, 75, 76, 110, 111, 112];
+const LANDING = 'trends/node-a--sysinfo.html';
+const JUNE = 'trends/node-a--sysinfo/2026-06.html';
+const CPU_MEAN = '[id="chart-m-host.cpu.busy.mean"]';
+
+let work = '';
+let server: Awaited<ReturnType<typeof serveDir>>;
+let browser: Browser;
+const offsite: string[] = [];
+
+async function context(javaScriptEnabled: boolean): Promise<BrowserContext> {
+  const ctx = await browser.newContext({ javaScriptEnabled, viewport: { width: 1280, height: 900 } });
+  await ctx.route('**', (route) => {
+    const url = new URL(route.request().url());
+    if (url.hostname === '127.0.0.1' && server.url.startsWith(`${url.protocol}//${url.host}/`)) return route.continue();
+    offsite.push(route.request().url());
+    return route.abort();
+  });
+  return ctx;
+}
+
+function watch(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') errors.push(msg.text());
+  });
+  page.on('pageerror', (error) => errors.push(error.message));
+  page.on('requestfailed', (req) => errors.push(`request failed: ${req.url()}`));
+  return errors;
+}
+
+async function live(page: Page): Promise<void> {
+  await page.waitForFunction("[...document.querySelectorAll('figure.chart')].every((f) => f.classList.contains('interactive'))", null, { timeout: 30_000 });
+  assert.is(await page.locator('figure.chart .chart-live svg.marks').count(), await page.locator('figure.chart').count(), 'every chart is live');
+}
+
+/** The rows of a chart's CSV download (its link on the page, fetched as the reader would). */
+async function csvRows(page: Page, chart: string): Promise<string[]> {
+  const href = await page.locator(`${chart} .downloads a[href$=".csv"]`).getAttribute('href');
+  const response = await page.request.get(new URL(href!, page.url()).href);
+  assert.is(response.status(), 200, `${href}`);
+  return (await response.text()).trim().split('\n').slice(1);
+}
+
+test.before(async () => {
+  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is needed for this test`);
+  work = await mkdtemp(join(tmpdir(), 'site-browser-trends-'));
+  for (const i of SWEEPS) await writeFixtureSweep(join(work, 'results'), i, FIXTURE);
+  await buildSite({ resultsDir: join(work, 'results'), outDir: join(work, 'site') });
+  server = await serveDir(join(work, 'site'));
+  await mkdir(SHOTS, { recursive: true });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+test.after(async () => {
+  await browser?.close();
+  await server?.close();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+test('the landing page draws the window, lists the months, and a month link opens that month drawn with its own points', async () => {
+  const ctx = await context(true);
+  try {
+    const page = await ctx.newPage();
+    const errors = watch(page);
+    assert.is((await page.goto(server.url + LANDING))?.status(), 200);
+    await live(page);
+    // the window: 7 runs from July 30 on, a point each
+    assert.is(await page.locator(`${CPU_MEAN} .chart-live svg.marks g.mark-symbol.role-mark path`).count(), 7);
+    assert.is((await csvRows(page, CPU_MEAN)).length, 7, 'the window\'s csv holds its runs');
+    const months = await page.locator('nav.periods a').allInnerTexts();
+    assert.equal(months, ['September 2026', 'July 2026', 'June 2026']);
+    await page.screenshot({ path: join(SHOTS, 'trends-window.png'), fullPage: true });
+
+    await page.locator('nav.periods a', { hasText: 'June 2026' }).click();
+    await page.waitForURL(/2026-06\.html$/);
+    await live(page);
+    assert.match(await page.locator('h1').innerText(), /June 2026/);
+    assert.is(await page.locator(`${CPU_MEAN} .chart-live svg.marks g.mark-symbol.role-mark path`).count(), 8, 'June\'s 8 runs');
+    assert.is(await page.locator(`${CPU_MEAN} .chart-live svg.marks g.mark-rule.role-mark line`).count(), 1, 'the regression of June 24 is marked');
+    const rows = await csvRows(page, CPU_MEAN);
+    assert.is(rows.length, 8);
+    assert.ok(rows.every((r) => r.includes('2026-06-')), 'June\'s csv holds June only');
+    assert.ok((await page.locator('table.data tbody tr', { hasText: 'host.cpu.busy.mean' }).locator('.flag.regression').count()) === 1, 'its changes table lists the regression');
+    await page.screenshot({ path: join(SHOTS, 'trends-period.png'), fullPage: true });
+
+    // a point opens its job; back, the latest-page link goes back to the window
+    const jobHref = await page.locator('table.runs a').first().getAttribute('href').catch(() => null);
+    if (jobHref) assert.is((await page.request.get(new URL(jobHref, page.url()).href)).status(), 200, jobHref);
+    await page.locator('nav.periods a', { hasText: 'The latest' }).click();
+    await page.waitForURL(/node-a--sysinfo\.html$/);
+    await live(page);
+    assert.equal(errors, []);
+    assert.equal(offsite, []);
+  } finally {
+    await ctx.close();
+  }
+});
+
+test('the regressions page\'s trend link of June\'s regression opens June\'s page at its chart', async () => {
+  const ctx = await context(true);
+  try {
+    const page = await ctx.newPage();
+    const errors = watch(page);
+    assert.is((await page.goto(`${server.url}regressions.html`))?.status(), 200);
+    const link = page.locator('a', { hasText: 'trend' }).filter({ has: page.locator(':scope') }).first();
+    const href = await page.locator('a[href*="node-a--sysinfo/2026-06.html#m-"]').first().getAttribute('href');
+    assert.ok(href, `a trend link to June (first link: ${await link.getAttribute('href')})`);
+    await page.locator(`a[href="${href}"]`).first().click();
+    await page.waitForURL(/2026-06\.html#m-/);
+    const anchor = new URL(page.url()).hash.slice(1);
+    assert.is(await page.locator(`[id="${anchor}"]`).count(), 1, 'the anchor is on the page');
+    await live(page);
+    assert.equal(errors, []);
+  } finally {
+    await ctx.close();
+  }
+});
+
+test('with JavaScript disabled both pages have their pre-rendered SVG charts', async () => {
+  const ctx = await context(false);
+  try {
+    for (const path of [LANDING, JUNE, 'trends/node-c--midolman/2026-06.html']) {
+      const page = await ctx.newPage();
+      assert.is((await page.goto(server.url + path))?.status(), 200, path);
+      const figures = await page.locator('figure.chart').count();
+      assert.ok(figures > 0, path);
+      assert.is(await page.locator('figure.chart .chart-view > svg').count(), figures, path);
+      await page.close();
+    }
+  } finally {
+    await ctx.close();
+  }
+});
+
+test.run();
