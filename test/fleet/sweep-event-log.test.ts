@@ -36,4 +36,63 @@ test('events in order in events.jsonl and sweep.log, a job event in its job log 
   }
 });
 
+test('events that come while a write is on its way are appended together: one append per file and batch, each file in event order', async () => {
+  const calls: string[] = [];
+  const files = new Map<string, string>();
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const add = (file: string) => async (text: string) => {
+    calls.push(file);
+    // The first write waits: what comes meanwhile is the next batch.
+    if (calls.length === 1) await gate;
+    files.set(file, `${files.get(file) ?? ''}${text}\n`);
+  };
+  const store = {
+    appendSweepEvent: add('events'),
+    appendSweepLog: add('log'),
+    appendJobLog: (jobId: string, text: string) => add(`job ${jobId}`)(text),
+  };
+  const log = sweepEventLog(store);
+  const at = Date.parse('2026-01-02T03:04:05.000Z');
+  log.append({ kind: 'host-connect', at, host: 'lab-01' });
+  // The first batch is taken when its turn comes, after this tick.
+  await new Promise((resolve) => setImmediate(resolve));
+  for (const n of [1, 2, 3]) log.append({ kind: 'job-start', at: at + n, host: `lab-0${n}`, jobId: `lab-0${n}--sysinfo`, scenario: 'sysinfo' });
+  log.append({ kind: 'host-connect', at, host: 'lab-01' });
+  log.append({ kind: 'job-end', at, host: 'lab-01', jobId: 'lab-01--sysinfo', status: 'ok', errors: [] });
+  release();
+  await log.written();
+  assert.is(calls.filter((c) => c === 'events').length, 2, `two batches: ${calls.join(', ')}`);
+  assert.is(calls.filter((c) => c === 'log').length, 2);
+  assert.is(calls.filter((c) => c === 'job lab-01--sysinfo').length, 1, 'one append for the job, both its lines');
+  const kinds = files.get('events')!.trimEnd().split('\n').map((line) => (JSON.parse(line) as { kind: string; host: string }).kind);
+  assert.equal(kinds, ['host-connect', 'job-start', 'job-start', 'job-start', 'host-connect', 'job-end']);
+  assert.is(files.get('log')!.trimEnd().split('\n').length, 6);
+  assert.match(files.get('job lab-01--sysinfo')!, /started\n.*lab-01--sysinfo.*\n$/);
+});
+
+test('a write that fails does not stop the other files of its batch, nor later events', async () => {
+  const written: string[] = [];
+  let failNext = true;
+  const store = {
+    appendSweepEvent: async (text: string) => {
+      if (failNext) {
+        failNext = false;
+        throw new Error('disk full');
+      }
+      written.push(`events ${text}`);
+    },
+    appendSweepLog: async (text: string) => void written.push(`log ${text}`),
+    appendJobLog: async (_jobId: string, text: string) => void written.push(`job ${text}`),
+  };
+  const log = sweepEventLog(store);
+  const at = Date.parse('2026-01-02T03:04:05.000Z');
+  log.append({ kind: 'host-connect', at, host: 'lab-01' });
+  await log.written();
+  log.append({ kind: 'host-connect', at, host: 'lab-02' });
+  await log.written();
+  assert.equal(written.map((w) => w.split(' ')[0]), ['log', 'events', 'log']);
+  assert.match(written[1]!, /lab-02/);
+});
+
 test.run();
