@@ -16,6 +16,10 @@ PROVENANCE_PACKAGES=(midolman midonet-api openvswitch-switch openjdk-17-jre-head
 # The cache format: a key line, then the record (one JSON line).
 PROVENANCE_CACHE_FORMAT=provenance-cache@1
 
+# provenance_cpu_count_to (shared with the sysinfo helper, which needs only that).
+# shellcheck source=remote-scripts/lib/cpu-count.sh
+. "${BASH_SOURCE[0]%/*}/cpu-count.sh"
+
 # provenance_read_line_to VAR FILE : VAR = the first line of FILE, or '' when unreadable.
 provenance_read_line_to() {
   local -n _prov_line=$1
@@ -83,33 +87,6 @@ provenance_cmdline() {
   local out
   provenance_cmdline_to out
   printf '%s' "$out"
-}
-
-# provenance_cpu_count_to VAR : CPUs this process may run on (what nproc prints), from the
-# Cpus_allowed_list of /proc/self/status ("0-3,6"), or null.
-provenance_cpu_count_to() {
-  local -n _prov_count=$1
-  local key list="" range _pcc_total=0
-  local -a ranges
-  if [[ -r /proc/self/status ]]; then
-    while IFS=$':\t ' read -r key list; do
-      [[ $key == Cpus_allowed_list ]] && break
-      list=''
-    done </proc/self/status
-  fi
-  if [[ ! $list =~ ^[0-9,-]+$ ]]; then
-    _prov_count=null
-    return 0
-  fi
-  IFS=, read -r -a ranges <<<"$list"
-  for range in "${ranges[@]}"; do
-    if [[ $range =~ ^([0-9]+)-([0-9]+)$ ]]; then
-      _pcc_total=$((_pcc_total + 10#${BASH_REMATCH[2]} - 10#${BASH_REMATCH[1]} + 1))
-    elif [[ $range =~ ^[0-9]+$ ]]; then
-      _pcc_total=$((_pcc_total + 1))
-    fi
-  done
-  _prov_count=$_pcc_total
 }
 
 # provenance_cpu_to VAR : {"model","logical_cpus"}

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { agentStatusIn, parseRemoteEventLine, type AgentStatus, type RemoteEvent } from '../../orchestrator/remote/remote-events.js';
 import { SysinfoDocumentSchema } from '../../orchestrator/scenarios/sysinfo.js';
 import { ProvenanceSchema } from '../../orchestrator/results/provenance.js';
+import { handoverRequest } from '../../orchestrator/remote/phase-handover.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -103,6 +104,55 @@ agentTest('provenance: the host record matches the host, and is reused while boo
   await run('touch', ['-d', '2001-01-01', cache]);
   const refreshed = await provenanceVerb({ ORCH_PACKAGES: 'bash' });
   assert.ok(refreshed.record.collected_at! > again.record.collected_at!, 'collected afresh after the package database changed');
+});
+
+/** `provenance --handover` with `input` on its stdin (then end of input): its stdout, stderr and exit status. */
+function handover(input: Buffer): Promise<{ stdout: string; stderr: string; code: number | null }> {
+  return new Promise((resolve) => {
+    const child = spawn('bash', [join(bundle, 'remote-scripts/orchestrate-agent'), bundle, 'provenance', '--handover'], { env: { ...process.env, ORCH_KILL_GRACE: '2' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => resolve({ stdout, stderr, code }));
+    child.stdin.end(input);
+  });
+}
+
+agentTest('provenance --handover: the record, then the run asked for on stdin in the same process, with its environment; end of input ends it', async () => {
+  const job = join(work, 'jobs/handover');
+  // An environment entry the helper reads: sysinfo refuses a sample length that is not whole seconds.
+  const ran = await handover(handoverRequest({ SYSINFO_SAMPLE_SECONDS: 'not seconds', ORCH_HOST: 'h' }, [job, 'p', '60', '0', '--', 'sysinfo']));
+  const [record, ...events] = ran.stdout.trimEnd().split('\n');
+  ProvenanceSchema.parse(JSON.parse(record!));
+  assert.ok(events.map((line) => parseRemoteEventLine(line)).every((e) => e.ok), ran.stdout);
+  const status = agentStatusIn(ran.stderr, ['rc'] as const);
+  assert.ok(status && status.code !== 0, `the helper ran with the request's environment and failed on it: ${ran.stderr}`);
+  assert.match(await readFile(join(job, 'phases/p/output.log'), 'utf8'), /SYSINFO_SAMPLE_SECONDS must be whole seconds/);
+  assert.is((await readFile(join(job, 'phases/p/rc'), 'utf8')).trim(), String(status!.code));
+
+  const none = await handover(Buffer.alloc(0));
+  assert.is(none.code, 0, none.stderr);
+  ProvenanceSchema.parse(JSON.parse(none.stdout));
+  assert.is(none.stdout.trimEnd().split('\n').length, 1, 'nothing runs after the record');
+});
+
+agentTest('provenance --handover refuses a request it cannot take, before any phase starts', async () => {
+  const job = join(work, 'jobs/handover-refused');
+  const fields = (...f: string[]) => Buffer.from(f.map((x) => `${x}\0`).join(''));
+  for (const [input, problem] of [
+    [fields('run', '1', 'BAD NAME=x', '0'), /not an environment entry/],
+    [fields('run', '1', 'A=1', '2', job), /ended early/],
+    [fields('exec', 'rm'), /unknown request/],
+    [fields('run', 'x'), /bad count/],
+  ] as const) {
+    const refused = await handover(input);
+    assert.ok(refused.code !== 0, `${input.toString()}: ${refused.stderr}`);
+    assert.match(refused.stderr, problem);
+    assert.not.ok(await stat(job).then(() => true, () => false), 'no phase was started');
+  }
+  assert.throws(() => handoverRequest({ 'BAD NAME': 'x' }, []), /invalid environment variable name/);
+  assert.throws(() => handoverRequest({}, ['a\0b']), /NUL/);
 });
 
 agentTest("a phase's status is printed only once its supervisor has made rc durable and exited", async () => {
