@@ -63,12 +63,13 @@ export function writeUnitFiles(outDir: string, files: readonly OutFile[], before
   const staged: StagedFile[] = [];
   try {
     for (const file of files) {
-      const hash = fileHash(file.data);
-      const bytes = typeof file.data === 'string' ? Buffer.byteLength(file.data) : file.data.length;
+      // text encoded once, for its hash, its size and the write alike
+      const data = typeof file.data === 'string' ? Buffer.from(file.data) : file.data;
+      const hash = fileHash(data);
       const target = join(outDir, file.path);
       const unchanged = before?.[file.path] === hash && statSync(target, { throwIfNoEntry: false }) !== undefined;
-      if (!unchanged) staged.push(stageFileSync(target, file.data));
-      out.push({ path: file.path, hash, bytes, written: !unchanged });
+      if (!unchanged) staged.push(stageFileSync(target, data));
+      out.push({ path: file.path, hash, bytes: data.length, written: !unchanged });
     }
   } catch (error) {
     discardStagedSync(staged);

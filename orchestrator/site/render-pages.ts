@@ -2,7 +2,7 @@
 // trends pages are trends-pages.ts, which draws its charts with renderCharts here. Charts are drawn to SVG (the site's own
 // writer for the common kinds, Vega for the rest), the heavy part of a build, so these run in the render workers (render-worker.ts); everything
 // they need arrives as data that survives a structured clone (no functions).
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { phaseTimelineChart, type ChartSpec } from './charts.js';
 import { dataScript, toCsv } from './encode.js';
 import { formatDuration, unitTables } from './format.js';
@@ -81,7 +81,7 @@ export async function renderJob(ctx: PageContext, job: JobRef, previous: JobRef 
   for (const log of job.logs) {
     let data: Buffer;
     try {
-      data = await readFile(log.source);
+      data = readFileSync(log.source); // synchronous: a render worker has nothing else to do meanwhile
     } catch {
       continue;
     }
