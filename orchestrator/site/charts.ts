@@ -88,6 +88,19 @@ function finiteValues(values: Iterable<number | null | undefined>): number[] {
   return out;
 }
 
+/**
+ * `new Date(seconds * 1000).toISOString()`, remembered for one chart: a chart's lines share their
+ * timestamps, and each point is written twice (the download rows and the shown points).
+ */
+function isoTimes(): (seconds: number) => string {
+  const known = new Map<number, string>();
+  return (seconds) => {
+    let text = known.get(seconds);
+    if (text === undefined) known.set(seconds, (text = new Date(seconds * 1000).toISOString()));
+    return text;
+  };
+}
+
 const scaleBy = (v: number | null | undefined, factor: number): number | null => (typeof v === 'number' && Number.isFinite(v) ? v * factor : null);
 
 export interface SeriesInput {
@@ -103,12 +116,13 @@ export function timeSeriesChart(options: { id: string; metric: string; unit: str
   let kept = 0;
   const perSeries = Math.max(50, Math.floor(DISPLAY_POINTS / Math.max(1, options.series.length)));
   const display = displayUnit(options.unit, finiteValues(options.series.flatMap((s) => s.points.map(([, v]) => v))));
+  const iso = isoTimes();
   for (const s of options.series) {
-    for (const [t, v] of s.points) rows.push({ series: s.label, t: new Date(t * 1000).toISOString(), value: v });
+    for (const [t, v] of s.points) rows.push({ series: s.label, t: iso(t), value: v });
     const small = downsampleMinMax(s.points, perSeries);
     total += s.points.length;
     kept += small.length;
-    for (const [t, v] of small) shown.push({ series: s.label, t: t * 1000, time: new Date(t * 1000).toISOString(), value: scaleBy(v, display.factor), shown: formatIn(v, display) });
+    for (const [t, v] of small) shown.push({ series: s.label, t: t * 1000, time: iso(t), value: scaleBy(v, display.factor), shown: formatIn(v, display) });
   }
   const domain = constantDomain(shown.map((r) => r['value'] as number | null));
   const multi = options.series.length > 1;
@@ -833,15 +847,16 @@ export function timeBandsChart(options: {
   const yAxis = resolveAxis(options.y, valuesOf(left));
   const y2Axis = options.y2 ? resolveAxis(options.y2, valuesOf(right)) : undefined;
   const shownOf = new Map<TimeLine, Record<string, unknown>[]>();
+  const iso = isoTimes();
   for (const l of lines) {
     const display = (right.includes(l) ? y2Axis! : yAxis).display;
-    for (const [t, v] of l.points) rows.push({ series: l.label, t: new Date(t * 1000).toISOString(), value: v });
+    for (const [t, v] of l.points) rows.push({ series: l.label, t: iso(t), value: v });
     const small = l.stacked ? downsampleMean(l.points, perSeries) : downsampleMinMax(l.points, perSeries);
     total += l.points.length;
     kept += small.length;
     shownOf.set(
       l,
-      small.map(([t, v]) => ({ series: l.label, t: t * 1000, time: new Date(t * 1000).toISOString(), value: scaleBy(v, display.factor), shown: formatIn(v, display) })),
+      small.map(([t, v]) => ({ series: l.label, t: t * 1000, time: iso(t), value: scaleBy(v, display.factor), shown: formatIn(v, display) })),
     );
   }
   const x = { field: 't', type: 'temporal', scale: { type: 'utc' }, title: 'time (UTC)', axis: { format: '%H:%M:%S', labelOverlap: true, labelSeparation: 8 } };
