@@ -22,6 +22,7 @@
 //   BENCH_CLI_ANSIBLE_MAX_HOSTS=120 no Ansible above this size (at 240 hosts it takes ~4 min of 2 cores)
 //   BENCH_CLI_ANSIBLE_FORKS=240     cap on Ansible's forks (default: one per host)
 //   BENCH_CLI_REPORT=1              orchestrate also builds the report site (default --no-report)
+//   BENCH_CLI_SUBNETS=65,66,67,68,69 the labs' subnets (127.66.<subnet>.x), one per size in turn
 import { execa } from 'execa';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -51,8 +52,15 @@ const ANSIBLE_MAX_HOSTS = Number(process.env.BENCH_CLI_ANSIBLE_MAX_HOSTS ?? 120)
 const ALL_METHODS: FactsMethod[] = [orchestrateCli, psshFacts, ansibleSetup];
 const METHOD_IDS = (process.env.BENCH_CLI_METHODS ?? ALL_METHODS.map((m) => m.id).join(',')).split(',').map((s) => s.trim());
 const METHODS = ALL_METHODS.filter((m) => METHOD_IDS.includes(m.id));
-/** This section's lab subnets (one lab at a time; a size takes the next one). */
-const SUBNETS = [65, 66, 67, 68, 69];
+/**
+ * This section's lab subnets (one lab at a time; a size takes the next one). BENCH_CLI_SUBNETS
+ * (comma separated) picks others, for a machine where someone else's lab holds these.
+ */
+const SUBNETS = (process.env.BENCH_CLI_SUBNETS ?? '65,66,67,68,69')
+  .split(',')
+  .map((s) => Number(s.trim()))
+  .filter((n) => Number.isInteger(n) && n >= 1 && n <= 254);
+if (SUBNETS.length === 0) throw new Error('BENCH_CLI_SUBNETS: no subnet in 1..254');
 const KINDS = ['cold', 'warm'] as const;
 type Kind = (typeof KINDS)[number];
 
