@@ -1,6 +1,8 @@
 // `orchestrate report --inventory F [--out DIR]`: builds the static report site of the
 // inventory's results store (default <results_dir>/site). Incremental: unchanged pages are
-// not rewritten. The site builder (Vega, eta) is imported when the command runs.
+// not rewritten. Whether anything changed since the last build is decided first, by a small
+// module (site/up-to-date.ts); the site builder (analysis, Vega, eta) is imported only when
+// something did.
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { loadInventoryOrExit } from './arguments.js';
@@ -17,15 +19,22 @@ export async function commandReport(flags: ReportFlags, io: { out: (line: string
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
 }): Promise<number> {
+  const started = Date.now();
   const inventory = await loadInventoryOrExit(flags.inventory);
-  const [{ thresholdsResolver }, { buildSite }] = await Promise.all([import('../analysis/thresholds.js'), import('../site/build.js')]);
+  const [{ thresholdsResolver }, upToDate] = await Promise.all([import('../analysis/thresholds.js'), import('../site/up-to-date.js')]);
   const outDir = resolve(flags.out ?? defaultSiteDir(resolve(inventory.resultsDir)));
-  const result = await buildSite({
-    resultsDir: inventory.resultsDir,
-    outDir,
-    thresholdsFor: thresholdsResolver(inventory.regressions),
-    log: flags.quiet ? undefined : io.out,
-  });
+  const thresholdsFor = thresholdsResolver(inventory.regressions);
+  const log = flags.quiet ? undefined : io.out;
+  // Nothing new since the last build: answered without loading the site builder.
+  const inputs = await upToDate.siteInputs(inventory.resultsDir, outDir, thresholdsFor);
+  let result: { pagesWritten: number; pagesUnchanged: number; regressions: number; problems: { path: string; message: string }[] };
+  if (inputs.state && inputs.upToDate) {
+    log?.(upToDate.nothingNewLine(inputs.state, Date.now() - started));
+    result = upToDate.nothingNewResult(inputs.state);
+  } else {
+    const { buildSite } = await import('../site/build.js');
+    result = await buildSite({ resultsDir: inventory.resultsDir, outDir, thresholdsFor, log });
+  }
   for (const problem of result.problems) io.err(`warning: ${problem.path}: ${problem.message}`);
   io.out(`report: ${outDir}/index.html (${result.pagesWritten} page(s) written, ${result.pagesUnchanged} unchanged; ${result.regressions} regression(s))`);
   return EXIT.ok;

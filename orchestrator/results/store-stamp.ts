@@ -7,7 +7,10 @@
 // in place after its job ended (the store never does that).
 import { readdirSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { isSweepId, jobDirIn, jobFiles, pagedStatePath, sweepPaths, sweepsDir } from './store-layout.js';
+import { basename } from 'node:path';
+import { isSweepId, jobFiles, pagedStatePath, sweepPaths, sweepsDir } from './store-layout.js';
+
+const JOB_LOG = basename(jobFiles('/job').log);
 
 function identity(path: string): string {
   const s = statSync(path, { throwIfNoEntry: false });
@@ -22,16 +25,17 @@ function names(dir: string): string[] {
   }
 }
 
+/** About 2 stats per job and a directory listing per sweep: paths are joined as plain strings (no checks per job). */
 export function storeStamp(resultsDir: string): string {
-  const hash = createHash('sha256');
-  hash.update(`paged ${identity(pagedStatePath(resultsDir))}\n`);
+  const lines = [`paged ${identity(pagedStatePath(resultsDir))}`];
   for (const sweepId of names(sweepsDir(resultsDir)).filter(isSweepId)) {
     const sweep = sweepPaths(resultsDir, sweepId);
-    hash.update(`sweep ${sweepId} ${identity(sweep.manifest)} ${identity(sweep.findings)} ${identity(sweep.jobs)}\n`);
+    lines.push(`sweep ${sweepId} ${identity(sweep.manifest)} ${identity(sweep.findings)} ${identity(sweep.jobs)}`);
+    // names a directory listing gives are single path components (never '.', '..' or with a slash)
     for (const jobId of names(sweep.jobs)) {
-      const job = jobFiles(jobDirIn(sweep.dir, jobId));
-      hash.update(`job ${jobId} ${identity(job.dir)} ${identity(job.log)}\n`);
+      const dir = `${sweep.jobs}/${jobId}`;
+      lines.push(`job ${jobId} ${identity(dir)} ${identity(`${dir}/${JOB_LOG}`)}`);
     }
   }
-  return hash.digest('hex').slice(0, 32);
+  return createHash('sha256').update(lines.join('\n')).digest('hex').slice(0, 32);
 }

@@ -2,16 +2,12 @@
 // memory-light refs, decide per page whether its inputs changed (fingerprints kept in the
 // build manifest), render changed pages with pure functions + eta templates, write the
 // files atomically. Charts are rendered to SVG here, so pages read fine without JavaScript.
-import { statSync } from 'node:fs';
-import { readFile, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { loadHistory, type MetricHistory, type SeriesKey } from '../analysis/history.js';
 import { DEFAULT_THRESHOLDS, detectChanges, type DetectedChange, type Thresholds } from '../analysis/regressions.js';
 import { compareMetrics, type MetricComparison } from '../analysis/compare.js';
 import type { MetricsFile } from '../results/metrics.js';
-import { storeStamp } from '../results/store-stamp.js';
 import { assetsFor } from './asset-cache.js';
-import { REPORT_SITE_DIR, assetSourcesFingerprint } from './assets.js';
 import { jobHeadlines } from './job-charts.js';
 import { loadJob, mapLimit, scanStore, trendsPage, type JobRef, type LoadedJob, type Problem, type SweepRef } from './load.js';
 import { SiteWriter, writeFileAtomic, type WriteFileFn } from './output.js';
@@ -29,10 +25,9 @@ import { glance, quiet, revealedBy } from './glance.js';
 import { dataScript, toCsv } from './encode.js';
 import { formatP, formatPercent, formatValue } from './format.js';
 import { rel, sha } from './names.js';
-import { readBuildState, writeBuildState, type BuildState } from './build-state.js';
+import { writeBuildState, type BuildState } from './build-state.js';
+import { BUILDER_VERSION, inputsFingerprint, nothingNewLine, nothingNewResult, siteInputs } from './up-to-date.js';
 
-/** Bump when page output changes in a way the template and asset hashes do not capture. */
-const BUILDER_VERSION = '10'; // 10: charts pre-rendered by the site's own SVG writer (svg-chart/) where the builder gives a drawing; 9: SVG ids numbered per chart (the same on every build); 8: values in their unit family's best unit; kvm trends as a matrix; last night at a glance
 
 export interface BuildSiteOptions {
   resultsDir: string;
@@ -65,12 +60,6 @@ interface Ctx extends PageContext {
   thresholdsFor: (key: SeriesKey) => Thresholds;
 }
 
-async function templatesFingerprint(): Promise<string> {
-  const dir = join(REPORT_SITE_DIR, 'templates');
-  const names = (await readdir(dir)).sort();
-  const parts = await Promise.all(names.map(async (n) => `${n}:${sha(await readFile(join(dir, n)))}`));
-  return sha(parts.join('|'));
-}
 
 /** Per-metric thresholds: each metric's samples are compared with the thresholds configured for it. */
 export function compareJobs(a: MetricsFile, b: MetricsFile, host: string, scenario: string, thresholdsFor: (key: SeriesKey) => Thresholds): MetricComparison[] {
@@ -196,15 +185,6 @@ function thresholdProbes(histories: readonly MetricHistory[]): SeriesKey[] {
   return [...probes.values()];
 }
 
-/**
- * Everything a build's output depends on, cheaply: the builder, its templates and assets, the
- * store's stamp (results/store-stamp.ts), where the store is, and the thresholds of every series
- * the last build drew.
- */
-function inputsFingerprint(parts: { siteSources: string; store: string; resultsDir: string }, thresholdsFor: (key: SeriesKey) => Thresholds, probes: readonly SeriesKey[]): string {
-  const thresholds = sha(JSON.stringify(probes.map((key) => [key, thresholdsFor(key)])));
-  return sha(`${BUILDER_VERSION}|${parts.siteSources}|${parts.store}|${parts.resultsDir}|${thresholds}`, 32);
-}
 
 export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteResult> {
   const started = Date.now();
@@ -213,11 +193,10 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
   const writeFile = options.writeFile ?? writeFileAtomic;
 
   // Nothing new since the last build (same inputs, every page still there): nothing is read or written.
-  const [templatesFp, assetSourcesFp, state] = await Promise.all([templatesFingerprint(), assetSourcesFingerprint(), readBuildState(options.outDir)]);
-  const stampParts = { siteSources: `${templatesFp}|${assetSourcesFp}`, store: storeStamp(options.resultsDir), resultsDir: resolve(options.resultsDir) };
-  if (state && state.inputs === inputsFingerprint(stampParts, thresholdsFor, state.probes) && state.pages.every((path) => pagePresent(options.outDir, path))) {
-    log(`site: nothing new since the last build, ${state.pages.length} page(s) unchanged (${Date.now() - started} ms)`);
-    return { pagesWritten: 0, pagesUnchanged: state.pages.length, bytes: 0, regressions: state.regressions, written: [], files: [], problems: state.problems };
+  const { templatesFp, stampParts, state, upToDate } = await siteInputs(options.resultsDir, options.outDir, thresholdsFor);
+  if (state && upToDate) {
+    log(nothingNewLine(state, Date.now() - started));
+    return nothingNewResult(state);
   }
 
   const [scan, history, assets] = await Promise.all([scanStore(options.resultsDir), options.history ?? loadHistory(options.resultsDir), assetsFor()]);
@@ -369,8 +348,4 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
   ]);
 
   }
-}
-
-function pagePresent(outDir: string, path: string): boolean {
-  return statSync(join(outDir, path), { throwIfNoEntry: false }) !== undefined;
 }
