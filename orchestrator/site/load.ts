@@ -1,13 +1,17 @@
 // Build-time data loading: scans the results store once, through the store's door
 // (results/store.ts: its layout and versioned readers). What the index and the change
 // detection need comes from the sweep manifests; each job is fingerprinted by the sizes and
-// mtimes of its files, so an unchanged job is never read again (its pages are skipped).
+// mtimes of its files, so an unchanged job is never read again (its pages are skipped). With a
+// site's scan cache (site/scan-cache.ts), an ended sweep whose sweep.json, job directories and
+// job logs are unchanged is not read or fingerprinted again: two stats per job.
 import { readdirSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import pMap from 'p-map';
 import { isJobDirName, jobDirIn, jobFiles, listSweeps, phasePaths, readJobManifest, readJobMetrics, readSweepManifest, StoreReadError, sweepPaths } from '../results/store.js';
 import type { JobManifest, SweepManifest } from '../results/manifest.js';
 import type { MetricsFile } from '../results/metrics.js';
 import { sha, slug } from './names.js';
+import { cachedJob, cachedManifest, fileIdentity, readScanCache, writeScanCache, type CachedSweep, type ScanCache } from './scan-cache.js';
 
 export interface Problem {
   path: string;
@@ -89,19 +93,37 @@ function fingerprintJob(dir: string): { fp: string; logs: { source: string; name
   return { fp: sha(parts.join('|')), logs };
 }
 
-export async function scanStore(resultsDir: string): Promise<StoreScan> {
+export interface ScanOptions {
+  /** The site's output directory: its scan cache is read, and written when the scan learned anything new. */
+  cacheDir?: string;
+}
+
+export async function scanStore(resultsDir: string, options: ScanOptions = {}): Promise<StoreScan> {
   const problems: Problem[] = [];
+  const absoluteResults = resolve(resultsDir);
+  const cache = options.cacheDir !== undefined ? readScanCache(options.cacheDir, absoluteResults) : undefined;
+  const learned: ScanCache = { resultsDir: absoluteResults, sweeps: {} };
+  let reusedAll = cache !== undefined;
   const ids = await listSweeps(resultsDir);
   const sweeps = await mapLimit(ids, 16, async (sweepId): Promise<SweepRef | undefined> => {
     const sweepPlace = sweepPaths(resultsDir, sweepId);
     const sweepFile = sweepPlace.manifest;
-    let manifest: SweepManifest;
-    try {
-      manifest = await readSweepManifest(resultsDir, sweepId);
-    } catch (error) {
-      problems.push({ path: sweepFile, message: (error as Error).message });
-      return undefined;
+    const cached = cache?.sweeps[sweepId];
+    // the identities are taken before anything is read: a file replaced in between is stale next time, never fresh with old content
+    const sweepStat = statSync(sweepFile, { throwIfNoEntry: false });
+    const manifestId = sweepStat ? `${sweepStat.ino}:${sweepStat.size}:${sweepStat.mtimeMs}` : '-';
+    let manifest = cachedManifest(cached, manifestId);
+    if (manifest === undefined) {
+      reusedAll = false;
+      try {
+        manifest = await readSweepManifest(resultsDir, sweepId);
+      } catch (error) {
+        problems.push({ path: sweepFile, message: (error as Error).message });
+        return undefined;
+      }
     }
+    const ended = manifest.status !== 'running';
+    const keep: CachedSweep = { manifestId, manifest, jobs: {} };
     const jobs: JobRef[] = [];
     for (const entry of manifest.jobs) {
       // sweep.json is read back from disk: a job id that is not one directory name names no job of the store
@@ -110,7 +132,12 @@ export async function scanStore(resultsDir: string): Promise<StoreScan> {
         continue;
       }
       const dir = jobDirIn(sweepPlace.dir, entry.jobId);
-      const { fp, logs } = fingerprintJob(dir);
+      const dirId = fileIdentity(dir);
+      const logId = fileIdentity(jobFiles(dir).log);
+      const known = ended ? cachedJob(cached, entry.jobId, dirId, logId) : undefined;
+      if (known === undefined) reusedAll = false;
+      const { fp, logs } = known ?? fingerprintJob(dir);
+      if (ended && dirId !== '-') keep.jobs[entry.jobId] = { dir: dirId, log: logId, fp, logs };
       jobs.push({
         key: `${sweepId}/${entry.jobId}`,
         sweepId,
@@ -125,8 +152,13 @@ export async function scanStore(resultsDir: string): Promise<StoreScan> {
         logs,
       });
     }
-    return { sweepId, manifest, fp: sha(`${statPart(sweepFile, 'sweep')}|${jobs.map((j) => j.fp).join(',')}`), jobs };
+    if (ended) learned.sweeps[sweepId] = keep;
+    const sweepPart = sweepStat ? `sweep:${sweepStat.size}:${Math.round(sweepStat.mtimeMs)}` : 'sweep:-';
+    return { sweepId, manifest, fp: sha(`${sweepPart}|${jobs.map((j) => j.fp).join(',')}`), jobs };
   });
+  if (options.cacheDir !== undefined && !(reusedAll && Object.keys(cache!.sweeps).length === Object.keys(learned.sweeps).length)) {
+    await writeScanCache(options.cacheDir, learned);
+  }
   return { sweeps: sweeps.filter((s): s is SweepRef => s !== undefined), problems };
 }
 
