@@ -28,16 +28,20 @@ export interface TrendGroup {
 
 /** A calendar month (UTC) of sweep starts: "2026-03". */
 export function periodOf(at: string): string {
+  // the store's times are ISO in UTC ("2026-03-31T02:00:00.000Z"): their first 7 characters
+  if (/^\d{4}-\d{2}-\d{2}T[\d:.]+Z$/.test(at)) return at.slice(0, 7);
   const t = Date.parse(at);
   if (!Number.isFinite(t)) return 'undated';
   return new Date(t).toISOString().slice(0, 7);
 }
 
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+
 /** "March 2026" for "2026-03". */
 export function periodLabel(period: string): string {
   const m = /^(\d{4})-(\d{2})$/.exec(period);
-  if (!m) return period;
-  return new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, 1)).toLocaleString('en-GB', { month: 'long', year: 'numeric', timeZone: 'UTC' });
+  const month = m ? MONTHS[Number(m[2]) - 1] : undefined;
+  return m && month ? `${month} ${m[1]}` : period;
 }
 
 /** The page of a host x scenario's period: beside its landing page, in the directory of its assets. */
@@ -66,6 +70,8 @@ export interface TrendPlan {
   /** ISO time: sweeps that started at or after it are in the window. */
   windowStart: string;
   window: SweepSet;
+  /** Whether a sweep of the window is not backed by the store's scan (see planTrendPages). */
+  windowUnscanned: boolean;
   /** Months that have ended, oldest first. */
   periods: PeriodPlan[];
   /** sweepId -> the page (site path) that draws it: the landing page for the window, else its period's. */
@@ -85,16 +91,23 @@ function sweepSet(ids: readonly string[]): SweepSet {
 export function planTrendPages(group: TrendGroup, sweepStart: (sweepId: string) => string | undefined): TrendPlan {
   const starts = new Map<string, string>();
   const unscanned = new Set<string>();
+  // The group's sweeps. Its histories mostly share them: each history is walked along the sorted
+  // ids found so far (a string compare a point), and only an id not among them is looked up.
+  let seen: string[] = [];
   for (const h of group.histories) {
-    let last: string | undefined;
+    let j = 0;
+    let added = false;
     for (const p of h.points) {
-      if (p.sweepId === last) continue;
-      last = p.sweepId;
-      if (starts.has(p.sweepId)) continue;
-      const known = sweepStart(p.sweepId);
-      if (known === undefined) unscanned.add(p.sweepId);
-      starts.set(p.sweepId, known ?? p.at);
+      const id = p.sweepId;
+      while (j < seen.length && seen[j]! < id) j++;
+      if (j < seen.length && seen[j] === id) continue;
+      if (starts.has(id)) continue;
+      const known = sweepStart(id);
+      if (known === undefined) unscanned.add(id);
+      starts.set(id, known ?? p.at);
+      added = true;
     }
+    if (added) seen = [...starts.keys()].sort();
   }
   let newest = -Infinity;
   for (const at of starts.values()) {
@@ -113,7 +126,10 @@ export function planTrendPages(group: TrendGroup, sweepStart: (sweepId: string) 
     if (!(t < windowStartMs)) inWindow.push(sweepId);
     const period = periodOf(at);
     periodOfSweep.set(sweepId, period);
-    if (period !== 'undated' && period < current) byPeriod.set(period, [...(byPeriod.get(period) ?? []), sweepId]);
+    if (period === 'undated' || period >= current) continue;
+    const ids = byPeriod.get(period);
+    if (ids) ids.push(sweepId);
+    else byPeriod.set(period, [sweepId]);
   }
   const periods = [...byPeriod.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
@@ -124,6 +140,7 @@ export function planTrendPages(group: TrendGroup, sweepStart: (sweepId: string) 
     group,
     windowStart,
     window,
+    windowUnscanned: inWindow.some((id) => unscanned.has(id)),
     periods,
     pageOf: (sweepId) => (window.ids.has(sweepId) ? group.path : (pathOf.get(periodOfSweep.get(sweepId) ?? '') ?? group.path)),
   };

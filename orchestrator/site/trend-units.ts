@@ -1,11 +1,11 @@
 // The site build's trends page units (build.ts renderRest): for each host x scenario, its landing
 // page (the recent window) and one page per month that has ended (trend-periods.ts), each with a
-// fingerprint from its own part of the history only:
-//   - the window: its own points, changes, thresholds, rows and links (serialised: O(window));
-//   - a period: its sweeps' fingerprints from the store's scan (a sweep's files: sizes and mtimes),
-//     how many points each history has there (binary searches), the change marks in it, the
-//     thresholds of its histories, its rows and links. Nothing that later runs move (a change's
-//     mean after it, its p) is on a period page, so an ended month is drawn once.
+// fingerprint from its own part of the history only: its sweeps' fingerprints from the store's scan
+// (a sweep's files: sizes and mtimes), how many points each history has there (binary searches),
+// the change marks in it, the thresholds of its histories, its rows and links. No point is
+// serialised (a sweep the scan does not know is the exception: its page's points are hashed).
+// Nothing that later runs move (a change's mean after it, its p) is on a period page, so an ended
+// month is drawn once; the window's rows carry those numbers, so it is drawn again when they move.
 // The page's data is cut only when its fingerprint changed.
 import type { SeriesKey } from '../analysis/history.js';
 import type { Thresholds } from '../analysis/regressions.js';
@@ -75,16 +75,16 @@ export function trendUnits(plan: TrendPlan, rows: readonly ChangeRow[], threshol
   const base = `trends:${group.host}/${group.scenario}`;
   const thresholdsOf = (g: TrendGroup) => Object.fromEntries(g.histories.map((h) => [h.keyId, thresholdsFor(h.key)]));
 
-  const window = sliceGroup(group, plan.window, group.path);
   const windowView: TrendsView = {
     kind: 'window',
     days: WINDOW_DAYS,
     since: plan.windowStart,
     periods: [...plan.periods].reverse().map((p) => ({ label: p.label, href: rel(group.path, p.path) })),
   };
-  const windowInput: TrendsInput = { group: window, rows: rows.map((r) => liveRow(r, group.path, plan.window)), thresholds: thresholdsOf(window), view: windowView };
+  const windowRows = rows.map((r) => liveRow(r, group.path, plan.window));
+  const windowPage = { path: group.path, sweeps: plan.window, unscanned: plan.windowUnscanned };
   const units: TrendUnit[] = [
-    { id: base, fp: sha(`${siteFp}|window|${JSON.stringify({ h: window.histories, c: window.changes, t: windowInput.thresholds, r: windowInput.rows, v: windowView })}`), input: () => windowInput },
+    { id: base, fp: pageFingerprint(plan, windowPage, windowRows, windowView, thresholdsFor, sweeps, siteFp), input: () => pageInput(plan, windowPage, windowRows, windowView, thresholdsOf) },
   ];
 
   plan.periods.forEach((period, i) => {
@@ -97,22 +97,25 @@ export function trendUnits(plan: TrendPlan, rows: readonly ChangeRow[], threshol
       previous: previous ? { label: previous.label, href: rel(period.path, previous.path) } : null,
     };
     const own = rows.filter((r) => period.sweeps.ids.has(r.sweepId)).map((r) => frozenRow(r, period.path, period.sweeps));
-    units.push({ id: `${base}@${period.period}`, fp: periodFingerprint(plan, period, own, view, thresholdsFor, sweeps, siteFp), input: () => periodInput(plan, period, own, view, thresholdsOf) });
+    units.push({ id: `${base}@${period.period}`, fp: pageFingerprint(plan, period, own, view, thresholdsFor, sweeps, siteFp), input: () => pageInput(plan, period, own, view, thresholdsOf) });
   });
   return units;
 }
 
-function periodInput(plan: TrendPlan, period: PeriodPlan, rows: TrendChangeRow[], view: TrendsView, thresholdsOf: (g: TrendGroup) => Record<string, Thresholds>): TrendsInput {
-  const group = sliceGroup(plan.group, period.sweeps, period.path);
+/** A page of a group: its path, its sweeps, whether one of them is not backed by the store's scan. */
+type PagePart = Pick<PeriodPlan, 'path' | 'sweeps' | 'unscanned'>;
+
+function pageInput(plan: TrendPlan, part: PagePart, rows: readonly TrendChangeRow[], view: TrendsView, thresholdsOf: (g: TrendGroup) => Record<string, Thresholds>): TrendsInput {
+  const group = sliceGroup(plan.group, part.sweeps, part.path);
   return { group, rows, thresholds: thresholdsOf(group), view };
 }
 
-function periodFingerprint(plan: TrendPlan, period: PeriodPlan, rows: readonly TrendChangeRow[], view: TrendsView, thresholdsFor: (key: SeriesKey) => Thresholds, sweeps: SweepFacts, siteFp: string): string {
+function pageFingerprint(plan: TrendPlan, period: PagePart, rows: readonly TrendChangeRow[], view: TrendsView, thresholdsFor: (key: SeriesKey) => Thresholds, sweeps: SweepFacts, siteFp: string): string {
   const { group } = plan;
   // a sweep the scan does not know has no files' fingerprint: its points themselves are hashed
   if (period.unscanned) {
     const slice = sliceGroup(group, period.sweeps, period.path);
-    return sha(`${siteFp}|period|${JSON.stringify({ h: slice.histories, c: slice.changes, r: rows, v: view, t: slice.histories.map((h) => thresholdsFor(h.key)) })}`);
+    return sha(`${siteFp}|page|${JSON.stringify({ h: slice.histories, c: slice.changes, r: rows, v: view, t: slice.histories.map((h) => thresholdsFor(h.key)) })}`);
   }
   const counts = new Map(pointCounts(group, period.sweeps));
   const shown = group.histories.filter((h) => counts.has(h.keyId));
@@ -120,10 +123,11 @@ function periodFingerprint(plan: TrendPlan, period: PeriodPlan, rows: readonly T
     p: period.path,
     s: [...period.sweeps.ids].sort().map((id) => [id, sweeps.fp(id)]),
     h: shown.map((h) => [h.keyId, h.unit, h.better, counts.get(h.keyId)]),
-    c: group.changes.filter((c) => period.sweeps.ids.has(c.sweepId)).map((c) => [c.keyId, c.sweepId, c.at, c.kind]),
+    // a period's marks say where and what; the window's also by how much (it moves with later runs)
+    c: group.changes.filter((c) => period.sweeps.ids.has(c.sweepId)).map((c) => [c.keyId, c.sweepId, c.at, c.kind, ...(view.kind === 'window' ? [c.relativeChange] : [])]),
     t: shown.map((h) => thresholdsFor(h.key)),
     r: rows,
     v: view,
   };
-  return sha(`${siteFp}|period|${JSON.stringify(parts)}`);
+  return sha(`${siteFp}|page|${JSON.stringify(parts)}`);
 }

@@ -46,7 +46,8 @@ async function pages(dir: string): Promise<Map<string, Buffer>> {
     for (const entry of await readdir(at, { withFileTypes: true })) {
       const path = join(at, entry.name);
       if (entry.isDirectory()) await walk(path);
-      else if (entry.name !== BUILD_MANIFEST && entry.name !== BUILD_STATE) out.set(relative(dir, path), await readFile(path));
+      // the builder's own records (.site-build.json, .site-state.json, ...) are not pages: their order follows the build's
+      else if (entry.name !== BUILD_MANIFEST && entry.name !== BUILD_STATE && !(at === dir && entry.name.startsWith('.site-'))) out.set(relative(dir, path), await readFile(path));
     }
   };
   await walk(dir);
