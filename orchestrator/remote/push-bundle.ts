@@ -12,7 +12,7 @@ import { extract as tarExtract } from 'tar-stream';
 import type { Writable } from 'node:stream';
 import type { Connector, ExecChannel } from '../connectors/types.js';
 import type { HelperBundle } from '../bundle/build-bundle.js';
-import { command, render, type Part } from '../connectors/shell-command.js';
+import { command, raw, render, type Part } from '../connectors/shell-command.js';
 import { packagePath } from '../package-root.js';
 import type { RemoteLayout } from './layout.js';
 import { uploadIfNeeded, uploadThenHold, type FollowOnResult, type HeldUpload } from './upload-if-needed.js';
@@ -88,9 +88,19 @@ export async function pushBundle(
   } catch (error) {
     throw new BundlePushError(`the helper bundle ${bundle.hash} cannot be read on this machine: ${(error as Error).message}`);
   }
-  const text = command(['bash', '-c', await ensureBundleScript(), 'orchestrate-bundle', layout.root, bundle.hash, want.entries, want.sums, ...(next?.argv ?? [])]);
+  // A held session keeps its stdin past the bundle (for the request its NEXT reads): the host
+  // reads exactly the bundle's bytes (ORCH_BUNDLE_BYTES), and stdin is not ended after them.
+  const hold = next?.hold === true;
+  // `exec`: a login shell that would wait for the command (dash, the local connector's /bin/sh)
+  // becomes it, so the session's stdout ends when the command's does (a held session's last
+  // phase ends its artifacts' stream by closing stdout, then waits for the verdict).
+  const text = command(
+    [raw('exec'), 'bash', '-c', await ensureBundleScript(), 'orchestrate-bundle', layout.root, bundle.hash, want.entries, want.sums, ...(next?.argv ?? [])],
+    hold ? { env: { ORCH_BUNDLE_BYTES: String(bundle.bytes.length) } } : {},
+  );
   const send = async (stdin: Writable) => {
-    stdin.end(bundle.bytes);
+    if (hold) stdin.write(bundle.bytes);
+    else stdin.end(bundle.bytes);
   };
   const outcome: HeldUpload = next?.hold
     ? await uploadThenHold(connector, text, send, { timeoutMs: next.timeoutMs })

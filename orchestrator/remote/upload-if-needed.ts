@@ -116,7 +116,9 @@ export interface HeldUpload extends UploadOutcome {
  * stdin (the provenance verb's `--handover`): resolves once that line is complete (`next.stdout`,
  * its newline included; `next.exitCode` 0 while the session still runs), or the session ended, or
  * `timeoutMs` after the protocol lines passed (the channel is closed then). Nothing past that line
- * is read: it stays on the held channel's stdout.
+ * is read: it stays on the held channel's stdout. The session is held when its stdin is still
+ * open: `send` wrote the content without ending it (the host reads exactly its length), or
+ * nothing had to be sent.
  */
 export async function uploadThenHold(
   connector: Connector,
@@ -191,11 +193,11 @@ export async function uploadThenHold(
       },
     );
   });
-  if (outcome.kind !== 'line' || ended || uploaded) {
-    // Nothing more can go on this session: its stdin carried the content, or it is over.
-    if (outcome.kind === 'line' && !ended) channel.close();
-    await sending;
-  }
+  // The content went on stdin before the line came (the host said "installed" first).
+  await sending;
+  // A session whose stdin the content ended can take nothing more.
+  const open = outcome.kind === 'line' && !ended && channel.stdin.writable && !channel.stdin.writableEnded;
+  if (outcome.kind === 'line' && !open) channel.close();
   channel.stderr.off('data', onStderr);
   const text = stdout.toString('utf8');
   if (followOnStart === undefined) {
@@ -210,6 +212,6 @@ export async function uploadThenHold(
     exit: '0',
     next: { stdout: line, stderr, exitCode, timedOut: outcome.kind === 'timeout', startedAt: followOnStart },
   };
-  if (outcome.kind === 'line' && !ended && !uploaded) result.held = channel;
+  if (open) result.held = channel;
   return result;
 }

@@ -241,6 +241,39 @@ test('a command asked to run next runs in the same session once the bundle is in
   assert.ok(slow.next?.timedOut, 'a next command over its limit is cut off');
 });
 
+test('a held next command: its first line comes back with the session still open, and it reads what is sent next on the same stdin (installed, present, or repaired)', async () => {
+  await fsp.rm(bundlesDir(), { recursive: true, force: true });
+  const next = { argv: ['bash', '-c', 'echo ready; IFS= read -r line; echo "got $line"; echo "size ${ORCH_BUNDLE_BYTES:-unset}"'], timeoutMs: 30_000, hold: true };
+  const converse = async (pushed: Awaited<ReturnType<typeof pushBundle>>) => {
+    assert.is(pushed.next?.stdout, 'ready\n');
+    assert.ok(pushed.held, 'the session is handed on open');
+    const held = pushed.held!;
+    let out = '';
+    held.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    held.stdout.resume();
+    held.stdin.end('hello\n');
+    const exit = await held.done;
+    return { out, exit: exit.exitCode };
+  };
+  const installed = await pushBundle(connector, layout, bundle, next);
+  assert.ok(installed.uploaded);
+  assert.equal(await converse(installed), { out: 'got hello\nsize unset\n', exit: 0 }, 'after an install too: the host read exactly the bundle, the rest of stdin is the next command\'s');
+  await assertGenuineOnHost();
+  const present = await pushBundle(connector, layout, bundle, next);
+  assert.not.ok(present.uploaded);
+  assert.equal(await converse(present), { out: 'got hello\nsize unset\n', exit: 0 });
+  await fsp.writeFile(join(bundleDir(), 'remote-scripts/orchestrate-agent'), '#!/bin/bash\necho tampered\n');
+  const repaired = await pushBundle(connector, layout, bundle, next);
+  assert.ok(repaired.repaired, 'the tampered copy was caught');
+  assert.equal(await converse(repaired), { out: 'got hello\nsize unset\n', exit: 0 });
+  await assertGenuineOnHost();
+  const ended = await pushBundle(connector, layout, bundle, { argv: ['bash', '-c', 'echo ready; exit 4'], timeoutMs: 30_000, hold: true });
+  assert.is(ended.next?.stdout, 'ready\n');
+  const slow = await pushBundle(connector, layout, bundle, { argv: ['sleep', '5'], timeoutMs: 500, hold: true });
+  assert.ok(slow.next?.timedOut, 'a next command that prints no line within its limit is cut off');
+  assert.is(slow.held, undefined);
+});
+
 test('a cached copy that is only its .complete marker (the old check passed it) is reinstalled', async () => {
   await fsp.mkdir(bundleDir(), { recursive: true });
   await fsp.writeFile(join(bundleDir(), '.complete'), '');

@@ -16,6 +16,8 @@ import { remoteLayout, type RemoteLayout } from '../../orchestrator/remote/layou
 import { runPhase, type PhaseOutcome } from '../../orchestrator/remote/run-phase.js';
 import { receiveArtifacts, type CollectLimits } from '../../orchestrator/remote/collect-artifacts.js';
 import type { RemoteEvent } from '../../orchestrator/remote/remote-events.js';
+import { HeldSession, type PhaseHandover } from '../../orchestrator/remote/phase-handover.js';
+import { command, raw } from '../../orchestrator/connectors/shell-command.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const HASH = 'test-bundle';
@@ -71,7 +73,13 @@ inline.after.each(async () => {
 
 const limits = (): CollectLimits => ({ maxBytes: 1 << 20, stallMs: 30_000, deadline: Date.now() + 60_000, compress: false });
 
-async function lastPhase(connector: Connector, jobDir: string, helper: string, args: string[]): Promise<{ outcome: PhaseOutcome; events: RemoteEvent[]; problems: string[] }> {
+async function lastPhase(
+  connector: Connector,
+  jobDir: string,
+  helper: string,
+  args: string[],
+  handover?: PhaseHandover,
+): Promise<{ outcome: PhaseOutcome; events: RemoteEvent[]; problems: string[] }> {
   const events: RemoteEvent[] = [];
   const problems: string[] = [];
   const outcome = await runPhase(
@@ -82,6 +90,7 @@ async function lastPhase(connector: Connector, jobDir: string, helper: string, a
     { name: 'only', helper, args, env: { ORCH_KILL_GRACE: '2' }, timeoutMs: 60_000 },
     {
       collect: 'tar',
+      ...(handover ? { handover } : {}),
       onEvent: (event) => events.push(event),
       onProtocolError: (line, problem) => problems.push(`${line}: ${problem}`),
       onReconnecting: () => undefined,
@@ -137,6 +146,62 @@ inline('NUL bytes and status lines a helper writes to its events do not end the 
   assert.is(await readFile(join(dest, 'artifacts/made.txt'), 'utf8'), 'made here\n');
   await collected.release(true);
   assert.equal(connector.verbs, ['run']);
+});
+
+/** The agent's `provenance --handover` on a session of its own, held after its record line (as uploadThenHold holds it). */
+async function heldProvenance(connector: Connector): Promise<{ channel: ExecChannel; record: string }> {
+  const channel = await connector.exec(command([raw('exec'), 'bash', layout.agent(HASH), layout.bundleDir(HASH), 'provenance', '--handover']));
+  const record = await new Promise<string>((resolve, reject) => {
+    let seen = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      seen = Buffer.concat([seen, chunk]);
+      const newline = seen.indexOf(10);
+      if (newline === -1) return;
+      channel.stdout.pause();
+      channel.stdout.off('data', onData);
+      if (newline + 1 < seen.length) channel.stdout.unshift(seen.subarray(newline + 1));
+      resolve(seen.subarray(0, newline).toString());
+    };
+    channel.stdout.on('data', onData);
+    channel.done.then(() => reject(new Error('ended before its record')), reject);
+  });
+  return { channel, record };
+}
+
+inline('a held provenance session runs the phase: one session for the record, the phase, its rc and its artifacts', async () => {
+  const jobDir = layout.jobDir('sweep-1', 'job-held');
+  const { channel, record } = await heldProvenance(connector);
+  assert.match(record, /^\{"schema"|"kernel"/, record);
+  const { outcome } = await lastPhase(connector, jobDir, 'test-exit', ['5'], new HeldSession(channel));
+  assert.is(outcome.status, 'failed');
+  assert.is(outcome.exitCode, 5, "the host's rc, read in the held session");
+  const dest = join(work, 'stored-held');
+  const collected = await receiveArtifacts(connector, layout, HASH, jobDir, outcome.artifacts!, dest, limits());
+  assert.is(collected.status, 'complete', collected.error);
+  assert.is((await readFile(join(dest, 'phases/only/rc'), 'utf8')).trim(), '5');
+  await collected.release(true);
+  assert.equal(connector.verbs, ['provenance'], 'no session of its own for the phase or its artifacts');
+  assert.not.ok(await exists(jobDir), 'deleted once stored');
+});
+
+inline('a held session that is gone, or refuses the request, leaves the phase to a session of its own, which starts it once', async () => {
+  const gone = await connector.exec(command(['bash', '-c', 'echo record']));
+  await gone.done;
+  const first = await lastPhase(connector, layout.jobDir('sweep-1', 'job-gone'), 'test-exit', ['0'], new HeldSession(gone));
+  assert.is(first.outcome.status, 'ok', JSON.stringify(first.outcome));
+  assert.equal(connector.verbs.slice(-1), ['run']);
+  assert.is(connector.verbs.length, 2);
+  await first.outcome.artifacts!.channel.close();
+
+  // Alive, but it ends without a status: here it reads the request and exits (as an agent that refused it).
+  const refusing = await connector.exec(command(['bash', '-c', 'echo record; IFS= read -r -d "" x; exit 2']));
+  const jobDir = layout.jobDir('sweep-1', 'job-refused');
+  const second = await lastPhase(connector, jobDir, 'test-exit', ['0'], new HeldSession(refusing));
+  assert.is(second.outcome.status, 'ok', JSON.stringify(second.outcome));
+  assert.equal(connector.verbs.slice(-1), ['run'], 'then its own session');
+  assert.is(connector.verbs.length, 4);
+  assert.is((await readFile(join(jobDir, 'phases/only/rc'), 'utf8')).trim(), '0');
+  await second.outcome.artifacts!.channel.close();
 });
 
 inline.run();
