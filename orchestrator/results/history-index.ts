@@ -10,6 +10,7 @@
 // then one entry per job; a later entry for a job replaces an earlier one. The store appends an
 // entry whenever it writes a job's manifest or metrics (whole lines or nothing); a read that
 // repaired anything rewrites the shard compacted, atomically.
+import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { z } from 'zod';
@@ -66,6 +67,24 @@ function identity(path: string): string {
 function sourceOf(jobDir: string): string {
   const files = jobFiles(jobDir);
   return `${identity(files.manifest)}|${identity(files.metrics)}`;
+}
+
+/**
+ * What a sweep's history entries are read from, as one digest: its job ids and the identities of
+ * their manifest.json and metrics.json. Equal digests, equal entries (what a cache of the
+ * histories keys a sweep by). Undefined when the sweep's jobs cannot be listed.
+ */
+export function sweepSourcesKey(resultsDir: string, sweepId: string): string | undefined {
+  let jobIds: string[];
+  try {
+    jobIds = listJobIdsSync(resultsDir, sweepId);
+  } catch {
+    return undefined;
+  }
+  const dir = sweepPaths(resultsDir, sweepId).dir;
+  const hash = createHash('sha256');
+  for (const jobId of jobIds) hash.update(`${jobId}\0${sourceOf(jobDirIn(dir, jobId))}\n`);
+  return hash.digest('hex').slice(0, 32);
 }
 
 type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };

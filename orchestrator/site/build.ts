@@ -199,7 +199,7 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
     return nothingNewResult(state);
   }
 
-  const [scan, history, assets] = await Promise.all([scanStore(options.resultsDir, { cacheDir: options.outDir }), options.history ?? loadHistory(options.resultsDir), assetsFor()]);
+  const [scan, history, assets] = await Promise.all([scanStore(options.resultsDir, { cacheDir: options.outDir }), options.history ?? loadHistory(options.resultsDir, { cacheDir: options.outDir }), assetsFor()]);
   const changes = detectChanges(history.histories, thresholdsFor);
   log(`site: ${scan.sweeps.length} sweep(s), ${history.histories.length} metric histories, ${changes.length} change(s) detected (${Date.now() - started} ms)`);
 
