@@ -61,46 +61,46 @@ interface Ctx extends PageContext {
 }
 
 
-/** Per-metric thresholds: each metric's samples are compared with the thresholds configured for it. */
-export function compareJobs(a: MetricsFile, b: MetricsFile, host: string, scenario: string, thresholdsFor: (key: SeriesKey) => Thresholds): MetricComparison[] {
-  const metrics = [...new Set([...a.samples, ...b.samples].map((s) => s.metric))].sort();
-  return metrics.flatMap((metric) =>
-    compareMetrics(
-      { ...a, samples: a.samples.filter((s) => s.metric === metric), series: [] },
-      { ...b, samples: b.samples.filter((s) => s.metric === metric), series: [] },
-      thresholdsFor({ host, scenario, metric, labels: {} }),
-    ),
-  );
+export { compareJobs } from './compare-page.js';
+// (types named here rather than in the imports at the top, which are another engineer's region today)
+type CompareThresholds = import('./compare-page.js').CompareThresholds;
+type CompareInput = import('./compare-page.js').CompareInput;
+type UnitOutput = import('./output.js').UnitOutput;
+
+/**
+ * The thresholds tables of the comparison pages (they are drawn in the render workers, which
+ * cannot call thresholdsFor): per host x scenario, the page's own and those of every metric its
+ * histories know, made once per host x scenario; a metric a job has beyond those (a failed job's)
+ * is added when a worker asks for it.
+ */
+function compareThresholdsTables(histories: readonly MetricHistory[], thresholdsFor: (key: SeriesKey) => Thresholds): (job: JobRef, missing?: readonly string[]) => CompareThresholds {
+  const metricsOf = new Map<string, Set<string>>();
+  for (const h of histories) {
+    const id = `${h.key.host}\u0000${h.key.scenario}`;
+    let metrics = metricsOf.get(id);
+    if (!metrics) metricsOf.set(id, (metrics = new Set()));
+    metrics.add(h.key.metric);
+  }
+  const tables = new Map<string, CompareThresholds>();
+  return (job, missing = []) => {
+    const id = `${job.host}\u0000${job.scenario}`;
+    let table = tables.get(id);
+    const of = (metric: string) => thresholdsFor({ host: job.host, scenario: job.scenario, metric, labels: {} });
+    if (!table) tables.set(id, (table = { page: of(''), metrics: Object.fromEntries([...(metricsOf.get(id) ?? [])].map((metric) => [metric, of(metric)])) }));
+    for (const metric of missing) table.metrics[metric] ??= of(metric);
+    return table;
+  };
 }
 
-const EMPTY_METRICS: MetricsFile = { schema: 'orchestrate/metrics@1', samples: [], series: [] };
-
-async function renderCompare(ctx: Ctx, job: JobRef, previous: JobRef): Promise<OutFile[]> {
-  const [a, b] = await Promise.all([loadJob(ctx.resultsDir, previous), loadJob(ctx.resultsDir, job)]);
-  const comparisons = compareJobs(a.metrics ?? EMPTY_METRICS, b.metrics ?? EMPTY_METRICS, job.host, job.scenario, ctx.thresholdsFor);
-  const labelsOf = seriesLabeller([...(a.metrics?.samples ?? []), ...(b.metrics?.samples ?? [])].map((x) => ({ key: { host: job.host, scenario: job.scenario, labels: x.labels } })));
-  const rows = compareRows(comparisons, (labels) => labelsOf({ host: job.host, scenario: job.scenario, labels }));
-  const base = job.comparePage.replace(/\.html$/, '');
-  const t = ctx.thresholdsFor({ host: job.host, scenario: job.scenario, metric: '', labels: {} });
-  const side = (ref: JobRef, loaded: LoadedJob) => ({ host: ref.host, scenario: ref.scenario, sweepId: ref.sweepId, at: loaded.manifest?.startedAt ?? ref.at, status: loaded.manifest?.status ?? ref.status, href: rel(job.comparePage, ref.page) });
-  const html = page(ctx, './compare', job.comparePage, {
-    title: `Compare ${job.host} · ${job.scenario}`,
-    section: 'compare',
-    a: side(previous, a),
-    b: side(job, b),
-    rows,
-    env: environmentDiff(a.manifest, b.manifest),
-    minRelativeChange: t.minRelativeChange,
-    pValue: t.pValue,
-    json: rel(job.comparePage, `${base}.json`),
-    csv: rel(job.comparePage, `${base}.csv`),
-  });
-  const flat = rows.map((r) => ({ metric: r.metric, labels: r.labelsText, unit: r.unit, better: r.better, aN: r.a.n, aMean: r.a.mean, bN: r.b.n, bMean: r.b.mean, deltaPercent: r.deltaPercent, pValue: r.pValue, significant: r.significant, verdict: r.verdict }));
-  return [
-    { path: job.comparePage, data: html },
-    { path: `${base}.json`, data: `${JSON.stringify({ a: previous.key, b: job.key, comparisons })}\n` },
-    { path: `${base}.csv`, data: toCsv(flat) },
-  ];
+/** A comparison page drawn (and written) by a render worker, asked again with the thresholds it found missing. */
+async function compareUnit(pool: RenderPool, input: CompareInput, tableFor: (job: JobRef, missing?: readonly string[]) => CompareThresholds, before: Record<string, string> | undefined): Promise<UnitOutput> {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const outcome = await pool.compare(input, before);
+    if ('output' in outcome) return outcome.output;
+    if (!('missingThresholds' in outcome)) break;
+    input = { ...input, thresholds: tableFor(input.job, outcome.missingThresholds) };
+  }
+  throw new Error(`compare ${input.job.key}: no page came back (thresholds still missing after they were added?)`);
 }
 
 /** Headline numbers of each job, from the histories the build has loaded anyway. */
@@ -215,13 +215,32 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
   const sweeps: SweepRef[] = scan.sweeps;
   const jobs = sweeps.flatMap((s) => s.jobs);
   const previous = previousJobs(sweeps);
-  const pool = new RenderPool({ resultsDir: options.resultsDir, assetPaths: assets.paths }, options.workers);
+  // The workers write the job and compare pages themselves, unless a test injected its own writeFile.
+  const pool = new RenderPool({ resultsDir: options.resultsDir, assetPaths: assets.paths, ...(options.writeFile ? {} : { outDir: options.outDir }) }, options.workers);
+  const compareThresholds = compareThresholdsTables(history.histories, thresholdsFor);
   try {
     // Jobs stream through the workers: only the pages in flight are in memory.
     await mapLimit(jobs, pool.capacity + 2, async (job) => {
+      // a job's page and its comparison: whichever changed, drawn (and written) by one worker from one read of the job
       const prev = previous.get(job.key);
-      await writer.unit(`job:${job.key}`, sha(`${ctx.siteFp}|${job.fp}|${prev?.key ?? ''}`), () => pool.job(job, prev));
-      if (prev) await writer.unit(`compare:${job.key}`, sha(`${ctx.siteFp}|${job.fp}|${prev.key}|${prev.fp}`), () => renderCompare(ctx, job, prev));
+      const pageId = `job:${job.key}`;
+      const pageFp = sha(`${ctx.siteFp}|${job.fp}|${prev?.key ?? ''}`);
+      const compareId = `compare:${job.key}`;
+      const compareFp = prev ? sha(`${ctx.siteFp}|${job.fp}|${prev.key}|${prev.fp}`) : '';
+      const page = !(await writer.unchanged(pageId, pageFp));
+      const compare = prev !== undefined && !(await writer.unchanged(compareId, compareFp));
+      if (!page && !compare) return;
+      const drawn = await pool.jobPages({
+        job,
+        previous: prev,
+        page: page ? { before: writer.before(pageId) } : undefined,
+        compare: compare ? { thresholds: compareThresholds(job), before: writer.before(compareId) } : undefined,
+      });
+      if (drawn.page) await writer.record(pageId, pageFp, drawn.page);
+      if (compare) {
+        const input = { job, previous: prev!, thresholds: compareThresholds(job, drawn.missingThresholds) };
+        await writer.record(compareId, compareFp, drawn.compare ?? (await compareUnit(pool, input, compareThresholds, writer.before(compareId))));
+      }
     });
     log(`site: job pages done (${Date.now() - started} ms, ${pool.size} render worker(s))`);
     await renderRest();

@@ -60,8 +60,9 @@ function metricsOf(...files: (MetricsFile | null)[]): string[] {
   return [...new Set(files.flatMap((f) => (f?.samples ?? []).map((s) => s.metric)))];
 }
 
-export async function renderCompare(ctx: PageContext, { job, previous, thresholds }: CompareInput): Promise<CompareResult> {
-  const [a, b] = await Promise.all([loadJob(ctx.resultsDir, previous), loadJob(ctx.resultsDir, job)]);
+/** `loadedJob`: the job's files when the caller has read them already (its job page reads them too). */
+export async function renderCompare(ctx: PageContext, { job, previous, thresholds }: CompareInput, loadedJob?: LoadedJob): Promise<CompareResult> {
+  const [a, b] = await Promise.all([loadJob(ctx.resultsDir, previous), loadedJob ?? loadJob(ctx.resultsDir, job)]);
   const missing = metricsOf(a.metrics, b.metrics).filter((metric) => !Object.hasOwn(thresholds.metrics, metric));
   if (missing.length > 0) return { missingThresholds: missing.sort() };
   const comparisons = compareJobs(a.metrics ?? EMPTY_METRICS, b.metrics ?? EMPTY_METRICS, job.host, job.scenario, (key) => thresholds.metrics[key.metric]!);

@@ -122,18 +122,30 @@ export class SiteWriter {
     return this.previous[id]?.files;
   }
 
-  async unit(id: string, fp: string, render: () => Promise<UnitOutput> | UnitOutput): Promise<boolean> {
+  /**
+   * Whether a unit can be skipped: its fingerprint is the last build's and its first file (its
+   * page, standing for the rest: one stat per unchanged page) is still there. A skipped unit is
+   * recorded as kept.
+   */
+  async unchanged(id: string, fp: string): Promise<boolean> {
     const before = this.previous[id];
-    if (before && before.fp === fp) {
-      // the unit's first file (its page) stands for the rest: one stat per unchanged page
-      const first = Object.keys(before.files)[0];
-      if (first === undefined || (await this.exists(first))) {
-        this.current[id] = before;
-        this.unitsUnchanged++;
-        return false;
-      }
-    }
-    const output = await render();
+    if (!before || before.fp !== fp) return false;
+    const first = Object.keys(before.files)[0];
+    if (first !== undefined && !(await this.exists(first))) return false;
+    this.current[id] = before;
+    this.unitsUnchanged++;
+    return true;
+  }
+
+  /** Renders and writes a unit unless its fingerprint is unchanged. Returns whether anything was written. */
+  async unit(id: string, fp: string, render: () => Promise<UnitOutput> | UnitOutput): Promise<boolean> {
+    if (await this.unchanged(id, fp)) return false;
+    return this.record(id, fp, await render());
+  }
+
+  /** Records a rendered unit: writes its files (those that changed), or takes the record of the files its renderer wrote. */
+  async record(id: string, fp: string, output: UnitOutput): Promise<boolean> {
+    const before = this.previous[id];
     const record: UnitRecord = { fp, files: {} };
     let wrote = false;
     if (!Array.isArray(output)) {

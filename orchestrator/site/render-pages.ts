@@ -59,8 +59,9 @@ function jobData(loaded: LoadedJob): unknown {
   };
 }
 
-export async function renderJob(ctx: PageContext, job: JobRef, previous: JobRef | undefined): Promise<OutFile[]> {
-  const loaded = await loadJob(ctx.resultsDir, job);
+/** A job's page; `loaded`: the job's files when the caller has read them already (its comparison did). */
+export async function renderJob(ctx: PageContext, job: JobRef, previous: JobRef | undefined, loaded?: LoadedJob): Promise<OutFile[]> {
+  loaded ??= await loadJob(ctx.resultsDir, job);
   const m = loaded.manifest;
   const files: OutFile[] = [];
   const charts: ChartSpec[] = [];

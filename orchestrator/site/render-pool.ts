@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import type { CompareInput } from './compare-page.js';
 import type { JobRef } from './load.js';
 import type { OutFile, UnitOutput } from './output.js';
-import type { RenderOutcome, RenderWork, UnitBefore } from './render-task.js';
+import type { JobPagesOutcome, JobPagesWork, RenderOutcome, RenderWork, UnitBefore } from './render-task.js';
 import type { TrendsInput } from './trends-pages.js';
 
 export interface RenderWorkerData {
@@ -82,6 +82,13 @@ export class RenderPool {
     const outcome = await this.submit({ kind: 'job', job, previous, before });
     if (!('output' in outcome)) throw new RenderError('a job page asked for thresholds');
     return outcome.output;
+  }
+
+  /** A job's page and/or its comparison, drawn from one read of the job's files. */
+  async jobPages(work: Omit<JobPagesWork, 'kind'>): Promise<JobPagesOutcome> {
+    const outcome = await this.submit({ kind: 'job-pages', ...work });
+    if (!('pages' in outcome)) throw new RenderError('job pages came back without their outcome');
+    return outcome.pages;
   }
 
   /** A comparison page, or the metrics whose thresholds `input` lacked. */

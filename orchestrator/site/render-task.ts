@@ -2,8 +2,8 @@
 // when the pool has no workers): draw the unit's files and, when the build gave an output
 // directory, write them there (output.ts writeUnitFiles) so only paths, sizes and hashes go back
 // to the build's thread, never the bytes.
-import { renderCompare, type CompareInput } from './compare-page.js';
-import type { JobRef } from './load.js';
+import { renderCompare, type CompareInput, type CompareThresholds } from './compare-page.js';
+import { loadJob, type JobRef } from './load.js';
 import { writeUnitFiles, type OutFile, type UnitOutput } from './output.js';
 import type { PageContext } from './page-context.js';
 import { renderJob } from './render-pages.js';
@@ -12,17 +12,47 @@ import { renderTrends, type TrendsInput } from './trends-pages.js';
 /** A unit's files in the last build (path -> hash): a file with the same content still there is left alone. */
 export type UnitBefore = Record<string, string> | undefined;
 
+/** A job's page and its comparison, whichever of the two the build needs, from one read of the job's files. */
+export interface JobPagesWork {
+  kind: 'job-pages';
+  job: JobRef;
+  previous: JobRef | undefined;
+  page: { before: UnitBefore } | undefined;
+  compare: { thresholds: CompareThresholds; before: UnitBefore } | undefined;
+}
+
+/** What a job-pages task drew: each unit asked for (a comparison may instead name the metrics it needs thresholds for). */
+export interface JobPagesOutcome {
+  page?: UnitOutput;
+  compare?: UnitOutput;
+  missingThresholds?: string[];
+}
+
 export type RenderWork =
+  | JobPagesWork
   | { kind: 'job'; job: JobRef; previous: JobRef | undefined; before: UnitBefore }
   | { kind: 'compare'; input: CompareInput; before: UnitBefore }
   | { kind: 'trends'; input: TrendsInput };
 
 /** What a task gives back: the unit's output, or (a comparison) the metrics it needs thresholds for. */
-export type RenderOutcome = { output: UnitOutput } | { missingThresholds: string[] };
+export type RenderOutcome = { output: UnitOutput } | { missingThresholds: string[] } | { pages: JobPagesOutcome };
 
 export async function runRenderTask(ctx: PageContext, outDir: string | undefined, work: RenderWork): Promise<RenderOutcome> {
-  const done = (files: OutFile[], before: UnitBefore): RenderOutcome => ({ output: outDir === undefined ? files : writeUnitFiles(outDir, files, before) });
+  const written = (files: OutFile[], before: UnitBefore): UnitOutput => (outDir === undefined ? files : writeUnitFiles(outDir, files, before));
+  const done = (files: OutFile[], before: UnitBefore): RenderOutcome => ({ output: written(files, before) });
   switch (work.kind) {
+    case 'job-pages': {
+      const loaded = await loadJob(ctx.resultsDir, work.job);
+      const pages: JobPagesOutcome = {};
+      // the comparison first: the job page's charts never see data the comparison has not read as it was
+      if (work.compare && work.previous) {
+        const result = await renderCompare(ctx, { job: work.job, previous: work.previous, thresholds: work.compare.thresholds }, loaded);
+        if ('missingThresholds' in result) pages.missingThresholds = result.missingThresholds;
+        else pages.compare = written(result.files, work.compare.before);
+      }
+      if (work.page) pages.page = written(await renderJob(ctx, work.job, work.previous, loaded), work.page.before);
+      return { pages };
+    }
     case 'job':
       return done(await renderJob(ctx, work.job, work.previous), work.before);
     case 'compare': {
