@@ -25,8 +25,23 @@ function names(dir: string): string[] {
   }
 }
 
+/** The identities of a job's directory and of its orchestrator.log, as a stamp saw them. */
+export interface JobIdentity {
+  dir: string;
+  log: string;
+}
+
 /** About 2 stats per job and a directory listing per sweep: paths are joined as plain strings (no checks per job). */
 export function storeStamp(resultsDir: string): string {
+  return stampStore(resultsDir).stamp;
+}
+
+/**
+ * The stamp, and the identities it was made of per job (by `<sweepId>/<jobId>`), for a scan that
+ * follows it to use instead of taking them again (site/load.ts).
+ */
+export function stampStore(resultsDir: string): { stamp: string; jobs: Map<string, JobIdentity> } {
+  const jobs = new Map<string, JobIdentity>();
   const lines = [`paged ${identity(pagedStatePath(resultsDir))}`];
   for (const sweepId of names(sweepsDir(resultsDir)).filter(isSweepId)) {
     const sweep = sweepPaths(resultsDir, sweepId);
@@ -34,8 +49,10 @@ export function storeStamp(resultsDir: string): string {
     // names a directory listing gives are single path components (never '.', '..' or with a slash)
     for (const jobId of names(sweep.jobs)) {
       const dir = `${sweep.jobs}/${jobId}`;
-      lines.push(`job ${jobId} ${identity(dir)} ${identity(`${dir}/${JOB_LOG}`)}`);
+      const job = { dir: identity(dir), log: identity(`${dir}/${JOB_LOG}`) };
+      jobs.set(`${sweepId}/${jobId}`, job);
+      lines.push(`job ${jobId} ${job.dir} ${job.log}`);
     }
   }
-  return createHash('sha256').update(lines.join('\n')).digest('hex').slice(0, 32);
+  return { stamp: createHash('sha256').update(lines.join('\n')).digest('hex').slice(0, 32), jobs };
 }

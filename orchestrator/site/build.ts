@@ -193,13 +193,13 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
   const writeFile = options.writeFile ?? writeFileAtomic;
 
   // Nothing new since the last build (same inputs, every page still there): nothing is read or written.
-  const { templatesFp, stampParts, state, upToDate } = await siteInputs(options.resultsDir, options.outDir, thresholdsFor);
+  const { templatesFp, stampParts, state, upToDate, jobIdentities } = await siteInputs(options.resultsDir, options.outDir, thresholdsFor);
   if (state && upToDate) {
     log(nothingNewLine(state, Date.now() - started));
     return nothingNewResult(state);
   }
 
-  const [scan, history, assets] = await Promise.all([scanStore(options.resultsDir, { cacheDir: options.outDir }), options.history ?? loadHistory(options.resultsDir, { cacheDir: options.outDir }), assetsFor()]);
+  const [scan, history, assets] = await Promise.all([scanStore(options.resultsDir, { cacheDir: options.outDir, jobIdentities }), options.history ?? loadHistory(options.resultsDir, { cacheDir: options.outDir }), assetsFor()]);
   const changes = detectChanges(history.histories, thresholdsFor);
   log(`site: ${scan.sweeps.length} sweep(s), ${history.histories.length} metric histories, ${changes.length} change(s) detected (${Date.now() - started} ms)`);
 

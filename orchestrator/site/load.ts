@@ -10,6 +10,7 @@ import pMap from 'p-map';
 import { isJobDirName, jobDirIn, jobFiles, listSweeps, phasePaths, readJobManifest, readJobMetrics, readSweepManifest, StoreReadError, sweepPaths } from '../results/store.js';
 import type { JobManifest, SweepManifest } from '../results/manifest.js';
 import type { MetricsFile } from '../results/metrics.js';
+import type { JobIdentity } from '../results/store-stamp.js';
 import { sha, slug } from './names.js';
 import { cachedJob, cachedManifest, fileIdentity, readScanCache, writeScanCache, type CachedSweep, type ScanCache } from './scan-cache.js';
 
@@ -96,6 +97,11 @@ function fingerprintJob(dir: string): { fp: string; logs: { source: string; name
 export interface ScanOptions {
   /** The site's output directory: its scan cache is read, and written when the scan learned anything new. */
   cacheDir?: string;
+  /**
+   * The identities of the job directories and logs as the store's stamp took them just before
+   * (results/store-stamp.ts: stampStore), by `<sweepId>/<jobId>`: used instead of taking them again.
+   */
+  jobIdentities?: ReadonlyMap<string, JobIdentity>;
 }
 
 export async function scanStore(resultsDir: string, options: ScanOptions = {}): Promise<StoreScan> {
@@ -132,8 +138,9 @@ export async function scanStore(resultsDir: string, options: ScanOptions = {}): 
         continue;
       }
       const dir = jobDirIn(sweepPlace.dir, entry.jobId);
-      const dirId = fileIdentity(dir);
-      const logId = fileIdentity(jobFiles(dir).log);
+      const seen = options.jobIdentities?.get(`${sweepId}/${entry.jobId}`);
+      const dirId = seen?.dir ?? fileIdentity(dir);
+      const logId = seen?.log ?? fileIdentity(jobFiles(dir).log);
       const known = ended ? cachedJob(cached, entry.jobId, dirId, logId) : undefined;
       if (known === undefined) reusedAll = false;
       const { fp, logs } = known ?? fingerprintJob(dir);

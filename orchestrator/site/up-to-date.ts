@@ -8,7 +8,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { SeriesKey } from '../analysis/history.js';
 import type { Thresholds } from '../analysis/regressions.js';
-import { storeStamp } from '../results/store-stamp.js';
+import { stampStore, type JobIdentity } from '../results/store-stamp.js';
 import { REPORT_SITE_DIR, assetSourcesFingerprint } from './assets.js';
 import { pagesPresent, readBuildState, type RecordedBuildState } from './build-state.js';
 import { sha } from './names.js';
@@ -46,14 +46,17 @@ export interface SiteInputs {
   state: RecordedBuildState | undefined;
   /** Nothing changed since that build and every page of it is still there. */
   upToDate: boolean;
+  /** The identities of each job's directory and log the stamp was made of (by `<sweepId>/<jobId>`), for the scan. */
+  jobIdentities: Map<string, JobIdentity>;
 }
 
 /** Looks at the inputs of a site build and at what its last build recorded. */
 export async function siteInputs(resultsDir: string, outDir: string, thresholdsFor: (key: SeriesKey) => Thresholds): Promise<SiteInputs> {
   const [templatesFp, assetSourcesFp, state] = await Promise.all([templatesFingerprint(), assetSourcesFingerprint(), readBuildState(outDir)]);
-  const stampParts = { siteSources: `${templatesFp}|${assetSourcesFp}`, store: storeStamp(resultsDir), resultsDir: resolve(resultsDir) };
+  const store = stampStore(resultsDir);
+  const stampParts = { siteSources: `${templatesFp}|${assetSourcesFp}`, store: store.stamp, resultsDir: resolve(resultsDir) };
   const upToDate = state !== undefined && state.inputs === inputsFingerprint(stampParts, thresholdsFor, state.probes) && pagesPresent(outDir, state);
-  return { templatesFp, stampParts, state, upToDate };
+  return { templatesFp, stampParts, state, upToDate, jobIdentities: store.jobs };
 }
 
 /** What a build with nothing new reports: the last build's findings, every page unchanged. */
