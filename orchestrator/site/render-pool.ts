@@ -102,6 +102,16 @@ export class RenderPool {
     return outcome.output;
   }
 
+  /**
+   * A trends page written by the worker that drew it (when the pool has an outDir): only paths,
+   * sizes and hashes come back. `before`: the unit's record in the last build (SiteWriter.before).
+   */
+  async trendsWritten(input: TrendsInput, before: UnitBefore): Promise<UnitOutput> {
+    const outcome = await this.submit({ kind: 'trends', input, write: { before } });
+    if (!('output' in outcome)) throw new RenderError('a trends page came back without its files');
+    return outcome.output;
+  }
+
   private async submit(work: Work): Promise<RenderOutcome> {
     if (this.size === 0) return this.renderHere(work);
     if (this.failure) throw this.failure;

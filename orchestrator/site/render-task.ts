@@ -32,7 +32,7 @@ export type RenderWork =
   | JobPagesWork
   | { kind: 'job'; job: JobRef; previous: JobRef | undefined; before: UnitBefore }
   | { kind: 'compare'; input: CompareInput; before: UnitBefore }
-  | { kind: 'trends'; input: TrendsInput };
+  | { kind: 'trends'; input: TrendsInput; write?: { before: UnitBefore } };
 
 /** What a task gives back: the unit's output, or (a comparison) the metrics it needs thresholds for. */
 export type RenderOutcome = { output: UnitOutput } | { missingThresholds: string[] } | { pages: JobPagesOutcome };
@@ -59,7 +59,9 @@ export async function runRenderTask(ctx: PageContext, outDir: string | undefined
       const result = await renderCompare(ctx, work.input);
       return 'missingThresholds' in result ? result : done(result.files, work.before);
     }
-    case 'trends':
-      return { output: await renderTrends(ctx, work.input) };
+    case 'trends': {
+      const files = await renderTrends(ctx, work.input);
+      return { output: work.write ? written(files, work.write.before) : files };
+    }
   }
 }
