@@ -21,8 +21,8 @@ import { uploadIfNeeded, uploadThenHold, type FollowOnResult, type HeldUpload } 
  * The host side: remote-scripts/bundle/ensure-bundle (its header documents the protocol, the
  * check and the cleanup). It cannot travel in the bundle it installs (it runs before the bundle
  * is on the host), so its text is read from the package at run time (package-root.ts: from the
- * sources and from dist/ alike) and sent as `bash -c TEXT orchestrate-bundle ROOT HASH ENTRIES
- * SUMS [NEXT...]`, the bundle on stdin. Read once per process.
+ * sources and from dist/ alike) and sent as `exec bash --norc -c TEXT orchestrate-bundle ROOT HASH
+ * ENTRIES SUMS [NEXT...]`, the bundle on stdin. Read once per process.
  */
 export const ENSURE_BUNDLE_FILE = packagePath('remote-scripts', 'bundle', 'ensure-bundle');
 let ensureBundleText: Promise<string> | undefined;
@@ -93,9 +93,12 @@ export async function pushBundle(
   const hold = next?.hold === true;
   // `exec`: a login shell that would wait for the command (dash, the local connector's /bin/sh)
   // becomes it, so the session's stdout ends when the command's does (a held session's last
-  // phase ends its artifacts' stream by closing stdout, then waits for the verdict).
+  // phase ends its artifacts' stream by closing stdout, then waits for the verdict). `--norc`:
+  // bash run with -c by sshd sources ~/.bashrc again (Debian), after the login shell did; a held
+  // session must be what a phase's own session is (`exec bash AGENT`: .bashrc once, by the login
+  // shell), not a PATH with the user's additions twice. It also spares the host a .bashrc run.
   const text = command(
-    [raw('exec'), 'bash', '-c', await ensureBundleScript(), 'orchestrate-bundle', layout.root, bundle.hash, want.entries, want.sums, ...(next?.argv ?? [])],
+    [raw('exec'), 'bash', '--norc', '-c', await ensureBundleScript(), 'orchestrate-bundle', layout.root, bundle.hash, want.entries, want.sums, ...(next?.argv ?? [])],
     hold ? { env: { ORCH_BUNDLE_BYTES: String(bundle.bytes.length) } } : {},
   );
   const send = async (stdin: Writable) => {
