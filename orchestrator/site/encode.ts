@@ -15,6 +15,8 @@ export function dataScript(bucket: string, id: string, value: unknown): string {
 
 function csvCell(value: unknown): string {
   if (value === null || value === undefined) return '';
+  // a number's text never needs quoting nor a formula guard (most cells of the chart downloads)
+  if (typeof value === 'number') return String(value);
   let text = typeof value === 'object' ? JSON.stringify(value) : String(value);
   // spreadsheet formula injection: a cell that starts with = + - @ is read as text
   if (/^[=+\-@\t\r]/.test(text) && typeof value !== 'number') text = `'${text}`;
