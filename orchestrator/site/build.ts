@@ -285,7 +285,8 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
     return trendUnits(plan, own, thresholdsFor, sweepFacts, ctx.siteFp);
   });
   await mapLimit(units, pool.capacity + 2, async (unit) => {
-    await writer.unit(unit.id, unit.fp, () => pool.trends(unit.input()));
+    // the worker that draws a page writes it; only paths, sizes and hashes come back
+    await writer.unit(unit.id, unit.fp, () => pool.trendsWritten(unit.input(), writer.before(unit.id)));
   });
 
   const trendHosts = new Map<string, { scenario: string; href: string; metrics: number }[]>();
