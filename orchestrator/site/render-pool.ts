@@ -31,6 +31,10 @@ export class RenderError extends Error {
 interface Slot {
   worker: Worker;
   busy: number;
+  /** Started without the old-generation cap (after a capped worker ran out of heap). */
+  roomy: boolean;
+  /** Ran out of heap: its tasks went to a roomy worker, its exit is expected. */
+  retired: boolean;
 }
 
 /** Tasks a worker holds at once: one drawing while the next reads its files. */
@@ -43,32 +47,42 @@ const WORKER_URL = new URL(FROM_SOURCES ? './render-worker.ts' : './render-worke
 
 /**
  * A worker's young generation is kept small, so V8 collects short-lived chart data often instead of
- * letting it pile up. The old generation keeps V8's default: a 160 MiB cap made the trends page of a
- * host with a year of midolman runs (hundreds of charts) run out of heap and fail the build.
+ * letting it pile up. Its old generation can be capped (SITE_WORKER_HEAP_MB): a job page's worker
+ * holds about 20 MiB between pages, and uncapped V8 lets each grow to ~100-200 MiB before collecting.
+ * Measured at 7,340 jobs: a 128 MiB cap took the peak RSS from 710 to 534 MiB but cost ~25% more
+ * worker CPU (any cap, 128 to 256 MiB, cost the same at 1,200 jobs), so it is off by default. A page
+ * that needs more than the cap (a trends page of a long history) is not lost: a worker that runs
+ * out of heap is replaced by one without the cap, which draws its tasks again (`roomy`).
  */
-const RESOURCE_LIMITS = {
-  maxYoungGenerationSizeMb: Number(process.env.SITE_WORKER_YOUNG_MB ?? 16),
-  ...(process.env.SITE_WORKER_HEAP_MB ? { maxOldGenerationSizeMb: Number(process.env.SITE_WORKER_HEAP_MB) } : {}),
-};
+const YOUNG_MB = Number(process.env.SITE_WORKER_YOUNG_MB ?? 16);
+const HEAP_MB = Number(process.env.SITE_WORKER_HEAP_MB ?? 0);
 
-function startThread(data: RenderWorkerData): Worker {
-  if (!FROM_SOURCES) return new Worker(WORKER_URL, { workerData: data, resourceLimits: RESOURCE_LIMITS });
+function resourceLimits(heapMb: number | undefined): { maxYoungGenerationSizeMb: number; maxOldGenerationSizeMb?: number } {
+  return { maxYoungGenerationSizeMb: YOUNG_MB, ...(heapMb !== undefined && heapMb > 0 ? { maxOldGenerationSizeMb: heapMb } : {}) };
+}
+
+/** `heapMb`: the worker's old-generation cap (none when undefined). */
+function startThread(data: RenderWorkerData, heapMb: number | undefined): Worker {
+  if (!FROM_SOURCES) return new Worker(WORKER_URL, { workerData: data, resourceLimits: resourceLimits(heapMb) });
   const tsx = import.meta.resolve('tsx/esm/api');
   const boot = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(WORKER_URL.href)}); });`;
-  return new Worker(boot, { eval: true, workerData: data, resourceLimits: RESOURCE_LIMITS });
+  return new Worker(boot, { eval: true, workerData: data, resourceLimits: resourceLimits(heapMb) });
 }
 
 export class RenderPool {
   readonly size: number;
   private readonly slots: Slot[] = [];
-  private readonly pending = new Map<number, { resolve: (outcome: RenderOutcome) => void; reject: (error: Error) => void; slot: Slot | undefined }>();
+  private readonly pending = new Map<number, { work: Work; resolve: (outcome: RenderOutcome) => void; reject: (error: Error) => void; slot: Slot | undefined }>();
+  /** A capped worker ran out of heap: workers start without the cap from then on. */
+  roomy = false;
   private readonly queue: { id: number; work: Work }[] = [];
   private nextId = 1;
   private failure: Error | undefined;
   private closing = false;
   private local: Promise<typeof import('./render-task.js')> | undefined;
 
-  constructor(private readonly data: RenderWorkerData, size = availableParallelism()) {
+  /** `heapMb`: each worker's old-generation cap in MiB (SITE_WORKER_HEAP_MB; 0, the default: none). */
+  constructor(private readonly data: RenderWorkerData, size = availableParallelism(), private readonly heapMb = HEAP_MB) {
     this.size = Math.max(0, Math.floor(size));
   }
 
@@ -116,7 +130,7 @@ export class RenderPool {
     if (this.size === 0) return this.renderHere(work);
     if (this.failure) throw this.failure;
     const id = this.nextId++;
-    const done = new Promise<RenderOutcome>((resolve, reject) => this.pending.set(id, { resolve, reject, slot: undefined }));
+    const done = new Promise<RenderOutcome>((resolve, reject) => this.pending.set(id, { work, resolve, reject, slot: undefined }));
     this.queue.push({ id, work });
     this.dispatch();
     return done;
@@ -143,8 +157,8 @@ export class RenderPool {
   }
 
   private startWorker(): Slot {
-    const worker = startThread(this.data);
-    const slot: Slot = { worker, busy: 0 };
+    const worker = startThread(this.data, this.roomy ? undefined : this.heapMb);
+    const slot: Slot = { worker, busy: 0, roomy: this.roomy, retired: false };
     this.slots.push(slot);
     worker.on('message', (reply: RenderReply) => {
       const task = this.pending.get(reply.id);
@@ -156,6 +170,11 @@ export class RenderPool {
       this.dispatch();
     });
     const fail = (error: Error) => {
+      if (slot.retired) return;
+      if ((error as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY' && !slot.roomy) {
+        this.retire(slot);
+        return;
+      }
       this.failure ??= new RenderError(`a render worker stopped: ${error.message}`);
       for (const [id, task] of this.pending) {
         if (task.slot !== slot && task.slot !== undefined) continue;
@@ -169,6 +188,25 @@ export class RenderPool {
       if (!this.closing) fail(new Error(`exit code ${code}`));
     });
     return slot;
+  }
+
+  /**
+   * A capped worker ran out of heap: its tasks go back to the front of the queue for workers
+   * without the cap. A task it was writing may leave temp files (dot names) beside its pages; the
+   * pages themselves are whole (renamed only once every file of the unit was staged).
+   */
+  private retire(slot: Slot): void {
+    slot.retired = true;
+    this.roomy = true;
+    this.slots.splice(this.slots.indexOf(slot), 1);
+    const again: { id: number; work: Work }[] = [];
+    for (const [id, task] of this.pending) {
+      if (task.slot !== slot) continue;
+      task.slot = undefined;
+      again.push({ id, work: task.work });
+    }
+    this.queue.unshift(...again);
+    this.dispatch();
   }
 
   /** Stops the workers (every task has been answered by then, or is rejected). */

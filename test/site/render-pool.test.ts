@@ -1,0 +1,50 @@
+// site/render-pool.ts with real worker threads: a worker writes the job pages it draws, and one
+// that runs out of its heap cap is replaced by a worker without the cap, which draws its tasks
+// again - the pages are the same as drawn in the build's own thread.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { scanStore } from '../../orchestrator/site/load.js';
+import { RenderPool } from '../../orchestrator/site/render-pool.js';
+import { TEST_FIXTURE, writeFixtureStore } from './fixture-store.js';
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) if (e.isFile()) out.push(join(e.parentPath ?? e.path, e.name).slice(dir.length + 1));
+  return out.sort();
+}
+
+test('a worker that runs out of its heap cap is replaced by one without it; the pages are those drawn in this thread', async () => {
+  const work = await mkdtemp(join(tmpdir(), 'render-pool-'));
+  try {
+    const results = join(work, 'results');
+    await writeFixtureStore(results, 1, TEST_FIXTURE);
+    const jobs = (await scanStore(results)).sweeps.flatMap((s) => s.jobs);
+    assert.ok(jobs.length >= 3);
+    const draw = async (pool: RenderPool) => {
+      try {
+        return await Promise.all(jobs.map((job) => pool.jobPages({ job, previous: undefined, page: { before: undefined }, compare: undefined })));
+      } finally {
+        await pool.close();
+      }
+    };
+    const here = join(work, 'here');
+    const local = await draw(new RenderPool({ resultsDir: results, assetPaths: {}, outDir: here }, 0));
+    const capped = join(work, 'capped');
+    // 2 MiB of old generation: not even the worker's modules fit
+    const pool = new RenderPool({ resultsDir: results, assetPaths: {}, outDir: capped }, 1, 2);
+    const drawn = await draw(pool);
+    assert.ok(pool.roomy, 'the capped worker ran out of heap and was replaced');
+    assert.equal(drawn, local, 'the same paths, sizes and hashes');
+    const files = await filesUnder(here);
+    assert.ok(files.some((f) => f.endsWith('.html')));
+    assert.equal((await filesUnder(capped)).filter((f) => !f.split('/').pop()!.startsWith('.')), files, 'the same files (temp files of the worker that ran out may be left)');
+    for (const f of files) assert.is(await readFile(join(capped, f), 'utf8'), await readFile(join(here, f), 'utf8'), f);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+});
+
+test.run();
