@@ -2,17 +2,15 @@
 // memory-light refs, decide per page whether its inputs changed (fingerprints kept in the
 // build manifest), render changed pages with pure functions + eta templates, write the
 // files atomically. Charts are rendered to SVG here, so pages read fine without JavaScript.
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { loadHistory, type MetricHistory, type SeriesKey } from '../analysis/history.js';
 import { DEFAULT_THRESHOLDS, detectChanges, type DetectedChange, type Thresholds } from '../analysis/regressions.js';
-import { compareMetrics, type MetricComparison } from '../analysis/compare.js';
-import type { MetricsFile } from '../results/metrics.js';
 import { assetsFor } from './asset-cache.js';
+import type { CompareInput, CompareThresholds } from './compare-page.js';
 import { jobHeadlines } from './job-charts.js';
-import { loadJob, mapLimit, scanStore, trendsPage, type JobRef, type LoadedJob, type Problem, type SweepRef } from './load.js';
-import { SiteWriter, writeFileAtomic, type WriteFileFn } from './output.js';
-import type { OutFile } from './output.js';
-import { changeRows, compareRows, environmentDiff, indexRows, jobsBySweepHostScenario, previousJobs, type ChangeRow } from './pages.js';
+import { mapLimit, scanStore, trendsPage, type JobRef, type Problem, type SweepRef } from './load.js';
+import { SiteWriter, writeFileAtomic, type UnitOutput, type WriteFileFn } from './output.js';
+import { changeRows, indexRows, jobsBySweepHostScenario, previousJobs, type ChangeRow } from './pages.js';
 import { page, pageContext, sizeText, type PageContext } from './page-context.js';
 import { seriesLabeller } from './point-matrix.js';
 import { RenderPool } from './render-pool.js';
@@ -22,9 +20,9 @@ import { loadFindings } from './findings.js';
 import { changeId } from '../analysis/findings.js';
 import { readPagedState } from '../results/store.js';
 import { glance, quiet, revealedBy } from './glance.js';
-import { dataScript, toCsv } from './encode.js';
+import { dataScript } from './encode.js';
 import { formatP, formatPercent, formatValue } from './format.js';
-import { rel, sha } from './names.js';
+import { sha } from './names.js';
 import { writeBuildState, type BuildState } from './build-state.js';
 import { BUILDER_VERSION, inputsFingerprint, nothingNewLine, nothingNewResult, siteInputs } from './up-to-date.js';
 
@@ -62,10 +60,6 @@ interface Ctx extends PageContext {
 
 
 export { compareJobs } from './compare-page.js';
-// (types named here rather than in the imports at the top, which are another engineer's region today)
-type CompareThresholds = import('./compare-page.js').CompareThresholds;
-type CompareInput = import('./compare-page.js').CompareInput;
-type UnitOutput = import('./output.js').UnitOutput;
 
 /**
  * The thresholds tables of the comparison pages (they are drawn in the render workers, which
