@@ -86,7 +86,9 @@ export async function finishSweep(options: FinishOptions): Promise<FinishResult>
   // Read every job's metrics once: the regression check and the site both need them.
   let history: Awaited<ReturnType<typeof loadHistory>> | undefined;
   try {
-    history = await loadHistory(inventory.resultsDir);
+    // Through the site's history cache when the site is built (the directory it builds into):
+    // a sweep's points are read from its files only when they changed (analysis/history-cache.ts).
+    history = await loadHistory(inventory.resultsDir, options.report ? { cacheDir: defaultSiteDir(inventory.resultsDir) } : {});
     const analysis = await analyseSweep({
       resultsDir: inventory.resultsDir,
       sweepId: options.sweepId,
