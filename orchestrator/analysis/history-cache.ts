@@ -8,11 +8,8 @@
 //
 // Never the only copy of anything: missing, damaged, of another version or of another results
 // directory, the histories are loaded from the index as without it.
-import { readFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { z } from 'zod';
-import { writeFileAtomically } from '../results/atomic-write.js';
+import { derivedCacheFile } from '../results/derived-cache.js';
 import { BetterSchema } from '../results/metrics.js';
 
 export const HISTORY_CACHE = '.site-history.json';
@@ -40,22 +37,10 @@ const HistoryCacheSchema = z.object({
 });
 export type HistoryCache = Omit<z.infer<typeof HistoryCacheSchema>, 'schema'>;
 
+const historyCacheFile = derivedCacheFile<HistoryCache>(HISTORY_CACHE, HISTORY_CACHE_SCHEMA, HistoryCacheSchema);
+
 /** The cache in `dir` for `resultsDir` (absolute), or undefined: everything is read from the index. */
-export function readHistoryCache(dir: string, resultsDir: string): HistoryCache | undefined {
-  try {
-    const parsed = HistoryCacheSchema.safeParse(JSON.parse(readFileSync(join(dir, HISTORY_CACHE), 'utf8')));
-    return parsed.success && parsed.data.resultsDir === resultsDir ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
-}
+export const readHistoryCache = (dir: string, resultsDir: string): HistoryCache | undefined => historyCacheFile.read(dir, resultsDir);
 
 /** Written atomically; a cache that cannot be written is only a slower next load. */
-export async function writeHistoryCache(dir: string, cache: HistoryCache): Promise<void> {
-  try {
-    await mkdir(dir, { recursive: true });
-    await writeFileAtomically(join(dir, HISTORY_CACHE), JSON.stringify({ schema: HISTORY_CACHE_SCHEMA, ...cache }));
-  } catch {
-    // the next load reads the index
-  }
-}
+export const writeHistoryCache = (dir: string, cache: HistoryCache): Promise<void> => historyCacheFile.write(dir, cache);

@@ -10,11 +10,9 @@
 //
 // Never the only copy of anything: missing, damaged, of another version or of another results
 // directory, the scan reads everything, as it would without it.
-import { readFileSync, statSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { statSync } from 'node:fs';
 import { z } from 'zod';
-import { writeFileAtomically } from '../results/atomic-write.js';
+import { derivedCacheFile } from '../results/derived-cache.js';
 import { SweepManifestSchema, type SweepManifest } from '../results/manifest.js';
 
 export const SCAN_CACHE = '.site-scan.json';
@@ -51,25 +49,13 @@ export function fileIdentity(path: string): string {
   return s ? `${s.ino}:${s.size}:${s.mtimeMs}` : '-';
 }
 
+const scanCacheFile = derivedCacheFile<ScanCache>(SCAN_CACHE, SCAN_CACHE_SCHEMA, ScanCacheSchema);
+
 /** The cache of `outDir` for `resultsDir` (absolute), or undefined: the scan then reads everything. */
-export function readScanCache(outDir: string, resultsDir: string): ScanCache | undefined {
-  try {
-    const parsed = ScanCacheSchema.safeParse(JSON.parse(readFileSync(join(outDir, SCAN_CACHE), 'utf8')));
-    return parsed.success && parsed.data.resultsDir === resultsDir ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
-}
+export const readScanCache = (outDir: string, resultsDir: string): ScanCache | undefined => scanCacheFile.read(outDir, resultsDir);
 
 /** Written atomically; a cache that cannot be written is only a slower next scan. */
-export async function writeScanCache(outDir: string, cache: ScanCache): Promise<void> {
-  try {
-    await mkdir(outDir, { recursive: true });
-    await writeFileAtomically(join(outDir, SCAN_CACHE), JSON.stringify({ schema: SCAN_CACHE_SCHEMA, ...cache }));
-  } catch {
-    // the next scan reads everything
-  }
-}
+export const writeScanCache = (outDir: string, cache: ScanCache): Promise<void> => scanCacheFile.write(outDir, cache);
 
 /** The cached manifest of a sweep, when its sweep.json is the one it was read from. */
 export function cachedManifest(cached: CachedSweep | undefined, manifestId: string): SweepManifest | undefined {
