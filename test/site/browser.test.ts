@@ -17,7 +17,7 @@ import { join, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { buildSite } from '../../orchestrator/site/build.js';
 import { writeBrowserFindings, writeFixtureStore, TEST_FIXTURE_BROWSER, XSS_ATTR, XSS_SCRIPT, sweepIdFor } from './fixture-store.js';
-import { serveDir } from './serve.js';
+import { servedOnlyContext, serveDir } from './serve.js';
 
 const SHOTS = resolve('test/.output/site-screenshots');
 const CHROMIUM = '/usr/bin/chromium';
@@ -28,16 +28,7 @@ let server: Awaited<ReturnType<typeof serveDir>>;
 let browser: Browser;
 const offsite: string[] = [];
 
-async function context(javaScriptEnabled: boolean): Promise<BrowserContext> {
-  const ctx = await browser.newContext({ javaScriptEnabled, viewport: { width: 1280, height: 900 } });
-  await ctx.route('**', (route) => {
-    const url = new URL(route.request().url());
-    if (url.hostname === '127.0.0.1' && server.url.startsWith(`${url.protocol}//${url.host}/`)) return route.continue();
-    offsite.push(route.request().url());
-    return route.abort();
-  });
-  return ctx;
-}
+const context = (javaScriptEnabled: boolean): Promise<BrowserContext> => servedOnlyContext(browser, server, javaScriptEnabled, offsite);
 
 async function open(ctx: BrowserContext, path: string): Promise<{ page: Page; errors: string[] }> {
   const page = await ctx.newPage();

@@ -2,6 +2,7 @@
 import { createServer, type Server } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
+import type { Browser, BrowserContext } from 'playwright-core';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -39,4 +40,19 @@ export async function serveDir(root: string): Promise<{ url: string; close: () =
     requests,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
+}
+
+/**
+ * A browser context for pages `server` serves: a request anywhere else (another host, port or
+ * scheme) is aborted and its URL pushed to `offsite`, which a test expects to stay empty.
+ */
+export async function servedOnlyContext(browser: Browser, server: { url: string }, javaScriptEnabled: boolean, offsite: string[]): Promise<BrowserContext> {
+  const ctx = await browser.newContext({ javaScriptEnabled, viewport: { width: 1280, height: 900 } });
+  await ctx.route('**', (route) => {
+    const url = new URL(route.request().url());
+    if (url.hostname === '127.0.0.1' && server.url.startsWith(`${url.protocol}//${url.host}/`)) return route.continue();
+    offsite.push(route.request().url());
+    return route.abort();
+  });
+  return ctx;
 }
