@@ -55,6 +55,26 @@ parser('a process that becomes another agent verb (the held session: provenance,
   assert.ok(count.tree.some((line) => line.endsWith('bash > bash > env > bash [provenance > run]')), count.tree.join('\n'));
 });
 
+parser('an execve strace split around another process\'s call counts once it has resumed', () => {
+  const trace = [
+    '100 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|SIGCHLD) = 104',
+    '104 execve("/bin/bash", ["bash", "-c", "x"], 0x1 /* 9 vars */) = 0',
+    '104 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|SIGCHLD) = 105',
+    '104 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|SIGCHLD) = 106',
+    '105 execve("/usr/bin/head", ["head", "-c", "29000"], 0x1 /* 9 vars */ <unfinished ...>',
+    '106 execve("/usr/bin/tar", ["tar", "-xzf", "-"], 0x1 /* 9 vars */) = 0',
+    '105 <... execve resumed>) = 0',
+    '106 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|SIGCHLD) = 107',
+    '107 execve("/bin/gzip", ["gzip", "-d"], 0x1 /* 9 vars */ <unfinished ...>',
+    '107 <... execve resumed>) = -1 ENOENT (No such file or directory)',
+    '107 execve("/usr/bin/gzip", ["gzip", "-d"], 0x1 /* 9 vars */ <unfinished ...>',
+    '107 <... execve resumed>) = 0',
+  ].join('\n');
+  const count = parseTrace(trace, 100);
+  assert.is(count.created, 4);
+  assert.equal(Object.fromEntries(count.programs), { bash: 1, head: 1, tar: 1, gzip: 1 }, 'each resumed execve that returned 0 ran its program; a failed one ran nothing');
+});
+
 parser.run();
 
 const budget = suite('host processes of a sysinfo job, on the lab');

@@ -72,6 +72,7 @@ export function parseTrace(text: string, rootPid: number): ProcessCount {
   const verbs = new Map<number, string[]>();
   const verbsRun = new Map<string, number>();
   const programs = new Map<string, number>();
+  const unfinishedExec = new Map<number, string>();
   for (const line of text.split('\n')) {
     const m = /^(\d+)\s+(.*)$/.exec(line);
     if (!m) continue;
@@ -84,8 +85,18 @@ export function parseTrace(text: string, rootPid: number): ProcessCount {
       parent.set(Number(created[1] ?? created[2]), pid);
       continue;
     }
-    const exec = /^execve\("([^"]*)", \[(.*?)\]/.exec(rest);
-    if (exec && / = 0$/.test(rest)) {
+    // strace splits a call that another traced process interrupts: `execve(... <unfinished ...>`,
+    // then `<... execve resumed>) = 0` (a pipeline's programs, e.g. head and gzip beside tar, on a
+    // loaded machine); the call is whole once resumed.
+    if (/^execve\(.*<unfinished \.\.\.>$/.test(rest)) {
+      unfinishedExec.set(pid, rest);
+      continue;
+    }
+    const resumed = /^<\.\.\. execve resumed>(.*)$/.exec(rest);
+    const call = resumed ? `${unfinishedExec.get(pid) ?? ''}${resumed[1]}` : rest;
+    if (resumed) unfinishedExec.delete(pid);
+    const exec = /^execve\("([^"]*)", \[(.*?)\]/.exec(call);
+    if (exec && / = 0$/.test(call)) {
       const name = exec[1]!.split('/').pop()!;
       exe.set(pid, [...(exe.get(pid) ?? []), name]);
       programs.set(name, (programs.get(name) ?? 0) + 1);
