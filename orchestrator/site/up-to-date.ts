@@ -14,7 +14,7 @@ import { pagesPresent, readBuildState, type RecordedBuildState } from './build-s
 import { sha } from './names.js';
 
 /** Bump when page output changes in a way the template and asset hashes do not capture. */
-export const BUILDER_VERSION = '10'; // 10: charts pre-rendered by the site's own SVG writer (svg-chart/) where the builder gives a drawing; 9: SVG ids numbered per chart (the same on every build); 8: values in their unit family's best unit; kvm trends as a matrix; last night at a glance
+export const BUILDER_VERSION = '11'; // 11: trends pages drawn as a 90-day window plus one page per ended month, written by the render workers; 10: charts pre-rendered by the site's own SVG writer (svg-chart/) where the builder gives a drawing; 9: SVG ids numbered per chart (the same on every build); 8: values in their unit family's best unit; kvm trends as a matrix; last night at a glance
 
 export async function templatesFingerprint(): Promise<string> {
   const dir = join(REPORT_SITE_DIR, 'templates');
