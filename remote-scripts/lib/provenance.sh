@@ -4,8 +4,9 @@
 # lib/json.sh and lib/events.sh (orch_now).
 #
 # Everything is read from /proc, /sys and /etc with bash builtins: the only process is the
-# one package query (dpkg-query or rpm), and provenance_cached_to skips even that while
-# the host's boot, name, package list and package database are unchanged. The *_to forms
+# one package query (one grep of dpkg's status file, else dpkg-query or rpm), and
+# provenance_cached_to skips even that while the host's boot, name, package list and package
+# database are unchanged. The *_to forms
 # assign to a variable (no subshell); the printing forms wrap them for callers that use $(...).
 
 # Packages whose versions every result records; ORCH_PACKAGES (space separated) adds more.
@@ -136,16 +137,91 @@ provenance_package_names_to() {
   _prov_names=("${PROVENANCE_PACKAGES[@]}" "${extra[@]}")
 }
 
+# dpkg's database directory (its status file and its journal of updates not yet merged into it).
+PROVENANCE_DPKG_DIR=/var/lib/dpkg
+
+# Lines of a status file paragraph up to and including its Version field: dpkg writes the
+# fields in a fixed order (Package, Essential, Protected, Status, Priority, Section,
+# Installed-Size, Origin, Maintainer, Bugs, Architecture, Multi-Arch, Source, Version), so
+# Version is at most the 14th line; a paragraph whose Version is not among them sends the
+# query to dpkg-query.
+PROVENANCE_DPKG_FIELDS_BEFORE_VERSION=14
+
+# provenance_dpkg_status_to VAR NAME... : VAR = the body of the packages object ("name":"version"
+# pairs, comma separated) for the installed ones among NAME..., read from dpkg's status file by
+# one grep (dpkg-query takes ~8 ms of CPU to load the whole database; grep ~1 ms to find the
+# paragraphs). The same answer as dpkg-query -W: the packages in the file's order (dpkg keeps
+# it sorted by name, as dpkg-query sorts its output), each installed instance (Status ... installed)
+# with its Version. False (VAR unset) where only dpkg-query can answer: no readable status file,
+# updates in dpkg's journal not merged into it yet, a name that is not a plain lower-case name
+# (a pattern, an architecture qualifier), or a paragraph not in dpkg's field order.
+provenance_dpkg_status_to() {
+  local -n _prov_dpkg=$1
+  shift
+  local status=$PROVENANCE_DPKG_DIR/status name out line pkg='' state='' version='' k v found='' sep='' rc=0 noglob=false
+  local -a patterns=() lines=() journal=()
+  local -A wanted=()
+  [[ -r $status && -d $PROVENANCE_DPKG_DIR/updates ]] || return 1
+  [[ $- == *f* ]] && noglob=true
+  # dpkg merges its journal into the status file when a run ends; entries left there (an
+  # interrupted run) are part of the database only dpkg-query reads. (A glob, not ls: no process.)
+  set +f
+  journal=("$PROVENANCE_DPKG_DIR"/updates/*)
+  [[ $noglob == false ]] || set -f
+  [[ ! -e ${journal[0]:-} && ! -L ${journal[0]:-} ]] || return 1
+  for name in "$@"; do
+    # dpkg-query matches a pattern, an arch-qualified or an upper-case name its own way; a
+    # name that cannot be a package's (qa_testset_automation on Debian) matches nothing either way.
+    [[ $name =~ ^[a-z0-9][a-z0-9+._-]*$ ]] || return 1
+    wanted[$name]=1
+    patterns+=(-e "Package: $name")
+  done
+  ((${#patterns[@]} > 0)) || { _prov_dpkg=''; return 0; }
+  out=$(LC_ALL=C grep -F -x -A "$PROVENANCE_DPKG_FIELDS_BEFORE_VERSION" "${patterns[@]}" -- "$status" 2>/dev/null) || rc=$?
+  ((rc <= 1)) || return 1
+  # One line per element, split in memory (no glob expansion of the lines).
+  set -f
+  local IFS=$'\n'
+  # shellcheck disable=SC2206 # word splitting on newlines is the point; globbing is off
+  lines=($out)
+  IFS=$' \t\n'
+  [[ $noglob == true ]] || set +f
+  lines+=('--')
+  for line in "${lines[@]}"; do
+    case $line in
+      'Package: '* | --)
+        if [[ -n $pkg && $state == installed ]]; then
+          [[ -n $version ]] || return 1
+          orch_json_string_to k "$pkg"
+          orch_json_string_to v "$version"
+          found+="$sep$k:$v"
+          sep=,
+        fi
+        pkg=${line#Package: }
+        [[ $line != -- && -n ${wanted[$pkg]:-} ]] || pkg=''
+        state=''
+        version=''
+        ;;
+      'Status: '*) state=${line##* } ;;
+      'Version: '*) version=${line#Version: } ;;
+    esac
+  done
+  _prov_dpkg=$found
+}
+
 # provenance_packages_to VAR [NAME...] : {"name":"version",...} for the installed ones
 # among the list (or the names given). One query to the package database for the whole
-# list (dpkg, or rpm on SUSE/RHEL), filtered here rather than by another process.
+# list (dpkg's status file, dpkg-query, or rpm on SUSE/RHEL), filtered here rather than by
+# another process.
 provenance_packages_to() {
   local -n _prov_packages=$1
   shift
   local -a names=("$@")
   local name state version k v body='' sep=''
   ((${#names[@]} > 0)) || provenance_package_names_to names
-  if orch_have_cmd dpkg-query; then
+  if provenance_dpkg_status_to body "${names[@]}"; then
+    :
+  elif orch_have_cmd dpkg-query; then
     while IFS=$'\t' read -r name state version; do
       [[ $state == installed && -n $name && -n $version ]] || continue
       orch_json_string_to k "$name"

@@ -8,12 +8,14 @@
 // `ssh HOST 'lscpu -J; lsblk -J; findmnt -J; cat /proc/meminfo; uptime; uname -a'` (what
 // parallel-ssh runs per host), measured the same way.
 //
-//   node --import tsx test/remote/host-cost.ts [--subnet 112] [--repeats 5]
+//   node --import tsx test/remote/host-cost.ts [--subnet 112] [--repeats 5] [--cold] [--tree]
+// --cold: a cold job instead (the host's home put back as the lab made it before each sweep: no
+// helper bundle, no provenance cache), as the CLI benchmark's cold runs do.
 // CPU time is what the host's processes ran, not wall time: on a loaded machine it grows a
 // little (caches, migrations), far less than wall time does.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -79,6 +81,7 @@ async function main(argv: string[]): Promise<void> {
   };
   const subnet = opt('subnet', 112);
   const repeats = opt('repeats', 5);
+  const cold = argv.includes('--cold');
   const { labUp } = await import('../lab/lab.js');
   const { sshOptions } = await import('../bench/peers/cli-tools.js');
   const work = await mkdtemp(join(tmpdir(), 'host-cost-run-'));
@@ -86,6 +89,11 @@ async function main(argv: string[]): Promise<void> {
   try {
     const host = lab.hosts[0]!;
     const listener = Number.parseInt(readFileSync(host.pidFile, 'utf8'), 10);
+    const pristine = new Set(await readdir(host.home));
+    /** The home as the lab made it: anything a sweep left there (bundle, caches, jobs) removed. */
+    const resetHome = async () => {
+      for (const entry of await readdir(host.home)) if (!pristine.has(entry)) await rm(join(host.home, entry), { recursive: true, force: true });
+    };
     let n = 0;
     const sweep = async () => {
       const inventory = await lab.writeInventory({ file: join(work, `inventory-${++n}.yaml`), resultsDir: join(work, 'results'), scenarios: { sysinfo: { sample_seconds: 0 } } });
@@ -97,24 +105,26 @@ async function main(argv: string[]): Promise<void> {
       if (r.code !== 0 || !/"lscpu"/.test(r.output)) throw new Error(`ssh facts failed (exit ${r.code}):\n${r.output.slice(-2000)}`);
     };
     await sweep(); // cold: bundle installed, provenance cache made
-    const traced = async (what: () => Promise<void>) => {
+    const traced = async (what: () => Promise<void>, before?: () => Promise<void>) => {
+      await before?.();
       const tracer = await traceHost(listener);
       await what();
       await sleep(300);
       return tracer.stop();
     };
-    const orchCount = await traced(sweep);
+    const orchCount = await traced(sweep, cold ? resetHome : undefined);
     const psshCount = await traced(pssh);
     const orchCpu: number[] = [];
     const psshCpu: number[] = [];
     for (let i = 0; i < repeats; i++) {
+      if (cold) await resetHome();
       orchCpu.push(await hostCpuMs(listener, sweep));
       psshCpu.push(await hostCpuMs(listener, pssh));
     }
     const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
     const row = (name: string, c: ProcessCount, cpu: number[]) =>
       `${name}: sessions ${sessions(c)}, processes ${c.created} (sshd's own ${c.sshd}), host CPU ms median ${median(cpu).toFixed(1)} (runs: ${cpu.map((x) => x.toFixed(1)).join(' ')})`;
-    console.log(`one warm sysinfo job on one lab host; load average ${load}`);
+    console.log(`one ${cold ? 'cold' : 'warm'} sysinfo job on one lab host; load average ${load}`);
     console.log(row('orchestrate', orchCount, orchCpu));
     console.log(row('ssh (parallel-ssh per host)', psshCount, psshCpu));
     console.log(`orchestrate:\n${formatCount(orchCount)}`);
