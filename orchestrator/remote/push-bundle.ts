@@ -22,7 +22,7 @@ import { uploadIfNeeded, uploadThenHold, type FollowOnResult, type HeldUpload } 
  * check and the cleanup). It cannot travel in the bundle it installs (it runs before the bundle
  * is on the host), so its text is read from the package at run time (package-root.ts: from the
  * sources and from dist/ alike) and sent as `exec bash --norc -c TEXT orchestrate-bundle ROOT HASH
- * ENTRIES SUMS [NEXT...]`, the bundle on stdin. Read once per process.
+ * ENTRIES SUMS [NEXT...]`, the bundle's tar on stdin (wireTar). Read once per process.
  */
 export const ENSURE_BUNDLE_FILE = packagePath('remote-scripts', 'bundle', 'ensure-bundle');
 let ensureBundleText: Promise<string> | undefined;
@@ -88,6 +88,8 @@ export async function pushBundle(
   } catch (error) {
     throw new BundlePushError(`the helper bundle ${bundle.hash} cannot be read on this machine: ${(error as Error).message}`);
   }
+  // What goes on the wire is the bundle's tar (see wireTar), not its .tar.gz.
+  const wire = wireTar(bundle.bytes);
   // A held session keeps its stdin past the bundle (for the request its NEXT reads): the host
   // reads exactly the bundle's bytes (ORCH_BUNDLE_BYTES), and stdin is not ended after them.
   const hold = next?.hold === true;
@@ -99,11 +101,11 @@ export async function pushBundle(
   // shell), not a PATH with the user's additions twice. It also spares the host a .bashrc run.
   const text = command(
     [raw('exec'), 'bash', '--norc', '-c', await ensureBundleScript(), 'orchestrate-bundle', layout.root, bundle.hash, want.entries, want.sums, ...(next?.argv ?? [])],
-    hold ? { env: { ORCH_BUNDLE_BYTES: String(bundle.bytes.length) } } : {},
+    hold ? { env: { ORCH_BUNDLE_BYTES: String(wire.length) } } : {},
   );
   const send = async (stdin: Writable) => {
-    if (hold) stdin.write(bundle.bytes);
-    else stdin.end(bundle.bytes);
+    if (hold) stdin.write(wire);
+    else stdin.end(wire);
   };
   const outcome: HeldUpload = next?.hold
     ? await uploadThenHold(connector, text, send, { timeoutMs: next.timeoutMs })
@@ -130,6 +132,31 @@ export async function pushBundle(
     };
   }
   return result;
+}
+
+/** tar's record: GNU tar reads an archive on stdin in whole records of 20 blocks of 512 bytes. */
+export const TAR_RECORD_BYTES = 10240;
+
+/** Per bundle (its bytes): hosts pushed in parallel share one copy. */
+const wireTars = new WeakMap<Buffer, Buffer>();
+
+/**
+ * The bundle as it travels to a host: its tar (the .tar.gz unzipped here), padded with zeros to a
+ * whole number of tar records. The host unpacks it with tar alone, one process instead of three
+ * (head to read exactly the bundle, gzip, tar; ~5 ms of host CPU per install): tar reads whole
+ * records and stops at the end-of-archive blocks, so it reads exactly these bytes and leaves the
+ * rest of stdin to what runs next. 3-4x the bytes of the .tar.gz, on a link the host's CPU, not
+ * its bandwidth, limits. The bundle's hash, listing and `bytes` stay those of the .tar.gz.
+ */
+export function wireTar(bytes: Buffer): Buffer {
+  let wire = wireTars.get(bytes);
+  if (wire === undefined) {
+    const tar = gunzipSync(bytes);
+    const padded = Math.ceil(tar.length / TAR_RECORD_BYTES) * TAR_RECORD_BYTES;
+    wire = padded === tar.length ? tar : Buffer.concat([tar, Buffer.alloc(padded - tar.length)]);
+    wireTars.set(bytes, wire);
+  }
+  return wire;
 }
 
 /** What a correct install of a bundle holds, in the forms ensure-bundle checks. */

@@ -177,7 +177,8 @@ provenance_dpkg_status_to() {
     patterns+=(-e "Package: $name")
   done
   ((${#patterns[@]} > 0)) || { _prov_dpkg=''; return 0; }
-  out=$(LC_ALL=C grep -F -x -A "$PROVENANCE_DPKG_FIELDS_BEFORE_VERSION" "${patterns[@]}" -- "$status" 2>/dev/null) || rc=$?
+  # (stderr redirected around the substitution: inside it, bash forks once more before grep)
+  { out=$(LC_ALL=C grep -F -x -A "$PROVENANCE_DPKG_FIELDS_BEFORE_VERSION" "${patterns[@]}" -- "$status"); } 2>/dev/null || rc=$?
   ((rc <= 1)) || return 1
   # One line per element, split in memory (no glob expansion of the lines).
   set -f

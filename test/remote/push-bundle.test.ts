@@ -14,14 +14,14 @@ import * as fsp from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { pack as tarPack } from 'tar-stream';
 import { labUp, type Lab } from '../lab/lab.js';
 import { KnownHosts } from '../../orchestrator/connectors/ssh/known-hosts.js';
 import { SshConnector } from '../../orchestrator/connectors/ssh/ssh-connector.js';
 import { buildHelperBundle, type HelperBundle } from '../../orchestrator/bundle/build-bundle.js';
 import { remoteLayout } from '../../orchestrator/remote/layout.js';
-import { BundlePushError, bundleListing, ENSURE_BUNDLE_FILE, firstDifference, pushBundle } from '../../orchestrator/remote/push-bundle.js';
+import { BundlePushError, bundleListing, ENSURE_BUNDLE_FILE, firstDifference, pushBundle, TAR_RECORD_BYTES, wireTar } from '../../orchestrator/remote/push-bundle.js';
 import { guardedSuite, missingRequirement, needsRoot } from '../support/requirements.js';
 
 const run = promisify(execFile);
@@ -400,6 +400,32 @@ async function tarGz(entries: { name: string; type: 'file' | 'directory' | 'syml
   p.finalize();
   return gzipSync(await done);
 }
+
+local('on the wire the bundle is its tar padded with zeros to whole tar records, which GNU tar reads to the end-of-archive and no further', async () => {
+  for (const content of ['', 'x', 'y'.repeat(TAR_RECORD_BYTES - 3 * 512), 'z'.repeat(3 * TAR_RECORD_BYTES)]) {
+    const gz = await tarGz([
+      { name: 'remote-scripts/', type: 'directory', mode: 0o755 },
+      { name: 'remote-scripts/f', type: 'file', mode: 0o644, content },
+    ]);
+    const tar = gunzipSync(gz);
+    const wire = wireTar(gz);
+    assert.is(wire.length % TAR_RECORD_BYTES, 0, `${content.length} bytes of content: whole records`);
+    assert.ok(wire.length >= tar.length && wire.length - tar.length < TAR_RECORD_BYTES, 'at most one record of padding');
+    assert.ok(wire.subarray(0, tar.length).equals(tar), 'the tar itself first');
+    assert.ok(wire.subarray(tar.length).every((b) => b === 0), 'then zeros');
+    assert.is(wireTar(gz), wire, 'made once per bundle');
+    // The host's reading: tar on a stdin that goes on after the bundle leaves what follows unread.
+    const dir = await fsp.mkdtemp(join(tmpdir(), 'wire-tar-'));
+    try {
+      const read = spawnSync('bash', ['-c', 'tar -xf - -C "$1" -b 20 && IFS= read -r rest && printf "%s" "$rest"', 'test', dir], { input: Buffer.concat([wire, Buffer.from('next request\n')]), encoding: 'utf8', timeout: 20_000 });
+      assert.is(read.status, 0, read.stderr);
+      assert.is(read.stdout, 'next request', 'the bytes after the bundle are still on stdin');
+      assert.is(await fsp.readFile(join(dir, 'remote-scripts/f'), 'utf8'), content);
+    } finally {
+      await fsp.rm(dir, { recursive: true, force: true });
+    }
+  }
+});
 
 local('the expected listing: every entry with its type and mode in byte order, and each file\'s sha256 for sha256sum -c', async () => {
   const bytes = await tarGz([
