@@ -7,13 +7,17 @@
 # Cpus_allowed_list of /proc/self/status ("0-3,6"), or null.
 provenance_cpu_count_to() {
   local -n _prov_count=$1
-  local key list="" range _pcc_total=0
+  local text='' list='' range _pcc_total=0
   local -a ranges
+  # The file in one read, the field found by a regex: ~0.2 ms of CPU, against ~0.8 ms for a
+  # read per line up to the field (~50 lines in), on every sysinfo job and provenance collection.
   if [[ -r /proc/self/status ]]; then
-    while IFS=$':\t ' read -r key list; do
-      [[ $key == Cpus_allowed_list ]] && break
-      list=''
-    done </proc/self/status
+    IFS= read -r -d '' text </proc/self/status || true
+  fi
+  # (a regex, not ${text#*...}: bash matches such a pattern against every prefix of the text)
+  local field=$'\n''Cpus_allowed_list:[[:blank:]]*([^'$'\n'']*)'
+  if [[ $text =~ $field ]]; then
+    list=${BASH_REMATCH[1]}
   fi
   if [[ ! $list =~ ^[0-9,-]+$ ]]; then
     _prov_count=null

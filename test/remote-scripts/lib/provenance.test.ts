@@ -10,7 +10,7 @@ import { mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProvenanceSchema } from '../../../orchestrator/results/provenance.js';
-import { sourced, sourcedOk } from '../sourced-bash.js';
+import { SCRIPTS, sourced, sourcedOk } from '../sourced-bash.js';
 
 const LIBS = ['lib/common.sh', 'lib/json.sh', 'lib/events.sh', 'lib/provenance.sh'];
 const SENTINEL = '{"sentinel":"reused"}';
@@ -85,6 +85,13 @@ test('collected afresh when the key is of another cache format or another boot, 
     assert.ok(ProvenanceSchema.safeParse(JSON.parse(record)).success);
     assert.is((await readFile(cache, 'utf8')).split('\n')[0], key, 'the cache carries the current key again');
   }
+});
+
+test('the CPU count is what nproc says, for this process and for one limited to a CPU list', async () => {
+  const nproc = (await sourcedOk([], 'nproc')).trim();
+  assert.is(await sourcedOk(['lib/cpu-count.sh'], 'c=; provenance_cpu_count_to c; printf "%s" "$c"'), nproc);
+  const pinned = await sourcedOk([], 'taskset -c 0 bash -c \'. "$1"; c=; provenance_cpu_count_to c; printf "%s" "$c"\' pinned "$1"', { args: [`${SCRIPTS}lib/cpu-count.sh`] });
+  assert.is(pinned, '1', 'limited to CPU 0 (Cpus_allowed_list 0)');
 });
 
 // The package versions come from one grep of dpkg's status file; dpkg-query (the reference) only
