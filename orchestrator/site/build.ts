@@ -24,7 +24,9 @@ import { dataScript } from './encode.js';
 import { formatP, formatPercent, formatValue } from './format.js';
 import { sha } from './names.js';
 import { writeBuildState, type BuildState } from './build-state.js';
-import { BUILDER_VERSION, inputsFingerprint, nothingNewLine, nothingNewResult, siteInputs } from './up-to-date.js';
+import type { Assets } from './assets.js';
+import type { JobIdentity } from '../results/store-stamp.js';
+import { BUILDER_VERSION, inputsFingerprint, nothingNewLine, nothingNewResult, siteInputs, type StampParts } from './up-to-date.js';
 
 
 export interface BuildSiteOptions {
@@ -193,7 +195,36 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
     return nothingNewResult(state);
   }
 
-  const [scan, history, assets] = await Promise.all([scanStore(options.resultsDir, { cacheDir: options.outDir, jobIdentities }), options.history ?? loadHistory(options.resultsDir, { cacheDir: options.outDir }), assetsFor()]);
+  // Something will be drawn: the render workers start now and load their modules while this thread
+  // reads the store. They write the job, compare and trends pages themselves, unless a test
+  // injected its own writeFile.
+  const assets = await assetsFor();
+  const pool = new RenderPool({ resultsDir: options.resultsDir, assetPaths: assets.paths, ...(options.writeFile ? {} : { outDir: options.outDir }) }, options.workers);
+  pool.warm();
+  try {
+    return await buildPages({ options, started, log, thresholdsFor, writeFile, templatesFp, stampParts, jobIdentities, assets, pool });
+  } finally {
+    await pool.close();
+  }
+}
+
+interface BuildPagesInputs {
+  options: BuildSiteOptions;
+  started: number;
+  log: (line: string) => void;
+  thresholdsFor: (key: SeriesKey) => Thresholds;
+  writeFile: WriteFileFn;
+  templatesFp: string;
+  stampParts: StampParts;
+  jobIdentities: Map<string, JobIdentity>;
+  assets: Assets;
+  pool: RenderPool;
+}
+
+/** A build with something to draw, once its render workers are starting. */
+async function buildPages({ options, started, log, thresholdsFor, writeFile, templatesFp, stampParts, jobIdentities, assets, pool }: BuildPagesInputs): Promise<BuildSiteResult> {
+  const writer = new SiteWriter(options.outDir, writeFile);
+  const [scan, history] = await Promise.all([scanStore(options.resultsDir, { cacheDir: options.outDir, jobIdentities }), options.history ?? loadHistory(options.resultsDir, { cacheDir: options.outDir }), writer.open()]);
   const changes = detectChanges(history.histories, thresholdsFor);
   log(`site: ${scan.sweeps.length} sweep(s), ${history.histories.length} metric histories, ${changes.length} change(s) detected (${Date.now() - started} ms)`);
 
@@ -202,45 +233,56 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
     siteFp: sha(`${BUILDER_VERSION}|${assets.fingerprint}|${templatesFp}`),
     thresholdsFor,
   };
-  const writer = new SiteWriter(options.outDir, writeFile);
-  await writer.open();
   await writer.unit('assets', assets.fingerprint, () => assets.files);
 
   const sweeps: SweepRef[] = scan.sweeps;
   const jobs = sweeps.flatMap((s) => s.jobs);
   const previous = previousJobs(sweeps);
-  // The workers write the job and compare pages themselves, unless a test injected its own writeFile.
-  const pool = new RenderPool({ resultsDir: options.resultsDir, assetPaths: assets.paths, ...(options.writeFile ? {} : { outDir: options.outDir }) }, options.workers);
+  const labelsOf = seriesLabeller(history.histories);
+  const groups = trendGroups(history.histories, changes);
+  // trends pages: a recent window per host x scenario and a frozen page per ended month (trend-units.ts)
+  const sweepById = new Map(sweeps.map((s) => [s.sweepId, s]));
+  const sweepFacts = { start: (id: string) => sweepById.get(id)?.manifest.startedAt, fp: (id: string) => sweepById.get(id)?.fp };
+  const plans = trendPlans(groups, sweepFacts);
+  // a row links to the trends page that draws its point
+  const rows = withTrendPages(changeRows(changes, jobsBySweepHostScenario(sweeps), previous, labelsOf), plans);
+  const units = plans.flatMap((plan) => {
+    const own = rows.filter((r) => r.host === plan.group.host && r.scenario === plan.group.scenario);
+    // thresholds travel as data (a worker cannot call thresholdsFor), by the history they are for
+    return trendUnits(plan, own, thresholdsFor, sweepFacts, ctx.siteFp);
+  });
+  const trendPages = mapLimit(units, pool.capacity + 2, async (unit) => {
+    // the worker that draws a page writes it; only paths, sizes and hashes come back
+    await writer.unit(unit.id, unit.fp, () => pool.trendsWritten(unit.input(), writer.before(unit.id)));
+  });
+
   const compareThresholds = compareThresholdsTables(history.histories, thresholdsFor);
-  try {
-    // Jobs stream through the workers: only the pages in flight are in memory.
-    await mapLimit(jobs, pool.capacity + 2, async (job) => {
-      // a job's page and its comparison: whichever changed, drawn (and written) by one worker from one read of the job
-      const prev = previous.get(job.key);
-      const pageId = `job:${job.key}`;
-      const pageFp = sha(`${ctx.siteFp}|${job.fp}|${prev?.key ?? ''}`);
-      const compareId = `compare:${job.key}`;
-      const compareFp = prev ? sha(`${ctx.siteFp}|${job.fp}|${prev.key}|${prev.fp}`) : '';
-      const page = !(await writer.unchanged(pageId, pageFp));
-      const compare = prev !== undefined && !(await writer.unchanged(compareId, compareFp));
-      if (!page && !compare) return;
-      const drawn = await pool.jobPages({
-        job,
-        previous: prev,
-        page: page ? { before: writer.before(pageId) } : undefined,
-        compare: compare ? { thresholds: compareThresholds(job), before: writer.before(compareId) } : undefined,
-      });
-      if (drawn.page) await writer.record(pageId, pageFp, drawn.page);
-      if (compare) {
-        const input = { job, previous: prev!, thresholds: compareThresholds(job, drawn.missingThresholds) };
-        await writer.record(compareId, compareFp, drawn.compare ?? (await compareUnit(pool, input, compareThresholds, writer.before(compareId))));
-      }
+  // Jobs stream through the workers beside the trends pages: only the pages in flight are in memory.
+  const jobPages = mapLimit(jobs, pool.capacity + 2, async (job) => {
+    // a job's page and its comparison: whichever changed, drawn (and written) by one worker from one read of the job
+    const prev = previous.get(job.key);
+    const pageId = `job:${job.key}`;
+    const pageFp = sha(`${ctx.siteFp}|${job.fp}|${prev?.key ?? ''}`);
+    const compareId = `compare:${job.key}`;
+    const compareFp = prev ? sha(`${ctx.siteFp}|${job.fp}|${prev.key}|${prev.fp}`) : '';
+    const page = !writer.unchanged(pageId, pageFp);
+    const compare = prev !== undefined && !writer.unchanged(compareId, compareFp);
+    if (!page && !compare) return;
+    const drawn = await pool.jobPages({
+      job,
+      previous: prev,
+      page: page ? { before: writer.before(pageId) } : undefined,
+      compare: compare ? { thresholds: compareThresholds(job), before: writer.before(compareId) } : undefined,
     });
-    log(`site: job pages done (${Date.now() - started} ms, ${pool.size} render worker(s))`);
-    await renderRest();
-  } finally {
-    await pool.close();
-  }
+    if (drawn.page) await writer.record(pageId, pageFp, drawn.page);
+    if (compare) {
+      const input = { job, previous: prev!, thresholds: compareThresholds(job, drawn.missingThresholds) };
+      await writer.record(compareId, compareFp, drawn.compare ?? (await compareUnit(pool, input, compareThresholds, writer.before(compareId))));
+    }
+  });
+  await Promise.all([jobPages, trendPages]);
+  log(`site: job and trends pages done (${Date.now() - started} ms, ${pool.size} render worker(s))`);
+  await renderRest();
   const removed = await writer.finish();
   const regressions = changes.filter((c) => c.kind === 'regression').length;
   const problems = [...scan.problems, ...history.problems];
@@ -265,24 +307,6 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
 
   /** The pages made from the histories and the sweeps: trends, the index, regressions and feeds, the compare picker. */
   async function renderRest(): Promise<void> {
-  const labelsOf = seriesLabeller(history.histories);
-  const groups = trendGroups(history.histories, changes);
-  // trends pages: a recent window per host x scenario and a frozen page per ended month (trend-units.ts)
-  const sweepById = new Map(sweeps.map((s) => [s.sweepId, s]));
-  const sweepFacts = { start: (id: string) => sweepById.get(id)?.manifest.startedAt, fp: (id: string) => sweepById.get(id)?.fp };
-  const plans = trendPlans(groups, sweepFacts);
-  // a row links to the trends page that draws its point
-  const rows = withTrendPages(changeRows(changes, jobsBySweepHostScenario(sweeps), previous, labelsOf), plans);
-  const units = plans.flatMap((plan) => {
-    const own = rows.filter((r) => r.host === plan.group.host && r.scenario === plan.group.scenario);
-    // thresholds travel as data (a worker cannot call thresholdsFor), by the history they are for
-    return trendUnits(plan, own, thresholdsFor, sweepFacts, ctx.siteFp);
-  });
-  await mapLimit(units, pool.capacity + 2, async (unit) => {
-    // the worker that draws a page writes it; only paths, sizes and hashes come back
-    await writer.unit(unit.id, unit.fp, () => pool.trendsWritten(unit.input(), writer.before(unit.id)));
-  });
-
   const trendHosts = new Map<string, { scenario: string; href: string; metrics: number }[]>();
   for (const g of groups) trendHosts.set(g.host, [...(trendHosts.get(g.host) ?? []), { scenario: g.scenario, href: g.path, metrics: new Set(g.histories.map((h) => h.key.metric)).size }]);
   const trendsIndex = [...trendHosts.entries()].map(([host, scenarios]) => ({ host, scenarios }));

@@ -86,6 +86,19 @@ export class RenderPool {
     this.size = Math.max(0, Math.floor(size));
   }
 
+  /**
+   * Starts every worker now instead of with the first tasks, so their modules load while this
+   * thread reads the store (a build that has decided it will draw something calls it).
+   */
+  warm(): void {
+    while (!this.failure && !this.closing && this.slots.length < this.size) this.startWorker();
+  }
+
+  /** Workers started (and not retired or stopped). */
+  get started(): number {
+    return this.slots.length;
+  }
+
   /** Tasks worth keeping in flight to keep every worker busy. */
   get capacity(): number {
     return Math.max(1, this.size * PER_WORKER);

@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { BUILD_MANIFEST, SiteWriter, fileHash, writeUnitFiles, type OutFile } from '../../orchestrator/site/output.js';
+import { BUILD_MANIFEST, SiteWriter, fileHash, readBuildManifest, writeUnitFiles, type OutFile } from '../../orchestrator/site/output.js';
 
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'output-unit-'));
@@ -100,8 +100,8 @@ test('SiteWriter records units written elsewhere, skips them when unchanged, and
     assert.is(first.writer.unitsWritten, 1);
     assert.equal(first.writer.writtenFiles, unit('one').map((f) => f.path));
     assert.is(first.writer.bytes, unit('one').reduce((n, f) => n + Buffer.byteLength(f.data), 0));
-    const manifest = JSON.parse(await readFile(join(dir, BUILD_MANIFEST), 'utf8')) as { units: Record<string, { files: Record<string, string> }> };
-    assert.equal(manifest.units['job:s1/j1']!.files, Object.fromEntries(unit('one').map((f) => [f.path, fileHash(f.data)])));
+    const manifest = await readBuildManifest(dir);
+    assert.equal(manifest['job:s1/j1'], { fp: 'fp1', files: Object.fromEntries(unit('one').map((f) => [f.path, fileHash(f.data)])) });
 
     const same = await build(unit('one'), 'fp1');
     assert.not.ok(same.rendered, 'an unchanged unit is not drawn again');
@@ -113,6 +113,74 @@ test('SiteWriter records units written elsewhere, skips them when unchanged, and
     assert.equal(next.removed, ['jobs/s1/j1/logs/run.txt']);
     assert.equal(next.writer.writtenFiles, ['jobs/s1/j1.html'], 'charts.js had the same content: not rewritten');
     assert.equal(await tree(dir), [BUILD_MANIFEST, 'jobs/s1/j1.html', 'jobs/s1/j1/charts.js'].sort());
+  }));
+
+test('an unchanged unit whose first file was removed since the last build is drawn again', () =>
+  withDir(async (dir) => {
+    const build = async () => {
+      const writer = new SiteWriter(dir);
+      await writer.open();
+      let rendered = false;
+      await writer.unit('job:s1/j1', 'fp1', () => {
+        rendered = true;
+        return writeUnitFiles(dir, unit('one'), writer.before('job:s1/j1'));
+      });
+      await writer.finish();
+      return rendered;
+    };
+    assert.ok(await build());
+    assert.not.ok(await build(), 'kept while its files are there');
+    const first = unit('one')[0]!.path;
+    await rm(join(dir, first));
+    assert.ok(await build(), 'drawn again once its first file is gone');
+    assert.is(await readFile(join(dir, first), 'utf8'), unit('one')[0]!.data);
+  }));
+
+test('a file that moved from a unit drawn again to a kept unit stays; what no unit makes any more is removed', () =>
+  withDir(async (dir) => {
+    const build = async (units: Record<string, { fp: string; files: OutFile[] }>) => {
+      const writer = new SiteWriter(dir);
+      await writer.open();
+      for (const [id, u] of Object.entries(units)) await writer.unit(id, u.fp, () => u.files);
+      return { removed: await writer.finish(), writer };
+    };
+    const shared = { path: 'data/shared.js', data: 'shared' };
+    await build({ a: { fp: 'a1', files: [{ path: 'a.html', data: 'a' }, shared] }, b: { fp: 'b1', files: [{ path: 'b.html', data: 'b' }, { path: 'b-old.js', data: 'old' }] } });
+    // a is drawn again without the shared file, which b (drawn again too) now makes; b's old asset is gone
+    const next = await build({ a: { fp: 'a2', files: [{ path: 'a.html', data: 'a2' }] }, b: { fp: 'b2', files: [{ path: 'b.html', data: 'b' }, shared] } });
+    assert.equal(next.removed, ['b-old.js']);
+    // a kept, b drawn again without the shared file: it goes
+    const last = await build({ a: { fp: 'a2', files: [] }, b: { fp: 'b3', files: [{ path: 'b.html', data: 'b3' }] } });
+    assert.is(last.writer.unitsUnchanged, 1, 'a kept');
+    assert.equal(last.removed, ['data/shared.js']);
+    assert.equal(await tree(dir), [BUILD_MANIFEST, 'a.html', 'b.html'].sort());
+    assert.equal(await readBuildManifest(dir), { a: { fp: 'a2', files: { 'a.html': fileHash('a2') } }, b: { fp: 'b3', files: { 'b.html': fileHash('b3') } } });
+  }));
+
+test('a manifest of the earlier format draws every unit again; a damaged unit record draws that unit again', () =>
+  withDir(async (dir) => {
+    const draw = async () => {
+      const writer = new SiteWriter(dir);
+      await writer.open();
+      const drawn: string[] = [];
+      for (const id of ['a', 'b']) {
+        await writer.unit(id, 'fp', () => {
+          drawn.push(id);
+          return [{ path: `${id}.html`, data: id }];
+        });
+      }
+      await writer.finish();
+      return drawn;
+    };
+    assert.equal(await draw(), ['a', 'b']);
+    assert.equal(await draw(), []);
+    const manifest = JSON.parse(await readFile(join(dir, BUILD_MANIFEST), 'utf8')) as { schema: string; units: Record<string, unknown> };
+    await writeFile(join(dir, BUILD_MANIFEST), JSON.stringify({ ...manifest, units: { ...manifest.units, b: { fp: 'fp', files: { 'b.html': fileHash('b') } } } }));
+    assert.equal(await draw(), ['b'], 'b in the shape of another format');
+    await writeFile(join(dir, BUILD_MANIFEST), JSON.stringify({ schema: 'orchestrate/site-build@1', units: { a: { fp: 'fp', files: { 'a.html': fileHash('a') } } } }));
+    assert.equal(await draw(), ['a', 'b']);
+    await writeFile(join(dir, BUILD_MANIFEST), 'null');
+    assert.equal(await draw(), ['a', 'b']);
   }));
 
 test('a unit whose render fails is not recorded and leaves the files of the last build in place', () =>

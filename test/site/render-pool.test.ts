@@ -16,6 +16,36 @@ async function filesUnder(dir: string): Promise<string[]> {
   return out.sort();
 }
 
+test('warm() starts every worker before the first task, and they draw the pages this thread draws', async () => {
+  const work = await mkdtemp(join(tmpdir(), 'render-pool-'));
+  try {
+    const results = join(work, 'results');
+    await writeFixtureStore(results, 1, TEST_FIXTURE);
+    const jobs = (await scanStore(results)).sweeps.flatMap((s) => s.jobs);
+    const draw = async (pool: RenderPool) => {
+      try {
+        return await Promise.all(jobs.map((job) => pool.jobPages({ job, previous: undefined, page: { before: undefined }, compare: undefined })));
+      } finally {
+        await pool.close();
+      }
+    };
+    const local = await draw(new RenderPool({ resultsDir: results, assetPaths: {}, outDir: join(work, 'here') }, 0));
+    const pool = new RenderPool({ resultsDir: results, assetPaths: {}, outDir: join(work, 'warm') }, 2);
+    assert.is(pool.started, 0, 'no worker before it is asked for');
+    pool.warm();
+    assert.is(pool.started, 2, 'every worker started by warm()');
+    pool.warm();
+    assert.is(pool.started, 2, 'warm() twice starts no more');
+    assert.equal(await draw(pool), local, 'the same paths, sizes and hashes');
+    assert.equal(await filesUnder(join(work, 'warm')), await filesUnder(join(work, 'here')));
+    const none = new RenderPool({ resultsDir: results, assetPaths: {} }, 0);
+    none.warm();
+    assert.is(none.started, 0, 'a pool drawing in this thread starts none');
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+});
+
 test('a worker that runs out of its heap cap is replaced by one without it; the pages are those drawn in this thread', async () => {
   const work = await mkdtemp(join(tmpdir(), 'render-pool-'));
   try {
