@@ -12,10 +12,20 @@ import { rel, sha } from './names.js';
 import type { OutFile } from './output.js';
 import { page, sizeText, type PageContext } from './page-context.js';
 import { envFields, sampleRows } from './pages.js';
-import { renderSvg } from './svg.js';
 import { drawChart } from './svg-chart/draw.js';
 
 const LOG_TAIL_LINES = 200;
+
+/**
+ * Vega and Vega-Lite (svg.ts), loaded by the first chart the site's own writer does not draw (a
+ * kvm job's bars): a render worker that never meets one never loads them (about 350 ms of CPU and
+ * their heap for the whole build, per worker).
+ */
+let vegaSvg: Promise<typeof import('./svg.js')> | undefined;
+function renderSvg(spec: ChartSpec['spec'], idPrefix: string): Promise<string> {
+  vegaSvg ??= import('./svg.js');
+  return vegaSvg.then((svg) => svg.renderSvg(spec, idPrefix));
+}
 
 interface RenderedChart {
   id: string;

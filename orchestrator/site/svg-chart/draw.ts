@@ -3,10 +3,13 @@
 // as Vega draws from the chart's Vega-Lite spec, written straight from the numbers. Drawing one
 // takes about a millisecond where Vega's dataflow took tens (report-site/README.md); the browser
 // still draws the interactive chart from the spec. Ticks, nice domains and tick labels come from the same d3
-// scales Vega uses (through vega's `scale`), so the axes read as Vega's do. All host text is
+// scales Vega uses (vega-scale's `scale` and vega-format's default time locale: the very functions
+// vega re-exports, without loading the rest of Vega, which a render worker needs only for the
+// charts this writer does not draw), so the axes read as Vega's do. All host text is
 // escaped; nothing here has an id, so any number of charts can share a page. Marks are grouped
 // as Vega groups them (g.mark-line, g.mark-symbol, g.mark-area, g.mark-rect, g.mark-rule).
-import { scale as vegaScale, timeFormatLocale } from 'vega';
+import { timeFormatDefaultLocale } from 'vega-format';
+import { scale as vegaScale } from 'vega-scale';
 import type { ChartDrawing, DrawnLegend, DrawnLine, DrawnValueAxis, LinesDrawing, TimelineDrawing } from './drawing.js';
 
 const FONT = 'system-ui, -apple-system, &quot;Segoe UI&quot;, Roboto, sans-serif';
@@ -42,8 +45,8 @@ interface TimeScale {
   (v: number): number;
 }
 
-// vega's default (en-US) time locale: called without a definition, as Vega's own axes use it
-const utc = (timeFormatLocale as unknown as () => { utcFormat: (specifier: string) => (d: Date) => string })().utcFormat;
+// vega's default (en-US) time locale (vega exports it as timeFormatLocale): called without a definition, as Vega's own axes use it
+const utc = (timeFormatDefaultLocale as unknown as () => { utcFormat: (specifier: string) => (d: Date) => string })().utcFormat;
 const formats = new Map<string, (d: Date) => string>();
 function timeLabel(format: string): (d: Date) => string {
   let f = formats.get(format);
