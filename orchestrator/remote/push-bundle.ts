@@ -46,6 +46,7 @@ export interface BundleRepair {
 
 export interface BundlePushResult {
   uploaded: boolean;
+  /** The bundle's size (its .tar.gz) when it was uploaded, else 0; the wire carried its tar (wireTar). */
   bytes: number;
   /**
    * Set when the host had this hash but its copy was not the bundle (a file edited, added, removed
