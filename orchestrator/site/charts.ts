@@ -374,8 +374,15 @@ export function trendChart(options: {
   let shown: Record<string, unknown>[] = rows.map((r) => ({ ...r, t: Date.parse(r.at as string) }));
   if (shown.length > DISPLAY_POINTS * 2) {
     const kept: typeof shown = [];
+    // each line's rows in order, grouped once (a filter per line was lines x rows: a third of a midolman trends page's drawing)
+    const byLabel = new Map<unknown, typeof shown>();
+    for (const r of shown) {
+      let own = byLabel.get(r.series);
+      if (!own) byLabel.set(r.series, (own = []));
+      own.push(r);
+    }
     for (const line of options.lines) {
-      const own = shown.filter((r) => r.series === line.label);
+      const own = byLabel.get(line.label) ?? [];
       const idx = downsampleMinMax(own.map((r, i) => [i, r.value as number] as const), Math.floor((DISPLAY_POINTS * 2) / options.lines.length));
       for (const [i] of idx) kept.push(own[i]!);
     }
