@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { scanStore } from '../../orchestrator/site/load.js';
+import { scanStore, type JobRef } from '../../orchestrator/site/load.js';
 import { RenderPool } from '../../orchestrator/site/render-pool.js';
 import { TEST_FIXTURE, writeFixtureStore } from './fixture-store.js';
 
@@ -16,7 +16,8 @@ async function filesUnder(dir: string): Promise<string[]> {
   return out.sort();
 }
 
-test('warm() starts every worker before the first task, and they draw the pages this thread draws', async () => {
+/** A one-sweep fixture store, its jobs, and `draw`: every job's page drawn by a pool, which is then closed. */
+async function withStore(fn: (store: { work: string; results: string; jobs: JobRef[]; draw: (pool: RenderPool) => Promise<unknown[]> }) => Promise<void>): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), 'render-pool-'));
   try {
     const results = join(work, 'results');
@@ -29,6 +30,14 @@ test('warm() starts every worker before the first task, and they draw the pages 
         await pool.close();
       }
     };
+    await fn({ work, results, jobs, draw });
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+test('warm() starts every worker before the first task, and they draw the pages this thread draws', () =>
+  withStore(async ({ work, results, draw }) => {
     const local = await draw(new RenderPool({ resultsDir: results, assetPaths: {}, outDir: join(work, 'here') }, 0));
     const pool = new RenderPool({ resultsDir: results, assetPaths: {}, outDir: join(work, 'warm') }, 2);
     assert.is(pool.started, 0, 'no worker before it is asked for');
@@ -41,25 +50,11 @@ test('warm() starts every worker before the first task, and they draw the pages 
     const none = new RenderPool({ resultsDir: results, assetPaths: {} }, 0);
     none.warm();
     assert.is(none.started, 0, 'a pool drawing in this thread starts none');
-  } finally {
-    await rm(work, { recursive: true, force: true });
-  }
-});
+  }));
 
-test('a worker that runs out of its heap cap is replaced by one without it; the pages are those drawn in this thread', async () => {
-  const work = await mkdtemp(join(tmpdir(), 'render-pool-'));
-  try {
-    const results = join(work, 'results');
-    await writeFixtureStore(results, 1, TEST_FIXTURE);
-    const jobs = (await scanStore(results)).sweeps.flatMap((s) => s.jobs);
+test('a worker that runs out of its heap cap is replaced by one without it; the pages are those drawn in this thread', () =>
+  withStore(async ({ work, results, jobs, draw }) => {
     assert.ok(jobs.length >= 3);
-    const draw = async (pool: RenderPool) => {
-      try {
-        return await Promise.all(jobs.map((job) => pool.jobPages({ job, previous: undefined, page: { before: undefined }, compare: undefined })));
-      } finally {
-        await pool.close();
-      }
-    };
     const here = join(work, 'here');
     const local = await draw(new RenderPool({ resultsDir: results, assetPaths: {}, outDir: here }, 0));
     const capped = join(work, 'capped');
@@ -72,9 +67,6 @@ test('a worker that runs out of its heap cap is replaced by one without it; the 
     assert.ok(files.some((f) => f.endsWith('.html')));
     assert.equal((await filesUnder(capped)).filter((f) => !f.split('/').pop()!.startsWith('.')), files, 'the same files (temp files of the worker that ran out may be left)');
     for (const f of files) assert.is(await readFile(join(capped, f), 'utf8'), await readFile(join(here, f), 'utf8'), f);
-  } finally {
-    await rm(work, { recursive: true, force: true });
-  }
-});
+  }));
 
 test.run();
