@@ -251,6 +251,9 @@ async function buildPages({ options, started, log, thresholdsFor, writeFile, tem
     // thresholds travel as data (a worker cannot call thresholdsFor), by the history they are for
     return trendUnits(plan, own, thresholdsFor, sweepFacts, ctx.siteFp);
   });
+  // the biggest pages first (a midolman host's takes several times a sysinfo host's), so that no
+  // worker is left drawing one big page at the end while the other has nothing to do
+  units.sort((a, b) => b.weight - a.weight);
   const trendPages = mapLimit(units, pool.capacity + 2, async (unit) => {
     // the worker that draws a page writes it; only paths, sizes and hashes come back
     await writer.unit(unit.id, unit.fp, () => pool.trendsWritten(unit.input(), writer.before(unit.id)));

@@ -18,6 +18,8 @@ export interface TrendUnit {
   /** The writer's unit id: trends:<host>/<scenario> for the landing page, ...@<YYYY-MM> for a period. */
   id: string;
   fp: string;
+  /** How much the page draws (its points), for drawing the biggest pages first. */
+  weight: number;
   input: () => TrendsInput;
 }
 
@@ -84,7 +86,12 @@ export function trendUnits(plan: TrendPlan, rows: readonly ChangeRow[], threshol
   const windowRows = rows.map((r) => liveRow(r, group.path, plan.window));
   const windowPage = { path: group.path, sweeps: plan.window, unscanned: plan.windowUnscanned };
   const units: TrendUnit[] = [
-    { id: base, fp: pageFingerprint(plan, windowPage, windowRows, windowView, thresholdsFor, sweeps, siteFp), input: () => pageInput(plan, windowPage, windowRows, windowView, thresholdsOf) },
+    {
+      id: base,
+      fp: pageFingerprint(plan, windowPage, windowRows, windowView, thresholdsFor, sweeps, siteFp),
+      weight: pointsOn(plan, windowPage),
+      input: () => pageInput(plan, windowPage, windowRows, windowView, thresholdsOf),
+    },
   ];
 
   plan.periods.forEach((period, i) => {
@@ -97,13 +104,23 @@ export function trendUnits(plan: TrendPlan, rows: readonly ChangeRow[], threshol
       previous: previous ? { label: previous.label, href: rel(period.path, previous.path) } : null,
     };
     const own = rows.filter((r) => period.sweeps.ids.has(r.sweepId)).map((r) => frozenRow(r, period.path, period.sweeps));
-    units.push({ id: `${base}@${period.period}`, fp: pageFingerprint(plan, period, own, view, thresholdsFor, sweeps, siteFp), input: () => pageInput(plan, period, own, view, thresholdsOf) });
+    units.push({
+      id: `${base}@${period.period}`,
+      fp: pageFingerprint(plan, period, own, view, thresholdsFor, sweeps, siteFp),
+      weight: pointsOn(plan, period),
+      input: () => pageInput(plan, period, own, view, thresholdsOf),
+    });
   });
   return units;
 }
 
 /** A page of a group: its path, its sweeps, whether one of them is not backed by the store's scan. */
 type PagePart = Pick<PeriodPlan, 'path' | 'sweeps' | 'unscanned'>;
+
+/** The points a page of the group draws. */
+function pointsOn(plan: TrendPlan, part: PagePart): number {
+  return pointCounts(plan.group, part.sweeps).reduce((sum, [, n]) => sum + n, 0);
+}
 
 function pageInput(plan: TrendPlan, part: PagePart, rows: readonly TrendChangeRow[], view: TrendsView, thresholdsOf: (g: TrendGroup) => Record<string, Thresholds>): TrendsInput {
   const group = sliceGroup(plan.group, part.sweeps, part.path);

@@ -135,6 +135,9 @@ test('an empty period has no page; a history with no point in a period is not on
   assert.equal(jan.histories.map((h) => h.key.metric), ['cpu.busy']);
   assert.equal(sliceGroup(group, plan.window, PATH).histories.map((h) => h.points.length), [3, 3], 'the window: July only (March is more than 90 days back)');
   const units = trendUnits(plan, [], () => DEFAULT_THRESHOLDS, facts(sweeps), 'site');
+  // a unit's weight is what its page draws: its points (the window: July's 3 nights x 2 metrics)
+  for (const unit of units) assert.is(unit.weight, unit.input().group.histories.reduce((n, h) => n + h.points.length, 0), unit.id);
+  assert.equal(units.map((u) => u.weight), [6, 5, 10]);
   const march = units.find((u) => u.id.endsWith('@2026-03'))!.input();
   assert.equal(march.view.kind === 'period' ? march.view.previous : undefined, { label: 'January 2026', href: '../../trends/node-a--sysinfo/2026-01.html' }, 'the previous page is the previous month with sweeps');
 });
