@@ -5,7 +5,8 @@
 // nothing new, then one more sweep written through the results store (so its history index is
 // kept as a sweep keeps it) and the incremental build (when that sweep is the first of a month,
 // whose build also draws the ended month's trends pages, one more ordinary night is measured
-// after it: the target is an ordinary night's). A full build at the first size and at the last. The in-build times the CLI logs are diagnostics.
+// after it: the target is an ordinary night's). A full build at the first size and at the last.
+// The in-build times the CLI logs are diagnostics.
 // Targets (issue 13): incremental after one sweep <= 1 s at 7,300 jobs and flat as history grows;
 // nothing new <= 0.3 s; full build of 7,300 jobs <= 60 s using every core; peak RSS <= 512 MiB.
 // The generated store (about 25 s and 370 MB at 365 sweeps) is cached under /var/tmp, keyed by
