@@ -37,6 +37,17 @@ export type RenderWork =
 /** What a task gives back: the unit's output, or (a comparison) the metrics it needs thresholds for. */
 export type RenderOutcome = { output: UnitOutput } | { missingThresholds: string[] } | { pages: JobPagesOutcome };
 
+/** The bytes of the files a task drew (written, or sent back): how much its page allocated, roughly. */
+export function outcomeBytes(outcome: RenderOutcome): number {
+  const ofUnit = (unit: UnitOutput | undefined): number => {
+    if (unit === undefined) return 0;
+    if (Array.isArray(unit)) return unit.reduce((sum, f) => sum + (typeof f.data === 'string' ? f.data.length : f.data.byteLength), 0);
+    return unit.files.reduce((sum, f) => sum + f.bytes, 0);
+  };
+  if ('pages' in outcome) return ofUnit(outcome.pages.page) + ofUnit(outcome.pages.compare);
+  return 'output' in outcome ? ofUnit(outcome.output) : 0;
+}
+
 export async function runRenderTask(ctx: PageContext, outDir: string | undefined, work: RenderWork): Promise<RenderOutcome> {
   const written = (files: OutFile[], before: UnitBefore): UnitOutput => (outDir === undefined ? files : writeUnitFiles(outDir, files, before));
   const done = (files: OutFile[], before: UnitBefore): RenderOutcome => ({ output: written(files, before) });
