@@ -53,6 +53,11 @@ const WORKER_URL = new URL(FROM_SOURCES ? './render-worker.ts' : './render-worke
  * worker CPU (any cap, 128 to 256 MiB, cost the same at 1,200 jobs), so it is off by default. A page
  * that needs more than the cap (a trends page of a long history) is not lost: a worker that runs
  * out of heap is replaced by one without the cap, which draws its tasks again (`roomy`).
+ * Without a cap the workers now stay near 85 MiB each at 7,300 jobs (full build peak 430-470 MiB):
+ * they load Vega only for a chart the site's own writer does not draw (render-pages.ts), and collect
+ * after each page of 4 MB or more (render-worker.ts). A cap also lowers V8's heap growing factor
+ * (V8's heap-controller: between 1.3x and 2x below about 2 GiB, up to 4x above), so even a 2,000 MiB
+ * cap, never reached, collected 2.5 times as often: that, not the cap, is where its CPU went.
  */
 const YOUNG_MB = Number(process.env.SITE_WORKER_YOUNG_MB ?? 16);
 const HEAP_MB = Number(process.env.SITE_WORKER_HEAP_MB ?? 0);
