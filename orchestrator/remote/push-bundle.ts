@@ -91,8 +91,8 @@ export async function pushBundle(
   }
   // What goes on the wire is the bundle's tar (see wireTar), not its .tar.gz.
   const wire = wireTar(bundle.bytes);
-  // A held session keeps its stdin past the bundle (for the request its NEXT reads): the host
-  // reads exactly the bundle's bytes (ORCH_BUNDLE_BYTES), and stdin is not ended after them.
+  // A held session keeps its stdin past the bundle (for the request its NEXT reads): tar reads the
+  // bundle's records and no further, and stdin is not ended after them.
   const hold = next?.hold === true;
   // `exec`: a login shell that would wait for the command (dash, the local connector's /bin/sh)
   // becomes it, so the session's stdout ends when the command's does (a held session's last
@@ -100,10 +100,7 @@ export async function pushBundle(
   // bash run with -c by sshd sources ~/.bashrc again (Debian), after the login shell did; a held
   // session must be what a phase's own session is (`exec bash AGENT`: .bashrc once, by the login
   // shell), not a PATH with the user's additions twice. It also spares the host a .bashrc run.
-  const text = command(
-    [raw('exec'), 'bash', '--norc', '-c', await ensureBundleScript(), 'orchestrate-bundle', layout.root, bundle.hash, want.entries, want.sums, ...(next?.argv ?? [])],
-    hold ? { env: { ORCH_BUNDLE_BYTES: String(wire.length) } } : {},
-  );
+  const text = command([raw('exec'), 'bash', '--norc', '-c', await ensureBundleScript(), 'orchestrate-bundle', layout.root, bundle.hash, want.entries, want.sums, ...(next?.argv ?? [])]);
   const send = async (stdin: Writable) => {
     if (hold) stdin.write(wire);
     else stdin.end(wire);
