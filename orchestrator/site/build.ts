@@ -308,7 +308,7 @@ async function buildPages({ options, started, log, thresholdsFor, writeFile, tem
     problems,
   };
 
-  /** The pages made from the histories and the sweeps: trends, the index, regressions and feeds, the compare picker. */
+  /** The pages made from the histories and the sweeps once the job and trends pages are drawn: the trends index, the index, regressions and feeds, the compare picker. */
   async function renderRest(): Promise<void> {
   const trendHosts = new Map<string, { scenario: string; href: string; metrics: number }[]>();
   for (const g of groups) trendHosts.set(g.host, [...(trendHosts.get(g.host) ?? []), { scenario: g.scenario, href: g.path, metrics: new Set(g.histories.map((h) => h.key.metric)).size }]);

@@ -85,14 +85,17 @@ export function trendUnits(plan: TrendPlan, rows: readonly ChangeRow[], threshol
   };
   const windowRows = rows.map((r) => liveRow(r, group.path, plan.window));
   const windowPage = { path: group.path, sweeps: plan.window, unscanned: plan.windowUnscanned };
-  const units: TrendUnit[] = [
-    {
-      id: base,
-      fp: pageFingerprint(plan, windowPage, windowRows, windowView, thresholdsFor, sweeps, siteFp),
-      weight: pointsOn(plan, windowPage),
-      input: () => pageInput(plan, windowPage, windowRows, windowView, thresholdsOf),
-    },
-  ];
+  const unit = (id: string, part: PagePart, pageRows: readonly TrendChangeRow[], view: TrendsView): TrendUnit => {
+    // what the page draws, counted once: its fingerprint's and its weight's
+    const counts = pointCounts(group, part.sweeps);
+    return {
+      id,
+      fp: pageFingerprint(plan, part, counts, pageRows, view, thresholdsFor, sweeps, siteFp),
+      weight: counts.reduce((sum, [, n]) => sum + n, 0),
+      input: () => pageInput(plan, part, pageRows, view, thresholdsOf),
+    };
+  };
+  const units: TrendUnit[] = [unit(base, windowPage, windowRows, windowView)];
 
   plan.periods.forEach((period, i) => {
     const previous = plan.periods[i - 1];
@@ -104,12 +107,7 @@ export function trendUnits(plan: TrendPlan, rows: readonly ChangeRow[], threshol
       previous: previous ? { label: previous.label, href: rel(period.path, previous.path) } : null,
     };
     const own = rows.filter((r) => period.sweeps.ids.has(r.sweepId)).map((r) => frozenRow(r, period.path, period.sweeps));
-    units.push({
-      id: `${base}@${period.period}`,
-      fp: pageFingerprint(plan, period, own, view, thresholdsFor, sweeps, siteFp),
-      weight: pointsOn(plan, period),
-      input: () => pageInput(plan, period, own, view, thresholdsOf),
-    });
+    units.push(unit(`${base}@${period.period}`, period, own, view));
   });
   return units;
 }
@@ -117,24 +115,20 @@ export function trendUnits(plan: TrendPlan, rows: readonly ChangeRow[], threshol
 /** A page of a group: its path, its sweeps, whether one of them is not backed by the store's scan. */
 type PagePart = Pick<PeriodPlan, 'path' | 'sweeps' | 'unscanned'>;
 
-/** The points a page of the group draws. */
-function pointsOn(plan: TrendPlan, part: PagePart): number {
-  return pointCounts(plan.group, part.sweeps).reduce((sum, [, n]) => sum + n, 0);
-}
-
 function pageInput(plan: TrendPlan, part: PagePart, rows: readonly TrendChangeRow[], view: TrendsView, thresholdsOf: (g: TrendGroup) => Record<string, Thresholds>): TrendsInput {
   const group = sliceGroup(plan.group, part.sweeps, part.path);
   return { group, rows, thresholds: thresholdsOf(group), view };
 }
 
-function pageFingerprint(plan: TrendPlan, period: PagePart, rows: readonly TrendChangeRow[], view: TrendsView, thresholdsFor: (key: SeriesKey) => Thresholds, sweeps: SweepFacts, siteFp: string): string {
+/** `counted`: the page's points per history (pointCounts). */
+function pageFingerprint(plan: TrendPlan, period: PagePart, counted: readonly [string, number][], rows: readonly TrendChangeRow[], view: TrendsView, thresholdsFor: (key: SeriesKey) => Thresholds, sweeps: SweepFacts, siteFp: string): string {
   const { group } = plan;
   // a sweep the scan does not know has no files' fingerprint: its points themselves are hashed
   if (period.unscanned) {
     const slice = sliceGroup(group, period.sweeps, period.path);
     return sha(`${siteFp}|page|${JSON.stringify({ h: slice.histories, c: slice.changes, r: rows, v: view, t: slice.histories.map((h) => thresholdsFor(h.key)) })}`);
   }
-  const counts = new Map(pointCounts(group, period.sweeps));
+  const counts = new Map(counted);
   const shown = group.histories.filter((h) => counts.has(h.keyId));
   const parts = {
     p: period.path,
