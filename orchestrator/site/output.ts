@@ -57,11 +57,22 @@ function isStoredUnit(value: unknown): value is StoredUnit {
   return Array.isArray(value) && value.length >= 2 && value.length % 2 === 0 && value.every((v) => typeof v === 'string');
 }
 
+/** The units the manifest in `outDir` records; {} for a first build or a manifest of another version, a damaged unit left out (it is drawn again). */
+async function readStoredUnits(outDir: string): Promise<Record<string, StoredUnit>> {
+  const units: Record<string, StoredUnit> = {};
+  try {
+    const parsed = JSON.parse(await readFile(join(outDir, BUILD_MANIFEST), 'utf8')) as Partial<BuildManifest> | null;
+    if (parsed?.schema !== MANIFEST_SCHEMA || typeof parsed.units !== 'object' || parsed.units === null) return units;
+    for (const [id, unit] of Object.entries(parsed.units)) if (isStoredUnit(unit)) units[id] = unit;
+  } catch {
+    // first build, or a damaged manifest: everything is rendered
+  }
+  return units;
+}
+
 /** The units of a site's last build (id -> fingerprint and path -> hash), for tests and tools; {} when there is no readable manifest. */
 export async function readBuildManifest(outDir: string): Promise<Record<string, { fp: string; files: Record<string, string> }>> {
-  const writer = new SiteWriter(outDir);
-  await writer.open();
-  return writer.previousUnits();
+  return Object.fromEntries(Object.entries(await readStoredUnits(outDir)).map(([id, unit]) => [id, { fp: unit[0]!, files: storedFiles(unit) }]));
 }
 
 export type WriteFileFn = (path: string, data: string | Buffer) => Promise<void>;
@@ -136,16 +147,7 @@ export class SiteWriter {
   constructor(readonly outDir: string, private readonly writeFile: WriteFileFn = writeFileAtomic) {}
 
   async open(): Promise<void> {
-    try {
-      const parsed = JSON.parse(await readFile(join(this.outDir, BUILD_MANIFEST), 'utf8')) as Partial<BuildManifest> | null;
-      if (parsed?.schema !== MANIFEST_SCHEMA || typeof parsed.units !== 'object' || parsed.units === null) return;
-      // a unit of another shape (a damaged manifest) is drawn again
-      const units: Record<string, StoredUnit> = {};
-      for (const [id, unit] of Object.entries(parsed.units)) if (isStoredUnit(unit)) units[id] = unit;
-      this.previous = units;
-    } catch {
-      // first build, or a damaged manifest: everything is rendered
-    }
+    this.previous = await readStoredUnits(this.outDir);
   }
 
   /**
@@ -162,10 +164,6 @@ export class SiteWriter {
     return unit && storedFiles(unit);
   }
 
-  /** The last build's units, as records. */
-  previousUnits(): Record<string, { fp: string; files: Record<string, string> }> {
-    return Object.fromEntries(Object.entries(this.previous).map(([id, unit]) => [id, { fp: unit[0]!, files: storedFiles(unit) }]));
-  }
 
   /**
    * Whether a unit can be skipped: its fingerprint is the last build's and its first file (its
@@ -189,7 +187,6 @@ export class SiteWriter {
 
   /** Records a rendered unit: writes its files (those that changed), or takes the record of the files its renderer wrote. */
   async record(id: string, fp: string, output: UnitOutput): Promise<boolean> {
-    const beforeFiles = this.before(id);
     const files: Record<string, string> = {};
     let wrote = false;
     if (!Array.isArray(output)) {
@@ -201,6 +198,8 @@ export class SiteWriter {
         wrote = true;
       }
     }
+    // files this thread writes: each compared with the last build's record of the unit
+    const beforeFiles = Array.isArray(output) ? this.before(id) : undefined;
     for (const file of Array.isArray(output) ? output : []) {
       const hash = fileHash(file.data);
       files[file.path] = hash;
