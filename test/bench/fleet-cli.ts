@@ -25,9 +25,10 @@
 //   BENCH_CLI_SUBNETS=65,66,67,68,69 the labs' subnets (127.66.<subnet>.x), one per size in turn
 import { execa } from 'execa';
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { homeReset } from '../lab/home-reset.js';
 import { labUp, REPO_ROOT, type Lab } from '../lab/lab.js';
 import { ansibleSetup } from './peers/ansible.js';
 import { TIME_BIN } from './peers/cli-tools.js';
@@ -126,22 +127,6 @@ async function backgroundCores(): Promise<number> {
   const t0 = Date.now();
   await new Promise((r) => setTimeout(r, 300));
   return (machineCpuS() - cpu0) / ((Date.now() - t0) / 1000);
-}
-
-/** Put every host's home back as the lab made it (a first-time user's host): anything a run left is removed. */
-async function resetHomes(lab: Lab, pristine: Map<string, Set<string>>): Promise<number> {
-  let removed = 0;
-  await Promise.all(
-    lab.hosts.map(async (h) => {
-      const keep = pristine.get(h.name)!;
-      for (const entry of await readdir(h.home)) {
-        if (keep.has(entry)) continue;
-        await rm(path.join(h.home, entry), { recursive: true, force: true });
-        removed++;
-      }
-    }),
-  );
-  return removed;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -266,8 +251,8 @@ async function benchSize(n: number, index: number, root: string): Promise<SizeRe
   try {
     const labUpS = (Date.now() - t0) / 1000;
     log(`N=${n}: lab up on 127.66.${subnet}.x in ${fixed(labUpS)} s`);
-    const pristine = new Map<string, Set<string>>();
-    for (const h of lab.hosts) pristine.set(h.name, new Set(await readdir(h.home)));
+    // every host's home as the lab made it (a first-time user's host), put back before each cold run
+    const resetHomes = await homeReset(lab.hosts);
     const hostsFile = path.join(work, 'hosts.txt');
     await writeFile(hostsFile, lab.hosts.map((h) => `${h.address}:${h.port}\n`).join(''));
     const target: FactsTarget = { n, lab, hosts: lab.hosts, hostsFile, work };
@@ -286,7 +271,7 @@ async function benchSize(n: number, index: number, root: string): Promise<SizeRe
         for (const kind of KINDS) {
           if (kind === 'cold') {
             await drain(new Set(listenerMap.keys()));
-            await resetHomes(lab, pristine);
+            await resetHomes();
           }
           // The bin refuses a dist/ older than the sources: build again (untimed, a few ms when current)
           // in case the checkout changed since the last run.

@@ -15,10 +15,11 @@
 // little (caches, migrations), far less than wall time does.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { homeReset } from '../lab/home-reset.js';
 import { formatCount, traceHost, type ProcessCount } from './host-processes.js';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
@@ -89,11 +90,8 @@ async function main(argv: string[]): Promise<void> {
   try {
     const host = lab.hosts[0]!;
     const listener = Number.parseInt(readFileSync(host.pidFile, 'utf8'), 10);
-    const pristine = new Set(await readdir(host.home));
-    /** The home as the lab made it: anything a sweep left there (bundle, caches, jobs) removed. */
-    const resetHome = async () => {
-      for (const entry of await readdir(host.home)) if (!pristine.has(entry)) await rm(join(host.home, entry), { recursive: true, force: true });
-    };
+    // the home as the lab made it: anything a sweep left there (bundle, caches, jobs) removed before a cold run
+    const resetHome = await homeReset([host]);
     let n = 0;
     const sweep = async () => {
       const inventory = await lab.writeInventory({ file: join(work, `inventory-${++n}.yaml`), resultsDir: join(work, 'results'), scenarios: { sysinfo: { sample_seconds: 0 } } });
@@ -105,7 +103,7 @@ async function main(argv: string[]): Promise<void> {
       if (r.code !== 0 || !/"lscpu"/.test(r.output)) throw new Error(`ssh facts failed (exit ${r.code}):\n${r.output.slice(-2000)}`);
     };
     await sweep(); // cold: bundle installed, provenance cache made
-    const traced = async (what: () => Promise<void>, before?: () => Promise<void>) => {
+    const traced = async (what: () => Promise<void>, before?: () => Promise<unknown>) => {
       await before?.();
       const tracer = await traceHost(listener);
       await what();
