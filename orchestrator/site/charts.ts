@@ -348,6 +348,24 @@ export interface TrendMark {
   relativeChange?: number;
 }
 
+/** A trend chart's download row (JSON and CSV), in the order its fields are written. */
+type TrendRow = {
+  series: string;
+  at: string;
+  value: number;
+  sweepId: string;
+  jobId: string;
+  href: string;
+  build?: string;
+};
+
+/** A trend chart's shown row (the spec's data): a download row's fields, the value scaled to the display unit, its time and text. */
+type ShownTrendRow = Omit<TrendRow, 'value'> & {
+  value: number | null;
+  t: number;
+  shown: string;
+};
+
 export const CHANGE_COLORS = { regression: '#c62828', improvement: '#2e7d32', change: '#6d4c41' } as const;
 
 /** One metric of one host x scenario across sweeps; detected change points as rule marks. */
@@ -365,32 +383,45 @@ export function trendChart(options: {
 }): ChartSpec {
   const title = options.title ?? options.metric;
   const seriesTitle = options.seriesTitle ?? 'labels';
-  const rows: Record<string, unknown>[] = [];
+  // the download rows, and the rows shown (each made once, in its final shape: a trends page has tens of thousands)
+  const rows: TrendRow[] = [];
+  let builds = false;
   for (const line of options.lines) {
-    for (const p of line.points) rows.push({ series: line.label, at: p.at, value: p.value, sweepId: p.sweepId, jobId: p.jobId, href: p.href, ...(p.build !== undefined ? { build: p.build } : {}) });
+    for (const p of line.points) {
+      if (p.build === undefined) rows.push({ series: line.label, at: p.at, value: p.value, sweepId: p.sweepId, jobId: p.jobId, href: p.href });
+      else {
+        rows.push({ series: line.label, at: p.at, value: p.value, sweepId: p.sweepId, jobId: p.jobId, href: p.href, build: p.build });
+        builds = true;
+      }
+    }
   }
-  const builds = rows.some((r) => r['build'] !== undefined);
   // a year of nightly sweeps fits; far longer histories are thinned for display, keeping peaks
-  let shown: Record<string, unknown>[] = rows.map((r) => ({ ...r, t: Date.parse(r.at as string) }));
-  if (shown.length > DISPLAY_POINTS * 2) {
-    const kept: typeof shown = [];
+  let kept: readonly TrendRow[] = rows;
+  if (rows.length > DISPLAY_POINTS * 2) {
+    const thinned: TrendRow[] = [];
     // each line's rows in order, grouped once (a filter per line was lines x rows: a third of a midolman trends page's drawing)
-    const byLabel = new Map<unknown, typeof shown>();
-    for (const r of shown) {
+    const byLabel = new Map<string, TrendRow[]>();
+    for (const r of rows) {
       let own = byLabel.get(r.series);
       if (!own) byLabel.set(r.series, (own = []));
       own.push(r);
     }
     for (const line of options.lines) {
       const own = byLabel.get(line.label) ?? [];
-      const idx = downsampleMinMax(own.map((r, i) => [i, r.value as number] as const), Math.floor((DISPLAY_POINTS * 2) / options.lines.length));
-      for (const [i] of idx) kept.push(own[i]!);
+      const idx = downsampleMinMax(own.map((r, i) => [i, r.value] as const), Math.floor((DISPLAY_POINTS * 2) / options.lines.length));
+      for (const [i] of idx) thinned.push(own[i]!);
     }
-    shown = kept;
+    kept = thinned;
   }
-  const display = displayUnit(options.unit, finiteValues(rows.map((r) => r['value'] as number)));
-  shown = shown.map((r) => ({ ...r, value: scaleBy(r['value'] as number, display.factor), shown: formatIn(r['value'] as number, display) }));
-  const domain = constantDomain(shown.map((r) => r['value'] as number | null));
+  const display = displayUnit(options.unit, finiteValues(rows.map((r) => r.value)));
+  // the fields of a download row, then its time, its value in the display unit and that value's text (the spec's data)
+  const shown: ShownTrendRow[] = kept.map((r) => {
+    const value = scaleBy(r.value, display.factor);
+    return r.build === undefined
+      ? { series: r.series, at: r.at, value, sweepId: r.sweepId, jobId: r.jobId, href: r.href, t: Date.parse(r.at), shown: formatIn(r.value, display) }
+      : { series: r.series, at: r.at, value, sweepId: r.sweepId, jobId: r.jobId, href: r.href, build: r.build, t: Date.parse(r.at), shown: formatIn(r.value, display) };
+  });
+  const domain = constantDomain(shown.map((r) => r.value));
   const multi = options.lines.length > 1;
   const changeRows = options.changes.map((c) => ({
     t: Date.parse(c.at),
@@ -402,12 +433,12 @@ export function trendChart(options: {
   const colors = categoryColors(options.lines.map((l) => l.label));
   const drawnLines = new Map<string, DrawnLine & { hrefs: string[]; tips: string[] }>();
   for (const r of shown) {
-    const label = r['series'] as string;
+    const label = r.series;
     let line = drawnLines.get(label);
     if (!line) drawnLines.set(label, (line = { label, color: multi ? colors.get(label)! : SINGLE_COLOR, points: [], hrefs: [], tips: [] }));
-    line.points.push([r['t'] as number, r['value'] as number | null]);
-    line.hrefs.push(r['href'] as string);
-    line.tips.push(`${multi ? `${label}: ` : ''}${r['shown'] as string} · sweep ${r['sweepId'] as string}${r['build'] !== undefined ? ` · build ${r['build'] as string}` : ''}`);
+    line.points.push([r.t, r.value]);
+    line.hrefs.push(r.href);
+    line.tips.push(`${multi ? `${label}: ` : ''}${r.shown} · sweep ${r.sweepId}${r.build !== undefined ? ` · build ${r.build}` : ''}`);
   }
   const kindColor = (k: string) => CHANGE_COLORS[k as keyof typeof CHANGE_COLORS];
   const drawing: ChartDrawing = {

@@ -1,7 +1,7 @@
 // A host x scenario's trends page, drawn from its histories in a render worker (render-pool.ts):
 // one chart per metric (or per measurement of a point matrix), the changes table and the builds.
 // Everything arrives as data that survives a structured clone (no functions).
-import type { MetricHistory } from '../analysis/history.js';
+import type { HistoryPoint, MetricHistory } from '../analysis/history.js';
 import type { Thresholds } from '../analysis/regressions.js';
 import { trendChart, type ChartSpec, type TrendLine } from './charts.js';
 import { labelsText } from './format.js';
@@ -41,15 +41,38 @@ export interface TrendsInput {
   view: TrendsView;
 }
 
+/** A link from the page at `from` to a job's page, by sweep and job. */
+type JobHref = (sweepId: string, jobId: string) => string;
+
+/**
+ * Links from the page at `from` to job pages, each made once per page: every line of a trends page
+ * links the same few sweeps' jobs (a midolman landing page: 72,000 points, 90 jobs).
+ */
+function jobHrefs(from: string): JobHref {
+  const bySweep = new Map<string, Map<string, string>>();
+  return (sweepId, jobId) => {
+    let byJob = bySweep.get(sweepId);
+    if (!byJob) bySweep.set(sweepId, (byJob = new Map()));
+    let href = byJob.get(jobId);
+    if (href === undefined) byJob.set(jobId, (href = rel(from, jobPaths(sweepId, jobId).page)));
+    return href;
+  };
+}
+
+/** A history's points as a trend line's, each with the link to its job's page. */
+function linePoints(points: readonly HistoryPoint[], hrefOf: JobHref): TrendLine['points'] {
+  return points.map((p) => ({ at: p.at, value: p.value, sweepId: p.sweepId, jobId: p.jobId, href: hrefOf(p.sweepId, p.jobId), build: p.build }));
+}
+
 /** The trend charts of a host x scenario: one per metric, a line per label set. */
-function metricTrendCharts(group: TrendGroup, frozen: boolean): (ChartSpec & { anchors: string[] })[] {
+function metricTrendCharts(group: TrendGroup, frozen: boolean, hrefOf: JobHref): (ChartSpec & { anchors: string[] })[] {
   const byMetric = new Map<string, MetricHistory[]>();
   for (const h of group.histories) byMetric.set(h.key.metric, [...(byMetric.get(h.key.metric) ?? []), h]);
   const charts: (ChartSpec & { anchors: string[] })[] = [];
   for (const [metric, hs] of [...byMetric.entries()].sort(([a], [b]) => a.localeCompare(b))) {
     const lines: TrendLine[] = hs.map((h) => ({
       label: labelsText(h.key.labels) || metric,
-      points: h.points.map((p) => ({ ...p, href: rel(group.path, jobPaths(p.sweepId, p.jobId).page) })),
+      points: linePoints(h.points, hrefOf),
     }));
     const keyIds = new Set(hs.map((h) => h.keyId));
     const marks = group.changes
@@ -61,14 +84,14 @@ function metricTrendCharts(group: TrendGroup, frozen: boolean): (ChartSpec & { a
 }
 
 /** The trend charts of a matrix (kvm): one per measurement, a line per point named as the job page names it. */
-function matrixTrendCharts(group: TrendGroup, matrix: PointMatrix, frozen: boolean): (ChartSpec & { anchors: string[] })[] {
+function matrixTrendCharts(group: TrendGroup, matrix: PointMatrix, frozen: boolean, hrefOf: JobHref): (ChartSpec & { anchors: string[] })[] {
   const names = new Map(matrix.points.map((p) => [p.id, p.name]));
   return matrix.measurements.map((m) => {
     const keyIds = new Set(m.lines.flatMap((l) => l.keyIds));
     const nameOf = (point: string | undefined) => (point === undefined ? 'job' : (names.get(point) ?? point));
     const lines: TrendLine[] = m.lines.map((l) => ({
       label: nameOf(l.point),
-      points: l.points.map((p) => ({ ...p, href: rel(group.path, jobPaths(p.sweepId, p.jobId).page) })),
+      points: linePoints(l.points, hrefOf),
     }));
     const marks = group.changes
       .filter((c) => keyIds.has(c.keyId))
@@ -82,13 +105,14 @@ export async function renderTrends(ctx: PageContext, { group, rows, thresholds, 
   // a period that has ended shows what stays true of it: a change's mean after it moves with later runs
   const frozen = view.kind === 'period';
   const matrix = pointMatrix(group.histories, group.changes, (h) => thresholds[h.keyId]!);
-  const charts = matrix ? matrixTrendCharts(group, matrix, frozen) : metricTrendCharts(group, frozen);
+  const hrefOf = jobHrefs(group.path);
+  const charts = matrix ? matrixTrendCharts(group, matrix, frozen, hrefOf) : metricTrendCharts(group, frozen, hrefOf);
   const assetsDir = group.path.replace(/\.html$/, '');
   const pageId = `trends:${group.host}/${group.scenario}${frozen ? `@${view.period}` : ''}`;
   const rendered = await renderCharts(charts, pageId, group.path, assetsDir);
   const views = rendered.views.map((v, i) => ({ ...v, anchors: charts[i]!.anchors }));
   const sweeps = new Set(group.histories.flatMap((h) => h.points.map((p) => p.sweepId))).size;
-  const runs = runRows(group.histories.flatMap((h) => h.points), (sweepId, jobId) => rel(group.path, jobPaths(sweepId, jobId).page));
+  const runs = runRows(group.histories.flatMap((h) => h.points), hrefOf);
   const html = page(ctx, './trends', group.path, {
     title: `Trends · ${group.host} · ${group.scenario}${frozen ? ` · ${view.label}` : ''}`,
     section: 'trends',
