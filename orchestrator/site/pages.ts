@@ -259,12 +259,17 @@ export interface RunRow {
  * the trends page's table (one row per job, whichever metrics it has).
  */
 export function runRows(points: readonly { sweepId: string; jobId: string; at: string; build?: string }[], pageOf: (sweepId: string, jobId: string) => string): RunRow[] {
-  const runs = new Map<string, { sweepId: string; jobId: string; at: string; build: string | null }>();
+  // each job's first point, in the order first seen, by sweep then job (no key text made per point: a midolman page has 72,000)
+  const runs: { sweepId: string; jobId: string; at: string; build: string | null }[] = [];
+  const seen = new Map<string, Set<string>>();
   for (const p of points) {
-    const key = `${p.sweepId}\u0000${p.jobId}`;
-    if (!runs.has(key)) runs.set(key, { sweepId: p.sweepId, jobId: p.jobId, at: p.at, build: p.build ?? null });
+    let jobs = seen.get(p.sweepId);
+    if (!jobs) seen.set(p.sweepId, (jobs = new Set()));
+    if (jobs.has(p.jobId)) continue;
+    jobs.add(p.jobId);
+    runs.push({ sweepId: p.sweepId, jobId: p.jobId, at: p.at, build: p.build ?? null });
   }
-  const ordered = [...runs.values()].sort((a, b) => a.sweepId.localeCompare(b.sweepId) || a.jobId.localeCompare(b.jobId));
+  const ordered = runs.sort((a, b) => a.sweepId.localeCompare(b.sweepId) || a.jobId.localeCompare(b.jobId));
   return ordered
     .map((r, i) => ({ ...r, page: pageOf(r.sweepId, r.jobId), buildChanged: i > 0 && r.build !== null && r.build !== ordered[i - 1]!.build }))
     .reverse();

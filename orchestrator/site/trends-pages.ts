@@ -111,7 +111,9 @@ export async function renderTrends(ctx: PageContext, { group, rows, thresholds, 
   const pageId = `trends:${group.host}/${group.scenario}${frozen ? `@${view.period}` : ''}`;
   const rendered = await renderCharts(charts, pageId, group.path, assetsDir);
   const views = rendered.views.map((v, i) => ({ ...v, anchors: charts[i]!.anchors }));
-  const sweeps = new Set(group.histories.flatMap((h) => h.points.map((p) => p.sweepId))).size;
+  const sweepIds = new Set<string>();
+  for (const h of group.histories) for (const p of h.points) sweepIds.add(p.sweepId);
+  const sweeps = sweepIds.size;
   const runs = runRows(group.histories.flatMap((h) => h.points), hrefOf);
   const html = page(ctx, './trends', group.path, {
     title: `Trends · ${group.host} · ${group.scenario}${frozen ? ` · ${view.label}` : ''}`,

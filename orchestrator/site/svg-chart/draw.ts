@@ -321,7 +321,23 @@ function frame(width: number, height: number, label: string, body: string): stri
   return `<svg role="img" focusable="false" aria-label="${escapeXml(label)}" xmlns="http://www.w3.org/2000/svg" class="marks" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}"><rect width="${w}" height="${h}" fill="white"/>${body}</svg>`;
 }
 
-function linePath(points: readonly [number, number | null][], x: (v: number) => number, y: (v: number) => number): string {
+/**
+ * An x position's text, made once per x value: a chart's lines share their x values (a trends
+ * page: every line has the same 90 sweeps); null where the scale gives no finite position.
+ */
+function xTexts(x: (v: number) => number): (v: number) => string | null {
+  const known = new Map<number, string | null>();
+  return (v) => {
+    let text = known.get(v);
+    if (text === undefined) {
+      const px = x(v);
+      known.set(v, (text = Number.isFinite(px) ? n(px) : null));
+    }
+    return text;
+  };
+}
+
+function linePath(points: readonly [number, number | null][], xText: (v: number) => string | null, y: (v: number) => number): string {
   let path = '';
   let pen = false;
   for (const [t, v] of points) {
@@ -329,10 +345,10 @@ function linePath(points: readonly [number, number | null][], x: (v: number) => 
       pen = false;
       continue;
     }
-    const px = x(t);
+    const px = xText(t);
     const py = y(v);
-    if (!Number.isFinite(px) || !Number.isFinite(py)) continue;
-    path += `${pen ? 'L' : 'M'}${n(px)},${n(py)}`;
+    if (px === null || !Number.isFinite(py)) continue;
+    path += `${pen ? 'L' : 'M'}${px},${n(py)}`;
     pen = true;
   }
   return path;
@@ -408,6 +424,7 @@ function drawLines(d: LinesDrawing): string {
     }
     marks += '</g>';
   }
+  const xText = xTexts(x);
   const drawAxisLines = (lines: readonly DrawnLine[], scale: (v: number) => number) => {
     let out = stackedAreas(
       lines.filter((l) => l.stacked),
@@ -416,7 +433,7 @@ function drawLines(d: LinesDrawing): string {
     );
     for (const line of lines) {
       if (line.stacked) continue;
-      const path = linePath(line.points, x, scale);
+      const path = linePath(line.points, xText, scale);
       if (path) out += `<g class="mark-line role-mark"><path d="${path}" fill="none" stroke="${line.color}" stroke-width="${line.strokeWidth ?? 2}" stroke-linejoin="round"${line.dashed ? ' stroke-dasharray="6,3"' : ''}/></g>`;
     }
     let symbols = '';
@@ -424,11 +441,11 @@ function drawLines(d: LinesDrawing): string {
       if (line.stacked || !(line.symbols ?? d.symbols)) continue;
       line.points.forEach(([t, v], i) => {
         if (v === null || !Number.isFinite(v)) return;
-        const cx = x(t);
+        const cx = xText(t);
         const cy = scale(v);
-        if (!Number.isFinite(cx) || !Number.isFinite(cy)) return;
+        if (cx === null || !Number.isFinite(cy)) return;
         const tip = line.tips?.[i];
-        const dot = `<path transform="translate(${n(cx)},${n(cy)})" d="${CIRCLE}" fill="${line.color}">${tip ? `<title>${escapeXml(tip)}</title>` : ''}</path>`;
+        const dot = `<path transform="translate(${cx},${n(cy)})" d="${CIRCLE}" fill="${line.color}">${tip ? `<title>${escapeXml(tip)}</title>` : ''}</path>`;
         const href = line.hrefs?.[i];
         symbols += href ? `<a href="${escapeXml(href)}">${dot}</a>` : dot;
       });
