@@ -182,7 +182,28 @@ const finitePoints = (history: MetricHistory) => history.points.filter((point) =
  * A change point inside a job's repeated samples is reported at that job's sweep.
  */
 export function detectChanges(histories: readonly MetricHistory[], thresholdsFor: (key: SeriesKey) => Thresholds): DetectedChange[] {
-  return histories.flatMap((history) => changesOf(history, finitePoints(history), thresholdsFor(history.key)).map(({ change }) => change));
+  return histories.flatMap((history) => changesOfHistory(history, thresholdsFor));
+}
+
+function changesOfHistory(history: MetricHistory, thresholdsFor: (key: SeriesKey) => Thresholds): DetectedChange[] {
+  return changesOf(history, finitePoints(history), thresholdsFor(history.key)).map(({ change }) => change);
+}
+
+/**
+ * detectChanges, giving the event loop a turn whenever `sliceMs` of detection has run: the same
+ * changes in the same order, for a caller whose other work (a site build's render workers, whose
+ * replies and next tasks go through this thread) must not wait for the whole detection.
+ */
+export async function detectChangesInSlices(histories: readonly MetricHistory[], thresholdsFor: (key: SeriesKey) => Thresholds, sliceMs = 10): Promise<DetectedChange[]> {
+  const changes: DetectedChange[] = [];
+  let sliceStart = performance.now();
+  for (const history of histories) {
+    changes.push(...changesOfHistory(history, thresholdsFor));
+    if (performance.now() - sliceStart < sliceMs) continue;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    sliceStart = performance.now();
+  }
+  return changes;
 }
 
 /**

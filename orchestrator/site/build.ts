@@ -4,7 +4,7 @@
 // files atomically. Charts are rendered to SVG here, so pages read fine without JavaScript.
 import { resolve } from 'node:path';
 import { loadHistory, type MetricHistory, type SeriesKey } from '../analysis/history.js';
-import { DEFAULT_THRESHOLDS, detectChanges, type DetectedChange, type Thresholds } from '../analysis/regressions.js';
+import { DEFAULT_THRESHOLDS, detectChangesInSlices, type DetectedChange, type Thresholds } from '../analysis/regressions.js';
 import { assetsFor } from './asset-cache.js';
 import type { CompareInput, CompareThresholds } from './compare-page.js';
 import { jobHeadlines } from './job-charts.js';
@@ -172,6 +172,16 @@ async function pagedChanges(resultsDir: string, sweepIds: readonly string[]): Pr
   return paged;
 }
 
+/**
+ * Waits for every one of `work` to end, then fails with the first failure: nothing a build
+ * started is still writing when the build returns or throws.
+ */
+async function allSettledOrThrow(work: readonly Promise<unknown>[]): Promise<void> {
+  const settled = await Promise.allSettled(work);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
 /** The keys whose thresholds the pages use: a series' own, and its host x scenario x metric's (comparisons). */
 function thresholdProbes(histories: readonly MetricHistory[]): SeriesKey[] {
   const probes = new Map<string, SeriesKey>();
@@ -225,8 +235,6 @@ interface BuildPagesInputs {
 async function buildPages({ options, started, log, thresholdsFor, writeFile, templatesFp, stampParts, jobIdentities, assets, pool }: BuildPagesInputs): Promise<BuildSiteResult> {
   const writer = new SiteWriter(options.outDir, writeFile);
   const [scan, history] = await Promise.all([scanStore(options.resultsDir, { cacheDir: options.outDir, jobIdentities }), options.history ?? loadHistory(options.resultsDir, { cacheDir: options.outDir }), writer.open()]);
-  const changes = detectChanges(history.histories, thresholdsFor);
-  log(`site: ${scan.sweeps.length} sweep(s), ${history.histories.length} metric histories, ${changes.length} change(s) detected (${Date.now() - started} ms)`);
 
   const ctx: Ctx = {
     ...pageContext(options.resultsDir, assets.paths),
@@ -238,29 +246,10 @@ async function buildPages({ options, started, log, thresholdsFor, writeFile, tem
   const sweeps: SweepRef[] = scan.sweeps;
   const jobs = sweeps.flatMap((s) => s.jobs);
   const previous = previousJobs(sweeps);
-  const labelsOf = seriesLabeller(history.histories);
-  const groups = trendGroups(history.histories, changes);
-  // trends pages: a recent window per host x scenario and a frozen page per ended month (trend-units.ts)
-  const sweepById = new Map(sweeps.map((s) => [s.sweepId, s]));
-  const sweepFacts = { start: (id: string) => sweepById.get(id)?.manifest.startedAt, fp: (id: string) => sweepById.get(id)?.fp };
-  const plans = trendPlans(groups, sweepFacts);
-  // a row links to the trends page that draws its point
-  const rows = withTrendPages(changeRows(changes, jobsBySweepHostScenario(sweeps), previous, labelsOf), plans);
-  const units = plans.flatMap((plan) => {
-    const own = rows.filter((r) => r.host === plan.group.host && r.scenario === plan.group.scenario);
-    // thresholds travel as data (a worker cannot call thresholdsFor), by the history they are for
-    return trendUnits(plan, own, thresholdsFor, sweepFacts, ctx.siteFp);
-  });
-  // the biggest pages first (a midolman host's takes several times a sysinfo host's), so that no
-  // worker is left drawing one big page at the end while the other has nothing to do
-  units.sort((a, b) => b.weight - a.weight);
-  const trendPages = mapLimit(units, pool.capacity + 2, async (unit) => {
-    // the worker that draws a page writes it; only paths, sizes and hashes come back
-    await writer.unit(unit.id, unit.fp, () => pool.trendsWritten(unit.input(), writer.before(unit.id)));
-  });
-
   const compareThresholds = compareThresholdsTables(history.histories, thresholdsFor);
-  // Jobs stream through the workers beside the trends pages: only the pages in flight are in memory.
+  // The job and comparison pages need the store's jobs and histories, not the changes detected in
+  // them: they go to the workers now, and stream through them beside the trends pages (only the
+  // pages in flight are in memory) while this thread detects changes.
   const jobPages = mapLimit(jobs, pool.capacity + 2, async (job) => {
     // a job's page and its comparison: whichever changed, drawn (and written) by one worker from one read of the job
     const prev = previous.get(job.key);
@@ -283,9 +272,33 @@ async function buildPages({ options, started, log, thresholdsFor, writeFile, tem
       await writer.record(compareId, compareFp, drawn.compare ?? (await compareUnit(pool, input, compareThresholds, writer.before(compareId))));
     }
   });
-  await Promise.all([jobPages, trendPages]);
-  log(`site: job and trends pages done (${Date.now() - started} ms, ${pool.size} render worker(s))`);
-  await renderRest();
+  // in slices, so that the workers' replies are answered with their next pages meanwhile
+  const changes = await detectChangesInSlices(history.histories, thresholdsFor);
+  log(`site: ${scan.sweeps.length} sweep(s), ${history.histories.length} metric histories, ${changes.length} change(s) detected (${Date.now() - started} ms)`);
+
+  const labelsOf = seriesLabeller(history.histories);
+  const groups = trendGroups(history.histories, changes);
+  // trends pages: a recent window per host x scenario and a frozen page per ended month (trend-units.ts)
+  const sweepById = new Map(sweeps.map((s) => [s.sweepId, s]));
+  const sweepFacts = { start: (id: string) => sweepById.get(id)?.manifest.startedAt, fp: (id: string) => sweepById.get(id)?.fp };
+  const plans = trendPlans(groups, sweepFacts);
+  // a row links to the trends page that draws its point
+  const rows = withTrendPages(changeRows(changes, jobsBySweepHostScenario(sweeps), previous, labelsOf), plans);
+  const units = plans.flatMap((plan) => {
+    const own = rows.filter((r) => r.host === plan.group.host && r.scenario === plan.group.scenario);
+    // thresholds travel as data (a worker cannot call thresholdsFor), by the history they are for
+    return trendUnits(plan, own, thresholdsFor, sweepFacts, ctx.siteFp);
+  });
+  // the biggest pages first (a midolman host's takes several times a sysinfo host's), so that no
+  // worker is left drawing one big page at the end while the other has nothing to do; they go
+  // ahead of the job pages still waiting for a worker
+  units.sort((a, b) => b.weight - a.weight);
+  const trendPages = mapLimit(units, pool.capacity + 2, async (unit) => {
+    // the worker that draws a page writes it; only paths, sizes and hashes come back
+    await writer.unit(unit.id, unit.fp, () => pool.trendsWritten(unit.input(), writer.before(unit.id), { ahead: true }));
+  });
+  // the index, regressions and the compare picker are made here while the workers draw
+  await allSettledOrThrow([Promise.all([jobPages, trendPages]).then(() => log(`site: job and trends pages done (${Date.now() - started} ms, ${pool.size} render worker(s))`)), renderRest()]);
   const removed = await writer.finish();
   const regressions = changes.filter((c) => c.kind === 'regression').length;
   const problems = [...scan.problems, ...history.problems];

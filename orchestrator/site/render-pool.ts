@@ -24,6 +24,11 @@ export type RenderReply = ({ id: number } & RenderOutcome) | { id: number; error
 
 type Work = RenderWork;
 
+/** `ahead`: the task goes before every queued task not sent ahead (a build's biggest pages, first). */
+export interface SubmitOrder {
+  ahead?: boolean;
+}
+
 export class RenderError extends Error {
   override readonly name = 'RenderError';
 }
@@ -74,13 +79,23 @@ function startThread(data: RenderWorkerData, heapMb: number | undefined): Worker
   return new Worker(boot, { eval: true, workerData: data, resourceLimits: resourceLimits(heapMb) });
 }
 
+/**
+ * Where a task joins the queue: at the end, or, sent ahead, behind only the tasks sent ahead
+ * before it (so those keep the order they were sent in).
+ */
+export function queuePosition(queue: readonly { ahead: boolean }[], ahead: boolean): number {
+  if (!ahead) return queue.length;
+  const firstBehind = queue.findIndex((queued) => !queued.ahead);
+  return firstBehind === -1 ? queue.length : firstBehind;
+}
+
 export class RenderPool {
   readonly size: number;
   private readonly slots: Slot[] = [];
   private readonly pending = new Map<number, { work: Work; resolve: (outcome: RenderOutcome) => void; reject: (error: Error) => void; slot: Slot | undefined }>();
   /** A capped worker ran out of heap: workers start without the cap from then on. */
   roomy = false;
-  private readonly queue: { id: number; work: Work }[] = [];
+  private readonly queue: { id: number; work: Work; ahead: boolean }[] = [];
   private nextId = 1;
   private failure: Error | undefined;
   private closing = false;
@@ -138,18 +153,18 @@ export class RenderPool {
    * A trends page written by the worker that drew it (when the pool has an outDir): only paths,
    * sizes and hashes come back. `before`: the unit's record in the last build (SiteWriter.before).
    */
-  async trendsWritten(input: TrendsInput, before: UnitBefore): Promise<UnitOutput> {
-    const outcome = await this.submit({ kind: 'trends', input, write: { before } });
+  async trendsWritten(input: TrendsInput, before: UnitBefore, order: SubmitOrder = {}): Promise<UnitOutput> {
+    const outcome = await this.submit({ kind: 'trends', input, write: { before } }, order);
     if (!('output' in outcome)) throw new RenderError('a trends page came back without its files');
     return outcome.output;
   }
 
-  private async submit(work: Work): Promise<RenderOutcome> {
+  private async submit(work: Work, { ahead = false }: SubmitOrder = {}): Promise<RenderOutcome> {
     if (this.size === 0) return this.renderHere(work);
     if (this.failure) throw this.failure;
     const id = this.nextId++;
     const done = new Promise<RenderOutcome>((resolve, reject) => this.pending.set(id, { work, resolve, reject, slot: undefined }));
-    this.queue.push({ id, work });
+    this.queue.splice(queuePosition(this.queue, ahead), 0, { id, work, ahead });
     this.dispatch();
     return done;
   }
@@ -217,11 +232,11 @@ export class RenderPool {
     slot.retired = true;
     this.roomy = true;
     this.slots.splice(this.slots.indexOf(slot), 1);
-    const again: { id: number; work: Work }[] = [];
+    const again: { id: number; work: Work; ahead: boolean }[] = [];
     for (const [id, task] of this.pending) {
       if (task.slot !== slot) continue;
       task.slot = undefined;
-      again.push({ id, work: task.work });
+      again.push({ id, work: task.work, ahead: true });
     }
     this.queue.unshift(...again);
     this.dispatch();

@@ -10,6 +10,7 @@ import {
   DEFAULT_THRESHOLDS,
   buildsText,
   detectChanges,
+  detectChangesInSlices,
   newRegressionLine,
   newRegressions,
   regressionsFirstSeen,
@@ -269,6 +270,27 @@ test("repeated samples of one job: the build before is the previous job's, not t
   }
   const [change] = detectChanges([{ key, keyId: seriesKeyId(key), unit: 'ops/s', better: 'higher', points }], defaults);
   assert.equal([change!.sweepId, change!.buildBefore, change!.buildAfter], ['s09', 'b8', 'b9']);
+});
+
+test('detection in slices gives the changes of detectChanges, in the same order, and lets other work run between slices', async () => {
+  const histories = [1, 2, 3].flatMap((seed) => [
+    history('cpu', 'lower', 50, 55, 40, 10, seed),
+    history('throughput.pps', 'higher', 1000, 800, 40, 10, seed + 10),
+    history('flat', 'none', 10, 10, 40, 10, seed + 20),
+    history('mem', 'lower', 50, 60, 30, 20, seed + 30),
+  ]);
+  const whole = detectChanges(histories, () => DEFAULT_THRESHOLDS);
+  assert.ok(whole.length >= 2, 'the fixture has changes to find');
+  let turns = 0;
+  const ticking = setInterval(() => turns++, 0);
+  try {
+    // a slice of 0 ms yields after every history
+    assert.equal(await detectChangesInSlices(histories, () => DEFAULT_THRESHOLDS, 0), whole);
+  } finally {
+    clearInterval(ticking);
+  }
+  assert.ok(turns > 0, 'a timer ran while detection was under way');
+  assert.equal(await detectChangesInSlices(histories, () => DEFAULT_THRESHOLDS), whole, 'with the default slice');
 });
 
 test.run();

@@ -7,7 +7,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { scanStore, type JobRef } from '../../orchestrator/site/load.js';
-import { RenderPool } from '../../orchestrator/site/render-pool.js';
+import { queuePosition, RenderPool } from '../../orchestrator/site/render-pool.js';
 import { TEST_FIXTURE, writeFixtureStore } from './fixture-store.js';
 
 async function filesUnder(dir: string): Promise<string[]> {
@@ -68,5 +68,19 @@ test('a worker that runs out of its heap cap is replaced by one without it; the 
     assert.equal((await filesUnder(capped)).filter((f) => !f.split('/').pop()!.startsWith('.')), files, 'the same files (temp files of the worker that ran out may be left)');
     for (const f of files) assert.is(await readFile(join(capped, f), 'utf8'), await readFile(join(here, f), 'utf8'), f);
   }));
+
+test('a task sent ahead waits only behind those sent ahead before it; others join the end', () => {
+  const queue: { name: string; ahead: boolean }[] = [];
+  const send = (name: string, ahead: boolean) => queue.splice(queuePosition(queue, ahead), 0, { name, ahead });
+  send('job 1', false);
+  send('job 2', false);
+  send('trends big', true);
+  send('trends small', true);
+  send('job 3', false);
+  send('trends smallest', true);
+  assert.equal(queue.map((q) => q.name), ['trends big', 'trends small', 'trends smallest', 'job 1', 'job 2', 'job 3']);
+  assert.is(queuePosition([], true), 0);
+  assert.is(queuePosition([{ ahead: true }], true), 1, 'behind every task sent ahead when nothing else waits');
+});
 
 test.run();
