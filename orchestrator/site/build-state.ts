@@ -12,6 +12,15 @@
 // edited or truncated in place (its directory does not change; nor did a stat per page see
 // that), and a page removed within the filesystem's timestamp tick after the build recorded its
 // directory (Linux stamps directories with a coarse clock, a few ms).
+//
+// The next build with something to draw uses the same evidence for its kept pages (SiteWriter,
+// site/output.ts): a page kept from the last build, in a directory whose identity is the one
+// recorded here, is there without a stat of its own. Only when this record is the one written
+// after the manifest it is read with (the state keeps the manifest's identity): a manifest and a
+// state of different builds are checked page by page. And a directory that build saw unchanged
+// and did not write or remove anything in keeps the identity it was seen with (KeptPages):
+// recorded from an earlier look, an identity can only be older than the directory, which a later
+// build sees as changed and checks page by page (never as a page there that is not).
 import { readFile } from 'node:fs/promises';
 import { statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -19,7 +28,7 @@ import { z } from 'zod';
 import type { WriteFileFn } from './output.js';
 
 export const BUILD_STATE = '.site-state.json';
-const BUILD_STATE_SCHEMA = 'orchestrate/site-state@2' as const; // 2: directory identities of the pages
+const BUILD_STATE_SCHEMA = 'orchestrate/site-state@3' as const; // 3: the manifest's identity; 2: directory identities of the pages
 
 const BuildStateSchema = z.object({
   schema: z.literal(BUILD_STATE_SCHEMA),
@@ -33,11 +42,24 @@ const BuildStateSchema = z.object({
   problems: z.array(z.object({ path: z.string(), message: z.string() })),
   /** Site-relative directory -> identity (inode:mtime) of each directory holding pages, the root excepted ('-': none). */
   dirs: z.record(z.string(), z.string()),
+  /** Identity (inode:size:mtime) of the build manifest (.site-build.json) the build wrote just before ('-': none). */
+  manifest: z.string(),
 });
 
 export type RecordedBuildState = Omit<z.infer<typeof BuildStateSchema>, 'schema'>;
-/** What a build records: its pages by their first file (their directories' identities are taken when it is written). */
-export type BuildState = Omit<RecordedBuildState, 'pageCount' | 'rootPages' | 'dirs'> & { pages: string[] };
+
+/** The pages of a build (SiteWriter.pages), as the state records them. */
+export interface KeptPages {
+  /** The first file of every page. */
+  paths: string[];
+  /** Directories the build saw with their recorded identity and then wrote and removed nothing in: dir -> that identity. */
+  unchangedDirs: ReadonlyMap<string, string>;
+  /** The identity of the manifest the build wrote (fileIdentity), '-' when unknown. */
+  manifest: string;
+}
+
+/** What a build records: its pages (the directories' identities not known from KeptPages are taken when it is written). */
+export type BuildState = Omit<RecordedBuildState, 'pageCount' | 'rootPages' | 'dirs' | 'manifest'> & { pages: KeptPages };
 
 export async function readBuildState(outDir: string): Promise<RecordedBuildState | undefined> {
   try {
@@ -48,9 +70,38 @@ export async function readBuildState(outDir: string): Promise<RecordedBuildState
   }
 }
 
-function dirIdentity(path: string): string {
+/** inode:mtime of a directory, '-' when there is none. */
+export function dirIdentity(path: string): string {
   const s = statSync(path, { throwIfNoEntry: false });
   return s?.isDirectory() ? `${s.ino}:${s.mtimeMs}` : '-';
+}
+
+/** inode:size:mtime of a file's stats. */
+export function statsIdentity(s: { ino: number; size: number; mtimeMs: number }): string {
+  return `${s.ino}:${s.size}:${s.mtimeMs}`;
+}
+
+/** What the SiteWriter takes from the last state: the page directories' identities, and the manifest they go with. */
+export interface RecordedPageDirs {
+  manifest: string;
+  dirs: Readonly<Record<string, string>>;
+}
+
+/**
+ * The page directories of the last state, read without its schema (a hand check of the two fields
+ * used: the state's zod parse costs more than the whole file's JSON parse); undefined when missing,
+ * damaged or of another version.
+ */
+export async function readPageDirs(outDir: string): Promise<RecordedPageDirs | undefined> {
+  try {
+    const parsed = JSON.parse(await readFile(join(outDir, BUILD_STATE), 'utf8')) as { schema?: unknown; manifest?: unknown; dirs?: unknown } | null;
+    if (parsed?.schema !== BUILD_STATE_SCHEMA || typeof parsed.manifest !== 'string' || typeof parsed.dirs !== 'object' || parsed.dirs === null || Array.isArray(parsed.dirs)) return undefined;
+    const dirs = parsed.dirs as Record<string, unknown>;
+    for (const dir in dirs) if (typeof dirs[dir] !== 'string') return undefined;
+    return { manifest: parsed.manifest, dirs: dirs as Record<string, string> };
+  } catch {
+    return undefined;
+  }
 }
 
 /** Written after the build's last page write and removal: the directories are as the build left them. */
@@ -58,12 +109,12 @@ export async function writeBuildState(outDir: string, state: BuildState, writeFi
   const { pages, ...rest } = state;
   const dirs: Record<string, string> = {};
   const rootPages: string[] = [];
-  for (const page of pages) {
+  for (const page of pages.paths) {
     const dir = dirname(page);
     if (dir === '.') rootPages.push(page);
-    else dirs[dir] ??= dirIdentity(join(outDir, dir));
+    else dirs[dir] ??= pages.unchangedDirs.get(dir) ?? dirIdentity(join(outDir, dir));
   }
-  const record: RecordedBuildState & { schema: string } = { schema: BUILD_STATE_SCHEMA, ...rest, pageCount: pages.length, rootPages, dirs };
+  const record: RecordedBuildState & { schema: string } = { schema: BUILD_STATE_SCHEMA, ...rest, pageCount: pages.paths.length, rootPages, dirs, manifest: pages.manifest };
   await writeFile(join(outDir, BUILD_STATE), JSON.stringify(record));
 }
 

@@ -3,9 +3,10 @@
 // there is skipped without rendering; a rendered file whose content did not change is not
 // rewritten; a written file goes to a temp name beside it and is renamed into place.
 import { statSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { commitStagedSync, discardStagedSync, stageFileSync, writeFileAtomically, type StagedFile } from '../results/atomic-write.js';
+import { dirIdentity, readPageDirs, statsIdentity, type KeptPages, type RecordedPageDirs } from './build-state.js';
 import { sha } from './names.js';
 
 export const BUILD_MANIFEST = '.site-build.json';
@@ -57,22 +58,35 @@ function isStoredUnit(value: unknown): value is StoredUnit {
   return Array.isArray(value) && value.length >= 2 && value.length % 2 === 0 && value.every((v) => typeof v === 'string');
 }
 
-/** The units the manifest in `outDir` records; {} for a first build or a manifest of another version, a damaged unit left out (it is drawn again). */
-async function readStoredUnits(outDir: string): Promise<Record<string, StoredUnit>> {
+/**
+ * The units the manifest in `outDir` records; {} for a first build or a manifest of another
+ * version, a damaged unit left out (it is drawn again). With the identity (statsIdentity) of the
+ * file they were read from, '-' when there was none.
+ */
+async function readStoredUnits(outDir: string): Promise<{ units: Record<string, StoredUnit>; identity: string }> {
   const units: Record<string, StoredUnit> = {};
+  let identity = '-';
   try {
-    const parsed = JSON.parse(await readFile(join(outDir, BUILD_MANIFEST), 'utf8')) as Partial<BuildManifest> | null;
-    if (parsed?.schema !== MANIFEST_SCHEMA || typeof parsed.units !== 'object' || parsed.units === null) return units;
+    const file = await open(join(outDir, BUILD_MANIFEST), 'r');
+    let text: string;
+    try {
+      identity = statsIdentity(await file.stat());
+      text = await file.readFile('utf8');
+    } finally {
+      await file.close();
+    }
+    const parsed = JSON.parse(text) as Partial<BuildManifest> | null;
+    if (parsed?.schema !== MANIFEST_SCHEMA || typeof parsed.units !== 'object' || parsed.units === null) return { units, identity };
     for (const [id, unit] of Object.entries(parsed.units)) if (isStoredUnit(unit)) units[id] = unit;
   } catch {
     // first build, or a damaged manifest: everything is rendered
   }
-  return units;
+  return { units, identity };
 }
 
 /** The units of a site's last build (id -> fingerprint and path -> hash), for tests and tools; {} when there is no readable manifest. */
 export async function readBuildManifest(outDir: string): Promise<Record<string, { fp: string; files: Record<string, string> }>> {
-  return Object.fromEntries(Object.entries(await readStoredUnits(outDir)).map(([id, unit]) => [id, { fp: unit[0]!, files: storedFiles(unit) }]));
+  return Object.fromEntries(Object.entries((await readStoredUnits(outDir)).units).map(([id, unit]) => [id, { fp: unit[0]!, files: storedFiles(unit) }]));
 }
 
 export type WriteFileFn = (path: string, data: string | Buffer) => Promise<void>;
@@ -138,6 +152,14 @@ export function writeFileAtomic(path: string, data: string | Buffer): Promise<vo
 export class SiteWriter {
   private previous: Record<string, StoredUnit> = {};
   private readonly current: Record<string, StoredUnit> = {};
+  /** The page directories' identities the last build recorded (.site-state.json), when its record goes with the manifest read. */
+  private pageDirs: RecordedPageDirs | undefined;
+  /** Page directories looked at: whether each had the identity the last build recorded, when first looked at. */
+  private readonly dirsSeen = new Map<string, boolean>();
+  /** Directories this build wrote or removed a file in (every directory above such a file). */
+  private readonly touched = new Set<string>();
+  /** Identity of the manifest finish() wrote. */
+  private manifestIdentity = '-';
   readonly written = new Set<string>();
   readonly writtenFiles: string[] = [];
   unitsWritten = 0;
@@ -147,7 +169,10 @@ export class SiteWriter {
   constructor(readonly outDir: string, private readonly writeFile: WriteFileFn = writeFileAtomic) {}
 
   async open(): Promise<void> {
-    this.previous = await readStoredUnits(this.outDir);
+    const [stored, pageDirs] = await Promise.all([readStoredUnits(this.outDir), readPageDirs(this.outDir)]);
+    this.previous = stored.units;
+    // a state written after another manifest than this one may not describe its pages: checked one by one
+    this.pageDirs = pageDirs !== undefined && stored.identity !== '-' && pageDirs.manifest === stored.identity ? pageDirs : undefined;
   }
 
   /**
@@ -156,6 +181,37 @@ export class SiteWriter {
    */
   private exists(path: string): boolean {
     return statSync(join(this.outDir, path), { throwIfNoEntry: false }) !== undefined;
+  }
+
+  /**
+   * Is a page of the last build still there? Without a stat of its own when its directory has the
+   * identity the last build recorded after its last write there (site/build-state.ts: a file
+   * added, removed or renamed in a directory changes it), taken once per directory: files are
+   * only removed at the end of a build (finish), so a page there when its directory was looked at
+   * is there until then. Pages of the site's root, or of a directory that changed, are looked at.
+   */
+  private keptPageThere(path: string): boolean {
+    const slash = path.lastIndexOf('/');
+    if (this.pageDirs !== undefined && slash > 0) {
+      const dir = path.slice(0, slash);
+      let same = this.dirsSeen.get(dir);
+      if (same === undefined) {
+        const recorded = Object.hasOwn(this.pageDirs.dirs, dir) ? this.pageDirs.dirs[dir] : undefined;
+        same = recorded !== undefined && recorded !== '-' && dirIdentity(join(this.outDir, dir)) === recorded;
+        this.dirsSeen.set(dir, same);
+      }
+      if (same) return true;
+    }
+    return this.exists(path);
+  }
+
+  /** Marks every directory above a file this build wrote or removed as changed. */
+  private touch(path: string): void {
+    for (let slash = path.lastIndexOf('/'); slash > 0; slash = path.lastIndexOf('/', slash - 1)) {
+      const dir = path.slice(0, slash);
+      if (this.touched.has(dir)) return;
+      this.touched.add(dir);
+    }
   }
 
   /** The last build's record of a unit's files (path -> hash), for a renderer that writes them itself. */
@@ -167,13 +223,13 @@ export class SiteWriter {
 
   /**
    * Whether a unit can be skipped: its fingerprint is the last build's and its first file (its
-   * page, standing for the rest: one stat per unchanged page) is still there. A skipped unit is
-   * recorded as kept.
+   * page, standing for the rest) is still there (keptPageThere: a stat per directory of pages, or
+   * per page where the directory changed). A skipped unit is recorded as kept.
    */
   unchanged(id: string, fp: string): boolean {
     const before = this.previous[id];
     if (!before || before[0] !== fp) return false;
-    if (before.length > 2 && !this.exists(before[1]! + before[2]!)) return false;
+    if (before.length > 2 && !this.keptPageThere(before[1]! + before[2]!)) return false;
     this.current[id] = before;
     this.unitsUnchanged++;
     return true;
@@ -195,6 +251,7 @@ export class SiteWriter {
         if (!file.written) continue;
         this.bytes += file.bytes;
         this.writtenFiles.push(file.path);
+        this.touch(file.path);
         wrote = true;
       }
     }
@@ -204,6 +261,7 @@ export class SiteWriter {
       const hash = fileHash(file.data);
       files[file.path] = hash;
       if (beforeFiles?.[file.path] === hash && this.exists(file.path)) continue;
+      this.touch(file.path);
       await this.writeFile(join(this.outDir, file.path), file.data);
       this.bytes += typeof file.data === 'string' ? Buffer.byteLength(file.data) : file.data.length;
       this.writtenFiles.push(file.path);
@@ -219,14 +277,20 @@ export class SiteWriter {
     return wrote;
   }
 
-  /** The first file of every unit of this build (its page): what a build with nothing new checks is still there. */
-  pages(): string[] {
-    const pages: string[] = [];
+  /**
+   * The first file of every unit of this build (its page): what a build with nothing new checks
+   * is still there; with the directories seen unchanged and not written in since (their identity
+   * is known without another stat), and the manifest's identity. After finish().
+   */
+  pages(): KeptPages {
+    const paths: string[] = [];
     for (const id in this.current) {
       const unit = this.current[id]!;
-      if (unit.length > 2) pages.push(unit[1]! + unit[2]!);
+      if (unit.length > 2) paths.push(unit[1]! + unit[2]!);
     }
-    return pages;
+    const unchangedDirs = new Map<string, string>();
+    for (const [dir, same] of this.dirsSeen) if (same && !this.touched.has(dir)) unchangedDirs.set(dir, this.pageDirs!.dirs[dir]!);
+    return { paths, unchangedDirs, manifest: this.manifestIdentity };
   }
 
   /** Removes the files of units (or unit files) the build no longer produces, then saves the manifest. */
@@ -246,11 +310,14 @@ export class SiteWriter {
     for (const path of candidates) {
       keep ??= new Set(Object.values(this.current).flatMap(storedPaths));
       if (keep.has(path)) continue;
+      this.touch(path);
       await rm(join(this.outDir, path), { force: true });
       removed.push(path);
     }
     const manifest: BuildManifest = { schema: MANIFEST_SCHEMA, units: this.current };
     await this.writeFile(join(this.outDir, BUILD_MANIFEST), JSON.stringify(manifest));
+    const written = statSync(join(this.outDir, BUILD_MANIFEST), { throwIfNoEntry: false });
+    this.manifestIdentity = written ? statsIdentity(written) : '-';
     return removed;
   }
 }

@@ -7,7 +7,8 @@ import * as assert from 'uvu/assert';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { BUILD_MANIFEST, SiteWriter, fileHash, readBuildManifest, writeUnitFiles, type OutFile } from '../../orchestrator/site/output.js';
+import { BUILD_MANIFEST, SiteWriter, fileHash, readBuildManifest, writeFileAtomic, writeUnitFiles, type OutFile } from '../../orchestrator/site/output.js';
+import { BUILD_STATE, readBuildState, writeBuildState } from '../../orchestrator/site/build-state.js';
 
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'output-unit-'));
@@ -201,6 +202,76 @@ test('a unit whose render fails is not recorded and leaves the files of the last
       assert.match(String(error), /drawing failed/);
     }
     assert.is(await readFile(join(dir, 'jobs/s1/j1.html'), 'utf8'), '<p>one</p>');
+  }));
+
+/** A build of units x (x/x.html) and y (y/y.html), recorded as a site build records it: manifest, then state. */
+async function buildWithState(dir: string, fps: { x: string; y: string }) {
+  const writer = new SiteWriter(dir);
+  await writer.open();
+  const drawn: string[] = [];
+  for (const id of ['x', 'y'] as const) {
+    await writer.unit(id, fps[id], () => {
+      drawn.push(id);
+      return [{ path: `${id}/${id}.html`, data: `${id} ${fps[id]}` }];
+    });
+  }
+  await writer.finish();
+  const pages = writer.pages();
+  await writeBuildState(dir, { inputs: 'i', probes: [], pages, regressions: 0, problems: [] }, writeFileAtomic);
+  return { drawn, pages };
+}
+
+/** Past the filesystem's coarse directory timestamp tick, so that a change is seen in a directory's mtime. */
+const tick = () => new Promise((done) => setTimeout(done, 30));
+
+test('kept pages in directories as the last build left them are taken by their directory, whose identity the next state keeps', () =>
+  withDir(async (dir) => {
+    const first = await buildWithState(dir, { x: '1', y: '1' });
+    assert.equal(first.drawn, ['x', 'y']);
+    assert.is(first.pages.unchangedDirs.size, 0, 'a first build saw no directory of an earlier one');
+    const state = (await readBuildState(dir))!;
+    assert.equal(Object.keys(state.dirs).sort(), ['x', 'y']);
+    const second = await buildWithState(dir, { x: '1', y: '1' });
+    assert.equal(second.drawn, []);
+    assert.equal(Object.fromEntries(second.pages.unchangedDirs), state.dirs, 'both directories seen unchanged and not written in');
+    assert.equal((await readBuildState(dir))!.dirs, state.dirs);
+  }));
+
+test('a page removed from a directory the last build recorded is drawn again, and its directory looked at again for the next state', () =>
+  withDir(async (dir) => {
+    await buildWithState(dir, { x: '1', y: '1' });
+    await tick();
+    await rm(join(dir, 'x/x.html'));
+    const again = await buildWithState(dir, { x: '1', y: '1' });
+    assert.equal(again.drawn, ['x'], 'x drawn again, y kept');
+    assert.is(await readFile(join(dir, 'x/x.html'), 'utf8'), 'x 1');
+    assert.equal([...again.pages.unchangedDirs.keys()], ['y'], 'x was written in: its identity is taken afresh');
+    const state = (await readBuildState(dir))!;
+    assert.is.not(state.dirs['x'], '-');
+    await tick();
+    // a page drawn again with other content: its directory is written in, the other one kept
+    const changed = await buildWithState(dir, { x: '1', y: '2' });
+    assert.equal(changed.drawn, ['y']);
+    assert.equal([...changed.pages.unchangedDirs.keys()], ['x']);
+  }));
+
+test('a state that does not go with the manifest (another build wrote one since) is not used: kept pages are looked at one by one', () =>
+  withDir(async (dir) => {
+    await buildWithState(dir, { x: '1', y: '1' });
+    // the manifest written again (same content, another file): the state was not written after it
+    await writeFileAtomic(join(dir, BUILD_MANIFEST), await readFile(join(dir, BUILD_MANIFEST)));
+    await tick();
+    await rm(join(dir, 'y/y.html'));
+    const again = await buildWithState(dir, { x: '1', y: '1' });
+    assert.equal(again.drawn, ['y'], 'the removed page is drawn again');
+    assert.is(again.pages.unchangedDirs.size, 0, 'no directory taken on the word of a state of another manifest');
+    // a damaged state: the same, page by page
+    await writeFile(join(dir, BUILD_STATE), '{"schema":"orchestrate/site-state@3","manifest":');
+    await tick();
+    await rm(join(dir, 'x/x.html'));
+    const damaged = await buildWithState(dir, { x: '1', y: '1' });
+    assert.equal(damaged.drawn, ['x']);
+    assert.is(damaged.pages.unchangedDirs.size, 0);
   }));
 
 test.run();
