@@ -42,5 +42,7 @@ export function toCsv(rows: readonly object[], columns?: readonly string[]): str
     for (let i = 1; i < cols.length; i++) line += `,${cell(fields[cols[i]!])}`;
     lines.push(line);
   }
-  return `${lines.join('\n')}\n`;
+  // the last newline as the join's: the text is made once, not copied again to end it
+  lines.push('');
+  return lines.join('\n');
 }

@@ -243,4 +243,30 @@ test('layered charts: an axis given a unit shows its values in that family\'s be
   assert.equal(leaves(loss.spec)[0]!.encoding!['y']!['scale'], { zero: true, domain: [0, 1], nice: true });
 });
 
+test('trendChart: download rows and shown rows keep their fields in the order the downloads and charts.js were written in', () => {
+  const points = (build: boolean) => [0, 1, 2].map((i) => ({ at: day(i), value: i * 1024, sweepId: `s${i}`, jobId: 'j', href: `j${i}.html`, ...(build && i > 0 ? { build: `b${i}` } : {}) }));
+  const chart = trendChart({ id: 'm', metric: 'memory.used', unit: 'bytes', better: 'lower', changes: [], lines: [{ label: 'a', points: points(true) }, { label: 'b', points: points(false) }] });
+  assert.equal(chart.rows.map((r) => Object.keys(r).join()), [
+    ...['series,at,value,sweepId,jobId,href', 'series,at,value,sweepId,jobId,href,build', 'series,at,value,sweepId,jobId,href,build'],
+    ...['series,at,value,sweepId,jobId,href', 'series,at,value,sweepId,jobId,href', 'series,at,value,sweepId,jobId,href'],
+  ]);
+  assert.equal(chart.columns, ['series', 'at', 'value', 'sweepId', 'jobId', 'build']);
+  const shown = (chart.spec['data'] as { values: Record<string, unknown>[] }).values;
+  assert.equal(Object.keys(shown[1]!), ['series', 'at', 'value', 'sweepId', 'jobId', 'href', 'build', 't', 'shown']);
+  assert.equal(Object.keys(shown[3]!), ['series', 'at', 'value', 'sweepId', 'jobId', 'href', 't', 'shown']);
+  assert.equal(shown[2], { series: 'a', at: day(2), value: 2, sweepId: 's2', jobId: 'j', href: 'j2.html', build: 'b2', t: Date.parse(day(2)), shown: '2 KiB' });
+  assert.is(chart.rows[2]!['value'], 2048, 'the downloads keep the unit of the store');
+});
+
+test('trendChart: a history longer than the display keeps every row for the downloads and thins each line by its own peaks', () => {
+  const values = Array.from({ length: 1000 }, (_, i) => (i === 500 ? 1000 : i % 7));
+  const line = (label: string) => ({ label, points: values.map((value, i) => ({ at: new Date(Date.UTC(2024, 0, 1) + i * 86_400_000).toISOString(), value, sweepId: `s${i}`, jobId: 'j', href: `j${i}.html` })) });
+  const chart = trendChart({ id: 'm', metric: 'x', unit: 'count', better: 'none', changes: [], lines: [line('a'), line('b')] });
+  assert.is(chart.rows.length, 2000);
+  const shown = (chart.spec['data'] as { values: { series: string; value: number }[] }).values;
+  assert.ok(shown.length < 1600 && shown.length > 100, `${shown.length}`);
+  for (const label of ['a', 'b']) assert.ok(shown.some((r) => r.series === label && r.value === 1000), `line ${label} keeps its peak`);
+  assert.match(chart.note ?? '', `${shown.length} of 2000 points shown`);
+});
+
 test.run();

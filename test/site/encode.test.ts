@@ -17,4 +17,11 @@ test('safeJson writes markup characters and JS line separators as escapes', () =
   assert.is(dataScript('jobs', 'a<b', 1), '(window.__site=window.__site||{});(window.__site.jobs=window.__site.jobs||{})["a\\u003cb"]=1;\n');
 });
 
+test('CSV: a text repeated down a column is guarded and quoted alike in every row; no columns is empty lines; no rows is the header', () => {
+  const rows = [1, 2, 3].map((i) => ({ series: 'a, "b"', formula: '=1+1', n: i }));
+  assert.is(toCsv(rows), 'series,formula,n\n"a, ""b""",\'=1+1,1\n"a, ""b""",\'=1+1,2\n"a, ""b""",\'=1+1,3\n');
+  assert.is(toCsv(rows, []), '\n\n\n\n');
+  assert.is(toCsv([], ['a', 'b']), 'a,b\n');
+});
+
 test.run();

@@ -7,7 +7,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { phaseTimelineChart, timeBandsChart, timeSeriesChart, trendChart, xyChart, type ChartSpec } from '../../orchestrator/site/charts.js';
-import { drawChart } from '../../orchestrator/site/svg-chart/draw.js';
+import { coordinateText, drawChart } from '../../orchestrator/site/svg-chart/draw.js';
 
 const day = (i: number) => new Date(Date.UTC(2026, 9, 1 + i, 2)).toISOString();
 const trendOf = (metric: string, unit: string, values: number[], extra: Partial<Parameters<typeof trendChart>[0]> = {}) =>
@@ -132,6 +132,21 @@ test('host text in titles, legends, tips and links is text, never markup', () =>
   const svg = draw(chart);
   assert.not.ok(svg.includes('<script') || svg.includes('<img'), svg);
   assert.ok(texts(svg).some((x) => x.includes('&lt;script&gt;alert(1)&lt;/script&gt;')));
+});
+
+test('coordinates: written exactly as String(Math.round(v * 100) / 100), for fractions, whole numbers, negatives, huge and odd values', () => {
+  const plain = (v: number) => String(Math.round(v * 100) / 100);
+  const odd = [0, -0, NaN, Infinity, -Infinity, 0.005, -0.005, 0.015, 1.005, -1.005, 0.995, -0.994999, 123.456, -0.001, 1e13, 9999999999999.99, -99999999999999.9, 1e15, 1e16, 1e21, 5e-324, 760, 199.999];
+  for (const v of odd) assert.is(coordinateText(v), plain(v), `${v}`);
+  let seed = 7;
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  for (let i = 0; i < 200_000; i++) {
+    const v = (random() - 0.3) * 10 ** Math.floor(random() * 30 - 6);
+    if (coordinateText(v) !== plain(v)) assert.is(coordinateText(v), plain(v), `${v}`);
+  }
+  for (let i = -20_000; i < 20_000; i++) {
+    if (coordinateText(i / 100) !== plain(i / 100)) assert.is(coordinateText(i / 100), plain(i / 100), `${i / 100}`);
+  }
 });
 
 test.run();

@@ -58,10 +58,23 @@ function escapeXml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '"' ? '&quot;' : '&#39;'));
 }
 
-/** A coordinate with at most two decimals (enough for a screen, and short). */
-function n(v: number): string {
-  return String(Math.round(v * 100) / 100);
+/**
+ * A coordinate with at most two decimals (enough for a screen, and short): the text of
+ * `Math.round(v * 100) / 100`, written from the whole hundredths as integers (a float's shortest
+ * text is the slow part of number text; a trends page writes hundreds of thousands). Up to 15
+ * digits every such number's shortest text is exactly these digits; past that, and for NaN and
+ * the infinities, it is the float's own text.
+ */
+export function coordinateText(v: number): string {
+  const r = Math.round(v * 100);
+  if (r % 100 === 0 || !(Math.abs(r) < 1e15)) return String(r / 100);
+  const a = r < 0 ? -r : r;
+  const whole = Math.floor(a / 100);
+  const cents = a - whole * 100;
+  const fraction = cents % 10 === 0 ? String(cents / 10) : cents < 10 ? `0${cents}` : String(cents);
+  return `${r < 0 ? '-' : ''}${whole}.${fraction}`;
 }
+const n = coordinateText;
 
 function textWidth(text: string, size: number): number {
   return text.length * size * CHAR;
