@@ -8,36 +8,84 @@
 //
 // Never the only copy of anything: missing, damaged, of another version or of another results
 // directory, the histories are loaded from the index as without it.
-import { z } from 'zod';
-import { derivedCacheFile } from '../results/derived-cache.js';
-import { BetterSchema } from '../results/metrics.js';
+import { derivedCacheFile, isRecord } from '../results/derived-cache.js';
+import type { Better } from '../results/metrics.js';
 
 export const HISTORY_CACHE = '.site-history.json';
 const HISTORY_CACHE_SCHEMA = 'orchestrate/site-history@1' as const;
 
-const CachedSweepSchema = z.object({
+export interface CachedSweepHistory {
   /** Digest of the job ids and the identities of their manifest.json and metrics.json. */
-  key: z.string(),
+  key: string;
   /** [jobId, at, build or null] */
-  jobs: z.array(z.tuple([z.string(), z.string(), z.string().nullable()])),
-  problems: z.array(z.object({ path: z.string(), message: z.string() })),
+  jobs: [string, string, string | null][];
+  problems: { path: string; message: string }[];
   /** Flat quadruples: series index, job index, value, unit index. */
-  points: z.array(z.number()),
-});
-export type CachedSweepHistory = z.infer<typeof CachedSweepSchema>;
+  points: number[];
+}
 
-const HistoryCacheSchema = z.object({
-  schema: z.literal(HISTORY_CACHE_SCHEMA),
-  resultsDir: z.string(),
+export interface HistoryCache {
+  resultsDir: string;
   /** [host, scenario, metric, labels (sorted by name)] */
-  series: z.array(z.tuple([z.string(), z.string(), z.string(), z.record(z.string(), z.string())])),
+  series: [string, string, string, Record<string, string>][];
   /** [unit, better] */
-  units: z.array(z.tuple([z.string(), BetterSchema])),
-  sweeps: z.record(z.string(), CachedSweepSchema),
-});
-export type HistoryCache = Omit<z.infer<typeof HistoryCacheSchema>, 'schema'>;
+  units: [string, Better][];
+  sweeps: Record<string, CachedSweepHistory>;
+}
 
-const historyCacheFile = derivedCacheFile<HistoryCache>(HISTORY_CACHE, HISTORY_CACHE_SCHEMA, HistoryCacheSchema);
+// The file's shape, checked by hand (results/derived-cache.ts says why): the indices in `points`
+// are checked where a sweep is replayed (analysis/history.ts), against the tables they index.
+
+const BETTER: ReadonlySet<unknown> = new Set<Better>(['higher', 'lower', 'none']);
+
+function isLabels(value: unknown): value is Record<string, string> {
+  if (!isRecord(value)) return false;
+  for (const name in value) if (typeof value[name] !== 'string') return false;
+  return true;
+}
+
+function isSeries(value: unknown): value is HistoryCache['series'][number] {
+  return Array.isArray(value) && value.length === 4 && typeof value[0] === 'string' && typeof value[1] === 'string' && typeof value[2] === 'string' && isLabels(value[3]);
+}
+
+function isUnit(value: unknown): value is HistoryCache['units'][number] {
+  return Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && BETTER.has(value[1]);
+}
+
+function isJob(value: unknown): value is CachedSweepHistory['jobs'][number] {
+  return Array.isArray(value) && value.length === 3 && typeof value[0] === 'string' && typeof value[1] === 'string' && (value[2] === null || typeof value[2] === 'string');
+}
+
+function isProblem(value: unknown): value is CachedSweepHistory['problems'][number] {
+  return isRecord(value) && typeof value['path'] === 'string' && typeof value['message'] === 'string';
+}
+
+function isNumbers(value: unknown): value is number[] {
+  if (!Array.isArray(value)) return false;
+  for (const item of value) if (typeof item !== 'number') return false;
+  return true;
+}
+
+function isSweep(value: unknown): value is CachedSweepHistory {
+  return (
+    isRecord(value) &&
+    typeof value['key'] === 'string' &&
+    Array.isArray(value['jobs']) &&
+    value['jobs'].every(isJob) &&
+    Array.isArray(value['problems']) &&
+    value['problems'].every(isProblem) &&
+    isNumbers(value['points'])
+  );
+}
+
+function checkedCache(parsed: Record<string, unknown>): HistoryCache | undefined {
+  const { series, units, sweeps } = parsed;
+  if (!Array.isArray(series) || !series.every(isSeries) || !Array.isArray(units) || !units.every(isUnit) || !isRecord(sweeps)) return undefined;
+  for (const id in sweeps) if (!isSweep(sweeps[id])) return undefined;
+  return { resultsDir: parsed['resultsDir'] as string, series, units, sweeps: sweeps as Record<string, CachedSweepHistory> };
+}
+
+const historyCacheFile = derivedCacheFile<HistoryCache>(HISTORY_CACHE, HISTORY_CACHE_SCHEMA, checkedCache);
 
 /** The cache in `dir` for `resultsDir` (absolute), or undefined: everything is read from the index. */
 export const readHistoryCache = (dir: string, resultsDir: string): HistoryCache | undefined => historyCacheFile.read(dir, resultsDir);

@@ -4,10 +4,14 @@
 // anything: missing, damaged, of another kind or version, or derived from another store, it
 // reads as undefined and the caller reads the store instead; one that cannot be written only
 // makes the next read slower.
+//
+// The rest of the file is checked by the cache's own `check` (a hand check of its shape: these
+// files are megabytes of small records the site's build reads every night, where a schema
+// library's parse costs as much again as JSON.parse; only what came from the store in the
+// store's own format, such as a sweep manifest, is worth checking with the store's schema).
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { z } from 'zod';
 import { writeFileAtomically } from './atomic-write.js';
 
 export interface DerivedCacheFile<T extends { resultsDir: string }> {
@@ -19,14 +23,21 @@ export interface DerivedCacheFile<T extends { resultsDir: string }> {
   write(dir: string, cache: T): Promise<void>;
 }
 
-/** `schema` validates the whole file, its `schema` field included (the literal `kind`). */
-export function derivedCacheFile<T extends { resultsDir: string }>(name: string, kind: string, schema: z.ZodType<T & { schema: string }>): DerivedCacheFile<T> {
+/**
+ * The file's shape past its `schema` and `resultsDir` (checked before it): `check` gives the cache
+ * (the object it was given, or one made from it), or undefined when the file is not of its shape.
+ */
+export type CacheCheck<T> = (parsed: Record<string, unknown>) => T | undefined;
+
+/** A file of kind `kind` (its `schema` field) named `name`, whose other fields `check` checks. */
+export function derivedCacheFile<T extends { resultsDir: string }>(name: string, kind: string, check: CacheCheck<T>): DerivedCacheFile<T> {
   return {
     name,
     read(dir, resultsDir) {
       try {
-        const parsed = schema.safeParse(JSON.parse(readFileSync(join(dir, name), 'utf8')));
-        return parsed.success && parsed.data.resultsDir === resultsDir ? parsed.data : undefined;
+        const parsed: unknown = JSON.parse(readFileSync(join(dir, name), 'utf8'));
+        if (!isRecord(parsed) || parsed['schema'] !== kind || parsed['resultsDir'] !== resultsDir) return undefined;
+        return check(parsed);
       } catch {
         return undefined;
       }
@@ -40,4 +51,16 @@ export function derivedCacheFile<T extends { resultsDir: string }>(name: string,
       }
     },
   };
+}
+
+/** A plain JSON object (not null, not an array). */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** An array of strings. */
+export function isStrings(value: unknown): value is string[] {
+  if (!Array.isArray(value)) return false;
+  for (const item of value) if (typeof item !== 'string') return false;
+  return true;
 }

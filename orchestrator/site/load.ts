@@ -12,7 +12,7 @@ import type { JobManifest, SweepManifest } from '../results/manifest.js';
 import type { MetricsFile } from '../results/metrics.js';
 import type { JobIdentity } from '../results/store-stamp.js';
 import { sha, slug } from './names.js';
-import { cachedJob, cachedManifest, fileIdentity, readScanCache, writeScanCache, type CachedSweep, type ScanCache } from './scan-cache.js';
+import { cachedJob, cachedJobEntry, cachedManifest, fileIdentity, readScanCache, writeScanCache, type CachedSweep, type ScanCache } from './scan-cache.js';
 
 export interface Problem {
   path: string;
@@ -141,10 +141,11 @@ export async function scanStore(resultsDir: string, options: ScanOptions = {}): 
       const seen = options.jobIdentities?.get(`${sweepId}/${entry.jobId}`);
       const dirId = seen?.dir ?? fileIdentity(dir);
       const logId = seen?.log ?? fileIdentity(jobFiles(dir).log);
-      const known = ended ? cachedJob(cached, entry.jobId, dirId, logId) : undefined;
+      const known = ended ? cachedJob(cached, entry.jobId, dir, dirId, logId) : undefined;
       if (known === undefined) reusedAll = false;
       const { fp, logs } = known ?? fingerprintJob(dir);
-      if (ended && dirId !== '-') keep.jobs[entry.jobId] = { dir: dirId, log: logId, fp, logs };
+      const kept = ended && dirId !== '-' ? cachedJobEntry(dir, dirId, logId, fp, logs) : undefined;
+      if (kept !== undefined) keep.jobs[entry.jobId] = kept;
       jobs.push({
         key: `${sweepId}/${entry.jobId}`,
         sweepId,

@@ -11,37 +11,60 @@
 // Never the only copy of anything: missing, damaged, of another version or of another results
 // directory, the scan reads everything, as it would without it.
 import { statSync } from 'node:fs';
-import { z } from 'zod';
-import { derivedCacheFile } from '../results/derived-cache.js';
+import { derivedCacheFile, isRecord, isStrings } from '../results/derived-cache.js';
 import { SweepManifestSchema, type SweepManifest } from '../results/manifest.js';
 
 export const SCAN_CACHE = '.site-scan.json';
-const SCAN_CACHE_SCHEMA = 'orchestrate/site-scan@1' as const;
+// 2: a job is one flat array, its logs named relative to its directory (@1's absolute paths were
+// two thirds of the file)
+const SCAN_CACHE_SCHEMA = 'orchestrate/site-scan@2' as const;
 
-const CachedJobSchema = z.object({
-  /** Identities of the job's directory and of its orchestrator.log when it was fingerprinted. */
-  dir: z.string(),
-  log: z.string(),
-  fp: z.string(),
-  logs: z.array(z.object({ source: z.string(), name: z.string() })),
-});
-export type CachedJob = z.infer<typeof CachedJobSchema>;
+/**
+ * A job as the cache keeps it: [identity of its directory, of its orchestrator.log (when it was
+ * fingerprinted), its fingerprint, then per log it has: its path under the job's directory, its
+ * site name].
+ */
+export type CachedJob = string[];
 
-const CachedSweepSchema = z.object({
+export interface CachedSweep {
   /** Identity of the sweep.json the manifest was read from. */
-  manifestId: z.string(),
-  manifest: SweepManifestSchema,
-  jobs: z.record(z.string(), CachedJobSchema),
-});
-export type CachedSweep = z.infer<typeof CachedSweepSchema>;
+  manifestId: string;
+  manifest: SweepManifest;
+  jobs: Record<string, CachedJob>;
+}
 
-const ScanCacheSchema = z.object({
-  schema: z.literal(SCAN_CACHE_SCHEMA),
+export interface ScanCache {
   /** The results directory scanned (absolute): another store's cache is not this one's. */
-  resultsDir: z.string(),
-  sweeps: z.record(z.string(), CachedSweepSchema),
-});
-export type ScanCache = Omit<z.infer<typeof ScanCacheSchema>, 'schema'>;
+  resultsDir: string;
+  sweeps: Record<string, CachedSweep>;
+}
+
+/** A job's logs: where each is (`source`, absolute) and its name on the site. */
+export type JobLogs = { source: string; name: string }[];
+
+function isCachedJob(value: unknown): value is CachedJob {
+  return isStrings(value) && value.length >= 3 && value.length % 2 === 1;
+}
+
+/** A sweep's entry as written, its manifest checked with the store's schema; undefined when not of that shape. */
+function checkedSweep(value: unknown): CachedSweep | undefined {
+  if (!isRecord(value) || typeof value['manifestId'] !== 'string' || !isRecord(value['jobs'])) return undefined;
+  const jobs = value['jobs'];
+  for (const id in jobs) if (!isCachedJob(jobs[id])) return undefined;
+  const manifest = SweepManifestSchema.safeParse(value['manifest']);
+  return manifest.success ? { manifestId: value['manifestId'], manifest: manifest.data, jobs: jobs as Record<string, CachedJob> } : undefined;
+}
+
+function checkedCache(parsed: Record<string, unknown>): ScanCache | undefined {
+  const sweeps: Record<string, CachedSweep> = {};
+  if (!isRecord(parsed['sweeps'])) return undefined;
+  for (const id in parsed['sweeps']) {
+    const sweep = checkedSweep(parsed['sweeps'][id]);
+    if (sweep === undefined) return undefined;
+    sweeps[id] = sweep;
+  }
+  return { resultsDir: parsed['resultsDir'] as string, sweeps };
+}
 
 /** inode:size:mtime, '-' when there is nothing there. */
 export function fileIdentity(path: string): string {
@@ -49,7 +72,7 @@ export function fileIdentity(path: string): string {
   return s ? `${s.ino}:${s.size}:${s.mtimeMs}` : '-';
 }
 
-const scanCacheFile = derivedCacheFile<ScanCache>(SCAN_CACHE, SCAN_CACHE_SCHEMA, ScanCacheSchema);
+const scanCacheFile = derivedCacheFile<ScanCache>(SCAN_CACHE, SCAN_CACHE_SCHEMA, checkedCache);
 
 /** The cache of `outDir` for `resultsDir` (absolute), or undefined: the scan then reads everything. */
 export const readScanCache = (outDir: string, resultsDir: string): ScanCache | undefined => scanCacheFile.read(outDir, resultsDir);
@@ -62,8 +85,24 @@ export function cachedManifest(cached: CachedSweep | undefined, manifestId: stri
   return cached !== undefined && manifestId !== '-' && cached.manifestId === manifestId ? cached.manifest : undefined;
 }
 
-/** The cached fingerprint of a job, when its directory and log are the ones it was made from. */
-export function cachedJob(cached: CachedSweep | undefined, jobId: string, dir: string, log: string): CachedJob | undefined {
+/**
+ * A job's entry for the cache, from the identities it was fingerprinted under, its fingerprint and
+ * logs; undefined (the job is not kept) if a log is not under its directory `jobDir`.
+ */
+export function cachedJobEntry(jobDir: string, dir: string, log: string, fp: string, logs: JobLogs): CachedJob | undefined {
+  const entry = [dir, log, fp];
+  for (const { source, name } of logs) {
+    if (!source.startsWith(`${jobDir}/`)) return undefined;
+    entry.push(source.slice(jobDir.length + 1), name);
+  }
+  return entry;
+}
+
+/** The cached fingerprint and logs of a job in `jobDir`, when its directory and log are the ones it was made from. */
+export function cachedJob(cached: CachedSweep | undefined, jobId: string, jobDir: string, dir: string, log: string): { fp: string; logs: JobLogs } | undefined {
   const job = cached?.jobs[jobId];
-  return job !== undefined && dir !== '-' && job.dir === dir && job.log === log ? job : undefined;
+  if (job === undefined || dir === '-' || job[0] !== dir || job[1] !== log) return undefined;
+  const logs: JobLogs = [];
+  for (let i = 3; i + 1 < job.length; i += 2) logs.push({ source: `${jobDir}/${job[i]}`, name: job[i + 1]! });
+  return { fp: job[2]!, logs };
 }

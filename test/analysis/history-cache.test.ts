@@ -97,6 +97,11 @@ test('a damaged, foreign or other-version cache is a load from the index', async
     ['another store', JSON.stringify({ ...lying, resultsDir: '/elsewhere' })],
     ['an index out of range', JSON.stringify(outOfRange)],
     ['invalid', JSON.stringify({ ...parsed, units: [['ms', 'sideways']] })],
+    ['a point not a number', JSON.stringify({ ...parsed, sweeps: { ...parsed.sweeps, [sweepId!]: { ...parsed.sweeps[sweepId!], points: parsed.sweeps[sweepId!]!.points.map((p, i) => (i === 2 ? String(p) : p)) } } })],
+    ['a label not a text', JSON.stringify({ ...parsed, series: parsed.series.map((s) => [...(s as unknown[]).slice(0, 3), { core: 1 }]) })],
+    ['a series of three fields', JSON.stringify({ ...parsed, series: parsed.series.map((s) => (s as unknown[]).slice(0, 3)) })],
+    ['a job of two fields', JSON.stringify({ ...parsed, sweeps: { ...parsed.sweeps, [sweepId!]: { ...parsed.sweeps[sweepId!], jobs: [['j', '2025-01-01T00:00:00.000Z']] } } })],
+    ['no problems list', JSON.stringify({ ...parsed, sweeps: { ...parsed.sweeps, [sweepId!]: { ...parsed.sweeps[sweepId!], problems: undefined } } })],
   ] as const) {
     await writeFile(path, text);
     assert.equal(await loadHistory(results, { cacheDir: site }), full, what);

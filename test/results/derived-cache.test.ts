@@ -8,8 +8,12 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { derivedCacheFile } from '../../orchestrator/results/derived-cache.js';
 
-const Schema = z.object({ schema: z.literal('test/cache@2'), resultsDir: z.string(), items: z.array(z.number()) });
-const file = derivedCacheFile<Omit<z.infer<typeof Schema>, 'schema'>>('.cache.json', 'test/cache@2', Schema);
+const Schema = z.object({ resultsDir: z.string(), items: z.array(z.number()) });
+type Cache = z.infer<typeof Schema>;
+const file = derivedCacheFile<Cache>('.cache.json', 'test/cache@2', (parsed) => {
+  const checked = Schema.safeParse(parsed);
+  return checked.success ? checked.data : undefined;
+});
 
 let dir = '';
 test.before(async () => {

@@ -91,17 +91,20 @@ test('a damaged, foreign or other-version cache is a full scan', async () => {
   const full = await assertCachedIsFull(results, site, 'first');
   const path = join(site, SCAN_CACHE);
   const good = await readFile(path, 'utf8');
-  const parsed = JSON.parse(good) as { sweeps: Record<string, { jobs: Record<string, { fp: string }> }> };
+  const parsed = JSON.parse(good) as { sweeps: Record<string, { jobs: Record<string, string[]> }> };
   const [sweepId] = Object.keys(parsed.sweeps);
   const [jobId] = Object.keys(parsed.sweeps[sweepId!]!.jobs);
   const lying = structuredClone(parsed);
-  lying.sweeps[sweepId!]!.jobs[jobId!]!.fp = 'not what the files say';
+  lying.sweeps[sweepId!]!.jobs[jobId!]![2] = 'not what the files say';
   for (const [what, text] of [
     ['torn', good.slice(0, good.length / 2)],
     ['not JSON', 'garbage'],
-    ['another version', good.replace('orchestrate/site-scan@1', 'orchestrate/site-scan@0')],
+    ['another version', good.replace('orchestrate/site-scan@2', 'orchestrate/site-scan@1')],
     ['another store', JSON.stringify({ ...parsed, resultsDir: '/elsewhere' }).replace(JSON.stringify(parsed.sweeps), JSON.stringify(lying.sweeps))],
     ['invalid', JSON.stringify({ ...parsed, sweeps: { [sweepId!]: { manifestId: 1 } } })],
+    ['a job of the earlier shape', JSON.stringify({ ...parsed, sweeps: { ...parsed.sweeps, [sweepId!]: { ...parsed.sweeps[sweepId!], jobs: { [jobId!]: { dir: '1:2:3', log: '-', fp: 'x', logs: [] } } } } })],
+    ['a log without its name', JSON.stringify({ ...parsed, sweeps: { ...parsed.sweeps, [sweepId!]: { ...parsed.sweeps[sweepId!], jobs: { [jobId!]: ['1:2:3', '-', 'x', 'orchestrator.log'] } } } })],
+    ['a manifest not of its schema', JSON.stringify({ ...parsed, sweeps: { ...parsed.sweeps, [sweepId!]: { ...parsed.sweeps[sweepId!], manifest: { schema: 'orchestrate/sweep@1' } } } })],
   ] as const) {
     await writeFile(path, text);
     assert.equal(await scanStore(results, { cacheDir: site }), full, what);
