@@ -10,7 +10,14 @@ import { dirIdentity, readPageDirs, statsIdentity, type KeptPages, type Recorded
 import { sha } from './names.js';
 
 export const BUILD_MANIFEST = '.site-build.json';
-const MANIFEST_SCHEMA = 'orchestrate/site-build@2'; // 2: a unit is one flat array (StoredUnit)
+/**
+ * 3: a line per unit (RecordedUnit), so that a unit kept is carried over as the text it was read
+ * as, never parsed or serialised; 2: one JSON object, a unit one flat array (StoredUnit), still
+ * read (the first build after an upgrade draws nothing again for it).
+ */
+const MANIFEST_SCHEMA = 'orchestrate/site-build@3';
+const MANIFEST_HEADER = `${JSON.stringify({ schema: MANIFEST_SCHEMA })}\n`;
+const MANIFEST_SCHEMA_2 = 'orchestrate/site-build@2';
 
 export interface OutFile {
   /** Posix path relative to the site root. */
@@ -27,9 +34,72 @@ export interface OutFile {
  */
 type StoredUnit = string[];
 
-interface BuildManifest {
-  schema: typeof MANIFEST_SCHEMA;
+/** The manifest of version 2: one JSON object. */
+interface BuildManifest2 {
+  schema: typeof MANIFEST_SCHEMA_2;
   units: Record<string, StoredUnit>;
+}
+
+/**
+ * A unit as the manifest (version 3) keeps it: a line `<id> TAB <fingerprint> TAB <first file> TAB
+ * <the StoredUnit as JSON>`, the fields before the JSON as they are (a unit whose id, fingerprint
+ * or first file holds a tab or a line break is not recorded: it is drawn again next time). What a
+ * kept unit needs (its fingerprint, and its first file to check that it is there) is at hand; the
+ * rest is parsed only for a unit drawn again or no longer made (`body`: the JSON text until then).
+ */
+interface RecordedUnit {
+  fp: string;
+  /** Its first file ('' for a unit without files). */
+  first: string;
+  /** The StoredUnit, or its JSON text as read (not yet parsed), or null once found damaged. */
+  body: StoredUnit | string | null;
+}
+
+function recorded(fp: string, unit: StoredUnit): RecordedUnit {
+  return { fp, first: unit.length > 2 ? unit[1]! + unit[2]! : '', body: unit };
+}
+
+/**
+ * A recorded unit's StoredUnit, parsed from its line the first time it is asked for; undefined
+ * when the line is damaged (not a StoredUnit, or not the fingerprint and first file before it):
+ * its files are then unknown (a renderer writes them all; none is removed as stale).
+ */
+function storedUnitOf(unit: RecordedUnit): StoredUnit | undefined {
+  if (typeof unit.body === 'string') {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(unit.body);
+    } catch {
+      parsed = undefined;
+    }
+    unit.body = isStoredUnit(parsed) && recorded(unit.fp, parsed).first === unit.first && parsed[0] === unit.fp ? parsed : null;
+  }
+  return unit.body ?? undefined;
+}
+
+const LINE_FIELD = /[\t\n\r]/;
+
+/** A unit's line in the manifest, or undefined when one of its plain fields cannot be written as one. */
+function unitLine(id: string, unit: RecordedUnit): string | undefined {
+  if (unit.body === null || LINE_FIELD.test(id) || LINE_FIELD.test(unit.fp) || LINE_FIELD.test(unit.first)) return undefined;
+  return `${id}\t${unit.fp}\t${unit.first}\t${typeof unit.body === 'string' ? unit.body : JSON.stringify(unit.body)}`;
+}
+
+/** The units of a version 3 manifest's text (after its header); a line that is not a unit's is left out (that unit is drawn again). */
+function parseUnitLines(text: string, from: number): Map<string, RecordedUnit> {
+  const units = new Map<string, RecordedUnit>();
+  for (let start = from; start < text.length; ) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const t1 = text.indexOf('\t', start);
+    const t2 = t1 < 0 ? -1 : text.indexOf('\t', t1 + 1);
+    const t3 = t2 < 0 ? -1 : text.indexOf('\t', t2 + 1);
+    if (t1 > start && t2 > t1 + 1 && t3 > t2 && t3 < end && text[t3 + 1] === '[' && text[end - 1] === ']') {
+      units.set(text.slice(start, t1), { fp: text.slice(t1 + 1, t2), first: text.slice(t2 + 1, t3), body: text.slice(t3 + 1, end) });
+    }
+    start = end + 1;
+  }
+  return units;
 }
 
 function storedUnit(fp: string, files: Readonly<Record<string, string>>): StoredUnit {
@@ -59,12 +129,12 @@ function isStoredUnit(value: unknown): value is StoredUnit {
 }
 
 /**
- * The units the manifest in `outDir` records; {} for a first build or a manifest of another
+ * The units the manifest in `outDir` records; none for a first build or a manifest of another
  * version, a damaged unit left out (it is drawn again). With the identity (statsIdentity) of the
  * file they were read from, '-' when there was none.
  */
-async function readStoredUnits(outDir: string): Promise<{ units: Record<string, StoredUnit>; identity: string }> {
-  const units: Record<string, StoredUnit> = {};
+async function readStoredUnits(outDir: string): Promise<{ units: Map<string, RecordedUnit>; identity: string }> {
+  let units = new Map<string, RecordedUnit>();
   let identity = '-';
   try {
     const file = await open(join(outDir, BUILD_MANIFEST), 'r');
@@ -75,9 +145,11 @@ async function readStoredUnits(outDir: string): Promise<{ units: Record<string, 
     } finally {
       await file.close();
     }
-    const parsed = JSON.parse(text) as Partial<BuildManifest> | null;
-    if (parsed?.schema !== MANIFEST_SCHEMA || typeof parsed.units !== 'object' || parsed.units === null) return { units, identity };
-    for (const [id, unit] of Object.entries(parsed.units)) if (isStoredUnit(unit)) units[id] = unit;
+    if (text.startsWith(MANIFEST_HEADER)) return { units: parseUnitLines(text, MANIFEST_HEADER.length), identity };
+    units = new Map();
+    const parsed = JSON.parse(text) as Partial<BuildManifest2> | null;
+    if (parsed?.schema !== MANIFEST_SCHEMA_2 || typeof parsed.units !== 'object' || parsed.units === null) return { units, identity };
+    for (const [id, unit] of Object.entries(parsed.units)) if (isStoredUnit(unit)) units.set(id, recorded(unit[0]!, unit));
   } catch {
     // first build, or a damaged manifest: everything is rendered
   }
@@ -86,7 +158,12 @@ async function readStoredUnits(outDir: string): Promise<{ units: Record<string, 
 
 /** The units of a site's last build (id -> fingerprint and path -> hash), for tests and tools; {} when there is no readable manifest. */
 export async function readBuildManifest(outDir: string): Promise<Record<string, { fp: string; files: Record<string, string> }>> {
-  return Object.fromEntries(Object.entries((await readStoredUnits(outDir)).units).map(([id, unit]) => [id, { fp: unit[0]!, files: storedFiles(unit) }]));
+  const manifest: Record<string, { fp: string; files: Record<string, string> }> = {};
+  for (const [id, unit] of (await readStoredUnits(outDir)).units) {
+    const stored = storedUnitOf(unit);
+    if (stored !== undefined) manifest[id] = { fp: unit.fp, files: storedFiles(stored) };
+  }
+  return manifest;
 }
 
 export type WriteFileFn = (path: string, data: string | Buffer) => Promise<void>;
@@ -150,8 +227,8 @@ export function writeFileAtomic(path: string, data: string | Buffer): Promise<vo
 }
 
 export class SiteWriter {
-  private previous: Record<string, StoredUnit> = {};
-  private readonly current: Record<string, StoredUnit> = {};
+  private previous = new Map<string, RecordedUnit>();
+  private readonly current = new Map<string, RecordedUnit>();
   /** The page directories' identities the last build recorded (.site-state.json), when its record goes with the manifest read. */
   private pageDirs: RecordedPageDirs | undefined;
   /** Page directories looked at: whether each had the identity the last build recorded, when first looked at. */
@@ -216,8 +293,9 @@ export class SiteWriter {
 
   /** The last build's record of a unit's files (path -> hash), for a renderer that writes them itself. */
   before(id: string): Record<string, string> | undefined {
-    const unit = this.previous[id];
-    return unit && storedFiles(unit);
+    const unit = this.previous.get(id);
+    const stored = unit && storedUnitOf(unit);
+    return stored && storedFiles(stored);
   }
 
 
@@ -227,10 +305,10 @@ export class SiteWriter {
    * per page where the directory changed). A skipped unit is recorded as kept.
    */
   unchanged(id: string, fp: string): boolean {
-    const before = this.previous[id];
-    if (!before || before[0] !== fp) return false;
-    if (before.length > 2 && !this.keptPageThere(before[1]! + before[2]!)) return false;
-    this.current[id] = before;
+    const before = this.previous.get(id);
+    if (!before || before.fp !== fp) return false;
+    if (before.first !== '' && !this.keptPageThere(before.first)) return false;
+    this.current.set(id, before);
     this.unitsUnchanged++;
     return true;
   }
@@ -267,7 +345,7 @@ export class SiteWriter {
       this.writtenFiles.push(file.path);
       wrote = true;
     }
-    this.current[id] = storedUnit(fp, files);
+    this.current.set(id, recorded(fp, storedUnit(fp, files)));
     if (wrote) {
       this.written.add(id);
       this.unitsWritten++;
@@ -284,38 +362,53 @@ export class SiteWriter {
    */
   pages(): KeptPages {
     const paths: string[] = [];
-    for (const id in this.current) {
-      const unit = this.current[id]!;
-      if (unit.length > 2) paths.push(unit[1]! + unit[2]!);
-    }
+    for (const unit of this.current.values()) if (unit.first !== '') paths.push(unit.first);
     const unchangedDirs = new Map<string, string>();
     for (const [dir, same] of this.dirsSeen) if (same && !this.touched.has(dir)) unchangedDirs.set(dir, this.pageDirs!.dirs[dir]!);
     return { paths, unchangedDirs, manifest: this.manifestIdentity };
+  }
+
+  /** Every file of this build's units; undefined when a unit's record is damaged (its files are unknown). */
+  private allPaths(): Set<string> | undefined {
+    const paths = new Set<string>();
+    for (const unit of this.current.values()) {
+      const stored = storedUnitOf(unit);
+      if (stored === undefined) return undefined;
+      for (const path of storedPaths(stored)) paths.add(path);
+    }
+    return paths;
   }
 
   /** Removes the files of units (or unit files) the build no longer produces, then saves the manifest. */
   async finish(): Promise<string[]> {
     // Only a unit this build drew again, or no longer makes, can leave a file behind (a unit kept
     // is the very record read); such a file is stale unless another unit of this build has it.
+    // A unit whose record is damaged names no candidate (its files are unknown).
     const candidates: string[] = [];
-    for (const id in this.previous) {
-      const unit = this.previous[id]!;
-      const now = this.current[id];
+    for (const [id, unit] of this.previous) {
+      const now = this.current.get(id);
       if (now === unit) continue;
-      const still = now === undefined ? undefined : new Set(storedPaths(now));
-      for (const path of storedPaths(unit)) if (!still?.has(path)) candidates.push(path);
+      const was = storedUnitOf(unit);
+      if (was === undefined) continue;
+      const nowStored = now && storedUnitOf(now);
+      const still = nowStored === undefined ? undefined : new Set(storedPaths(nowStored));
+      for (const path of storedPaths(was)) if (!still?.has(path)) candidates.push(path);
     }
-    let keep: Set<string> | undefined;
     const removed: string[] = [];
-    for (const path of candidates) {
-      keep ??= new Set(Object.values(this.current).flatMap(storedPaths));
-      if (keep.has(path)) continue;
+    const keep = candidates.length > 0 ? this.allPaths() : undefined;
+    // files no unit makes any more, unless a kept unit's record is damaged (it might be one of its files)
+    for (const path of keep === undefined ? [] : candidates) {
+      if (keep!.has(path)) continue;
       this.touch(path);
       await rm(join(this.outDir, path), { force: true });
       removed.push(path);
     }
-    const manifest: BuildManifest = { schema: MANIFEST_SCHEMA, units: this.current };
-    await this.writeFile(join(this.outDir, BUILD_MANIFEST), JSON.stringify(manifest));
+    const lines = [MANIFEST_HEADER];
+    for (const [id, unit] of this.current) {
+      const line = unitLine(id, unit);
+      if (line !== undefined) lines.push(line, '\n');
+    }
+    await this.writeFile(join(this.outDir, BUILD_MANIFEST), lines.join(''));
     const written = statSync(join(this.outDir, BUILD_MANIFEST), { throwIfNoEntry: false });
     this.manifestIdentity = written ? statsIdentity(written) : '-';
     return removed;

@@ -158,7 +158,7 @@ test('a file that moved from a unit drawn again to a kept unit stays; what no un
     assert.equal(await readBuildManifest(dir), { a: { fp: 'a2', files: { 'a.html': fileHash('a2') } }, b: { fp: 'b3', files: { 'b.html': fileHash('b3') } } });
   }));
 
-test('a manifest of the earlier format draws every unit again; a damaged unit record draws that unit again', () =>
+test('a manifest of an earlier format draws every unit again; a damaged unit record draws that unit again', () =>
   withDir(async (dir) => {
     const draw = async () => {
       const writer = new SiteWriter(dir);
@@ -175,13 +175,59 @@ test('a manifest of the earlier format draws every unit again; a damaged unit re
     };
     assert.equal(await draw(), ['a', 'b']);
     assert.equal(await draw(), []);
-    const manifest = JSON.parse(await readFile(join(dir, BUILD_MANIFEST), 'utf8')) as { schema: string; units: Record<string, unknown> };
-    await writeFile(join(dir, BUILD_MANIFEST), JSON.stringify({ ...manifest, units: { ...manifest.units, b: { fp: 'fp', files: { 'b.html': fileHash('b') } } } }));
-    assert.equal(await draw(), ['b'], 'b in the shape of another format');
+    const text = await readFile(join(dir, BUILD_MANIFEST), 'utf8');
+    const [header, ...lines] = text.trimEnd().split('\n');
+    assert.is(JSON.parse(header!).schema, 'orchestrate/site-build@3');
+    assert.is(lines.length, 2, 'a line per unit');
+    const damaged = lines.map((line) => (line.startsWith('b\t') ? line.replace(/\t/g, ' ') : line));
+    await writeFile(join(dir, BUILD_MANIFEST), [header, ...damaged, ''].join('\n'));
+    assert.equal(await draw(), ['b'], "b's line damaged");
     await writeFile(join(dir, BUILD_MANIFEST), JSON.stringify({ schema: 'orchestrate/site-build@1', units: { a: { fp: 'fp', files: { 'a.html': fileHash('a') } } } }));
     assert.equal(await draw(), ['a', 'b']);
     await writeFile(join(dir, BUILD_MANIFEST), 'null');
     assert.equal(await draw(), ['a', 'b']);
+  }));
+
+test('a manifest of version 2 (one JSON object) is read as it was: the first build after an upgrade draws nothing again', () =>
+  withDir(async (dir) => {
+    for (const id of ['a', 'b']) await writeFile(join(dir, `${id}.html`), id);
+    await writeFile(join(dir, BUILD_MANIFEST), JSON.stringify({ schema: 'orchestrate/site-build@2', units: { a: ['fp', '', 'a.html', fileHash('a')], b: ['fp', '', 'b.html', fileHash('b')] } }));
+    const writer = new SiteWriter(dir);
+    await writer.open();
+    const drawn: string[] = [];
+    for (const id of ['a', 'b']) await writer.unit(id, 'fp', () => (drawn.push(id), [{ path: `${id}.html`, data: id }]));
+    await writer.finish();
+    assert.equal(drawn, []);
+    assert.ok((await readFile(join(dir, BUILD_MANIFEST), 'utf8')).startsWith('{"schema":"orchestrate/site-build@3"}\n'), 'written in the new format');
+    assert.equal(await readBuildManifest(dir), { a: { fp: 'fp', files: { 'a.html': fileHash('a') } }, b: { fp: 'fp', files: { 'b.html': fileHash('b') } } });
+  }));
+
+test('a kept unit is carried over as its line was read; a unit whose record is found damaged when it is drawn again has all its files written and none removed', () =>
+  withDir(async (dir) => {
+    const build = async (units: Record<string, { fp: string; files: OutFile[] }>) => {
+      const writer = new SiteWriter(dir);
+      await writer.open();
+      const drawn: string[] = [];
+      for (const [id, u] of Object.entries(units)) await writer.unit(id, u.fp, () => (drawn.push(id), u.files));
+      return { removed: await writer.finish(), drawn, writer };
+    };
+    const a = { fp: 'a1', files: [{ path: 'a.html', data: 'a' }, { path: 'a-old.js', data: 'old' }] };
+    await build({ a, b: { fp: 'b1', files: [{ path: 'b.html', data: 'b' }] } });
+    const lineOf = (text: string, id: string) => text.split('\n').find((line) => line.startsWith(`${id}\t`))!;
+    // a's record damaged after its first file (the page stays kept: its fingerprint and page are at hand)
+    const text = await readFile(join(dir, BUILD_MANIFEST), 'utf8');
+    const aLine = lineOf(text, 'a');
+    const damagedA = aLine.replace('a-old.js', 'a-old.js\\u');
+    await writeFile(join(dir, BUILD_MANIFEST), text.replace(aLine, damagedA));
+    const kept = await build({ a, b: { fp: 'b1', files: [{ path: 'b.html', data: 'b' }] } });
+    assert.equal(kept.drawn, []);
+    assert.is(lineOf(await readFile(join(dir, BUILD_MANIFEST), 'utf8'), 'a'), damagedA, 'carried over as read');
+    // drawn again without its old asset: its files are unknown, so the old one is not removed
+    const redrawn = await build({ a: { fp: 'a2', files: [{ path: 'a.html', data: 'a2' }] }, b: { fp: 'b1', files: [{ path: 'b.html', data: 'b' }] } });
+    assert.equal(redrawn.drawn, ['a']);
+    assert.equal(redrawn.writer.writtenFiles, ['a.html']);
+    assert.equal(redrawn.removed, []);
+    assert.equal(await readBuildManifest(dir), { a: { fp: 'a2', files: { 'a.html': fileHash('a2') } }, b: { fp: 'b1', files: { 'b.html': fileHash('b') } } });
   }));
 
 test('a unit whose render fails is not recorded and leaves the files of the last build in place', () =>
