@@ -64,11 +64,10 @@ function linePoints(points: readonly HistoryPoint[], hrefOf: JobHref): TrendLine
   return points.map((p) => ({ at: p.at, value: p.value, sweepId: p.sweepId, jobId: p.jobId, href: hrefOf(p.sweepId, p.jobId), build: p.build }));
 }
 
-/** The trend charts of a host x scenario: one per metric, a line per label set. */
-function metricTrendCharts(group: TrendGroup, frozen: boolean, hrefOf: JobHref): (ChartSpec & { anchors: string[] })[] {
+/** The trend charts of a host x scenario, built one at a time: one per metric, a line per label set. */
+function* metricTrendCharts(group: TrendGroup, frozen: boolean, hrefOf: JobHref): Generator<ChartSpec & { anchors: string[] }> {
   const byMetric = new Map<string, MetricHistory[]>();
   for (const h of group.histories) byMetric.set(h.key.metric, [...(byMetric.get(h.key.metric) ?? []), h]);
-  const charts: (ChartSpec & { anchors: string[] })[] = [];
   for (const [metric, hs] of [...byMetric.entries()].sort(([a], [b]) => a.localeCompare(b))) {
     const lines: TrendLine[] = hs.map((h) => ({
       label: labelsText(h.key.labels) || metric,
@@ -78,15 +77,14 @@ function metricTrendCharts(group: TrendGroup, frozen: boolean, hrefOf: JobHref):
     const marks = group.changes
       .filter((c) => keyIds.has(c.keyId))
       .map((c) => ({ at: c.at, kind: c.kind, label: labelsText(c.key.labels) || metric, ...(frozen ? {} : { relativeChange: c.relativeChange }) }));
-    charts.push({ ...trendChart({ id: `m-${slug(metric)}`, metric, unit: hs[0]!.unit, better: hs[0]!.better, lines, changes: marks }), anchors: hs.map((h) => h.keyId) });
+    yield { ...trendChart({ id: `m-${slug(metric)}`, metric, unit: hs[0]!.unit, better: hs[0]!.better, lines, changes: marks }), anchors: hs.map((h) => h.keyId) };
   }
-  return charts;
 }
 
-/** The trend charts of a matrix (kvm): one per measurement, a line per point named as the job page names it. */
-function matrixTrendCharts(group: TrendGroup, matrix: PointMatrix, frozen: boolean, hrefOf: JobHref): (ChartSpec & { anchors: string[] })[] {
+/** The trend charts of a matrix (kvm), built one at a time: one per measurement, a line per point named as the job page names it. */
+function* matrixTrendCharts(group: TrendGroup, matrix: PointMatrix, frozen: boolean, hrefOf: JobHref): Generator<ChartSpec & { anchors: string[] }> {
   const names = new Map(matrix.points.map((p) => [p.id, p.name]));
-  return matrix.measurements.map((m) => {
+  for (const m of matrix.measurements) {
     const keyIds = new Set(m.lines.flatMap((l) => l.keyIds));
     const nameOf = (point: string | undefined) => (point === undefined ? 'job' : (names.get(point) ?? point));
     const lines: TrendLine[] = m.lines.map((l) => ({
@@ -97,8 +95,8 @@ function matrixTrendCharts(group: TrendGroup, matrix: PointMatrix, frozen: boole
       .filter((c) => keyIds.has(c.keyId))
       .map((c) => ({ at: c.at, kind: c.kind, label: nameOf(c.key.labels['point']), ...(frozen ? {} : { relativeChange: c.relativeChange }) }));
     const chart = trendChart({ id: `m-${m.id}`, metric: m.metric, title: m.title, unit: m.unit, better: m.better, lines, changes: marks, seriesTitle: 'point' });
-    return { ...chart, anchors: [...keyIds] };
-  });
+    yield { ...chart, anchors: [...keyIds] };
+  }
 }
 
 export async function renderTrends(ctx: PageContext, { group, rows, thresholds, view }: TrendsInput): Promise<OutFile[]> {
@@ -109,8 +107,20 @@ export async function renderTrends(ctx: PageContext, { group, rows, thresholds, 
   const charts = matrix ? matrixTrendCharts(group, matrix, frozen, hrefOf) : metricTrendCharts(group, frozen, hrefOf);
   const assetsDir = group.path.replace(/\.html$/, '');
   const pageId = `trends:${group.host}/${group.scenario}${frozen ? `@${view.period}` : ''}`;
-  const rendered = await renderCharts(charts, pageId, group.path, assetsDir);
-  const views = rendered.views.map((v, i) => ({ ...v, anchors: charts[i]!.anchors }));
+  // each chart drawn as soon as it is built (renderCharts); only its anchors are kept for its view
+  const anchors: string[][] = [];
+  const rendered = await renderCharts(
+    (function* () {
+      for (const chart of charts) {
+        anchors.push(chart.anchors);
+        yield chart;
+      }
+    })(),
+    pageId,
+    group.path,
+    assetsDir,
+  );
+  const views = rendered.views.map((v, i) => ({ ...v, anchors: anchors[i]! }));
   const sweepIds = new Set<string>();
   for (const h of group.histories) for (const p of h.points) sweepIds.add(p.sweepId);
   const sweeps = sweepIds.size;
