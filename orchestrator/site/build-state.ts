@@ -24,29 +24,55 @@
 import { readFile } from 'node:fs/promises';
 import { statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { z } from 'zod';
+import type { SeriesKey } from '../analysis/history.js';
+import { isRecord, isStrings } from '../results/derived-cache.js';
 import type { WriteFileFn } from './output.js';
 
 export const BUILD_STATE = '.site-state.json';
 const BUILD_STATE_SCHEMA = 'orchestrate/site-state@3' as const; // 3: the manifest's identity; 2: directory identities of the pages
 
-const BuildStateSchema = z.object({
-  schema: z.literal(BUILD_STATE_SCHEMA),
-  inputs: z.string(),
-  probes: z.array(z.object({ host: z.string(), scenario: z.string(), metric: z.string(), labels: z.record(z.string(), z.string()) })),
+export interface RecordedBuildState {
+  inputs: string;
+  probes: SeriesKey[];
   /** How many pages the build made. */
-  pageCount: z.number().int().nonnegative(),
+  pageCount: number;
   /** The pages directly in the site's root. */
-  rootPages: z.array(z.string()),
-  regressions: z.number().int().nonnegative(),
-  problems: z.array(z.object({ path: z.string(), message: z.string() })),
+  rootPages: string[];
+  regressions: number;
+  problems: { path: string; message: string }[];
   /** Site-relative directory -> identity (inode:mtime) of each directory holding pages, the root excepted ('-': none). */
-  dirs: z.record(z.string(), z.string()),
+  dirs: Record<string, string>;
   /** Identity (inode:size:mtime) of the build manifest (.site-build.json) the build wrote just before ('-': none). */
-  manifest: z.string(),
-});
+  manifest: string;
+}
 
-export type RecordedBuildState = Omit<z.infer<typeof BuildStateSchema>, 'schema'>;
+// Checked by hand, not with a schema library: read before every build, "nothing new" included,
+// with a field per directory of pages (thousands), where a zod parse cost more than JSON.parse.
+
+const isCount = (value: unknown): value is number => typeof value === 'number' && Number.isInteger(value) && value >= 0;
+
+function isTexts(value: unknown): value is Record<string, string> {
+  if (!isRecord(value)) return false;
+  for (const key in value) if (typeof value[key] !== 'string') return false;
+  return true;
+}
+
+function isProbe(value: unknown): value is SeriesKey {
+  return isRecord(value) && typeof value['host'] === 'string' && typeof value['scenario'] === 'string' && typeof value['metric'] === 'string' && isTexts(value['labels']);
+}
+
+function isProblem(value: unknown): value is { path: string; message: string } {
+  return isRecord(value) && typeof value['path'] === 'string' && typeof value['message'] === 'string';
+}
+
+/** The state as written, or undefined when it is not of its version's shape. */
+function checkedState(value: unknown): RecordedBuildState | undefined {
+  if (!isRecord(value) || value['schema'] !== BUILD_STATE_SCHEMA) return undefined;
+  const { inputs, probes, pageCount, rootPages, regressions, problems, dirs, manifest } = value;
+  if (typeof inputs !== 'string' || !Array.isArray(probes) || !probes.every(isProbe) || !isCount(pageCount) || !isStrings(rootPages)) return undefined;
+  if (!isCount(regressions) || !Array.isArray(problems) || !problems.every(isProblem) || !isTexts(dirs) || typeof manifest !== 'string') return undefined;
+  return { inputs, probes, pageCount, rootPages, regressions, problems, dirs, manifest };
+}
 
 /** The pages of a build (SiteWriter.pages), as the state records them. */
 export interface KeptPages {
@@ -63,8 +89,7 @@ export type BuildState = Omit<RecordedBuildState, 'pageCount' | 'rootPages' | 'd
 
 export async function readBuildState(outDir: string): Promise<RecordedBuildState | undefined> {
   try {
-    const parsed = BuildStateSchema.safeParse(JSON.parse(await readFile(join(outDir, BUILD_STATE), 'utf8')));
-    return parsed.success ? parsed.data : undefined;
+    return checkedState(JSON.parse(await readFile(join(outDir, BUILD_STATE), 'utf8')));
   } catch {
     return undefined;
   }

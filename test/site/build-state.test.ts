@@ -65,7 +65,16 @@ test('a whole directory of pages removed is seen', async () => {
 test('a damaged or old-version state is a build, not "nothing new"', async () => {
   const path = join(out, BUILD_STATE);
   const good = await readFile(path, 'utf8');
-  for (const text of ['garbage', good.slice(0, good.length - 3), good.replace('orchestrate/site-state@3', 'orchestrate/site-state@2')]) {
+  const parsed = JSON.parse(good) as Record<string, unknown>;
+  const shapes = [
+    { ...parsed, pageCount: -1 },
+    { ...parsed, dirs: { jobs: 1 } },
+    { ...parsed, probes: [{ host: 'h', scenario: 's', metric: 'm' }] },
+    { ...parsed, problems: [{ path: 'p' }] },
+    { ...parsed, manifest: undefined },
+    { ...parsed, rootPages: 'index.html' },
+  ].map((state) => JSON.stringify(state));
+  for (const text of ['garbage', good.slice(0, good.length - 3), good.replace('orchestrate/site-state@3', 'orchestrate/site-state@2'), ...shapes]) {
     await writeFile(path, text);
     const inputs = await siteInputs(results, out, thresholdsFor);
     assert.is(inputs.state, undefined);
