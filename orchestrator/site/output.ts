@@ -11,12 +11,14 @@ import { sha } from './names.js';
 
 export const BUILD_MANIFEST = '.site-build.json';
 /**
- * 3: a line per unit (RecordedUnit), so that a unit kept is carried over as the text it was read
- * as, never parsed or serialised; 2: one JSON object, a unit one flat array (StoredUnit), still
- * read (the first build after an upgrade draws nothing again for it).
+ * 3: still one JSON object, its units a list with a line per unit (RecordedUnit), so that a unit
+ * kept is carried over as the text it was read as, never parsed or serialised; 2: `units` an
+ * object of flat arrays (StoredUnit), still read (the first build after an upgrade draws nothing
+ * again for it).
  */
 const MANIFEST_SCHEMA = 'orchestrate/site-build@3';
-const MANIFEST_HEADER = `${JSON.stringify({ schema: MANIFEST_SCHEMA })}\n`;
+const MANIFEST_HEAD = `{"schema":${JSON.stringify(MANIFEST_SCHEMA)},"units":[\n`;
+const MANIFEST_TAIL = '\n]}\n';
 const MANIFEST_SCHEMA_2 = 'orchestrate/site-build@2';
 
 export interface OutFile {
@@ -41,11 +43,13 @@ interface BuildManifest2 {
 }
 
 /**
- * A unit as the manifest (version 3) keeps it: a line `<id> TAB <fingerprint> TAB <first file> TAB
- * <the StoredUnit as JSON>`, the fields before the JSON as they are (a unit whose id, fingerprint
- * or first file holds a tab or a line break is not recorded: it is drawn again next time). What a
- * kept unit needs (its fingerprint, and its first file to check that it is there) is at hand; the
- * rest is parsed only for a unit drawn again or no longer made (`body`: the JSON text until then).
+ * A unit as the manifest (version 3) keeps it: a line `["<id>","<fingerprint>","<first file>",<the
+ * StoredUnit>]`, the lines joined by commas (the file stays one JSON document). The three texts
+ * are read by where their quotes are, so they are written only when JSON needs no escape in them
+ * (a unit with a quote, a backslash or a control character there is not recorded: it is drawn
+ * again next time). What a kept unit needs (its fingerprint, and its first file to check that it
+ * is there) is at hand; the rest is parsed only for a unit drawn again or no longer made (`body`:
+ * the JSON text until then).
  */
 interface RecordedUnit {
   fp: string;
@@ -77,25 +81,29 @@ function storedUnitOf(unit: RecordedUnit): StoredUnit | undefined {
   return unit.body ?? undefined;
 }
 
-const LINE_FIELD = /[\t\n\r]/;
+/** A text JSON writes as it is, between quotes (no quote, backslash, control character or surrogate). */
+const PLAIN_TEXT = /^[^"\\\u0000-\u001f\u2028\u2029\ud800-\udfff]*$/;
 
-/** A unit's line in the manifest, or undefined when one of its plain fields cannot be written as one. */
+/** A unit's line in the manifest, or undefined when one of its texts cannot be written as it is. */
 function unitLine(id: string, unit: RecordedUnit): string | undefined {
-  if (unit.body === null || LINE_FIELD.test(id) || LINE_FIELD.test(unit.fp) || LINE_FIELD.test(unit.first)) return undefined;
-  return `${id}\t${unit.fp}\t${unit.first}\t${typeof unit.body === 'string' ? unit.body : JSON.stringify(unit.body)}`;
+  if (unit.body === null || id === '' || !PLAIN_TEXT.test(id) || !PLAIN_TEXT.test(unit.fp) || !PLAIN_TEXT.test(unit.first)) return undefined;
+  return `["${id}","${unit.fp}","${unit.first}",${typeof unit.body === 'string' ? unit.body : JSON.stringify(unit.body)}]`;
 }
 
-/** The units of a version 3 manifest's text (after its header); a line that is not a unit's is left out (that unit is drawn again). */
-function parseUnitLines(text: string, from: number): Map<string, RecordedUnit> {
+/** The units of a version 3 manifest's text (between its head and tail); a line that is not a unit's is left out (that unit is drawn again). */
+function parseUnitLines(text: string): Map<string, RecordedUnit> {
   const units = new Map<string, RecordedUnit>();
-  for (let start = from; start < text.length; ) {
+  const stop = text.length - MANIFEST_TAIL.length;
+  for (let start = MANIFEST_HEAD.length; start < stop; ) {
     let end = text.indexOf('\n', start);
-    if (end < 0) end = text.length;
-    const t1 = text.indexOf('\t', start);
-    const t2 = t1 < 0 ? -1 : text.indexOf('\t', t1 + 1);
-    const t3 = t2 < 0 ? -1 : text.indexOf('\t', t2 + 1);
-    if (t1 > start && t2 > t1 + 1 && t3 > t2 && t3 < end && text[t3 + 1] === '[' && text[end - 1] === ']') {
-      units.set(text.slice(start, t1), { fp: text.slice(t1 + 1, t2), first: text.slice(t2 + 1, t3), body: text.slice(t3 + 1, end) });
+    if (end < 0 || end > stop) end = stop;
+    const close = text[end - 1] === ',' ? end - 1 : end;
+    // ["id","fp","first",[...]]: the texts hold no quote (unitLine), so their ends are where the quotes are
+    const a = text.indexOf('","', start + 2);
+    const b = a < 0 ? -1 : text.indexOf('","', a + 3);
+    const c = b < 0 ? -1 : text.indexOf('",[', b + 2);
+    if (text.startsWith('["', start) && a > start + 2 && b > a + 3 && c >= b + 2 && c < close && text.startsWith(']]', close - 2)) {
+      units.set(text.slice(start + 2, a), { fp: text.slice(a + 3, b), first: c === b + 2 ? '' : text.slice(b + 3, c), body: text.slice(c + 2, close - 1) });
     }
     start = end + 1;
   }
@@ -145,7 +153,7 @@ async function readStoredUnits(outDir: string): Promise<{ units: Map<string, Rec
     } finally {
       await file.close();
     }
-    if (text.startsWith(MANIFEST_HEADER)) return { units: parseUnitLines(text, MANIFEST_HEADER.length), identity };
+    if (text.startsWith(MANIFEST_HEAD) && text.endsWith(MANIFEST_TAIL)) return { units: parseUnitLines(text), identity };
     units = new Map();
     const parsed = JSON.parse(text) as Partial<BuildManifest2> | null;
     if (parsed?.schema !== MANIFEST_SCHEMA_2 || typeof parsed.units !== 'object' || parsed.units === null) return { units, identity };
@@ -403,12 +411,12 @@ export class SiteWriter {
       await rm(join(this.outDir, path), { force: true });
       removed.push(path);
     }
-    const lines = [MANIFEST_HEADER];
+    const lines: string[] = [];
     for (const [id, unit] of this.current) {
       const line = unitLine(id, unit);
-      if (line !== undefined) lines.push(line, '\n');
+      if (line !== undefined) lines.push(line);
     }
-    await this.writeFile(join(this.outDir, BUILD_MANIFEST), lines.join(''));
+    await this.writeFile(join(this.outDir, BUILD_MANIFEST), `${MANIFEST_HEAD}${lines.join(',\n')}${MANIFEST_TAIL}`);
     const written = statSync(join(this.outDir, BUILD_MANIFEST), { throwIfNoEntry: false });
     this.manifestIdentity = written ? statsIdentity(written) : '-';
     return removed;

@@ -176,11 +176,11 @@ test('a manifest of an earlier format draws every unit again; a damaged unit rec
     assert.equal(await draw(), ['a', 'b']);
     assert.equal(await draw(), []);
     const text = await readFile(join(dir, BUILD_MANIFEST), 'utf8');
-    const [header, ...lines] = text.trimEnd().split('\n');
-    assert.is(JSON.parse(header!).schema, 'orchestrate/site-build@3');
-    assert.is(lines.length, 2, 'a line per unit');
-    const damaged = lines.map((line) => (line.startsWith('b\t') ? line.replace(/\t/g, ' ') : line));
-    await writeFile(join(dir, BUILD_MANIFEST), [header, ...damaged, ''].join('\n'));
+    const manifest = JSON.parse(text) as { schema: string; units: unknown[] };
+    assert.is(manifest.schema, 'orchestrate/site-build@3', 'one JSON document');
+    assert.equal(manifest.units, [['a', 'fp', 'a.html', ['fp', '', 'a.html', fileHash('a')]], ['b', 'fp', 'b.html', ['fp', '', 'b.html', fileHash('b')]]]);
+    assert.is(text.split('\n').length, 5, 'a line per unit');
+    await writeFile(join(dir, BUILD_MANIFEST), text.replace('["b","fp"', '["b",fp"'));
     assert.equal(await draw(), ['b'], "b's line damaged");
     await writeFile(join(dir, BUILD_MANIFEST), JSON.stringify({ schema: 'orchestrate/site-build@1', units: { a: { fp: 'fp', files: { 'a.html': fileHash('a') } } } }));
     assert.equal(await draw(), ['a', 'b']);
@@ -198,7 +198,7 @@ test('a manifest of version 2 (one JSON object) is read as it was: the first bui
     for (const id of ['a', 'b']) await writer.unit(id, 'fp', () => (drawn.push(id), [{ path: `${id}.html`, data: id }]));
     await writer.finish();
     assert.equal(drawn, []);
-    assert.ok((await readFile(join(dir, BUILD_MANIFEST), 'utf8')).startsWith('{"schema":"orchestrate/site-build@3"}\n'), 'written in the new format');
+    assert.is(JSON.parse(await readFile(join(dir, BUILD_MANIFEST), 'utf8')).schema, 'orchestrate/site-build@3', 'written in the new format');
     assert.equal(await readBuildManifest(dir), { a: { fp: 'fp', files: { 'a.html': fileHash('a') } }, b: { fp: 'fp', files: { 'b.html': fileHash('b') } } });
   }));
 
@@ -213,7 +213,7 @@ test('a kept unit is carried over as its line was read; a unit whose record is f
     };
     const a = { fp: 'a1', files: [{ path: 'a.html', data: 'a' }, { path: 'a-old.js', data: 'old' }] };
     await build({ a, b: { fp: 'b1', files: [{ path: 'b.html', data: 'b' }] } });
-    const lineOf = (text: string, id: string) => text.split('\n').find((line) => line.startsWith(`${id}\t`))!;
+    const lineOf = (text: string, id: string) => text.split('\n').find((line) => line.startsWith(`["${id}"`))!;
     // a's record damaged after its first file (the page stays kept: its fingerprint and page are at hand)
     const text = await readFile(join(dir, BUILD_MANIFEST), 'utf8');
     const aLine = lineOf(text, 'a');
@@ -318,6 +318,22 @@ test('a state that does not go with the manifest (another build wrote one since)
     const damaged = await buildWithState(dir, { x: '1', y: '1' });
     assert.equal(damaged.drawn, ['x']);
     assert.is(damaged.pages.unchangedDirs.size, 0);
+  }));
+
+test('a unit whose id needs an escape in JSON is drawn again each time, the others kept; the manifest stays one JSON document', () =>
+  withDir(async (dir) => {
+    const ids = ['plain', 'with "quote"', 'tab\there', 'back\\slash'];
+    const draw = async () => {
+      const writer = new SiteWriter(dir);
+      await writer.open();
+      const drawn: string[] = [];
+      for (const [i, id] of ids.entries()) await writer.unit(id, 'fp', () => (drawn.push(id), [{ path: `p${i}.html`, data: id }]));
+      await writer.finish();
+      return drawn;
+    };
+    assert.equal(await draw(), ids);
+    assert.equal(await draw(), ids.slice(1));
+    assert.equal((JSON.parse(await readFile(join(dir, BUILD_MANIFEST), 'utf8')) as { units: string[][] }).units.map((u) => u[0]), ['plain']);
   }));
 
 test.run();
