@@ -54,7 +54,11 @@ function timeLabel(format: string): (d: Date) => string {
   return f;
 }
 
+const MARKUP = /[&<>"']/;
+
+/** Text as XML text or an attribute value; text without markup characters (nearly all: every point's link and tip) as it is, without a replace. */
 function escapeXml(text: string): string {
+  if (!MARKUP.test(text)) return text;
   return text.replace(/[&<>"']/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '"' ? '&quot;' : '&#39;'));
 }
 
