@@ -57,6 +57,8 @@ interface RecordedUnit {
   first: string;
   /** The StoredUnit, or its JSON text as read (not yet parsed), or null once found damaged. */
   body: StoredUnit | string | null;
+  /** Its whole line as read: what a kept unit is written back as. */
+  line?: string;
 }
 
 function recorded(fp: string, unit: StoredUnit): RecordedUnit {
@@ -86,7 +88,9 @@ const PLAIN_TEXT = /^[^"\\\u0000-\u001f\u2028\u2029\ud800-\udfff]*$/;
 
 /** A unit's line in the manifest, or undefined when one of its texts cannot be written as it is. */
 function unitLine(id: string, unit: RecordedUnit): string | undefined {
-  if (unit.body === null || id === '' || !PLAIN_TEXT.test(id) || !PLAIN_TEXT.test(unit.fp) || !PLAIN_TEXT.test(unit.first)) return undefined;
+  if (unit.body === null) return undefined;
+  if (unit.line !== undefined) return unit.line;
+  if (id === '' || !PLAIN_TEXT.test(id) || !PLAIN_TEXT.test(unit.fp) || !PLAIN_TEXT.test(unit.first)) return undefined;
   return `["${id}","${unit.fp}","${unit.first}",${typeof unit.body === 'string' ? unit.body : JSON.stringify(unit.body)}]`;
 }
 
@@ -103,7 +107,8 @@ function parseUnitLines(text: string): Map<string, RecordedUnit> {
     const b = a < 0 ? -1 : text.indexOf('","', a + 3);
     const c = b < 0 ? -1 : text.indexOf('",[', b + 2);
     if (text.startsWith('["', start) && a > start + 2 && b > a + 3 && c >= b + 2 && c < close && text.startsWith(']]', close - 2)) {
-      units.set(text.slice(start + 2, a), { fp: text.slice(a + 3, b), first: c === b + 2 ? '' : text.slice(b + 3, c), body: text.slice(c + 2, close - 1) });
+      const unit = { fp: text.slice(a + 3, b), first: c === b + 2 ? '' : text.slice(b + 3, c), body: text.slice(c + 2, close - 1), line: text.slice(start, close) };
+      units.set(text.slice(start + 2, a), unit);
     }
     start = end + 1;
   }
