@@ -24,10 +24,15 @@ export function downsampleMinMax(points: readonly Point[], maxPoints: number): P
       if (minI < 0 || v < points[minI]![1]!) minI = i;
       if (maxI < 0 || v > points[maxI]![1]!) maxI = i;
     }
-    const keep = new Set([start, end - 1]);
-    if (minI >= 0) keep.add(minI);
-    if (maxI >= 0) keep.add(maxI);
-    for (const i of [...keep].sort((x, y) => x - y)) out.push(points[i]!);
+    // the first, min, max and last points, each once, in time order (min and max lie between the
+    // first and the last): no set or sort per bucket, which a render worker mostly runs cold
+    const last = end - 1;
+    const lower = minI < maxI ? minI : maxI;
+    const upper = minI < maxI ? maxI : minI;
+    out.push(points[start]!);
+    if (lower > start && lower < last) out.push(points[lower]!);
+    if (upper > start && upper < last && upper !== lower) out.push(points[upper]!);
+    if (last > start) out.push(points[last]!);
     // a gap (unknown values) in the bucket stays a gap in the line
     if (gap && out.at(-1)?.[1] !== null) out.push([points[end - 1]![0], null]);
   }

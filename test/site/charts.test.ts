@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { itemBarsChart, legendLayout, timeBandsChart, timeSeriesChart, trendChart, xyChart, type VlSpec } from '../../orchestrator/site/charts.js';
-import { downsampleMean } from '../../orchestrator/site/downsample.js';
+import { downsampleMean, downsampleMinMax } from '../../orchestrator/site/downsample.js';
 import { renderSvg, vegaLiteWarnings } from '../../orchestrator/site/svg.js';
 
 type Layer = Record<string, unknown> & { layer?: Layer[]; mark?: { type: string } | string; encoding?: Record<string, Record<string, unknown>> };
@@ -267,6 +267,17 @@ test('trendChart: a history longer than the display keeps every row for the down
   assert.ok(shown.length < 1600 && shown.length > 100, `${shown.length}`);
   for (const label of ['a', 'b']) assert.ok(shown.some((r) => r.series === label && r.value === 1000), `line ${label} keeps its peak`);
   assert.match(chart.note ?? '', `${shown.length} of 2000 points shown`);
+});
+
+test('downsampleMinMax: each bucket keeps its first, min, max and last point once, in time order; a gap stays a gap', () => {
+  const values = [5, 9, 1, 4, 4, 4, 4, 3, 1, null, 7, 7, 7, 7, 7, 9];
+  const points = values.map((v, i) => [i, v] as const);
+  assert.equal(downsampleMinMax(points, 8), [[0, 5], [1, 9], [2, 1], [7, 3], [8, 1], [15, 9], [15, null]]);
+  // min and max at the bucket's ends, and a constant bucket: each point once
+  assert.equal(downsampleMinMax(Array.from({ length: 16 }, (_, i) => [i, i < 4 ? i : 2] as const), 8), [[0, 0], [3, 3], [7, 2], [8, 2], [15, 2]]);
+  // a bucket of nothing known: its ends, then the gap
+  assert.equal(downsampleMinMax(Array.from({ length: 16 }, (_, i) => [i, i < 8 ? null : 1] as const), 8), [[0, null], [7, null], [8, 1], [15, 1]]);
+  assert.equal(downsampleMinMax(points, 20), points, 'short series untouched');
 });
 
 test.run();
