@@ -297,8 +297,12 @@ async function buildPages({ options, started, log, thresholdsFor, writeFile, tem
     // the worker that draws a page writes it; only paths, sizes and hashes come back
     await writer.unit(unit.id, unit.fp, () => pool.trendsWritten(unit.input(), writer.before(unit.id), { ahead: true }));
   });
-  // the index, regressions and the compare picker are made here while the workers draw
-  await allSettledOrThrow([Promise.all([jobPages, trendPages]).then(() => log(`site: job and trends pages done (${Date.now() - started} ms, ${pool.size} render worker(s))`)), renderRest()]);
+  // The index, regressions and the compare picker are made here once the job pages are drawn,
+  // while the workers may still draw trends pages (an ordinary night's last pages). Not sooner: in
+  // a full build the job pages take the whole build, and making these beside them only added their
+  // memory to the build's peak.
+  const drawn = Promise.all([jobPages, trendPages]).then(() => log(`site: job and trends pages done (${Date.now() - started} ms, ${pool.size} render worker(s))`));
+  await allSettledOrThrow([jobPages, trendPages, drawn, jobPages.then(renderRest)]);
   const removed = await writer.finish();
   const regressions = changes.filter((c) => c.kind === 'regression').length;
   const problems = [...scan.problems, ...history.problems];
