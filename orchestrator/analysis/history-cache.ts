@@ -8,7 +8,8 @@
 //
 // Never the only copy of anything: missing, damaged, of another version or of another results
 // directory, the histories are loaded from the index as without it.
-import { derivedCacheFile, isRecord } from '../results/derived-cache.js';
+import { derivedCacheFile } from '../results/derived-cache.js';
+import { isNumbers, isPathProblem, isRecord, isTextRecord } from '../results/json-shape.js';
 import type { Better } from '../results/metrics.js';
 
 export const HISTORY_CACHE = '.site-history.json';
@@ -33,19 +34,13 @@ export interface HistoryCache {
   sweeps: Record<string, CachedSweepHistory>;
 }
 
-// The file's shape, checked by hand (results/derived-cache.ts says why): the indices in `points`
+// The file's shape, checked by hand (results/json-shape.ts says why): the indices in `points`
 // are checked where a sweep is replayed (analysis/history.ts), against the tables they index.
 
 const BETTER: ReadonlySet<unknown> = new Set<Better>(['higher', 'lower', 'none']);
 
-function isLabels(value: unknown): value is Record<string, string> {
-  if (!isRecord(value)) return false;
-  for (const name in value) if (typeof value[name] !== 'string') return false;
-  return true;
-}
-
 function isSeries(value: unknown): value is HistoryCache['series'][number] {
-  return Array.isArray(value) && value.length === 4 && typeof value[0] === 'string' && typeof value[1] === 'string' && typeof value[2] === 'string' && isLabels(value[3]);
+  return Array.isArray(value) && value.length === 4 && typeof value[0] === 'string' && typeof value[1] === 'string' && typeof value[2] === 'string' && isTextRecord(value[3]);
 }
 
 function isUnit(value: unknown): value is HistoryCache['units'][number] {
@@ -56,16 +51,6 @@ function isJob(value: unknown): value is CachedSweepHistory['jobs'][number] {
   return Array.isArray(value) && value.length === 3 && typeof value[0] === 'string' && typeof value[1] === 'string' && (value[2] === null || typeof value[2] === 'string');
 }
 
-function isProblem(value: unknown): value is CachedSweepHistory['problems'][number] {
-  return isRecord(value) && typeof value['path'] === 'string' && typeof value['message'] === 'string';
-}
-
-function isNumbers(value: unknown): value is number[] {
-  if (!Array.isArray(value)) return false;
-  for (const item of value) if (typeof item !== 'number') return false;
-  return true;
-}
-
 function isSweep(value: unknown): value is CachedSweepHistory {
   return (
     isRecord(value) &&
@@ -73,7 +58,7 @@ function isSweep(value: unknown): value is CachedSweepHistory {
     Array.isArray(value['jobs']) &&
     value['jobs'].every(isJob) &&
     Array.isArray(value['problems']) &&
-    value['problems'].every(isProblem) &&
+    value['problems'].every(isPathProblem) &&
     isNumbers(value['points'])
   );
 }

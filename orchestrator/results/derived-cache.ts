@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomically } from './atomic-write.js';
+import { isRecord } from './json-shape.js';
 
 export interface DerivedCacheFile<T extends { resultsDir: string }> {
   /** The file's name in the directory it is kept in. */
@@ -53,14 +54,3 @@ export function derivedCacheFile<T extends { resultsDir: string }>(name: string,
   };
 }
 
-/** A plain JSON object (not null, not an array). */
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** An array of strings. */
-export function isStrings(value: unknown): value is string[] {
-  if (!Array.isArray(value)) return false;
-  for (const item of value) if (typeof item !== 'string') return false;
-  return true;
-}

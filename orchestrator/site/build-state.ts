@@ -25,7 +25,7 @@ import { readFile } from 'node:fs/promises';
 import { statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { SeriesKey } from '../analysis/history.js';
-import { isRecord, isStrings } from '../results/derived-cache.js';
+import { isPathProblem, isRecord, isStrings, isTextRecord } from '../results/json-shape.js';
 import type { WriteFileFn } from './output.js';
 
 export const BUILD_STATE = '.site-state.json';
@@ -51,18 +51,8 @@ export interface RecordedBuildState {
 
 const isCount = (value: unknown): value is number => typeof value === 'number' && Number.isInteger(value) && value >= 0;
 
-function isTexts(value: unknown): value is Record<string, string> {
-  if (!isRecord(value)) return false;
-  for (const key in value) if (typeof value[key] !== 'string') return false;
-  return true;
-}
-
 function isProbe(value: unknown): value is SeriesKey {
-  return isRecord(value) && typeof value['host'] === 'string' && typeof value['scenario'] === 'string' && typeof value['metric'] === 'string' && isTexts(value['labels']);
-}
-
-function isProblem(value: unknown): value is { path: string; message: string } {
-  return isRecord(value) && typeof value['path'] === 'string' && typeof value['message'] === 'string';
+  return isRecord(value) && typeof value['host'] === 'string' && typeof value['scenario'] === 'string' && typeof value['metric'] === 'string' && isTextRecord(value['labels']);
 }
 
 /** The state as written, or undefined when it is not of its version's shape. */
@@ -70,7 +60,7 @@ function checkedState(value: unknown): RecordedBuildState | undefined {
   if (!isRecord(value) || value['schema'] !== BUILD_STATE_SCHEMA) return undefined;
   const { inputs, probes, pageCount, rootPages, regressions, problems, dirs, manifest } = value;
   if (typeof inputs !== 'string' || !Array.isArray(probes) || !probes.every(isProbe) || !isCount(pageCount) || !isStrings(rootPages)) return undefined;
-  if (!isCount(regressions) || !Array.isArray(problems) || !problems.every(isProblem) || !isTexts(dirs) || typeof manifest !== 'string') return undefined;
+  if (!isCount(regressions) || !Array.isArray(problems) || !problems.every(isPathProblem) || !isTextRecord(dirs) || typeof manifest !== 'string') return undefined;
   return { inputs, probes, pageCount, rootPages, regressions, problems, dirs, manifest };
 }
 

@@ -11,7 +11,8 @@
 // Never the only copy of anything: missing, damaged, of another version or of another results
 // directory, the scan reads everything, as it would without it.
 import { statSync } from 'node:fs';
-import { derivedCacheFile, isRecord, isStrings } from '../results/derived-cache.js';
+import { derivedCacheFile } from '../results/derived-cache.js';
+import { isRecord, isStrings } from '../results/json-shape.js';
 import { SweepManifestSchema, type SweepManifest } from '../results/manifest.js';
 
 export const SCAN_CACHE = '.site-scan.json';
