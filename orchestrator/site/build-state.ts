@@ -102,23 +102,6 @@ export interface RecordedPageDirs {
   dirs: Readonly<Record<string, string>>;
 }
 
-/**
- * The page directories of the last state, read without its schema (a hand check of the two fields
- * used: the state's zod parse costs more than the whole file's JSON parse); undefined when missing,
- * damaged or of another version.
- */
-export async function readPageDirs(outDir: string): Promise<RecordedPageDirs | undefined> {
-  try {
-    const parsed = JSON.parse(await readFile(join(outDir, BUILD_STATE), 'utf8')) as { schema?: unknown; manifest?: unknown; dirs?: unknown } | null;
-    if (parsed?.schema !== BUILD_STATE_SCHEMA || typeof parsed.manifest !== 'string' || typeof parsed.dirs !== 'object' || parsed.dirs === null || Array.isArray(parsed.dirs)) return undefined;
-    const dirs = parsed.dirs as Record<string, unknown>;
-    for (const dir in dirs) if (typeof dirs[dir] !== 'string') return undefined;
-    return { manifest: parsed.manifest, dirs: dirs as Record<string, string> };
-  } catch {
-    return undefined;
-  }
-}
-
 /** Written after the build's last page write and removal: the directories are as the build left them. */
 export async function writeBuildState(outDir: string, state: BuildState, writeFile: WriteFileFn): Promise<void> {
   const { pages, ...rest } = state;

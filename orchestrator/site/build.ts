@@ -23,7 +23,7 @@ import { glance, quiet, revealedBy } from './glance.js';
 import { dataScript } from './encode.js';
 import { formatP, formatPercent, formatValue } from './format.js';
 import { sha } from './names.js';
-import { writeBuildState, type BuildState } from './build-state.js';
+import { writeBuildState, type BuildState, type RecordedBuildState } from './build-state.js';
 import type { Assets } from './assets.js';
 import type { JobIdentity } from '../results/store-stamp.js';
 import { BUILDER_VERSION, inputsFingerprint, nothingNewLine, nothingNewResult, siteInputs, type StampParts } from './up-to-date.js';
@@ -212,7 +212,7 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
   const pool = new RenderPool({ resultsDir: options.resultsDir, assetPaths: assets.paths, ...(options.writeFile ? {} : { outDir: options.outDir }) }, options.workers);
   pool.warm();
   try {
-    return await buildPages({ options, started, log, thresholdsFor, writeFile, templatesFp, stampParts, jobIdentities, assets, pool });
+    return await buildPages({ options, started, log, thresholdsFor, writeFile, templatesFp, stampParts, state, jobIdentities, assets, pool });
   } finally {
     await pool.close();
   }
@@ -226,15 +226,17 @@ interface BuildPagesInputs {
   writeFile: WriteFileFn;
   templatesFp: string;
   stampParts: StampParts;
+  /** The last build's state, as siteInputs read it (undefined: none readable). */
+  state: RecordedBuildState | undefined;
   jobIdentities: Map<string, JobIdentity>;
   assets: Assets;
   pool: RenderPool;
 }
 
 /** A build with something to draw, once its render workers are starting. */
-async function buildPages({ options, started, log, thresholdsFor, writeFile, templatesFp, stampParts, jobIdentities, assets, pool }: BuildPagesInputs): Promise<BuildSiteResult> {
+async function buildPages({ options, started, log, thresholdsFor, writeFile, templatesFp, stampParts, state, jobIdentities, assets, pool }: BuildPagesInputs): Promise<BuildSiteResult> {
   const writer = new SiteWriter(options.outDir, writeFile);
-  const [scan, history] = await Promise.all([scanStore(options.resultsDir, { cacheDir: options.outDir, jobIdentities }), options.history ?? loadHistory(options.resultsDir, { cacheDir: options.outDir }), writer.open()]);
+  const [scan, history] = await Promise.all([scanStore(options.resultsDir, { cacheDir: options.outDir, jobIdentities }), options.history ?? loadHistory(options.resultsDir, { cacheDir: options.outDir }), writer.open({ recorded: state })]);
 
   const ctx: Ctx = {
     ...pageContext(options.resultsDir, assets.paths),

@@ -6,7 +6,7 @@ import { statSync } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { commitStagedSync, discardStagedSync, stageFileSync, writeFileAtomically, type StagedFile } from '../results/atomic-write.js';
-import { dirIdentity, readPageDirs, statsIdentity, type KeptPages, type RecordedPageDirs } from './build-state.js';
+import { dirIdentity, readBuildState, statsIdentity, type KeptPages, type RecordedPageDirs } from './build-state.js';
 import { sha } from './names.js';
 
 export const BUILD_MANIFEST = '.site-build.json';
@@ -258,8 +258,12 @@ export class SiteWriter {
 
   constructor(readonly outDir: string, private readonly writeFile: WriteFileFn = writeFileAtomic) {}
 
-  async open(): Promise<void> {
-    const [stored, pageDirs] = await Promise.all([readStoredUnits(this.outDir), readPageDirs(this.outDir)]);
+  /**
+   * Reads the last build's manifest. `last`: the last build's state when the caller has read it
+   * already (`recorded` undefined: there is none); without it, it is read here.
+   */
+  async open(last?: { recorded: RecordedPageDirs | undefined }): Promise<void> {
+    const [stored, pageDirs] = await Promise.all([readStoredUnits(this.outDir), last ? last.recorded : readBuildState(this.outDir)]);
     this.previous = stored.units;
     // a state written after another manifest than this one may not describe its pages: checked one by one
     this.pageDirs = pageDirs !== undefined && stored.identity !== '-' && pageDirs.manifest === stored.identity ? pageDirs : undefined;
