@@ -147,7 +147,7 @@ function isStoredUnit(value: unknown): value is StoredUnit {
  * file they were read from, '-' when there was none.
  */
 async function readStoredUnits(outDir: string): Promise<{ units: Map<string, RecordedUnit>; identity: string }> {
-  let units = new Map<string, RecordedUnit>();
+  const units = new Map<string, RecordedUnit>();
   let identity = '-';
   try {
     const file = await open(join(outDir, BUILD_MANIFEST), 'r');
@@ -159,7 +159,6 @@ async function readStoredUnits(outDir: string): Promise<{ units: Map<string, Rec
       await file.close();
     }
     if (text.startsWith(MANIFEST_HEAD) && text.endsWith(MANIFEST_TAIL)) return { units: parseUnitLines(text), identity };
-    units = new Map();
     const parsed = JSON.parse(text) as Partial<BuildManifest2> | null;
     if (parsed?.schema !== MANIFEST_SCHEMA_2 || typeof parsed.units !== 'object' || parsed.units === null) return { units, identity };
     for (const [id, unit] of Object.entries(parsed.units)) if (isStoredUnit(unit)) units.set(id, recorded(unit[0]!, unit));
@@ -412,10 +411,10 @@ export class SiteWriter {
       for (const path of storedPaths(was)) if (!still?.has(path)) candidates.push(path);
     }
     const removed: string[] = [];
-    const keep = candidates.length > 0 ? this.allPaths() : undefined;
     // files no unit makes any more, unless a kept unit's record is damaged (it might be one of its files)
-    for (const path of keep === undefined ? [] : candidates) {
-      if (keep!.has(path)) continue;
+    const keep = candidates.length > 0 ? this.allPaths() : undefined;
+    if (keep !== undefined) for (const path of candidates) {
+      if (keep.has(path)) continue;
       this.touch(path);
       await rm(join(this.outDir, path), { force: true });
       removed.push(path);
