@@ -5,6 +5,33 @@ export function labelsText(labels: Record<string, string>): string {
   return entries.length === 0 ? '' : entries.map(([k, v]) => `${k}=${v}`).join(', ');
 }
 
+/** What the lines of one chart share and what tells them apart (lineNames). */
+export interface LineNames {
+  /** The labels every line has with the same value, as labelsText writes them ("mode=linear, phase=long-running"); '' when none. */
+  common: string;
+  /** Per line (in the order given): its other labels ("offered_pps=3000, step=2"); '' for a line that has no other. */
+  names: string[];
+}
+
+/**
+ * The labels a chart's lines share, and each line's labels that are not shared: a legend names
+ * each line by what differs (eight lines of "mode=linear, offered_pps=3000, phase=long-running,
+ * step=N" cut at 40 characters read alike; "step=N" does not) and says what is common once. Made
+ * once per chart from the lines' label records (lines x keys), never per point. A key a line lacks
+ * is not shared. Distinct label sets get distinct names: what they share is left out of both.
+ */
+export function lineNames(labelSets: readonly Readonly<Record<string, string>>[]): LineNames {
+  const first = labelSets[0];
+  if (!first) return { common: '', names: [] };
+  const shared = new Map(Object.entries(first));
+  for (const labels of labelSets) {
+    for (const [key, value] of shared) if (!Object.hasOwn(labels, key) || labels[key] !== value) shared.delete(key);
+  }
+  const common = labelsText(Object.fromEntries(shared));
+  const names = labelSets.map((labels) => labelsText(Object.fromEntries(Object.entries(labels).filter(([key]) => !shared.has(key)))));
+  return { common, names };
+}
+
 export function formatNumber(value: number | null | undefined, digits = 3): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return '—';
   return numberText(roundTo(value, digits));

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { displayUnit, numberText, formatDuration, formatIn, formatNanoseconds, formatP, formatPercent, formatRate, formatValue, unitFamily, withUnit } from '../../orchestrator/site/format.js';
+import { displayUnit, numberText, formatDuration, formatIn, formatNanoseconds, formatP, formatPercent, formatRate, formatValue, labelsText, lineNames, unitFamily, withUnit } from '../../orchestrator/site/format.js';
 
 test('durations round before they split: never "60 s"', () => {
   assert.is(formatDuration(null), '—');
@@ -108,6 +108,36 @@ test('numberText writes every number as Intl en-US does (grouped thousands, no e
       assert.is(numberText(value), intl.format(value), String(value));
     }
   }
+});
+
+
+test('line names: the labels every line shares once, each line by the labels that differ', () => {
+  // a midolman trend's long-running lines: the same mode, phase and rate, one step each
+  const longRunning = [1, 2, 3, 4, 5, 6, 7, 8].map((step) => ({ mode: 'linear', phase: 'long-running', offered_pps: '3000', step: String(step) }));
+  assert.equal(lineNames(longRunning), { common: 'mode=linear, offered_pps=3000, phase=long-running', names: longRunning.map((l) => `step=${l.step}`) });
+  // with throughput steps beside them: only the mode is shared; every name distinct and whole
+  const mixed = [...longRunning, ...[1, 2].map((step) => ({ mode: 'linear', phase: 'throughput', offered_pps: String(step * 1000), step: String(step) }))];
+  const { common, names } = lineNames(mixed);
+  assert.is(common, 'mode=linear');
+  assert.is(names[0], 'offered_pps=3000, phase=long-running, step=1');
+  assert.is(names[8], 'offered_pps=1000, phase=throughput, step=1');
+  assert.is(new Set(names).size, mixed.length, 'distinct label sets get distinct names');
+});
+
+test('line names: one line shares all its labels; where every key differs the names are the full labels; a key some lines lack is not shared', () => {
+  assert.equal(lineNames([{ loss_threshold: '0' }]), { common: 'loss_threshold=0', names: [''] });
+  const apart = [
+    { mode: 'linear', phase: 'long-running', step: '1' },
+    { mode: 'ndr', phase: 'throughput', step: '2' },
+  ];
+  assert.equal(lineNames(apart), { common: '', names: apart.map(labelsText) });
+  // a line with no labels beyond the shared ones is named '' (the chart names it by its full label)
+  assert.equal(lineNames([{ source: 'steps', phase: 'x' }, { source: 'steps' }]), { common: 'source=steps', names: ['phase=x', ''] });
+  assert.equal(lineNames([{}, { source: 'steps' }]), { common: '', names: ['', 'source=steps'] });
+  assert.equal(lineNames([]), { common: '', names: [] });
+  // label text that names an Object property is a label like any other
+  const hostile = JSON.parse('[{"constructor": "a", "__proto__": "x"}, {"constructor": "b"}]') as Record<string, string>[];
+  assert.equal(lineNames(hostile), { common: '', names: ['__proto__=x, constructor=a', 'constructor=b'] });
 });
 
 test.run();
