@@ -1,8 +1,8 @@
 // Vega-Lite spec builders. A ChartSpec is everything a page needs for one chart: the spec
 // with the data it shows (downsampled when long), and the full data for the download links.
-// Host text only ever goes into data values and titles, never into Vega expressions.
+// Host text only ever goes into data values, parameter values and titles, never into Vega expressions.
 import { downsampleMean, downsampleMinMax, type Point } from './downsample.js';
-import { displayUnit, formatIn, withUnit, type DisplayUnit } from './format.js';
+import { displayUnit, formatIn, lineNames, withUnit, type DisplayUnit } from './format.js';
 import { CATEGORY_COLORS, type ChartDrawing, type DrawnLegend, type DrawnLine, type DrawnValueAxis } from './svg-chart/drawing.js';
 
 export type VlSpec = Record<string, unknown>;
@@ -103,8 +103,83 @@ function isoTimes(): (seconds: number) => string {
 
 const scaleBy = (v: number | null | undefined, factor: number): number | null => (typeof v === 'number' && Number.isFinite(v) ? v * factor : null);
 
-export interface SeriesInput {
+/** A chart line's full label (the data: tooltips, downloads) and, when it is a label set, the set. */
+interface LabelledLine {
   label: string;
+  labels?: Readonly<Record<string, string>>;
+}
+
+/**
+ * How a chart's legend names its lines: by the labels that differ between them, with the labels
+ * every line shares said once (`common`, for the subtitle). Only where every line is a label set
+ * (others, such as a matrix's point names, are named as given) and the names stay distinct; a
+ * line with nothing beyond the shared labels keeps its full label.
+ */
+function legendNames(lines: readonly LabelledLine[]): { common: string; nameOf: (label: string) => string } {
+  const sets = lines.map((l) => l.labels);
+  if (lines.length === 0 || sets.some((s) => s === undefined)) return { common: '', nameOf: (label) => label };
+  const { common, names } = lineNames(sets as Readonly<Record<string, string>>[]);
+  const byLabel = new Map(lines.map((l, i) => [l.label, names[i] || l.label]));
+  if (new Set(byLabel.values()).size !== byLabel.size) return { common: '', nameOf: (label) => label };
+  return { common, nameOf: (label) => byLabel.get(label) ?? label };
+}
+
+/** A chart's subtitle: which way is better, then the labels all its lines share ("every line: mode=linear"). */
+function subtitleOf(better: string, common: string, multi: boolean): string | undefined {
+  const parts = [...(better === 'none' ? [] : [`${better} is better`]), ...(common ? [multi ? `every line: ${common}` : common] : [])];
+  return parts.length ? parts.join(' · ') : undefined;
+}
+
+/** Width of a legend label as the site's SVG writer lays it out (0.62 x the 11 px font a character). */
+const SVG_LABEL_CHAR_PX = 0.62 * 11;
+/**
+ * Widest legend label (px, as the SVG writer measures) drawn right of a WIDTH plot: with the y axis
+ * and the legend's symbols the chart is then at most about 1,100 px wide, and fits its card on a
+ * wide page (report-site/assets/site.css: 1,180 px less the margins).
+ */
+const RIGHT_LEGEND_FIT = 200;
+/**
+ * Room a legend below a WIDTH plot has (px, as the SVG writer measures): under the plot and on past
+ * its right edge, where a right legend would be; with the y axis still inside the card.
+ */
+const BOTTOM_LEGEND_BUDGET = 1000;
+/** Name of the spec's parameter holding the legend's names, in the colour domain's order (its labelExpr reads them by index). */
+const LEGEND_NAMES = 'legendNames';
+
+/**
+ * The legend of a WIDTH-plot chart's lines (a trend, a job series), for the drawing and the spec
+ * alike: right of the plot, titled, where every name fits there; else below it, in as many
+ * columns as fit the card, every name whole. Vega shows the names through `labelExpr` from
+ * the spec's `legendNames` parameter (host text stays data, never expression text), while the
+ * colour field, the legend-bound selection and the tooltips keep the full label.
+ */
+function linesLegend(title: string, entries: readonly { label: string; name: string; color: string }[]): { drawn: DrawnLegend; vega: Record<string, unknown>; params: Record<string, unknown>[] } {
+  const names = entries.map((e) => e.name);
+  const renamed = entries.some((e) => e.name !== e.label);
+  const drawnEntries = entries.map((e) => ({ label: e.name, color: e.color }));
+  // every entry shown, as the SVG writer draws them (Vega's default stops at 30)
+  const common = { symbolLimit: 0, ...(renamed ? { labelExpr: `${LEGEND_NAMES}[datum.index]` } : {}) };
+  const params = renamed ? [{ name: LEGEND_NAMES, value: names }] : [];
+  const longest = Math.max(0, ...names.map((n) => n.length));
+  if (longest * SVG_LABEL_CHAR_PX <= RIGHT_LEGEND_FIT) {
+    // Vega's limit (the site's default) only cuts: a legend is as wide as its labels are
+    return { drawn: { title, symbol: 'stroke', labelLimit: RIGHT_LEGEND_FIT, entries: drawnEntries }, vega: common, params };
+  }
+  const layout = legendLayout(names, BOTTOM_LEGEND_BUDGET, SVG_LABEL_CHAR_PX);
+  // Vega lays out the columns by the widths it measures; its limit, as wide as it could estimate a label, cuts none
+  const vegaLimit = Math.max(layout.labelLimit, Math.ceil(longest * LABEL_CHAR_PX) + 12);
+  return {
+    drawn: { title: null, symbol: 'stroke', placement: 'bottom', ...layout, entries: drawnEntries },
+    vega: { ...common, orient: 'bottom', direction: 'horizontal', title: null, columns: layout.columns, labelLimit: vegaLimit },
+    params,
+  };
+}
+
+export interface SeriesInput {
+  /** The series' full label: its tooltips and download rows say it. */
+  label: string;
+  /** Its label set, when the label is one: the legend then names it by the labels that differ between the chart's series. */
+  labels?: Readonly<Record<string, string>>;
   points: readonly Point[];
 }
 
@@ -127,6 +202,9 @@ export function timeSeriesChart(options: { id: string; metric: string; unit: str
   const domain = constantDomain(shown.map((r) => r['value'] as number | null));
   const multi = options.series.length > 1;
   const colors = categoryColors(options.series.map((s) => s.label));
+  const names = legendNames(options.series);
+  const subtitle = subtitleOf(options.better, names.common, multi);
+  const legend = linesLegend(options.seriesTitle ?? 'labels', [...colors].map(([label, color]) => ({ label, name: names.nameOf(label), color })));
   const drawnLines = new Map<string, DrawnLine>();
   for (const r of shown) {
     const label = r['series'] as string;
@@ -137,7 +215,7 @@ export function timeSeriesChart(options: { id: string; metric: string; unit: str
   const drawing: ChartDrawing = {
     kind: 'lines',
     title: options.metric,
-    ...(options.better === 'none' ? {} : { subtitle: `${options.better} is better` }),
+    ...(subtitle ? { subtitle } : {}),
     width: WIDTH,
     height: 220,
     x: { title: 'time (UTC)', format: '%H:%M:%S' },
@@ -145,24 +223,24 @@ export function timeSeriesChart(options: { id: string; metric: string; unit: str
     lines: [...drawnLines.values()],
     symbols: shown.length <= 120,
     rules: [],
-    legends: multi ? [{ title: options.seriesTitle ?? 'labels', symbol: 'stroke', entries: [...colors].map(([label, color]) => ({ label, color })) }] : [],
+    legends: multi ? [legend.drawn] : [],
   };
   const spec: VlSpec = {
     ...BASE,
     height: 220,
-    title: { text: options.metric, subtitle: options.better === 'none' ? undefined : `${options.better} is better` },
+    title: { text: options.metric, subtitle },
     data: { values: shown },
     mark: { type: 'line', interpolate: 'linear', point: shown.length <= 120, tooltip: true },
     params: [
       { name: 'zoom', select: { type: 'interval', encodings: ['x'] }, bind: 'scales' },
-      ...(multi ? [{ name: 'pick', select: { type: 'point', fields: ['series'] }, bind: 'legend' }] : []),
+      ...(multi ? [{ name: 'pick', select: { type: 'point', fields: ['series'] }, bind: 'legend' }, ...legend.params] : []),
     ],
     encoding: {
       x: { field: 't', type: 'temporal', scale: { type: 'utc' }, title: 'time (UTC)', axis: { format: '%H:%M:%S' } },
       y: { field: 'value', type: 'quantitative', title: withUnit(options.metric, display.label), ...(domain ? { scale: { domain, nice: true } } : {}), axis: valueAxisLabels(display) },
       ...(multi
         ? {
-            color: { field: 'series', type: 'nominal', title: options.seriesTitle ?? 'labels' },
+            color: { field: 'series', type: 'nominal', title: options.seriesTitle ?? 'labels', scale: { domain: [...colors.keys()] }, legend: legend.vega },
             opacity: { condition: { param: 'pick', value: 1 }, value: 0.15 },
           }
         : { color: { value: '#1f77b4' } }),
@@ -336,7 +414,10 @@ export function itemBarsChart(options: { id: string; metric: string; unit: strin
 }
 
 export interface TrendLine {
+  /** The line's full label: its tooltips, change marks and download rows say it. */
   label: string;
+  /** Its label set, when the label is one: the legend then names it by the labels that differ between the chart's lines. */
+  labels?: Readonly<Record<string, string>>;
   points: readonly { at: string; value: number; sweepId: string; jobId: string; href: string; build?: string }[];
 }
 
@@ -431,6 +512,9 @@ export function trendChart(options: {
   }));
   const kinds = [...new Set(changeRows.map((c) => c.kind))];
   const colors = categoryColors(options.lines.map((l) => l.label));
+  const names = legendNames(options.lines);
+  const subtitle = subtitleOf(options.better, names.common, multi);
+  const legend = linesLegend(seriesTitle, [...colors].map(([label, color]) => ({ label, name: names.nameOf(label), color })));
   const drawnLines = new Map<string, DrawnLine & { hrefs: string[]; tips: string[] }>();
   for (const r of shown) {
     const label = r.series;
@@ -444,7 +528,7 @@ export function trendChart(options: {
   const drawing: ChartDrawing = {
     kind: 'lines',
     title,
-    ...(options.better === 'none' ? {} : { subtitle: `${options.better} is better` }),
+    ...(subtitle ? { subtitle } : {}),
     width: WIDTH,
     height: 200,
     x: { title: 'sweep start (UTC)' },
@@ -453,7 +537,7 @@ export function trendChart(options: {
     symbols: shown.length <= 400,
     rules: changeRows.map((c) => ({ x: c.t, color: kindColor(c.kind), tip: c.change === undefined ? `${c.kind} (${c.label})` : `${c.kind} ${c.change} (${c.label})` })),
     legends: [
-      ...(multi ? [{ title: seriesTitle, symbol: 'stroke' as const, entries: [...colors].map(([label, color]) => ({ label, color })) }] : []),
+      ...(multi ? [legend.drawn] : []),
       ...(kinds.length > 0 && !multi ? [{ title: 'detected', symbol: 'rule' as const, entries: kinds.map((k) => ({ label: k, color: kindColor(k) })) }] : []),
     ],
   };
@@ -477,7 +561,10 @@ export function trendChart(options: {
         },
         href: { field: 'href' },
         ...(multi
-          ? { color: { field: 'series', type: 'nominal', title: seriesTitle }, opacity: { condition: { param: 'pick', value: 1 }, value: 0.15 } }
+          ? {
+              color: { field: 'series', type: 'nominal', title: seriesTitle, scale: { domain: [...colors.keys()] }, legend: legend.vega },
+              opacity: { condition: { param: 'pick', value: 1 }, value: 0.15 },
+            }
           : { color: { value: '#1f77b4' } }),
         tooltip: [
           { field: 'sweepId', type: 'nominal', title: 'sweep' },
@@ -516,7 +603,8 @@ export function trendChart(options: {
     spec: {
       ...BASE,
       height: 200,
-      title: { text: title, subtitle: options.better === 'none' ? undefined : `${options.better} is better` },
+      title: { text: title, subtitle },
+      ...(multi && legend.params.length ? { params: legend.params } : {}),
       data: { values: shown },
       layer: layers,
       ...(multi && changeRows.length > 0 ? { resolve: { scale: { color: 'independent' } } } : {}),
@@ -655,15 +743,15 @@ const LABEL_CHAR_PX = 0.8 * 11;
 
 /**
  * Columns for a legend below a plot: as many as fit `budget` pixels (each column as wide as its
- * widest entry), and the label limit that keeps even a single column inside it. Long labels are
- * cut with an ellipsis; tooltips keep them whole.
+ * widest entry, a label `charPx` a character), and the label limit that keeps even a single column
+ * inside it. Long labels are cut with an ellipsis; tooltips keep them whole.
  */
-export function legendLayout(labels: readonly string[], budget = LEGEND_BUDGET): { columns: number; labelLimit: number } {
-  const entry = (label: string) => 28 + LABEL_CHAR_PX * label.length;
+export function legendLayout(labels: readonly string[], budget = LEGEND_BUDGET, charPx = LABEL_CHAR_PX): { columns: number; labelLimit: number } {
+  const entry = (label: string) => 28 + charPx * label.length;
   for (let columns = Math.max(1, labels.length); columns > 1; columns--) {
     let width = (columns - 1) * 10;
     for (let c = 0; c < columns; c++) width += Math.max(0, ...labels.filter((_, i) => i % columns === c).map(entry));
-    if (width <= budget) return { columns, labelLimit: Math.ceil(Math.max(...labels.map((l) => LABEL_CHAR_PX * l.length))) + 12 };
+    if (width <= budget) return { columns, labelLimit: Math.ceil(Math.max(...labels.map((l) => charPx * l.length))) + 12 };
   }
   return { columns: 1, labelLimit: budget - 28 };
 }

@@ -6,18 +6,20 @@ import { slug } from './names.js';
 
 /**
  * Line charts of the given series, grouped by metric name; `labelOf` names each line (default: its
- * labels) and `seriesTitle` says what the lines are in the legend (default "labels").
+ * labels, and the legend then names it by the labels that differ between the chart's lines) and
+ * `seriesTitle` says what the lines are in the legend (default "labels").
  */
-export function seriesCharts(series: readonly MetricSeries[], labelOf: (s: MetricSeries) => string = (s) => labelsText(s.labels) || s.metric, seriesTitle?: string): ChartSpec[] {
+export function seriesCharts(series: readonly MetricSeries[], labelOf?: (s: MetricSeries) => string, seriesTitle?: string): ChartSpec[] {
   const byMetric = new Map<string, MetricSeries[]>();
   for (const s of series) byMetric.set(s.metric, [...(byMetric.get(s.metric) ?? []), s]);
+  const lineOf = (s: MetricSeries) => (labelOf ? { label: labelOf(s), points: s.points } : { label: labelsText(s.labels) || s.metric, labels: s.labels, points: s.points });
   return [...byMetric.entries()].map(([metric, group]) =>
     timeSeriesChart({
       id: `series-${slug(metric)}`,
       metric,
       unit: group[0]!.unit,
       better: group[0]!.better,
-      series: group.map((s) => ({ label: labelOf(s), points: s.points })),
+      series: group.map(lineOf),
       ...(seriesTitle ? { seriesTitle } : {}),
     }),
   );

@@ -71,6 +71,8 @@ function* metricTrendCharts(group: TrendGroup, frozen: boolean, hrefOf: JobHref)
   for (const [metric, hs] of [...byMetric.entries()].sort(([a], [b]) => a.localeCompare(b))) {
     const lines: TrendLine[] = hs.map((h) => ({
       label: labelsText(h.key.labels) || metric,
+      // the legend names each line by the labels that differ between the chart's lines (charts.ts)
+      labels: h.key.labels,
       points: linePoints(h.points, hrefOf),
     }));
     const keyIds = new Set(hs.map((h) => h.keyId));

@@ -6,6 +6,10 @@ import * as assert from 'uvu/assert';
 import { itemBarsChart, legendLayout, timeBandsChart, timeSeriesChart, trendChart, xyChart, type VlSpec } from '../../orchestrator/site/charts.js';
 import { downsampleMean, downsampleMinMax } from '../../orchestrator/site/downsample.js';
 import { renderSvg, vegaLiteWarnings } from '../../orchestrator/site/svg.js';
+import { labelsText } from '../../orchestrator/site/format.js';
+import { seriesCharts } from '../../orchestrator/site/series-charts.js';
+import { drawChart } from '../../orchestrator/site/svg-chart/draw.js';
+import type { DrawnLegend } from '../../orchestrator/site/svg-chart/drawing.js';
 
 type Layer = Record<string, unknown> & { layer?: Layer[]; mark?: { type: string } | string; encoding?: Record<string, Record<string, unknown>> };
 
@@ -278,6 +282,110 @@ test('downsampleMinMax: each bucket keeps its first, min, max and last point onc
   // a bucket of nothing known: its ends, then the gap
   assert.equal(downsampleMinMax(Array.from({ length: 16 }, (_, i) => [i, i < 8 ? null : 1] as const), 8), [[0, null], [7, null], [8, 1], [15, 1]]);
   assert.equal(downsampleMinMax(points, 20), points, 'short series untouched');
+});
+
+// ---- Legends of label-set lines: named by what differs, what is shared said once ----
+
+/** A midolman step's labels, as the scenario's normalize writes them. */
+const stepLabels = (phase: string, step: number, offered: number, mode = 'linear') => ({ mode, phase, step: String(step), offered_pps: String(offered) });
+/** A trend line per label set (its full label as the trends page gives it), three sweeps each. */
+const trendLines = (sets: readonly Record<string, string>[]) =>
+  sets.map((labels, k) => ({ label: labelsText(labels), labels, points: [0, 1, 2].map((i) => ({ at: day(i), value: 100 + k * 10 + i, sweepId: `s${i}`, jobId: 'j', href: `j${i}.html` })) }));
+const legendOf = (chart: { drawing?: unknown }) => (chart.drawing as { legends: DrawnLegend[] }).legends[0]!;
+/** The spec's line layer's colour encoding (a trend's first layer; a job series' own encoding). */
+const colorOf = (spec: VlSpec) => ((spec['layer'] as Layer[] | undefined)?.[0] ?? (spec as Layer)).encoding!['color']! as { field: string; scale: { domain: string[] }; legend: Record<string, unknown> };
+/** Legend entry texts as Vega itself renders the spec (labelExpr applied): the texts with an "=". */
+const vegaLegendTexts = async (spec: VlSpec) => texts(await renderSvg(spec, 't')).filter((t) => t.includes('=') && !t.includes(' is better'));
+
+test('trend legend: 8 lines sharing mode and phase are named by offered_pps and step, whole and distinct; the shared labels are said once', async () => {
+  const sets = [1, 2, 3, 4, 5, 6, 7, 8].map((step) => stepLabels('long-running', step, 1000 * step));
+  const lines = trendLines(sets);
+  const chart = trendChart({ id: 'm', metric: 'agent.cpu', unit: '%', better: 'lower', lines, changes: [{ at: day(1), kind: 'regression', label: lines[2]!.label, relativeChange: 0.2 }] });
+  const full = lines.map((l) => l.label).sort();
+  const want = full.map((label) => { const l = sets.find((s) => labelsText(s) === label)!; return `offered_pps=${l.offered_pps}, step=${l.step}`; });
+  const legend = legendOf(chart);
+  assert.equal(legend.entries.map((e) => e.label), want, 'named by what differs, in the colour order (sorted full labels)');
+  assert.is(legend.placement ?? 'right', 'right', 'short names stay right of the plot');
+  const svg = drawChart(chart.drawing!);
+  const drawnTexts = texts(svg);
+  for (const name of want) assert.ok(drawnTexts.includes(name), `"${name}" drawn whole: ${drawnTexts.join(' | ')}`);
+  assert.not.ok(drawnTexts.some((t) => t.includes('…')), 'nothing cut');
+  assert.is(chart.drawing?.kind === 'lines' && chart.drawing.subtitle, 'lower is better · every line: mode=linear, phase=long-running');
+  assert.is(drawnTexts.filter((t) => t.includes('phase=long-running')).length, 1, 'the shared labels once');
+  // the data keeps the full label: downloads, shown rows, point tips, change marks
+  assert.equal([...new Set(chart.rows.map((r) => r['series']))].sort(), full);
+  assert.equal([...new Set((chart.spec['data'] as { values: { series: string }[] }).values.map((r) => r.series))].sort(), full);
+  const drawnLines = chart.drawing?.kind === 'lines' ? chart.drawing.lines : [];
+  assert.ok(drawnLines.every((l) => full.includes(l.label) && l.tips!.every((tip) => tip.startsWith(`${l.label}: `))), 'tips say the full label');
+  assert.match(svg, `<title>regression +20.0 % (${lines[2]!.label})</title>`);
+  // the interactive chart: colour and the legend-bound selection by the full label, the legend shows the names
+  const color = colorOf(chart.spec);
+  assert.is(color.field, 'series');
+  assert.equal(color.scale.domain, full);
+  assert.is(color.legend['labelExpr'], 'legendNames[datum.index]');
+  assert.equal(chart.spec['params'], [{ name: 'legendNames', value: want }], 'the names are data, in the domain\'s order');
+  const layer = (chart.spec['layer'] as Layer[])[0]! as { params: { name: string; select?: { fields?: string[] }; bind?: string }[] };
+  assert.equal(layer.params.find((p) => p.name === 'pick'), { name: 'pick', select: { type: 'point', fields: ['series'] }, bind: 'legend' });
+  assert.equal(vegaLiteWarnings(chart.spec), []);
+  assert.equal(await vegaLegendTexts(chart.spec), want, 'Vega draws the same names, uncut');
+});
+
+test('trend legend: names too long for the right go below the plot in columns, none cut, the chart as wide as its card', async () => {
+  // a midolman landing page: the throughput steps and the long-running bursts of a linear scan
+  const sets = [...[1, 2, 3, 4, 5, 6, 7, 8].map((step) => stepLabels('long-running', step, 3000)), ...[1, 2, 3, 4, 5, 6].map((step) => stepLabels('throughput', step, 500 + 500 * step))];
+  const chart = trendChart({ id: 'm', metric: 'agent.cpu', unit: '%', better: 'lower', lines: trendLines(sets), changes: [] });
+  const legend = legendOf(chart);
+  const names = legend.entries.map((e) => e.label);
+  assert.ok(names.includes('offered_pps=3000, phase=long-running, step=8') && names.includes('offered_pps=1000, phase=throughput, step=1'), names.join(' | '));
+  assert.is(new Set(names).size, sets.length);
+  assert.is(legend.placement, 'bottom');
+  assert.ok((legend.columns ?? 1) >= 2, 'several columns');
+  const svg = drawChart(chart.drawing!);
+  for (const name of names) assert.ok(texts(svg).includes(name), `"${name}" drawn whole`);
+  const width = Number(/^<svg[^>]* width="(\d+)"/.exec(svg)![1]);
+  assert.ok(width <= 1114, `drawn ${width} px wide: the card (site.css) holds 1,114`);
+  const color = colorOf(chart.spec);
+  assert.equal([color.legend['orient'], color.legend['columns']], ['bottom', legend.columns]);
+  assert.equal(await vegaLegendTexts(chart.spec), names, 'Vega draws them whole too');
+  // every key differs (an NDR host's long-running and search steps): the names are the full labels, still whole
+  const apart = trendChart({ id: 'n', metric: 'agent.cpu', unit: '%', better: 'lower', changes: [], lines: trendLines([stepLabels('long-running', 1, 3000), stepLabels('throughput', 2, 2375, 'ndr')]) });
+  assert.equal(legendOf(apart).entries.map((e) => e.label), ['mode=linear, offered_pps=3000, phase=long-running, step=1', 'mode=ndr, offered_pps=2375, phase=throughput, step=2']);
+  assert.is(legendOf(apart).placement, 'bottom');
+  assert.not.ok(texts(drawChart(apart.drawing!)).some((t) => t.includes('…')));
+  assert.is(apart.drawing?.kind === 'lines' && apart.drawing.subtitle, 'lower is better', 'nothing shared');
+  assert.not.ok('labelExpr' in colorOf(apart.spec).legend, 'the names are the labels: no expression');
+});
+
+test('trend legend: one line has no legend and says its labels in the subtitle; named lines (a matrix\'s points) keep their names', () => {
+  const single = trendChart({ id: 's', metric: 'throughput.lossless_max', unit: 'pps', better: 'higher', changes: [], lines: trendLines([{ loss_threshold: '0' }]) });
+  assert.equal(single.drawing?.kind === 'lines' && single.drawing.legends, []);
+  assert.is((single.spec['title'] as { subtitle: string }).subtitle, 'higher is better · loss_threshold=0');
+  assert.equal([...new Set(single.rows.map((r) => r['series']))], ['loss_threshold=0']);
+  const none = trendChart({ id: 'n', metric: 'x', unit: 'count', better: 'none', changes: [], lines: trendLines([{}]).map((l) => ({ ...l, label: 'x' })) });
+  assert.is((none.spec['title'] as { subtitle?: string }).subtitle, undefined);
+  // kvm: lines named by point, no label sets: named as given, titled "point", right of the plot, no expression
+  const points = ['smp1x2x1 · qcow2', 'smp1x2x1 · raw', 'smp2x2x1 · raw'];
+  const kvm = trendChart({ id: 'k', metric: 'fio.bw', unit: 'KiB/s', better: 'higher', seriesTitle: 'point', changes: [], lines: trendLines(points.map(() => ({}))).map((l, i) => ({ label: points[i]!, points: l.points })) });
+  const legend = legendOf(kvm);
+  assert.equal([legend.title, legend.placement ?? 'right', legend.entries.map((e) => e.label)], ['point', 'right', points]);
+  assert.not.ok('labelExpr' in colorOf(kvm.spec).legend);
+  assert.not.ok('params' in kvm.spec);
+  assert.is((kvm.spec['title'] as { subtitle: string }).subtitle, 'higher is better');
+});
+
+test('job series legend: the same names from the series\' labels; a scenario\'s own line names are kept', async () => {
+  const series = [1, 2, 3, 4, 5, 6, 7, 8].map((step) => ({ metric: 'agent.cpu', unit: '%', better: 'lower' as const, labels: { collector: 'jmx', step: String(step) }, points: [[1, step], [2, step + 1]] as [number, number][] }));
+  const [chart] = seriesCharts(series);
+  const legend = legendOf(chart!);
+  assert.equal(legend.entries.map((e) => e.label), series.map((s) => `step=${s.labels.step}`));
+  assert.is((chart!.spec['title'] as { subtitle: string }).subtitle, 'lower is better · every line: collector=jmx');
+  assert.equal([...new Set(chart!.rows.map((r) => r['series']))], series.map((s) => labelsText(s.labels)), 'the downloads keep the full labels');
+  assert.equal(await vegaLegendTexts(chart!.spec), legend.entries.map((e) => e.label));
+  assert.equal(vegaLiteWarnings(chart!.spec), []);
+  const [named] = seriesCharts(series, (s) => `point ${s.labels.step}`, 'point');
+  assert.equal(legendOf(named!).entries.map((e) => e.label), series.map((s) => `point ${s.labels.step}`));
+  const direct = timeSeriesChart({ id: 't', metric: 'm', unit: '', better: 'none', series: series.map((s) => ({ label: labelsText(s.labels), points: s.points })) });
+  assert.equal(legendOf(direct).entries.map((e) => e.label), series.map((s) => labelsText(s.labels)), 'without label sets the labels are the names');
 });
 
 test.run();
