@@ -2,7 +2,8 @@
 // landing page (the last 90 days) and a month's page draw their charts with the right points,
 // the links between them and from the regressions page work, the downloads hold the page's
 // points, nothing errors, no request leaves 127.0.0.1; without JavaScript the pre-rendered SVGs
-// are there. Screenshots: test/.output/site-screenshots/trends-window.png, trends-period.png.
+// are there; a midolman page's legends tell its lines apart and its charts fit their cards.
+// Screenshots: test/.output/site-screenshots/trends-window.png, trends-period.png, trends-midolman-legend.png.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync } from 'node:fs';
@@ -142,6 +143,55 @@ test('the regressions page\'s trend link of June\'s regression opens June\'s pag
   } finally {
     await ctx.close();
   }
+});
+
+/** Per chart of the page with a legend: its legend's entry texts as drawn (the live Vega view, else the pre-rendered SVG) and whether the chart's card scrolls sideways. */
+async function legendsOf(page: Page): Promise<{ id: string; entries: string[]; scrollWidth: number; clientWidth: number }[]> {
+  return page.locator('figure.chart').evaluateAll((figures) =>
+    figures.map((figure) => {
+      const live = figure.querySelector('.chart-live svg');
+      // Vega's legend labels, or the SVG writer's legends (less their bold titles)
+      const texts = live ? [...live.querySelectorAll('g.role-legend-label text')] : [...figure.querySelectorAll('.chart-view > svg g.legend text')].filter((t) => t.getAttribute('font-weight') !== 'bold');
+      return { id: figure.id, entries: texts.map((t) => t.textContent ?? ''), scrollWidth: figure.scrollWidth, clientWidth: figure.clientWidth };
+    }),
+  );
+}
+
+test('a midolman trends page: every legend names its lines apart, whole, live and pre-rendered; no chart is wider than its card', async () => {
+  for (const javaScript of [true, false]) {
+    const ctx = await context(javaScript);
+    try {
+      const page = await ctx.newPage();
+      const errors = watch(page);
+      assert.is((await page.goto(`${server.url}trends/node-c--midolman.html`))?.status(), 200);
+      if (javaScript) await live(page);
+      const charts = await legendsOf(page);
+      // the legends of label sets (a single line's chart may have one of detected changes)
+      const withLegend = charts.filter((c) => c.entries.length > 1 && c.entries.some((e) => e.includes('=')));
+      assert.ok(withLegend.length >= 5, `charts with a line per step: ${withLegend.length}`);
+      for (const c of withLegend) {
+        assert.is(new Set(c.entries).size, c.entries.length, `${c.id}: legend entries pairwise distinct: ${c.entries.join(' | ')}`);
+        assert.not.ok(c.entries.some((e) => e.includes('…')), `${c.id}: no entry cut: ${c.entries.join(' | ')}`);
+        assert.ok(c.entries.every((e) => e.includes('step=')), `${c.id}: each entry says its step`);
+      }
+      for (const c of charts) assert.ok(c.scrollWidth <= c.clientWidth, `${c.id}: ${c.scrollWidth} px in a ${c.clientWidth} px card`);
+      if (javaScript) {
+        // the legend still picks its line: a click on a name dims the other lines
+        const chart = page.locator(`[id="${withLegend[0]!.id}"]`);
+        const opacities = () => chart.locator('.chart-live g.mark-line path').evaluateAll((paths) => paths.map((p) => p.getAttribute('opacity')));
+        assert.ok((await opacities()).every((o) => o === '1'));
+        await chart.locator('.chart-live g.role-legend-label text', { hasText: withLegend[0]!.entries[1]! }).click();
+        for (let i = 0; i < 50 && (await opacities()).filter((o) => o === '1').length !== 1; i++) await page.waitForTimeout(100);
+        assert.is((await opacities()).filter((o) => o === '0.15').length, withLegend[0]!.entries.length - 1, 'the other lines dimmed');
+        await chart.screenshot({ path: join(SHOTS, 'trends-midolman-legend.png') });
+      }
+      assert.equal(errors, []);
+      await page.close();
+    } finally {
+      await ctx.close();
+    }
+  }
+  assert.equal(offsite, []);
 });
 
 test('with JavaScript disabled both pages have their pre-rendered SVG charts', async () => {
