@@ -33,7 +33,7 @@ export async function commandReport(flags: ReportFlags, io: { out: (line: string
     result = upToDate.nothingNewResult(inputs.state);
   } else {
     const { buildSite } = await import('../site/build.js');
-    result = await buildSite({ resultsDir: inventory.resultsDir, outDir, thresholdsFor, log });
+    result = await buildSite({ resultsDir: inventory.resultsDir, outDir, thresholdsFor, log, inputs });
   }
   for (const problem of result.problems) io.err(`warning: ${problem.path}: ${problem.message}`);
   io.out(`report: ${outDir}/index.html (${result.pagesWritten} page(s) written, ${result.pagesUnchanged} unchanged; ${result.regressions} regression(s))`);

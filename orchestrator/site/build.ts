@@ -26,7 +26,7 @@ import { sha } from './names.js';
 import { writeBuildState, type BuildState, type RecordedBuildState } from './build-state.js';
 import type { Assets } from './assets.js';
 import type { JobIdentity } from '../results/store-stamp.js';
-import { BUILDER_VERSION, inputsFingerprint, nothingNewLine, nothingNewResult, siteInputs, type StampParts } from './up-to-date.js';
+import { BUILDER_VERSION, inputsFingerprint, nothingNewLine, nothingNewResult, siteInputs, type SiteInputs, type StampParts } from './up-to-date.js';
 
 
 export interface BuildSiteOptions {
@@ -41,6 +41,12 @@ export interface BuildSiteOptions {
   workers?: number;
   /** The store's metric histories when the caller has loaded them already (a sweep's end does). */
   history?: Awaited<ReturnType<typeof loadHistory>>;
+  /**
+   * What `siteInputs` said for this store, site and thresholds just before, when the caller asked
+   * first (`orchestrate report` does, to load the builder only when there is something to build):
+   * the store's stamp is then taken once, not twice.
+   */
+  inputs?: SiteInputs;
 }
 
 export interface BuildSiteResult {
@@ -199,7 +205,7 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
   const writeFile = options.writeFile ?? writeFileAtomic;
 
   // Nothing new since the last build (same inputs, every page still there): nothing is read or written.
-  const { templatesFp, stampParts, state, upToDate, jobIdentities } = await siteInputs(options.resultsDir, options.outDir, thresholdsFor);
+  const { templatesFp, stampParts, state, upToDate, jobIdentities } = options.inputs ?? (await siteInputs(options.resultsDir, options.outDir, thresholdsFor));
   if (state && upToDate) {
     log(nothingNewLine(state, Date.now() - started));
     return nothingNewResult(state);

@@ -7,6 +7,8 @@ import { mkdtemp, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { buildSite } from '../../orchestrator/site/build.js';
+import { siteInputs } from '../../orchestrator/site/up-to-date.js';
+import { DEFAULT_THRESHOLDS } from '../../orchestrator/analysis/regressions.js';
 import { BUILD_STATE } from '../../orchestrator/site/build-state.js';
 import { SCAN_CACHE } from '../../orchestrator/site/scan-cache.js';
 import { HISTORY_CACHE } from '../../orchestrator/analysis/history-cache.js';
@@ -108,6 +110,23 @@ test('a build with nothing new writes nothing, not even its records; a changed i
   const repaired = await buildSite({ resultsDir: results, outDir: out });
   assert.equal(repaired.written, ['trends-index']);
   assert.ok((await stat(join(out, 'trends.html'))).isFile());
+});
+
+test('a build given what siteInputs said just before (as orchestrate report asks first) builds from that, without taking the store\'s stamp again', async () => {
+  const results = join(work, 'given', 'results');
+  const out = join(work, 'given', 'site');
+  for (let i = 0; i < 2; i++) await writeFixtureSweep(results, i, FIXTURE);
+  await buildSite({ resultsDir: results, outDir: out });
+  const thresholdsFor = () => DEFAULT_THRESHOLDS;
+  const asked = await siteInputs(results, out, thresholdsFor);
+  assert.ok(asked.upToDate, 'nothing new since the build');
+  // a sweep lands after the question: the build answers from what it was given (one stamp per report)...
+  const third = await writeFixtureSweep(results, 2, FIXTURE);
+  const given = await buildSite({ resultsDir: results, outDir: out, thresholdsFor, inputs: asked });
+  assert.is(given.pagesWritten, 0);
+  // ...and the next one, asked again, sees the sweep
+  const next = await buildSite({ resultsDir: results, outDir: out, thresholdsFor, inputs: await siteInputs(results, out, thresholdsFor) });
+  assert.ok(next.written.includes(`job:${third}/node-a--sysinfo`), `the new sweep's pages are drawn: ${next.written.join(', ')}`);
 });
 
 test.run();
