@@ -13,6 +13,7 @@ import { registerPublishCommand } from './cli/command-publish.js';
 import { registerQasetCommand } from './cli/command-qaset.js';
 import { registerReportCommand } from './cli/command-report.js';
 import { registerRunCommand } from './cli/command-run.js';
+import { dropOutputWhenClosed } from './cli/closed-output.js';
 import { EXIT } from './cli/exit-codes.js';
 import { ORCHESTRATOR } from './version.js';
 
@@ -33,6 +34,8 @@ function program(): Command {
 }
 
 async function main(): Promise<void> {
+  dropOutputWhenClosed(process.stdout);
+  dropOutputWhenClosed(process.stderr);
   try {
     await program().parseAsync(process.argv);
   } catch (error) {

@@ -4,14 +4,14 @@
 // sweep's machinery), so lazy loading cannot regress silently. A positive control (report on an
 // empty store) shows the trace sees those modules when a command does load them, and report on a
 // small store renders its charts (Vega, in the site's render workers, which the build must ship).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { writeFixtureStore } from '../site/fixture-store.js';
-import { BIN, REPO, loadedModules, runBuiltBin } from './module-trace/loaded-modules.js';
+import { BIN, REPO, buildDist, loadedModules, runBuiltBin } from './module-trace/loaded-modules.js';
 
 let dir = '';
 let inventory = '';
@@ -122,6 +122,20 @@ test('report through the compiled bin renders job pages with their charts (the r
   const jobPages = (await readdir(join(site, 'jobs'), { recursive: true })).filter((file) => file.endsWith('.html'));
   assert.is(jobPages.length, 2, `job pages: ${jobPages.join(', ')}`);
   for (const page of jobPages) assert.match(await readFile(join(site, 'jobs', page), 'utf8'), /<svg[\s>]/, `${page} has a chart`);
+});
+
+test('a reader that goes away (orchestrate report | head -1) ends the output, not the command: the site is built, exit 0, no stack trace', async () => {
+  buildDist();
+  const site = join(dir, 'site-closed-reader');
+  const child = spawn(process.execPath, [BIN, 'report', '--inventory', inventory, '--out', site], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
+  // the read end is closed before the CLI has written anything: its first line meets EPIPE
+  child.stdout.destroy();
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((done) => child.on('close', (c) => done(c)));
+  assert.is(code, 0, stderr);
+  assert.not.match(stderr, /EPIPE|Unhandled|internal error/);
+  assert.ok((await readFile(join(site, 'index.html'), 'utf8')).includes('<html'), 'the site was built all the same');
 });
 
 /** A copy of the bin beside a package of its own: sources, dist/ with a stub CLI, a build stamp. */
