@@ -3,11 +3,15 @@
 // story charts). What a reader needs must be in it - titles, axis titles in the display unit,
 // readable ticks (no SI prefix on a unit, no NaN, whole ticks for counts), a legend for several
 // series, rules for detected changes and markers, links from trend points to their jobs - and
-// host text must stay text. How it looks is checked in headless Chromium (browser.test.ts).
+// host text must stay text. A time axis labels the ticks Vega's own rendering of the chart's spec
+// labels, and never loses the labels that carry the date. How it looks is checked in headless
+// Chromium (browser.test.ts, browser-trends.test.ts).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import * as vega from 'vega';
 import { phaseTimelineChart, timeBandsChart, timeSeriesChart, trendChart, xyChart, type ChartSpec } from '../../orchestrator/site/charts.js';
-import { coordinateText, drawChart } from '../../orchestrator/site/svg-chart/draw.js';
+import { renderSvg } from '../../orchestrator/site/svg.js';
+import { coordinateText, drawChart, labelWidth } from '../../orchestrator/site/svg-chart/draw.js';
 
 const day = (i: number) => new Date(Date.UTC(2026, 9, 1 + i, 2)).toISOString();
 const trendOf = (metric: string, unit: string, values: number[], extra: Partial<Parameters<typeof trendChart>[0]> = {}) =>
@@ -132,6 +136,122 @@ test('host text in titles, legends, tips and links is text, never markup', () =>
   const svg = draw(chart);
   assert.not.ok(svg.includes('<script') || svg.includes('<img'), svg);
   assert.ok(texts(svg).some((x) => x.includes('&lt;script&gt;alert(1)&lt;/script&gt;')));
+});
+
+/** A tick label as drawn: its text, where it is anchored along the axis (px) and how. */
+interface AxisLabel {
+  label: string;
+  at: number;
+  anchor: string;
+}
+function labelsIn(markup: string): (AxisLabel & { bold: boolean; opacity: number })[] {
+  return [...markup.matchAll(/<text ([^>]*)>([^<]*)<\/text>/g)].map(([, attrs, label]) => ({
+    label: label!,
+    at: Math.round(Number(attrs!.match(/transform="translate\(([-\d.e]+),/)![1]) * 100) / 100,
+    anchor: attrs!.match(/text-anchor="(\w+)"/)![1]!,
+    bold: attrs!.includes('font-weight="bold"'),
+    opacity: Number(attrs!.match(/ opacity="([\d.]+)"/)?.[1] ?? 1),
+  }));
+}
+
+/** The writer's x axis labels (less its bold title). */
+function drawnXLabels(svg: string): AxisLabel[] {
+  const axis = svg.match(/<g class="axis x">(.*?)<\/g>/)?.[1] ?? '';
+  return labelsIn(axis)
+    .filter((l) => !l.bold)
+    .map(({ label, at, anchor }) => ({ label, at, anchor }));
+}
+
+type Metrics = { width: (item: unknown, text?: unknown) => number };
+const metrics = (vega as unknown as { textMetrics: Metrics }).textMetrics;
+
+/**
+ * Vega's own rendering of the chart's spec (svg.ts, as the site once pre-rendered every chart): its
+ * x axis' tick labels, every one and the ones it shows. Text is measured as a browser measures it
+ * where the page's font is DejaVu Sans (the writer's labelWidth; without a canvas Vega would guess
+ * 0.8 em a character, wider than any browser draws), so Vega hides what the live chart would hide.
+ */
+async function vegaXLabels(chart: ChartSpec): Promise<{ all: AxisLabel[]; shown: AxisLabel[] }> {
+  const width = metrics.width;
+  metrics.width = (item, text) => labelWidth(String(text ?? (item as { text?: unknown }).text ?? '')) * (((item as { fontSize?: number }).fontSize ?? 11) / 11);
+  try {
+    const svg = await renderSvg(chart.spec, 'v');
+    const axis = svg.slice(svg.indexOf('aria-label="X-axis'));
+    const group = axis.match(/<g class="mark-text role-axis-label"[^>]*>(.*?)<\/g>/)?.[1] ?? '';
+    const all = labelsIn(group);
+    const plain = ({ label, at, anchor }: AxisLabel) => ({ label, at, anchor });
+    return { all: all.map(plain), shown: all.filter((l) => l.opacity > 0).map(plain) };
+  } finally {
+    metrics.width = width;
+  }
+}
+
+const HOUR = 3_600_000;
+const T0 = Date.UTC(2026, 9, 1, 2, 0, 13); // Thursday October 1st 2026, 02:00:13
+const trendAt = (times: number[]): ChartSpec =>
+  trendChart({ id: 'm', metric: 'host.cpu.busy.mean', unit: '%', better: 'lower', changes: [], lines: [{ label: 'a', points: times.map((t, i) => ({ at: new Date(t).toISOString(), value: 5 + (i % 3), sweepId: `s${i}`, jobId: 'j', href: 'x' })) }] })!;
+const every = (count: number, step: number, from = T0) => Array.from({ length: count }, (_, i) => from + i * step);
+
+test('a time axis labels the ticks Vega labels, where Vega shows them, over hours, days, weeks, months and years', async () => {
+  const charts: [string, ChartSpec][] = [
+    ['4 hours', trendAt([T0, T0 + 4 * HOUR])],
+    ['2 days', trendAt(every(3, 24 * HOUR))],
+    ['5 days', trendAt(every(6, 24 * HOUR))],
+    ['8 days', trendAt(every(9, 24 * HOUR))],
+    ['19 days', trendAt(every(20, 24 * HOUR))],
+    ['90 days', trendAt(every(91, 24 * HOUR))],
+    ['1 year', trendAt(every(366, 24 * HOUR))],
+    ['3 years', trendAt(every(100, 11 * 24 * HOUR))],
+    ['a job series', timeSeriesChart({ id: 's', metric: 'host.cpu.busy', unit: '%', better: 'lower', series: [{ label: 'host.cpu.busy', points: every(300, 30, 1_790_000_000).map((t, i) => [t, 20 + (i % 7)]) }] })],
+    ['phases', phaseTimelineChart('phases', [
+      { name: 'provenance', status: 'ok', startedAt: '2026-10-01T02:00:01.000Z', endedAt: '2026-10-01T02:00:03.500Z', durationMs: 2500 },
+      { name: 'run', status: 'ok', startedAt: '2026-10-01T02:00:03.600Z', endedAt: '2026-10-01T02:41:05.000Z', durationMs: 2_461_400 },
+    ])!],
+  ];
+  for (const [span, chart] of charts) {
+    const vegaLabels = await vegaXLabels(chart);
+    assert.ok(vegaLabels.shown.length >= 4, `${span}: Vega labels the axis: ${JSON.stringify(vegaLabels)}`);
+    assert.equal(drawnXLabels(draw(chart)), vegaLabels.shown, span);
+  }
+});
+
+test('a 5-day trend axis labels its day boundaries: "Fri 02" to "Tue 06" between the hours, as Vega does', async () => {
+  const chart = trendAt(every(6, 24 * HOUR, T0 - 1.5 * HOUR));
+  const labels = drawnXLabels(draw(chart)).map((l) => l.label);
+  for (const day of ['Fri 02', 'Sat 03', 'Oct 04', 'Mon 05', 'Tue 06']) assert.ok(labels.includes(day), `${day}: ${labels.join(' | ')}`);
+  assert.ok(labels.includes('12 PM') && labels.includes('06 AM'), labels.join(' | '));
+  assert.equal(labels, (await vegaXLabels(chart)).shown.map((l) => l.label));
+});
+
+test('where every other label must go, the ones that carry the date stay: midnights among hours, a month\'s name among days', async () => {
+  // six-hour ticks from 06 AM, 28 px apart: Vega's parity keeps "06 AM, 06 PM, ...", no day named
+  const week = trendAt(every(14, 12 * HOUR));
+  const vegaLabels = await vegaXLabels(week);
+  assert.not.ok(vegaLabels.shown.some((l) => /^[A-Z][a-z]{2} \d\d$/.test(l.label)), `Vega shows no date here: ${vegaLabels.shown.map((l) => l.label).join(' | ')}`);
+  const drawn = drawnXLabels(draw(week));
+  assert.is(drawn.length, vegaLabels.shown.length, 'as many labels as Vega shows');
+  for (const l of drawn) assert.ok(vegaLabels.all.some((v) => v.label === l.label && v.at === l.at), `${l.label} at ${l.at} is one of Vega's labels`);
+  const days = vegaLabels.all.filter((l) => /^[A-Z][a-z]{2} \d\d$/.test(l.label)).map((l) => l.label);
+  assert.equal(days, ['Fri 02', 'Sat 03', 'Oct 04', 'Mon 05', 'Tue 06', 'Wed 07']);
+  assert.equal(drawn.filter((l) => days.includes(l.label)).map((l) => l.label), days, 'every midnight labelled');
+  // hours over a midnight: two-hourly labels, "Fri 02" among them
+  const overnight = drawnXLabels(draw(trendAt(every(20, HOUR, T0 + 6 * HOUR)))).map((l) => l.label);
+  assert.ok(overnight.includes('Fri 02'), overnight.join(' | '));
+  // 35 days of two-day ticks, every other one shown: the half with "November" in it
+  const month = drawnXLabels(draw(trendAt(every(36, 24 * HOUR)))).map((l) => l.label);
+  assert.ok(month.includes('November') && month.includes('Oct 04'), month.join(' | '));
+});
+
+test('a time axis none of whose ticks is on a day says the date in its title; one point in time is drawn in its day', () => {
+  const texts4h = texts(draw(trendAt([T0, T0 + 4 * HOUR])));
+  assert.ok(texts4h.includes('sweep start (UTC) · Thu 01 Oct 2026'), texts4h.join(' | '));
+  const single = draw(trendAt([T0]));
+  const labels = drawnXLabels(single);
+  assert.equal([labels[0], labels[labels.length - 1]], [{ label: 'October', at: 0, anchor: 'start' }, { label: 'Fri 02', at: 760, anchor: 'end' }], 'the day from its start to the next');
+  assert.ok(texts(single).includes('sweep start (UTC)'));
+  assert.match(single, /<path transform="translate\(63\.\d+,/, 'the point at 02:00 of its day');
+  // a job's times keep their format: the job page says the day
+  assert.ok(texts(draw(timeSeriesChart({ id: 's', metric: 'm', unit: '%', better: 'lower', series: [{ label: 'm', points: [[1_790_000_000, 1], [1_790_000_100, 2]] }] }))).includes('time (UTC)'));
 });
 
 test('coordinates: written exactly as String(Math.round(v * 100) / 100), for fractions, whole numbers, negatives, huge and odd values', () => {

@@ -96,18 +96,164 @@ function text(x: number, y: number, content: string, attrs: { size?: number; anc
   return `<text text-anchor="${attrs.anchor ?? 'start'}" transform="${transform}" font-family="${FONT}" font-size="${attrs.size ?? LABEL_SIZE}px"${attrs.bold ? ' font-weight="bold"' : ''} fill="${attrs.fill ?? '#000'}">${escapeXml(content)}</text>`;
 }
 
-/** Tick labels that do not overlap, as Vega's labelOverlap "parity": every other one until none touch. */
-function withoutOverlap<T extends { at: number; label: string }>(ticks: T[], separation = 4): T[] {
-  let kept = ticks;
-  const overlaps = (list: T[]) => list.some((t, i) => i > 0 && t.at - list[i - 1]!.at < (textWidth(t.label, LABEL_SIZE) + textWidth(list[i - 1]!.label, LABEL_SIZE)) / 2 + separation);
-  while (kept.length > 2 && overlaps(kept)) kept = kept.filter((_, i) => i % 2 === 0);
+/**
+ * Advance widths (em) of the printable ASCII characters in DejaVu Sans, as Chromium measures them
+ * for the charts' font stack where system-ui is DejaVu Sans (a Linux desktop, the headless
+ * browser): the widest face the stack usually meets (Segoe UI, Roboto and San Francisco are
+ * narrower), so tick labels measured with it never touch where the reader's font is another.
+ */
+const ADVANCES: readonly [number, string][] = [
+  [0.27, "'"],
+  [0.28, 'ijl'],
+  [0.29, 'IJ'],
+  [0.32, ' ,.'],
+  [0.34, '/:;\\|'],
+  [0.35, 'f'],
+  [0.36, '-'],
+  [0.39, '()[]t'],
+  [0.4, '!'],
+  [0.41, 'r'],
+  [0.46, '"'],
+  [0.5, '*_`'],
+  [0.52, 'sz'],
+  [0.53, '?'],
+  [0.55, 'c'],
+  [0.56, 'L'],
+  [0.58, 'Fk'],
+  [0.59, 'vxy'],
+  [0.6, 'P'],
+  [0.61, 'TYao'],
+  [0.62, 'e'],
+  [0.63, 'ESbdghnpqu'],
+  [0.64, '0123456789${}'],
+  [0.66, 'K'],
+  [0.68, 'AV'],
+  [0.69, 'BRXZ'],
+  [0.7, 'C'],
+  [0.73, 'U'],
+  [0.75, 'HN'],
+  [0.77, 'DG'],
+  [0.78, '&'],
+  [0.79, 'OQ'],
+  [0.82, 'w'],
+  [0.84, '#+<=>^~'],
+  [0.86, 'M'],
+  [0.95, '%'],
+  [0.97, 'm'],
+  [0.99, 'W'],
+  [1, '@'],
+];
+const ADVANCE = new Map(ADVANCES.flatMap(([em, chars]) => [...chars].map((c) => [c, em] as const)));
+
+/** How wide a tick label is drawn (px at LABEL_SIZE): its characters' advances; CHAR for a character not in the table. */
+export function labelWidth(label: string): number {
+  let em = 0;
+  for (const c of label) em += ADVANCE.get(c) ?? CHAR;
+  return em * LABEL_SIZE;
+}
+
+/** A tick label as placed: its tick's position, its text's extent along the axis (x1 to x2), and how coarse a boundary its tick is on. */
+interface PlacedLabel {
+  at: number;
+  label: string;
+  anchor: 'start' | 'middle' | 'end';
+  x1: number;
+  x2: number;
+  /** The BOUNDARY a time tick is on; BOUNDARY.other for a value tick. */
+  rank: number;
+}
+
+/**
+ * What boundary a time tick is on, coarsest first, as Vega's default (multi-scale) format tells
+ * them apart: a year's start "2027", a month's "November", a week's (a Sunday) "Oct 04", a day's
+ * "Fri 02", an hour's "06 PM", then minutes, seconds and the rest. From a day on, labels carry the date.
+ */
+const BOUNDARY = { year: 7, month: 6, week: 5, day: 4, hour: 3, minute: 2, second: 1, other: 0 } as const;
+
+function boundaryOf(t: number): number {
+  const within = (unit: number) => ((t % unit) + unit) % unit;
+  if (within(1000) !== 0) return BOUNDARY.other;
+  if (within(60_000) !== 0) return BOUNDARY.second;
+  if (within(3_600_000) !== 0) return BOUNDARY.minute;
+  if (within(DAY) !== 0) return BOUNDARY.hour;
+  const date = new Date(t);
+  if (date.getUTCDate() !== 1) return date.getUTCDay() === 0 ? BOUNDARY.week : BOUNDARY.day;
+  return date.getUTCMonth() === 0 ? BOUNDARY.year : BOUNDARY.month;
+}
+
+/**
+ * A label placed at `at`, anchored as Vega's labelFlush anchors it: inwards when its tick is within
+ * a pixel of the axis' start or end (so it stays over the plot), else centred on its tick.
+ */
+function placeLabel(at: number, label: string, width: number, range: [number, number], rank: number): PlacedLabel {
+  const fromLo = Math.abs(at - range[0]);
+  const fromHi = Math.abs(range[1] - at);
+  if (fromLo < fromHi && fromLo <= 1) return { at, label, anchor: 'start', x1: at, x2: at + width, rank };
+  if (fromHi <= 1) return { at, label, anchor: 'end', x1: at - width, x2: at, rank };
+  return { at, label, anchor: 'middle', x1: at - width / 2, x2: at + width / 2, rank };
+}
+
+/** Whether consecutive labels come closer than `separation` px (Vega's overlap test). */
+function overlapping(labels: readonly PlacedLabel[], separation: number): boolean {
+  for (let i = 1; i < labels.length; i++) if (labels[i]!.x1 - labels[i - 1]!.x2 < separation) return true;
+  return false;
+}
+
+/** Whether `a` keeps more labels that carry the date than `b`, compared from the coarsest boundary (a year's) down to a day's. */
+function keepsMoreDates(a: readonly PlacedLabel[], b: readonly PlacedLabel[]): boolean {
+  for (let rank = BOUNDARY.year; rank >= BOUNDARY.day; rank--) {
+    let diff = 0;
+    for (const l of a) if (l.rank === rank) diff++;
+    for (const l of b) if (l.rank === rank) diff--;
+    if (diff !== 0) return diff > 0;
+  }
+  return false;
+}
+
+/**
+ * The tick labels drawn, as Vega's labelOverlap "parity" chooses them: every other label is
+ * hidden until none overlap; at least two stay, the last among them. Where Vega always keeps the
+ * first label's half, this keeps the other half when it has more labels that carry the date: of
+ * six-hour ticks from 06 AM, "12 PM, Fri 02, 12 PM, Sat 03", not "06 AM, 06 PM, 06 AM, 06 PM"; of
+ * days, the half with "November" in it. Otherwise (times of day only, or a tie) it is Vega's choice.
+ */
+function withoutOverlap(labels: readonly PlacedLabel[], separation: number): readonly PlacedLabel[] {
+  let kept = labels;
+  while (kept.length >= 3 && overlapping(kept, separation)) {
+    const even = kept.filter((_, i) => i % 2 === 0);
+    const odd = kept.filter((_, i) => i % 2 === 1);
+    kept = keepsMoreDates(odd, even) ? odd : even;
+  }
+  const last = labels[labels.length - 1];
+  if (kept.length < 3 && last !== undefined && kept[kept.length - 1] !== last) {
+    // Vega shows the last label in place of the last one kept; here not where that one has a date the last has not
+    const lastKept = kept[kept.length - 1]!;
+    if (kept.length === 1) kept = [lastKept, last];
+    else if (!keepsMoreDates([lastKept], [last])) kept = [...kept.slice(0, -1), last];
+  }
   return kept;
 }
 
-/** A time x axis below a plot of `height`: grid, ticks, labels, title. Returns the SVG and what it is drawn with. */
-function timeAxis(domain: [number, number], width: number, height: number, title: string, format: string | undefined, grid: boolean): { svg: string; x: (v: number) => number; overflow: number } {
+function labelText(l: PlacedLabel, y: number): string {
+  return text(l.at, y, l.label, { anchor: l.anchor });
+}
+
+/** The date a time axis' title says when none of its labels does: "Thu 01 Oct 2026". */
+const DATE_OF_TITLE = '%a %d %b %Y';
+
+/**
+ * A time x axis below a plot of `height`: grid, ticks, labels, title; the ticks and labels
+ * Vega-Lite's default axis has (a tick per 40 px, labels flush at the ends, every other one hidden
+ * while they overlap, see withoutOverlap). Without a format, labels at day boundaries and coarser
+ * carry the date; an axis none of whose labels does (a span within one day) says the date in its
+ * title, and one point in time is drawn in its whole day. Returns the SVG and what it is drawn with.
+ */
+function timeAxis(domain: [number, number], width: number, height: number, title: string, format: string | undefined, separation: number, grid: boolean): { svg: string; x: (v: number) => number; overflow: number } {
   let [lo, hi] = domain;
-  if (!(hi > lo)) [lo, hi] = [lo - DAY / 24, hi + DAY / 24];
+  if (!(hi > lo)) {
+    const day = Math.floor(lo / DAY) * DAY;
+    [lo, hi] = format === undefined ? [day, day + DAY] : [lo - DAY / 24, hi + DAY / 24];
+  }
   const x = (vegaScale('utc') as () => TimeScale)().domain([lo, hi]).range([0, width]);
   // labels in whole seconds (a format without %L) never get sub-second ticks, which would read twice
   const wholeSeconds = format !== undefined && !format.includes('%L');
@@ -115,15 +261,19 @@ function timeAxis(domain: [number, number], width: number, height: number, title
   let ticks = x.ticks(count);
   while (wholeSeconds && count > 1 && ticks.some((t, i) => i > 0 && t.getTime() - ticks[i - 1]!.getTime() < 1000)) ticks = x.ticks(--count);
   const label = format ? timeLabel(format) : x.tickFormat();
-  const placed = ticks.map((t) => ({ at: x(t.getTime()), label: label(t) }));
+  const placed = ticks.map((t) => {
+    const content = label(t);
+    return placeLabel(x(t.getTime()), content, labelWidth(content), [0, width], boundaryOf(t.getTime()));
+  });
   let svg = '';
   if (grid) svg += `<g class="grid">${placed.map((t) => `<line x1="${n(t.at + 0.5)}" y1="0" x2="${n(t.at + 0.5)}" y2="${height}" stroke="${GRID}"/>`).join('')}</g>`;
   svg += `<g class="axis x">`;
   svg += placed.map((t) => `<line x1="${n(t.at + 0.5)}" y1="${height + 0.5}" x2="${n(t.at + 0.5)}" y2="${height + 5.5}" stroke="${AXIS}"/>`).join('');
-  const shown = withoutOverlap(placed);
-  svg += shown.map((t) => text(t.at, height + 16, t.label, { anchor: 'middle' })).join('');
+  const shown = withoutOverlap(placed, separation);
+  svg += shown.map((t) => labelText(t, height + 16)).join('');
   svg += `<line x1="0" y1="${height + 0.5}" x2="${width}" y2="${height + 0.5}" stroke="${AXIS}"/>`;
-  svg += text(width / 2, height + 31, title, { anchor: 'middle', size: TITLE_SIZE, bold: true });
+  const dated = format !== undefined || shown.some((t) => t.rank >= BOUNDARY.day);
+  svg += text(width / 2, height + 31, dated ? title : `${title} · ${timeLabel(DATE_OF_TITLE)(new Date(lo))}`, { anchor: 'middle', size: TITLE_SIZE, bold: true });
   svg += `</g>`;
   return { svg, x: (v) => x(v), overflow: overflowOf(shown, width) };
 }
@@ -215,10 +365,10 @@ function valueTicks(v: ValueScale, axis: DrawnValueAxis): { at: number; label: s
 function valueAxis(v: ValueScale, axis: DrawnValueAxis, width: number, side: 'left' | 'right'): { svg: string; extent: number } {
   const placed = valueTicks(v, axis);
   const labelled = placed.filter((t) => t.label !== '');
-  const labelWidth = Math.max(0, ...labelled.map((t) => textWidth(t.label, LABEL_SIZE)));
+  const widest = Math.max(0, ...labelled.map((t) => textWidth(t.label, LABEL_SIZE)));
   const sign = side === 'left' ? -1 : 1;
   const edge = side === 'left' ? 0.5 : width + 0.5;
-  const titleX = side === 'left' ? -(7 + labelWidth + 6) : width + 7 + labelWidth + 6 + TITLE_SIZE;
+  const titleX = side === 'left' ? -(7 + widest + 6) : width + 7 + widest + 6 + TITLE_SIZE;
   let svg = side === 'left' ? `<g class="grid">${placed.map((t) => `<line x1="0" y1="${n(t.at + 0.5)}" x2="${width}" y2="${n(t.at + 0.5)}" stroke="${GRID}"/>`).join('')}</g>` : '';
   svg += `<g class="axis y">`;
   svg += placed.map((t) => `<line x1="${n(edge)}" y1="${n(t.at + 0.5)}" x2="${n(edge + sign * 5)}" y2="${n(t.at + 0.5)}" stroke="${AXIS}"/>`).join('');
@@ -237,8 +387,8 @@ function withoutOverlapVertical<T extends { at: number }>(ticks: T[]): T[] {
 }
 
 /** How far the last tick labels reach past the plot's right edge (px). */
-function overflowOf(labels: readonly { at: number; label: string }[], width: number): number {
-  return Math.max(0, ...labels.map((t) => t.at + textWidth(t.label, LABEL_SIZE) / 2 - width));
+function overflowOf(labels: readonly PlacedLabel[], width: number): number {
+  return Math.max(0, ...labels.map((t) => t.x2 - width));
 }
 
 /** A value x axis below the plot. */
@@ -247,8 +397,12 @@ function valueXAxis(v: ValueScale, axis: DrawnValueAxis, height: number): { svg:
   let svg = `<g class="grid">${placed.map((t) => `<line x1="${n(t.at + 0.5)}" y1="0" x2="${n(t.at + 0.5)}" y2="${height}" stroke="${GRID}"/>`).join('')}</g>`;
   svg += `<g class="axis x">`;
   svg += placed.map((t) => `<line x1="${n(t.at + 0.5)}" y1="${height + 0.5}" x2="${n(t.at + 0.5)}" y2="${height + 5.5}" stroke="${AXIS}"/>`).join('');
-  const shown = withoutOverlap(placed.filter((t) => t.label !== ''));
-  svg += shown.map((t) => text(t.at, height + 16, t.label, { anchor: 'middle' })).join('');
+  // centred labels measured as before (numbers; 4 px apart)
+  const shown = withoutOverlap(
+    placed.filter((t) => t.label !== '').map((t) => placeLabel(t.at, t.label, textWidth(t.label, LABEL_SIZE), [-Infinity, Infinity], BOUNDARY.other)),
+    4,
+  );
+  svg += shown.map((t) => labelText(t, height + 16)).join('');
   svg += `<line x1="${n(Math.min(...v.range))}" y1="${height + 0.5}" x2="${n(Math.max(...v.range))}" y2="${height + 0.5}" stroke="${AXIS}"/>`;
   svg += text((v.range[0] + v.range[1]) / 2, height + 31, axis.title, { anchor: 'middle', size: TITLE_SIZE, bold: true });
   svg += `</g>`;
@@ -416,7 +570,7 @@ function drawLines(d: LinesDrawing): string {
       if (t > hi) hi = t;
     }
     if (!Number.isFinite(lo)) [lo, hi] = [0, DAY];
-    const axis = timeAxis([lo, hi], d.width, d.height, d.x.title, d.x.format, true);
+    const axis = timeAxis([lo, hi], d.width, d.height, d.x.title, d.x.format, d.x.labelSeparation ?? 0, true);
     xAxisSvg = axis.svg;
     x = axis.x;
     overflow = axis.overflow;
@@ -516,11 +670,11 @@ function drawTimeline(d: TimelineDrawing): string {
     lo = Math.min(lo, r.start);
     hi = Math.max(hi, r.end);
   }
-  const xAxis = timeAxis([lo, hi], d.width, height, d.x.title, d.x.format, true);
+  const xAxis = timeAxis([lo, hi], d.width, height, d.x.title, d.x.format, 0, true);
   const x = xAxis.x;
   const labels = d.rows.map((r) => fit(r.label, LABEL_SIZE, d.labelLimit));
-  const labelWidth = Math.max(0, ...labels.map((l) => textWidth(l, LABEL_SIZE)));
-  const left = PAD + Math.ceil(7 + labelWidth);
+  const rowLabelWidth = Math.max(0, ...labels.map((l) => textWidth(l, LABEL_SIZE)));
+  const left = PAD + Math.ceil(7 + rowLabelWidth);
   const head = titles(d.title, undefined, left, d.width);
   const top = head.height;
   const legend = legendsRight(d.legends);

@@ -40,6 +40,8 @@ export interface LinesDrawing {
         title: string;
         /** d3 UTC time format of the tick labels; Vega's multi-scale format ("Nov 02", "Mon 03", "02 AM") when absent. */
         format?: string;
+        /** Least room between tick labels (px), as the spec's axis labelSeparation; Vega's 0 when absent. */
+        labelSeparation?: number;
       }
     | ({ scale: 'value' } & DrawnValueAxis);
   y: DrawnValueAxis;
