@@ -2,7 +2,8 @@
 // landing page (the last 90 days) and a month's page draw their charts with the right points,
 // the links between them and from the regressions page work, the downloads hold the page's
 // points, nothing errors, no request leaves 127.0.0.1; without JavaScript the pre-rendered SVGs
-// are there; a midolman page's legends tell its lines apart and its charts fit their cards.
+// are there; a midolman page's legends tell its lines apart and its charts fit their cards; the
+// pre-rendered charts' time axes label what the live charts' label, the days among them.
 // Screenshots: test/.output/site-screenshots/trends-window.png, trends-period.png, trends-midolman-legend.png.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -12,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { buildSite } from '../../orchestrator/site/build.js';
-import { TEST_FIXTURE, writeFixtureSweep, type FixtureOptions } from './fixture-store.js';
+import { sweepIdFor, TEST_FIXTURE, writeFixtureSweep, type FixtureOptions } from './fixture-store.js';
 import { servedOnlyContext, serveDir } from './serve.js';
 
 const SHOTS = resolve('test/.output/site-screenshots');
@@ -191,6 +192,51 @@ test('a midolman trends page: every legend names its lines apart, whole, live an
       await ctx.close();
     }
   }
+  assert.equal(offsite, []);
+});
+
+/** Per chart of the page with a time x axis: the x tick labels shown (the live Vega view's, else the pre-rendered SVG's, less its title). */
+async function timeLabelsOf(page: Page): Promise<{ id: string; labels: string[] }[]> {
+  const charts = await page.locator('figure.chart').evaluateAll((figures) =>
+    figures.map((figure) => {
+      const live = figure.querySelector('.chart-live svg');
+      const axis = live ? [...live.querySelectorAll('g.role-axis')].find((a) => a.getAttribute('aria-label')?.startsWith('X-axis') && a.querySelector('g.role-axis-title')) : figure.querySelector('.chart-view > svg g.axis.x');
+      const texts = axis ? [...axis.querySelectorAll(live ? 'g.role-axis-label text' : 'text')] : [];
+      const title = live ? (axis?.querySelector('g.role-axis-title text')?.textContent ?? '') : (texts.find((t) => t.getAttribute('font-weight') === 'bold')?.textContent ?? '');
+      const shown = texts.filter((t) => t.getAttribute('font-weight') !== 'bold' && t.getAttribute('opacity') !== '0');
+      return { id: figure.id, title, labels: shown.map((t) => t.textContent ?? '') };
+    }),
+  );
+  return charts.filter((c) => c.title.includes('(UTC)')).map(({ id, labels }) => ({ id, labels }));
+}
+
+test('a pre-rendered time axis labels the ticks the live chart labels: June\'s days, the window\'s weeks, a job\'s times', async () => {
+  const job = `jobs/${sweepIdFor(FIXTURE.start, 112)}/node-a--sysinfo.html`;
+  const drawn = new Map<boolean, { id: string; labels: string[] }[]>();
+  for (const javaScript of [true, false]) {
+    const ctx = await context(javaScript);
+    try {
+      const charts: { id: string; labels: string[] }[] = [];
+      for (const path of [LANDING, JUNE, 'trends/node-c--midolman.html', job]) {
+        const page = await ctx.newPage();
+        assert.is((await page.goto(server.url + path))?.status(), 200, path);
+        if (javaScript) await live(page);
+        charts.push(...(await timeLabelsOf(page)).map((c) => ({ id: `${path}#${c.id}`, labels: c.labels })));
+        await page.close();
+      }
+      drawn.set(javaScript, charts);
+    } finally {
+      await ctx.close();
+    }
+  }
+  const [interactive, pre] = [drawn.get(true)!, drawn.get(false)!];
+  assert.ok(interactive.length >= 10, `charts with a time axis: ${interactive.length}`);
+  assert.equal(pre.map((c) => c.id), interactive.map((c) => c.id));
+  pre.forEach((c, i) => assert.equal(c.labels, interactive[i]!.labels, c.id));
+  const june = pre.find((c) => c.id === `${JUNE}#chart-m-host.cpu.busy.mean`)!;
+  for (const day of ['Jun 21', 'Mon 22', 'Tue 23', 'Wed 24', 'Thu 25', 'Fri 26', 'Sat 27']) assert.ok(june.labels.includes(day), `${day}: ${june.labels.join(' | ')}`);
+  const times = pre.filter((c) => c.id.startsWith(job));
+  assert.ok(times.length >= 2 && times.every((c) => c.labels.length >= 3 && c.labels.every((l) => /^\d\d:\d\d:\d\d$/.test(l))), `the job's phases and series: ${JSON.stringify(times)}`);
   assert.equal(offsite, []);
 });
 
