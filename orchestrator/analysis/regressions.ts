@@ -12,6 +12,7 @@ import {
   DEFAULT_WINDOW,
   detectChangePoints,
 } from './e-divisive.js';
+import { changeText } from './change-text.js';
 import type { ChangePoint, ChangePointOptions } from './e-divisive.js';
 import type { HistoryPoint, MetricHistory, SeriesKey } from './history.js';
 import { estimateNoise } from './noise.js';
@@ -80,7 +81,7 @@ export function buildsText(change: Pick<DetectedChange, 'buildBefore' | 'buildAf
 /** The CLI's line for a regression a sweep newly reveals (exit status 3), naming the builds when known. */
 export function newRegressionLine(change: DetectedChange): string {
   const builds = buildsText(change);
-  return `NEW REGRESSION: ${change.key.host} ${change.key.scenario} ${change.key.metric} ${(change.relativeChange * 100).toFixed(1)}% (${change.beforeMean.toPrecision(4)} -> ${change.afterMean.toPrecision(4)} ${change.unit}, p=${change.pValue.toFixed(3)})${builds ? ` ${builds}` : ''}`;
+  return `NEW REGRESSION: ${change.key.host} ${change.key.scenario} ${change.key.metric} ${changeText(change, '')} (${change.beforeMean.toPrecision(4)} -> ${change.afterMean.toPrecision(4)} ${change.unit}, p=${change.pValue.toFixed(3)})${builds ? ` ${builds}` : ''}`;
 }
 
 /** The last point of an earlier job than points[index]'s (repeated samples of one job share its sweep). */

@@ -6,6 +6,7 @@
 // per line per change. Bad input: `FILE:LINE: message` on stderr and exit status 2.
 import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
+import { changeText } from '../analysis/change-text.js';
 import type { ChangeKind } from '../analysis/regressions.js';
 import { inertText } from '../inert-text.js';
 import { EXIT } from './exit-codes.js';
@@ -42,7 +43,6 @@ interface Io {
 
 const stdio: Io = { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text) };
 
-const percent = (fraction: number) => `${fraction > 0 ? '+' : ''}${(fraction * 100).toFixed(1)}%`;
 
 export async function commandChanges(flags: ChangesFlags, io: Io = stdio): Promise<number> {
   const [{ DEFAULT_THRESHOLDS, detectSeriesChanges, kindOf }, { estimateNoise }, { SeriesCsvError, parseSeriesCsv }] = await Promise.all([
@@ -99,7 +99,7 @@ export async function commandChanges(flags: ChangesFlags, io: Io = stdio): Promi
     inertText(line.time),
     line.before.toPrecision(6),
     line.after.toPrecision(6),
-    percent(line.change),
+    changeText({ beforeMean: line.before, afterMean: line.after, relativeChange: line.change }, ''),
     line.p.toFixed(3),
     String(line.nights),
     line.kind,

@@ -15,6 +15,7 @@
 // (confirm-reruns.ts runs them through the fleet's own runHost); this module plans and decides.
 import { join } from 'node:path';
 import PQueue from 'p-queue';
+import { rerunChangeText } from '../analysis/change-text.js';
 import type { RerunEvidence } from '../analysis/findings.js';
 import { canonicalKey, type MetricHistory, type SeriesKey } from '../analysis/history.js';
 import { mannWhitneyU } from '../analysis/mann-whitney.js';
@@ -88,7 +89,6 @@ export interface Decision {
   note?: string;
 }
 
-const pct = (fraction: number) => `${fraction >= 0 ? '+' : ''}${(fraction * 100).toFixed(1)}%`;
 
 /**
  * The verdict on one candidate from its re-runs' values and the previous regime's: confirmed when
@@ -103,7 +103,7 @@ export function decide(change: DetectedChange, jobIds: readonly string[], values
   const evidence: RerunEvidence = { jobIds: [...jobIds], values: [...values], baseline: [...baseline], relativeChange: change_, pValue };
   const large = worse === 'higher' ? change_ >= thresholds.minRelativeChange : change_ <= -thresholds.minRelativeChange;
   const significant = pValue <= thresholds.pValue;
-  if (significant && large) return { status: 'confirmed', evidence, note: `re-runs ${pct(change_)} against the previous regime, p=${pValue.toFixed(3)}` };
+  if (significant && large) return { status: 'confirmed', evidence, note: `re-runs ${rerunChangeText(evidence, '')} against the previous regime, p=${pValue.toFixed(3)}` };
   if (best > thresholds.pValue) {
     return {
       status: 'unconfirmed',
@@ -113,7 +113,7 @@ export function decide(change: DetectedChange, jobIds: readonly string[], values
   }
   const why = [
     ...(significant ? [] : [`p=${pValue.toFixed(3)} > ${thresholds.pValue}`]),
-    ...(large ? [] : [`${pct(change_)} is under the ${(thresholds.minRelativeChange * 100).toFixed(1)}% that counts`]),
+    ...(large ? [] : [`${rerunChangeText(evidence, '')} is under the ${(thresholds.minRelativeChange * 100).toFixed(1)}% that counts`]),
   ];
   return { status: 'not-reproduced', evidence, note: `the re-runs did not show it: ${why.join('; ')}` };
 }

@@ -7,6 +7,7 @@
 // collect error, a job's errors, a connect error) is escaped, and its source marks the host's
 // part. Every line is escaped once more as a whole, so whatever a formatter forgets, one event
 // is still one line with no control character in it.
+import { rerunChangeText } from '../analysis/change-text.js';
 import type { Candidate, Findings } from '../analysis/findings.js';
 import { newRegressionLine } from '../analysis/regressions.js';
 import { alertOutcomeLine } from '../alerts/send-alerts.js';
@@ -22,11 +23,10 @@ const bytes = (n: number) => (n < 1024 ? `${n} B` : n < 1 << 20 ? `${(n / 1024).
 const LEVELS = new Set(['debug', 'info', 'notice', 'warn', 'warning', 'error']);
 const level = (value: string) => (LEVELS.has(value) ? value : hostText(value));
 
-const pct = (fraction: number) => `${fraction >= 0 ? '+' : ''}${(fraction * 100).toFixed(1)}%`;
 
 /** A regression candidate as the sweep reports it: paged, not reproduced, or unconfirmed and not paged. */
 export function candidateText(candidate: Candidate, newlyPaged: boolean): string {
-  const evidence = candidate.evidence ? `re-runs ${pct(candidate.evidence.relativeChange)}, p=${candidate.evidence.pValue.toFixed(3)}` : (candidate.note ?? '');
+  const evidence = candidate.evidence ? `re-runs ${rerunChangeText(candidate.evidence, '')}, p=${candidate.evidence.pValue.toFixed(3)}` : (candidate.note ?? '');
   const line = newRegressionLine(candidate.change);
   if (candidate.paged) {
     const how = candidate.status === 'confirmed' ? `confirmed: ${evidence}` : `unconfirmed, paged as regressions.confirm.required is false: ${candidate.note ?? ''}`;

@@ -21,7 +21,8 @@ import { changeId } from '../analysis/findings.js';
 import { readPagedState } from '../results/store.js';
 import { glance, quiet, revealedBy } from './glance.js';
 import { dataScript } from './encode.js';
-import { formatP, formatPercent, formatValue } from './format.js';
+import { changeText } from '../analysis/change-text.js';
+import { formatP, formatValue } from './format.js';
 import { sha } from './names.js';
 import { writeBuildState, type BuildState, type RecordedBuildState } from './build-state.js';
 import type { Assets } from './assets.js';
@@ -146,10 +147,10 @@ function uuidFrom(text: string): string {
 function atomFeed(ctx: Ctx, rows: readonly ChangeRow[], feedKey: string, fallbackUpdated: string): string {
   const entries = rows.slice(0, 200).map((r) => ({
     id: uuidFrom(`change ${r.keyId} ${r.sweepId}`),
-    title: `${r.kind}: ${r.host} · ${r.scenario} · ${r.metric}${r.labels ? ` {${r.labels}}` : ''} ${formatPercent(r.relativeChange * 100)}`,
+    title: `${r.kind}: ${r.host} · ${r.scenario} · ${r.metric}${r.labels ? ` {${r.labels}}` : ''} ${changeText(r)}`,
     updated: new Date(r.at).toISOString(),
     href: r.trendHref,
-    summary: `${r.metric}${r.labels ? ` {${r.labels}}` : ''} on ${r.host} (${r.scenario}) went from ${formatValue(r.beforeMean, r.unit)} to ${formatValue(r.afterMean, r.unit)} (${formatPercent(r.relativeChange * 100)}, p = ${formatP(r.pValue)}) from sweep ${r.sweepId}${r.builds ? `, ${r.builds}` : ''}.`,
+    summary: `${r.metric}${r.labels ? ` {${r.labels}}` : ''} on ${r.host} (${r.scenario}) went from ${formatValue(r.beforeMean, r.unit)} to ${formatValue(r.afterMean, r.unit)} (${changeText(r)}, p = ${formatP(r.pValue)}) from sweep ${r.sweepId}${r.builds ? `, ${r.builds}` : ''}.`,
   }));
   const updated = entries.reduce((max, e) => (e.updated > max ? e.updated : max), fallbackUpdated);
   return ctx.eta.render('./atom', { feedId: uuidFrom(`regressions feed ${feedKey}`), updated, entries });

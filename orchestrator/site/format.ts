@@ -1,4 +1,5 @@
 // How numbers, units, durations, times and labels read on the report's pages.
+import { signedPercentText } from '../analysis/change-text.js';
 
 export function labelsText(labels: Record<string, string>): string {
   const entries = Object.entries(labels).sort(([a], [b]) => a.localeCompare(b));
@@ -211,8 +212,7 @@ export function formatP(p: number | null | undefined): string {
 /** A relative change in percent, signed, one decimal: "+12.3 %", "-0.4 %"; "0 %" when it rounds to nothing. */
 export function formatPercent(value: number | null | undefined): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return '—';
-  const rounded = Number(value.toFixed(1));
-  return rounded === 0 ? '0 %' : `${rounded > 0 ? '+' : ''}${rounded.toFixed(1)} %`;
+  return signedPercentText(value / 100);
 }
 
 export function formatDuration(ms: number | null | undefined): string {

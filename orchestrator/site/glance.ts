@@ -2,11 +2,12 @@
 // sweep's findings.json when it has one (regression candidates and what their confirmation
 // re-runs said, regressions still present, improvements, failed jobs); for an older sweep without
 // one, from what the site detects itself. Pure: loaded data in, what the template shows out.
+import { changeText, rerunChangeText } from '../analysis/change-text.js';
 import type { Change, Candidate, Findings } from '../analysis/findings.js';
 import type { MetricHistory } from '../analysis/history.js';
 import { buildsText, detectChanges, regressionsFirstSeen, type DetectedChange, type Thresholds } from '../analysis/regressions.js';
 import type { SeriesKey } from '../analysis/history.js';
-import { formatP, formatPercent, formatValue, labelsText } from './format.js';
+import { formatP, formatValue, labelsText } from './format.js';
 import type { JobRef, Problem, SweepRef } from './load.js';
 import { jobPaths, trendsPage } from './load.js';
 import { sparkline } from './sparkline.js';
@@ -103,7 +104,7 @@ function evidenceText(candidate: Candidate, unit: string): string | null {
   const values = e.values.map((v) => formatValue(v, unit)).join(', ');
   const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN);
   const runs = `${e.values.length} re-run${e.values.length === 1 ? '' : 's'}`;
-  return `${runs}: ${values || '—'} against ${formatValue(mean(e.baseline), unit)} before (${e.baseline.length} run${e.baseline.length === 1 ? '' : 's'}): ${formatPercent(e.relativeChange * 100)}, p = ${formatP(e.pValue)}`;
+  return `${runs}: ${values || '—'} against ${formatValue(mean(e.baseline), unit)} before (${e.baseline.length} run${e.baseline.length === 1 ? '' : 's'}): ${rerunChangeText(e)}, p = ${formatP(e.pValue)}`;
 }
 
 /**
@@ -136,7 +137,7 @@ export function glance(input: GlanceInput): Glance | undefined {
       labels: (input.labelsOf ?? ((key) => labelsText(key.labels)))(c.key),
       before: formatValue(c.beforeMean, c.unit),
       after: formatValue(c.afterMean, c.unit),
-      change: formatPercent(c.relativeChange * 100),
+      change: changeText(c),
       pValue: formatP(c.pValue),
       sinceSweepId: c.sweepId,
       since: c.at,

@@ -4,10 +4,11 @@
 import { Eta } from 'eta';
 import { join } from 'node:path';
 import { REPORT_SITE_DIR } from './assets.js';
+import { changeText } from '../analysis/change-text.js';
 import { formatDuration, formatNumber, formatP, formatPercent, formatTime, formatValue } from './format.js';
 import { rel } from './names.js';
 
-export const fmt = { time: formatTime, number: formatNumber, value: formatValue, percent: formatPercent, duration: formatDuration, p: formatP };
+export const fmt = { time: formatTime, number: formatNumber, value: formatValue, percent: formatPercent, change: changeText, duration: formatDuration, p: formatP };
 
 export interface PageContext {
   resultsDir: string;

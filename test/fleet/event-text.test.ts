@@ -151,7 +151,7 @@ test('the steps after the jobs read as the lines the sweep has always printed fo
   assert.is(eventText(HOSTILE['dropped-off']), 'dropped off: in/s1.tar.gz and in/s1.ready on reports');
   assert.is(eventText(HOSTILE['site-failed']), `report build failed: ${SHOWN} ${BIDI_SHOWN}`);
   assert.is(eventText(HOSTILE.findings), 'findings: 1 confirmed regression(s), 1 not reproduced, 1 unconfirmed (not paged)');
-  assert.match(eventText(HOSTILE['regression-candidate']), /^not reproduced \(not paged\): lab-01 sysinfo host\.cpu\.busy\.mean 100\.0% \(10\.00 -> 20\.00 /);
+  assert.match(eventText(HOSTILE['regression-candidate']), /^not reproduced \(not paged\): lab-01 sysinfo host\.cpu\.busy\.mean \+100\.0% \(10\.00 -> 20\.00 /);
   assert.match(eventText(HOSTILE['alert-sent']), /^alert command alert\.sh: FAILED \(.*, 1\.2 s\)$/);
   assert.is(stderrText(HOSTILE['store-problem']), `\nerror: cannot write /r/s1/jobs/x/${SHOWN} ${BIDI_SHOWN}: ENOSPC: no host starts from now on; running jobs end, then the sweep stops\n`);
   assert.is(stderrText(HOSTILE['lock-compromised']), `warning: sweep lock compromised: ${SHOWN} ${BIDI_SHOWN}\n`);

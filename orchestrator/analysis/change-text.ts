@@ -1,0 +1,33 @@
+// How a detected change of a mean reads, in the site, the CLI, the feed and alerts: one rule for all.
+// A change from a mean of 0 has no relative size (relativeChange() gives it +-1 so that the magnitude
+// rule can judge it), so it reads "from 0", never "+100.0 %"; a large change keeps its thousands
+// separators ("+10,298.7 %").
+
+export interface MeanChange {
+  beforeMean: number;
+  afterMean: number;
+  /** relativeChange(beforeMean, afterMean): (after - before) / |before|, +-1 from 0. */
+  relativeChange: number;
+}
+
+const ONE_DECIMAL = new Intl.NumberFormat('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+
+/** A fraction as a signed percentage with one decimal: "+12.3 %", "-0.4 %", "+10,298.7 %"; "0 %" when it rounds to nothing. */
+export function signedPercentText(fraction: number, separator = ' '): string {
+  if (!Number.isFinite(fraction)) return '—';
+  const rounded = Number((fraction * 100).toFixed(1));
+  if (rounded === 0) return `0${separator}%`;
+  return `${rounded > 0 ? '+' : ''}${ONE_DECIMAL.format(rounded)}${separator}%`;
+}
+
+/** A change of a mean: its signed percentage, or "from 0" when the mean before it was 0. */
+export function changeText(change: MeanChange, separator = ' '): string {
+  if (change.beforeMean === 0 && change.afterMean !== 0) return 'from 0';
+  return signedPercentText(change.relativeChange, separator);
+}
+
+/** Re-runs against the previous regime's values (a candidate's evidence), read the same way. */
+export function rerunChangeText(evidence: { values: readonly number[]; baseline: readonly number[]; relativeChange: number }, separator = ' '): string {
+  const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN);
+  return changeText({ beforeMean: mean(evidence.baseline), afterMean: mean(evidence.values), relativeChange: evidence.relativeChange }, separator);
+}
