@@ -20,7 +20,66 @@ export interface MetricComparison {
   minPValue: number | null;
   /** pValue <= thresholds.pValue; null without a p-value. */
   significant: boolean | null;
+  /** The test's verdict (see Verdict): 'inconclusive' where these sample counts cannot be tested. */
   verdict: Verdict;
+  /** What a reader is told (see readChange): the test's call where it could decide, else the size and direction, marked untested. */
+  reading: Reading;
+}
+
+/**
+ * What the comparison tells a reader. call: worse / better by the metric's direction, changed
+ * for a metric without one, same, or missing. tested: a significance test decided the call
+ * (false where no split of this few samples could reach the threshold: the call then rests on
+ * the size of the change and its direction alone). text: the call as the pages print it.
+ */
+export interface Reading {
+  call: 'worse' | 'better' | 'changed' | 'same' | 'missing';
+  tested: boolean;
+  text: string;
+}
+
+/** What readChange needs of a comparison. */
+export interface ChangeFacts {
+  better: 'higher' | 'lower' | 'none';
+  a: { n: number; mean: number | null };
+  b: { n: number; mean: number | null };
+  deltaPercent: number | null;
+  pValue: number | null;
+  minPValue: number | null;
+}
+
+/** "1 sample each", "2 vs 3 samples". */
+export function sampleCountText(nA: number, nB: number): string {
+  return nA === nB ? `${nA} sample${nA === 1 ? '' : 's'} each` : `${nA} vs ${nB} samples`;
+}
+
+/** Whether these sample counts could reach the threshold at all (null when a side has no sample). */
+export function testable(c: Pick<ChangeFacts, 'minPValue'>, thresholds: Pick<Thresholds, 'pValue'>): boolean | null {
+  return c.minPValue === null ? null : c.minPValue <= thresholds.pValue;
+}
+
+/**
+ * The one rule for what a comparison reads as (the pair pages, their JSON and CSV; the browser
+ * picker, assets/compare.js, follows it line for line and a browser test holds them together):
+ * - missing: a side has no sample;
+ * - same: the means are equal or differ by less than minRelativeChange (a change from 0 is never
+ *   less), or the test could have been significant and was not;
+ * - worse / better (changed without a better direction): the change is big enough and either
+ *   significant (tested) or these sample counts cannot be tested (untested: "worse, untested
+ *   (1 sample each)"): a 58 % rise of CPU on one run each is worth reading as worse, marked as
+ *   resting on one sample, and is not "the same" for want of a test that cannot be run.
+ */
+export function readChange(c: ChangeFacts, thresholds: Pick<Thresholds, 'pValue' | 'minRelativeChange'>): Reading {
+  const { mean: meanA } = c.a;
+  const { mean: meanB } = c.b;
+  if (meanA === null || meanB === null) return { call: 'missing', tested: false, text: 'missing' };
+  const canTest = testable(c, thresholds) === true;
+  const same: Reading = { call: 'same', tested: canTest, text: 'same' };
+  if (meanA === meanB) return same;
+  if (c.deltaPercent !== null && Math.abs(c.deltaPercent) < thresholds.minRelativeChange * 100) return same;
+  if (canTest && !(c.pValue !== null && c.pValue <= thresholds.pValue)) return same;
+  const call = c.better === 'none' ? 'changed' : meanB > meanA === (c.better === 'higher') ? 'better' : 'worse';
+  return canTest ? { call, tested: true, text: call } : { call, tested: false, text: `${call}, untested (${sampleCountText(c.a.n, c.b.n)})` };
 }
 
 /**
@@ -95,18 +154,15 @@ export function compareMetrics(a: MetricsFile, b: MetricsFile, thresholds: Thres
     else if (minPValue! > thresholds.pValue) verdict = 'inconclusive';
     else if (!significant) verdict = 'same';
     else verdict = meanB > meanA === (info.better === 'higher') ? 'better' : 'worse';
+    const facts = { better: info.better, a: { n: va.length, mean: meanA }, b: { n: vb.length, mean: meanB }, deltaPercent, pValue, minPValue };
     return {
       metric: info.metric,
       labels: info.labels,
       unit: info.unit,
-      better: info.better,
-      a: { n: va.length, mean: meanA },
-      b: { n: vb.length, mean: meanB },
-      deltaPercent,
-      pValue,
-      minPValue,
+      ...facts,
       significant,
       verdict,
+      reading: readChange(facts, thresholds),
     };
   });
 }

@@ -63,11 +63,41 @@ test('single samples: p = 1 (2 splits); a change under minRelativeChange is same
     minPValue: 1,
     significant: false,
     verdict: 'same', // 3% < 5%
+    reading: { call: 'same', tested: false, text: 'same' },
   });
   assert.is(result.get('cpu{}')!.deltaPercent, -20);
   assert.is(result.get('cpu{}')!.verdict, 'inconclusive'); // was "better" from the size alone
   assert.is(result.get('flows{}')!.deltaPercent, 100);
   assert.is(result.get('flows{}')!.verdict, 'same'); // no direction: never better or worse
+});
+
+test('what a reader is told: a big change on one sample each reads by its size and direction, marked untested; no direction reads changed', () => {
+  // the review's pair: host.cpu.busy.mean +58.3 % (lower is better) read "inconclusive, p 1"; load.1m +5.8 % (no direction) read "same"
+  const a = file(sample('cpu', 20.4, '%', 'lower'), sample('load', 1.2, '', 'none'), sample('pps', 1000, 'pps', 'higher'), sample('disk', 7, 'ms', 'lower'));
+  const b = file(sample('cpu', 32.3, '%', 'lower'), sample('load', 1.27, '', 'none'), sample('pps', 1030, 'pps', 'higher'), sample('net', 1, 'ms', 'lower'));
+  const result = byName(compareMetrics(a, b));
+  assert.equal(result.get('cpu{}')!.reading, { call: 'worse', tested: false, text: 'worse, untested (1 sample each)' });
+  assert.is(result.get('cpu{}')!.verdict, 'inconclusive'); // the test's own verdict is unchanged: it could not tell
+  assert.equal(result.get('load{}')!.reading, { call: 'changed', tested: false, text: 'changed, untested (1 sample each)' });
+  assert.equal(result.get('pps{}')!.reading, { call: 'same', tested: false, text: 'same' }); // +3 % < 5 %
+  assert.equal(result.get('disk{}')!.reading, { call: 'missing', tested: false, text: 'missing' });
+  // uneven counts are named as such; the smallest p of 2 vs 3 (0.2) cannot reach 0.05
+  const uneven = compareMetrics(file(...repeated('lat', 'lower', [10, 11])), file(...repeated('lat', 'lower', [8, 8.2, 8.1])))[0]!;
+  assert.equal(uneven.reading, { call: 'better', tested: false, text: 'better, untested (2 vs 3 samples)' });
+});
+
+test('what a reader is told where a test can decide: its call, tested; no significance reads same whatever the size', () => {
+  const worse = compareMetrics(file(...repeated('pps', 'higher', [1000, 1010, 990, 1005])), file(...repeated('pps', 'higher', [500, 505, 495, 502])))[0]!;
+  assert.equal(worse.reading, { call: 'worse', tested: true, text: 'worse' });
+  const noise = compareMetrics(file(...repeated('pps', 'higher', [100, 80, 120, 100])), file(...repeated('pps', 'higher', [90, 70, 110, 90])))[0]!;
+  assert.equal(noise.reading, { call: 'same', tested: true, text: 'same' });
+  // without a better direction a significant change reads "changed", tested
+  const flows = compareMetrics(file(...repeated('flows', 'none', [10, 11, 12, 10])), file(...repeated('flows', 'none', [20, 21, 22, 20])))[0]!;
+  assert.equal(flows.reading, { call: 'changed', tested: true, text: 'changed' });
+  assert.is(flows.verdict, 'same');
+  // a rise from 0 has no percentage but is never "under the threshold"
+  const loss = compareMetrics(file(sample('loss', 0, '%', 'lower')), file(sample('loss', 9.06, '%', 'lower')))[0]!;
+  assert.equal(loss.reading, { call: 'worse', tested: false, text: 'worse, untested (1 sample each)' });
 });
 
 test('labels separate metrics (in any key order); a metric on one side only is missing', () => {
