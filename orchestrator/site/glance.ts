@@ -12,8 +12,29 @@ import type { JobRef, Problem, SweepRef } from './load.js';
 import { jobPaths, trendsPage } from './load.js';
 import { sparkline } from './sparkline.js';
 
-/** Points of a history a sparkline shows at most (the newest). */
+/** Points of a history a sparkline shows (the newest), when its change is among them. */
 export const SPARK_POINTS = 30;
+/** Points before a change's first sweep a sparkline keeps, so that the step shows. */
+export const SPARK_BEFORE = 8;
+
+/**
+ * The points a change's sparkline draws, oldest first, and the index of the first point of its
+ * new regime (0 when none is before it): the newest SPARK_POINTS, reaching back to SPARK_BEFORE
+ * points before the change so that its step shows; for a regression still present long after it
+ * began, the SPARK_BEFORE points before it, then the points since, thinned evenly to SPARK_POINTS
+ * in all (the first and the newest kept).
+ */
+export function sparkWindow<P extends { sweepId: string }>(points: readonly P[], sweepId: string): { points: P[]; from: number } {
+  const step = points.findIndex((p) => p.sweepId >= sweepId);
+  if (step < 0) return { points: points.slice(-SPARK_POINTS), from: 0 };
+  const start = Math.max(0, Math.min(points.length - SPARK_POINTS, step - SPARK_BEFORE));
+  if (points.length - step <= SPARK_POINTS) return { points: points.slice(start), from: step - start };
+  const before = points.slice(Math.max(0, step - SPARK_BEFORE), step);
+  const after = points.slice(step);
+  const room = SPARK_POINTS - before.length;
+  const thinned = Array.from({ length: room }, (_, i) => after[Math.round((i * (after.length - 1)) / (room - 1))]!);
+  return { points: [...before, ...thinned], from: before.length };
+}
 
 export interface GlanceLink {
   label: string;
@@ -122,8 +143,7 @@ export function glance(input: GlanceInput): Glance | undefined {
 
   const view = (c: AnyChange, extra: { candidate?: Candidate; paged?: boolean } = {}): GlanceChange => {
     const history = historyOf.get(c.keyId);
-    const points = history?.points.slice(-SPARK_POINTS) ?? [];
-    const from = points.findIndex((p) => p.sweepId >= c.sweepId);
+    const { points, from } = sparkWindow(history?.points ?? [], c.sweepId);
     // a candidate the re-runs did not reproduce is not drawn as a regression
     const tone = extra.candidate?.status === 'not-reproduced' ? 'none' : c.kind;
     // the job the change shows in: this sweep's run of the series (where it was seen), else the change's own

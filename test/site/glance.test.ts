@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { loadHistory } from '../../orchestrator/analysis/history.js';
 import { DEFAULT_THRESHOLDS, detectChanges } from '../../orchestrator/analysis/regressions.js';
 import { buildSite } from '../../orchestrator/site/build.js';
-import { glance, quiet, revealedBy, type Glance } from '../../orchestrator/site/glance.js';
+import { glance, quiet, revealedBy, sparkWindow, SPARK_BEFORE, SPARK_POINTS, type Glance } from '../../orchestrator/site/glance.js';
 import { jobPaths, scanStore, trendsPage } from '../../orchestrator/site/load.js';
 import { previousJobs } from '../../orchestrator/site/pages.js';
 import { findingChange, sweepIdFor, writeFindings, writeFixtureStore, writeFixtureSweep, type FixtureOptions } from './fixture-store.js';
@@ -152,6 +152,40 @@ test('without findings.json (an older sweep) the glance is what the site detects
   const t = text(await readFile(join(work, 'site-computed', 'index.html'), 'utf8'));
   assert.match(t, /This sweep recorded no findings: what follows is what this report detects, without confirmation re-runs/);
   assert.match(t, /Still present \d+ Improvements \d+ Failed jobs 0/);
+});
+
+test('a sparkline shows its change\'s step: the points before it, then (thinned, the newest kept) the points since', () => {
+  const sweeps = Array.from({ length: 100 }, (_, i) => ({ sweepId: `s${String(i).padStart(3, '0')}` }));
+  // a recent change: the newest SPARK_POINTS, as always
+  const recent = sparkWindow(sweeps, 's090');
+  assert.equal([recent.points.length, recent.points[0]!.sweepId, recent.from], [SPARK_POINTS, 's070', 20]);
+  // near the window's start: reaches back SPARK_BEFORE points before it
+  const edge = sparkWindow(sweeps, 's072');
+  assert.equal([edge.points[0]!.sweepId, edge.points.at(-1)!.sweepId, edge.from], ['s064', 's099', SPARK_BEFORE]);
+  // long ago (a regression still present): the points before, then the regime since, thinned
+  const old = sparkWindow(sweeps, 's010');
+  assert.is(old.points.length, SPARK_POINTS);
+  assert.is(old.from, SPARK_BEFORE);
+  assert.equal(old.points.slice(0, SPARK_BEFORE + 1).map((p) => p.sweepId), ['s002', 's003', 's004', 's005', 's006', 's007', 's008', 's009', 's010']);
+  assert.is(old.points.at(-1)!.sweepId, 's099');
+  assert.ok(old.points.every((p, i) => i === 0 || p.sweepId > old.points[i - 1]!.sweepId), 'in order, no point twice');
+  // no change point among them, and the first sweep's change: nothing before to show
+  assert.equal(sparkWindow(sweeps, 's200').from, 0);
+  assert.equal(sparkWindow(sweeps, 's000').from, 0);
+});
+
+test('a regression still present long after it began: its sparkline draws the level before the step, below the red level since', async () => {
+  const dir = await store('long', 45, { ...OPTS, failing: () => false });
+  const g = await glanceOf(dir);
+  const busy = g.stillPresent.find((c) => c.host === 'node-a' && c.metric === 'host.cpu.busy.mean');
+  assert.ok(busy, JSON.stringify(g.stillPresent.map((c) => [c.host, c.metric])));
+  const ys = (color: string) => [...busy!.spark.matchAll(new RegExp(`<polyline points="([^"]+)"[^>]*stroke="${color}"`, 'g'))].flatMap((m) => m[1]!.split(' ').map((xy) => Number(xy.split(',')[1])));
+  const before = ys('#90a4ae');
+  const after = ys('#c62828');
+  assert.ok(before.length >= 4, `the level before is drawn: ${busy!.spark}`);
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  // CPU busy rose: the old level is lower on the sparkline (a larger y)
+  assert.ok(mean(before) > mean(after.slice(2)) + 5, `${mean(before)} vs ${mean(after)}`);
 });
 
 test('one sweep: "nothing to compare yet", never "0 regressions ... no change detected"', async () => {
