@@ -10,7 +10,7 @@ import type { CompareInput, CompareThresholds } from './compare-page.js';
 import { jobHeadlines } from './job-charts.js';
 import { mapLimit, scanStore, trendsPage, type JobRef, type Problem, type SweepRef } from './load.js';
 import { SiteWriter, writeFileAtomic, type UnitOutput, type WriteFileFn } from './output.js';
-import { changeRows, indexRows, jobsBySweepHostScenario, previousJobs, type ChangeRow } from './pages.js';
+import { changeRows, findingLookup, indexRows, jobsBySweepHostScenario, previousJobs, type ChangeRow } from './pages.js';
 import { page, pageContext, sizeText, type PageContext } from './page-context.js';
 import { seriesLabeller } from './point-matrix.js';
 import { RenderPool } from './render-pool.js';
@@ -379,11 +379,14 @@ async function buildPages({ options, started, log, thresholdsFor, writeFile, tem
   for (const c of changes) counts[c.kind]++;
   const paged = await pagedChanges(options.resultsDir, sweeps.map((s) => s.sweepId));
   const feedRows = paged ? withTrendPages(changeRows(paged, jobsBySweepHostScenario(sweeps), previous, labelsOf), plans) : rows;
+  // the regressions page: what the sweeps' findings said of each change (confirmed, paged...) first
+  const found = (await Promise.all(sweeps.map((s) => loadFindings(options.resultsDir, s.sweepId)))).flatMap((f) => (f.state === 'found' ? [f.findings] : []));
+  const changeList = withTrendPages(changeRows(changes, jobsBySweepHostScenario(sweeps), previous, labelsOf, findingLookup(found, sweeps.map((s) => s.sweepId))), plans);
   const latestSweep = sweeps.at(-1)?.manifest.startedAt ?? '1970-01-01T00:00:00.000Z';
   const feedKey = resolve(options.resultsDir);
-  await writer.unit('regressions', sha(`${ctx.siteFp}|${JSON.stringify({ rows, feedRows: feedRows.length, problems: history.problems, latestSweep })}`), () => [
-    { path: 'regressions.html', data: page(ctx, './regressions', 'regressions.html', { title: 'Regressions', section: 'regressions', rows, counts, problems: history.problems }) },
-    { path: 'regressions.json', data: `${JSON.stringify({ schema: 'orchestrate/regressions@1', counts, changes: rows }, null, 2)}\n` },
+  await writer.unit('regressions', sha(`${ctx.siteFp}|${JSON.stringify({ changeList, feedRows: feedRows.length, problems: history.problems, latestSweep })}`), () => [
+    { path: 'regressions.html', data: page(ctx, './regressions', 'regressions.html', { title: 'Regressions', section: 'regressions', rows: changeList, counts, problems: history.problems }) },
+    { path: 'regressions.json', data: `${JSON.stringify({ schema: 'orchestrate/regressions@1', counts, changes: changeList }, null, 2)}\n` },
     { path: 'regressions.atom', data: atomFeed(ctx, feedRows, feedKey, new Date(latestSweep).toISOString()) },
   ]);
 

@@ -2,7 +2,8 @@
 // so each is unit-testable and a page's fingerprint can be the hash of its data.
 import type { JobManifest } from '../results/manifest.js';
 import type { MetricsFile } from '../results/metrics.js';
-import { buildsText, type DetectedChange } from '../analysis/regressions.js';
+import { buildsText, sameChange, type DetectedChange } from '../analysis/regressions.js';
+import type { Candidate, Findings } from '../analysis/findings.js';
 import type { MetricComparison } from '../analysis/compare.js';
 import type { JobRef, SweepRef } from './load.js';
 import { trendsPage } from './load.js';
@@ -15,6 +16,8 @@ export interface JobChip {
   href: string;
   /** The job's headline numbers, e.g. "lossless 8,000 pps" (see jobHeadlines). */
   headline?: string;
+  /** The strongest change detected in this job's series from this sweep on: a regression over an improvement over a change. */
+  change?: DetectedChange['kind'];
 }
 
 /** The headline text of a job, if its scenario has headline metrics and the job has them. */
@@ -30,7 +33,12 @@ export interface IndexRow {
   inventorySha: string;
   status: string;
   hosts: number;
+  /** Every job of the sweep (the folded full list). */
   jobs: JobChip[];
+  /** The jobs worth a look: not ok, or with a change detected from this sweep (what the row shows unfolded). */
+  notable: JobChip[];
+  /** Jobs per status, ok first, then the most frequent: "18 ok · 2 failed". */
+  countsText: string;
   counts: Record<string, number>;
   regressions: number;
   improvements: number;
@@ -40,10 +48,16 @@ export interface IndexRow {
 /** One row per sweep, newest first. `hrefOf` maps a job to its page link. */
 export function indexRows(sweeps: readonly SweepRef[], changes: readonly DetectedChange[], headlineOf: HeadlineLookup = () => undefined): IndexRow[] {
   const bySweep = new Map<string, { regression: number; improvement: number; change: number }>();
+  // sweep + host + scenario -> the strongest kind of change detected there
+  const strength = { regression: 0, improvement: 1, change: 2 } as const;
+  const byJob = new Map<string, DetectedChange['kind']>();
   for (const c of changes) {
     const counts = bySweep.get(c.sweepId) ?? { regression: 0, improvement: 0, change: 0 };
     counts[c.kind]++;
     bySweep.set(c.sweepId, counts);
+    const job = `${c.sweepId}\u0000${c.key.host}\u0000${c.key.scenario}`;
+    const known = byJob.get(job);
+    if (known === undefined || strength[c.kind] < strength[known]) byJob.set(job, c.kind);
   }
   return [...sweeps]
     .sort((a, b) => b.sweepId.localeCompare(a.sweepId))
@@ -53,6 +67,11 @@ export function indexRows(sweeps: readonly SweepRef[], changes: readonly Detecte
       const counts: Record<string, number> = {};
       for (const job of sweep.jobs) counts[job.status] = (counts[job.status] ?? 0) + 1;
       const c = bySweep.get(sweep.sweepId);
+      const jobs: JobChip[] = sweep.jobs.map((j) => {
+        const headline = headlineOf(sweep.sweepId, j.jobId, j.scenario);
+        const change = byJob.get(`${sweep.sweepId}\u0000${j.host}\u0000${j.scenario}`);
+        return { host: j.host, scenario: j.scenario, status: j.status, href: j.page, ...(headline ? { headline } : {}), ...(change ? { change } : {}) };
+      });
       return {
         sweepId: sweep.sweepId,
         startedAt: m.startedAt,
@@ -63,10 +82,12 @@ export function indexRows(sweeps: readonly SweepRef[], changes: readonly Detecte
         inventorySha: m.inventory.sha256.slice(0, 12),
         status: m.status,
         hosts: new Set(sweep.jobs.map((j) => j.host)).size,
-        jobs: sweep.jobs.map((j) => {
-          const headline = headlineOf(sweep.sweepId, j.jobId, j.scenario);
-          return { host: j.host, scenario: j.scenario, status: j.status, href: j.page, ...(headline ? { headline } : {}) };
-        }),
+        jobs,
+        notable: jobs.filter((j) => j.status !== 'ok' || j.change !== undefined),
+        countsText: Object.entries(counts)
+          .sort(([a, x], [b, y]) => Number(b === 'ok') - Number(a === 'ok') || y - x || a.localeCompare(b))
+          .map(([s, n]) => `${n} ${s}`)
+          .join(' · '),
         counts,
         regressions: c?.regression ?? 0,
         improvements: c?.improvement ?? 0,
@@ -192,20 +213,80 @@ export interface ChangeRow {
   trendHref: string;
   jobHref: string | null;
   compareHref: string | null;
+  /** What a sweep's findings said of this change (its confirmation re-runs, whether it paged); absent when no findings name it. */
+  finding?: ChangeFinding;
 }
 
-/** The regressions page and feeds: newest first, regressions before improvements at the same sweep. */
+export interface ChangeFinding {
+  status: Candidate['status'];
+  paged: boolean;
+  /** The sweep whose findings.json says so. */
+  sweepId: string;
+}
+
+/** What the sweeps' findings say of a detected change, if any names it. */
+export type FindingLookup = (change: Pick<DetectedChange, 'keyId' | 'sweepId'>) => ChangeFinding | undefined;
+
+/**
+ * A lookup of the findings' candidates by change: a candidate names a detected change when it is the
+ * same change (same series, regimes starting within a few of `sweepIds`, the store's sweeps in
+ * order). Where several sweeps' findings name it, the latest says.
+ */
+export function findingLookup(findings: readonly Findings[], sweepIds: readonly string[]): FindingLookup {
+  const byKey = new Map<string, { candidate: Candidate; sweepId: string }[]>();
+  for (const f of [...findings].sort((a, b) => b.sweepId.localeCompare(a.sweepId))) {
+    for (const candidate of f.candidates) {
+      const list = byKey.get(candidate.change.keyId) ?? [];
+      list.push({ candidate, sweepId: f.sweepId });
+      byKey.set(candidate.change.keyId, list);
+    }
+  }
+  const sorted = [...sweepIds].sort();
+  return (change) => {
+    const list = byKey.get(change.keyId) ?? [];
+    const found = list.find((e) => e.candidate.change.sweepId === change.sweepId) ?? list.find((e) => sameChange(e.candidate.change, change, sorted));
+    return found ? { status: found.candidate.status, paged: found.candidate.paged, sweepId: found.sweepId } : undefined;
+  };
+}
+
+/** How big a change is, for ordering: |relative change|, a change from a mean of 0 counting as the largest. */
+function changeSize(c: Pick<DetectedChange, 'beforeMean' | 'afterMean' | 'relativeChange'>): number {
+  if (c.beforeMean === 0 && c.afterMean !== 0) return Number.POSITIVE_INFINITY;
+  return Number.isFinite(c.relativeChange) ? Math.abs(c.relativeChange) : 0;
+}
+
+/**
+ * Where a row stands within its sweep: what the findings confirmed or paged first, then unconfirmed
+ * candidates, the other regressions, the candidates re-runs did not reproduce, improvements, and
+ * changes of metrics without a better direction.
+ */
+function rank(kind: DetectedChange['kind'], finding: ChangeFinding | undefined): number {
+  if (finding && (finding.paged || finding.status === 'confirmed')) return 0;
+  if (finding?.status === 'unconfirmed') return 1;
+  if (kind === 'regression') return finding?.status === 'not-reproduced' ? 3 : 2;
+  return kind === 'improvement' ? 4 : 5;
+}
+
+/**
+ * The regressions page and feeds: newest sweep first; within a sweep, what matters first (see
+ * `rank`), then the largest changes.
+ */
 export function changeRows(
   changes: readonly DetectedChange[],
   jobsByKey: ReadonlyMap<string, JobRef>,
   previous: ReadonlyMap<string, JobRef>,
   /** How a series' labels read (point-matrix.seriesLabeller names a matrix scenario's points shortly); default: all of them. */
   labelsOf: (key: DetectedChange['key']) => string = (key) => labelsText(key.labels),
+  /** What the sweeps' findings say of a change (findingLookup); default: nothing. */
+  findingOf: FindingLookup = () => undefined,
 ): ChangeRow[] {
-  const order = { regression: 0, improvement: 1, change: 2 } as const;
-  return [...changes]
-    .sort((x, y) => y.sweepId.localeCompare(x.sweepId) || order[x.kind] - order[y.kind] || x.key.metric.localeCompare(y.key.metric) || x.keyId.localeCompare(y.keyId))
+  return changes
     .map((c) => {
+      const finding = findingOf(c);
+      return { c, finding, rank: rank(c.kind, finding), size: changeSize(c) };
+    })
+    .sort((x, y) => y.c.sweepId.localeCompare(x.c.sweepId) || x.rank - y.rank || y.size - x.size || x.c.key.metric.localeCompare(y.c.key.metric) || x.c.keyId.localeCompare(y.c.keyId))
+    .map(({ c, finding }) => {
       const job = findJob(jobsByKey, c.sweepId, c.key.host, c.key.scenario);
       return {
         kind: c.kind,
@@ -228,6 +309,7 @@ export function changeRows(
         trendHref: `${trendsPage(c.key.host, c.key.scenario)}#m-${c.keyId}`,
         jobHref: job?.page ?? null,
         compareHref: job && previous.has(job.key) ? job.comparePage : null,
+        ...(finding ? { finding } : {}),
       };
     });
 }

@@ -8,7 +8,8 @@ import { METRICS_SCHEMA, type MetricsFile } from '../../orchestrator/results/met
 import { compareJobs } from '../../orchestrator/site/build.js';
 import { downsampleMinMax } from '../../orchestrator/site/downsample.js';
 import { jobPaths, scanStore } from '../../orchestrator/site/load.js';
-import { changeRows, compareRows, environmentDiff, indexRows, jobsBySweepHostScenario, previousJobs, runRows } from '../../orchestrator/site/pages.js';
+import { changeRows, compareRows, environmentDiff, findingLookup, indexRows, jobsBySweepHostScenario, previousJobs, runRows } from '../../orchestrator/site/pages.js';
+import { FINDINGS_SCHEMA, type Findings } from '../../orchestrator/analysis/findings.js';
 import { prefixIds } from '../../orchestrator/site/svg.js';
 import { dataScript, safeJson, toCsv } from '../../orchestrator/site/encode.js';
 import { slug } from '../../orchestrator/site/names.js';
@@ -88,6 +89,83 @@ test('change rows link the trend, the job and its comparison', async () => {
   assert.equal([rows[0]!.buildBefore, rows[0]!.buildAfter, rows[0]!.builds], [null, null, ''], 'a scenario that tests no build names none');
   const named = changeRows([{ ...change(s5, 'regression'), buildBefore: 'midolman 5.6.2', buildAfter: 'midolman 5.6.3' }], jobsBySweepHostScenario(scan.sweeps), previousJobs(scan.sweeps));
   assert.is(named[0]!.builds, 'between build midolman 5.6.2 and build midolman 5.6.3');
+});
+
+test('index rows are compact: counts per status, ok first; unfolded only the jobs not ok or with a change from that sweep, the change named', async () => {
+  const scan = await scanStore(dir);
+  const s4 = sweepIdFor(TEST_FIXTURE.start, 4);
+  const s5 = sweepIdFor(TEST_FIXTURE.start, 5);
+  // node-a regressed and improved from s5 (the regression is the one shown); node-b improved; node-b failed in s4
+  const rows = indexRows(scan.sweeps, [change(s5, 'improvement'), change(s5, 'regression'), change(s5, 'improvement', 'node-b')]);
+  const latest = rows.find((r) => r.sweepId === s5)!;
+  assert.is(latest.countsText, '4 ok');
+  assert.equal(latest.notable.map((j) => [j.host, j.scenario, j.status, j.change]), [
+    ['node-a', 'sysinfo', 'ok', 'regression'],
+    ['node-b', 'sysinfo', 'ok', 'improvement'],
+  ]);
+  assert.is(latest.jobs.length, 4, 'the full list keeps every job');
+  assert.is(latest.jobs.find((j) => j.host === 'node-c')!.change, undefined);
+  const failed = rows.find((r) => r.sweepId === s4)!;
+  assert.is(failed.countsText, '3 ok · 1 failed');
+  assert.equal(failed.notable.map((j) => [j.host, j.status, j.change]), [['node-b', 'failed', undefined]]);
+  const quiet = rows.find((r) => r.sweepId === sweepIdFor(TEST_FIXTURE.start, 3))!;
+  assert.equal(quiet.notable, [], 'a night where every job ended ok and nothing changed shows no chip unfolded');
+});
+
+test('change rows within a sweep: what its findings confirmed or paged first, then regressions before improvements, the largest first (from 0 the largest); the status named', async () => {
+  const scan = await scanStore(dir);
+  const s5 = sweepIdFor(TEST_FIXTURE.start, 5);
+  const s4 = sweepIdFor(TEST_FIXTURE.start, 4);
+  const row = (metric: string, kind: DetectedChange['kind'], beforeMean: number, afterMean: number, host = 'node-c'): DetectedChange => ({
+    ...change(s5, kind, host),
+    keyId: `k-${host}-${metric}`,
+    key: { host, scenario: 'midolman', metric, labels: {} },
+    beforeMean,
+    afterMean,
+    relativeChange: beforeMean === 0 ? Math.sign(afterMean) : (afterMean - beforeMean) / Math.abs(beforeMean),
+  });
+  const headline = row('throughput.lossless_max', 'regression', 4000, 3500);
+  const changes = [
+    row('agent.cpu', 'improvement', 40, 20),
+    row('agent.packets_processed', 'regression', 100, 90),
+    headline,
+    row('traffic.loss', 'regression', 0, 9.06),
+    row('latency.p99', 'regression', 10, 30),
+    row('throughput.ndr', 'regression', 3000, 2900, 'node-e'),
+    row('load.1m', 'regression', 1, 5, 'node-b'),
+    { ...change(s4, 'regression'), keyId: 'older' },
+  ];
+  const findings: Findings = {
+    schema: FINDINGS_SCHEMA,
+    sweepId: sweepIdFor(TEST_FIXTURE.start, 5),
+    at: '2026-10-06T03:00:00.000Z',
+    comparable: true,
+    // the sweep saw the headline one sweep later than the site now places it: still the same change
+    candidates: [
+      { change: { ...headline, sweepId: s4 }, status: 'confirmed', paged: true },
+      { change: row('throughput.ndr', 'regression', 3000, 2900, 'node-e'), status: 'unconfirmed', paged: false },
+      { change: row('load.1m', 'regression', 1, 5, 'node-b'), status: 'not-reproduced', paged: false },
+    ],
+    stillPresent: [],
+    improvements: [],
+    failedJobs: [],
+  };
+  const rows = changeRows(changes, jobsBySweepHostScenario(scan.sweeps), previousJobs(scan.sweeps), undefined, findingLookup([findings], scan.sweeps.map((s) => s.sweepId)));
+  assert.equal(rows.map((r) => [r.host, r.metric, r.finding?.status ?? null, r.finding?.paged ?? null]), [
+    ['node-c', 'throughput.lossless_max', 'confirmed', true],
+    ['node-e', 'throughput.ndr', 'unconfirmed', false],
+    ['node-c', 'traffic.loss', null, null],
+    ['node-c', 'latency.p99', null, null],
+    ['node-c', 'agent.packets_processed', null, null],
+    ['node-b', 'load.1m', 'not-reproduced', false],
+    ['node-c', 'agent.cpu', null, null],
+    ['node-a', 'host.cpu.busy.mean', null, null],
+  ]);
+  assert.is(rows[0]!.finding!.sweepId, s5, 'the findings that say so are named');
+  // without findings, the same sweep reads by size alone, regressions first
+  const plain = changeRows(changes, jobsBySweepHostScenario(scan.sweeps), previousJobs(scan.sweeps));
+  assert.equal(plain.slice(0, 3).map((r) => r.metric), ['traffic.loss', 'load.1m', 'latency.p99']);
+  assert.ok(plain.every((r) => r.finding === undefined));
 });
 
 test('runs of a host x scenario: one row per job, newest first, its build, a changed build marked', () => {
