@@ -73,11 +73,12 @@
     return f.steps[i].label ? text + ' ' + f.steps[i].label : text;
   }
 
-  // as format.ts formatPercent: "+12.3 %", "0 %" when it rounds to nothing
+  // as format.ts formatPercent (analysis/change-text.ts): "+12.3 %", "+10,733.6 %", "0 %" when it rounds to nothing
+  var ONE_DECIMAL = new Intl.NumberFormat('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 });
   function pct(v) {
     if (v === null || !isFinite(v)) return '—';
     var r = Number(v.toFixed(1));
-    return r === 0 ? '0 %' : (r > 0 ? '+' : '') + r.toFixed(1) + ' %';
+    return r === 0 ? '0 %' : (r > 0 ? '+' : '') + ONE_DECIMAL.format(r) + ' %';
   }
 
   function groups(samples) {
@@ -95,21 +96,49 @@
     return values.length ? values.reduce(function (a, b) { return a + b; }, 0) / values.length : null;
   }
 
-  function table(headers, rows) {
-    var t = el('table', null, 'data');
+  /** A cell with a class: { cell: text or node, cls }. */
+  function cell(content, cls) { return { cell: content, cls: cls }; }
+
+  function table(headers, rows, cls) {
+    var t = el('table', null, 'data' + (cls ? ' ' + cls : ''));
     var tr = el('tr');
-    headers.forEach(function (h) { tr.appendChild(el('th', h)); });
+    headers.forEach(function (h) { tr.appendChild(h && h.cls !== undefined ? el('th', h.cell, h.cls) : el('th', h)); });
     t.appendChild(el('thead')).appendChild(tr);
     var body = t.appendChild(el('tbody'));
     rows.forEach(function (r) {
       var row = body.appendChild(el('tr'));
-      r.forEach(function (cell) {
-        if (cell && cell.nodeType) row.appendChild(el('td')).appendChild(cell);
-        else row.appendChild(el('td', cell));
+      r.forEach(function (c) {
+        var cls = c && c.cls !== undefined ? c.cls : '';
+        var content = c && c.cls !== undefined ? c.cell : c;
+        var td = row.appendChild(el('td', null, cls));
+        if (content && content.nodeType) td.appendChild(content);
+        else td.textContent = content === null || content === undefined ? '' : String(content);
       });
     });
     return t;
   }
+
+  // The verdict rule of the pair pages (analysis/compare.ts readChange), line for line. The
+  // picker runs no significance test: where the sample counts could reach the threshold it says
+  // so ("not tested here"); where they cannot (one sample each: p is 1 whatever the values) it
+  // reads exactly as the pair page: p "—" and "worse, untested (1 sample each)".
+  var pThreshold = typeof index.pValue === 'number' ? index.pValue : 0.05;
+  function choose(n, k) { var r = 1; for (var i = 1; i <= k; i++) r = r * (n - k + i) / i; return Math.round(r); }
+  // the smallest two-sided Mann-Whitney p these counts could give without ties (ties only raise it)
+  function smallestP(n, m) { return n && m ? Math.min(1, 2 / choose(n + m, n)) : null; }
+  function countText(n, m) { return n === m ? n + ' sample' + (n === 1 ? '' : 's') + ' each' : n + ' vs ' + m + ' samples'; }
+  function readChange(better, nA, meanA, nB, meanB, delta, minRel) {
+    if (meanA === null || meanB === null) return { call: 'missing', tested: false, text: 'missing' };
+    var counts = countText(nA, nB);
+    var canTest = smallestP(nA, nB) <= pThreshold;
+    if (meanA === meanB || (delta !== null && Math.abs(delta) < minRel * 100)) return { call: 'same', tested: false, text: 'same', testable: canTest, counts: counts };
+    var call = better === 'none' ? 'changed' : (meanB > meanA) === (better === 'higher') ? 'better' : 'worse';
+    return { call: call, tested: false, text: call + (canTest ? ', not tested here (' : ', untested (') + counts + ')', testable: canTest, counts: counts };
+  }
+  var CALL_ORDER = { worse: 0, better: 1, changed: 2, missing: 3, same: 4 };
+
+  // the recorded memory in its unit, as the job and pair pages say it (64 GiB, not 67108864 kB)
+  var KIB = { base: 1024, steps: ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'].map(function (label, i) { return { size: Math.pow(1024, i), label: label }; }), own: 1 };
 
   function render(a, b, ja, jb) {
     var result = document.getElementById('result');
@@ -119,27 +148,48 @@
     var lb = el('a', 'B: ' + jb.host + ' · ' + jb.scenario + ' · ' + jb.sweepId); lb.href = jb.page;
     head.appendChild(la); head.appendChild(document.createTextNode('  vs  ')); head.appendChild(lb);
     [a, b].forEach(function (d) { Object.keys(d.units || {}).forEach(function (u) { families[u] = d.units[u]; }); });
+    families.KiB = families.KiB || KIB;
     var ga = groups(a.samples), gb = groups(b.samples);
     var ids = Object.keys(ga).concat(Object.keys(gb).filter(function (k) { return !ga[k]; })).sort();
     var minRel = index.minRelativeChange;
-    var rows = ids.map(function (id) {
+    var compared = ids.map(function (id) {
       var x = ga[id], y = gb[id], g = x || y;
+      var nA = x ? x.values.length : 0, nB = y ? y.values.length : 0;
       var ma = x ? mean(x.values) : null, mb = y ? mean(y.values) : null;
-      var delta = ma !== null && mb !== null && ma !== 0 ? (mb - ma) / Math.abs(ma) * 100 : null;
-      var verdict = ma === null || mb === null ? 'missing' : delta === null || Math.abs(delta) < minRel * 100 || g.better === 'none' ? 'same' : (delta > 0) === (g.better === 'higher') ? 'better' : 'worse';
-      return [g.metric, g.labels, fmt(ma, g.unit), fmt(mb, g.unit), pct(delta), el('span', verdict, 'verdict verdict-' + verdict)];
+      var delta = ma !== null && mb !== null ? (ma !== 0 ? (mb - ma) / Math.abs(ma) * 100 : mb === 0 ? 0 : null) : null;
+      return { g: g, ma: ma, mb: mb, delta: delta, reading: readChange(g.better, nA, ma, nB, mb, delta, minRel) };
+    });
+    compared.sort(function (p, q) { return CALL_ORDER[p.reading.call] - CALL_ORDER[q.reading.call] || (p.g.metric < q.g.metric ? -1 : p.g.metric > q.g.metric ? 1 : p.g.labels < q.g.labels ? -1 : p.g.labels > q.g.labels ? 1 : 0); });
+    var rows = compared.map(function (c) {
+      var r = c.reading;
+      var tone = r.call === 'worse' || r.call === 'better' ? ' delta-' + r.call : '';
+      var p = el('span', '—', r.call !== 'missing' ? 'p-na' : '');
+      if (r.call !== 'missing') p.title = r.testable ? 'not tested here: open the pair page' : 'n/a: ' + r.counts;
+      var untested = r.call !== 'same' && r.call !== 'missing' ? ' untested' : '';
+      return [c.g.metric, c.g.labels, cell(fmt(c.ma, c.g.unit), 'num nowrap'), cell(fmt(c.mb, c.g.unit), 'num nowrap'), cell(pct(c.delta), 'num nowrap delta' + tone), cell(p, 'num nowrap'), el('span', r.text, 'verdict verdict-' + r.call + untested)];
     });
     result.appendChild(el('h2', 'Metrics'));
-    result.appendChild(el('p', 'Δ is (B − A) / A; a change under ' + (minRel * 100).toFixed(0) + ' % is "same". The pre-rendered pairs below also test significance.', 'small muted'));
-    result.appendChild(table(['Metric', 'Labels', 'A', 'B', 'Δ', 'Verdict'], rows));
+    var envKeys = Object.keys(a.env);
+    var envText = function (k, v) { return k === 'memory (kB)' && /^\d+$/.test(v) ? fmt(Number(v), 'KiB') : v; };
+    var envName = function (k) { return k === 'memory (kB)' ? 'memory' : k; };
+    var names = Object.keys(a.packages).concat(Object.keys(b.packages).filter(function (n) { return !(n in a.packages); })).sort();
+    var changedPackages = names.filter(function (n) { return a.packages[n] !== b.packages[n]; });
+    var differs = envKeys.filter(function (k) { return a.env[k] !== b.env[k]; }).map(function (k) { return envName(k) + ' ' + envText(k, a.env[k]) + ' → ' + envText(k, b.env[k]); });
+    if (changedPackages.length) {
+      differs.push(changedPackages.length + ' package' + (changedPackages.length === 1 ? '' : 's') + ': ' + changedPackages.slice(0, 3).map(function (n) { return n + ' ' + (a.packages[n] || '(none)') + ' → ' + (b.packages[n] || '(none)'); }).join(', ') + (changedPackages.length > 3 ? ', ' + (changedPackages.length - 3) + ' more' : ''));
+    }
+    var line = result.appendChild(el('p', null, differs.length ? 'compare-differs' : 'compare-differs muted'));
+    if (differs.length) { line.appendChild(el('strong', 'What differs:')); line.appendChild(document.createTextNode(' ' + differs.join(' · '))); }
+    else line.textContent = 'Same recorded environment (build, kernel, packages).';
+    result.appendChild(el('p', 'Δ is (B − A) / A; a change under ' + (minRel * 100).toFixed(0) + ' % is "same". This picker runs no significance test: with too few samples for any test (one each: p is 1 whatever the values) the verdict rests on the size and direction of the change, as on the pre-rendered pair pages below ("worse, untested"); with more, open the pair page for the test.', 'small muted'));
+    result.appendChild(table(['Metric', 'Labels', cell('A', 'num'), cell('B', 'num'), cell('Δ', 'num'), cell('p', 'num'), 'Verdict'], rows, 'compare-metrics'));
     result.appendChild(el('h2', 'Environment'));
-    var envRows = Object.keys(a.env).map(function (k) {
+    var envRows = envKeys.map(function (k) {
       var same = a.env[k] === b.env[k];
-      return [k + (same ? '' : ' (differs)'), a.env[k], b.env[k]];
+      return [envName(k) + (same ? '' : ' (differs)'), envText(k, a.env[k]), envText(k, b.env[k])];
     });
     result.appendChild(table(['Field', 'A', 'B'], envRows));
-    var names = Object.keys(a.packages).concat(Object.keys(b.packages).filter(function (n) { return !(n in a.packages); })).sort();
-    var pkgRows = names.filter(function (n) { return a.packages[n] !== b.packages[n]; }).map(function (n) {
+    var pkgRows = changedPackages.map(function (n) {
       return [n, a.packages[n] || '—', b.packages[n] || '—', !(n in a.packages) ? 'added' : !(n in b.packages) ? 'removed' : 'changed'];
     });
     result.appendChild(el('h3', 'Packages'));

@@ -464,6 +464,64 @@ test('compare: opens on the latest run of a job against its previous run; pickin
   }
 });
 
+/** A compare table's rows as read: [metric, labels, A, B, Δ, p, verdict], and the Δ cells' classes. */
+async function compareTable(page: Page, table: string): Promise<{ rows: string[][]; deltas: { cls: string; lines: number }[] }> {
+  return page.$$eval(`${table} tbody tr`, (trs) => {
+    const rows = trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => (td as HTMLElement).innerText.trim()));
+    const deltas = trs.map((tr) => {
+      const td = tr.querySelectorAll('td')[4] as HTMLElement;
+      const lineHeight = parseFloat(getComputedStyle(td).lineHeight) || 20;
+      const range = document.createRange();
+      range.selectNodeContents(td);
+      return { cls: td.className, lines: Math.round(range.getBoundingClientRect().height / lineHeight) };
+    });
+    return { rows, deltas };
+  });
+}
+
+test('compare: a regression on one sample each reads "worse, untested", p "—", Δ red on one line; the picker reads the pair the same', async () => {
+  // sweep 4 is the regression: node-a's host.cpu.busy.mean ~60 % higher (lower is better), one sample a side
+  const [before, after] = [sweepIdFor(FIXTURE.start, 3), sweepIdFor(FIXTURE.start, 4)];
+  const noJs = await context(false);
+  let pair: Awaited<ReturnType<typeof compareTable>>;
+  try {
+    const { page, errors } = await open(noJs, `compare/${after}/node-a--sysinfo.html`);
+    pair = await compareTable(page, 'table.compare-metrics');
+    const cpu = pair.rows.find((r) => r[0] === 'host.cpu.busy.mean')!;
+    assert.ok(cpu, 'the regressed metric is listed');
+    assert.match(cpu[4]!, /^\+\d+\.\d %$/);
+    assert.is(cpu[5], '—', 'no p-value: one sample each cannot reach 0.05 (it read "1")');
+    assert.is(cpu[6], 'worse, untested (1 sample each)', 'was "inconclusive"');
+    assert.is(pair.rows[0]![6]!.startsWith('worse'), true, 'worse rows first');
+    const cpuDelta = pair.deltas[pair.rows.indexOf(cpu)]!;
+    assert.ok(cpuDelta.cls.split(' ').includes('delta-worse'), cpuDelta.cls);
+    for (const d of pair.deltas) assert.is(d.lines, 1, 'Δ stays on one line');
+    // no better direction and beyond the 5 % threshold: "changed", never "same"
+    for (const r of pair.rows.filter((r) => r[0] === 'load.1m' && Math.abs(parseFloat(r[4]!.replace(/[+,]/g, ''))) >= 5)) assert.match(r[6]!, /^changed/);
+    assert.not.ok(pair.rows.some((r) => r[5] === '1'), 'no row says p = 1');
+    const memory = await page.locator('table.env tr', { has: page.locator('th', { hasText: /^memory/ }) }).locator('td').allInnerTexts();
+    assert.equal(memory, ['64 GiB', '64 GiB'], 'memory in its unit, as on the job page');
+    assert.match(await page.locator('.compare-differs').innerText(), /What differs: .*midolman 5\.6\.2 → 5\.6\.3/);
+    await page.screenshot({ path: join(SHOTS, 'compare-pair-regression-nojs.png') });
+    assert.equal(errors, []);
+  } finally {
+    await noJs.close();
+  }
+  const js = await context(true);
+  try {
+    const { page, errors } = await open(js, `compare.html#a=${encodeURIComponent(`${before}/node-a--sysinfo`)}&b=${encodeURIComponent(`${after}/node-a--sysinfo`)}`);
+    await page.waitForSelector('#result table.compare-metrics', { timeout: 10_000 });
+    const picked = await compareTable(page, '#result table.compare-metrics');
+    assert.equal(picked.rows, pair.rows, 'the picker reads the pair as its page does: values, Δ, p, verdict and order');
+    assert.equal(picked.deltas, pair.deltas);
+    assert.match(await page.locator('#result .compare-differs').innerText(), /What differs: .*midolman 5\.6\.2 → 5\.6\.3/);
+    await page.screenshot({ path: join(SHOTS, 'compare-picker-regression.png') });
+    assert.equal(errors, []);
+  } finally {
+    await js.close();
+  }
+});
+
 test('no request left 127.0.0.1', () => {
   assert.equal(offsite, []);
 });
