@@ -188,6 +188,57 @@ test('a regression still present long after it began: its sparkline draws the le
   assert.ok(mean(before) > mean(after.slice(2)) + 5, `${mean(before)} vs ${mean(after)}`);
 });
 
+test('the sweeps table and the regressions page read the findings: a row is counts and the jobs worth a look; the confirmed, paged change first in its sweep', async () => {
+  const dir = await store('rows', 10);
+  const s4 = sweepIdFor(OPTS.start, 4);
+  const s9 = sweepIdFor(OPTS.start, 9);
+  // sweep 6 revealed node-a's step (of sweep 4) and confirmed it; node-b failed in sweep 7
+  const s6 = sweepIdFor(OPTS.start, 6);
+  const busy = await findingChange(dir, s6, { host: 'node-a', scenario: 'sysinfo', metric: 'host.cpu.busy.mean', beforeMean: 20.1, afterMean: 32.2 });
+  const max = await findingChange(dir, s6, { host: 'node-a', scenario: 'sysinfo', metric: 'host.cpu.busy.max', beforeMean: 61, afterMean: 72 });
+  await writeFindings(dir, {
+    sweepId: s6,
+    at: '2026-10-07T03:00:00.000Z',
+    comparable: true,
+    candidates: [
+      { change: busy, status: 'confirmed', paged: true },
+      { change: max, status: 'unconfirmed', paged: false },
+    ],
+    stillPresent: [],
+    improvements: [],
+    failedJobs: [],
+  });
+  const out = join(work, 'site-rows');
+  await buildSite({ resultsDir: dir, outDir: out });
+  const regressions = await readFile(join(out, 'regressions.html'), 'utf8');
+  const rows = [...regressions.matchAll(/<tr[^>]*>\s*<td><span class="flag [a-z]+">([a-z]+)<\/span>(.*?)<\/td><td>([^<]+)<br>.*?<\/td>\s*<td>([^<]+)/gs)].map((m) => [m[1], text(m[2]!).trim(), m[3], m[4]]);
+  assert.ok(rows.length >= 2, regressions);
+  assert.equal(rows[0], ['regression', 'confirmed paged', 'node-a', 'host.cpu.busy.mean'], JSON.stringify(rows));
+  assert.ok(rows.some((r) => r[1] === 'unconfirmed' && r[3] === 'host.cpu.busy.max'), JSON.stringify(rows));
+  assert.ok(rows.filter((r) => r[1] === '').length === rows.length - 2, 'what no findings name has no status');
+
+  const html = await readFile(join(out, 'index.html'), 'utf8');
+  const row = (sweepId: string) => {
+    const at = html.indexOf(`<span class="muted small">${sweepId}</span>`);
+    return html.slice(at, html.indexOf('</tr>', at));
+  };
+  const unfolded = (r: string) => [...r.slice(0, r.indexOf('<details')).matchAll(/<a class="chip ([^"]+)"[^>]*>(.*?)<\/a>/g)].map((m) => [m[1], text(m[2]!).trim()]);
+  // the sweep node-a's regressions start at: its chip unfolded and flagged, every job in the folded list
+  const detected = JSON.parse(await readFile(join(out, 'regressions.json'), 'utf8')) as { changes: { sweepId: string; host: string; kind: string }[] };
+  const from = detected.changes.find((c) => c.host === 'node-a' && c.kind === 'regression')!.sweepId;
+  const stepped = row(from);
+  assert.match(text(stepped), /\b2 ok\b/);
+  assert.equal(unfolded(stepped).map(([cls, t]) => [cls, t!.replace(/CPU busy [\d.]+ % /, '')]), [['status-ok changed-regression', 'node-a ok regression']]);
+  assert.match(stepped, /<details class="all-jobs"><summary>all 2 jobs<\/summary>/);
+  assert.is((stepped.slice(stepped.indexOf('<details')).match(/<a class="chip /g) ?? []).length, 2, 'the folded list has every job');
+  // a failed job is unfolded; a calm night unfolds nothing
+  const failed = row(sweepIdFor(OPTS.start, 7));
+  assert.match(text(failed), /1 ok · 1 failed/);
+  assert.equal(unfolded(failed).map(([cls]) => cls), ['status-failed']);
+  assert.equal(unfolded(row(sweepIdFor(OPTS.start, 2))), [], 'a calm night unfolds no chip');
+  assert.ok(s4 <= from && from < s9);
+});
+
 test('one sweep: "nothing to compare yet", never "0 regressions ... no change detected"', async () => {
   const dir = await store('first', 1);
   const g = await glanceOf(dir);
