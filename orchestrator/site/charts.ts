@@ -3,7 +3,17 @@
 // Host text only ever goes into data values, parameter values and titles, never into Vega expressions.
 import { downsampleMean, downsampleMinMax, type Point } from './downsample.js';
 import { displayUnit, formatIn, lineNames, withUnit, type DisplayUnit } from './format.js';
-import { CATEGORY_COLORS, type ChartDrawing, type DrawnLegend, type DrawnLine, type DrawnValueAxis } from './svg-chart/drawing.js';
+import {
+  CATEGORY_COLORS,
+  DATED_LABEL_SEPARATION,
+  datedTickCountExpr,
+  timeDomain,
+  withinOneDay,
+  type ChartDrawing,
+  type DrawnLegend,
+  type DrawnLine,
+  type DrawnValueAxis,
+} from './svg-chart/drawing.js';
 
 export type VlSpec = Record<string, unknown>;
 
@@ -102,6 +112,39 @@ function isoTimes(): (seconds: number) => string {
 }
 
 const scaleBy = (v: number | null | undefined, factor: number): number | null => (typeof v === 'number' && Number.isFinite(v) ? v * factor : null);
+
+/** Least room between the labels of a time axis in HH:MM:SS (px; the spec's labelSeparation and the drawing's): they never touch. */
+const TIME_LABEL_SEPARATION = 5;
+
+/** Earliest and latest of the times (ms), or undefined for none. */
+function timeExtent(times: Iterable<number>): [number, number] | undefined {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const t of times) {
+    if (t < lo) lo = t;
+    if (t > hi) hi = t;
+  }
+  return lo <= hi ? [lo, hi] : undefined;
+}
+
+/**
+ * The x scale's domain a spec gives Vega where its data is one instant: timeDomain's (its whole
+ * UTC day on a dated axis, an hour either side on a job's), which the drawing draws too; Vega's
+ * own (the data's extent) otherwise. Vega would draw one instant as a lone label (":13").
+ */
+function instantDomain(extent: [number, number] | undefined, dated: boolean): { domain?: { expr: string } } {
+  if (!extent || extent[1] > extent[0]) return {};
+  // as an expression of numbers: a domain of numbers becomes Vega signals ({data: datetime(...)})
+  // that the site's expression interpreter reads as no domain at all (no axis, the point at the left edge)
+  const [lo, hi] = timeDomain(extent[0], extent[1], dated);
+  return { domain: { expr: `[${lo}, ${hi}]` } };
+}
+
+/** "Thu 01 Oct 2026": the UTC date of ms since the epoch, as a dated time axis' title says it where no label does. */
+function utcDateText(t: number): string {
+  // toUTCString is "Thu, 01 Oct 2026 02:00:13 GMT" in every locale
+  return new Date(t).toUTCString().slice(0, 16).replace(',', '');
+}
 
 /** A chart line's full label (the data: tooltips, downloads) and, when it is a label set, the set. */
 interface LabelledLine {
@@ -218,7 +261,7 @@ export function timeSeriesChart(options: { id: string; metric: string; unit: str
     ...(subtitle ? { subtitle } : {}),
     width: WIDTH,
     height: 220,
-    x: { title: 'time (UTC)', format: '%H:%M:%S' },
+    x: { title: 'time (UTC)', format: '%H:%M:%S', labelSeparation: TIME_LABEL_SEPARATION },
     y: { title: withUnit(options.metric, display.label), ...(domain ? { domain } : {}), zero: true, padding: 0, integer: display.integer },
     lines: [...drawnLines.values()],
     symbols: shown.length <= 120,
@@ -236,7 +279,13 @@ export function timeSeriesChart(options: { id: string; metric: string; unit: str
       ...(multi ? [{ name: 'pick', select: { type: 'point', fields: ['series'] }, bind: 'legend' }, ...legend.params] : []),
     ],
     encoding: {
-      x: { field: 't', type: 'temporal', scale: { type: 'utc' }, title: 'time (UTC)', axis: { format: '%H:%M:%S' } },
+      x: {
+        field: 't',
+        type: 'temporal',
+        scale: { type: 'utc', ...instantDomain(timeExtent(shown.map((r) => r['t'] as number)), false) },
+        title: 'time (UTC)',
+        axis: { format: '%H:%M:%S', labelSeparation: TIME_LABEL_SEPARATION },
+      },
       y: { field: 'value', type: 'quantitative', title: withUnit(options.metric, display.label), ...(domain ? { scale: { domain, nice: true } } : {}), axis: valueAxisLabels(display) },
       ...(multi
         ? {
@@ -292,7 +341,7 @@ export function phaseTimelineChart(id: string, phases: readonly PhaseBar[]): Cha
     title: 'Phase timeline',
     width: 540,
     step: 26,
-    x: { title: 'time (UTC)', format: '%H:%M:%S' },
+    x: { title: 'time (UTC)', format: '%H:%M:%S', labelSeparation: TIME_LABEL_SEPARATION },
     rows: rows.map((r) => ({ label: r.phase, start: r.start, end: r.end, color: statusColor(r.status), tip: `${r.name}: ${r.status}, started ${r.startedAt}${r.seconds === null ? '' : `, ${r.seconds} s`}` })),
     legends: [{ title: 'status', symbol: 'square', entries: statuses.map((s) => ({ label: s, color: statusColor(s) })) }],
     labelLimit: 320,
@@ -312,7 +361,7 @@ export function phaseTimelineChart(id: string, phases: readonly PhaseBar[]): Cha
       params: [{ name: 'zoom', select: { type: 'interval', encodings: ['x'] }, bind: 'scales' }],
       encoding: {
         y: { field: 'phase', type: 'nominal', sort: null, title: null, axis: { labelLimit: 320 } },
-        x: { field: 'start', type: 'temporal', scale: { type: 'utc' }, title: 'time (UTC)', axis: { format: '%H:%M:%S' } },
+        x: { field: 'start', type: 'temporal', scale: { type: 'utc' }, title: 'time (UTC)', axis: { format: '%H:%M:%S', labelSeparation: TIME_LABEL_SEPARATION } },
         x2: { field: 'end' },
         color: {
           field: 'status',
@@ -525,13 +574,21 @@ export function trendChart(options: {
     line.tips.push(`${multi ? `${label}: ` : ''}${r.shown} · sweep ${r.sweepId}${r.build !== undefined ? ` · build ${r.build}` : ''}`);
   }
   const kindColor = (k: string) => CHANGE_COLORS[k as keyof typeof CHANGE_COLORS];
+  // the time axis over the points and change marks (one sweep: its day), its ticks far enough apart
+  // that no label is hidden (each midnight's date stays: datedTickCount), in the spec (evaluated on
+  // the domain shown, zoomed or not) and the drawing alike; where labels still overlap (an end
+  // label flush on its tick, days past two weeks) "greedy" hides the one in the way, where parity
+  // hid every other label. A span inside one day, whose labels say no date, says it in its title.
+  const extent = timeExtent([...shown.map((r) => r.t), ...changeRows.map((c) => c.t)]);
+  const xDomain = instantDomain(extent, true);
+  const xTitle = extent && extent[1] > extent[0] && withinOneDay(extent[0], extent[1]) ? `sweep start (UTC) · ${utcDateText(extent[0])}` : 'sweep start (UTC)';
   const drawing: ChartDrawing = {
     kind: 'lines',
     title,
     ...(subtitle ? { subtitle } : {}),
     width: WIDTH,
     height: 200,
-    x: { title: 'sweep start (UTC)' },
+    x: { title: xTitle, ticks: 'dated', labelSeparation: DATED_LABEL_SEPARATION, labelOverlap: 'greedy' },
     y: { title: withUnit(options.metric, display.label), ...(domain ? { domain } : {}), zero: false, padding: 8, integer: display.integer },
     lines: [...drawnLines.values()],
     symbols: shown.length <= 400,
@@ -541,7 +598,13 @@ export function trendChart(options: {
       ...(kinds.length > 0 && !multi ? [{ title: 'detected', symbol: 'rule' as const, entries: kinds.map((k) => ({ label: k, color: kindColor(k) })) }] : []),
     ],
   };
-  const x = { field: 't', type: 'temporal', scale: { type: 'utc' }, title: 'sweep start (UTC)' };
+  const x = {
+    field: 't',
+    type: 'temporal',
+    scale: { type: 'utc', ...xDomain },
+    title: xTitle,
+    axis: { tickCount: { expr: datedTickCountExpr(WIDTH) }, labelSeparation: DATED_LABEL_SEPARATION, labelOverlap: 'greedy' },
+  };
   const layers: VlSpec[] = [
     {
       mark: { type: 'line', point: shown.length <= 400, tooltip: true },
@@ -944,6 +1007,8 @@ export interface TimeBand {
 }
 
 const BAND_GREY = '#e0e0e0';
+/** Least room between a story chart's time labels (px), in its spec and its drawing: a half-page plot keeps them well apart. */
+const BANDS_LABEL_SEPARATION = 8;
 
 /**
  * Lines (and stacked areas) over time, on up to two y axes, with shaded bands behind them (the
@@ -985,7 +1050,7 @@ export function timeBandsChart(options: {
       small.map(([t, v]) => ({ series: l.label, t: t * 1000, time: iso(t), value: scaleBy(v, display.factor), shown: formatIn(v, display) })),
     );
   }
-  const x = { field: 't', type: 'temporal', scale: { type: 'utc' }, title: 'time (UTC)', axis: { format: '%H:%M:%S', labelOverlap: true, labelSeparation: 8 } };
+  const x = { field: 't', type: 'temporal', scale: { type: 'utc' }, title: 'time (UTC)', axis: { format: '%H:%M:%S', labelOverlap: true, labelSeparation: BANDS_LABEL_SEPARATION } };
   const series = seriesEncodings(lines);
   const tooltip = [
     { field: 'series', type: 'nominal', title: 'series' },
@@ -1083,7 +1148,7 @@ export function timeBandsChart(options: {
     ...(options.subtitle ? { subtitle: options.subtitle } : {}),
     width: right.length ? STORY_WIDTH_TWO_AXES : STORY_WIDTH,
     height: STORY_HEIGHT,
-    x: { title: 'time (UTC)', format: '%H:%M:%S' },
+    x: { title: 'time (UTC)', format: '%H:%M:%S', labelSeparation: BANDS_LABEL_SEPARATION },
     y: drawnLeft.scale,
     ...(drawnRight ? { y2: drawnRight.scale } : {}),
     lines: [...drawnLeft.lines, ...(drawnRight?.lines ?? [])],

@@ -12,6 +12,7 @@ import * as vega from 'vega';
 import { phaseTimelineChart, timeBandsChart, timeSeriesChart, trendChart, xyChart, type ChartSpec } from '../../orchestrator/site/charts.js';
 import { renderSvg } from '../../orchestrator/site/svg.js';
 import { coordinateText, drawChart, labelWidth } from '../../orchestrator/site/svg-chart/draw.js';
+import { DATED_LABEL_SEPARATION, DATED_TICK_SPACING, datedTickCount, datedTickCountExpr } from '../../orchestrator/site/svg-chart/drawing.js';
 
 const day = (i: number) => new Date(Date.UTC(2026, 9, 1 + i, 2)).toISOString();
 const trendOf = (metric: string, unit: string, values: number[], extra: Partial<Parameters<typeof trendChart>[0]> = {}) =>
@@ -192,17 +193,47 @@ const trendAt = (times: number[]): ChartSpec =>
   trendChart({ id: 'm', metric: 'host.cpu.busy.mean', unit: '%', better: 'lower', changes: [], lines: [{ label: 'a', points: times.map((t, i) => ({ at: new Date(t).toISOString(), value: 5 + (i % 3), sweepId: `s${i}`, jobId: 'j', href: 'x' })) }] })!;
 const every = (count: number, step: number, from = T0) => Array.from({ length: count }, (_, i) => from + i * step);
 
-test('a time axis labels the ticks Vega labels, where Vega shows them, over hours, days, weeks, months and years', async () => {
+/** How close neighbouring labels come (px): the least gap between their boxes, as drawn (anchored at `at`, labelWidth wide). */
+function leastGap(labels: readonly AxisLabel[]): number {
+  const box = (l: AxisLabel) => {
+    const w = labelWidth(l.label);
+    const x1 = l.anchor === 'start' ? l.at : l.anchor === 'end' ? l.at - w : l.at - w / 2;
+    return [x1, x1 + w] as const;
+  };
+  let least = Infinity;
+  for (let i = 1; i < labels.length; i++) least = Math.min(least, box(labels[i]!)[0] - box(labels[i - 1]!)[1]);
+  return least;
+}
+
+/** The axis' label separation the chart asks Vega for (its x encoding's axis, in whichever layer has it). */
+function separationOf(chart: ChartSpec): number {
+  const text = JSON.stringify(chart.spec);
+  return Number(text.match(/"labelSeparation":(\d+)/)?.[1] ?? 0);
+}
+
+const storyChart = (seconds: number): ChartSpec =>
+  timeBandsChart({
+    id: 'b',
+    title: 'Throughput',
+    y: { title: 'rate', unit: 'pps' },
+    lines: [{ label: 'rx', color: '#1565c0', points: every(seconds, 1, 1_790_000_000).map((t, i) => [t, 3000 + (i % 9) * 10] as [number, number]) }],
+    bands: [{ label: 'warm-up', start: 1_790_000_000, end: 1_790_000_060, color: '#ffe0b2' }],
+  })!;
+
+test('a time axis labels the ticks Vega labels, where Vega shows them, none touching, over hours, days, weeks, months and years', async () => {
   const charts: [string, ChartSpec][] = [
     ['4 hours', trendAt([T0, T0 + 4 * HOUR])],
     ['2 days', trendAt(every(3, 24 * HOUR))],
     ['5 days', trendAt(every(6, 24 * HOUR))],
     ['8 days', trendAt(every(9, 24 * HOUR))],
     ['19 days', trendAt(every(20, 24 * HOUR))],
+    ['35 days', trendAt(every(36, 24 * HOUR))],
     ['90 days', trendAt(every(91, 24 * HOUR))],
     ['1 year', trendAt(every(366, 24 * HOUR))],
     ['3 years', trendAt(every(100, 11 * 24 * HOUR))],
     ['a job series', timeSeriesChart({ id: 's', metric: 'host.cpu.busy', unit: '%', better: 'lower', series: [{ label: 'host.cpu.busy', points: every(300, 30, 1_790_000_000).map((t, i) => [t, 20 + (i % 7)]) }] })],
+    ['a story chart (4 minutes)', storyChart(240)],
+    ['a story chart (40 minutes)', storyChart(2400)],
     ['phases', phaseTimelineChart('phases', [
       { name: 'provenance', status: 'ok', startedAt: '2026-10-01T02:00:01.000Z', endedAt: '2026-10-01T02:00:03.500Z', durationMs: 2500 },
       { name: 'run', status: 'ok', startedAt: '2026-10-01T02:00:03.600Z', endedAt: '2026-10-01T02:41:05.000Z', durationMs: 2_461_400 },
@@ -211,45 +242,96 @@ test('a time axis labels the ticks Vega labels, where Vega shows them, over hour
   for (const [span, chart] of charts) {
     const vegaLabels = await vegaXLabels(chart);
     assert.ok(vegaLabels.shown.length >= 4, `${span}: Vega labels the axis: ${JSON.stringify(vegaLabels)}`);
-    assert.equal(drawnXLabels(draw(chart)), vegaLabels.shown, span);
+    const drawn = drawnXLabels(draw(chart));
+    assert.equal(drawn, vegaLabels.shown, span);
+    const separation = separationOf(chart);
+    assert.ok(separation >= 4, `${span}: the spec keeps labels apart (${separation} px)`);
+    assert.ok(leastGap(drawn) >= separation, `${span}: labels ${leastGap(drawn)} px apart, less than ${separation}: ${drawn.map((l) => l.label).join(' | ')}`);
   }
 });
 
-test('a 5-day trend axis labels its day boundaries: "Fri 02" to "Tue 06" between the hours, as Vega does', async () => {
+test('a 5-day trend axis labels each day boundary and the noons between, none hidden, as Vega does', async () => {
   const chart = trendAt(every(6, 24 * HOUR, T0 - 1.5 * HOUR));
   const labels = drawnXLabels(draw(chart)).map((l) => l.label);
-  for (const day of ['Fri 02', 'Sat 03', 'Oct 04', 'Mon 05', 'Tue 06']) assert.ok(labels.includes(day), `${day}: ${labels.join(' | ')}`);
-  assert.ok(labels.includes('12 PM') && labels.includes('06 AM'), labels.join(' | '));
-  assert.equal(labels, (await vegaXLabels(chart)).shown.map((l) => l.label));
+  assert.equal(labels, ['12 PM', 'Fri 02', '12 PM', 'Sat 03', '12 PM', 'Oct 04', '12 PM', 'Mon 05', '12 PM', 'Tue 06']);
+  const vegaLabels = await vegaXLabels(chart);
+  assert.equal(vegaLabels.shown, vegaLabels.all, 'Vega hides none');
+  assert.equal(labels, vegaLabels.shown.map((l) => l.label));
 });
 
-test('where every other label must go, the ones that carry the date stay: midnights among hours, a month\'s name among days', async () => {
-  // six-hour ticks from 06 AM, 28 px apart: Vega's parity keeps "06 AM, 06 PM, ...", no day named
-  const week = trendAt(every(14, 12 * HOUR));
-  const vegaLabels = await vegaXLabels(week);
-  assert.not.ok(vegaLabels.shown.some((l) => /^[A-Z][a-z]{2} \d\d$/.test(l.label)), `Vega shows no date here: ${vegaLabels.shown.map((l) => l.label).join(' | ')}`);
-  const drawn = drawnXLabels(draw(week));
-  assert.is(drawn.length, vegaLabels.shown.length, 'as many labels as Vega shows');
-  for (const l of drawn) assert.ok(vegaLabels.all.some((v) => v.label === l.label && v.at === l.at), `${l.label} at ${l.at} is one of Vega's labels`);
-  const days = vegaLabels.all.filter((l) => /^[A-Z][a-z]{2} \d\d$/.test(l.label)).map((l) => l.label);
-  assert.equal(days, ['Fri 02', 'Sat 03', 'Oct 04', 'Mon 05', 'Tue 06', 'Wed 07']);
-  assert.equal(drawn.filter((l) => days.includes(l.label)).map((l) => l.label), days, 'every midnight labelled');
-  // hours over a midnight: two-hourly labels, "Fri 02" among them
-  const overnight = drawnXLabels(draw(trendAt(every(20, HOUR, T0 + 6 * HOUR)))).map((l) => l.label);
-  assert.ok(overnight.includes('Fri 02'), overnight.join(' | '));
-  // 35 days of two-day ticks, every other one shown: the half with "November" in it
-  const month = drawnXLabels(draw(trendAt(every(36, 24 * HOUR)))).map((l) => l.label);
-  assert.ok(month.includes('November') && month.includes('Oct 04'), month.join(' | '));
+/** UTC midnights within lo to hi, as Vega's multi-scale format labels them ("Fri 02", "Oct 04", "November", "2027"). */
+function midnightsIn(lo: number, hi: number): number[] {
+  const out: number[] = [];
+  for (let t = Math.ceil(lo / (24 * HOUR)) * 24 * HOUR; t <= hi; t += 24 * HOUR) out.push(t);
+  return out;
+}
+
+test('a trend over 12 hours to 16 days, from any hour: Vega and the writer label every midnight in it, hide no label, and agree', async () => {
+  // six-hour ticks from 06 AM over 6.5 days were 28 px apart: Vega's parity kept "06 AM, 06 PM, ..." and no day at all
+  const week = (await vegaXLabels(trendAt(every(14, 12 * HOUR)))).shown.map((l) => l.label);
+  for (const day of ['Fri 02', 'Sat 03', 'Oct 04', 'Mon 05', 'Tue 06', 'Wed 07']) assert.ok(week.includes(day), `6.5 days, Vega: ${day} in ${week.join(' | ')}`);
+  for (const from of [T0, T0 + 5 * HOUR, T0 + 10 * HOUR, Date.UTC(2026, 7, 29, 14)]) {
+    for (let hours = 12; hours <= 16 * 24; hours += 11) {
+      const chart = trendAt(every(Math.floor(hours / 6) + 1, 6 * HOUR, from));
+      const last = from + Math.floor(hours / 6) * 6 * HOUR;
+      const vegaLabels = await vegaXLabels(chart);
+      const what = `${hours} h from ${new Date(from).toISOString()}: ${vegaLabels.shown.map((l) => l.label).join(' | ')}`;
+      // ticks a day apart or less (to 13 days and 8 hours); past that Vega's own (days, all dated), where one may be hidden
+      const ruled = typeof datedTickCount(last - from, 760) !== 'number';
+      if (ruled) assert.equal(vegaLabels.shown, vegaLabels.all, `Vega hides no label: ${what}`);
+      const drawn = drawnXLabels(draw(chart));
+      assert.equal(drawn, vegaLabels.shown, what);
+      const days = midnightsIn(from, last).length;
+      const dated = drawn.filter((l) => !/^\d\d (AM|PM)$|^\d\d:\d\d$/.test(l.label));
+      assert.ok(dated.length >= (ruled ? days : days - 1) && days > 0 === dated.length > 0, `${days} midnights, ${dated.length} dated labels: ${what}`);
+    }
+  }
 });
 
-test('a time axis none of whose ticks is on a day says the date in its title; one point in time is drawn in its day', () => {
-  const texts4h = texts(draw(trendAt([T0, T0 + 4 * HOUR])));
-  assert.ok(texts4h.includes('sweep start (UTC) · Thu 01 Oct 2026'), texts4h.join(' | '));
-  const single = draw(trendAt([T0]));
-  const labels = drawnXLabels(single);
+test('a dated axis\' ticks up to a day apart leave the separation between any two neighbouring labels (the widest: "September" beside "Wed 02")', () => {
+  const multi = (vega as unknown as { scale: (type: string) => () => { domain: (d: number[]) => { tickFormat: () => (d: Date) => string } } }).scale('utc')().domain([0, 1]).tickFormat();
+  const need = (a: number, b: number) => (labelWidth(multi(new Date(a))) + labelWidth(multi(new Date(b)))) / 2 + DATED_LABEL_SEPARATION;
+  // every interval datedTickCount chooses up to a day, over seven years' hours and days (each month starts on each weekday), and each month's start to the second
+  const intervals = [1, 5, 15, 30].map((s) => s * 1000).concat([1, 5, 15, 30].map((m) => m * 60_000), [1, 3, 6, 12, 24].map((h) => h * HOUR));
+  let widest = 0;
+  for (const step of intervals) {
+    const starts = step >= HOUR ? [Date.UTC(2025, 0, 1) - step] : Array.from({ length: 7 * 12 }, (_, m) => Date.UTC(2025, m, 1) - 40 * step);
+    const count = step >= HOUR ? (7 * 366 * 24 * HOUR) / step : 80;
+    for (const start of starts) for (let i = 0; i < count; i++) widest = Math.max(widest, need(start + i * step, start + (i + 1) * step));
+  }
+  assert.ok(widest <= DATED_TICK_SPACING, `neighbours need ${widest} px, ticks are ${DATED_TICK_SPACING} px apart or more`);
+  assert.ok(widest > DATED_TICK_SPACING - 1, `the spacing is no wider than it must be: ${widest}`);
+  // Vega's expression (read as JavaScript, of a span) chooses as the rule does, at each bound, either side of it and between
+  const expr = datedTickCountExpr(760);
+  const bounds = [...expr.matchAll(/[<=]+ ([\d.]+) \?/g)].map((m) => Number(m[1]));
+  assert.is(bounds.length, 14, expr);
+  for (const bound of bounds) {
+    for (const span of [bound - 1, bound, bound + 1, bound * 1.3]) {
+      const chosen = new Function(`return (${expr.replaceAll("span(domain('x'))", String(span))});`)() as unknown;
+      assert.equal(chosen, datedTickCount(span, 760), `${span} ms`);
+    }
+  }
+});
+
+test('a trend of one sweep is drawn across its UTC day, live and pre-rendered alike; a job series of one sample over two hours', async () => {
+  const single = trendAt([T0]);
+  const labels = drawnXLabels(draw(single));
   assert.equal([labels[0], labels[labels.length - 1]], [{ label: 'October', at: 0, anchor: 'start' }, { label: 'Fri 02', at: 760, anchor: 'end' }], 'the day from its start to the next');
-  assert.ok(texts(single).includes('sweep start (UTC)'));
-  assert.match(single, /<path transform="translate\(63\.\d+,/, 'the point at 02:00 of its day');
+  assert.match(draw(single), /<path transform="translate\(63\.\d+,/, 'the point at 02:00 of its day');
+  assert.equal(labels, (await vegaXLabels(single)).shown, 'Vega draws the same day (it drew a lone ":13")');
+  const sample = timeSeriesChart({ id: 's', metric: 'm', unit: '%', better: 'lower', series: [{ label: 'm', points: [[1_790_000_000, 1]] }] });
+  const sampleLabels = drawnXLabels(draw(sample));
+  assert.ok(sampleLabels.length >= 4, sampleLabels.map((l) => l.label).join(' | '));
+  assert.equal(sampleLabels, (await vegaXLabels(sample)).shown);
+});
+
+test('a trend axis none of whose ticks is on a day says the date in its title, in the spec and the drawing alike', async () => {
+  const chart = trendAt([T0, T0 + 4 * HOUR]);
+  assert.ok(texts(draw(chart)).includes('sweep start (UTC) · Thu 01 Oct 2026'), texts(draw(chart)).join(' | '));
+  assert.match(await renderSvg(chart.spec, 'v'), />sweep start \(UTC\) · Thu 01 Oct 2026</);
+  // over a midnight, or one sweep (its day), the labels say it
+  assert.ok(texts(draw(trendAt([T0, T0 + 24 * HOUR]))).includes('sweep start (UTC)'));
+  assert.ok(texts(draw(trendAt([T0]))).includes('sweep start (UTC)'));
   // a job's times keep their format: the job page says the day
   assert.ok(texts(draw(timeSeriesChart({ id: 's', metric: 'm', unit: '%', better: 'lower', series: [{ label: 'm', points: [[1_790_000_000, 1], [1_790_000_100, 2]] }] }))).includes('time (UTC)'));
 });

@@ -9,8 +9,13 @@
 // escaped; nothing here has an id, so any number of charts can share a page. Marks are grouped
 // as Vega groups them (g.mark-line, g.mark-symbol, g.mark-area, g.mark-rect, g.mark-rule).
 import { timeFormatDefaultLocale } from 'vega-format';
-import { scale as vegaScale } from 'vega-scale';
-import type { ChartDrawing, DrawnLegend, DrawnLine, DrawnValueAxis, LinesDrawing, TimelineDrawing } from './drawing.js';
+import { scale as vegaScale, tickCount } from 'vega-scale';
+import { datedTickCount, timeDomain, type ChartDrawing, type DrawnLegend, type DrawnLine, type DrawnValueAxis, type LinesDrawing, type TimelineDrawing } from './drawing.js';
+
+declare module 'vega-scale' {
+  /** What a scale's ticks are asked for, as Vega's axes resolve a tickCount: a number as it is, an interval name or { interval, step } as d3's interval (vega-scale's typings lack it). */
+  export function tickCount(scale: unknown, count: unknown, minStep?: number): unknown;
+}
 
 const FONT = 'system-ui, -apple-system, &quot;Segoe UI&quot;, Roboto, sans-serif';
 const PAD = 5;
@@ -40,7 +45,8 @@ interface LinearScale {
 interface TimeScale {
   domain(d: number[]): TimeScale;
   range(r: number[]): TimeScale;
-  ticks(count: number): Date[];
+  /** A count, or a d3 time interval (tickCount's). */
+  ticks(count: unknown): Date[];
   tickFormat(): (d: Date) => string;
   (v: number): number;
 }
@@ -152,45 +158,25 @@ export function labelWidth(label: string): number {
   return em * LABEL_SIZE;
 }
 
-/** A tick label as placed: its tick's position, its text's extent along the axis (x1 to x2), and how coarse a boundary its tick is on. */
+/** A tick label as placed: its tick's position and its text's extent along the axis (x1 to x2). */
 interface PlacedLabel {
   at: number;
   label: string;
   anchor: 'start' | 'middle' | 'end';
   x1: number;
   x2: number;
-  /** The BOUNDARY a time tick is on; BOUNDARY.other for a value tick. */
-  rank: number;
-}
-
-/**
- * What boundary a time tick is on, coarsest first, as Vega's default (multi-scale) format tells
- * them apart: a year's start "2027", a month's "November", a week's (a Sunday) "Oct 04", a day's
- * "Fri 02", an hour's "06 PM", then minutes, seconds and the rest. From a day on, labels carry the date.
- */
-const BOUNDARY = { year: 7, month: 6, week: 5, day: 4, hour: 3, minute: 2, second: 1, other: 0 } as const;
-
-function boundaryOf(t: number): number {
-  const within = (unit: number) => ((t % unit) + unit) % unit;
-  if (within(1000) !== 0) return BOUNDARY.other;
-  if (within(60_000) !== 0) return BOUNDARY.second;
-  if (within(3_600_000) !== 0) return BOUNDARY.minute;
-  if (within(DAY) !== 0) return BOUNDARY.hour;
-  const date = new Date(t);
-  if (date.getUTCDate() !== 1) return date.getUTCDay() === 0 ? BOUNDARY.week : BOUNDARY.day;
-  return date.getUTCMonth() === 0 ? BOUNDARY.year : BOUNDARY.month;
 }
 
 /**
  * A label placed at `at`, anchored as Vega's labelFlush anchors it: inwards when its tick is within
  * a pixel of the axis' start or end (so it stays over the plot), else centred on its tick.
  */
-function placeLabel(at: number, label: string, width: number, range: [number, number], rank: number): PlacedLabel {
+function placeLabel(at: number, label: string, width: number, range: [number, number]): PlacedLabel {
   const fromLo = Math.abs(at - range[0]);
   const fromHi = Math.abs(range[1] - at);
-  if (fromLo < fromHi && fromLo <= 1) return { at, label, anchor: 'start', x1: at, x2: at + width, rank };
-  if (fromHi <= 1) return { at, label, anchor: 'end', x1: at - width, x2: at, rank };
-  return { at, label, anchor: 'middle', x1: at - width / 2, x2: at + width / 2, rank };
+  if (fromLo < fromHi && fromLo <= 1) return { at, label, anchor: 'start', x1: at, x2: at + width };
+  if (fromHi <= 1) return { at, label, anchor: 'end', x1: at - width, x2: at };
+  return { at, label, anchor: 'middle', x1: at - width / 2, x2: at + width / 2 };
 }
 
 /** Whether consecutive labels come closer than `separation` px (Vega's overlap test). */
@@ -199,38 +185,24 @@ function overlapping(labels: readonly PlacedLabel[], separation: number): boolea
   return false;
 }
 
-/** Whether `a` keeps more labels that carry the date than `b`, compared from the coarsest boundary (a year's) down to a day's. */
-function keepsMoreDates(a: readonly PlacedLabel[], b: readonly PlacedLabel[]): boolean {
-  for (let rank = BOUNDARY.year; rank >= BOUNDARY.day; rank--) {
-    let diff = 0;
-    for (const l of a) if (l.rank === rank) diff++;
-    for (const l of b) if (l.rank === rank) diff--;
-    if (diff !== 0) return diff > 0;
-  }
-  return false;
-}
-
 /**
- * The tick labels drawn, as Vega's labelOverlap "parity" chooses them: every other label is
- * hidden until none overlap; at least two stay, the last among them. Where Vega always keeps the
- * first label's half, this keeps the other half when it has more labels that carry the date: of
- * six-hour ticks from 06 AM, "12 PM, Fri 02, 12 PM, Sat 03", not "06 AM, 06 PM, 06 AM, 06 PM"; of
- * days, the half with "November" in it. Otherwise (times of day only, or a tie) it is Vega's choice.
+ * The tick labels drawn, as Vega's labelOverlap resolves overlaps: while three or more are left
+ * and two neighbours come closer than `separation`, "parity" hides every other one (the first
+ * one's half stays), "greedy" hides each label too close to the last one kept (in one pass); if
+ * fewer than three are left and the last label went, it is shown in place of the last one kept.
  */
-function withoutOverlap(labels: readonly PlacedLabel[], separation: number): readonly PlacedLabel[] {
+function withoutOverlap(labels: readonly PlacedLabel[], separation: number, method: 'parity' | 'greedy'): readonly PlacedLabel[] {
   let kept = labels;
   while (kept.length >= 3 && overlapping(kept, separation)) {
-    const even = kept.filter((_, i) => i % 2 === 0);
-    const odd = kept.filter((_, i) => i % 2 === 1);
-    kept = keepsMoreDates(odd, even) ? odd : even;
+    if (method === 'parity') kept = kept.filter((_, i) => i % 2 === 0);
+    else {
+      const greedy: PlacedLabel[] = [];
+      for (const l of kept) if (greedy.length === 0 || l.x1 - greedy[greedy.length - 1]!.x2 >= separation) greedy.push(l);
+      kept = greedy;
+    }
   }
   const last = labels[labels.length - 1];
-  if (kept.length < 3 && last !== undefined && kept[kept.length - 1] !== last) {
-    // Vega shows the last label in place of the last one kept; here not where that one has a date the last has not
-    const lastKept = kept[kept.length - 1]!;
-    if (kept.length === 1) kept = [lastKept, last];
-    else if (!keepsMoreDates([lastKept], [last])) kept = [...kept.slice(0, -1), last];
-  }
+  if (kept.length < 3 && last !== undefined && kept[kept.length - 1] !== last) kept = kept.length > 1 ? [...kept.slice(0, -1), last] : [...kept, last];
   return kept;
 }
 
@@ -238,42 +210,49 @@ function labelText(l: PlacedLabel, y: number): string {
   return text(l.at, y, l.label, { anchor: l.anchor });
 }
 
-/** The date a time axis' title says when none of its labels does: "Thu 01 Oct 2026". */
-const DATE_OF_TITLE = '%a %d %b %Y';
+/** How a time axis is drawn: its labels' d3 format (Vega's multi-scale one when absent), least room between them (px), how its ticks are chosen. */
+interface TimeAxisOptions {
+  format: string | undefined;
+  separation: number;
+  overlap: 'parity' | 'greedy';
+  ticks: 'dated' | undefined;
+  grid: boolean;
+}
 
 /**
  * A time x axis below a plot of `height`: grid, ticks, labels, title; the ticks and labels
- * Vega-Lite's default axis has (a tick per 40 px, labels flush at the ends, every other one hidden
- * while they overlap, see withoutOverlap). Without a format, labels at day boundaries and coarser
- * carry the date; an axis none of whose labels does (a span within one day) says the date in its
- * title, and one point in time is drawn in its whole day. Returns the SVG and what it is drawn with.
+ * Vega-Lite's axis has (a tick per 40 px, or those datedTickCount chooses as the spec's tickCount
+ * does; labels flush at the ends, hidden where they overlap as the spec's labelOverlap says, see withoutOverlap).
+ * The data's extent `lo` to `hi` is drawn over timeDomain's span, as the spec gives Vega (one
+ * instant: its whole day, or an hour either side). Returns the SVG and what it is drawn with.
  */
-function timeAxis(domain: [number, number], width: number, height: number, title: string, format: string | undefined, separation: number, grid: boolean): { svg: string; x: (v: number) => number; overflow: number } {
-  let [lo, hi] = domain;
-  if (!(hi > lo)) {
-    const day = Math.floor(lo / DAY) * DAY;
-    [lo, hi] = format === undefined ? [day, day + DAY] : [lo - DAY / 24, hi + DAY / 24];
-  }
+function timeAxis(extent: [number, number], width: number, height: number, title: string, o: TimeAxisOptions): { svg: string; x: (v: number) => number; overflow: number } {
+  const [lo, hi] = timeDomain(extent[0], extent[1], o.format === undefined);
   const x = (vegaScale('utc') as () => TimeScale)().domain([lo, hi]).range([0, width]);
-  // labels in whole seconds (a format without %L) never get sub-second ticks, which would read twice
-  const wholeSeconds = format !== undefined && !format.includes('%L');
-  let count = Math.ceil(width / 40);
-  let ticks = x.ticks(count);
-  while (wholeSeconds && count > 1 && ticks.some((t, i) => i > 0 && t.getTime() - ticks[i - 1]!.getTime() < 1000)) ticks = x.ticks(--count);
-  const label = format ? timeLabel(format) : x.tickFormat();
+  let ticks: Date[];
+  if (o.ticks === 'dated') {
+    // as Vega's axis resolves its tickCount: a count, or { interval, step } as d3's UTC interval
+    ticks = x.ticks(tickCount(x, datedTickCount(hi - lo, width)));
+  } else {
+    // labels in whole seconds (a format without %L) never get sub-second ticks, which would read twice
+    const wholeSeconds = o.format !== undefined && !o.format.includes('%L');
+    let count = Math.ceil(width / 40);
+    ticks = x.ticks(count);
+    while (wholeSeconds && count > 1 && ticks.some((t, i) => i > 0 && t.getTime() - ticks[i - 1]!.getTime() < 1000)) ticks = x.ticks(--count);
+  }
+  const label = o.format ? timeLabel(o.format) : x.tickFormat();
   const placed = ticks.map((t) => {
     const content = label(t);
-    return placeLabel(x(t.getTime()), content, labelWidth(content), [0, width], boundaryOf(t.getTime()));
+    return placeLabel(x(t.getTime()), content, labelWidth(content), [0, width]);
   });
   let svg = '';
-  if (grid) svg += `<g class="grid">${placed.map((t) => `<line x1="${n(t.at + 0.5)}" y1="0" x2="${n(t.at + 0.5)}" y2="${height}" stroke="${GRID}"/>`).join('')}</g>`;
+  if (o.grid) svg += `<g class="grid">${placed.map((t) => `<line x1="${n(t.at + 0.5)}" y1="0" x2="${n(t.at + 0.5)}" y2="${height}" stroke="${GRID}"/>`).join('')}</g>`;
   svg += `<g class="axis x">`;
   svg += placed.map((t) => `<line x1="${n(t.at + 0.5)}" y1="${height + 0.5}" x2="${n(t.at + 0.5)}" y2="${height + 5.5}" stroke="${AXIS}"/>`).join('');
-  const shown = withoutOverlap(placed, separation);
+  const shown = withoutOverlap(placed, o.separation, o.overlap);
   svg += shown.map((t) => labelText(t, height + 16)).join('');
   svg += `<line x1="0" y1="${height + 0.5}" x2="${width}" y2="${height + 0.5}" stroke="${AXIS}"/>`;
-  const dated = format !== undefined || shown.some((t) => t.rank >= BOUNDARY.day);
-  svg += text(width / 2, height + 31, dated ? title : `${title} · ${timeLabel(DATE_OF_TITLE)(new Date(lo))}`, { anchor: 'middle', size: TITLE_SIZE, bold: true });
+  svg += text(width / 2, height + 31, title, { anchor: 'middle', size: TITLE_SIZE, bold: true });
   svg += `</g>`;
   return { svg, x: (v) => x(v), overflow: overflowOf(shown, width) };
 }
@@ -399,8 +378,9 @@ function valueXAxis(v: ValueScale, axis: DrawnValueAxis, height: number): { svg:
   svg += placed.map((t) => `<line x1="${n(t.at + 0.5)}" y1="${height + 0.5}" x2="${n(t.at + 0.5)}" y2="${height + 5.5}" stroke="${AXIS}"/>`).join('');
   // centred labels measured as before (numbers; 4 px apart)
   const shown = withoutOverlap(
-    placed.filter((t) => t.label !== '').map((t) => placeLabel(t.at, t.label, textWidth(t.label, LABEL_SIZE), [-Infinity, Infinity], BOUNDARY.other)),
+    placed.filter((t) => t.label !== '').map((t) => placeLabel(t.at, t.label, textWidth(t.label, LABEL_SIZE), [-Infinity, Infinity])),
     4,
+    'parity',
   );
   svg += shown.map((t) => labelText(t, height + 16)).join('');
   svg += `<line x1="${n(Math.min(...v.range))}" y1="${height + 0.5}" x2="${n(Math.max(...v.range))}" y2="${height + 0.5}" stroke="${AXIS}"/>`;
@@ -570,7 +550,7 @@ function drawLines(d: LinesDrawing): string {
       if (t > hi) hi = t;
     }
     if (!Number.isFinite(lo)) [lo, hi] = [0, DAY];
-    const axis = timeAxis([lo, hi], d.width, d.height, d.x.title, d.x.format, d.x.labelSeparation ?? 0, true);
+    const axis = timeAxis([lo, hi], d.width, d.height, d.x.title, { format: d.x.format, separation: d.x.labelSeparation ?? 0, overlap: d.x.labelOverlap ?? 'parity', ticks: d.x.ticks, grid: true });
     xAxisSvg = axis.svg;
     x = axis.x;
     overflow = axis.overflow;
@@ -670,7 +650,7 @@ function drawTimeline(d: TimelineDrawing): string {
     lo = Math.min(lo, r.start);
     hi = Math.max(hi, r.end);
   }
-  const xAxis = timeAxis([lo, hi], d.width, height, d.x.title, d.x.format, 0, true);
+  const xAxis = timeAxis([lo, hi], d.width, height, d.x.title, { format: d.x.format, separation: d.x.labelSeparation ?? 0, overlap: 'parity', ticks: undefined, grid: true });
   const x = xAxis.x;
   const labels = d.rows.map((r) => fit(r.label, LABEL_SIZE, d.labelLimit));
   const rowLabelWidth = Math.max(0, ...labels.map((l) => textWidth(l, LABEL_SIZE)));
