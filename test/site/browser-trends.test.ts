@@ -8,11 +8,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { buildSite } from '../../orchestrator/site/build.js';
+import { timeBandsChart, timeSeriesChart, trendChart, type ChartSpec } from '../../orchestrator/site/charts.js';
+import { drawChart } from '../../orchestrator/site/svg-chart/draw.js';
 import { sweepIdFor, TEST_FIXTURE, writeFixtureSweep, type FixtureOptions } from './fixture-store.js';
 import { servedOnlyContext, serveDir } from './serve.js';
 
@@ -237,6 +239,78 @@ test('a pre-rendered time axis labels the ticks the live chart labels: June\'s d
   for (const day of ['Jun 21', 'Mon 22', 'Tue 23', 'Wed 24', 'Thu 25', 'Fri 26', 'Sat 27']) assert.ok(june.labels.includes(day), `${day}: ${june.labels.join(' | ')}`);
   const times = pre.filter((c) => c.id.startsWith(job));
   assert.ok(times.length >= 2 && times.every((c) => c.labels.length >= 3 && c.labels.every((l) => /^\d\d:\d\d:\d\d$/.test(l))), `the job's phases and series: ${JSON.stringify(times)}`);
+  assert.equal(offsite, []);
+});
+
+/** Per chart of the page: its x axis' shown labels (live or pre-rendered, less the title) and the least gap between neighbours' boxes as Chromium lays them out (px). */
+async function axisGaps(page: Page): Promise<{ id: string; labels: string[]; gap: number }[]> {
+  return page.locator('figure.chart').evaluateAll((figures) =>
+    figures.map((figure) => {
+      const live = figure.querySelector('.chart-live svg');
+      const axis = live ? [...live.querySelectorAll('g.role-axis')].find((a) => a.getAttribute('aria-label')?.startsWith('X-axis') && a.querySelector('g.role-axis-title')) : figure.querySelector('.chart-view > svg g.axis.x');
+      const texts = axis ? [...axis.querySelectorAll(live ? 'g.role-axis-label text' : 'text')] : [];
+      const shown = texts.filter((t) => t.getAttribute('font-weight') !== 'bold' && t.getAttribute('opacity') !== '0');
+      const boxes = shown.map((t) => t.getBoundingClientRect());
+      let gap = Infinity;
+      for (let i = 1; i < boxes.length; i++) gap = Math.min(gap, boxes[i]!.left - boxes[i - 1]!.right);
+      return { id: figure.id, labels: shown.map((t) => t.textContent ?? ''), gap };
+    }),
+  );
+}
+
+test('charts no fixture history has (one sweep, 6 and 6.5 days, a job series, a story chart) read the same live and pre-rendered: dates on every multi-day axis, labels apart', async () => {
+  // the builders' charts, embedded as the site embeds them (its scripts, its expression interpreter, its style)
+  const H = 3_600_000;
+  const t0 = Date.UTC(2026, 9, 1, 2, 0, 13);
+  const trend = (times: number[]) =>
+    trendChart({ id: 'm', metric: 'host.cpu.busy.mean', unit: '%', better: 'lower', changes: [], lines: [{ label: 'a', points: times.map((t, i) => ({ at: new Date(t).toISOString(), value: 5 + (i % 3), sweepId: `s${i}`, jobId: 'j', href: 'x' })) }] });
+  const seconds = (count: number, from: number) => Array.from({ length: count }, (_, i) => from + i);
+  const charts: [string, ChartSpec][] = [
+    ['one-sweep', trend([t0])],
+    ['six-days', trend(Array.from({ length: 7 }, (_, i) => t0 + i * 24 * H))],
+    ['six-and-a-half-days', trend(Array.from({ length: 14 }, (_, i) => t0 + i * 12 * H))],
+    ['job-series', timeSeriesChart({ id: 's', metric: 'host.cpu.busy', unit: '%', better: 'lower', series: [{ label: 'host.cpu.busy', points: Array.from({ length: 300 }, (_, i) => [1_790_000_000 + i * 30, 20 + (i % 7)] as [number, number]) }] })],
+    ['story', timeBandsChart({ id: 'b', title: 'Throughput', y: { title: 'rate', unit: 'pps' }, lines: [{ label: 'rx', color: '#1565c0', points: seconds(240, 1_790_000_000).map((t, i) => [t, 3000 + (i % 9) * 10] as [number, number]) }], bands: [{ label: 'warm-up', start: 1_790_000_000, end: 1_790_000_060, color: '#ffe0b2' }] })!],
+  ];
+  const site = join(work, 'site');
+  const assets = await readdir(join(site, 'assets'));
+  const asset = (name: string, ext: string) => `assets/${assets.find((f) => f.startsWith(`${name}.`) && f.endsWith(`.${ext}`))}`;
+  await writeFile(join(site, 'axes-charts.js'), `window.__site = { charts: ${JSON.stringify(Object.fromEntries(charts.map(([id, c]) => [id, c.spec])))} };`);
+  await writeFile(
+    join(site, 'axes.html'),
+    `<!doctype html><meta charset="utf-8"><link rel="stylesheet" href="${asset('site', 'css')}"><body>` +
+      charts.map(([id, c]) => `<figure class="chart" id="${id}" data-chart="${id}"><div class="chart-view">${drawChart(c.drawing!)}</div></figure>`).join('') +
+      ['vega', 'vega-lite', 'vega-embed', 'vega-interpreter'].map((name) => `<script src="${asset(name, 'js')}"></script>`).join('') +
+      `<script src="axes-charts.js"></script><script src="${asset('site', 'js')}"></script></body>`,
+  );
+  const drawn = new Map<boolean, { id: string; labels: string[]; gap: number }[]>();
+  for (const javaScript of [true, false]) {
+    const ctx = await context(javaScript);
+    try {
+      const page = await ctx.newPage();
+      const errors = watch(page);
+      assert.is((await page.goto(server.url + 'axes.html'))?.status(), 200);
+      if (javaScript) await live(page);
+      drawn.set(javaScript, await axisGaps(page));
+      if (javaScript) await page.screenshot({ path: join(SHOTS, 'trends-axes.png'), fullPage: true });
+      assert.equal(errors, []);
+      await page.close();
+    } finally {
+      await ctx.close();
+    }
+  }
+  const [interactive, pre] = [drawn.get(true)!, drawn.get(false)!];
+  const separation: Record<string, number> = { story: 8 };
+  pre.forEach((c, i) => {
+    const liveAxis = interactive[i]!;
+    assert.equal(c.labels, liveAxis.labels, `${c.id}: the same labels live and pre-rendered`);
+    for (const axis of [c, liveAxis]) assert.ok(axis.gap >= (separation[c.id] ?? 5) - 0.5, `${c.id}: labels ${axis.gap} px apart: ${axis.labels.join(' | ')}`);
+  });
+  const byId = new Map(interactive.map((c) => [c.id, c.labels]));
+  for (const id of ['six-days', 'six-and-a-half-days']) {
+    for (const day of ['Fri 02', 'Sat 03', 'Oct 04', 'Mon 05', 'Tue 06', 'Wed 07']) assert.ok(byId.get(id)!.includes(day), `${id}, live: ${day} in ${byId.get(id)!.join(' | ')}`);
+  }
+  assert.equal([byId.get('one-sweep')![0], byId.get('one-sweep')!.at(-1)], ['October', 'Fri 02'], `one sweep, live: its day (${byId.get('one-sweep')!.join(' | ')})`);
   assert.equal(offsite, []);
 });
 
