@@ -10,7 +10,7 @@ import type { CompareInput, CompareThresholds } from './compare-page.js';
 import { jobHeadlines } from './job-charts.js';
 import { mapLimit, scanStore, trendsPage, type JobRef, type Problem, type SweepRef } from './load.js';
 import { SiteWriter, writeFileAtomic, type UnitOutput, type WriteFileFn } from './output.js';
-import { changeRows, findingLookup, indexRows, jobsBySweepHostScenario, previousJobs, type ChangeRow } from './pages.js';
+import { changeGroups, changeRows, findingLookup, indexRows, jobsBySweepHostScenario, previousJobs, type ChangeRow } from './pages.js';
 import { page, pageContext, sizeText, type PageContext } from './page-context.js';
 import { seriesLabeller } from './point-matrix.js';
 import { RenderPool } from './render-pool.js';
@@ -385,7 +385,7 @@ async function buildPages({ options, started, log, thresholdsFor, writeFile, tem
   const latestSweep = sweeps.at(-1)?.manifest.startedAt ?? '1970-01-01T00:00:00.000Z';
   const feedKey = resolve(options.resultsDir);
   await writer.unit('regressions', sha(`${ctx.siteFp}|${JSON.stringify({ changeList, feedRows: feedRows.length, problems: history.problems, latestSweep })}`), () => [
-    { path: 'regressions.html', data: page(ctx, './regressions', 'regressions.html', { title: 'Regressions', section: 'regressions', rows: changeList, counts, problems: history.problems }) },
+    { path: 'regressions.html', data: page(ctx, './regressions', 'regressions.html', { title: 'Regressions', section: 'regressions', rows: changeList, groups: changeGroups(changeList), counts, problems: history.problems }) },
     { path: 'regressions.json', data: `${JSON.stringify({ schema: 'orchestrate/regressions@1', counts, changes: changeList }, null, 2)}\n` },
     { path: 'regressions.atom', data: atomFeed(ctx, feedRows, feedKey, new Date(latestSweep).toISOString()) },
   ]);

@@ -314,6 +314,41 @@ export function changeRows(
     });
 }
 
+/** Rows of a group the regressions page shows unfolded. */
+export const GROUP_SHOWN = 3;
+
+/** The changes one cause brought: one host x scenario from one sweep, between the same builds. */
+export interface ChangeGroup {
+  sweepId: string;
+  host: string;
+  scenario: string;
+  /** "between build A and build B", or "" when no build is named. */
+  builds: string;
+  /** What the page shows: the group's first GROUP_SHOWN rows (all of them when one more would be folded). */
+  shown: ChangeRow[];
+  /** The rest, folded. */
+  folded: ChangeRow[];
+}
+
+/**
+ * The regressions page's rows by cause: rows (in changeRows' order) of one sweep, host x scenario
+ * and pair of builds together, the groups in the order of their first row (what matters first),
+ * the rows of a group in theirs.
+ */
+export function changeGroups(rows: readonly ChangeRow[]): ChangeGroup[] {
+  const groups = new Map<string, { sweepId: string; host: string; scenario: string; builds: string; rows: ChangeRow[] }>();
+  for (const r of rows) {
+    const id = [r.sweepId, r.host, r.scenario, r.builds].join('\u0000');
+    let g = groups.get(id);
+    if (!g) groups.set(id, (g = { sweepId: r.sweepId, host: r.host, scenario: r.scenario, builds: r.builds, rows: [] }));
+    g.rows.push(r);
+  }
+  return [...groups.values()].map(({ rows: all, ...g }) => {
+    const cut = all.length <= GROUP_SHOWN + 1 ? all.length : GROUP_SHOWN;
+    return { ...g, shown: all.slice(0, cut), folded: all.slice(cut) };
+  });
+}
+
 function findJob(jobsByKey: ReadonlyMap<string, JobRef>, sweepId: string, host: string, scenario: string): JobRef | undefined {
   return jobsByKey.get(`${sweepId}\u0000${host}\u0000${scenario}`);
 }

@@ -129,6 +129,11 @@ test('midolman: the job page opens on its summary and story charts; trends and r
   const between = 'between build midolman 5.6.2 (3f2a1c9e) and build midolman 5.6.3 (8b41d0a7)';
   const regressions = await readFile(join(out, 'regressions.html'), 'utf8');
   assert.ok(regressions.includes(`<span class="builds">${between}</span>`), 'the regressions page names the builds');
+  // the build change's per-step rows: three shown, the largest first, the rest folded under one line naming the cause
+  const cause = regressions.slice(regressions.indexOf('<tbody class="cause">'), regressions.indexOf('</tbody>\n</tbody>'));
+  assert.match(cause, new RegExp(`<details class="more-changes"><summary>\\d+ more changes on node-c · midolman from this sweep, ${between.replace(/[().]/g, '\\$&')} <span`));
+  const shown = cause.slice(0, cause.indexOf('<tr class="folded">'));
+  assert.is((shown.match(/<tr[ >]/g) ?? []).length, 3, 'three rows before the fold');
   const json = JSON.parse(await readFile(join(out, 'regressions.json'), 'utf8')) as { changes: { host: string; metric: string; builds: string; buildBefore: string | null }[] };
   const lossRegression = json.changes.find((c) => c.host === 'node-c' && c.metric === 'throughput.lossless_max')!;
   assert.is(lossRegression.builds, between);

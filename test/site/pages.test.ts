@@ -8,7 +8,7 @@ import { METRICS_SCHEMA, type MetricsFile } from '../../orchestrator/results/met
 import { compareJobs } from '../../orchestrator/site/build.js';
 import { downsampleMinMax } from '../../orchestrator/site/downsample.js';
 import { jobPaths, scanStore } from '../../orchestrator/site/load.js';
-import { changeRows, compareRows, environmentDiff, findingLookup, indexRows, jobsBySweepHostScenario, previousJobs, runRows } from '../../orchestrator/site/pages.js';
+import { changeGroups, changeRows, compareRows, environmentDiff, findingLookup, indexRows, jobsBySweepHostScenario, previousJobs, runRows } from '../../orchestrator/site/pages.js';
 import { FINDINGS_SCHEMA, type Findings } from '../../orchestrator/analysis/findings.js';
 import { prefixIds } from '../../orchestrator/site/svg.js';
 import { dataScript, safeJson, toCsv } from '../../orchestrator/site/encode.js';
@@ -166,6 +166,38 @@ test('change rows within a sweep: what its findings confirmed or paged first, th
   const plain = changeRows(changes, jobsBySweepHostScenario(scan.sweeps), previousJobs(scan.sweeps));
   assert.equal(plain.slice(0, 3).map((r) => r.metric), ['traffic.loss', 'load.1m', 'latency.p99']);
   assert.ok(plain.every((r) => r.finding === undefined));
+});
+
+test('change groups: one per sweep, host x scenario and pair of builds, in the order of their first row; past three rows, the rest folded', async () => {
+  const scan = await scanStore(dir);
+  const s5 = sweepIdFor(TEST_FIXTURE.start, 5);
+  const s4 = sweepIdFor(TEST_FIXTURE.start, 4);
+  const builds = { buildBefore: 'midolman 5.6.2', buildAfter: 'midolman 5.6.3' };
+  const step = (host: string, i: number, relativeChange: number, sweepId = s5): DetectedChange => ({
+    ...change(sweepId, 'regression', host),
+    ...builds,
+    keyId: `k-${host}-${i}`,
+    key: { host, scenario: 'midolman', metric: 'latency.p99', labels: { step: String(i) } },
+    relativeChange,
+  });
+  const changes = [
+    ...Array.from({ length: 6 }, (_, i) => step('node-c', i, 0.1 * (i + 1))),
+    ...Array.from({ length: 4 }, (_, i) => step('node-e', i, 0.05 * (i + 1))),
+    step('node-e', 9, 5),
+    { ...step('node-e', 8, 0.2), buildAfter: 'midolman 5.6.4' },
+    step('node-c', 7, 0.3, s4),
+  ];
+  const groups = changeGroups(changeRows(changes, jobsBySweepHostScenario(scan.sweeps), previousJobs(scan.sweeps)));
+  assert.equal(groups.map((g) => [g.sweepId, g.host, g.builds.endsWith('5.6.4') ? '5.6.4' : '5.6.3', g.shown.length, g.folded.length]), [
+    [s5, 'node-e', '5.6.3', 3, 2],
+    [s5, 'node-c', '5.6.3', 3, 3],
+    [s5, 'node-e', '5.6.4', 1, 0],
+    [s4, 'node-c', '5.6.3', 1, 0],
+  ]);
+  assert.equal(groups[0]!.shown.map((r) => r.labels), ['step=9', 'step=3', 'step=2'], 'the largest first');
+  assert.equal(groups[1]!.folded.map((r) => r.labels), ['step=2', 'step=1', 'step=0']);
+  // four rows are all shown: folding one would hide a row behind a line as tall as it
+  assert.is(changeGroups(changeRows(changes.slice(6, 10), jobsBySweepHostScenario(scan.sweeps), previousJobs(scan.sweeps)))[0]!.shown.length, 4);
 });
 
 test('runs of a host x scenario: one row per job, newest first, its build, a changed build marked', () => {
