@@ -115,6 +115,11 @@ const scaleBy = (v: number | null | undefined, factor: number): number | null =>
 
 /** Least room between the labels of a time axis in HH:MM:SS (px; the spec's labelSeparation and the drawing's): they never touch. */
 const TIME_LABEL_SEPARATION = 5;
+/**
+ * A time axis in HH:MM:SS ticks whole seconds at the finest (tickMinStep, ms), as the writer's
+ * does: over a few seconds Vega ticked every 500 ms, read each second twice and hid half of them.
+ */
+const WHOLE_SECONDS = { tickMinStep: 1000 } as const;
 
 /** Earliest and latest of the times (ms), or undefined for none. */
 function timeExtent(times: Iterable<number>): [number, number] | undefined {
@@ -284,7 +289,7 @@ export function timeSeriesChart(options: { id: string; metric: string; unit: str
         type: 'temporal',
         scale: { type: 'utc', ...instantDomain(timeExtent(shown.map((r) => r['t'] as number)), false) },
         title: 'time (UTC)',
-        axis: { format: '%H:%M:%S', labelSeparation: TIME_LABEL_SEPARATION },
+        axis: { format: '%H:%M:%S', labelSeparation: TIME_LABEL_SEPARATION, ...WHOLE_SECONDS },
       },
       y: { field: 'value', type: 'quantitative', title: withUnit(options.metric, display.label), ...(domain ? { scale: { domain, nice: true } } : {}), axis: valueAxisLabels(display) },
       ...(multi
@@ -361,7 +366,7 @@ export function phaseTimelineChart(id: string, phases: readonly PhaseBar[]): Cha
       params: [{ name: 'zoom', select: { type: 'interval', encodings: ['x'] }, bind: 'scales' }],
       encoding: {
         y: { field: 'phase', type: 'nominal', sort: null, title: null, axis: { labelLimit: 320 } },
-        x: { field: 'start', type: 'temporal', scale: { type: 'utc' }, title: 'time (UTC)', axis: { format: '%H:%M:%S', labelSeparation: TIME_LABEL_SEPARATION } },
+        x: { field: 'start', type: 'temporal', scale: { type: 'utc' }, title: 'time (UTC)', axis: { format: '%H:%M:%S', labelSeparation: TIME_LABEL_SEPARATION, ...WHOLE_SECONDS } },
         x2: { field: 'end' },
         color: {
           field: 'status',
@@ -1050,7 +1055,7 @@ export function timeBandsChart(options: {
       small.map(([t, v]) => ({ series: l.label, t: t * 1000, time: iso(t), value: scaleBy(v, display.factor), shown: formatIn(v, display) })),
     );
   }
-  const x = { field: 't', type: 'temporal', scale: { type: 'utc' }, title: 'time (UTC)', axis: { format: '%H:%M:%S', labelOverlap: true, labelSeparation: BANDS_LABEL_SEPARATION } };
+  const x = { field: 't', type: 'temporal', scale: { type: 'utc' }, title: 'time (UTC)', axis: { format: '%H:%M:%S', labelOverlap: true, labelSeparation: BANDS_LABEL_SEPARATION, ...WHOLE_SECONDS } };
   const series = seriesEncodings(lines);
   const tooltip = [
     { field: 'series', type: 'nominal', title: 'series' },

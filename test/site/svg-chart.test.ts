@@ -232,6 +232,8 @@ test('a time axis labels the ticks Vega labels, where Vega shows them, none touc
     ['1 year', trendAt(every(366, 24 * HOUR))],
     ['3 years', trendAt(every(100, 11 * 24 * HOUR))],
     ['a job series', timeSeriesChart({ id: 's', metric: 'host.cpu.busy', unit: '%', better: 'lower', series: [{ label: 'host.cpu.busy', points: every(300, 30, 1_790_000_000).map((t, i) => [t, 20 + (i % 7)]) }] })],
+    ['a job series of 8 seconds', timeSeriesChart({ id: 's', metric: 'host.cpu.busy', unit: '%', better: 'lower', series: [{ label: 'host.cpu.busy', points: every(8, 1, 1_790_000_000).map((t, i) => [t, 20 + i]) }] })],
+    ['a story chart (9 seconds)', storyChart(10)],
     ['a story chart (4 minutes)', storyChart(240)],
     ['a story chart (40 minutes)', storyChart(2400)],
     ['phases', phaseTimelineChart('phases', [

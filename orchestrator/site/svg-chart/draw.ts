@@ -537,6 +537,8 @@ function drawLines(d: LinesDrawing): string {
   const xValues: number[] = [];
   for (const line of d.lines) for (const [t] of line.points) xValues.push(t);
   for (const r of d.rules) xValues.push(r.x);
+  // bands share the x scale in the spec: Vega's domain takes them in (a phase past the series' ends)
+  for (const b of d.bands ?? []) xValues.push(b.start, b.end);
   let xAxisSvg: string;
   let x: (v: number) => number;
   let overflow: number;
