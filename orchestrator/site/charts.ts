@@ -36,7 +36,7 @@ export interface ChartSpec {
   drawing?: ChartDrawing;
 }
 
-/** Colours of the series of a chart as Vega-Lite gives them to a nominal field: tableau10 over the sorted labels. */
+/** Colours of the series of a chart, over its sorted labels (CATEGORY_COLORS; the spec's scale gets them as its range). */
 function categoryColors(labels: readonly string[]): Map<string, string> {
   const sorted = [...new Set(labels)].sort();
   return new Map(sorted.map((label, i) => [label, CATEGORY_COLORS[i % CATEGORY_COLORS.length]!]));
@@ -294,7 +294,7 @@ export function timeSeriesChart(options: { id: string; metric: string; unit: str
       y: { field: 'value', type: 'quantitative', title: withUnit(options.metric, display.label), ...(domain ? { scale: { domain, nice: true } } : {}), axis: valueAxisLabels(display) },
       ...(multi
         ? {
-            color: { field: 'series', type: 'nominal', title: options.seriesTitle ?? 'labels', scale: { domain: [...colors.keys()] }, legend: legend.vega },
+            color: { field: 'series', type: 'nominal', title: options.seriesTitle ?? 'labels', scale: { domain: [...colors.keys()], range: [...colors.values()] }, legend: legend.vega },
             opacity: { condition: { param: 'pick', value: 1 }, value: 0.15 },
           }
         : { color: { value: '#1f77b4' } }),
@@ -630,7 +630,7 @@ export function trendChart(options: {
         href: { field: 'href' },
         ...(multi
           ? {
-              color: { field: 'series', type: 'nominal', title: seriesTitle, scale: { domain: [...colors.keys()] }, legend: legend.vega },
+              color: { field: 'series', type: 'nominal', title: seriesTitle, scale: { domain: [...colors.keys()], range: [...colors.values()] }, legend: legend.vega },
               opacity: { condition: { param: 'pick', value: 1 }, value: 0.15 },
             }
           : { color: { value: '#1f77b4' } }),

@@ -330,6 +330,17 @@ test('trend legend: 8 lines sharing mode and phase are named by offered_pps and 
   assert.equal(await vegaLegendTexts(chart.spec), want, 'Vega draws the same names, uncut');
 });
 
+test('trend colours: a chart of 20 lines (a midolman scan\'s steps) gives every line its own colour, the same in the drawing and in the spec', () => {
+  const sets = [...[1, 2, 3, 4, 5, 6, 7, 8].map((step) => stepLabels('long-running', step, 3000)), ...Array.from({ length: 12 }, (_, i) => stepLabels('throughput', i + 1, 500 + 500 * (i + 1)))];
+  const chart = trendChart({ id: 'm', metric: 'agent.cpu', unit: '%', better: 'lower', lines: trendLines(sets), changes: [] });
+  const drawn = chart.drawing?.kind === 'lines' ? chart.drawing.lines.map((l) => l.color) : [];
+  assert.is(drawn.length, 20);
+  assert.is(new Set(drawn).size, 20, `distinct colours: ${drawn.join(' ')}`);
+  const color = colorOf(chart.spec) as { scale: { domain: string[]; range: string[] } };
+  const byLabel = new Map(chart.drawing?.kind === 'lines' ? chart.drawing.lines.map((l) => [l.label, l.color]) : []);
+  assert.equal(color.scale.range, color.scale.domain.map((label) => byLabel.get(label)), 'the live chart colours each line as the drawing does');
+});
+
 test('trend legend: names too long for the right go below the plot in columns, none cut, the chart as wide as its card', async () => {
   // a midolman landing page: the throughput steps and the long-running bursts of a linear scan
   const sets = [...[1, 2, 3, 4, 5, 6, 7, 8].map((step) => stepLabels('long-running', step, 3000)), ...[1, 2, 3, 4, 5, 6].map((step) => stepLabels('throughput', step, 500 + 500 * step))];

@@ -123,8 +123,16 @@ export interface TimelineDrawing {
 
 export type ChartDrawing = LinesDrawing | TimelineDrawing;
 
-/** Vega-Lite's default categorical colours (tableau10), in the order it gives them to a sorted domain. */
-export const CATEGORY_COLORS = ['#4c78a8', '#f58518', '#e45756', '#72b7b2', '#54a24b', '#eeca3b', '#b279a2', '#ff9da6', '#9d755d', '#bab0ac'] as const;
+/**
+ * Categorical colours for a chart's lines, given to its sorted labels in this order (the spec says
+ * them too, as its scale's range): Vega-Lite's tableau10 for the first ten, then ten more from
+ * tableau20, each a lighter or darker partner of one of the first ten, so a midolman chart's 20
+ * per-step lines never share a colour (tableau10 alone gave lines 1 and 11 the same blue).
+ */
+export const CATEGORY_COLORS = [
+  '#4c78a8', '#f58518', '#e45756', '#72b7b2', '#54a24b', '#eeca3b', '#b279a2', '#ff9da6', '#9d755d', '#bab0ac',
+  '#9ecae9', '#ffbf79', '#ff9d98', '#439894', '#88d27a', '#b79a20', '#d6a5c9', '#d67195', '#d8b5a5', '#79706e',
+] as const;
 
 const DAY = 86_400_000;
 
