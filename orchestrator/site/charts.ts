@@ -479,8 +479,8 @@ export interface TrendMark {
   at: string;
   kind: 'regression' | 'improvement' | 'change';
   label: string;
-  /** The change of the mean; left out where it is not final (a period page: later runs move it). */
-  relativeChange?: number;
+  /** The change of the mean as it reads (analysis/change-text.ts: "+12.3 %", "from 0"); left out where it is not final (a period page: later runs move it). */
+  change?: string;
 }
 
 /** A trend chart's download row (JSON and CSV), in the order its fields are written. */
@@ -562,7 +562,7 @@ export function trendChart(options: {
     t: Date.parse(c.at),
     kind: c.kind,
     label: c.label,
-    ...(c.relativeChange === undefined ? {} : { change: `${c.relativeChange > 0 ? '+' : ''}${(c.relativeChange * 100).toFixed(1)} %` }),
+    ...(c.change === undefined ? {} : { change: c.change }),
   }));
   const kinds = [...new Set(changeRows.map((c) => c.kind))];
   const colors = categoryColors(options.lines.map((l) => l.label));
@@ -600,7 +600,8 @@ export function trendChart(options: {
     rules: changeRows.map((c) => ({ x: c.t, color: kindColor(c.kind), tip: c.change === undefined ? `${c.kind} (${c.label})` : `${c.kind} ${c.change} (${c.label})` })),
     legends: [
       ...(multi ? [legend.drawn] : []),
-      ...(kinds.length > 0 && !multi ? [{ title: 'detected', symbol: 'rule' as const, entries: kinds.map((k) => ({ label: k, color: kindColor(k) })) }] : []),
+      // what a dashed rule is: right of a single line; above a chart of many lines, whose own legend takes the right or the bottom
+      ...(kinds.length > 0 ? [{ title: 'detected', symbol: 'rule' as const, entries: kinds.map((k) => ({ label: k, color: kindColor(k) })), ...(multi ? { placement: 'top' as const } : {}) }] : []),
     ],
   };
   const x = {
@@ -654,7 +655,8 @@ export function trendChart(options: {
           type: 'nominal',
           title: 'detected',
           scale: { domain: kinds, range: kinds.map((k) => CHANGE_COLORS[k as keyof typeof CHANGE_COLORS]) },
-          legend: multi ? null : undefined,
+          // above a chart of many lines (their legend takes the right or the bottom), as the drawing puts it
+          ...(multi ? { legend: { orient: 'top', direction: 'horizontal', titleOrient: 'left' } } : {}),
         },
         tooltip: [
           { field: 'kind', type: 'nominal', title: 'detected' },

@@ -4,6 +4,7 @@
 import type { HistoryPoint, MetricHistory } from '../analysis/history.js';
 import type { Thresholds } from '../analysis/regressions.js';
 import { trendChart, type ChartSpec, type TrendLine } from './charts.js';
+import { changeText } from '../analysis/change-text.js';
 import { labelsText } from './format.js';
 import { jobPaths } from './load.js';
 import { rel, slug } from './names.js';
@@ -99,7 +100,7 @@ function* metricTrendCharts(group: TrendGroup, frozen: boolean, hrefOf: JobHref)
     const keyIds = new Set(hs.map((h) => h.keyId));
     const marks = group.changes
       .filter((c) => keyIds.has(c.keyId))
-      .map((c) => ({ at: c.at, kind: c.kind, label: labelsText(c.key.labels) || metric, ...(frozen ? {} : { relativeChange: c.relativeChange }) }));
+      .map((c) => ({ at: c.at, kind: c.kind, label: labelsText(c.key.labels) || metric, ...(frozen ? {} : { change: changeText(c) }) }));
     yield { ...trendChart({ id: `m-${slug(metric)}`, metric, unit: hs[0]!.unit, better: hs[0]!.better, lines, changes: marks }), anchors: hs.map((h) => h.keyId) };
   }
 }
@@ -116,7 +117,7 @@ function* matrixTrendCharts(group: TrendGroup, matrix: PointMatrix, frozen: bool
     }));
     const marks = group.changes
       .filter((c) => keyIds.has(c.keyId))
-      .map((c) => ({ at: c.at, kind: c.kind, label: nameOf(c.key.labels['point']), ...(frozen ? {} : { relativeChange: c.relativeChange }) }));
+      .map((c) => ({ at: c.at, kind: c.kind, label: nameOf(c.key.labels['point']), ...(frozen ? {} : { change: changeText(c) }) }));
     const chart = trendChart({ id: `m-${m.id}`, metric: m.metric, title: m.title, unit: m.unit, better: m.better, lines, changes: marks, seriesTitle: 'point' });
     yield { ...chart, anchors: [...keyIds] };
   }

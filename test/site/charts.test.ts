@@ -300,7 +300,7 @@ const vegaLegendTexts = async (spec: VlSpec) => texts(await renderSvg(spec, 't')
 test('trend legend: 8 lines sharing mode and phase are named by offered_pps and step, whole and distinct; the shared labels are said once', async () => {
   const sets = [1, 2, 3, 4, 5, 6, 7, 8].map((step) => stepLabels('long-running', step, 1000 * step));
   const lines = trendLines(sets);
-  const chart = trendChart({ id: 'm', metric: 'agent.cpu', unit: '%', better: 'lower', lines, changes: [{ at: day(1), kind: 'regression', label: lines[2]!.label, relativeChange: 0.2 }] });
+  const chart = trendChart({ id: 'm', metric: 'agent.cpu', unit: '%', better: 'lower', lines, changes: [{ at: day(1), kind: 'regression', label: lines[2]!.label, change: '+20.0 %' }] });
   const full = lines.map((l) => l.label).sort();
   const want = full.map((label) => { const l = sets.find((s) => labelsText(s) === label)!; return `offered_pps=${l.offered_pps}, step=${l.step}`; });
   const legend = legendOf(chart);
@@ -336,9 +336,31 @@ test('trend colours: a chart of 20 lines (a midolman scan\'s steps) gives every 
   const drawn = chart.drawing?.kind === 'lines' ? chart.drawing.lines.map((l) => l.color) : [];
   assert.is(drawn.length, 20);
   assert.is(new Set(drawn).size, 20, `distinct colours: ${drawn.join(' ')}`);
-  const color = colorOf(chart.spec) as { scale: { domain: string[]; range: string[] } };
+  const color = colorOf(chart.spec) as unknown as { scale: { domain: string[]; range: string[] } };
   const byLabel = new Map(chart.drawing?.kind === 'lines' ? chart.drawing.lines.map((l) => [l.label, l.color]) : []);
   assert.equal(color.scale.range, color.scale.domain.map((label) => byLabel.get(label)), 'the live chart colours each line as the drawing does');
+});
+
+test('trend legend: a chart of many lines says what its dashed rules are, above the plot in both views, and stays as wide as its card', async () => {
+  const sets = [...[1, 2, 3, 4, 5, 6, 7, 8].map((step) => stepLabels('long-running', step, 3000)), ...[1, 2, 3, 4, 5, 6].map((step) => stepLabels('throughput', step, 500 + 500 * step))];
+  const lines = trendLines(sets);
+  const changes = [{ at: day(1), kind: 'regression' as const, label: lines[0]!.label, change: 'from 0' }, { at: day(2), kind: 'improvement' as const, label: lines[1]!.label, change: '-20.0 %' }];
+  const chart = trendChart({ id: 'm', metric: 'agent.cpu', unit: '%', better: 'lower', lines, changes });
+  const legends = (chart.drawing as { legends: DrawnLegend[] }).legends;
+  const detected = legends.find((l) => l.title === 'detected');
+  assert.ok(detected, 'the drawing has a "detected" legend');
+  assert.is(detected!.placement, 'top');
+  assert.equal(detected!.entries.map((e) => e.label), ['regression', 'improvement']);
+  const svg = drawChart(chart.drawing!);
+  assert.ok(texts(svg).includes('detected') && texts(svg).includes('regression'), texts(svg).join(' | '));
+  assert.match(svg, '<title>regression from 0 (');
+  const width = Number(/^<svg[^>]* width="(\d+)"/.exec(svg)![1]);
+  assert.ok(width <= 1114, `drawn ${width} px wide: the card (site.css) holds 1,114`);
+  const rule = (chart.spec['layer'] as Layer[])[1]!.encoding!['color'] as { legend: Record<string, unknown> | null };
+  assert.equal(rule.legend, { orient: 'top', direction: 'horizontal', titleOrient: 'left' });
+  assert.equal(vegaLiteWarnings(chart.spec), []);
+  const vegaTexts = texts(await renderSvg(chart.spec, 't'));
+  assert.ok(vegaTexts.includes('detected') && vegaTexts.includes('improvement'), `Vega draws the legend too: ${vegaTexts.join(' | ')}`);
 });
 
 test('trend legend: names too long for the right go below the plot in columns, none cut, the chart as wide as its card', async () => {

@@ -56,7 +56,7 @@ test('several series: a legend naming each (sorted, Vega-Lite colours), change r
     better: 'higher',
     seriesTitle: 'point',
     lines: ['b-point', 'a-point'].map((label, k) => ({ label, points: [0, 1, 2].map((i) => ({ at: day(i), value: 1000 + i * 10 + k, sweepId: `s${i}`, jobId: 'j', href: `j${i}.html` })) })),
-    changes: [{ at: day(1), kind: 'regression', label: 'a-point', relativeChange: -0.2 }],
+    changes: [{ at: day(1), kind: 'regression', label: 'a-point', change: '-20.0 %' }],
   });
   const svg = draw(chart);
   const t = texts(svg);
