@@ -8,6 +8,7 @@ import type { MetricComparison } from '../analysis/compare.js';
 import type { JobRef, SweepRef } from './load.js';
 import { trendsPage } from './load.js';
 import { formatDuration, labelsText } from './format.js';
+import { jobHeadlines } from './job-charts.js';
 
 export interface JobChip {
   host: string;
@@ -255,21 +256,27 @@ function changeSize(c: Pick<DetectedChange, 'beforeMean' | 'afterMean' | 'relati
   return Number.isFinite(c.relativeChange) ? Math.abs(c.relativeChange) : 0;
 }
 
+/** Whether a metric is one of its scenario's headline numbers (lossless max, NDR, CPU busy...). */
+export function isHeadlineMetric(scenario: string, metric: string): boolean {
+  return jobHeadlines[scenario]?.some((h) => h.metric === metric) ?? false;
+}
+
 /**
  * Where a row stands within its sweep: what the findings confirmed or paged first, then unconfirmed
  * candidates, the other regressions, the candidates re-runs did not reproduce, improvements, and
- * changes of metrics without a better direction.
+ * changes of metrics without a better direction; within each of the last four, the scenario's
+ * headline metrics before the others (a per-step latency's +10,000 % is not the news).
  */
-function rank(kind: DetectedChange['kind'], finding: ChangeFinding | undefined): number {
+function rank(c: DetectedChange, finding: ChangeFinding | undefined): number {
   if (finding && (finding.paged || finding.status === 'confirmed')) return 0;
   if (finding?.status === 'unconfirmed') return 1;
-  if (kind === 'regression') return finding?.status === 'not-reproduced' ? 3 : 2;
-  return kind === 'improvement' ? 4 : 5;
+  const base = c.kind === 'regression' ? (finding?.status === 'not-reproduced' ? 4 : 2) : c.kind === 'improvement' ? 6 : 8;
+  return base + (isHeadlineMetric(c.key.scenario, c.key.metric) ? 0 : 1);
 }
 
 /**
  * The regressions page and feeds: newest sweep first; within a sweep, what matters first (see
- * `rank`), then the largest changes.
+ * `rank`), then the largest changes (a change from 0 the largest).
  */
 export function changeRows(
   changes: readonly DetectedChange[],
@@ -283,7 +290,7 @@ export function changeRows(
   return changes
     .map((c) => {
       const finding = findingOf(c);
-      return { c, finding, rank: rank(c.kind, finding), size: changeSize(c) };
+      return { c, finding, rank: rank(c, finding), size: changeSize(c) };
     })
     .sort((x, y) => y.c.sweepId.localeCompare(x.c.sweepId) || x.rank - y.rank || y.size - x.size || x.c.key.metric.localeCompare(y.c.key.metric) || x.c.keyId.localeCompare(y.c.keyId))
     .map(({ c, finding }) => {

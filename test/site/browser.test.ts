@@ -399,12 +399,48 @@ test('regressions: the table fits the page, its values read in their units, no c
     const { page, errors } = await open(ctx, 'regressions.html');
     const [client, scroll] = await page.evaluate('[document.documentElement.clientWidth, document.documentElement.scrollWidth]') as [number, number];
     assert.ok(scroll <= client, `no sideways scrolling (${scroll} > ${client})`);
-    const first = page.locator('table.changes tbody tr').first();
-    assert.ok(await first.isVisible());
-    const cells = await first.locator('td').allInnerTexts();
+    const lossless = page.locator('table.changes > tbody.cause > tr:not(.folded)', { hasText: 'throughput.lossless_max' }).first();
+    assert.ok(await lossless.isVisible(), 'the headline regression is among the rows shown unfolded');
+    const cells = await lossless.locator('td').allInnerTexts();
     assert.match(cells[4]!.replace(/\s+/g, ' '), /^[\d,.]+ pps → [\d,.]+ pps$/, 'before and after with their unit');
     assert.match(cells[5]!.replace(/\s+/g, ' '), /^-?[\d.]+ % p = [\d.]+$/);
+    // a build change's per-step rows are folded under their cause; opened, they are there
+    const shown = await page.locator('table.changes > tbody.cause > tr:not(.folded)').count();
+    const more = page.locator('details.more-changes').first();
+    assert.match(await more.locator('summary').innerText(), /^\d+ more changes on node-[ce] · midolman from this sweep, between build midolman 5\.6\.2/);
+    assert.not.ok(await more.locator('tr').first().isVisible());
+    await more.locator('summary').click();
+    assert.ok(await more.locator('tr').first().isVisible());
+    assert.ok(shown < (await page.locator('table.changes tr:has(td)').count()) - 1, 'fewer rows shown than there are');
+    const [client2, scroll2] = await page.evaluate('[document.documentElement.clientWidth, document.documentElement.scrollWidth]') as [number, number];
+    assert.ok(scroll2 <= client2, `no sideways scrolling with a cause unfolded (${scroll2} > ${client2})`);
     await page.screenshot({ path: join(SHOTS, 'regressions-first-screen.png') });
+    assert.equal(errors, []);
+  } finally {
+    await ctx.close();
+  }
+});
+
+test('index: a sweep is one compact row - counts per status, the jobs worth a look flagged, every job folded', async () => {
+  const ctx = await context(true);
+  try {
+    const { page, errors } = await open(ctx, 'index.html');
+    const calm = page.locator(`#sweeps tr:has-text("${sweepIdFor(FIXTURE.start, 9)}")`);
+    assert.match((await calm.locator('td.jobs').innerText()).replace(/\s+/g, ' '), /^6 ok all 6 jobs$/);
+    assert.ok((await calm.boundingBox())!.height < 70, `a calm night is one line (${(await calm.boundingBox())!.height} px)`);
+    // the sweep the build change regressed: its regressed jobs flagged, unfolded; the rest only in the folded list
+    const stepped = page.locator(`#sweeps tr:has-text("${sweepIdFor(FIXTURE.start, 4)}")`);
+    const flagged = await stepped.locator('ul.notable .chip.changed-regression').allInnerTexts();
+    assert.ok(flagged.some((t) => /^node-c · midolman .* regression$/.test(t.replace(/\s+/g, ' '))), flagged.join(' | '));
+    const all = stepped.locator('details.all-jobs');
+    assert.not.ok(await all.locator('.chip').first().isVisible());
+    await all.locator('summary').click();
+    assert.is(await all.locator('.chip').count(), 6);
+    assert.ok(await all.locator('.chip').first().isVisible());
+    // the filter still reads every job, folded or not
+    await page.fill('#filter', 'node-d');
+    assert.is(await page.locator('#sweeps tbody tr:not([hidden])').count(), 10);
+    await page.screenshot({ path: join(SHOTS, 'index-rows.png'), fullPage: true });
     assert.equal(errors, []);
   } finally {
     await ctx.close();

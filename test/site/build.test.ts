@@ -130,10 +130,11 @@ test('midolman: the job page opens on its summary and story charts; trends and r
   const regressions = await readFile(join(out, 'regressions.html'), 'utf8');
   assert.ok(regressions.includes(`<span class="builds">${between}</span>`), 'the regressions page names the builds');
   // the build change's per-step rows: three shown, the largest first, the rest folded under one line naming the cause
-  const cause = regressions.slice(regressions.indexOf('<tbody class="cause">'), regressions.indexOf('</tbody>\n</tbody>'));
+  const cause = regressions.split('<tbody class="cause">').find((part) => part.includes('more changes on node-c · midolman')) ?? '';
   assert.match(cause, new RegExp(`<details class="more-changes"><summary>\\d+ more changes on node-c · midolman from this sweep, ${between.replace(/[().]/g, '\\$&')} <span`));
   const shown = cause.slice(0, cause.indexOf('<tr class="folded">'));
   assert.is((shown.match(/<tr[ >]/g) ?? []).length, 3, 'three rows before the fold');
+  assert.match(shown.slice(0, shown.indexOf('</tr>')), /<td>throughput\.lossless_max<span/, 'the headline metric first, before larger per-step changes');
   const json = JSON.parse(await readFile(join(out, 'regressions.json'), 'utf8')) as { changes: { host: string; metric: string; builds: string; buildBefore: string | null }[] };
   const lossRegression = json.changes.find((c) => c.host === 'node-c' && c.metric === 'throughput.lossless_max')!;
   assert.is(lossRegression.builds, between);

@@ -112,7 +112,7 @@ test('index rows are compact: counts per status, ok first; unfolded only the job
   assert.equal(quiet.notable, [], 'a night where every job ended ok and nothing changed shows no chip unfolded');
 });
 
-test('change rows within a sweep: what its findings confirmed or paged first, then regressions before improvements, the largest first (from 0 the largest); the status named', async () => {
+test('change rows within a sweep: what its findings confirmed or paged first, then regressions before improvements, headline metrics first, the largest first (from 0 the largest); the status named', async () => {
   const scan = await scanStore(dir);
   const s5 = sweepIdFor(TEST_FIXTURE.start, 5);
   const s4 = sweepIdFor(TEST_FIXTURE.start, 4);
@@ -162,9 +162,9 @@ test('change rows within a sweep: what its findings confirmed or paged first, th
     ['node-a', 'host.cpu.busy.mean', null, null],
   ]);
   assert.is(rows[0]!.finding!.sweepId, s5, 'the findings that say so are named');
-  // without findings, the same sweep reads by size alone, regressions first
+  // without findings: the scenario's headline regressions first, then the others, each by size
   const plain = changeRows(changes, jobsBySweepHostScenario(scan.sweeps), previousJobs(scan.sweeps));
-  assert.equal(plain.slice(0, 3).map((r) => r.metric), ['traffic.loss', 'load.1m', 'latency.p99']);
+  assert.equal(plain.slice(0, 5).map((r) => r.metric), ['throughput.lossless_max', 'throughput.ndr', 'traffic.loss', 'load.1m', 'latency.p99']);
   assert.ok(plain.every((r) => r.finding === undefined));
 });
 
