@@ -402,6 +402,8 @@ async function buildPages({ options, started, log, thresholdsFor, writeFile, tem
   const compareGroups = [...pairGroups.values()].sort((a, b) => a.host.localeCompare(b.host) || a.scenario.localeCompare(b.scenario));
   const jobsIndex = {
     minRelativeChange: DEFAULT_THRESHOLDS.minRelativeChange,
+    // the significance level the picker's "untested" reading is judged against (compare.js)
+    pValue: DEFAULT_THRESHOLDS.pValue,
     jobs: jobs.map((j) => [j.key, j.host, j.scenario, j.sweepId, j.at, j.status, j.dataFile, j.page]),
   };
   await writer.unit('compare-picker', sha(`${ctx.siteFp}|${JSON.stringify({ compareGroups, jobsIndex })}`), () => [
