@@ -189,7 +189,8 @@ test('a regression still present long after it began: its sparkline draws the le
 });
 
 test('the sweeps table and the regressions page read the findings: a row is counts and the jobs worth a look; the confirmed, paged change first in its sweep', async () => {
-  const dir = await store('rows', 10);
+  // node-b fails in sweep 7 (as in OPTS), and both hosts in sweep 8
+  const dir = await store('rows', 10, { ...OPTS, failing: (i, host) => (i === 7 && host.name === 'node-b') || i === 8 });
   const s4 = sweepIdFor(OPTS.start, 4);
   const s9 = sweepIdFor(OPTS.start, 9);
   // sweep 6 revealed node-a's step (of sweep 4) and confirmed it; node-b failed in sweep 7
@@ -236,6 +237,10 @@ test('the sweeps table and the regressions page read the findings: a row is coun
   assert.match(text(failed), /1 ok · 1 failed/);
   assert.equal(unfolded(failed).map(([cls]) => cls), ['status-failed']);
   assert.equal(unfolded(row(sweepIdFor(OPTS.start, 2))), [], 'a calm night unfolds no chip');
+  // a night every job failed: every chip unfolded, no folded copy of them
+  const down = row(sweepIdFor(OPTS.start, 8));
+  assert.equal(unfolded(down).map(([cls]) => cls), ['status-failed', 'status-failed']);
+  assert.not.match(down, /<details/);
   assert.ok(s4 <= from && from < s9);
 });
 
