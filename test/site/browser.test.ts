@@ -503,11 +503,17 @@ test('compare: opens on the latest run of a job against its previous run; pickin
 /** A compare table's rows as read: [metric, labels, A, B, Δ, p, verdict], and the Δ cells' classes. */
 async function compareTable(page: Page, table: string): Promise<{ rows: string[][]; deltas: { cls: string; lines: number }[] }> {
   return page.$$eval(`${table} tbody tr`, (trs) => {
-    const rows = trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => (td as HTMLElement).innerText.trim()));
+    // in the page: its window, typed here by what is used of it (the tests compile without the DOM library)
+    type Cell = { innerText: string; className: string };
+    const view = globalThis as unknown as {
+      getComputedStyle(element: unknown): { lineHeight: string };
+      document: { createRange(): { selectNodeContents(node: unknown): void; getBoundingClientRect(): { height: number } } };
+    };
+    const rows = trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => (td as unknown as Cell).innerText.trim()));
     const deltas = trs.map((tr) => {
-      const td = tr.querySelectorAll('td')[4] as HTMLElement;
-      const lineHeight = parseFloat(getComputedStyle(td).lineHeight) || 20;
-      const range = document.createRange();
+      const td = tr.querySelectorAll('td')[4] as unknown as Cell;
+      const lineHeight = parseFloat(view.getComputedStyle(td).lineHeight) || 20;
+      const range = view.document.createRange();
       range.selectNodeContents(td);
       return { cls: td.className, lines: Math.round(range.getBoundingClientRect().height / lineHeight) };
     });
