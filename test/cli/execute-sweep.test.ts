@@ -102,7 +102,7 @@ test('a completed sweep: problem jobs, candidates, alerts, summary, results, rep
   };
   const out = text({ kind: 'completed', sweep: failedRecord, finish }, 'out');
   assert.match(out, /^\nJOB\s+STATUS\n-+\s+-+\nlab-02--sysinfo\s+unreachable\ndetails: \/r\/sweeps\/20261206T010000Z-ab12\/jobs\/<job>\/manifest\.json and orchestrator\.log\n/);
-  assert.match(out, /\nNEW REGRESSION: lab-01 sysinfo host\.cpu\.busy\.mean 100\.0% .*\[confirmed: re-runs \+100\.0%, p=0\.010\]\n/);
+  assert.match(out, /\nNEW REGRESSION: lab-01 sysinfo host\.cpu\.busy\.mean \+100\.0% .*\[confirmed: re-runs \+100\.0%, p=0\.010\]\n/);
   assert.match(out, /\nalert command alert\.sh: sent 1 regression\(s\) \(exit status 0, 0\.1 s\)\n/);
   assert.match(out, /\nsummary: 1 ok, 0 failed, 1 unreachable, 0 interrupted, 0 skipped; 1 confirmed regression\(s\), 0 not reproduced\nresults: \/r\/sweeps\/20261206T010000Z-ab12\nreport: \/r\/site\/index\.html\npublished: r3-ab \(7 file\(s\) uploaded\) at http:\/\/127\.66\.0\.2:8080\/$/);
   assert.is(text({ kind: 'completed', sweep: failedRecord, finish }, 'err'), 'warning: drop-off to reports:in failed: no space');
