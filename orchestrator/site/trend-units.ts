@@ -106,10 +106,22 @@ export function trendUnits(plan: TrendPlan, rows: readonly ChangeRow[], threshol
       latestHref: rel(period.path, group.path),
       previous: previous ? { label: previous.label, href: rel(period.path, previous.path) } : null,
     };
-    const own = rows.filter((r) => period.sweeps.ids.has(r.sweepId)).map((r) => frozenRow(r, period.path, period.sweeps));
+    // in an order later runs cannot move (the regressions page orders by size, which they do),
+    // so that an ended month's page is drawn once
+    const own = rows
+      .filter((r) => period.sweeps.ids.has(r.sweepId))
+      .sort(frozenOrder)
+      .map((r) => frozenRow(r, period.path, period.sweeps));
     units.push(unit(`${base}@${period.period}`, period, own, view));
   });
   return units;
+}
+
+const KIND_ORDER: Record<ChangeRow['kind'], number> = { regression: 0, improvement: 1, change: 2 };
+
+/** An ended month's change rows: newest sweep first, regressions before improvements, then by metric and series. */
+function frozenOrder(a: ChangeRow, b: ChangeRow): number {
+  return b.sweepId.localeCompare(a.sweepId) || KIND_ORDER[a.kind] - KIND_ORDER[b.kind] || a.metric.localeCompare(b.metric) || a.keyId.localeCompare(b.keyId);
 }
 
 /** A page of a group: its path, its sweeps, whether one of them is not backed by the store's scan. */
