@@ -35,7 +35,7 @@
 //
 // Everything is deterministic: the permutations come from a seeded mulberry32 generator.
 import { estimateNoise } from './noise.js';
-import { mulberry32, shuffleTogetherInPlace } from './random.js';
+import { mulberry32, shuffleInPlace } from './random.js';
 
 export interface ChangePointOptions {
   /** Points per analysis window; default 30. */
@@ -117,6 +117,16 @@ interface Rules {
   noiseSd: number;
 }
 
+/**
+ * Q of a split into m points left and k right, from the summed pairwise distances: `total` over
+ * all pairs, `within` the left side's, `right` the right side's (the rest are the cross pairs).
+ */
+function splitQ(m: number, k: number, total: number, within: number, right: number): number {
+  const cross = total - within - right;
+  const energy = (2 * cross) / (m * k) - (m > 1 ? within / ((m * (m - 1)) / 2) : 0) - (k > 1 ? right / ((k * (k - 1)) / 2) : 0);
+  return ((m * k) / (m + k)) * energy;
+}
+
 class Detector {
   private readonly rowLeft: Float64Array;
   private readonly rowRight: Float64Array;
@@ -180,12 +190,7 @@ class Detector {
       right -= rowRight[tau - 1]!;
       if (tau < MIN_SEGMENT || length - tau < MIN_SEGMENT) continue;
       if (at !== undefined && tau !== at) continue;
-      const m = tau;
-      const k = length - tau;
-      const cross = total - within - right;
-      const energy =
-        (2 * cross) / (m * k) - (m > 1 ? within / ((m * (m - 1)) / 2) : 0) - (k > 1 ? right / ((k * (k - 1)) / 2) : 0);
-      const q = ((m * k) / (m + k)) * energy;
+      const q = splitQ(tau, length - tau, total, within, right);
       if (q > best.q) best = { tau, q };
     }
     return best;
@@ -227,12 +232,7 @@ class Detector {
       within += rowLeft[tau - 1]!;
       right -= distances[tau - 1]! - rowLeft[tau - 1]!;
       if (tau < MIN_SEGMENT || length - tau < MIN_SEGMENT) continue;
-      const m = tau;
-      const k = length - tau;
-      const cross = total - within - right;
-      const energy =
-        (2 * cross) / (m * k) - (m > 1 ? within / ((m * (m - 1)) / 2) : 0) - (k > 1 ? right / ((k * (k - 1)) / 2) : 0);
-      const q = ((m * k) / (m + k)) * energy;
+      const q = splitQ(tau, length - tau, total, within, right);
       if (q > best) best = q;
     }
     return best;
@@ -258,7 +258,7 @@ class Detector {
     let done = 0;
     const tolerance = 1e-9 * Math.max(1, Math.abs(observed));
     while (done < this.permutations) {
-      shuffleTogetherInPlace(view, distances, this.random);
+      shuffleInPlace(view, this.random, distances);
       done++;
       if (this.maxQ(view, distances, length) >= observed - tolerance) {
         atLeast++;

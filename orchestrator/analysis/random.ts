@@ -30,28 +30,20 @@ export function gaussian(uniform: () => number): () => number {
   };
 }
 
-/** Fisher-Yates shuffle in place. */
-export function shuffleInPlace(values: Float64Array, uniform: () => number): void {
-  for (let i = values.length - 1; i > 0; i--) {
-    const j = Math.floor(uniform() * (i + 1));
-    const swap = values[i]!;
-    values[i] = values[j]!;
-    values[j] = swap;
-  }
-}
-
 /**
- * The same shuffle of `values` (the same draws, the same swaps), with `along[i]` moved wherever
- * `values[i]` goes: a value and what belongs to it stay together.
+ * Fisher-Yates shuffle in place; `along[i]`, when given, moves wherever `values[i]` goes (the same
+ * draws and swaps either way: a value and what belongs to it stay together).
  */
-export function shuffleTogetherInPlace(values: Float64Array, along: Float64Array, uniform: () => number): void {
+export function shuffleInPlace(values: Float64Array, uniform: () => number, along?: Float64Array): void {
   for (let i = values.length - 1; i > 0; i--) {
     const j = Math.floor(uniform() * (i + 1));
     const swap = values[i]!;
     values[i] = values[j]!;
     values[j] = swap;
-    const other = along[i]!;
-    along[i] = along[j]!;
-    along[j] = other;
+    if (along) {
+      const other = along[i]!;
+      along[i] = along[j]!;
+      along[j] = other;
+    }
   }
 }
