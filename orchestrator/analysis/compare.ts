@@ -39,14 +39,7 @@ export interface Reading {
 }
 
 /** What readChange needs of a comparison. */
-export interface ChangeFacts {
-  better: 'higher' | 'lower' | 'none';
-  a: { n: number; mean: number | null };
-  b: { n: number; mean: number | null };
-  deltaPercent: number | null;
-  pValue: number | null;
-  minPValue: number | null;
-}
+export type ChangeFacts = Pick<MetricComparison, 'better' | 'a' | 'b' | 'deltaPercent' | 'pValue' | 'minPValue'>;
 
 /** "1 sample each", "2 vs 3 samples". */
 export function sampleCountText(nA: number, nB: number): string {

@@ -40,6 +40,9 @@ export const DEFAULT_THRESHOLDS: Thresholds = Object.freeze({
 
 export type ChangeKind = 'regression' | 'improvement' | 'change';
 
+/** The kinds strongest first: where rows or flags of several kinds meet, a regression leads. */
+export const KIND_ORDER: Readonly<Record<ChangeKind, number>> = { regression: 0, improvement: 1, change: 2 };
+
 export interface DetectedChange {
   keyId: string;
   key: SeriesKey;

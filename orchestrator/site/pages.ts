@@ -2,7 +2,7 @@
 // so each is unit-testable and a page's fingerprint can be the hash of its data.
 import type { JobManifest } from '../results/manifest.js';
 import type { MetricsFile } from '../results/metrics.js';
-import { buildsText, sameChange, type DetectedChange } from '../analysis/regressions.js';
+import { KIND_ORDER, buildsText, sameChange, type DetectedChange } from '../analysis/regressions.js';
 import type { Candidate, Findings } from '../analysis/findings.js';
 import type { MetricComparison } from '../analysis/compare.js';
 import type { JobRef, SweepRef } from './load.js';
@@ -50,7 +50,6 @@ export interface IndexRow {
 export function indexRows(sweeps: readonly SweepRef[], changes: readonly DetectedChange[], headlineOf: HeadlineLookup = () => undefined): IndexRow[] {
   const bySweep = new Map<string, { regression: number; improvement: number; change: number }>();
   // sweep + host + scenario -> the strongest kind of change detected there
-  const strength = { regression: 0, improvement: 1, change: 2 } as const;
   const byJob = new Map<string, DetectedChange['kind']>();
   for (const c of changes) {
     const counts = bySweep.get(c.sweepId) ?? { regression: 0, improvement: 0, change: 0 };
@@ -58,7 +57,7 @@ export function indexRows(sweeps: readonly SweepRef[], changes: readonly Detecte
     bySweep.set(c.sweepId, counts);
     const job = `${c.sweepId}\u0000${c.key.host}\u0000${c.key.scenario}`;
     const known = byJob.get(job);
-    if (known === undefined || strength[c.kind] < strength[known]) byJob.set(job, c.kind);
+    if (known === undefined || KIND_ORDER[c.kind] < KIND_ORDER[known]) byJob.set(job, c.kind);
   }
   return [...sweeps]
     .sort((a, b) => b.sweepId.localeCompare(a.sweepId))

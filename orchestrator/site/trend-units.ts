@@ -8,7 +8,7 @@
 // month is drawn once; the window's rows carry those numbers, so it is drawn again when they move.
 // The page's data is cut only when its fingerprint changed.
 import type { SeriesKey } from '../analysis/history.js';
-import type { Thresholds } from '../analysis/regressions.js';
+import { KIND_ORDER, type Thresholds } from '../analysis/regressions.js';
 import { rel, sha } from './names.js';
 import type { ChangeRow } from './pages.js';
 import { WINDOW_DAYS, planTrendPages, pointCounts, sliceGroup, type PeriodPlan, type SweepSet, type TrendGroup, type TrendPlan } from './trend-periods.js';
@@ -116,8 +116,6 @@ export function trendUnits(plan: TrendPlan, rows: readonly ChangeRow[], threshol
   });
   return units;
 }
-
-const KIND_ORDER: Record<ChangeRow['kind'], number> = { regression: 0, improvement: 1, change: 2 };
 
 /** An ended month's change rows: newest sweep first, regressions before improvements, then by metric and series. */
 function frozenOrder(a: ChangeRow, b: ChangeRow): number {
