@@ -46,8 +46,11 @@ export interface SiteInputs {
   state: RecordedBuildState | undefined;
   /** Nothing changed since that build and every page of it is still there. */
   upToDate: boolean;
-  /** The identities of each job's directory and log the stamp was made of (by `<sweepId>/<jobId>`), for the scan. */
-  jobIdentities: Map<string, JobIdentity>;
+  /**
+   * The identities of each job's directory and log the stamp was made of (by `<sweepId>/<jobId>`),
+   * for the scan: made when first read (a report with nothing new never reads it).
+   */
+  readonly jobIdentities: Map<string, JobIdentity>;
 }
 
 /** Looks at the inputs of a site build and at what its last build recorded. */
@@ -56,7 +59,15 @@ export async function siteInputs(resultsDir: string, outDir: string, thresholdsF
   const store = stampStore(resultsDir);
   const stampParts = { siteSources: `${templatesFp}|${assetSourcesFp}`, store: store.stamp, resultsDir: resolve(resultsDir) };
   const upToDate = state !== undefined && state.inputs === inputsFingerprint(stampParts, thresholdsFor, state.probes) && pagesPresent(outDir, state);
-  return { templatesFp, stampParts, state, upToDate, jobIdentities: store.jobs };
+  return {
+    templatesFp,
+    stampParts,
+    state,
+    upToDate,
+    get jobIdentities() {
+      return store.jobIdentities();
+    },
+  };
 }
 
 /** What a build with nothing new reports: the last build's findings, every page unchanged. */
