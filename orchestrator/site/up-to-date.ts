@@ -55,8 +55,11 @@ export interface SiteInputs {
 
 /** Looks at the inputs of a site build and at what its last build recorded. */
 export async function siteInputs(resultsDir: string, outDir: string, thresholdsFor: (key: SeriesKey) => Thresholds): Promise<SiteInputs> {
-  const [templatesFp, assetSourcesFp, state] = await Promise.all([templatesFingerprint(), assetSourcesFingerprint(), readBuildState(outDir)]);
+  // The files are read in the background while the stamp takes its thousands of stats (synchronous: cheaper than as promises).
+  const read = Promise.all([templatesFingerprint(), assetSourcesFingerprint(), readBuildState(outDir)]);
+  read.catch(() => undefined); // awaited below, after a stamp that may throw first
   const store = stampStore(resultsDir);
+  const [templatesFp, assetSourcesFp, state] = await read;
   const stampParts = { siteSources: `${templatesFp}|${assetSourcesFp}`, store: store.stamp, resultsDir: resolve(resultsDir) };
   const upToDate = state !== undefined && state.inputs === inputsFingerprint(stampParts, thresholdsFor, state.probes) && pagesPresent(outDir, state);
   return {
