@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { loadHistory, type MetricHistory, type SeriesKey } from '../analysis/history.js';
 import { DEFAULT_THRESHOLDS, detectChangesInSlices, type DetectedChange, type Thresholds } from '../analysis/regressions.js';
 import { assetsFor } from './asset-cache.js';
+import { collectFully } from './full-collection.js';
 import type { CompareInput, CompareThresholds } from './compare-page.js';
 import { jobHeadlines } from './job-charts.js';
 import { mapLimit, scanStore, trendsPage, type JobRef, type Problem, type SweepRef } from './load.js';
@@ -302,6 +303,10 @@ async function buildPages({ options, started, log, thresholdsFor, writeFile, tem
   // worker is left drawing one big page at the end while the other has nothing to do; they go
   // ahead of the job pages still waiting for a worker
   units.sort((a, b) => b.weight - a.weight);
+  // reading the store and detecting changes leave most of what they allocated as garbage; collect
+  // it now, so that V8's next full collection is set from what the rest of the build keeps
+  // (full-collection.ts), not from a heap caught mid-read
+  collectFully();
   const trendPages = mapLimit(units, pool.capacity + 2, async (unit) => {
     // the worker that draws a page writes it; only paths, sizes and hashes come back
     await writer.unit(unit.id, unit.fp, () => pool.trendsWritten(unit.input(), writer.before(unit.id), { ahead: true }));

@@ -3,9 +3,8 @@
 // directory once, then one task per message (render-task.ts); it writes the unit's files itself
 // and answers with their paths, sizes and hashes (or the files, without a site directory), or
 // with the error it raised.
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
+import { collectFully } from './full-collection.js';
 import { pageContext } from './page-context.js';
 import type { RenderReply, RenderTask, RenderWorkerData } from './render-pool.js';
 import { outcomeBytes, runRenderTask } from './render-task.js';
@@ -24,16 +23,12 @@ const ctx = pageContext(data.resultsDir, data.assetPaths);
  */
 const COLLECT_AFTER_BYTES = 4 * 1024 * 1024;
 
-// a full collection on demand: V8's gc(), made visible to a fresh context only (the flag alone changes nothing else)
-setFlagsFromString('--expose-gc');
-const collect = runInNewContext('gc') as () => void;
-
 port.on('message', (task: RenderTask) => {
   const { id, ...work } = task;
   runRenderTask(ctx, data.outDir, work).then(
     (outcome) => {
       port.postMessage({ id, ...outcome } satisfies RenderReply);
-      if (outcomeBytes(outcome) >= COLLECT_AFTER_BYTES) collect();
+      if (outcomeBytes(outcome) >= COLLECT_AFTER_BYTES) collectFully();
     },
     (error: unknown) => port.postMessage({ id: task.id, error: error instanceof Error ? (error.stack ?? error.message) : String(error) } satisfies RenderReply),
   );
