@@ -1,7 +1,8 @@
 // The output side: every page is a unit with an input fingerprint. A unit whose fingerprint
 // matches the last build's (kept in <outDir>/.site-build.json) and whose files are all still
-// there is skipped without rendering; a rendered file whose content did not change is not
-// rewritten; a written file goes to a temp name beside it and is renamed into place.
+// there (each of them, not only its first: SiteWriter.unchanged) is skipped without rendering;
+// a rendered file whose content did not change is not rewritten; a written file goes to a temp
+// name beside it and is renamed into place.
 import { statSync } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -48,8 +49,8 @@ interface BuildManifest2 {
  * are read by where their quotes are, so they are written only when JSON needs no escape in them
  * (a unit with a quote, a backslash or a control character there is not recorded: it is drawn
  * again next time). What a kept unit needs (its fingerprint, and its first file to check that it
- * is there) is at hand; the rest is parsed only for a unit drawn again or no longer made (`body`:
- * the JSON text until then).
+ * is there) is at hand; the rest is parsed when the unit is asked for (to check that its other
+ * files are there too) or no longer made (`body`: the JSON text until then).
  */
 interface RecordedUnit {
   fp: string;
@@ -69,8 +70,10 @@ function recorded(fp: string, unit: StoredUnit): RecordedUnit {
  * A recorded unit's StoredUnit, parsed from its line the first time it is asked for; undefined
  * when the line is damaged (not a StoredUnit, or not the fingerprint and first file before it):
  * its files are then unknown (a renderer writes them all; none is removed as stale).
+ * `markDamaged`: a damaged line found is marked (body null: not written back); without it (the
+ * look at a kept unit's files), a kept unit's line stays as read and is carried over as it was.
  */
-function storedUnitOf(unit: RecordedUnit): StoredUnit | undefined {
+function storedUnitOf(unit: RecordedUnit, markDamaged = true): StoredUnit | undefined {
   if (typeof unit.body === 'string') {
     let parsed: unknown;
     try {
@@ -78,7 +81,9 @@ function storedUnitOf(unit: RecordedUnit): StoredUnit | undefined {
     } catch {
       parsed = undefined;
     }
-    unit.body = isStoredUnit(parsed) && recorded(unit.fp, parsed).first === unit.first && parsed[0] === unit.fp ? parsed : null;
+    if (isStoredUnit(parsed) && recorded(unit.fp, parsed).first === unit.first && parsed[0] === unit.fp) unit.body = parsed;
+    else if (markDamaged) unit.body = null;
+    else return undefined;
   }
   return unit.body ?? undefined;
 }
@@ -135,6 +140,13 @@ function storedPaths(unit: StoredUnit): string[] {
   const paths: string[] = [];
   for (let i = 2; i + 1 < unit.length; i += 2) paths.push(unit[1] + unit[i]!);
   return paths;
+}
+
+/** The directory of a stored unit's i-th name ('' for the site's root), as SiteWriter looks at it. */
+function storedDir(unit: StoredUnit, i: number): string {
+  const name = unit[i]!;
+  const slash = name.lastIndexOf('/');
+  return slash < 0 ? unit[1]!.slice(0, -1) : unit[1]! + name.slice(0, slash);
 }
 
 function isStoredUnit(value: unknown): value is StoredUnit {
@@ -277,25 +289,45 @@ export class SiteWriter {
   }
 
   /**
-   * Is a page of the last build still there? Without a stat of its own when its directory has the
-   * identity the last build recorded after its last write there (site/build-state.ts: a file
-   * added, removed or renamed in a directory changes it), taken once per directory: files are
-   * only removed at the end of a build (finish), so a page there when its directory was looked at
-   * is there until then. Pages of the site's root, or of a directory that changed, are looked at.
+   * Does a directory have the identity the last build recorded after its last write there
+   * (site/build-state.ts: a file added, removed or renamed in a directory changes it)? Taken once
+   * per directory: files are only removed at the end of a build (finish), so a file there when
+   * its directory was looked at is there until then. Never for the site's root ('').
    */
-  private keptPageThere(path: string): boolean {
-    const slash = path.lastIndexOf('/');
-    if (this.pageDirs !== undefined && slash > 0) {
-      const dir = path.slice(0, slash);
-      let same = this.dirsSeen.get(dir);
-      if (same === undefined) {
-        const recorded = Object.hasOwn(this.pageDirs.dirs, dir) ? this.pageDirs.dirs[dir] : undefined;
-        same = recorded !== undefined && recorded !== '-' && dirIdentity(join(this.outDir, dir)) === recorded;
-        this.dirsSeen.set(dir, same);
-      }
-      if (same) return true;
+  private dirAsRecorded(dir: string): boolean {
+    if (this.pageDirs === undefined || dir === '') return false;
+    let same = this.dirsSeen.get(dir);
+    if (same === undefined) {
+      const recorded = Object.hasOwn(this.pageDirs.dirs, dir) ? this.pageDirs.dirs[dir] : undefined;
+      same = recorded !== undefined && recorded !== '-' && dirIdentity(join(this.outDir, dir)) === recorded;
+      this.dirsSeen.set(dir, same);
     }
-    return this.exists(path);
+    return same;
+  }
+
+  /**
+   * Are the files of a unit of the last build all still there? Each without a stat of its own
+   * when its directory is as recorded (dirAsRecorded); the files of the site's root, or of a
+   * directory that changed, are looked at. A unit whose record is damaged (its files unknown) is
+   * there when its first file is.
+   */
+  private keptFilesThere(unit: RecordedUnit): boolean {
+    const stored = storedUnitOf(unit, false);
+    if (stored === undefined) {
+      const slash = unit.first.lastIndexOf('/');
+      return (slash > 0 && this.dirAsRecorded(unit.first.slice(0, slash))) || this.exists(unit.first);
+    }
+    let dir: string | undefined;
+    let same = false;
+    for (let i = 2; i + 1 < stored.length; i += 2) {
+      const at = storedDir(stored, i);
+      if (at !== dir) {
+        dir = at;
+        same = this.dirAsRecorded(dir);
+      }
+      if (!same && !this.exists(stored[1]! + stored[i]!)) return false;
+    }
+    return true;
   }
 
   /** Marks every directory above a file this build wrote or removed as changed. */
@@ -316,14 +348,15 @@ export class SiteWriter {
 
 
   /**
-   * Whether a unit can be skipped: its fingerprint is the last build's and its first file (its
-   * page, standing for the rest) is still there (keptPageThere: a stat per directory of pages, or
-   * per page where the directory changed). A skipped unit is recorded as kept.
+   * Whether a unit can be skipped: its fingerprint is the last build's and every file of it is
+   * still there (keptFilesThere: a stat per directory of pages, or per file where the directory
+   * changed). A unit with a file missing is drawn again, which writes that file. A skipped unit
+   * is recorded as kept.
    */
   unchanged(id: string, fp: string): boolean {
     const before = this.previous.get(id);
     if (!before || before.fp !== fp) return false;
-    if (before.first !== '' && !this.keptPageThere(before.first)) return false;
+    if (before.first !== '' && !this.keptFilesThere(before)) return false;
     this.current.set(id, before);
     this.unitsUnchanged++;
     return true;
@@ -372,16 +405,37 @@ export class SiteWriter {
   }
 
   /**
-   * The first file of every unit of this build (its page): what a build with nothing new checks
-   * is still there; with the directories seen unchanged and not written in since (their identity
-   * is known without another stat), and the manifest's identity. After finish().
+   * Where the files of this build's units (its pages) are: what a build with nothing new checks
+   * is still there (every directory holding one, and the files of the root); with the
+   * directories seen unchanged and not written in since (their identity is known without another
+   * stat), and the manifest's identity. After finish().
    */
   pages(): KeptPages {
-    const paths: string[] = [];
-    for (const unit of this.current.values()) if (unit.first !== '') paths.push(unit.first);
+    let pageCount = 0;
+    const dirs = new Set<string>();
+    const rootFiles: string[] = [];
+    for (const unit of this.current.values()) {
+      if (unit.first === '') continue;
+      pageCount++;
+      const stored = storedUnitOf(unit, false);
+      if (stored === undefined) {
+        // a kept unit whose record is damaged: only its first file is known
+        const slash = unit.first.lastIndexOf('/');
+        if (slash < 0) rootFiles.push(unit.first);
+        else dirs.add(unit.first.slice(0, slash));
+        continue;
+      }
+      let last: string | undefined;
+      for (let i = 2; i + 1 < stored.length; i += 2) {
+        const dir = storedDir(stored, i);
+        if (dir === '') rootFiles.push(stored[i]!);
+        else if (dir !== last) dirs.add(dir);
+        last = dir;
+      }
+    }
     const unchangedDirs = new Map<string, string>();
     for (const [dir, same] of this.dirsSeen) if (same && !this.touched.has(dir)) unchangedDirs.set(dir, this.pageDirs!.dirs[dir]!);
-    return { paths, unchangedDirs, manifest: this.manifestIdentity };
+    return { pageCount, dirs, rootFiles, unchangedDirs, manifest: this.manifestIdentity };
   }
 
   /** Every file of this build's units; undefined when a unit's record is damaged (its files are unknown). */
