@@ -60,6 +60,8 @@ interface RecordedUnit {
   body: StoredUnit | string | null;
   /** Its whole line as read: what a kept unit is written back as. */
   line?: string;
+  /** The directories of its files (bodyDirs), once a kept unit was looked at by them. */
+  dirs?: string[];
 }
 
 function recorded(fp: string, unit: StoredUnit): RecordedUnit {
@@ -147,6 +149,37 @@ function storedDir(unit: StoredUnit, i: number): string {
   const name = unit[i]!;
   const slash = name.lastIndexOf('/');
   return slash < 0 ? unit[1]!.slice(0, -1) : unit[1]! + name.slice(0, slash);
+}
+
+/**
+ * The directories of a recorded unit's files, once each ('' for the site's root), read from the
+ * text of its StoredUnit as the manifest holds it (JSON.stringify's: `["fp","dir","name","hash",
+ * ...]`) without parsing it: a kept unit is looked at by directory, and its parsed lists (at
+ * 15,000 units, ~20 MiB of strings, and the parse) are not needed. Undefined when the text has an
+ * escape, is not of that shape or not of the unit's fingerprint (it is parsed instead).
+ */
+function bodyDirs(unit: RecordedUnit): string[] | undefined {
+  const body = unit.body;
+  if (typeof body !== 'string' || !body.startsWith('["') || !body.endsWith('"]') || body.includes('\\')) return undefined;
+  const fpEnd = 2 + unit.fp.length;
+  if (!body.startsWith(unit.fp, 2) || !body.startsWith('","', fpEnd)) return undefined;
+  const commonEnd = body.indexOf('"', fpEnd + 3);
+  if (commonEnd < 0) return undefined;
+  const common = body.slice(fpEnd + 3, commonEnd);
+  const commonDir = common.slice(0, -1);
+  const dirs: string[] = [];
+  // at: the closing quote of the string before the next name
+  for (let at = commonEnd; at < body.length - 2; ) {
+    if (!body.startsWith('","', at)) return undefined;
+    const nameEnd = body.indexOf('"', at + 3);
+    const hashEnd = nameEnd < 0 || !body.startsWith('","', nameEnd) ? -1 : body.indexOf('"', nameEnd + 3);
+    if (hashEnd < 0) return undefined;
+    const slash = body.lastIndexOf('/', nameEnd);
+    const dir = slash < at + 3 ? commonDir : common + body.slice(at + 3, slash);
+    if (!dirs.includes(dir)) dirs.push(dir);
+    at = hashEnd;
+  }
+  return dirs;
 }
 
 function isStoredUnit(value: unknown): value is StoredUnit {
@@ -299,7 +332,7 @@ export class SiteWriter {
     let same = this.dirsSeen.get(dir);
     if (same === undefined) {
       const recorded = Object.hasOwn(this.pageDirs.dirs, dir) ? this.pageDirs.dirs[dir] : undefined;
-      same = recorded !== undefined && recorded !== '-' && dirIdentity(join(this.outDir, dir)) === recorded;
+      same = recorded !== undefined && recorded !== '-' && dirIdentity(`${this.outDir}/${dir}`) === recorded;
       this.dirsSeen.set(dir, same);
     }
     return same;
@@ -312,6 +345,12 @@ export class SiteWriter {
    * there when its first file is.
    */
   private keptFilesThere(unit: RecordedUnit): boolean {
+    // read as its directories first: each as recorded (the root never is), no file needs a look
+    const dirs = bodyDirs(unit);
+    if (dirs !== undefined && dirs.every((dir) => this.dirAsRecorded(dir))) {
+      unit.dirs = dirs;
+      return true;
+    }
     const stored = storedUnitOf(unit, false);
     if (stored === undefined) {
       const slash = unit.first.lastIndexOf('/');
@@ -417,6 +456,11 @@ export class SiteWriter {
     for (const unit of this.current.values()) {
       if (unit.first === '') continue;
       pageCount++;
+      const inText = unit.dirs ?? bodyDirs(unit);
+      if (inText !== undefined && !inText.includes('')) {
+        for (const dir of inText) dirs.add(dir);
+        continue;
+      }
       const stored = storedUnitOf(unit, false);
       if (stored === undefined) {
         // a kept unit whose record is damaged: only its first file is known
