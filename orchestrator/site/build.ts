@@ -17,7 +17,7 @@ import { seriesLabeller } from './point-matrix.js';
 import { RenderPool } from './render-pool.js';
 import type { TrendGroup } from './trend-periods.js';
 import { trendPlans, trendUnits, withTrendPages } from './trend-units.js';
-import { loadFindings } from './findings.js';
+import { loadFindings, type LoadedFindings } from './findings.js';
 import { changeId } from '../analysis/findings.js';
 import { readPagedState } from '../results/store.js';
 import { glance, quiet, revealedBy } from './glance.js';
@@ -162,12 +162,11 @@ function atomFeed(ctx: Ctx, rows: readonly ChangeRow[], feedKey: string, fallbac
  * those changes (confirmed, or unconfirmed where the inventory pages them), each once, as the
  * sweep that paged it saw it. Stores from before findings keep every detected change.
  */
-async function pagedChanges(resultsDir: string, sweepIds: readonly string[]): Promise<DetectedChange[] | undefined> {
-  // paged.json names the sweeps that paged: only their findings are read (a store without it is scanned).
+async function pagedChanges(resultsDir: string, findingsBySweep: ReadonlyMap<string, LoadedFindings>): Promise<DetectedChange[] | undefined> {
+  // paged.json names the sweeps that paged: only their findings count (a store without it: every sweep's).
   const state = await readPagedState(resultsDir).catch(() => undefined);
   const paging = state ? new Set(Object.values(state.paged).map((p) => p.sweepId)) : undefined;
-  const loaded = await Promise.all(sweepIds.filter((id) => paging?.has(id) ?? true).map((id) => loadFindings(resultsDir, id)));
-  const found = loaded.flatMap((f) => (f.state === 'found' ? [f.findings] : []));
+  const found = [...findingsBySweep].flatMap(([id, f]) => ((paging?.has(id) ?? true) && f.state === 'found' ? [f.findings] : []));
   if (found.length === 0 && !state) return undefined;
   const seen = new Set<string>();
   const paged: DetectedChange[] = [];
@@ -207,7 +206,8 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
   const writeFile = options.writeFile ?? writeFileAtomic;
 
   // Nothing new since the last build (same inputs, every page still there): nothing is read or written.
-  const { templatesFp, stampParts, state, upToDate, jobIdentities } = options.inputs ?? (await siteInputs(options.resultsDir, options.outDir, thresholdsFor));
+  const inputs = options.inputs ?? (await siteInputs(options.resultsDir, options.outDir, thresholdsFor));
+  const { templatesFp, stampParts, state, upToDate } = inputs;
   if (state && upToDate) {
     log(nothingNewLine(state, Date.now() - started));
     return nothingNewResult(state);
@@ -220,7 +220,8 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
   const pool = new RenderPool({ resultsDir: options.resultsDir, assetPaths: assets.paths, ...(options.writeFile ? {} : { outDir: options.outDir }) }, options.workers);
   pool.warm();
   try {
-    return await buildPages({ options, started, log, thresholdsFor, writeFile, templatesFp, stampParts, state, jobIdentities, assets, pool });
+    // the stamp's job identities are made only now, when the scan needs them (SiteInputs.jobIdentities)
+    return await buildPages({ options, started, log, thresholdsFor, writeFile, templatesFp, stampParts, state, jobIdentities: inputs.jobIdentities, assets, pool });
   } finally {
     await pool.close();
   }
@@ -293,7 +294,8 @@ async function buildPages({ options, started, log, thresholdsFor, writeFile, tem
   const sweepFacts = { start: (id: string) => sweepById.get(id)?.manifest.startedAt, fp: (id: string) => sweepById.get(id)?.fp };
   const plans = trendPlans(groups, sweepFacts);
   // a row links to the trends page that draws its point
-  const rows = withTrendPages(changeRows(changes, jobsBySweepHostScenario(sweeps), previous, labelsOf), plans);
+  const jobsByKey = jobsBySweepHostScenario(sweeps);
+  const rows = withTrendPages(changeRows(changes, jobsByKey, previous, labelsOf), plans);
   const units = plans.flatMap((plan) => {
     const own = rows.filter((r) => r.host === plan.group.host && r.scenario === plan.group.scenario);
     // thresholds travel as data (a worker cannot call thresholdsFor), by the history they are for
@@ -350,7 +352,10 @@ async function buildPages({ options, started, log, thresholdsFor, writeFile, tem
 
   const index = indexRows(sweeps, changes, headlineLookup(history.histories));
   const latestId = sweeps.map((s) => s.sweepId).sort().at(-1);
-  const loadedFindings = latestId === undefined ? undefined : await loadFindings(options.resultsDir, latestId);
+  // every sweep's findings.json, read once: the latest's for the glance, the sweeps that paged for
+  // the feed, all of them for the regressions page's finding status
+  const findingsBySweep = new Map(await Promise.all(sweeps.map(async (s) => [s.sweepId, await loadFindings(options.resultsDir, s.sweepId)] as const)));
+  const loadedFindings = latestId === undefined ? undefined : findingsBySweep.get(latestId);
   const atGlance = glance({
     sweeps,
     findings: loadedFindings?.state === 'found' ? loadedFindings.findings : undefined,
@@ -382,11 +387,11 @@ async function buildPages({ options, started, log, thresholdsFor, writeFile, tem
 
   const counts = { regression: 0, improvement: 0, change: 0 };
   for (const c of changes) counts[c.kind]++;
-  const paged = await pagedChanges(options.resultsDir, sweeps.map((s) => s.sweepId));
-  const feedRows = paged ? withTrendPages(changeRows(paged, jobsBySweepHostScenario(sweeps), previous, labelsOf), plans) : rows;
+  const paged = await pagedChanges(options.resultsDir, findingsBySweep);
+  const feedRows = paged ? withTrendPages(changeRows(paged, jobsByKey, previous, labelsOf), plans) : rows;
   // the regressions page: what the sweeps' findings said of each change (confirmed, paged...) first
-  const found = (await Promise.all(sweeps.map((s) => loadFindings(options.resultsDir, s.sweepId)))).flatMap((f) => (f.state === 'found' ? [f.findings] : []));
-  const changeList = withTrendPages(changeRows(changes, jobsBySweepHostScenario(sweeps), previous, labelsOf, findingLookup(found, sweeps.map((s) => s.sweepId))), plans);
+  const found = [...findingsBySweep.values()].flatMap((f) => (f.state === 'found' ? [f.findings] : []));
+  const changeList = withTrendPages(changeRows(changes, jobsByKey, previous, labelsOf, findingLookup(found, sweeps.map((s) => s.sweepId))), plans);
   const latestSweep = sweeps.at(-1)?.manifest.startedAt ?? '1970-01-01T00:00:00.000Z';
   const feedKey = resolve(options.resultsDir);
   await writer.unit('regressions', sha(`${ctx.siteFp}|${JSON.stringify({ changeList, feedRows: feedRows.length, problems: history.problems, latestSweep })}`), () => [
