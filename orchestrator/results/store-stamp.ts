@@ -70,13 +70,9 @@ export interface StoreStamp {
   jobIdentities(): Map<string, JobIdentity>;
 }
 
-/** About 2 stats per job and a directory listing per sweep: paths are joined as plain strings (no checks per job). */
-export function storeStamp(resultsDir: string): string {
-  return stampStore(resultsDir).stamp;
-}
-
 /**
- * The stamp, and the identities it was made of. Hashed: the paging record's identity, then per
+ * The stamp (about 2 stats per job and a directory listing per sweep: paths are joined as plain
+ * strings, no checks per job), and the identities it was made of. Hashed: the paging record's identity, then per
  * sweep its id, the identities of its sweep.json, findings.json and jobs directory, how many jobs
  * it has, their names (each followed by a '/', which no name holds) and their identities.
  */

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { appendFile, mkdir, mkdtemp, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stampStore, storeStamp } from '../../orchestrator/results/store-stamp.js';
+import { stampStore } from '../../orchestrator/results/store-stamp.js';
 import { jobFiles, pagedStatePath, sweepPaths } from '../../orchestrator/results/store-layout.js';
 import { fileIdentity } from '../../orchestrator/site/scan-cache.js';
 
@@ -37,10 +37,10 @@ test.after.each(async () => {
 const jobDir = (sweepId: string, jobId: string) => join(sweepPaths(results, sweepId).jobs, jobId);
 
 test('the same store gives the same stamp, and another store another', async () => {
-  const stamp = storeStamp(results);
+  const stamp = stampStore(results).stamp;
   assert.match(stamp, /^[0-9a-f]{32}$/);
-  assert.is(storeStamp(results), stamp);
-  assert.is.not(storeStamp(join(work, 'elsewhere')), stamp);
+  assert.is(stampStore(results).stamp, stamp);
+  assert.is.not(stampStore(join(work, 'elsewhere')).stamp, stamp);
 });
 
 test('every change the stamp is there to see changes it', async () => {
@@ -63,9 +63,9 @@ test('every change the stamp is there to see changes it', async () => {
     ['a sweep added', () => mkdir(sweepPaths(results, '20261103T020000Z-aa03').jobs, { recursive: true })],
   ];
   for (const [what, change] of changes) {
-    const before = storeStamp(results);
+    const before = stampStore(results).stamp;
     await change();
-    assert.is.not(storeStamp(results), before, what);
+    assert.is.not(stampStore(results).stamp, before, what);
   }
 });
 
