@@ -26,8 +26,12 @@ export function changeText(change: MeanChange, separator = ' '): string {
   return signedPercentText(change.relativeChange, separator);
 }
 
+/** The mean of a candidate's re-run or baseline values; NaN for none. */
+export function evidenceMean(values: readonly number[]): number {
+  return values.length ? values.reduce((a, b) => a + b, 0) / values.length : Number.NaN;
+}
+
 /** Re-runs against the previous regime's values (a candidate's evidence), read the same way. */
 export function rerunChangeText(evidence: { values: readonly number[]; baseline: readonly number[]; relativeChange: number }, separator = ' '): string {
-  const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN);
-  return changeText({ beforeMean: mean(evidence.baseline), afterMean: mean(evidence.values), relativeChange: evidence.relativeChange }, separator);
+  return changeText({ beforeMean: evidenceMean(evidence.baseline), afterMean: evidenceMean(evidence.values), relativeChange: evidence.relativeChange }, separator);
 }

@@ -2,7 +2,7 @@
 // sweep's findings.json when it has one (regression candidates and what their confirmation
 // re-runs said, regressions still present, improvements, failed jobs); for an older sweep without
 // one, from what the site detects itself. Pure: loaded data in, what the template shows out.
-import { changeText, rerunChangeText } from '../analysis/change-text.js';
+import { changeText, evidenceMean, rerunChangeText } from '../analysis/change-text.js';
 import type { Change, Candidate, Findings } from '../analysis/findings.js';
 import type { MetricHistory } from '../analysis/history.js';
 import { buildsText, detectChanges, regressionsFirstSeen, type DetectedChange, type Thresholds } from '../analysis/regressions.js';
@@ -123,9 +123,8 @@ function evidenceText(candidate: Candidate, unit: string): string | null {
   const e = candidate.evidence;
   if (!e) return null;
   const values = e.values.map((v) => formatValue(v, unit)).join(', ');
-  const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN);
   const runs = `${e.values.length} re-run${e.values.length === 1 ? '' : 's'}`;
-  return `${runs}: ${values || '—'} against ${formatValue(mean(e.baseline), unit)} before (${e.baseline.length} run${e.baseline.length === 1 ? '' : 's'}): ${rerunChangeText(e)}, p = ${formatP(e.pValue)}`;
+  return `${runs}: ${values || '—'} against ${formatValue(evidenceMean(e.baseline), unit)} before (${e.baseline.length} run${e.baseline.length === 1 ? '' : 's'}): ${rerunChangeText(e)}, p = ${formatP(e.pValue)}`;
 }
 
 /**
