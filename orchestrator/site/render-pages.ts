@@ -4,7 +4,7 @@
 // they need arrives as data that survives a structured clone (no functions).
 import { readFileSync } from 'node:fs';
 import { phaseTimelineChart, type ChartSpec } from './charts.js';
-import { dataScript, toCsv } from './encode.js';
+import { chartScript, dataScript, toCsv } from './encode.js';
 import { formatDuration, unitTables } from './format.js';
 import { chartsForJob, summaryForJob } from './job-charts.js';
 import { jobPaths, loadJob, trendsPage, type JobRef, type LoadedJob } from './load.js';
@@ -54,7 +54,7 @@ export async function renderCharts(charts: Iterable<ChartSpec>, pageId: string, 
     const json = `${assetsDir}/${chart.id}.json`;
     const csv = `${assetsDir}/${chart.id}.csv`;
     files.push({ path: json, data: `${JSON.stringify(chart.rows)}\n` }, { path: csv, data: toCsv(chart.rows, chart.columns) });
-    script += dataScript('charts', key, chart.spec);
+    script += chartScript(key, chart.spec);
     views.push({ id: chart.id, key, svg, note: chart.note, json: rel(pagePath, json), csv: rel(pagePath, csv), placement: chart.placement });
   }
   if (views.length === 0) return { views, files, script: undefined };

@@ -5,6 +5,42 @@
 (function () {
   'use strict';
 
+  // A chart's rows as charts.js carries them, by column (encode.ts, columnRows), back as the
+  // rows themselves: the same fields, values and order the builder made.
+  function expandRows(columns) {
+    var rows = [];
+    for (var i = 0; i < columns.n; i++) rows.push({});
+    columns.c.forEach(function (column) {
+      var field = column[0];
+      var byIndex = column[1] === 1;
+      var data = column[2];
+      var absent = {};
+      (column[3] || []).forEach(function (row) { absent[row] = true; });
+      for (var i = 0; i < columns.n; i++) {
+        if (absent[i]) continue;
+        var value = byIndex ? data[0][data[1][i]] : data[i];
+        // defineProperty: a field named __proto__ is a field, never the row's prototype
+        Object.defineProperty(rows[i], field, { value: value, writable: true, enumerable: true, configurable: true });
+      }
+    });
+    return rows;
+  }
+
+  // Every `data: { siteRows }` in a spec (at any depth) as `data: { values }`, in place.
+  function expandSpec(node) {
+    if (Array.isArray(node)) { node.forEach(expandSpec); return; }
+    if (!node || typeof node !== 'object') return;
+    Object.keys(node).forEach(function (key) {
+      var value = node[key];
+      if (key === 'data' && value && value.siteRows) {
+        value.values = expandRows(value.siteRows);
+        delete value.siteRows;
+      } else {
+        expandSpec(value);
+      }
+    });
+  }
+
   function embedCharts() {
     var store = (window.__site && window.__site.charts) || {};
     if (typeof window.vegaEmbed !== 'function') return;
@@ -13,6 +49,7 @@
       var spec = store[figure.getAttribute('data-chart')];
       var view = figure.querySelector('.chart-view');
       if (!spec || !view) return;
+      expandSpec(spec);
       var live = document.createElement('div');
       live.className = 'chart-live';
       var options = {
