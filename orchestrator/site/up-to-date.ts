@@ -14,7 +14,7 @@ import { pagesPresent, readBuildState, type RecordedBuildState } from './build-s
 import { sha } from './names.js';
 
 /** Bump when page output changes in a way the template and asset hashes do not capture. */
-export const BUILDER_VERSION = '12'; // 12: legends name lines by the labels that differ; time axes keep their dates, live and pre-rendered alike; trends charts in reading order, 20 line colours, a 'detected' legend on multi-line charts; changes from 0 read 'from 0'; compare verdicts by readChange; 11: trends pages drawn as a 90-day window plus one page per ended month, written by the render workers; 10: charts pre-rendered by the site's own SVG writer (svg-chart/) where the builder gives a drawing; 9: SVG ids numbered per chart (the same on every build); 8: values in their unit family's best unit; kvm trends as a matrix; last night at a glance
+export const BUILDER_VERSION = '13'; // 13: charts.js carries chart rows by column (encode.ts columnRows); 12: legends name lines by the labels that differ; time axes keep their dates, live and pre-rendered alike; trends charts in reading order, 20 line colours, a 'detected' legend on multi-line charts; changes from 0 read 'from 0'; compare verdicts by readChange; 11: trends pages drawn as a 90-day window plus one page per ended month, written by the render workers; 10: charts pre-rendered by the site's own SVG writer (svg-chart/) where the builder gives a drawing; 9: SVG ids numbered per chart (the same on every build); 8: values in their unit family's best unit; kvm trends as a matrix; last night at a glance
 
 export async function templatesFingerprint(): Promise<string> {
   const dir = join(REPORT_SITE_DIR, 'templates');
