@@ -33,9 +33,19 @@
 //    re-examined, until every remaining one passes (Otava's "merge" step): dropping the start
 //    of a bump merges it back into its surroundings.
 //
-// Everything is deterministic: the permutations come from a seeded mulberry32 generator.
+// Everything is deterministic, and each permutation test is a function of what it tests alone:
+// its shuffles come from a mulberry32 generator seeded with a digest of the tested segment's
+// values (mixed with the `seed` option), not from one stream shared by every test of a history.
+// So a segment's p-value does not depend on what was tested before it (how many numbers earlier
+// tests drew, which moves whenever a point arrives or the noise estimate moves a magnitude rule),
+// and the p-value of a window that holds the same values as last night's is last night's: a
+// PermutationMemo (permutation-memo.ts) answers it without shuffling again. Only the tests are
+// memoised, by (segment values, split, permutations, alpha, seed); the magnitude, noise and
+// persistence rules, which move with the whole series, are judged afresh every time.
 import { estimateNoise } from './noise.js';
+import { permutationScope, processPermutationMemo, type PermutationMemo } from './permutation-memo.js';
 import { mulberry32, shuffleInPlace } from './random.js';
+import { segmentHash } from './segment-hash.js';
 
 export interface ChangePointOptions {
   /** Points per analysis window; default 30. */
@@ -58,8 +68,13 @@ export interface ChangePointOptions {
    * equal for points of one run. Default: every point is its own run.
    */
   runs?: readonly number[];
-  /** Permutation RNG seed; default fixed, so results are deterministic. */
+  /** Mixed into each permutation test's seed (a digest of the tested values); default fixed, so results are deterministic. */
   seed?: number;
+  /**
+   * Where permutation p-values already computed are kept and looked up; default one memo per
+   * process (processPermutationMemo). null: every test is run. Either way the results are the same.
+   */
+  memo?: PermutationMemo | null;
 }
 
 export interface ChangePoint {
@@ -133,8 +148,9 @@ class Detector {
   private readonly scratch: Float64Array;
   /** Per value of a permuted segment, its summed distance to every value of the segment. */
   private readonly distances: Float64Array;
-  private readonly random: () => number;
-  private readonly pValues = new Map<string, number>();
+  /** The values' bits, two words per value, for the digest of a tested segment. */
+  private readonly words: Uint32Array;
+  private readonly scope: string;
   /** prefix[i] = x[0] + ... + x[i - 1]. */
   private readonly prefix: Float64Array;
   private readonly window: number;
@@ -146,7 +162,8 @@ class Detector {
     /** Dense run numbers (0, 1, 2, ...), non-decreasing. */
     private readonly runs: Int32Array,
     private readonly rules: Rules,
-    seed: number,
+    private readonly seed: number,
+    private readonly memo: PermutationMemo | null,
   ) {
     this.window = rules.window;
     this.alpha = rules.alpha;
@@ -156,7 +173,8 @@ class Detector {
     this.rowRight = new Float64Array(size);
     this.scratch = new Float64Array(size);
     this.distances = new Float64Array(size);
-    this.random = mulberry32(seed);
+    this.words = new Uint32Array(x.buffer, x.byteOffset, 2 * x.length);
+    this.scope = permutationScope(this.permutations, this.alpha, seed);
     this.prefix = new Float64Array(x.length + 1);
     for (let i = 0; i < x.length; i++) this.prefix[i + 1] = this.prefix[i]! + x[i]!;
   }
@@ -239,10 +257,24 @@ class Detector {
   }
 
   /**
-   * Permutation p-value of `observed` against the maximal Q of shuffled copies of x[lo..hi).
-   * Stops early once the p-value can no longer reach alpha.
+   * Permutation p-value of the split at `split` (relative to lo; `observed` gives its Q) of
+   * x[lo..hi): from the memo, or tested with shuffles seeded by the segment's own values.
    */
-  private pValue(lo: number, hi: number, observed: number): number {
+  private pValue(lo: number, hi: number, split: number, observed: () => number): number {
+    const [high, low] = segmentHash(this.words, lo, hi, this.seed);
+    const known = this.memo?.lookup(this.scope, high, low, split);
+    if (known !== undefined) return known;
+    const outcome = this.permutationTest(lo, hi, observed(), mulberry32(high ^ Math.imul(low, 0x9e3779b1)));
+    this.memo?.remember(this.scope, high, low, split, outcome);
+    return outcome.hits / outcome.of;
+  }
+
+  /**
+   * The maximal Q of shuffled copies of x[lo..hi) against `observed`: how many of the
+   * permutations reached it, plus one, of how many were done, plus one. Stops early once the
+   * p-value can no longer reach alpha.
+   */
+  private permutationTest(lo: number, hi: number, observed: number, random: () => number): { hits: number; of: number } {
     const length = hi - lo;
     const view = this.scratch.subarray(0, length);
     view.set(this.x.subarray(lo, hi));
@@ -258,14 +290,14 @@ class Detector {
     let done = 0;
     const tolerance = 1e-9 * Math.max(1, Math.abs(observed));
     while (done < this.permutations) {
-      shuffleInPlace(view, this.random, distances);
+      shuffleInPlace(view, random, distances);
       done++;
       if (this.maxQ(view, distances, length) >= observed - tolerance) {
         atLeast++;
         if (atLeast >= giveUp) break;
       }
     }
-    return (atLeast + 1) / (done + 1);
+    return { hits: atLeast + 1, of: done + 1 };
   }
 
   private mean(lo: number, hi: number): number {
@@ -282,7 +314,7 @@ class Detector {
     const after = this.mean(tau, hi);
     if (Math.abs(relativeChange(before, after)) < CANDIDATE_FRACTION * this.rules.minRelativeChange) return;
     if (Math.abs(after - before) < CANDIDATE_FRACTION * this.rules.minDifference) return;
-    if (this.pValue(lo, hi, best.q) > this.alpha) return;
+    if (this.pValue(lo, hi, best.tau, () => best.q) > this.alpha) return;
     found.add(tau);
     this.divide(lo, tau, found);
     this.divide(tau, hi, found);
@@ -308,15 +340,9 @@ class Detector {
     return [...new Set(result)].sort((a, b) => a - b);
   }
 
-  /** Permutation p of the split at `at` of the segment x[lo..hi), cached. */
+  /** Permutation p of the split at `at` of the segment x[lo..hi). */
   private significance(lo: number, at: number, hi: number): number {
-    const key = `${lo}:${at}:${hi}`;
-    let p = this.pValues.get(key);
-    if (p === undefined) {
-      p = this.pValue(lo, hi, this.split(this.x, lo, hi - lo, at - lo).q);
-      this.pValues.set(key, p);
-    }
-    return p;
+    return this.pValue(lo, hi, at - lo, () => this.split(this.x, lo, hi - lo, at - lo).q);
   }
 
   /**
@@ -416,7 +442,8 @@ export function detectChangePoints(values: readonly number[], options: ChangePoi
     noiseSd,
   };
 
-  const detector = new Detector(x, runs, rules, options.seed ?? DEFAULT_SEED);
+  const memo = options.memo === undefined ? processPermutationMemo : options.memo;
+  const detector = new Detector(x, runs, rules, (options.seed ?? DEFAULT_SEED) >>> 0, memo);
   const found = new Set<number>();
   for (const [lo, hi] of windowsOf(n, window)) detector.divide(lo, hi, found);
 
