@@ -16,6 +16,8 @@ import { changeText } from './change-text.js';
 import type { ChangePoint, ChangePointOptions } from './e-divisive.js';
 import type { HistoryPoint, MetricHistory, SeriesKey } from './history.js';
 import { estimateNoise } from './noise.js';
+import { processPermutationMemo, type PermutationMemo } from './permutation-memo.js';
+import { readPermutationMemo, writePermutationMemo } from './permutation-memo-file.js';
 
 export interface Thresholds {
   /** Smallest |after - before| / |before| of the whole regimes' means that counts (0.05 = 5%). */
@@ -101,7 +103,7 @@ export function kindOf(better: 'higher' | 'lower' | 'none', beforeMean: number, 
 }
 
 /** The options detectChangePoints gets from thresholds: the one place both the sweep and `orchestrate changes` take them from. */
-export function changePointOptions(thresholds: Thresholds, runs?: readonly number[]): ChangePointOptions {
+export function changePointOptions(thresholds: Thresholds, runs?: readonly number[], memo?: PermutationMemo): ChangePointOptions {
   return {
     window: thresholds.window,
     pValue: thresholds.pValue,
@@ -109,6 +111,7 @@ export function changePointOptions(thresholds: Thresholds, runs?: readonly numbe
     persistence: thresholds.persistence,
     noiseFactor: thresholds.noiseFactor,
     ...(runs ? { runs } : {}),
+    ...(memo ? { memo } : {}),
   };
 }
 
@@ -116,8 +119,8 @@ export function changePointOptions(thresholds: Thresholds, runs?: readonly numbe
  * Change points of plain values (what `orchestrate changes` reads from a CSV), with the same rules
  * as a metric's history: `runs` says which values are one night's (default: each its own).
  */
-export function detectSeriesChanges(values: readonly number[], thresholds: Thresholds, runs?: readonly number[]): ChangePoint[] {
-  return detectChangePoints(values, changePointOptions(thresholds, runs));
+export function detectSeriesChanges(values: readonly number[], thresholds: Thresholds, runs?: readonly number[], memo?: PermutationMemo): ChangePoint[] {
+  return detectChangePoints(values, changePointOptions(thresholds, runs, memo));
 }
 
 /** The sweep ids of a history's points, distinct, in order. */
@@ -145,11 +148,11 @@ interface Found {
   change: DetectedChange;
 }
 
-function changesOf(history: MetricHistory, points: readonly HistoryPoint[], thresholds: Thresholds): Found[] {
+function changesOf(history: MetricHistory, points: readonly HistoryPoint[], thresholds: Thresholds, memo?: PermutationMemo): Found[] {
   if (points.length < 4) return [];
   const values = points.map((point) => point.value);
   const runs = runsOf(points);
-  const found = detectSeriesChanges(values, thresholds, runs);
+  const found = detectSeriesChanges(values, thresholds, runs, memo);
   if (found.length === 0) return [];
   const noise = estimateNoise(values).relative;
   return found.map((change) => {
@@ -189,24 +192,57 @@ export function detectChanges(histories: readonly MetricHistory[], thresholdsFor
   return histories.flatMap((history) => changesOfHistory(history, thresholdsFor));
 }
 
-function changesOfHistory(history: MetricHistory, thresholdsFor: (key: SeriesKey) => Thresholds): DetectedChange[] {
-  return changesOf(history, finitePoints(history), thresholdsFor(history.key)).map(({ change }) => change);
+function changesOfHistory(history: MetricHistory, thresholdsFor: (key: SeriesKey) => Thresholds, memo?: PermutationMemo): DetectedChange[] {
+  return changesOf(history, finitePoints(history), thresholdsFor(history.key), memo).map(({ change }) => change);
+}
+
+export interface SlicedDetectionOptions {
+  /** Detection runs at most this long before the event loop gets a turn; default 10 ms. */
+  sliceMs?: number;
+  /**
+   * A directory (the site's) where the permutation tests used are kept for the next detection
+   * (permutation-memo-file.ts): read before, rewritten after, with only the tests used.
+   */
+  memoDir?: string;
+  /** The memo of permutation tests; default the process's (processPermutationMemo). */
+  memo?: PermutationMemo;
+  /** Told how many tests were run and answered, and what the kept file cost. */
+  log?: (line: string) => void;
 }
 
 /**
  * detectChanges, giving the event loop a turn whenever `sliceMs` of detection has run: the same
  * changes in the same order, for a caller whose other work (a site build's render workers, whose
- * replies and next tasks go through this thread) must not wait for the whole detection.
+ * replies and next tasks go through this thread) must not wait for the whole detection. With
+ * `memoDir`, the permutation tests of the last detection kept there answer those of every
+ * segment that has not changed since.
  */
-export async function detectChangesInSlices(histories: readonly MetricHistory[], thresholdsFor: (key: SeriesKey) => Thresholds, sliceMs = 10): Promise<DetectedChange[]> {
+export async function detectChangesInSlices(histories: readonly MetricHistory[], thresholdsFor: (key: SeriesKey) => Thresholds, options: SlicedDetectionOptions = {}): Promise<DetectedChange[]> {
+  const { sliceMs = 10, memoDir, memo = processPermutationMemo, log } = options;
+  const round = memo.beginRound();
+  const [computedBefore, reusedBefore] = [memo.computed, memo.reused];
+  const readStarted = performance.now();
+  const read = memoDir === undefined ? undefined : readPermutationMemo(memoDir, memo);
+  const readMs = performance.now() - readStarted;
   const changes: DetectedChange[] = [];
   let sliceStart = performance.now();
   for (const history of histories) {
-    changes.push(...changesOfHistory(history, thresholdsFor));
+    changes.push(...changesOfHistory(history, thresholdsFor, memo));
     if (performance.now() - sliceStart < sliceMs) continue;
     await new Promise<void>((resolve) => setImmediate(resolve));
     sliceStart = performance.now();
   }
+  const tests = `${memo.computed - computedBefore} permutation test(s) run, ${memo.reused - reusedBefore} answered from the memo`;
+  if (memoDir === undefined) {
+    log?.(`site: ${tests}`);
+    return changes;
+  }
+  const writeStarted = performance.now();
+  const written = writePermutationMemo(memoDir, memo, round);
+  const kib = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
+  log?.(
+    `site: ${tests}; memo read ${read!.tests} (${kib(read!.bytes)}, ${readMs.toFixed(1)} ms), kept ${written.tests} (${kib(written.bytes)}, ${(performance.now() - writeStarted).toFixed(1)} ms)`,
+  );
   return changes;
 }
 

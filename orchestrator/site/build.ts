@@ -284,7 +284,7 @@ async function buildPages({ options, started, log, thresholdsFor, writeFile, tem
     }
   });
   // in slices, so that the workers' replies are answered with their next pages meanwhile
-  const changes = await detectChangesInSlices(history.histories, thresholdsFor);
+  const changes = await detectChangesInSlices(history.histories, thresholdsFor, { memoDir: options.outDir, log });
   log(`site: ${scan.sweeps.length} sweep(s), ${history.histories.length} metric histories, ${changes.length} change(s) detected (${Date.now() - started} ms)`);
 
   const labelsOf = seriesLabeller(history.histories);

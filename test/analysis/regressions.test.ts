@@ -285,7 +285,7 @@ test('detection in slices gives the changes of detectChanges, in the same order,
   const ticking = setInterval(() => turns++, 0);
   try {
     // a slice of 0 ms yields after every history
-    assert.equal(await detectChangesInSlices(histories, () => DEFAULT_THRESHOLDS, 0), whole);
+    assert.equal(await detectChangesInSlices(histories, () => DEFAULT_THRESHOLDS, { sliceMs: 0 }), whole);
   } finally {
     clearInterval(ticking);
   }
