@@ -74,24 +74,29 @@ export function columnRows(rows: readonly unknown[]): ColumnRows | undefined {
 /** `[distinct values, index per value]` when the values are texts (or other JSON) repeated enough to gain; undefined otherwise. */
 function byDistinct(values: readonly unknown[]): [unknown[], number[]] | undefined {
   const distinct: unknown[] = [];
-  const at = new Map<string, number>();
-  const index: number[] = [];
-  for (const value of values) {
+  // texts by themselves; anything else (booleans, null, objects) by its JSON
+  const texts = new Map<string, number>();
+  const others = new Map<string, number>();
+  const index = new Array<number>(values.length);
+  const most = values.length / 2;
+  for (let row = 0; row < values.length; row++) {
+    const value = values[row];
     // an absent row's place (the column lists it as absent)
     if (value === undefined) {
-      index.push(0);
+      index[row] = 0;
       continue;
     }
     // numbers stay as they are: their text is about as long as an index
     if (typeof value === 'number') return undefined;
-    const key = typeof value === 'string' ? `s${value}` : `j${JSON.stringify(value)}`;
-    let i = at.get(key);
+    const map = typeof value === 'string' ? texts : others;
+    const key = typeof value === 'string' ? value : JSON.stringify(value);
+    let i = map.get(key);
     if (i === undefined) {
-      at.set(key, (i = distinct.length));
+      map.set(key, (i = distinct.length));
       distinct.push(value);
-      if (distinct.length > values.length / 2) return undefined;
+      if (distinct.length > most) return undefined;
     }
-    index.push(i);
+    index[row] = i;
   }
   return [distinct, index];
 }
