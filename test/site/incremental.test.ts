@@ -12,6 +12,7 @@ import { DEFAULT_THRESHOLDS } from '../../orchestrator/analysis/regressions.js';
 import { BUILD_STATE } from '../../orchestrator/site/build-state.js';
 import { SCAN_CACHE } from '../../orchestrator/site/scan-cache.js';
 import { HISTORY_CACHE } from '../../orchestrator/analysis/history-cache.js';
+import { PERMUTATION_MEMO } from '../../orchestrator/analysis/permutation-memo-file.js';
 import { BUILD_MANIFEST, writeFileAtomic } from '../../orchestrator/site/output.js';
 import { historyIndexDir } from '../../orchestrator/results/history-index.js';
 import { TEST_FIXTURE, writeFixtureSweep, type FixtureOptions } from './fixture-store.js';
@@ -44,7 +45,7 @@ async function pages(dir: string): Promise<Map<string, Buffer>> {
     for (const entry of await readdir(at, { withFileTypes: true })) {
       const path = join(at, entry.name);
       if (entry.isDirectory()) await walk(path);
-      else if (entry.name !== BUILD_MANIFEST && entry.name !== BUILD_STATE && entry.name !== SCAN_CACHE && entry.name !== HISTORY_CACHE) out.set(relative(dir, path), await readFile(path));
+      else if (entry.name !== BUILD_MANIFEST && entry.name !== BUILD_STATE && entry.name !== SCAN_CACHE && entry.name !== HISTORY_CACHE && entry.name !== PERMUTATION_MEMO) out.set(relative(dir, path), await readFile(path));
     }
   };
   await walk(dir);
