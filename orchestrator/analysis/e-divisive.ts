@@ -75,6 +75,11 @@ export interface ChangePointOptions {
    * process (processPermutationMemo). null: every test is run. Either way the results are the same.
    */
   memo?: PermutationMemo | null;
+  /**
+   * The series the values are (a history's key id): the memo answers a test only with tests of
+   * the same series (permutationScope). The p-values do not depend on it.
+   */
+  series?: string;
 }
 
 export interface ChangePoint {
@@ -164,6 +169,7 @@ class Detector {
     private readonly rules: Rules,
     private readonly seed: number,
     private readonly memo: PermutationMemo | null,
+    series: string | undefined,
   ) {
     this.window = rules.window;
     this.alpha = rules.alpha;
@@ -174,7 +180,7 @@ class Detector {
     this.scratch = new Float64Array(size);
     this.distances = new Float64Array(size);
     this.words = new Uint32Array(x.buffer, x.byteOffset, 2 * x.length);
-    this.scope = permutationScope(this.permutations, this.alpha, seed);
+    this.scope = permutationScope(this.permutations, this.alpha, seed, series);
     this.prefix = new Float64Array(x.length + 1);
     for (let i = 0; i < x.length; i++) this.prefix[i + 1] = this.prefix[i]! + x[i]!;
   }
@@ -443,7 +449,7 @@ export function detectChangePoints(values: readonly number[], options: ChangePoi
   };
 
   const memo = options.memo === undefined ? processPermutationMemo : options.memo;
-  const detector = new Detector(x, runs, rules, (options.seed ?? DEFAULT_SEED) >>> 0, memo);
+  const detector = new Detector(x, runs, rules, (options.seed ?? DEFAULT_SEED) >>> 0, memo, options.series);
   const found = new Set<number>();
   for (const [lo, hi] of windowsOf(n, window)) detector.divide(lo, hi, found);
 

@@ -2,7 +2,7 @@
 // so that the next night's build answers the tests of every window that did not change from
 // them instead of shuffling again (permutation-memo.ts says what a test is keyed by).
 //
-// One JSON object: its `schema`, and per scope (permutations/alpha/seed) the tests as packed
+// One JSON object: its `schema`, and per scope (permutations/alpha/seed/series) the tests as packed
 // little-endian 32-bit words in base64, five per test: the segment digest's high and low lanes,
 // the split, and the p-value as hits and of (p = hits / of, the same division the test made, so
 // the same number). Packed, because a fleet's build keeps tens of thousands of tests and reads

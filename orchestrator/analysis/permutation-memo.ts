@@ -116,21 +116,29 @@ function testKey(high: number, low: number, split: number): string {
   return `${high}:${low}:${split}`;
 }
 
-/** The settings a test's p-value depends on besides its segment and split. */
-export function permutationScope(permutations: number, alpha: number, seed: number): string {
-  return `${permutations}/${alpha}/${seed >>> 0}`;
+/**
+ * The settings a test's p-value depends on besides its segment and split, and the series it was
+ * run for (`series`: a history's key id, lower-case hex; none for values of no series). A test
+ * is looked up only within its series: a digest (segment-hash.ts) is not collision-resistant, and
+ * a host chooses its own metrics' values, so values crafted to collide could otherwise lend
+ * another host's series their p-value. Within one series the values are that host's anyway.
+ */
+export function permutationScope(permutations: number, alpha: number, seed: number, series?: string): string {
+  if (series !== undefined && !/^[0-9a-f]{1,64}$/.test(series)) throw new RangeError(`permutationScope: series ${JSON.stringify(series)} is not a key id`);
+  return `${permutations}/${alpha}/${seed >>> 0}${series === undefined ? '' : `/${series}`}`;
 }
 
 /** Parses a scope back (a file's); undefined when it is not one. */
-export function parseScope(scope: string): { permutations: number; alpha: number; seed: number } | undefined {
-  const match = /^(\d+)\/([^/]+)\/(\d+)$/.exec(scope);
+export function parseScope(scope: string): { permutations: number; alpha: number; seed: number; series?: string } | undefined {
+  const match = /^(\d+)\/([^/]+)\/(\d+)(?:\/([0-9a-f]{1,64}))?$/.exec(scope);
   if (!match) return undefined;
   const permutations = Number(match[1]);
   const alpha = Number(match[2]);
   const seed = Number(match[3]);
+  const series = match[4];
   if (!Number.isSafeInteger(permutations) || permutations < 1 || !Number.isFinite(alpha) || !(seed <= 0xffffffff)) return undefined;
-  if (permutationScope(permutations, alpha, seed) !== scope) return undefined;
-  return { permutations, alpha, seed };
+  if (permutationScope(permutations, alpha, seed, series) !== scope) return undefined;
+  return { permutations, alpha, seed, ...(series === undefined ? {} : { series }) };
 }
 
 /** The memo detection uses when given none: one per process. */

@@ -152,7 +152,8 @@ function changesOf(history: MetricHistory, points: readonly HistoryPoint[], thre
   if (points.length < 4) return [];
   const values = points.map((point) => point.value);
   const runs = runsOf(points);
-  const found = detectSeriesChanges(values, thresholds, runs, memo);
+  // the memo answers this history's tests only with its own (permutationScope)
+  const found = detectChangePoints(values, { ...changePointOptions(thresholds, runs, memo), series: history.keyId });
   if (found.length === 0) return [];
   const noise = estimateNoise(values).relative;
   return found.map((change) => {

@@ -6,7 +6,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { detectChangePoints, type ChangePoint } from '../../orchestrator/analysis/e-divisive.js';
-import { PermutationMemo, parseScope, permutationScope } from '../../orchestrator/analysis/permutation-memo.js';
+import { seriesKeyId, type MetricHistory, type SeriesKey } from '../../orchestrator/analysis/history.js';
+import { PermutationMemo, parseScope, permutationScope, processPermutationMemo } from '../../orchestrator/analysis/permutation-memo.js';
+import { DEFAULT_THRESHOLDS, detectChanges } from '../../orchestrator/analysis/regressions.js';
 import { gaussian, mulberry32 } from '../../orchestrator/analysis/random.js';
 
 /** Concatenated regimes of normal noise: [count, mean, sd] each, from one seeded generator. */
@@ -113,9 +115,45 @@ test('a memo past its capacity drops what the current round has not used, and wh
   assert.is(memo.lookup(scope, 5, 5, 2), 2 / 201);
 });
 
-test('scopes: permutations, alpha and seed, read back as written; anything else is not a scope', () => {
+test('scopes: permutations, alpha, seed and the series, read back as written; anything else is not a scope', () => {
   assert.equal(parseScope(permutationScope(200, 0.05, 0x5eed1e55)), { permutations: 200, alpha: 0.05, seed: 0x5eed1e55 });
-  for (const bad of ['', '200/0.05', '0/0.05/1', '200/x/1', '200/0.05/-1', '200/0.05/4294967296', '1e3/0.05/1', '200/0.050/1']) assert.is(parseScope(bad), undefined, bad);
+  assert.equal(parseScope(permutationScope(200, 0.05, 1, '0a1b2c3d4e5f')), { permutations: 200, alpha: 0.05, seed: 1, series: '0a1b2c3d4e5f' });
+  for (const bad of ['', '200/0.05', '0/0.05/1', '200/x/1', '200/0.05/-1', '200/0.05/4294967296', '1e3/0.05/1', '200/0.050/1', '200/0.05/1/', '200/0.05/1/X1', '200/0.05/1/a/b'])
+    assert.is(parseScope(bad), undefined, bad);
+  assert.throws(() => permutationScope(200, 0.05, 1, '../x'), /not a key id/);
+});
+
+test('a test is answered only by tests of its own series: the same values in another series are tested again, with the same p-values', () => {
+  // two hosts' series with the same values (what a host could also craft to collide with another's digest)
+  const values = series(41, [50, 100, 2], [40, 110, 2]);
+  const memo = new PermutationMemo();
+  const first = detectChangePoints(values, { memo, series: 'aaaa' });
+  const ran = memo.computed;
+  assert.ok(ran > 0);
+  const same = detectChangePoints(values, { memo, series: 'aaaa' });
+  assert.is(memo.computed, ran, 'its own series: every test answered');
+  const other = detectChangePoints(values, { memo, series: 'bbbb' });
+  assert.is(memo.computed, 2 * ran, 'another series: every test run again');
+  assert.equal(other, first);
+  assert.equal(same, first);
+});
+
+test("detectChanges: a history's key id is its series, so two hosts' histories of equal values each run their own tests", () => {
+  const values = series(43, [50, 1000, 10], [40, 800, 10]);
+  const historyOf = (host: string): MetricHistory => {
+    const key: SeriesKey = { host, scenario: 'midolman', metric: 'throughput.pps', labels: {} };
+    const points = values.map((value, i) => ({ sweepId: `s${String(i).padStart(4, '0')}`, jobId: `${host}--midolman`, at: `2026-01-01T00:00:${String(i % 60).padStart(2, '0')}Z`, value }));
+    return { key, keyId: seriesKeyId(key), unit: 'pps', better: 'higher', points };
+  };
+  const ran = (history: MetricHistory) => {
+    const before = processPermutationMemo.computed;
+    const changes = detectChanges([history], () => DEFAULT_THRESHOLDS);
+    return { tests: processPermutationMemo.computed - before, changes: changes.map((c) => [c.sweepId, c.pValue]) };
+  };
+  const a = ran(historyOf('host-a'));
+  assert.ok(a.tests > 0 && a.changes.length === 1, JSON.stringify(a));
+  assert.equal(ran(historyOf('host-a')), { tests: 0, changes: a.changes }, 'the same series again: answered');
+  assert.equal(ran(historyOf('host-b')), a, 'another series: run again, the same p-values');
 });
 
 test.run();
