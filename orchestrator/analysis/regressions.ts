@@ -103,7 +103,7 @@ export function kindOf(better: 'higher' | 'lower' | 'none', beforeMean: number, 
 }
 
 /** The options detectChangePoints gets from thresholds: the one place both the sweep and `orchestrate changes` take them from. */
-export function changePointOptions(thresholds: Thresholds, runs?: readonly number[], memo?: PermutationMemo): ChangePointOptions {
+export function changePointOptions(thresholds: Thresholds, runs?: readonly number[]): ChangePointOptions {
   return {
     window: thresholds.window,
     pValue: thresholds.pValue,
@@ -111,7 +111,6 @@ export function changePointOptions(thresholds: Thresholds, runs?: readonly numbe
     persistence: thresholds.persistence,
     noiseFactor: thresholds.noiseFactor,
     ...(runs ? { runs } : {}),
-    ...(memo ? { memo } : {}),
   };
 }
 
@@ -119,8 +118,8 @@ export function changePointOptions(thresholds: Thresholds, runs?: readonly numbe
  * Change points of plain values (what `orchestrate changes` reads from a CSV), with the same rules
  * as a metric's history: `runs` says which values are one night's (default: each its own).
  */
-export function detectSeriesChanges(values: readonly number[], thresholds: Thresholds, runs?: readonly number[], memo?: PermutationMemo): ChangePoint[] {
-  return detectChangePoints(values, changePointOptions(thresholds, runs, memo));
+export function detectSeriesChanges(values: readonly number[], thresholds: Thresholds, runs?: readonly number[]): ChangePoint[] {
+  return detectChangePoints(values, changePointOptions(thresholds, runs));
 }
 
 /** The sweep ids of a history's points, distinct, in order. */
@@ -153,7 +152,7 @@ function changesOf(history: MetricHistory, points: readonly HistoryPoint[], thre
   const values = points.map((point) => point.value);
   const runs = runsOf(points);
   // the memo answers this history's tests only with its own (permutationScope)
-  const found = detectChangePoints(values, { ...changePointOptions(thresholds, runs, memo), series: history.keyId });
+  const found = detectChangePoints(values, { ...changePointOptions(thresholds, runs), ...(memo ? { memo } : {}), series: history.keyId });
   if (found.length === 0) return [];
   const noise = estimateNoise(values).relative;
   return found.map((change) => {
