@@ -40,33 +40,24 @@ const isPlainRow = (row: unknown): row is Record<string, unknown> =>
 /** `rows` by column (ColumnRows), or undefined when they are not all plain objects or too few to gain. */
 export function columnRows(rows: readonly unknown[]): ColumnRows | undefined {
   if (rows.length < MIN_COLUMN_ROWS || !rows.every(isPlainRow)) return undefined;
-  const fields = new Map<string, { values: unknown[]; absent: number[] }>();
+  // each field's value per row, in the order fields are first seen; a row without it: undefined
+  const columns = new Map<string, unknown[]>();
   (rows as Record<string, unknown>[]).forEach((row, i) => {
     for (const field of Object.keys(row)) {
       const value = row[field];
       if (value === undefined) continue; // JSON leaves it out: so does the column
-      let column = fields.get(field);
-      if (!column) {
-        fields.set(field, (column = { values: new Array<unknown>(i).fill(undefined), absent: [] }));
-        for (let j = 0; j < i; j++) column.absent.push(j);
-      }
-      while (column.values.length < i) {
-        column.absent.push(column.values.length);
-        column.values.push(undefined);
-      }
-      column.values.push(value);
+      let values = columns.get(field);
+      if (!values) columns.set(field, (values = new Array<unknown>(rows.length).fill(undefined)));
+      values[i] = value;
     }
   });
   const c: ColumnRows['c'] = [];
-  for (const [field, column] of fields) {
-    while (column.values.length < rows.length) {
-      column.absent.push(column.values.length);
-      column.values.push(undefined);
-    }
-    const data = byDistinct(column.values) ?? column.values;
-    const kind = data === column.values ? 0 : 1;
+  for (const [field, values] of columns) {
+    const absent: number[] = [];
+    for (let i = 0; i < values.length; i++) if (values[i] === undefined) absent.push(i);
+    const byIndex = byDistinct(values);
     // an absent row's place: undefined, which JSON writes as null in a list
-    c.push(column.absent.length > 0 ? [field, kind, data, column.absent] : [field, kind, data]);
+    c.push([field, byIndex ? 1 : 0, byIndex ?? values, ...(absent.length > 0 ? [absent] : [])] as ColumnRows['c'][number]);
   }
   return { n: rows.length, c };
 }
