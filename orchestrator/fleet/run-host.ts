@@ -9,11 +9,15 @@ import { HeldSession, type PhaseHandover } from '../remote/phase-handover.js';
 import { collectHostProvenance, provenanceAfterBundle, provenanceArgv } from '../remote/host-provenance.js';
 import { PROVENANCE_PHASE } from '../scenarios/registry.js';
 import type { JobStatus } from '../results/manifest.js';
+import type { HelperBundle } from '../bundle/build-bundle.js';
 import type { HostPlan } from './plan.js';
 import { baseManifest, runJob, type JobContext } from './run-job.js';
 
-/** What a host run needs: a job's context minus the remote layout, which it derives. */
-export type HostRunContext = Omit<JobContext, 'layout' | 'provenance'>;
+/**
+ * What a host run needs: a job's context minus the remote layout, which it derives. The bundle may
+ * still be being built (run-sweep.ts): a host connects meanwhile and waits for it after.
+ */
+export type HostRunContext = Omit<JobContext, 'layout' | 'provenance' | 'bundle'> & { bundle: HelperBundle | Promise<HelperBundle> };
 
 export interface HostRunResult {
   host: string;
@@ -59,11 +63,13 @@ export async function runHost(plan: HostPlan, context: HostRunContext): Promise<
     const provenanceEnv = { ...host.vars, ORCH_HOST: host.name, ORCH_SWEEP_ID: context.store.sweepId };
     const provenanceTimeoutMs = PROVENANCE_PHASE.timeoutMs ?? host.timeouts.phaseMs;
     let pushed;
+    let bundle: HelperBundle;
     try {
+      bundle = await context.bundle;
       // The provenance verb runs in the bundle check's session, once the bundle is in place, and
       // then waits there for the first phase of the host's first job (phase-handover.ts).
-      pushed = await pushBundle(connector, layout, context.bundle, {
-        argv: provenanceArgv(layout, context.bundle.hash, provenanceEnv, { handover: true }),
+      pushed = await pushBundle(connector, layout, bundle, {
+        argv: provenanceArgv(layout, bundle.hash, provenanceEnv, { handover: true }),
         timeoutMs: provenanceTimeoutMs,
         hold: true,
       });
@@ -71,7 +77,7 @@ export async function runHost(plan: HostPlan, context: HostRunContext): Promise<
       return { host: host.name, statuses: await markAll(plan, context, 'failed', 'bundle', (error as Error).message), failed: true };
     }
     if (pushed.repaired) {
-      emit({ kind: 'bundle-repaired', at: Date.now(), host: host.name, hash: context.bundle.hash, file: pushed.repaired.file, problem: pushed.repaired.problem });
+      emit({ kind: 'bundle-repaired', at: Date.now(), host: host.name, hash: bundle.hash, file: pushed.repaired.file, problem: pushed.repaired.problem });
     }
     emit({ kind: 'host-ready', at: Date.now(), host: host.name, connectMs: Date.now() - started, bundleUploaded: pushed.uploaded, bundleBytes: pushed.bytes });
     // Once per host per sweep, never per job: the host answers from its cache while its boot,
@@ -81,7 +87,7 @@ export async function runHost(plan: HostPlan, context: HostRunContext): Promise<
     // The held session runs a phase only after a record that passed the check; else it ends unused.
     handover = pushed.held ? new HeldSession(pushed.held) : undefined;
     if (checked?.record.status !== 'ok') handover?.release();
-    const provenance = checked ?? (await collectHostProvenance(connector, layout, context.bundle.hash, provenanceEnv, provenanceTimeoutMs));
+    const provenance = checked ?? (await collectHostProvenance(connector, layout, bundle.hash, provenanceEnv, provenanceTimeoutMs));
     const statuses: JobStatus[] = [];
     for (const job of plan.jobs) {
       if (context.interrupt.aborted) {
@@ -96,7 +102,7 @@ export async function runHost(plan: HostPlan, context: HostRunContext): Promise<
       const jobHandover = handover;
       handover = undefined;
       try {
-        statuses.push(await runJob(job, { ...context, layout, provenance, interrupt: jobSignal, ...(jobHandover ? { handover: jobHandover } : {}) }));
+        statuses.push(await runJob(job, { ...context, bundle, layout, provenance, interrupt: jobSignal, ...(jobHandover ? { handover: jobHandover } : {}) }));
       } catch (error) {
         // A bug or an I/O failure in one job must not lose the others: record it.
         const manifest = baseManifest(job, context.store.sweepId, 'failed');
