@@ -15,7 +15,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { z } from 'zod';
 import { appendWhole, writeFileAtomically } from './atomic-write.js';
-import { isRerunJobId } from './manifest.js';
+import { isRerunJobId, type JobManifest } from './manifest.js';
 import { MetricSampleSchema } from './metrics.js';
 import { StoreReadError } from './store-errors.js';
 import { jobManifestFile, metricsFile } from './store-files.js';
@@ -107,10 +107,12 @@ function readValidated<T>(path: string, reader: VersionedFile<T>): Parsed<T> {
  * before the files are read, so a file replaced in between leaves an entry that the next read
  * sees as stale, never one that looks fresh with old content.
  */
-export function readJobEntry(jobDir: string, jobId: string): IndexedJob {
+export function readJobEntry(jobDir: string, jobId: string, written?: JobManifest): IndexedJob {
   const src = sourceOf(jobDir);
   const files = jobFiles(jobDir);
-  const manifest = readValidated(files.manifest, jobManifestFile);
+  // The store passes the manifest it has just written: the file's content, without reading and
+  // checking it again (the identity above is the file's as it now is, taken after that write).
+  const manifest: Parsed<JobManifest> = written ? { ok: true, value: written } : readValidated(files.manifest, jobManifestFile);
   if (!manifest.ok) return { jobId, src, kind: 'problem', problem: { file: JOB_MANIFEST_FILE, message: manifest.message } };
   if (manifest.value.status !== 'ok') return { jobId, src, kind: 'skipped' };
   // Confirmation re-runs are evidence about a night, not more nights of the history.
@@ -134,14 +136,14 @@ export function readJobEntry(jobDir: string, jobId: string): IndexedJob {
 const appendQueues = new Map<string, Promise<void>>();
 
 /**
- * Records a job as it now is on disk (called by the store after it writes the job's manifest or
- * metrics). Never fails the caller: an entry that could not be written is read from the files
- * next time (the index is never the only copy of anything).
+ * Records a job as it now is on disk (called by the store after it writes the job's final
+ * manifest, which it passes, `written`, and waits for this). Never fails the caller: an entry that could not be
+ * written is read from the files next time (the index is never the only copy of anything).
  */
-export function indexJob(resultsDir: string, sweepId: string, jobId: string): Promise<void> {
+export function indexJob(resultsDir: string, sweepId: string, jobId: string, written?: JobManifest): Promise<void> {
   const path = historyShardPath(resultsDir, sweepId);
   const previous = appendQueues.get(path) ?? Promise.resolve();
-  const next = previous.then(() => appendEntry(resultsDir, sweepId, jobId, path)).catch(() => undefined);
+  const next = previous.then(() => appendEntry(resultsDir, sweepId, jobId, path, written)).catch(() => undefined);
   appendQueues.set(path, next);
   void next.then(() => {
     if (appendQueues.get(path) === next) appendQueues.delete(path);
@@ -149,8 +151,8 @@ export function indexJob(resultsDir: string, sweepId: string, jobId: string): Pr
   return next;
 }
 
-async function appendEntry(resultsDir: string, sweepId: string, jobId: string, path: string): Promise<void> {
-  const entry = readJobEntry(jobPaths(resultsDir, sweepId, jobId).dir, jobId);
+async function appendEntry(resultsDir: string, sweepId: string, jobId: string, path: string, written: JobManifest | undefined): Promise<void> {
+  const entry = readJobEntry(jobPaths(resultsDir, sweepId, jobId).dir, jobId, written);
   await mkdir(historyIndexDir(resultsDir), { recursive: true });
   await appendWhole(path, `${JSON.stringify(entry)}\n`, `${JSON.stringify({ schema: HISTORY_INDEX_SCHEMA, sweepId })}\n`);
 }

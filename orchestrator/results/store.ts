@@ -134,12 +134,12 @@ export class SweepStore {
   async writeJobManifest(manifest: JobManifest): Promise<void> {
     await this.json(jobFiles(this.jobDir(manifest.jobId)).manifest, manifest);
     // A finished job goes into the history index as it is stored (a running one is not history yet).
-    if (manifest.status !== 'running' && manifest.status !== 'pending') await this.index(manifest.jobId);
+    if (manifest.status !== 'running' && manifest.status !== 'pending') await this.index(manifest);
   }
 
   /** Records the job in the history index as its files now say (never fails the write it follows). */
-  private index(jobId: string): Promise<void> {
-    return indexJob(this.resultsDir, this.sweepId, jobId);
+  private index(manifest: JobManifest): Promise<void> {
+    return indexJob(this.resultsDir, this.sweepId, manifest.jobId, manifest);
   }
 
   /**
@@ -165,8 +165,10 @@ export class SweepStore {
 
   async writeMetrics(jobId: string, draft: MetricsDraft): Promise<void> {
     const file: MetricsFile = { schema: METRICS_SCHEMA, samples: draft.samples, series: draft.series };
+    // Indexed with the job's final manifest, written after this (run-job.ts): while the manifest
+    // says running, the job is not history yet, and an entry now would only say so. Should that
+    // write fail, the index's entry no longer matches the files and they are read instead.
     await this.json(jobFiles(this.jobDir(jobId)).metrics, file);
-    await this.index(jobId);
   }
 
   /** Append-only logs: one line per write, whole or not at all. */

@@ -71,6 +71,30 @@ test('the store indexes each job as it writes it: one shard per sweep, fresh, re
     assert.is(failed?.kind, 'skipped', 'a failed job is not history');
   }));
 
+test('a job is indexed once, from the final manifest the store writes: its metrics and running manifests add no entry', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'history-index-'));
+  try {
+    const sweepId = SWEEPS[0]!;
+    const store = new SweepStore(dir, sweepId);
+    await store.init();
+    const at = '2026-11-01T02:00:01.000Z';
+    await store.writeJobManifest(manifest(sweepId, 'a--sysinfo', 'a', 'running', at));
+    await store.writeMetrics('a--sysinfo', { samples: [sample('load.1m', 1, 'load', 'lower')], series: [] });
+    const shard = join(historyIndexDir(dir), `${sweepId}.jsonl`);
+    assert.is(await stat(shard).then(() => true, () => false), false, 'nothing indexed while the job runs');
+    const final = manifest(sweepId, 'a--sysinfo', 'a', 'ok', at);
+    await store.writeJobManifest(final);
+    const lines = (await readFile(shard, 'utf8')).trim().split('\n');
+    assert.is(lines.length, 2, 'a header and one entry');
+    const entry = JSON.parse(lines[1]!);
+    assert.equal([entry.kind, entry.host, entry.at], ['history', 'a', at]);
+    assert.equal(entry, JSON.parse(JSON.stringify(readJobEntry(join(dir, 'sweeps', sweepId, 'jobs', 'a--sysinfo'), 'a--sysinfo'))), 'the entry a read of the files gives');
+    assert.is((await readIndexedSweep(dir, sweepId)).repaired, false);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('the history read through the index is the history read from the files', () =>
   withStore(async (dir) => {
     const indexed = await loadHistory(dir);
