@@ -46,7 +46,7 @@ export interface BundleRepair {
 
 export interface BundlePushResult {
   uploaded: boolean;
-  /** The bundle's size (its .tar.gz) when it was uploaded, else 0; the wire carried its tar (wireTar). */
+  /** The bytes sent when it was uploaded (its padded tar, wireTar), else 0. */
   bytes: number;
   /**
    * Set when the host had this hash but its copy was not the bundle (a file edited, added, removed
@@ -114,7 +114,7 @@ export async function pushBundle(
   const { uploaded } = outcome;
   const result: BundlePushResult = {
     uploaded,
-    bytes: uploaded ? bundle.bytes.length : 0,
+    bytes: uploaded ? wire.length : 0,
     ...(outcome.next ? { next: outcome.next } : {}),
     ...(outcome.held ? { held: outcome.held } : {}),
   };
@@ -144,7 +144,8 @@ const wireTars = new WeakMap<Buffer, Buffer>();
  * (head to read exactly the bundle, gzip, tar; ~5 ms of host CPU per install): tar reads whole
  * records and stops at the end-of-archive blocks, so it reads exactly these bytes and leaves the
  * rest of stdin to what runs next. 3-4x the bytes of the .tar.gz, on a link the host's CPU, not
- * its bandwidth, limits. The bundle's hash, listing and `bytes` stay those of the .tar.gz.
+ * its bandwidth, limits. The bundle's hash and listing stay those of the .tar.gz; a push
+ * reports these bytes, what it sent.
  */
 export function wireTar(bytes: Buffer): Buffer {
   let wire = wireTars.get(bytes);

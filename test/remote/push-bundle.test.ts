@@ -93,7 +93,7 @@ async function leftovers(): Promise<string[]> {
 
 async function install(): Promise<void> {
   const first = await pushBundle(connector, layout, bundle);
-  assert.equal(first, { uploaded: true, bytes: bundle.bytes.length });
+  assert.equal(first, { uploaded: true, bytes: wireTar(bundle.bytes).length });
   await assertGenuineOnHost();
 }
 
@@ -103,7 +103,7 @@ async function assertRepaired(tamper: (dir: string) => Promise<void>, file: stri
   await tamper(bundleDir());
   const pushed = await pushBundle(connector, layout, bundle);
   assert.ok(pushed.uploaded, 'the tampered copy was not used: the bundle was sent again');
-  assert.is(pushed.bytes, bundle.bytes.length);
+  assert.is(pushed.bytes, wireTar(bundle.bytes).length);
   assert.ok(pushed.repaired, 'the repair is reported');
   assert.is(pushed.repaired!.file, file);
   assert.match(pushed.repaired!.problem, problem);
@@ -210,7 +210,7 @@ test('a name with a newline in it cannot forge the listing: two entries replaced
   for (const d of ['e1', 'e2', 'remote-scripts']) await fsp.mkdir(join(repo, d), { recursive: true });
   await fsp.writeFile(join(repo, 'remote-scripts/orchestrate-agent'), '#!/bin/bash\n', { mode: 0o755 });
   const small = await buildHelperBundle(['e1', 'e2', 'remote-scripts'].map((d) => ({ dir: join(repo, d), prefix: d })));
-  assert.equal(await pushBundle(connector, layout, small), { uploaded: true, bytes: small.bytes.length });
+  assert.equal(await pushBundle(connector, layout, small), { uploaded: true, bytes: wireTar(small.bytes).length });
   // The host lists "e1 41ed" and "e2 41ed" for the two empty directories; one directory named
   // "e1 41ed<LF>e2" prints as exactly those two lines.
   const dir = join(bundlesDir(), small.hash);
