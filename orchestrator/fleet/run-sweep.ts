@@ -189,14 +189,22 @@ async function runStarted(
   } catch (error) {
     throw new SweepStoreError(storeProblemNow() ?? (error as Error).message);
   }
-  // Each write is queued after the last; one that fails is noted (by the store) and the next is still tried.
+  // Each write is queued after the last; one that fails is noted (by the store) and the next is still
+  // tried. A save while a write is queued (not started) joins it: that write takes the record as it
+  // is when it starts, so it holds this save's state too. Jobs starting and ending together (a
+  // sweep's first and last seconds) then cost one durable write of the record, not one each.
   let manifestChain: Promise<boolean> = Promise.resolve(true);
+  let queued: Promise<boolean> | undefined;
   const saveManifest = (): Promise<boolean> => {
-    manifest.jobs = [...jobStatus.values()];
-    manifest.counts = countStatuses(manifest.jobs.map((j) => j.status));
-    const snapshot = structuredClone(manifest);
-    manifestChain = manifestChain.then(() => store.writeSweepManifest(snapshot).then(() => true, () => false));
-    return manifestChain;
+    if (queued) return queued;
+    const write = () => {
+      queued = undefined;
+      manifest.jobs = [...jobStatus.values()];
+      manifest.counts = countStatuses(manifest.jobs.map((j) => j.status));
+      return store.writeSweepManifest(structuredClone(manifest)).then(() => true, () => false);
+    };
+    queued = manifestChain = manifestChain.then(write);
+    return queued;
   };
 
   // The third Ctrl-C exits at once: what is in memory is written synchronously first.

@@ -20,7 +20,10 @@ import { sample } from '../../orchestrator/results/metrics.js';
 import type { Scenario, PhaseSpec } from '../../orchestrator/scenarios/types.js';
 import { z } from 'zod';
 import { FakeConnector, agentHost, type AgentHostOptions } from './fake-connector.js';
-import { hostSpec, sweepIdOf } from './confirm-fixtures.js';
+import { hostSpec, inventoryOf, sweepIdOf } from './confirm-fixtures.js';
+import { planSweep } from '../../orchestrator/fleet/plan.js';
+import { sweep } from '../../orchestrator/fleet/sweep.js';
+import type { SweepManifest } from '../../orchestrator/results/manifest.js';
 
 const PHASES: PhaseSpec[] = [
   { name: 'setup', helper: 'setup' },
@@ -203,6 +206,47 @@ fake('a phase whose rc is missing from a complete collection fails the job', asy
   const { result, manifest } = await runOnFakeHost({ phases: { setup: { recordedRc: null } } });
   assert.equal(result.statuses, ['failed']);
   assert.match(manifest.errors.find((e) => e.kind === 'phase-unproven')?.message ?? '', /rc\) is missing/);
+});
+
+fake('jobs starting and ending together share the writes of the sweep record, and its last write has every job as it ended', async () => {
+  const results = join(work, `results-sweep-${++run}`);
+  await mkdir(results, { recursive: true });
+  await writeFile(join(work, 'lab.yaml'), 'hosts: {}\n');
+  const names = Array.from({ length: 20 }, (_, i) => `fake-${String(i + 1).padStart(2, '0')}`);
+  const inventory = inventoryOf(results, names, { concurrency: 20 });
+  const selection = { limit: [], scenarios: [] };
+  const written: SweepManifest[] = [];
+  const original = SweepStore.prototype.writeSweepManifest;
+  SweepStore.prototype.writeSweepManifest = function (manifest: SweepManifest) {
+    written.push(structuredClone(manifest));
+    return original.call(this, manifest);
+  };
+  try {
+    const outcome = await sweep(
+      {
+        inventory,
+        selection,
+        plan: planSweep(inventory, selection),
+        acceptNewHostKeys: false,
+        report: false,
+        publish: false,
+        interrupt: new AbortController().signal,
+        force: new AbortController().signal,
+        run: { bundle, scenarios: new Map([['sysinfo', STEPS]]), connectorFor: (host) => new FakeConnector(host.name, agentHost({ artifacts: { 'value.txt': '42\n' } }).script) },
+      },
+      () => undefined,
+    );
+    assert.is(outcome.kind, 'completed');
+    // one write per job start and end, plus the first and the last, would be 42
+    assert.ok(written.length < 2 * names.length, `${written.length} writes of the sweep record`);
+    const last = written.at(-1)!;
+    assert.is(last.status, 'ok');
+    assert.equal(last.counts, { ok: 20, failed: 0, unreachable: 0, interrupted: 0, skipped: 0 });
+    const onDisk = JSON.parse(await readFile(join(results, 'sweeps', last.sweepId, 'sweep.json'), 'utf8')) as SweepManifest;
+    assert.equal(onDisk.jobs.map((j) => j.status), names.map(() => 'ok'));
+  } finally {
+    SweepStore.prototype.writeSweepManifest = original;
+  }
 });
 
 fake.run();
