@@ -111,7 +111,8 @@ export function readJobEntry(jobDir: string, jobId: string, written?: JobManifes
   const src = sourceOf(jobDir);
   const files = jobFiles(jobDir);
   // The store passes the manifest it has just written: the file's content, without reading and
-  // checking it again (the identity above is the file's as it now is, taken after that write).
+  // checking it again. The identity above is taken after that write, and nothing else writes a
+  // job's manifest meanwhile: a sweep's writers hold its results directory's lock.
   const manifest: Parsed<JobManifest> = written ? { ok: true, value: written } : readValidated(files.manifest, jobManifestFile);
   if (!manifest.ok) return { jobId, src, kind: 'problem', problem: { file: JOB_MANIFEST_FILE, message: manifest.message } };
   if (manifest.value.status !== 'ok') return { jobId, src, kind: 'skipped' };

@@ -40,8 +40,7 @@ function readPrivateKey(path: string): Promise<ParsedKey> {
       if (parsed instanceof Error) {
         throw new Error(`cannot use private key ${path}: ${parsed.message} (keys with a passphrase must be loaded into ssh-agent)`);
       }
-      // a file with several keys: ssh2 used the first
-      return Array.isArray(parsed) ? parsed[0]! : parsed;
+      return parsed;
     });
     keyCache.set(path, pending);
   }
