@@ -8,8 +8,8 @@
 //
 // Shard format (JSON lines): a header {"schema":"orchestrate/history-index@1","sweepId":...},
 // then one entry per job; a later entry for a job replaces an earlier one. The store appends an
-// entry whenever it writes a job's manifest or metrics (whole lines or nothing); a read that
-// repaired anything rewrites the shard compacted, atomically.
+// entry whenever it writes a job's final (not running) manifest (whole lines or nothing); a read
+// that repaired anything rewrites the shard compacted, atomically.
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -141,10 +141,10 @@ const appendQueues = new Map<string, Promise<void>>();
  * manifest, which it passes, `written`, and waits for this). Never fails the caller: an entry that could not be
  * written is read from the files next time (the index is never the only copy of anything).
  */
-export function indexJob(resultsDir: string, sweepId: string, jobId: string, written?: JobManifest): Promise<void> {
+export function indexJob(resultsDir: string, sweepId: string, written: JobManifest): Promise<void> {
   const path = historyShardPath(resultsDir, sweepId);
   const previous = appendQueues.get(path) ?? Promise.resolve();
-  const next = previous.then(() => appendEntry(resultsDir, sweepId, jobId, path, written)).catch(() => undefined);
+  const next = previous.then(() => appendEntry(resultsDir, sweepId, path, written)).catch(() => undefined);
   appendQueues.set(path, next);
   void next.then(() => {
     if (appendQueues.get(path) === next) appendQueues.delete(path);
@@ -152,8 +152,8 @@ export function indexJob(resultsDir: string, sweepId: string, jobId: string, wri
   return next;
 }
 
-async function appendEntry(resultsDir: string, sweepId: string, jobId: string, path: string, written: JobManifest | undefined): Promise<void> {
-  const entry = readJobEntry(jobPaths(resultsDir, sweepId, jobId).dir, jobId, written);
+async function appendEntry(resultsDir: string, sweepId: string, path: string, written: JobManifest): Promise<void> {
+  const entry = readJobEntry(jobPaths(resultsDir, sweepId, written.jobId).dir, written.jobId, written);
   await mkdir(historyIndexDir(resultsDir), { recursive: true });
   await appendWhole(path, `${JSON.stringify(entry)}\n`, `${JSON.stringify({ schema: HISTORY_INDEX_SCHEMA, sweepId })}\n`);
 }

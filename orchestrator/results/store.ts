@@ -139,7 +139,7 @@ export class SweepStore {
 
   /** Records the job in the history index as its files now say (never fails the write it follows). */
   private index(manifest: JobManifest): Promise<void> {
-    return indexJob(this.resultsDir, this.sweepId, manifest.jobId, manifest);
+    return indexJob(this.resultsDir, this.sweepId, manifest);
   }
 
   /**
