@@ -1,13 +1,16 @@
 // Shared by the confirmation and finish-sweep tests: a results store of nightly sysinfo sweeps
 // written with the real schemas (one host.cpu.busy.mean sample per job, lower is better), an
 // inventory of those hosts, and a RerunRunner that stores re-runs as the real one does (job
-// directories of the sweep, manifests with rerunOf) with values the test chooses.
+// directories of the sweep, manifests with rerunOf) with values the test chooses; and the request
+// a test makes of the sweep engine for such an inventory (sweepRequest).
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HostSpec, Inventory } from '../../orchestrator/inventory/types.js';
 import { JOB_SCHEMA, SWEEP_SCHEMA, type JobManifest, type JobStatus, type SweepManifest } from '../../orchestrator/results/manifest.js';
 import { METRICS_SCHEMA, type MetricsFile } from '../../orchestrator/results/metrics.js';
 import type { RerunHost, RerunRunner } from '../../orchestrator/fleet/confirm-regressions.js';
+import { planSweep } from '../../orchestrator/fleet/plan.js';
+import type { SweepRequest } from '../../orchestrator/fleet/sweep.js';
 
 export const METRIC = 'host.cpu.busy.mean';
 
@@ -43,6 +46,22 @@ export function inventoryOf(resultsDir: string, hosts: string[], extra: Partial<
     profilesDir: join(resultsDir, '..', 'profiles.d'),
     concurrency: 4,
     ...extra,
+  };
+}
+
+/** A sweep of every host and scenario of `inventory`, no report or publish, never interrupted; `overrides` last. */
+export function sweepRequest(inventory: Inventory, overrides: Partial<SweepRequest> = {}): SweepRequest {
+  const selection = { limit: [], scenarios: [] };
+  return {
+    inventory,
+    selection,
+    plan: planSweep(inventory, selection),
+    acceptNewHostKeys: false,
+    report: false,
+    publish: false,
+    interrupt: new AbortController().signal,
+    force: new AbortController().signal,
+    ...overrides,
   };
 }
 

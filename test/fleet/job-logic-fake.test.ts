@@ -20,8 +20,8 @@ import { sample } from '../../orchestrator/results/metrics.js';
 import type { Scenario, PhaseSpec } from '../../orchestrator/scenarios/types.js';
 import { z } from 'zod';
 import { FakeConnector, agentHost, type AgentHostOptions } from './fake-connector.js';
-import { hostSpec, inventoryOf, sweepIdOf } from './confirm-fixtures.js';
-import { planSweep } from '../../orchestrator/fleet/plan.js';
+import { hostSpec, inventoryOf, sweepIdOf, sweepRequest } from './confirm-fixtures.js';
+import type { HostSpec } from '../../orchestrator/inventory/types.js';
 import { sweep } from '../../orchestrator/fleet/sweep.js';
 import type { SweepManifest } from '../../orchestrator/results/manifest.js';
 
@@ -214,7 +214,6 @@ fake('jobs starting and ending together share the writes of the sweep record, an
   await writeFile(join(work, 'lab.yaml'), 'hosts: {}\n');
   const names = Array.from({ length: 20 }, (_, i) => `fake-${String(i + 1).padStart(2, '0')}`);
   const inventory = inventoryOf(results, names, { concurrency: 20 });
-  const selection = { limit: [], scenarios: [] };
   const written: SweepManifest[] = [];
   const original = SweepStore.prototype.writeSweepManifest;
   SweepStore.prototype.writeSweepManifest = function (manifest: SweepManifest) {
@@ -222,20 +221,8 @@ fake('jobs starting and ending together share the writes of the sweep record, an
     return original.call(this, manifest);
   };
   try {
-    const outcome = await sweep(
-      {
-        inventory,
-        selection,
-        plan: planSweep(inventory, selection),
-        acceptNewHostKeys: false,
-        report: false,
-        publish: false,
-        interrupt: new AbortController().signal,
-        force: new AbortController().signal,
-        run: { bundle, scenarios: new Map([['sysinfo', STEPS]]), connectorFor: (host) => new FakeConnector(host.name, agentHost({ artifacts: { 'value.txt': '42\n' } }).script) },
-      },
-      () => undefined,
-    );
+    const run = { bundle, scenarios: new Map([['sysinfo', STEPS]]), connectorFor: (host: HostSpec) => new FakeConnector(host.name, agentHost({ artifacts: { 'value.txt': '42\n' } }).script) };
+    const outcome = await sweep(sweepRequest(inventory, { run }), () => undefined);
     assert.is(outcome.kind, 'completed');
     // one write per job start and end, plus the first and the last, would be 42
     assert.ok(written.length < 2 * names.length, `${written.length} writes of the sweep record`);

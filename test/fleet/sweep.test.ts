@@ -10,11 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConnectError } from '../../orchestrator/connectors/connect-errors.js';
 import type { EngineEvent } from '../../orchestrator/fleet/events.js';
-import { planSweep } from '../../orchestrator/fleet/plan.js';
 import { sweep, type SweepOutcome, type SweepRequest } from '../../orchestrator/fleet/sweep.js';
 import { acquireSweepLock, sweepLockPath } from '../../orchestrator/fleet/sweep-lock.js';
 import type { Inventory } from '../../orchestrator/inventory/types.js';
-import { inventoryOf } from './confirm-fixtures.js';
+import { inventoryOf, sweepRequest } from './confirm-fixtures.js';
 import { FakeConnector } from './fake-connector.js';
 
 let dir = '';
@@ -36,19 +35,7 @@ const refusing = (hostName: string) =>
   });
 
 function request(inventory: Inventory, overrides: Partial<SweepRequest> = {}): SweepRequest {
-  const selection = { limit: [], scenarios: [] };
-  return {
-    inventory,
-    selection,
-    plan: planSweep(inventory, selection),
-    acceptNewHostKeys: false,
-    report: false,
-    publish: false,
-    interrupt: new AbortController().signal,
-    force: new AbortController().signal,
-    run: { connectorFor: (host) => refusing(host.name) },
-    ...overrides,
-  };
+  return sweepRequest(inventory, { run: { connectorFor: (host) => refusing(host.name) }, ...overrides });
 }
 
 async function run(inventory: Inventory, overrides: Partial<SweepRequest> = {}): Promise<{ outcome: SweepOutcome; events: EngineEvent[] }> {
