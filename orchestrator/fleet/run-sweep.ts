@@ -141,9 +141,9 @@ async function runStarted(
   // Built while the hosts connect (each waits for it after its handshake): reading, packing and
   // hashing the helpers take about 30 ms that no host needs to wait for before it is reached. A
   // build that fails fails every host's jobs with its reason (run-host.ts), as a push would.
-  const bundle = options.bundle ?? buildHelperBundle(projectBundleRoots());
+  const bundle = Promise.resolve(options.bundle ?? buildHelperBundle(projectBundleRoots()));
   // (the hosts await it; this only keeps a failed build that no host waited for, all of them skipped, from ending the process)
-  if (bundle instanceof Promise) bundle.catch(() => undefined);
+  bundle.catch(() => undefined);
   const knownHosts = await KnownHosts.load(inventory.knownHostsFile);
   const policy: HostKeyPolicy = { knownHosts, acceptNew: options.acceptNewHostKeys };
   const connectorFor = options.connectorFor ?? openConnector;
