@@ -21,6 +21,7 @@ import * as path from 'node:path';
 import { PACKAGE_ROOT } from '../package-root.js';
 import { gzipSync } from 'node:zlib';
 import { pack as tarPack } from 'tar-stream';
+import type { HelperSelection } from './helper-selection.js';
 
 export interface HelperBundle {
   /** First 16 hex characters of the sha256 of `bytes`. */
@@ -77,7 +78,12 @@ export function projectBundleRoots(): BundleRoot[] {
   ];
 }
 
-export async function buildHelperBundle(roots: BundleRoot[]): Promise<HelperBundle> {
+/**
+ * The bundle of every regular file under `roots`, or with `selection` only of the files it takes
+ * (and the directories above them; a root none of whose files it takes is left out, as a missing
+ * one is). The source trees are checked whole either way.
+ */
+export async function buildHelperBundle(roots: BundleRoot[], selection?: HelperSelection): Promise<HelperBundle> {
   const entries: BundleEntry[] = [];
   const refused: string[] = [];
   const prefixes = new Set<string>();
@@ -115,11 +121,18 @@ export async function buildHelperBundle(roots: BundleRoot[]): Promise<HelperBund
     names.add(e.name);
   }
   entries.sort((a, b) => compareBytes(a.name, b.name));
+  const packed = selection ? selected(entries, selection) : entries;
 
-  const tar = await packEntries(entries);
+  const tar = await packEntries(packed);
   const bytes = gzipSync(tar, { level: GZIP_LEVEL });
   const hash = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
-  return { hash, bytes, files: entries.filter((e) => e.type === 'file').length };
+  return { hash, bytes, files: packed.filter((e) => e.type === 'file').length };
+}
+
+/** The files `selection` takes and the directories holding any of them, in the entries' order. */
+function selected(entries: readonly BundleEntry[], selection: HelperSelection): BundleEntry[] {
+  const files = entries.filter((e) => e.type === 'file' && selection.takes(e.name));
+  return entries.filter((e) => (e.type === 'file' ? files.includes(e) : files.some((f) => f.name.startsWith(`${e.name}/`))));
 }
 
 async function walk(dir: string, prefix: string, out: BundleEntry[], refused: string[], leaveOut = new Set<string>()): Promise<void> {

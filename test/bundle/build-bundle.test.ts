@@ -12,6 +12,7 @@ import { gunzipSync } from 'node:zlib';
 import { extract as tarExtract } from 'tar-stream';
 import { buildHelperBundle, projectBundleRoots, BundleSourceError, NOT_BUNDLED, type HelperBundle } from '../../orchestrator/bundle/build-bundle.js';
 import { extractArchive } from '../../orchestrator/results/safe-extract.js';
+import { helperSelection } from '../../orchestrator/bundle/helper-selection.js';
 
 const run = promisify(execFile);
 
@@ -248,6 +249,22 @@ test('leaveOut drops top-level entries of its root only', async () => {
   const [scripts, topologies] = rootsOf(repo);
   const names = await entryNames(await buildHelperBundle([{ ...scripts!, leaveOut: ['lib'] }, topologies!]));
   assert.equal(names, ['remote-scripts', 'remote-scripts/empty-dir', 'remote-scripts/run-midolman.sh', 'topologies', 'topologies/lib', 'topologies/lib/x.sh', 'topologies/reference.sh']);
+});
+
+test('a selection packs only the files it takes and the directories above them; a root it takes nothing of is left out', async () => {
+  const repo = await fakeRepo();
+  const all = await buildHelperBundle(rootsOf(repo));
+  const selection = helperSelection([['remote-scripts/lib/*.sh', 'remote-scripts/run-midolman.sh']])!;
+  // the agent's own helpers are not in this fake tree: only the declared patterns match here
+  const some = await buildHelperBundle(rootsOf(repo), selection);
+  assert.equal(await entryNames(some), ['remote-scripts', 'remote-scripts/lib', 'remote-scripts/lib/common.sh', 'remote-scripts/run-midolman.sh']);
+  assert.is(some.files, 2);
+  assert.is.not(some.hash, all.hash);
+  assert.is((await buildHelperBundle(rootsOf(repo), helperSelection([['remote-scripts/run-midolman.sh', 'remote-scripts/lib/*.sh']])!)).hash, some.hash, 'the same selection, the same bundle');
+  // what a selection leaves out is still checked: a symlink anywhere is refused
+  await fsp.symlink('/etc/passwd', path.join(repo, 'topologies/link'));
+  const refused = await buildHelperBundle(rootsOf(repo), selection).then(() => undefined, (error: unknown) => error);
+  assert.ok(refused instanceof BundleSourceError, 'a symlink outside the selection is refused too');
 });
 
 test.run();
