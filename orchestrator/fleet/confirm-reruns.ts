@@ -7,7 +7,8 @@ import type { HostSpec, Inventory } from '../inventory/types.js';
 import type { Connector } from '../connectors/types.js';
 import { connectorFor as openConnector, type HostKeyPolicy } from '../connectors/open-connector.js';
 import { KnownHosts } from '../connectors/ssh/known-hosts.js';
-import { buildHelperBundle, projectBundleRoots, type HelperBundle } from '../bundle/build-bundle.js';
+import { projectBundleRoots, type HelperBundle } from '../bundle/build-bundle.js';
+import { scenarioBundles, type BundleFor } from '../bundle/scenario-bundles.js';
 import { DEFAULTS } from '../inventory/defaults.js';
 import type { JobManifest, JobStatus } from '../results/manifest.js';
 import { SweepStore } from '../results/store.js';
@@ -53,12 +54,12 @@ const SHOWN: ReadonlySet<EngineEvent['kind']> = new Set(['job-start', 'job-end',
 export function sshRerunner(options: SshRerunnerOptions): RerunRunner {
   const { inventory } = options;
   const store = new RerunStore(inventory.resultsDir, options.sweepId);
-  let ready: Promise<{ bundle: HelperBundle; policy: HostKeyPolicy }> | undefined;
-  const prepare = () =>
-    (ready ??= (async () => ({
-      bundle: options.bundle ?? (await buildHelperBundle(projectBundleRoots())),
-      policy: { knownHosts: await KnownHosts.load(inventory.knownHostsFile), acceptNew: options.acceptNewHostKeys },
-    }))());
+  const registry = options.scenarios ?? SCENARIOS;
+  const given = options.bundle;
+  // the host's bundle for the scenarios re-run there (bundle/helper-selection.ts)
+  const bundleFor: BundleFor = given ? async () => given : scenarioBundles(projectBundleRoots(), registry);
+  let ready: Promise<{ policy: HostKeyPolicy }> | undefined;
+  const prepare = () => (ready ??= (async () => ({ policy: { knownHosts: await KnownHosts.load(inventory.knownHostsFile), acceptNew: options.acceptNewHostKeys } }))());
   const connectorFor = options.connectorFor ?? openConnector;
   const log = sweepEventLog(store);
   const emit = (event: EngineEvent) => {
@@ -68,7 +69,7 @@ export function sshRerunner(options: SshRerunnerOptions): RerunRunner {
   const never = new AbortController().signal;
 
   return async (request, signal) => {
-    const { bundle, policy } = await prepare();
+    const [bundle, { policy }] = await Promise.all([bundleFor(request.jobs.map((job) => job.plan.scenario)), prepare()]);
     for (const job of request.jobs) store.marks.set(job.plan.jobId, { jobId: job.rerunOf, attempt: job.attempt });
     try {
       const result = await runHost(
@@ -77,7 +78,7 @@ export function sshRerunner(options: SshRerunnerOptions): RerunRunner {
           connector: connectorFor(request.host, policy),
           bundle,
           store,
-          scenarios: options.scenarios ?? SCENARIOS,
+          scenarios: registry,
           profilesDir: inventory.profilesDir,
           maxArtifactBytes: inventory.maxArtifactBytes ?? DEFAULTS.maxArtifactBytes,
           emit,

@@ -13,7 +13,8 @@ import type { HostSpec, Inventory } from '../inventory/types.js';
 import type { Connector } from '../connectors/types.js';
 import { connectorFor as openConnector, type HostKeyPolicy } from '../connectors/open-connector.js';
 import { KnownHosts } from '../connectors/ssh/known-hosts.js';
-import { buildHelperBundle, projectBundleRoots, type HelperBundle } from '../bundle/build-bundle.js';
+import { projectBundleRoots, type HelperBundle } from '../bundle/build-bundle.js';
+import { scenarioBundles, type BundleFor } from '../bundle/scenario-bundles.js';
 import { SWEEP_SCHEMA, type JobCounts, type JobStatus, type SweepManifest, type SweepStatus } from '../results/manifest.js';
 import { SweepStore, newSweepId } from '../results/store.js';
 import { isNoSpaceError, writeJsonAtomicallySync } from '../results/atomic-write.js';
@@ -138,12 +139,17 @@ async function runStarted(
 ): Promise<SweepSummary> {
   const { inventory, resumeFrom } = options;
   const { sweepId } = store;
-  // Built while the hosts connect (each waits for it after its handshake): reading, packing and
-  // hashing the helpers take about 30 ms that no host needs to wait for before it is reached. A
-  // build that fails fails every host's jobs with its reason (run-host.ts), as a push would.
-  const bundle = Promise.resolve(options.bundle ?? buildHelperBundle(projectBundleRoots()));
-  // (the hosts await it; this only keeps a failed build that no host waited for, all of them skipped, from ending the process)
-  bundle.catch(() => undefined);
+  // Each host's bundle carries the helpers of the scenarios it runs (bundle/helper-selection.ts),
+  // one build per distinct selection. Built while the hosts connect (each waits for its own after
+  // its handshake): reading, packing and hashing the helpers take about 30 ms that no host needs to
+  // wait for before it is reached. A build that fails fails its hosts' jobs with its reason
+  // (run-host.ts), as a push would.
+  const registry = options.scenarios ?? SCENARIOS;
+  const given = options.bundle;
+  const bundleFor: BundleFor = given ? async () => given : scenarioBundles(projectBundleRoots(), registry);
+  const bundles = new Map(plan.hosts.map((hostPlan) => [hostPlan, bundleFor(hostPlan.jobs.map((job) => job.scenario))]));
+  // (the hosts await them; this only keeps a failed build that no host waited for, all of them skipped, from ending the process)
+  for (const bundle of bundles.values()) bundle.catch(() => undefined);
   const knownHosts = await KnownHosts.load(inventory.knownHostsFile);
   const policy: HostKeyPolicy = { knownHosts, acceptNew: options.acceptNewHostKeys };
   const connectorFor = options.connectorFor ?? openConnector;
@@ -283,9 +289,9 @@ async function runStarted(
       try {
         const result = await runHost(hostPlan, {
           connector: connectorFor(hostPlan.host, policy),
-          bundle,
+          bundle: bundles.get(hostPlan)!,
           store,
-          scenarios: options.scenarios ?? SCENARIOS,
+          scenarios: registry,
           profilesDir: inventory.profilesDir,
           maxArtifactBytes: options.maxArtifactBytes ?? inventory.maxArtifactBytes ?? DEFAULTS.maxArtifactBytes,
           emit: jobEvents,

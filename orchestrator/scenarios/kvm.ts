@@ -25,6 +25,17 @@ export const kvmScenario: Scenario<KvmParams> = {
     'KVM guest performance (after the kvm-guest-perf design): a matrix of CPU topologies, IO backends and memory sizes; per point a fresh libvirt guest runs QASET, whose ctcs2 results and benchmark outputs (bonnie++, iozone, dbench, tiobench, sysbench, kernbench, reaim, netperf, lmbench, pgbench, fio) become metrics, with host CPU, memory, disk and network in RRD.',
   params: KvmParams,
   phases: kvmPhases,
+  // guest/ is what the guest image gets (its watcher and deploy units); kvm-build-image builds guest.install's images
+  helpers: [
+    'remote-scripts/kvm',
+    'remote-scripts/kvm-prepare-host',
+    'remote-scripts/kvm-build-image',
+    'remote-scripts/lib/kvm-*.sh',
+    'remote-scripts/lib/repeat.sh',
+    'remote-scripts/lib/host-sampler.sh',
+    'remote-scripts/lib/rrd.sh',
+    'remote-scripts/guest',
+  ],
   summary: (p) => {
     const m = p.matrix;
     const minutes = Math.round(p.qaset.timeout / 60_000);

@@ -138,6 +138,18 @@ export const midolmanScenario: Scenario<MidolmanParams> = {
     'MidoNet agent performance test (after the perftests scripts): SYN-scan traffic through a topology between two namespaces; offered vs delivered rate, loss and one-way latency per step, highest lossless rate or NDR, agent CPU/RSS/heap and JMX metrics into RRD files, heap dump.',
   params: MidolmanParams,
   phases: midolmanPhases,
+  // the JMX collector's source is compiled on the host; topologies/ are the setups a job can pick
+  helpers: [
+    'remote-scripts/midolman',
+    'remote-scripts/lib/midolman-*.sh',
+    'remote-scripts/lib/ovs.sh',
+    'remote-scripts/lib/traffic-*.sh',
+    'remote-scripts/lib/repeat.sh',
+    'remote-scripts/lib/host-sampler.sh',
+    'remote-scripts/lib/rrd.sh',
+    'remote-scripts/jmx',
+    'topologies',
+  ],
   checkHost: checkMidolmanHost,
   jobFiles: ({ host, params, profilesDir }) => midolmanJobFiles(params, profileConfigFiles(profilesDir, host.profile)),
   // Reading results back is loaded only by the commands that collect them (`--plan` does not).

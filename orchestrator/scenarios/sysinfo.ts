@@ -110,6 +110,7 @@ export const sysinfoScenario: Scenario<SysinfoParams> = {
   name: 'sysinfo',
   description: "Records each host's environment: kernel, command line, CPU topology, NUMA, memory, disks, mounts, package versions; optionally samples how busy the host's CPUs are.",
   params: SysinfoParams,
+  helpers: ['remote-scripts/sysinfo'],
   phases: ({ params }) => [
     {
       name: 'sysinfo',

@@ -45,6 +45,13 @@ export interface Scenario<P extends Record<string, unknown> = Record<string, unk
   params: z.ZodType<P>;
   phases(context: ScenarioContext<P>): PhaseSpec[];
   /**
+   * What its phases run from the helper bundle beyond the agent's own (bundle/helper-selection.ts
+   * AGENT_HELPERS): paths in the bundle, a directory taking everything under it, `*` within one
+   * component ('remote-scripts/lib/kvm-*.sh'). A host's bundle carries the helpers of the
+   * scenarios it runs; without this list, a host running the scenario gets every helper.
+   */
+  helpers?: readonly string[];
+  /**
    * Checks a host that requests this scenario once the inventory is layered (its vars, its profile
    * files): what it returns are inventory problems, reported with positions before anything connects.
    */

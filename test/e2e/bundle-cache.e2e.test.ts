@@ -56,7 +56,7 @@ test('a helper edited, a file added and one chmod-ed on the host: the next sweep
   const lines = text.split('\n');
   await fsp.writeFile(agent, [lines[0], `echo tampered > ${ran}; exit 3`, ...lines.slice(1)].join('\n'));
   await fsp.writeFile(join(dir, 'remote-scripts/lib/extra.sh'), 'echo sourced too\n');
-  await fsp.chmod(join(dir, 'topologies'), 0o777);
+  await fsp.chmod(join(dir, 'remote-scripts/lib'), 0o777);
 
   const second = await sweep('second');
   assert.match(second.stdout, /lab-01: connected in [^;]*; helper bundle uploaded/, 'the tampered copy was replaced');
