@@ -84,6 +84,20 @@ export function projectBundleRoots(): BundleRoot[] {
  * one is). The source trees are checked whole either way.
  */
 export async function buildHelperBundle(roots: BundleRoot[], selection?: HelperSelection): Promise<HelperBundle> {
+  return packHelperBundle(await readHelperTree(roots), selection);
+}
+
+/** The helper trees as listed and checked once, for any number of bundles (packHelperBundle). */
+export interface HelperTree {
+  /** Every entry, sorted by path. */
+  readonly entries: readonly BundleEntry[];
+}
+
+/**
+ * Lists `roots` and checks them whole: only regular files and directories, no unsafe name, no path
+ * twice. A symlink anywhere is refused, whether or not a bundle will take it.
+ */
+export async function readHelperTree(roots: BundleRoot[]): Promise<HelperTree> {
   const entries: BundleEntry[] = [];
   const refused: string[] = [];
   const prefixes = new Set<string>();
@@ -121,7 +135,12 @@ export async function buildHelperBundle(roots: BundleRoot[], selection?: HelperS
     names.add(e.name);
   }
   entries.sort((a, b) => compareBytes(a.name, b.name));
-  const packed = selection ? selected(entries, selection) : entries;
+  return { entries };
+}
+
+/** The bundle of the tree's files that `selection` takes (every file without one), read from disk now. */
+export async function packHelperBundle(tree: HelperTree, selection?: HelperSelection): Promise<HelperBundle> {
+  const packed = selection ? selected(tree.entries, selection) : [...tree.entries];
 
   const tar = await packEntries(packed);
   const bytes = gzipSync(tar, { level: GZIP_LEVEL });

@@ -7,8 +7,8 @@ import type { HostSpec, Inventory } from '../inventory/types.js';
 import type { Connector } from '../connectors/types.js';
 import { connectorFor as openConnector, type HostKeyPolicy } from '../connectors/open-connector.js';
 import { KnownHosts } from '../connectors/ssh/known-hosts.js';
-import { projectBundleRoots, type HelperBundle } from '../bundle/build-bundle.js';
-import { scenarioBundles, type BundleFor } from '../bundle/scenario-bundles.js';
+import type { HelperBundle } from '../bundle/build-bundle.js';
+import { hostBundles } from '../bundle/scenario-bundles.js';
 import { DEFAULTS } from '../inventory/defaults.js';
 import type { JobManifest, JobStatus } from '../results/manifest.js';
 import { SweepStore } from '../results/store.js';
@@ -55,9 +55,8 @@ export function sshRerunner(options: SshRerunnerOptions): RerunRunner {
   const { inventory } = options;
   const store = new RerunStore(inventory.resultsDir, options.sweepId);
   const registry = options.scenarios ?? SCENARIOS;
-  const given = options.bundle;
   // the host's bundle for the scenarios re-run there (bundle/helper-selection.ts)
-  const bundleFor: BundleFor = given ? async () => given : scenarioBundles(projectBundleRoots(), registry);
+  const bundleFor = hostBundles(registry, options.bundle);
   let ready: Promise<{ policy: HostKeyPolicy }> | undefined;
   const prepare = () => (ready ??= (async () => ({ policy: { knownHosts: await KnownHosts.load(inventory.knownHostsFile), acceptNew: options.acceptNewHostKeys } }))());
   const connectorFor = options.connectorFor ?? openConnector;

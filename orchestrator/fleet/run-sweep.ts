@@ -13,8 +13,8 @@ import type { HostSpec, Inventory } from '../inventory/types.js';
 import type { Connector } from '../connectors/types.js';
 import { connectorFor as openConnector, type HostKeyPolicy } from '../connectors/open-connector.js';
 import { KnownHosts } from '../connectors/ssh/known-hosts.js';
-import { projectBundleRoots, type HelperBundle } from '../bundle/build-bundle.js';
-import { scenarioBundles, type BundleFor } from '../bundle/scenario-bundles.js';
+import type { HelperBundle } from '../bundle/build-bundle.js';
+import { hostBundles } from '../bundle/scenario-bundles.js';
 import { SWEEP_SCHEMA, type JobCounts, type JobStatus, type SweepManifest, type SweepStatus } from '../results/manifest.js';
 import { SweepStore, newSweepId } from '../results/store.js';
 import { isNoSpaceError, writeJsonAtomicallySync } from '../results/atomic-write.js';
@@ -145,8 +145,7 @@ async function runStarted(
   // wait for before it is reached. A build that fails fails its hosts' jobs with its reason
   // (run-host.ts), as a push would.
   const registry = options.scenarios ?? SCENARIOS;
-  const given = options.bundle;
-  const bundleFor: BundleFor = given ? async () => given : scenarioBundles(projectBundleRoots(), registry);
+  const bundleFor = hostBundles(registry, options.bundle);
   const bundles = new Map(plan.hosts.map((hostPlan) => [hostPlan, bundleFor(hostPlan.jobs.map((job) => job.scenario))]));
   // (the hosts await them; this only keeps a failed build that no host waited for, all of them skipped, from ending the process)
   for (const bundle of bundles.values()) bundle.catch(() => undefined);
