@@ -134,12 +134,8 @@ export class SweepStore {
   async writeJobManifest(manifest: JobManifest): Promise<void> {
     await this.json(jobFiles(this.jobDir(manifest.jobId)).manifest, manifest);
     // A finished job goes into the history index as it is stored (a running one is not history yet).
-    if (manifest.status !== 'running' && manifest.status !== 'pending') await this.index(manifest);
-  }
-
-  /** Records the job in the history index as its files now say (never fails the write it follows). */
-  private index(manifest: JobManifest): Promise<void> {
-    return indexJob(this.resultsDir, this.sweepId, manifest);
+    // (indexJob never fails the write it follows: an entry it could not write is read from the files next time)
+    if (manifest.status !== 'running' && manifest.status !== 'pending') await indexJob(this.resultsDir, this.sweepId, manifest);
   }
 
   /**
