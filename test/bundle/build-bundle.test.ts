@@ -8,11 +8,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import { gunzipSync } from 'node:zlib';
-import { extract as tarExtract } from 'tar-stream';
-import { buildHelperBundle, projectBundleRoots, BundleSourceError, NOT_BUNDLED, type HelperBundle } from '../../orchestrator/bundle/build-bundle.js';
+import { buildHelperBundle, projectBundleRoots, BundleSourceError, NOT_BUNDLED } from '../../orchestrator/bundle/build-bundle.js';
 import { extractArchive } from '../../orchestrator/results/safe-extract.js';
 import { helperSelection } from '../../orchestrator/bundle/helper-selection.js';
+import { entryNames } from './bundle-entries.js';
 
 const run = promisify(execFile);
 
@@ -213,16 +212,6 @@ test('bad prefixes are refused', async () => {
 });
 
 /** The bundle's entry names, without trailing slashes, in archive order. */
-async function entryNames(b: HelperBundle): Promise<string[]> {
-  const extract = tarExtract();
-  extract.end(gunzipSync(b.bytes));
-  const names: string[] = [];
-  for await (const entry of extract) {
-    names.push(entry.header.name.replace(/\/$/, ''));
-    entry.resume();
-  }
-  return names;
-}
 
 test('projectBundleRoots points at remote-scripts/ and topologies/ of this repository', async () => {
   const roots = projectBundleRoots();

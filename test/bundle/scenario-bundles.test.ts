@@ -7,26 +7,15 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { gunzipSync } from 'node:zlib';
-import { extract as tarExtract } from 'tar-stream';
-import { buildHelperBundle, projectBundleRoots, type HelperBundle } from '../../orchestrator/bundle/build-bundle.js';
+import { buildHelperBundle, projectBundleRoots } from '../../orchestrator/bundle/build-bundle.js';
 import { helperSelection, type HelperSelection } from '../../orchestrator/bundle/helper-selection.js';
 import { scenarioBundles } from '../../orchestrator/bundle/scenario-bundles.js';
+import { entryNames } from './bundle-entries.js';
 import { PACKAGE_ROOT } from '../../orchestrator/package-root.js';
 import { SCENARIOS, PROVENANCE_PHASE } from '../../orchestrator/scenarios/registry.js';
 
 const roots = projectBundleRoots();
 
-async function entryNames(b: HelperBundle): Promise<string[]> {
-  const extract = tarExtract();
-  extract.end(gunzipSync(b.bytes));
-  const names: string[] = [];
-  for await (const entry of extract) {
-    if (entry.header.type === 'file') names.push(entry.header.name);
-    entry.resume();
-  }
-  return names;
-}
 
 function selectionOf(name: string): HelperSelection {
   const selection = helperSelection([SCENARIOS.get(name)!.helpers]);
@@ -37,7 +26,7 @@ function selectionOf(name: string): HelperSelection {
 /** Every file of the whole bundle (what a host got before bundles were chosen by scenario). */
 let everything: string[] = [];
 test.before(async () => {
-  everything = await entryNames(await buildHelperBundle(roots));
+  everything = await entryNames(await buildHelperBundle(roots), { filesOnly: true });
 });
 
 /** The files a bundle file refers to: sourced (shellcheck directives, BASH_SOURCE and AGENT_LIB lines, a loop over names) or named under the bundle's root or a script's own directory. */
@@ -105,7 +94,7 @@ test('every file a bundled script sources or names in the bundle is in the same 
 
 test("a sysinfo host's bundle holds the agent and sysinfo, not midolman's or kvm's helpers", async () => {
   const bundleFor = scenarioBundles(roots, SCENARIOS);
-  const names = await entryNames(await bundleFor(['sysinfo']));
+  const names = await entryNames(await bundleFor(['sysinfo']), { filesOnly: true });
   assert.ok(names.includes('remote-scripts/orchestrate-agent') && names.includes('remote-scripts/sysinfo') && names.includes('remote-scripts/lib/provenance.sh'));
   assert.equal(names.filter((n) => /midolman|kvm|guest|topologies|traffic|ovs|jmx/.test(n)), []);
   assert.ok(names.length < everything.length / 2, `${names.length} of ${everything.length} files`);
@@ -115,7 +104,7 @@ test('hosts running the same scenarios share one bundle; a host running two gets
   const bundleFor = scenarioBundles(roots, SCENARIOS);
   const a = bundleFor(['midolman', 'sysinfo']);
   assert.is(bundleFor(['sysinfo', 'midolman', 'sysinfo']), a, 'built once');
-  const both = await entryNames(await a);
+  const both = await entryNames(await a, { filesOnly: true });
   assert.ok(both.includes('remote-scripts/sysinfo') && both.includes('remote-scripts/midolman') && both.some((n) => n.startsWith('topologies/')));
   assert.not.ok(both.some((n) => n.includes('kvm')));
   const whole = await buildHelperBundle(roots);
