@@ -4,7 +4,7 @@
 // failed. The sweep writes it once its analysis is done; the site's "last night at a glance",
 // the Atom feed and the alerts read it. Paging state across nights lives apart
 // (`<results_dir>/alerts/paged.json`, PagedStateSchema) so a change is paged once.
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const FINDINGS_SCHEMA = 'orchestrate/findings@1';
 export const PAGED_SCHEMA = 'orchestrate/paged@1';

@@ -17,7 +17,7 @@ import { link, mkdir, readFile, realpath, rename, rm, stat, unlink, utimes } fro
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { writeFileAtomically } from '../results/atomic-write.js';
 import { locksDir, sweepLockPath as storeLockPath } from '../results/store-layout.js';
 

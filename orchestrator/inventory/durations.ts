@@ -1,7 +1,7 @@
 // Durations as written in an inventory: a number of seconds, or a string of one or more
 // <number><unit> parts with the units ms, s, m, h and d ("500ms", "30s", "1h30m", "1.5h").
 
-import { z } from 'zod';
+import * as z from 'zod';
 
 const UNIT_MS: Record<string, number> = {
   ms: 1,

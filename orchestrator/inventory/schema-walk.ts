@@ -2,7 +2,7 @@
 // expects (its description), and which keys an object schema knows. Used to explain issues
 // and to suggest the closest known key for an unknown one, for our schemas and scenarios' own.
 
-import { z } from 'zod';
+import * as z from 'zod';
 
 type Segment = PropertyKey;
 

@@ -4,7 +4,7 @@
 // names...) are checked elsewhere, once the shape is known to be right.
 
 import { parseSize } from './sizes.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import { clipText, hasControl } from './display.js';
 import { DURATION_EXPECTED, parseDuration } from './durations.js';
 import { remoteDirProblem } from './remote-dir.js';

@@ -6,7 +6,7 @@
 //                space, the case). A fixed QASET would write "20261122T061000 <case>": both are
 //                read, the time when there is one.
 // Both come from a guest: every name is checked against what a QASET case name can be.
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** A QASET run-list entry: a case (bonniepp_async_xfs) or a special form (_reboot_off). */
 export const CaseNameSchema = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.+:-]{0,199}$/, 'not a QASET case name');

@@ -2,7 +2,7 @@
 // back from a host and therefore validated before anything trusts it. Helpers report
 // progress and logs only: a phase's status is what the agent read from its rc file,
 // printed on the follower's own stderr (AgentStatusSchema below), where no helper writes.
-import { z } from 'zod';
+import * as z from 'zod';
 
 const base = { t: z.number().optional() };
 

@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { z } from 'zod';
+import * as z from 'zod';
 import { appendWhole, writeFileAtomically } from './atomic-write.js';
 import { isRerunJobId, type JobManifest } from './manifest.js';
 import { MetricSampleSchema } from './metrics.js';

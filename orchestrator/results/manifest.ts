@@ -1,7 +1,7 @@
 // Schema-versioned manifests of jobs and sweeps. Written by the engine, read back by
 // analysis, the site and --resume; reading validates, so a damaged file is reported
 // with its path instead of breaking a page.
-import { z } from 'zod';
+import * as z from 'zod';
 import { ProvenanceSchema } from './provenance.js';
 
 export const JOB_SCHEMA = 'orchestrate/job@1' as const;

@@ -1,5 +1,5 @@
 // Normalized metrics: what analysis and the report read, whatever scenario made them.
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const METRICS_SCHEMA = 'orchestrate/metrics@1' as const;
 

@@ -3,7 +3,7 @@
 // while the host's boot id, name and package database are unchanged), and carried by every
 // job manifest of that host in that sweep. Read back from a host, so validated before it
 // goes into a manifest.
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const ProvenanceSchema = z.object({
   hostname: z.string().max(255),

@@ -1,6 +1,6 @@
 // pruned.json of a job directory: what retention removed from the job, and when
 // (retention/prune-results.ts writes it; the manifest is never rewritten).
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const PRUNED_SCHEMA = 'orchestrate/pruned@1' as const;
 

@@ -3,7 +3,7 @@
 // in an index.json: {step, heartbeat, series: [{collector, alias, type, rrd, json}]}, the paths
 // relative to the job's artifacts directory. Both are host output: validated here.
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Better, MetricSeries } from './metrics.js';
 import { readHostJson } from './host-json.js';
 

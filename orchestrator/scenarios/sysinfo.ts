@@ -4,7 +4,7 @@
 // phase, collect, store) before any performance scenario.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ProvenanceSchema } from '../results/provenance.js';
 import { sample, type MetricSample, type MetricSeries } from '../results/metrics.js';
 import type { Scenario } from './types.js';

@@ -96,6 +96,18 @@ test('--plan loads the inventory and the plan, and none of the heavy modules', a
   assert.equal(heavyIn(run.modules, HEAVY_FOR_PLAN), [], 'modules --plan should not load');
 });
 
+test("the compiled CLI carries zod's English messages only, not its other locales (import * as z from 'zod')", async () => {
+  // `import { z } from 'zod'` takes zod's namespace object whole, with z.locales: some 40 locales,
+  // about half of zod's bundled bytes, compiled by every command and every render worker.
+  buildDist();
+  const meta = JSON.parse(await readFile(join(REPO, 'dist/meta.json'), 'utf8')) as { outputs: Record<string, { inputs: Record<string, { bytesInOutput: number }> }> };
+  // what the outputs hold (esbuild lists every module it read under `inputs`, shaken out or not)
+  const bundled = Object.values(meta.outputs).flatMap((output) => Object.entries(output.inputs).filter(([, use]) => use.bytesInOutput > 0).map(([input]) => input));
+  const locales = bundled.filter((input) => /^node_modules\/zod\/.*\/locales\//.test(input));
+  assert.ok(bundled.some((input) => input.startsWith('node_modules/zod/')), 'zod should be bundled into dist/');
+  assert.equal(locales.map((input) => input.replace(/.*\//, '')), ['en.js'], `zod locales in dist/: ${locales.join(', ')}`);
+});
+
 test('--help loads no inventory and none of the heavy modules', async () => {
   const run = await loadedModules(['--help']);
   assert.is(run.code, 0, run.stderr);

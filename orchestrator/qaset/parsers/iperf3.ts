@@ -6,7 +6,7 @@
 // Labels: protocol (tcp/udp), direction (send: the client sends; receive: -R, the server sends),
 // peer (the server's address, from start.connected), streams (-P) when above 1. A run that reports an error ("unable to connect to server...") has no
 // samples; a file of nothing but errors is unparsed with the first error.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { OutputParser, ParseResult } from '../types.js';
 import { Samples, none } from '../sample-builder.js';
 

@@ -13,7 +13,7 @@
 // built, the installed OS from the image's /etc/os-release) and becomes the job's `build` in its
 // manifest: another image is another build.
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { DurationMs } from '../../inventory/durations.js';
 import type { BuildIdentity } from '../../results/manifest.js';
 import { readHostJson } from '../../results/host-json.js';

@@ -4,7 +4,7 @@
 // Points that cannot run (a topology whose product is not its vCPU count, io=native without
 // O_DIRECT, NUMA cells or pinning naming vCPUs that do not exist...) are rejected here, before
 // anything runs, with one message per point.
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const FILESYSTEMS = ['xfs', 'btrfs', 'ext4', 'tmpfs'] as const;
 export const FORMATS = ['raw', 'qcow2'] as const;

@@ -8,7 +8,7 @@
 // veth pair, so its address is on no interface of the host's own. The host does the work
 // (remote-scripts/kvm net-up / net-down / point); here the inventory is checked and the domain
 // XML's interfaces, the host's NIC table and QASET's peer keys are built.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { NetworkModel } from './matrix.js';
 
 export const NIC_MODELS = ['virtio', 'e1000', 'e1000e', 'rtl8139'] as const;

@@ -12,7 +12,7 @@
 // `repeat` in kvm-points.json.
 import { rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseQasetPath, type QasetParseResult } from '../../qaset/walker.js';
 import { writeJsonAtomically } from '../../results/atomic-write.js';
 import { readHostJson } from '../../results/host-json.js';

@@ -3,7 +3,7 @@
 // config, and how the host's backing stores are prepared (remote-scripts/kvm-prepare-host). A
 // test device is only touched when it is named AND allow_wipe is true; without a device the
 // inventory's directories are used as they are.
-import { z } from 'zod';
+import * as z from 'zod';
 import { DurationMs } from '../../inventory/durations.js';
 import { parseSize } from '../../inventory/sizes.js';
 import { GuestInstall, installFormat } from './install.js';

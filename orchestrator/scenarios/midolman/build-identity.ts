@@ -3,7 +3,7 @@
 // version and revision in the MANIFEST of the jar its JVM holds open) wins over the package
 // database's; the inventory's git_revision fills in a revision the build does not carry.
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { readHostJson } from '../../results/host-json.js';
 import { BuildIdentitySchema, type BuildIdentity } from '../../results/manifest.js';
 import { rawArtifactsIn } from '../../results/store-layout.js';

@@ -11,7 +11,7 @@
 // step's loop becomes repeat.* samples and the job's repeats.json beside raw/.
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { sample, type MetricSample, type MetricSeries, type MetricsDraft } from '../../results/metrics.js';
 import { readRrdSeries, RrdExportError, seriesStats, type SeriesUnit } from '../../results/rrd-export.js';
 import { readHostJson } from '../../results/host-json.js';

@@ -1,6 +1,6 @@
 // Params of the midolman scenario (the inventory's `scenarios: { midolman: {...} }`), and the
 // profile knobs of perftests.conf.
-import { z } from 'zod';
+import * as z from 'zod';
 import { DurationMs } from '../../inventory/durations.js';
 
 /** perftests.conf knobs with the helper's built-in defaults (remote-scripts/lib/midolman-common.sh). */
