@@ -8,6 +8,7 @@ import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { labUp, type Lab } from '../lab/lab.js';
+import { remoteLayout } from '../../orchestrator/remote/layout.js';
 import { jobManifest, onlySweep, runCli, startCli } from './cli-helpers.js';
 
 const faults = suite('host faults end to end');
@@ -70,7 +71,7 @@ faults('a host that stalls while sending its artifacts: the job fails with the r
     assert.match(job.errors.map((e) => e.message).join('\n'), new RegExp(`artifact stream from ${stalled.name} stalled: no byte for 3 s after 3000 bytes`));
     assert.is((await jobManifest(dir, `${lab.hosts[1]!.name}--sysinfo`)).status, 'ok');
     // The host keeps its copy (nothing arrived), and its stalled tar is gone.
-    const remoteJob = join(stalled.home, '.orchestrate', 'jobs', sweep.sweepId, `${stalled.name}--sysinfo`);
+    const remoteJob = join(stalled.home, remoteLayout('.orchestrate').jobDir(sweep.sweepId, `${stalled.name}--sysinfo`));
     assert.ok(await exists(join(remoteJob, 'phases', 'sysinfo', 'rc')), 'the host kept the job it could not send');
     assert.equal(await processesWith(`PATH=${stalled.home}/shadow-bin:`), [], 'no host-side process of the collection is left');
     // The lock was released: the next sweep of the same inventory runs.

@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { labUp, type Lab, type LabHost } from '../lab/lab.js';
 import { jobManifest, startCli } from './cli-helpers.js';
 import type { JobManifest } from '../../orchestrator/results/manifest.js';
+import { remoteLayout } from '../../orchestrator/remote/layout.js';
 
 const e2e = suite('a cut at every step of a phase end');
 let lab: Lab;
@@ -46,7 +47,7 @@ const KILLING_FINDMNT = `kill -USR1 "$PPID"; exit 0`;
 /** The host's job directory of this sweep (found once the agent made it). */
 async function hostJobDir(resultsSweepId: () => Promise<string | undefined>): Promise<string | undefined> {
   const sweepId = await resultsSweepId();
-  return sweepId ? join(host.home, '.orchestrate', 'jobs', sweepId, `${host.name}--sysinfo`) : undefined;
+  return sweepId ? join(host.home, remoteLayout('.orchestrate').jobDir(sweepId, `${host.name}--sysinfo`)) : undefined;
 }
 
 /** The one sweep id under DIR (not the results-dir check's write probe, which also passes there). */

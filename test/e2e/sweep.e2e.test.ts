@@ -1,7 +1,7 @@
 // End to end on the local lab, through the real CLI: real sshd hosts, real host keys.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -68,6 +68,9 @@ e2e('a sweep over six hosts, one down and one with a changed host key: the other
     SysinfoDocumentSchema.parse(JSON.parse(await readFile(join(jobDir, 'raw/artifacts/sysinfo.json'), 'utf8')));
     await stat(join(jobDir, 'raw/phases/sysinfo/output.log'));
     assert.match(await readFile(join(jobDir, 'orchestrator.log'), 'utf8'), /phase sysinfo ok/);
+    // a job collected whole leaves nothing of it on its host (not even its sweep's directory)
+    const hostJobs = join(lab.hosts.find((h) => h.name === host)!.home, '.orchestrate', 'jobs');
+    assert.equal(await readdir(hostJobs), [], `${hostJobs} after the sweep`);
   }
   await lab.startHost('lab-05');
 });

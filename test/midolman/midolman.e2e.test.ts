@@ -190,14 +190,15 @@ function recordedPid(file: string): number | undefined {
 
 /**
  * Waits until the job's throughput phase runs its traffic generator on the host (the lab host's
- * filesystem is this one: <home>/.orchestrate/jobs/<sweep>/<job>/), then SIGKILLs that process.
+ * filesystem is this one: <home>/.orchestrate/jobs/<sweep>_<job>/, remote/layout.ts), then SIGKILLs that process.
  */
 async function killGeneratorInThroughput(home: string, jobId: string, timeoutMs = 60_000): Promise<{ pid: number; cmdline: string }> {
   const jobs = join(home, '.orchestrate', 'jobs');
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    for (const sweep of existsSync(jobs) ? readdirSync(jobs) : []) {
-      const job = join(jobs, sweep, jobId);
+    for (const name of existsSync(jobs) ? readdirSync(jobs) : []) {
+      if (!name.endsWith(`_${jobId}`)) continue;
+      const job = join(jobs, name);
       // Phases run one after another: while throughput runs, the recorded generator is its own.
       if (!existsSync(join(job, 'phases/throughput/helper.pid')) || existsSync(join(job, 'phases/throughput/rc'))) continue;
       const pid = recordedPid(join(job, 'midolman/pids/generator'));
