@@ -337,6 +337,76 @@ for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
   });
 }
 
+const DAY_MS = 24 * 3600 * 1000;
+const markFile = () => join(bundlesDir(), '.prune-mark');
+
+/** A bundle directory `name` beside the installed one, last used (its .complete's mtime) `daysAgo`. */
+async function otherBundle(name: string, daysAgo: number): Promise<string> {
+  const dir = join(bundlesDir(), name);
+  await fsp.cp(bundleDir(), dir, { recursive: true });
+  const when = new Date(Date.now() - daysAgo * DAY_MS);
+  await fsp.utimes(join(dir, '.complete'), when, when);
+  return dir;
+}
+
+/** The prune mark as a check `daysAgo` left it: its time in it, and as its mtime. */
+async function markChecked(daysAgo: number, text?: string): Promise<void> {
+  const when = new Date(Date.now() - daysAgo * DAY_MS);
+  await fsp.writeFile(markFile(), text ?? `${Math.floor(when.getTime() / 1000)}\n`);
+  await fsp.utimes(markFile(), when, when);
+}
+
+const markedSecondsAgo = async () => Math.floor(Date.now() / 1000) - Number((await fsp.readFile(markFile(), 'utf8')).trim());
+
+test('bundles not used since a check 30 days ago are removed; the bundle in use, one used since, and what is not a bundle stay', async () => {
+  await install();
+  const old = [await otherBundle('aaaaaaaaaaaaaaaa', 40), await otherBundle('bbbbbbbbbbbbbbbb', 31)];
+  const usedSince = await otherBundle('cccccccccccccccc', 2);
+  const notABundle = await otherBundle('notes-by-hand', 40);
+  await markChecked(31);
+  const before = (await fsp.stat(join(bundleDir(), '.complete'))).mtimeMs;
+  assert.equal(await pushBundle(connector, layout, bundle), { uploaded: false, bytes: 0 });
+  for (const dir of old) assert.not.ok(existsSync(dir), `${dir} was unused for 30 days`);
+  for (const dir of [usedSince, notABundle]) assert.ok(existsSync(dir), `${dir} stays`);
+  await assertGenuineOnHost();
+  assert.ok((await fsp.stat(join(bundleDir(), '.complete'))).mtimeMs > before, 'the bundle in use is marked used');
+  assert.ok((await markedSecondsAgo()) < 60, 'the mark says the check ran now');
+  // the next check is 30 days on: the bundle used 2 days ago stays then too
+  assert.equal(await pushBundle(connector, layout, bundle), { uploaded: false, bytes: 0 });
+  assert.ok(existsSync(usedSince));
+});
+
+test('a first check, one within 30 days of the last, or a mark that does not read as a time removes nothing', async () => {
+  await install();
+  await fsp.rm(markFile());
+  const old = await otherBundle('aaaaaaaaaaaaaaaa', 400);
+  await pushBundle(connector, layout, bundle);
+  assert.ok(existsSync(old), 'a first check only sets the mark');
+  assert.ok((await markedSecondsAgo()) < 60);
+  await markChecked(29);
+  await pushBundle(connector, layout, bundle);
+  assert.ok(existsSync(old), 'within 30 days of the last check');
+  assert.ok((await markedSecondsAgo()) > 28 * 86400, 'the mark is left as it was');
+  await markChecked(400, 'half-writ');
+  await pushBundle(connector, layout, bundle);
+  assert.ok(existsSync(old), 'a mark that is not a time (being written) removes nothing');
+  assert.ok((await markedSecondsAgo()) < 60, 'and is written again');
+});
+
+test('a fresh install is marked and checks for unused bundles too', async () => {
+  await fsp.mkdir(bundlesDir(), { recursive: true });
+  const old = join(bundlesDir(), 'aaaaaaaaaaaaaaaa');
+  await fsp.mkdir(old);
+  await fsp.writeFile(join(old, '.complete'), '');
+  const when = new Date(Date.now() - 40 * DAY_MS);
+  await fsp.utimes(join(old, '.complete'), when, when);
+  await fsp.writeFile(markFile(), `${Math.floor(when.getTime() / 1000) + 5 * 86400}\n`);
+  const markTime = new Date(when.getTime() + 5 * DAY_MS);
+  await fsp.utimes(markFile(), markTime, markTime);
+  await install();
+  assert.not.ok(existsSync(old), 'unused since the last check, 35 days ago');
+});
+
 test('an install killed outright leaves its partial; the next push removes it (PID dead) and keeps a live installer\'s', async () => {
   const [push, pid] = await hangingInstall();
   for (const p of await processTree(pid)) process.kill(p, 'SIGKILL');
