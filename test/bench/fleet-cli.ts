@@ -8,7 +8,8 @@
 //   ansible lab -m setup --tree DIR
 // Each method runs cold (the hosts' homes as the lab made them: no helper bundle, no state of an
 // earlier run) and then warm (right after its cold run), interleaved per repeat with the method
-// order rotated each repeat. After every run the section checks that every host's facts were
+// order rotated each repeat. What runs leave is set aside, not deleted, until a size is done (see
+// test/lab/home-reset.ts: deletions just before a run cost the next run's file creation here). After every run the section checks that every host's facts were
 // stored, and fails if not. Measured per run: wall time, the client's own CPU (its whole process
 // tree, /usr/bin/time), the machine's CPU (/proc/stat), and the processes created on each lab host
 // (perf's task events: everything forked under that host's sshd listener, see process-census.ts)
@@ -28,7 +29,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { homeReset } from '../lab/home-reset.js';
+import { homeReset, takeAway } from '../lab/home-reset.js';
 import { labUp, REPO_ROOT, type Lab } from '../lab/lab.js';
 import { ansibleSetup } from './peers/ansible.js';
 import { TIME_BIN } from './peers/cli-tools.js';
@@ -251,8 +252,11 @@ async function benchSize(n: number, index: number, root: string): Promise<SizeRe
   try {
     const labUpS = (Date.now() - t0) / 1000;
     log(`N=${n}: lab up on 127.66.${subnet}.x in ${fixed(labUpS)} s`);
-    // every host's home as the lab made it (a first-time user's host), put back before each cold run
-    const resetHomes = await homeReset(lab.hosts);
+    // every host's home as the lab made it (a first-time user's host), put back before each cold run;
+    // what a run left (on the hosts and in its run directory) is set aside, not deleted, until the
+    // size is done: deleting thousands of files just before a run slowed the next run's file
+    // creation on this machine (ext4 without a journal), which a first-time host does not see
+    const resetHomes = await homeReset(lab.hosts, { setAside: setAside(work) });
     const hostsFile = path.join(work, 'hosts.txt');
     await writeFile(hostsFile, lab.hosts.map((h) => `${h.address}:${h.port}\n`).join(''));
     const target: FactsTarget = { n, lab, hosts: lab.hosts, hostsFile, work };
@@ -279,7 +283,7 @@ async function benchSize(n: number, index: number, root: string): Promise<SizeRe
           const runDir = path.join(work, 'runs', `${repeat}-${method.id}-${kind}`);
           const run = await runOnce(method, kind, repeat, target, listenerMap, runDir);
           runs.push(run);
-          await rm(runDir, { recursive: true, force: true });
+          await takeAway(runDir, path.join(setAside(work), 'runs'));
           if (method === ansibleSetup && kind === 'cold' && repeat === 1 && run.wallS > ANSIBLE_SLOW_S) {
             // With pipelining, Ansible does the same work on the hosts whether or not a run came before
             // (its cold and warm runs measure alike at the small sizes); at a size where it is this
@@ -295,7 +299,13 @@ async function benchSize(n: number, index: number, root: string): Promise<SizeRe
   } finally {
     await lab.down();
     currentLab = undefined;
+    await rm(setAside(work), { recursive: true, force: true });
   }
+}
+
+/** Where a size's runs leave what they made, removed once the size is done (homeReset). */
+function setAside(work: string): string {
+  return path.join(work, 'set-aside');
 }
 
 // ---------------------------------------------------------------------------------------------
