@@ -407,6 +407,23 @@ test('a fresh install is marked and checks for unused bundles too', async () => 
   assert.not.ok(existsSync(old), 'unused since the last check, 35 days ago');
 });
 
+test("a check also removes the empty jobs/<sweep>/ directories of the earlier layout, and nothing else of jobs/", async () => {
+  const jobs = join(host().home, '.orchestrate/jobs');
+  const emptyOld = join(jobs, '20261101T020000Z-116d');
+  const keptJob = join(jobs, '20261102T020000Z-3fa2', 'lab-01--sysinfo');
+  const current = join(jobs, '20261103T020000Z-b43e_lab-01--sysinfo');
+  const notASweep = join(jobs, 'by-hand');
+  for (const dir of [emptyOld, keptJob, current, notASweep]) await fsp.mkdir(dir, { recursive: true });
+  await fsp.writeFile(join(keptJob, 'rc'), '0\n');
+  await install();
+  assert.not.ok(existsSync(emptyOld), 'an empty sweep directory of the earlier layout goes');
+  for (const dir of [keptJob, current, notASweep]) assert.ok(existsSync(dir), `${dir} stays`);
+  // not again until the next check: a new empty one stays within 30 days of this check
+  await fsp.mkdir(emptyOld);
+  await pushBundle(connector, layout, bundle);
+  assert.ok(existsSync(emptyOld));
+});
+
 test('an install killed outright leaves its partial; the next push removes it (PID dead) and keeps a live installer\'s', async () => {
   const [push, pid] = await hangingInstall();
   for (const p of await processTree(pid)) process.kill(p, 'SIGKILL');
