@@ -1,7 +1,8 @@
 // Bench section `cli-start`: what starting the `orchestrate` bin costs, as users run it (plain
 // node on the compiled dist/, `npm run build`), against the targets of issue 13: `--plan` on the
 // lab inventory (inventory/lab.yaml: 5 hosts, 7 jobs; nothing is contacted, no lab needed: a copy
-// of it names a client key and known_hosts of the bench's own, see labInventoryCopy) <= 0.3 s wall and <= 80 MiB max RSS. Also `--help`, `--plan` on the sources through tsx (today's
+// of it names a client key and known_hosts of the bench's own, see labInventoryCopy) <= 0.3 s wall
+// and <= 80 MiB max RSS. Also `--help`, `--plan` on the sources through tsx (today's
 // sources compiled at start, as the tests run them; the bin before issue 13 did that and loaded
 // every command's modules too: about 0.9 s, 1.4 s CPU, 160 MiB on a quiet machine) and
 // `node -e 0` (node's own start, the floor).
@@ -25,8 +26,6 @@ export const description = 'orchestrate --plan and --help start-up through the c
 
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 15);
 const LAB_INVENTORY = join(REPO, 'inventory/lab.yaml');
-/** The copy the runs read (labInventoryCopy), set once the bench's directory is made. */
-let inventory = '';
 const TARGET_WALL_S = 0.3;
 const TARGET_RSS_MIB = 80;
 const STALE = /older than .*run `npm run build`/;
@@ -53,21 +52,20 @@ const planOk = (run: Run) =>
   run.code === 0 && /^\d+ job\(s\) on 5 host\(s\), \d+ host\(s\) at a time; results would go to /m.test(run.stdout) ? undefined : `exit ${run.code}, no plan summary in: ${run.stdout.slice(-300)}${run.stderr.slice(-300)}`;
 const helpOk = (run: Run) => (run.code === 0 && /^Usage: orchestrate /.test(run.stdout) ? undefined : `exit ${run.code}, no usage in: ${run.stdout.slice(0, 300)}${run.stderr.slice(-300)}`);
 
-const METHODS: Method[] = [
-  { id: 'plan', label: 'orchestrate --plan (bin, dist/)', get argv() {
-      return [process.execPath, BIN, '--inventory', inventory, '--plan'];
-    }, check: planOk, target: true },
-  { id: 'help', label: 'orchestrate --help (bin, dist/)', argv: [process.execPath, BIN, '--help'], check: helpOk },
-  {
-    id: 'plan-tsx',
-    label: '--plan, sources through tsx (no build)',
-    get argv() {
-      return [process.execPath, '--import', 'tsx', join(REPO, 'orchestrator/cli.ts'), '--inventory', inventory, '--plan'];
+/** The methods, `--plan` reading `inventory` (the copy labInventoryCopy made). */
+function methodsFor(inventory: string): Method[] {
+  return [
+    { id: 'plan', label: 'orchestrate --plan (bin, dist/)', argv: [process.execPath, BIN, '--inventory', inventory, '--plan'], check: planOk, target: true },
+    { id: 'help', label: 'orchestrate --help (bin, dist/)', argv: [process.execPath, BIN, '--help'], check: helpOk },
+    {
+      id: 'plan-tsx',
+      label: '--plan, sources through tsx (no build)',
+      argv: [process.execPath, '--import', 'tsx', join(REPO, 'orchestrator/cli.ts'), '--inventory', inventory, '--plan'],
+      check: planOk,
     },
-    check: planOk,
-  },
-  { id: 'node', label: 'node -e 0 (floor)', argv: [process.execPath, '-e', '0'], check: (run) => (run.code === 0 ? undefined : `exit ${run.code}`) },
-];
+    { id: 'node', label: 'node -e 0 (floor)', argv: [process.execPath, '-e', '0'], check: (run) => (run.code === 0 ? undefined : `exit ${run.code}`) },
+  ];
+}
 
 /** One run under /usr/bin/time (CPU and max RSS written to `timeFile`), wall time measured here. */
 function timed(argv: string[], timeFile: string): Promise<Run> {
@@ -132,25 +130,25 @@ export async function run(): Promise<{ table: string; json: unknown }> {
   buildDist();
   const dir = await mkdtemp(join(tmpdir(), 'bench-cli-start-'));
   try {
-    inventory = await labInventoryCopy(dir);
-    return await measure(dir);
+    return await measure(dir, await labInventoryCopy(dir));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-async function measure(dir: string): Promise<{ table: string; json: unknown }> {
-  const runs: Record<string, Run[]> = Object.fromEntries(METHODS.map((m) => [m.id, []]));
+async function measure(dir: string, inventory: string): Promise<{ table: string; json: unknown }> {
+  const methods = methodsFor(inventory);
+  const runs: Record<string, Run[]> = Object.fromEntries(methods.map((m) => [m.id, []]));
   const loads: number[] = [];
   const timeFile = join(dir, 'time.txt');
-  for (const method of METHODS) {
+  for (const method of methods) {
     const warm = await runMethod(method, timeFile);
     const problem = method.check(warm);
     if (problem) throw new Error(`${method.label}: ${problem}`);
   }
   for (let repeat = 0; repeat < REPEATS; repeat++) {
     loads.push(loadavg()[0]!);
-    for (const method of METHODS) {
+    for (const method of methods) {
       const one = await runMethod(method, timeFile);
       const problem = method.check(one);
       if (problem) throw new Error(`${method.label}, repeat ${repeat + 1}: ${problem}`);
@@ -158,7 +156,7 @@ async function measure(dir: string): Promise<{ table: string; json: unknown }> {
     }
   }
 
-  const summary = METHODS.map((method) => {
+  const summary = methods.map((method) => {
     const r = runs[method.id]!;
     return {
       id: method.id,
