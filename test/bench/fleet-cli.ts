@@ -9,9 +9,10 @@
 // Each method runs cold (the hosts' homes as the lab made them: no helper bundle, no state of an
 // earlier run) and then warm (right after its cold run), interleaved per repeat with the method
 // order rotated each repeat. What runs leave is set aside, not deleted, until a size is done (see
-// test/lab/home-reset.ts: deletions just before a run cost the next run's file creation here). After every run the section checks that every host's facts were
-// stored, and fails if not. Measured per run: wall time, the client's own CPU (its whole process
-// tree, /usr/bin/time), the machine's CPU (/proc/stat), and the processes created on each lab host
+// test/lab/home-reset.ts: deletions just before a run cost the next run's file creation here).
+// After every run the section checks that every host's facts were stored, and fails if not.
+// Measured per run: wall time, the client's own CPU (its whole process tree, /usr/bin/time), the
+// machine's CPU (/proc/stat), and the processes created on each lab host
 // (perf's task events: everything forked under that host's sshd listener, see process-census.ts)
 // and by the client.
 //

@@ -9,7 +9,7 @@
 // just before a cold run would slow whatever creates files next: the orchestrator's run, not a
 // first-time host's. It must be on the homes' file system (a rename); anything it cannot move is removed.
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
 /** Takes each home's entries now; the function it gives back takes away any other entry and says how many it took. */
 export async function homeReset(hosts: readonly { home: string }[], options: { setAside?: string } = {}): Promise<() => Promise<number>> {
@@ -36,7 +36,7 @@ export async function takeAway(path: string, aside: string | undefined): Promise
   if (aside !== undefined) {
     try {
       await mkdir(aside, { recursive: true });
-      await rename(path, join(aside, path.slice(path.lastIndexOf('/') + 1)));
+      await rename(path, join(aside, basename(path)));
       return;
     } catch {
       // another file system, or a name taken: removed instead
