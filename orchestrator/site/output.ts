@@ -4,7 +4,7 @@
 // a rendered file whose content did not change is not rewritten; a written file goes to a temp
 // name beside it and is renamed into place.
 import { statSync } from 'node:fs';
-import { open, rm } from 'node:fs/promises';
+import { open, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { commitStagedSync, discardStagedSync, stageFileSync, writeFileAtomically, type StagedFile } from '../results/atomic-write.js';
 import { dirIdentity, readBuildState, statsIdentity, type KeptPages, type RecordedPageDirs } from './build-state.js';
@@ -493,6 +493,27 @@ export class SiteWriter {
     return paths;
   }
 
+  /**
+   * The directories the removed files leave empty go too, deepest first and up to the site's root
+   * (a pruned job's page directory, or one a layout no longer uses): rmdir removes a directory
+   * only while it is empty, so one holding anything else, a file put there by hand included, stays.
+   */
+  private async removeEmptiedDirs(removed: readonly string[]): Promise<void> {
+    const dirs = new Set<string>();
+    for (const path of removed) {
+      for (let slash = path.lastIndexOf('/'); slash > 0; slash = path.lastIndexOf('/', slash - 1)) dirs.add(path.slice(0, slash));
+    }
+    const deepestFirst = [...dirs].sort((a, b) => b.split('/').length - a.split('/').length || (a < b ? -1 : 1));
+    for (const dir of deepestFirst) {
+      try {
+        await rmdir(join(this.outDir, dir));
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'ENOENT' && code !== 'ENOTDIR') throw error;
+      }
+    }
+  }
+
   /** Removes the files of units (or unit files) the build no longer produces, then saves the manifest. */
   async finish(): Promise<string[]> {
     // Only a unit this build drew again, or no longer makes, can leave a file behind (a unit kept
@@ -517,6 +538,7 @@ export class SiteWriter {
       await rm(join(this.outDir, path), { force: true });
       removed.push(path);
     }
+    await this.removeEmptiedDirs(removed);
     const lines: string[] = [];
     for (const [id, unit] of this.current) {
       const line = unitLine(id, unit);

@@ -101,7 +101,7 @@ export async function renderJob(ctx: PageContext, job: JobRef, previous: JobRef 
     } catch {
       continue;
     }
-    const path = `${job.assetsDir}/logs/${log.name}`;
+    const path = `${job.assetsDir}/${log.name}`; // beside the job's data (every log name ends .log.txt): no directory of its own to make and check
     files.push({ path, data });
     logs.push({ label: log.name.replace(/\.txt$/, ''), href: rel(job.page, path), size: sizeText(data.length) });
     if (log.name === 'orchestrator.log.txt') logTail = data.toString('utf8').split('\n').slice(-LOG_TAIL_LINES).join('\n');

@@ -58,7 +58,7 @@ test('a page removed from a directory of the site is not "nothing new", and the 
 const tick = () => new Promise((done) => setTimeout(done, 30));
 
 // A page is a unit of files in several directories (a job's: its html beside the job's directory,
-// its data script under data/, its logs a level down); each of them removed must be seen, and put
+// its data script under data/, its data and logs in the job's directory); each of them removed must be seen, and put
 // back by the next build, whether its directory is its unit's first file's or not.
 test('any file of a page removed, in whichever directory of its unit, is not "nothing new", and the build puts it back as it was', async () => {
   const files = Object.values(await readBuildManifest(out)).flatMap((unit) => Object.keys(unit.files));
@@ -70,7 +70,7 @@ test('any file of a page removed, in whichever directory of its unit, is not "no
   const removed = [
     pick("a job's page (jobs/<sweep>/<job>.html, not in the job's directory)", /^jobs\/[^/]+\/[^/]+\.html$/),
     pick("a job's data script (data/jobs/<sweep>/)", /^data\/jobs\/[^/]+\/[^/]+\.js$/),
-    pick("a job's log (jobs/<sweep>/<job>/logs/)", /^jobs\/[^/]+\/[^/]+\/logs\/[^/]+$/),
+    pick("a job's log (jobs/<sweep>/<job>/<name>.log.txt)", /^jobs\/[^/]+\/[^/]+\/[^/]+\.log\.txt$/),
     pick("a trends page (trends/<series>.html)", /^trends\/[^/]+\.html$/),
     pick("a trends page's per-metric csv (beside its first file)", /^trends\/[^/]+\/m-.*\.csv$/),
     pick("a compare page's json (beside its first file)", /^compare\/[^/]+\/[^/]+\.json$/),

@@ -114,6 +114,28 @@ test('SiteWriter records units written elsewhere, skips them when unchanged, and
     assert.equal(next.removed, ['jobs/s1/j1/logs/run.txt']);
     assert.equal(next.writer.writtenFiles, ['jobs/s1/j1.html'], 'charts.js had the same content: not rewritten');
     assert.equal(await tree(dir), [BUILD_MANIFEST, 'jobs/s1/j1.html', 'jobs/s1/j1/charts.js'].sort());
+    assert.is(await stat(join(dir, 'jobs/s1/j1/logs')).catch(() => 'gone'), 'gone', 'the directory the stale log left empty is removed');
+  }));
+
+test('the directories stale files leave empty go, up to the root; one holding anything else stays', () =>
+  withDir(async (dir) => {
+    const build = async (id: string, files: OutFile[] | undefined) => {
+      const writer = new SiteWriter(dir);
+      await writer.open();
+      if (files) await writer.unit(id, 'fp', () => writeUnitFiles(dir, files, writer.before(id)));
+      return writer.finish();
+    };
+    await build('job:s1/j1', [{ path: 'jobs/s1/j1/deep/er/a.txt', data: 'a' }, { path: 'jobs/s1/j1.html', data: 'p' }]);
+    // a file put there by hand, in a directory the unit's next files leave
+    await writeFile(join(dir, 'jobs/s1/j1/deep/mine.txt'), 'mine');
+    assert.equal(await build('job:s1/j1', undefined), ['jobs/s1/j1/deep/er/a.txt', 'jobs/s1/j1.html']);
+    assert.equal(await tree(dir), [BUILD_MANIFEST, 'jobs/s1/j1/deep/mine.txt'].sort(), 'the hand-made file is left');
+    assert.is(await stat(join(dir, 'jobs/s1/j1/deep/er')).catch(() => 'gone'), 'gone', 'its emptied sibling is removed');
+
+    await rm(join(dir, 'jobs/s1/j1/deep/mine.txt'));
+    await build('job:s2/j1', [{ path: 'jobs/s2/j1/x/b.txt', data: 'b' }]);
+    assert.equal(await build('job:s2/j1', undefined), ['jobs/s2/j1/x/b.txt']);
+    assert.equal(await readdir(join(dir, 'jobs')), ['s1'], 'every directory emptied by the removal went, up to jobs/; s1 was not emptied by it');
   }));
 
 test('an unchanged unit whose first file was removed since the last build is drawn again', () =>
