@@ -10,6 +10,11 @@ import { commitStagedSync, discardStagedSync, stageFileSync, writeFileAtomically
 import { dirIdentity, readBuildState, statsIdentity, type KeptPages, type RecordedPageDirs } from './build-state.js';
 import { sha } from './names.js';
 
+/** The directories above a site-relative path, nearest first (`a/b/c.html` -> `a/b`, `a`). */
+function* parentDirs(path: string): Generator<string> {
+  for (let slash = path.lastIndexOf('/'); slash > 0; slash = path.lastIndexOf('/', slash - 1)) yield path.slice(0, slash);
+}
+
 export const BUILD_MANIFEST = '.site-build.json';
 /**
  * 3: still one JSON object, its units a list with a line per unit (RecordedUnit), so that a unit
@@ -371,8 +376,7 @@ export class SiteWriter {
 
   /** Marks every directory above a file this build wrote or removed as changed. */
   private touch(path: string): void {
-    for (let slash = path.lastIndexOf('/'); slash > 0; slash = path.lastIndexOf('/', slash - 1)) {
-      const dir = path.slice(0, slash);
+    for (const dir of parentDirs(path)) {
       if (this.touched.has(dir)) return;
       this.touched.add(dir);
     }
@@ -499,12 +503,9 @@ export class SiteWriter {
    * only while it is empty, so one holding anything else, a file put there by hand included, stays.
    */
   private async removeEmptiedDirs(removed: readonly string[]): Promise<void> {
-    const dirs = new Set<string>();
-    for (const path of removed) {
-      for (let slash = path.lastIndexOf('/'); slash > 0; slash = path.lastIndexOf('/', slash - 1)) dirs.add(path.slice(0, slash));
-    }
-    const deepestFirst = [...dirs].sort((a, b) => b.split('/').length - a.split('/').length || (a < b ? -1 : 1));
-    for (const dir of deepestFirst) {
+    const dirs = new Set(removed.flatMap((path) => [...parentDirs(path)]));
+    // a directory's path is longer than its parent's: longest first empties children before parents
+    for (const dir of [...dirs].sort((a, b) => b.length - a.length)) {
       try {
         await rmdir(join(this.outDir, dir));
       } catch (error) {
