@@ -20,7 +20,8 @@ export interface RenderWorkerData {
 
 export type RenderTask = { id: number } & RenderWork;
 
-export type RenderReply = ({ id: number } & RenderOutcome) | { id: number; error: string };
+/** A failed task's answer: the error's text, and its system code and path when it had them (an output error names its file: output-error.ts). */
+export type RenderReply = ({ id: number } & RenderOutcome) | { id: number; error: string; errno?: { code: string; path: string } };
 
 type Work = RenderWork;
 
@@ -31,6 +32,9 @@ export interface SubmitOrder {
 
 export class RenderError extends Error {
   override readonly name = 'RenderError';
+  /** The system error's code and path, when the worker's error was one (ENOTDIR, ENOSPC... writing a page). */
+  code?: string;
+  path?: string;
 }
 
 interface Slot {
@@ -88,6 +92,9 @@ export function queuePosition(queue: readonly { ahead: boolean }[], ahead: boole
   const firstBehind = queue.findIndex((queued) => !queued.ahead);
   return firstBehind === -1 ? queue.length : firstBehind;
 }
+
+/** How long close() lets the workers finish the tasks they hold before it stops them anyway. */
+const CLOSE_DEADLINE_MS = 30_000;
 
 export class RenderPool {
   readonly size: number;
@@ -162,6 +169,7 @@ export class RenderPool {
   private async submit(work: Work, { ahead = false }: SubmitOrder = {}): Promise<RenderOutcome> {
     if (this.size === 0) return this.renderHere(work);
     if (this.failure) throw this.failure;
+    if (this.closing) throw new RenderError('the render pool is closed');
     const id = this.nextId++;
     const done = new Promise<RenderOutcome>((resolve, reject) => this.pending.set(id, { work, resolve, reject, slot: undefined }));
     this.queue.splice(queuePosition(this.queue, ahead), 0, { id, work, ahead });
@@ -198,8 +206,12 @@ export class RenderPool {
       if (!task) return;
       this.pending.delete(reply.id);
       slot.busy--;
-      if ('error' in reply) task.reject(new RenderError(`rendering a page failed in a render worker: ${reply.error}`));
-      else task.resolve(reply);
+      if ('error' in reply) {
+        const error = new RenderError(`rendering a page failed in a render worker: ${reply.error}`);
+        if (reply.errno) Object.assign(error, reply.errno);
+        task.reject(error);
+      } else task.resolve(reply);
+      this.settled();
       this.dispatch();
     });
     const fail = (error: Error) => {
@@ -215,6 +227,7 @@ export class RenderPool {
         task.reject(this.failure);
       }
       this.queue.length = 0;
+      this.settled();
     };
     worker.on('error', fail);
     worker.on('exit', (code) => {
@@ -235,17 +248,49 @@ export class RenderPool {
     const again: { id: number; work: Work; ahead: boolean }[] = [];
     for (const [id, task] of this.pending) {
       if (task.slot !== slot) continue;
+      if (this.closing) {
+        // not drawn again by a new worker while the pool is stopping
+        this.pending.delete(id);
+        task.reject(new RenderError('a render worker ran out of memory while the build stopped'));
+        continue;
+      }
       task.slot = undefined;
       again.push({ id, work: task.work, ahead: true });
     }
+    if (this.closing) return this.settled();
     this.queue.unshift(...again);
     this.dispatch();
   }
 
-  /** Stops the workers (every task has been answered by then, or is rejected). */
+  /**
+   * Stops the workers. Tasks not handed out yet are dropped (rejected); the ones a worker holds
+   * are let finish first, for at most CLOSE_DEADLINE_MS: a worker stopped between writing a page's
+   * files under their temp names and renaming them would leave those temp files in the site (a
+   * build that fails stops with other pages in flight).
+   */
   async close(): Promise<void> {
     this.closing = true;
+    for (const { id } of this.queue.splice(0)) {
+      const task = this.pending.get(id);
+      this.pending.delete(id);
+      task?.reject(new RenderError('the build stopped before this page was drawn'));
+    }
+    if (this.pending.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        this.onIdle = resolve;
+        timer = setTimeout(resolve, CLOSE_DEADLINE_MS);
+      });
+      clearTimeout(timer);
+    }
     const slots = this.slots.splice(0);
     await Promise.all(slots.map((s) => s.worker.terminate()));
+  }
+
+  /** Called when the last task a worker held has answered (close() waits for it). */
+  private onIdle: (() => void) | undefined;
+
+  private settled(): void {
+    if (this.pending.size === 0) this.onIdle?.();
   }
 }

@@ -69,6 +69,41 @@ test('a worker that runs out of its heap cap is replaced by one without it; the 
     for (const f of files) assert.is(await readFile(join(capped, f), 'utf8'), await readFile(join(here, f), 'utf8'), f);
   }));
 
+test('close() while pages are in flight: the tasks the workers hold finish and are written whole, those not handed out are dropped, no temp file is left', () =>
+  withStore(async ({ work, results, jobs }) => {
+    assert.ok(jobs.length >= 3);
+    const out = join(work, 'closing');
+    const pool = new RenderPool({ resultsDir: results, assetPaths: {}, outDir: out }, 1);
+    // one worker holds at most PER_WORKER tasks; the rest wait in the queue when close() comes
+    const tasks = jobs.map((job) => pool.jobPages({ job, previous: undefined, page: { before: undefined }, compare: undefined }));
+    const settled = Promise.allSettled(tasks);
+    await pool.close();
+    let timer: NodeJS.Timeout | undefined;
+    const outcomes = await Promise.race([
+      settled,
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('a task was left unanswered after close()')), 20_000))),
+    ]).finally(() => clearTimeout(timer));
+    const done = outcomes.filter((o) => o.status === 'fulfilled');
+    const dropped = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
+    assert.ok(done.length >= 1, 'the tasks a worker held were let finish');
+    assert.ok(dropped.length >= 1, 'the tasks not handed out were dropped');
+    for (const d of dropped) assert.match(String(d.reason), /stopped before this page was drawn/);
+    const files = await filesUnder(out);
+    assert.equal(files.filter((f) => f.endsWith('.tmp')), [], 'no temp file of a page left behind');
+    for (const o of done) {
+      const page = (o as PromiseFulfilledResult<Awaited<(typeof tasks)[number]>>).value.page;
+      assert.ok(page && !Array.isArray(page));
+      for (const f of page.files) assert.ok(files.includes(f.path), `${f.path} written whole`);
+    }
+    await pool.close(); // twice: harmless
+    try {
+      await pool.jobPages({ job: jobs[0]!, previous: undefined, page: { before: undefined }, compare: undefined });
+      assert.unreachable('a closed pool took a task');
+    } catch (error) {
+      assert.match(String(error), /closed/);
+    }
+  }));
+
 test('a task sent ahead waits only behind those sent ahead before it; others join the end', () => {
   const queue: { name: string; ahead: boolean }[] = [];
   const send = (name: string, ahead: boolean) => queue.splice(queuePosition(queue, ahead), 0, { name, ahead });
