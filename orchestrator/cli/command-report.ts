@@ -32,8 +32,20 @@ export async function commandReport(flags: ReportFlags, io: { out: (line: string
     log?.(upToDate.nothingNewLine(inputs.state, Date.now() - started));
     result = upToDate.nothingNewResult(inputs.state);
   } else {
-    const { buildSite } = await import('../site/build.js');
-    result = await buildSite({ resultsDir: inventory.resultsDir, outDir, thresholdsFor, log, inputs });
+    const [{ buildSite }, { SiteOutputError }] = await Promise.all([import('../site/build.js'), import('../site/output-error.js')]);
+    try {
+      result = await buildSite({ resultsDir: inventory.resultsDir, outDir, thresholdsFor, log, inputs });
+    } catch (error) {
+      if (!(error instanceof SiteOutputError)) throw error;
+      // the site's directory, not the program: said in words, without a stack
+      io.err(`report: ${error.message}`);
+      io.err(
+        error.path === outDir
+          ? 'report: nothing was written, and the results store is untouched'
+          : 'report: the results store is untouched; the pages written before this stay, and the next report draws the rest once it is fixed',
+      );
+      return EXIT.failed;
+    }
   }
   for (const problem of result.problems) io.err(`warning: ${problem.path}: ${problem.message}`);
   io.out(`report: ${outDir}/index.html (${result.pagesWritten} page(s) written, ${result.pagesUnchanged} unchanged; ${result.regressions} regression(s))`);

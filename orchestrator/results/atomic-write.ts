@@ -30,6 +30,20 @@ export function tempPath(path: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.${threadId}.${(tempCounter++).toString(36)}.tmp`);
 }
 
+/** A name tempPath() makes: `.<name>.<pid>.<thread>.<counter>.tmp`. */
+const TEMP_NAME = /^\.(.+)\.\d+\.\d+\.[0-9a-z]+\.tmp$/;
+
+/** Whether a file's name is one of tempPath()'s: a write in progress, or one a killed process left. */
+export function isTempName(name: string): boolean {
+  return TEMP_NAME.test(name);
+}
+
+/** The file a temp name of tempPath() stands for (itself when it is not one): what an error names to a person. */
+export function targetOfTemp(path: string): string {
+  const name = TEMP_NAME.exec(basename(path))?.[1];
+  return name === undefined ? path : join(dirname(path), name);
+}
+
 /** Tries to create a temp file this many times before the EEXIST goes on (see tempPath). */
 const TEMP_ATTEMPTS = 8;
 

@@ -11,6 +11,7 @@ import type { CompareInput, CompareThresholds } from './compare-page.js';
 import { jobHeadlines } from './job-charts.js';
 import { mapLimit, scanStore, trendsPage, type JobRef, type Problem, type SweepRef } from './load.js';
 import { SiteWriter, writeFileAtomic, type UnitOutput, type WriteFileFn } from './output.js';
+import { checkOutputDir, siteOutputError } from './output-error.js';
 import { changeGroups, changeRows, findingLookup, indexRows, jobsBySweepHostScenario, previousJobs, type ChangeRow } from './pages.js';
 import { page, pageContext, sizeText, type PageContext } from './page-context.js';
 import { seriesLabeller } from './point-matrix.js';
@@ -207,15 +208,29 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
 
   // Nothing new since the last build (same inputs, every page still there): nothing is read or written.
   const inputs = options.inputs ?? (await siteInputs(options.resultsDir, options.outDir, thresholdsFor));
-  const { templatesFp, stampParts, state, upToDate } = inputs;
+  const { state, upToDate } = inputs;
   if (state && upToDate) {
     log(nothingNewLine(state, Date.now() - started));
     return nothingNewResult(state);
   }
 
-  // Something will be drawn: the render workers start now and load their modules while this thread
-  // reads the store. They write the job, compare and trends pages themselves, unless a test
-  // injected its own writeFile.
+  // Something will be drawn: into a directory that is one and can be written, or not at all.
+  if (!options.writeFile) await checkOutputDir(options.outDir);
+  try {
+    return await drawSite(options, { started, log, thresholdsFor, writeFile, inputs });
+  } catch (error) {
+    // a file of the site that could not be written is named as such (output-error.ts), whichever thread wrote it
+    throw siteOutputError(error, options.outDir) ?? error;
+  }
+}
+
+async function drawSite(
+  options: BuildSiteOptions,
+  { started, log, thresholdsFor, writeFile, inputs }: { started: number; log: (message: string) => void; thresholdsFor: (key: SeriesKey) => Thresholds; writeFile: WriteFileFn; inputs: SiteInputs },
+): Promise<BuildSiteResult> {
+  const { templatesFp, stampParts, state } = inputs;
+  // The render workers start now and load their modules while this thread reads the store. They
+  // write the job, compare and trends pages themselves, unless a test injected its own writeFile.
   const assets = await assetsFor();
   const pool = new RenderPool({ resultsDir: options.resultsDir, assetPaths: assets.paths, ...(options.writeFile ? {} : { outDir: options.outDir }) }, options.workers);
   pool.warm();
@@ -283,6 +298,10 @@ async function buildPages({ options, started, log, thresholdsFor, writeFile, tem
       await writer.record(compareId, compareFp, drawn.compare ?? (await compareUnit(pool, input, compareThresholds, writer.before(compareId))));
     }
   });
+  // A page that fails while changes are detected below ends the build with its error at
+  // allSettledOrThrow; until then its rejection is held here, not left unhandled (which ends the
+  // process with Node's own stack trace, and the workers stopped mid-write).
+  jobPages.catch(() => undefined);
   // in slices, so that the workers' replies are answered with their next pages meanwhile
   const changes = await detectChangesInSlices(history.histories, thresholdsFor, { memoDir: options.outDir, log });
   log(`site: ${scan.sweeps.length} sweep(s), ${history.histories.length} metric histories, ${changes.length} change(s) detected (${Date.now() - started} ms)`);

@@ -23,6 +23,12 @@ const ctx = pageContext(data.resultsDir, data.assetPaths);
  */
 const COLLECT_AFTER_BYTES = 4 * 1024 * 1024;
 
+/** A system error's code and path, which a structured clone of the reply would otherwise lose. */
+function errnoOf(error: unknown): { errno?: { code: string; path: string } } {
+  const { code, path } = (error ?? {}) as { code?: unknown; path?: unknown };
+  return typeof code === 'string' && typeof path === 'string' ? { errno: { code, path } } : {};
+}
+
 port.on('message', (task: RenderTask) => {
   const { id, ...work } = task;
   runRenderTask(ctx, data.outDir, work).then(
@@ -30,6 +36,6 @@ port.on('message', (task: RenderTask) => {
       port.postMessage({ id, ...outcome } satisfies RenderReply);
       if (outcomeBytes(outcome) >= COLLECT_AFTER_BYTES) collectFully();
     },
-    (error: unknown) => port.postMessage({ id: task.id, error: error instanceof Error ? (error.stack ?? error.message) : String(error) } satisfies RenderReply),
+    (error: unknown) => port.postMessage({ id: task.id, error: error instanceof Error ? (error.stack ?? error.message) : String(error), ...errnoOf(error) } satisfies RenderReply),
   );
 });

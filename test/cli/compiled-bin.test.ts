@@ -150,6 +150,27 @@ test('a reader that goes away (orchestrate report | head -1) ends the output, no
   assert.ok((await readFile(join(site, 'index.html'), 'utf8')).includes('<html'), 'the site was built all the same');
 });
 
+test('report --out naming a file, or a job page with a file in the way of its directory: exit 1 with the file named in words, no stack, nothing of the file touched', async () => {
+  const resultsDir = join(dir, 'results');
+  await writeFixtureStore(resultsDir, 2, { hosts: [{ name: 'alpha', scenarios: ['sysinfo'] }], start: new Date('2026-11-01T02:00:00Z'), seriesPoints: 20 });
+  const file = join(dir, 'not-a-directory');
+  await writeFile(file, 'keep me');
+  const refused = await runBuiltBin(['report', '--inventory', inventory, '--out', file, '--quiet']);
+  assert.is(refused.code, 1, refused.stderr);
+  assert.is(refused.stderr, `report: cannot write ${file}: it is a file, not a directory (ENOTDIR)\nreport: nothing was written, and the results store is untouched\n`);
+  assert.is(await readFile(file, 'utf8'), 'keep me');
+  // mid-build: one job page's directory taken by a file; the render worker's error reaches the user as that file
+  const site = join(dir, 'site-blocked');
+  const sweepId = (await readdir(join(resultsDir, 'sweeps'))).sort().at(-1)!;
+  const jobDir = join(site, 'jobs', sweepId, 'alpha--sysinfo');
+  await mkdir(join(site, 'jobs', sweepId), { recursive: true });
+  await writeFile(jobDir, 'in the way');
+  const failed = await runBuiltBin(['report', '--inventory', inventory, '--out', site, '--quiet']);
+  assert.is(failed.code, 1, failed.stderr);
+  assert.match(failed.stderr, new RegExp(`^report: cannot write ${jobDir}/[a-z.-]+: a part of its path is a file, not a directory \\(ENOTDIR\\)\nreport: the results store is untouched; `));
+  assert.not.match(failed.stderr, /internal error|\.tmp|\n\s+at /);
+});
+
 /** A copy of the bin beside a package of its own: sources, dist/ with a stub CLI, a build stamp. */
 async function binCopy(): Promise<{ root: string; bin: string; source: string; stamp: string }> {
   const root = await mkdtemp(join(dir, 'package-'));
