@@ -17,7 +17,7 @@ import { createReadStream, lstatSync, type BigIntStats } from 'node:fs';
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pMap from 'p-map';
-import { writeFileAtomically } from '../results/atomic-write.js';
+import { isTempName, writeFileAtomically } from '../results/atomic-write.js';
 
 export const INDEX_FILE = '.publish-index.json';
 export const INDEX_SCHEMA = 'orchestrate/publish-index@1';
@@ -128,6 +128,8 @@ export async function scanSiteCached(siteDir: string, cacheFile?: string, option
       // The builder's own records (.site-build.json, .site-state.json) stay here: they name local
       // paths of the results store and mean nothing to a reader of the site.
       if (rel === '' && entry.isFile() && SITE_BUILDER_RECORD.test(entry.name)) continue;
+      // A write's temp file (a build killed mid-write leaves one): half a page, never published.
+      if (entry.isFile() && isTempName(entry.name)) continue;
       if (entry.isDirectory()) subdirs.push(walk(abs, path));
       else if (entry.isFile()) found.push({ path, abs });
       else throw new SiteScanError(`${abs}: not a regular file or directory (symlinks and special files are not published)`);

@@ -270,6 +270,20 @@ t('the site builder\'s own records (.site-build.json, .site-state.json) are neve
   assert.ok(paths.includes('data/.site-state.json'));
 });
 
+t('a temp file of an atomic write (a build killed mid-write leaves one) is never published; a page merely named .tmp is', async () => {
+  const dir = join(work, 'temps-site');
+  await makeSite(dir, { small: 3, big: [] });
+  await put(dir, 'jobs/s/j/.phases.json.4242.1.a.tmp', '[{"half":');
+  await put(dir, '.index.html.4242.0.0.tmp', '<html');
+  await put(dir, 'jobs/s/j/notes.tmp', 'a page of the site\n');
+  await put(dir, 'jobs/s/j/.hidden.tmp', 'a page of the site\n');
+  const paths = (await scanSite(dir)).map((f) => f.path);
+  assert.not.ok(paths.includes('jobs/s/j/.phases.json.4242.1.a.tmp'));
+  assert.not.ok(paths.includes('.index.html.4242.0.0.tmp'));
+  assert.ok(paths.includes('jobs/s/j/notes.tmp'));
+  assert.ok(paths.includes('jobs/s/j/.hidden.tmp'));
+});
+
 t('the hash cache: unchanged files are not read again; rewritten ones are, even with the same size and mtime; fresh ones are not cached', async () => {
   const dir = join(work, 'cache-site');
   const cacheFile = join(work, 'cache', 'hashes.json');
