@@ -278,7 +278,7 @@ export class RenderPool {
     if (this.pending.size > 0) {
       let timer: NodeJS.Timeout | undefined;
       await new Promise<void>((resolve) => {
-        this.onIdle = resolve;
+        this.idleWaiters.push(resolve);
         timer = setTimeout(resolve, CLOSE_DEADLINE_MS);
       });
       clearTimeout(timer);
@@ -287,10 +287,10 @@ export class RenderPool {
     await Promise.all(slots.map((s) => s.worker.terminate()));
   }
 
-  /** Called when the last task a worker held has answered (close() waits for it). */
-  private onIdle: (() => void) | undefined;
+  /** Who waits for the last task a worker holds to answer (close(), once per call). */
+  private readonly idleWaiters: (() => void)[] = [];
 
   private settled(): void {
-    if (this.pending.size === 0) this.onIdle?.();
+    if (this.pending.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 }
