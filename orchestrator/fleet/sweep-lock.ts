@@ -20,6 +20,9 @@ import { resolve } from 'node:path';
 import * as z from 'zod';
 import { writeFileAtomically } from '../results/atomic-write.js';
 import { locksDir, sweepLockPath as storeLockPath } from '../results/store-layout.js';
+import { probeProcess, processStartTime, type ProcessProbe } from '../local-process.js';
+
+export { probeProcess, processStartTime, type ProcessProbe };
 
 export const LOCK_REFRESH_MS = 10_000;
 /** Generous for NFS: attribute caches may show an mtime up to a minute old. */
@@ -46,7 +49,6 @@ export interface Machine {
   pidNamespace: string | null;
 }
 
-export type ProcessProbe = (pid: number) => { alive: false } | { alive: true; start: string | null };
 
 export type LockVerdict = { stale: boolean; reason: string };
 
@@ -84,23 +86,6 @@ export function thisMachine(): Machine {
   };
 }
 
-/** Field 22 of /proc/<pid>/stat (after the comm, which may hold spaces and parentheses). */
-export function processStartTime(pid: number): string | null {
-  return readOr(() => {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return text.slice(text.lastIndexOf(')') + 2).split(' ')[19] ?? null;
-  }, null);
-}
-
-export const probeProcess: ProcessProbe = (pid) => {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    // EPERM: it exists but belongs to someone else.
-    if ((error as { code?: string }).code !== 'EPERM') return { alive: false };
-  }
-  return { alive: true, start: processStartTime(pid) };
-};
 
 /** Whether a lock whose file was last refreshed at `mtimeMs` may be taken over. */
 export function judgeLock(
