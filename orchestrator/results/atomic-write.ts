@@ -31,7 +31,13 @@ export function tempPath(path: string): string {
 }
 
 /** A name tempPath() makes: `.<name>.<pid>.<thread>.<counter>.tmp`. */
-const TEMP_NAME = /^\.(.+)\.\d+\.\d+\.[0-9a-z]+\.tmp$/;
+const TEMP_NAME = /^\.(.+)\.(\d+)\.\d+\.[0-9a-z]+\.tmp$/;
+
+/** The pid of the process that made a temp name of tempPath(), or undefined for any other name. */
+export function tempWriterPid(name: string): number | undefined {
+  const pid = TEMP_NAME.exec(name)?.[2];
+  return pid === undefined ? undefined : Number(pid);
+}
 
 /** Whether a file's name is one of tempPath()'s: a write in progress, or one a killed process left. */
 export function isTempName(name: string): boolean {

@@ -12,6 +12,7 @@ import { jobHeadlines } from './job-charts.js';
 import { mapLimit, scanStore, trendsPage, type JobRef, type Problem, type SweepRef } from './load.js';
 import { SiteWriter, writeFileAtomic, type UnitOutput, type WriteFileFn } from './output.js';
 import { checkOutputDir, siteOutputError } from './output-error.js';
+import { markBuilding, type BuildMark } from './build-marker.js';
 import { changeGroups, changeRows, findingLookup, indexRows, jobsBySweepHostScenario, previousJobs, type ChangeRow } from './pages.js';
 import { page, pageContext, sizeText, type PageContext } from './page-context.js';
 import { seriesLabeller } from './point-matrix.js';
@@ -216,17 +217,24 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
 
   // Something will be drawn: into a directory that is one and can be written, or not at all.
   if (!options.writeFile) await checkOutputDir(options.outDir);
+  let mark: BuildMark | undefined;
+  let finished = false;
   try {
-    return await drawSite(options, { started, log, thresholdsFor, writeFile, inputs });
+    mark = options.writeFile ? undefined : await markBuilding(options.outDir);
+    const result = await drawSite(options, { started, log, thresholdsFor, writeFile, inputs, lastBuildKilled: mark?.lastBuildKilled ?? false });
+    finished = true;
+    return result;
   } catch (error) {
     // a file of the site that could not be written is named as such (output-error.ts), whichever thread wrote it
     throw siteOutputError(error, options.outDir) ?? error;
+  } finally {
+    await mark?.release(finished);
   }
 }
 
 async function drawSite(
   options: BuildSiteOptions,
-  { started, log, thresholdsFor, writeFile, inputs }: { started: number; log: (message: string) => void; thresholdsFor: (key: SeriesKey) => Thresholds; writeFile: WriteFileFn; inputs: SiteInputs },
+  { started, log, thresholdsFor, writeFile, inputs, lastBuildKilled }: { started: number; log: (message: string) => void; thresholdsFor: (key: SeriesKey) => Thresholds; writeFile: WriteFileFn; inputs: SiteInputs; lastBuildKilled: boolean },
 ): Promise<BuildSiteResult> {
   const { templatesFp, stampParts, state } = inputs;
   // The render workers start now and load their modules while this thread reads the store. They
@@ -236,7 +244,7 @@ async function drawSite(
   pool.warm();
   try {
     // the stamp's job identities are made only now, when the scan needs them (SiteInputs.jobIdentities)
-    return await buildPages({ options, started, log, thresholdsFor, writeFile, templatesFp, stampParts, state, jobIdentities: inputs.jobIdentities, assets, pool });
+    return await buildPages({ options, started, log, thresholdsFor, writeFile, templatesFp, stampParts, state, jobIdentities: inputs.jobIdentities, assets, pool, lastBuildKilled });
   } finally {
     await pool.close();
   }
@@ -255,11 +263,14 @@ interface BuildPagesInputs {
   jobIdentities: Map<string, JobIdentity>;
   assets: Assets;
   pool: RenderPool;
+  /** The last build was killed mid-write (build-marker.ts): its temp files are removed where this one writes. */
+  lastBuildKilled: boolean;
 }
 
 /** A build with something to draw, once its render workers are starting. */
-async function buildPages({ options, started, log, thresholdsFor, writeFile, templatesFp, stampParts, state, jobIdentities, assets, pool }: BuildPagesInputs): Promise<BuildSiteResult> {
+async function buildPages({ options, started, log, thresholdsFor, writeFile, templatesFp, stampParts, state, jobIdentities, assets, pool, lastBuildKilled }: BuildPagesInputs): Promise<BuildSiteResult> {
   const writer = new SiteWriter(options.outDir, writeFile);
+  writer.removeDeadTempsAtFinish = lastBuildKilled;
   const [scan, history] = await Promise.all([scanStore(options.resultsDir, { cacheDir: options.outDir, jobIdentities }), options.history ?? loadHistory(options.resultsDir, { cacheDir: options.outDir }), writer.open({ recorded: state })]);
 
   const ctx: Ctx = {
@@ -348,7 +359,7 @@ async function buildPages({ options, started, log, thresholdsFor, writeFile, tem
     writeFile,
   );
   log(
-    `site: ${writer.unitsWritten} page(s) written, ${writer.unitsUnchanged} unchanged, ${removed.length} stale file(s) removed, ${sizeText(writer.bytes)} in ${((Date.now() - started) / 1000).toFixed(1)} s; ${regressions} regression(s)`,
+    `site: ${writer.unitsWritten} page(s) written, ${writer.unitsUnchanged} unchanged, ${removed.length} stale file(s) removed${writer.deadTempsRemoved > 0 ? ` (and ${writer.deadTempsRemoved} temp file(s) a killed build left)` : ''}, ${sizeText(writer.bytes)} in ${((Date.now() - started) / 1000).toFixed(1)} s; ${regressions} regression(s)`,
   );
   return {
     pagesWritten: writer.unitsWritten,

@@ -4,11 +4,12 @@
 // a rendered file whose content did not change is not rewritten; a written file goes to a temp
 // name beside it and is renamed into place.
 import { statSync } from 'node:fs';
-import { open, rm, rmdir } from 'node:fs/promises';
+import { open, readdir, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { commitStagedSync, discardStagedSync, stageFileSync, writeFileAtomically, type StagedFile } from '../results/atomic-write.js';
+import { commitStagedSync, discardStagedSync, stageFileSync, tempWriterPid, writeFileAtomically, type StagedFile } from '../results/atomic-write.js';
 import { dirIdentity, readBuildState, statsIdentity, type KeptPages, type RecordedPageDirs } from './build-state.js';
 import { sha } from './names.js';
+import { probeProcess } from '../local-process.js';
 
 /** The directories above a site-relative path, nearest first (`a/b/c.html` -> `a/b`, `a`). */
 function* parentDirs(path: string): Generator<string> {
@@ -300,6 +301,12 @@ export class SiteWriter {
   /** Identity of the manifest finish() wrote. */
   private manifestIdentity = '-';
   readonly written = new Set<string>();
+  /** Whether finish() looks for temp files a killed build left (build-marker.ts: only after one was). */
+  removeDeadTempsAtFinish = false;
+  /** The directories of the files of every page drawn, while removeDeadTempsAtFinish is set. */
+  private readonly drawnDirs = new Set<string>();
+  /** Temp files a killed build had left, removed by finish(). */
+  deadTempsRemoved = 0;
   readonly writtenFiles: string[] = [];
   unitsWritten = 0;
   unitsUnchanged = 0;
@@ -415,6 +422,7 @@ export class SiteWriter {
   async record(id: string, fp: string, output: UnitOutput): Promise<boolean> {
     const files: Record<string, string> = {};
     let wrote = false;
+    if (this.removeDeadTempsAtFinish) for (const file of Array.isArray(output) ? output : output.files) this.drawnDirs.add(file.path.slice(0, Math.max(0, file.path.lastIndexOf('/'))));
     if (!Array.isArray(output)) {
       for (const file of output.files) {
         files[file.path] = file.hash;
@@ -515,6 +523,32 @@ export class SiteWriter {
     }
   }
 
+  /**
+   * Temp files of writes that a killed build left behind (their writer's pid runs no more), in the
+   * site's root and the directories of the pages this build drew: the build after a killed one
+   * draws again the pages that one was writing (it never recorded them), into the same
+   * directories, so its leftovers are met there. A temp of this process or of another live one is
+   * left alone.
+   */
+  private async removeDeadTemps(): Promise<number> {
+    let removed = 0;
+    for (const dir of new Set(['', ...this.drawnDirs])) {
+      let names: string[];
+      try {
+        names = await readdir(join(this.outDir, dir));
+      } catch {
+        continue; // removed since (an emptied directory), or not a directory any more
+      }
+      for (const name of names) {
+        const pid = tempWriterPid(name);
+        if (pid === undefined || pid === process.pid || probeProcess(pid).alive) continue;
+        await rm(join(this.outDir, dir, name), { force: true });
+        removed++;
+      }
+    }
+    return removed;
+  }
+
   /** Removes the files of units (or unit files) the build no longer produces, then saves the manifest. */
   async finish(): Promise<string[]> {
     // Only a unit this build drew again, or no longer makes, can leave a file behind (a unit kept
@@ -540,6 +574,7 @@ export class SiteWriter {
       removed.push(path);
     }
     await this.removeEmptiedDirs(removed);
+    if (this.removeDeadTempsAtFinish) this.deadTempsRemoved = await this.removeDeadTemps();
     const lines: string[] = [];
     for (const [id, unit] of this.current) {
       const line = unitLine(id, unit);

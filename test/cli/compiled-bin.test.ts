@@ -5,12 +5,12 @@
 // empty store) shows the trace sees those modules when a command does load them, and report on a
 // small store renders its charts (Vega, in the site's render workers, which the build must ship).
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, utimes, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { writeFixtureStore } from '../site/fixture-store.js';
+import { TEST_FIXTURE, writeFixtureStore } from '../site/fixture-store.js';
 import { BIN, REPO, buildDist, loadedModules, runBuiltBin } from './module-trace/loaded-modules.js';
 
 let dir = '';
@@ -169,6 +169,41 @@ test('report --out naming a file, or a job page with a file in the way of its di
   assert.is(failed.code, 1, failed.stderr);
   assert.match(failed.stderr, new RegExp(`^report: cannot write ${jobDir}/[a-z.-]+: a part of its path is a file, not a directory \\(ENOTDIR\\)\nreport: the results store is untouched; `));
   assert.not.match(failed.stderr, /internal error|\.tmp|\n\s+at /);
+});
+
+test('a report killed mid-build (SIGKILL): the next report removes the temp files it left, draws the rest and takes its mark away; the one after has nothing new', async () => {
+  const killDir = join(dir, 'killed');
+  const resultsDir = join(killDir, 'results');
+  await writeFixtureStore(resultsDir, 12, { ...TEST_FIXTURE, start: new Date('2026-10-01T02:00:00Z'), seriesPoints: 300 });
+  const inv = join(killDir, 'inventory.yaml');
+  await writeFile(inv, 'results_dir: ./results\nhosts:\n  alpha: { address: 127.0.0.1 }\n');
+  const site = join(killDir, 'site');
+  buildDist();
+  const child = spawn(process.execPath, [BIN, 'report', '--inventory', inv, '--out', site, '--quiet'], { stdio: 'ignore', env: { ...process.env, NODE_OPTIONS: '' } });
+  const ended = new Promise<NodeJS.Signals | null>((done) => child.on('close', (_code, signal) => done(signal)));
+  // killed once it draws: its mark is there and a first job page's directory has files
+  const started = Date.now();
+  const drawing = async () => (await readdir(join(site, 'jobs'), { recursive: true }).catch(() => [])).some((f) => f.endsWith('charts.js'));
+  while (!(await drawing()) && Date.now() - started < 60_000) await new Promise((r) => setTimeout(r, 20));
+  process.kill(child.pid!, 'SIGKILL');
+  assert.is(await ended, 'SIGKILL', 'the build was still running when it was killed (a bigger store would keep it longer)');
+  const marker = JSON.parse(await readFile(join(site, '.site-building.json'), 'utf8')) as { pid: number };
+  assert.is(marker.pid, child.pid, 'the killed build left its mark');
+  // a temp file in the killed build's name where it was writing, beside whatever the kill itself left
+  const lastSweep = (await readdir(join(resultsDir, 'sweeps'))).sort().at(-1)!;
+  const planted = join(site, 'jobs', lastSweep, 'node-a--sysinfo', `.charts.js.${child.pid}.1.zz.tmp`);
+  await mkdir(join(planted, '..'), { recursive: true });
+  await writeFile(planted, 'half a page');
+  const temps = async () => (await readdir(site, { recursive: true })).filter((f) => /(^|\/)\.[^/]+\.\d+\.\d+\.[0-9a-z]+\.tmp$/.test(f));
+  const left = await temps();
+  const next = await runBuiltBin(['report', '--inventory', inv, '--out', site]);
+  assert.is(next.code, 0, next.stderr);
+  assert.match(next.stdout, new RegExp(`and ${left.length} temp file\\(s\\) a killed build left`), next.stdout);
+  assert.equal(await temps(), [], `the temp files are gone (${left.length} before: ${left.join(', ')})`);
+  assert.is(await stat(join(site, '.site-building.json')).catch(() => 'gone'), 'gone', 'the mark is taken away');
+  const again = await runBuiltBin(['report', '--inventory', inv, '--out', site]);
+  assert.is(again.code, 0, again.stderr);
+  assert.match(again.stdout, /nothing new since the last build/);
 });
 
 /** A copy of the bin beside a package of its own: sources, dist/ with a stub CLI, a build stamp. */

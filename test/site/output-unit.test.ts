@@ -2,6 +2,7 @@
 // worker, writeUnitFiles) and recorded by the SiteWriter from their paths, sizes and hashes
 // alone: unchanged files left alone, a unit that fails while writing changes nothing of its page
 // set and leaves no temp file, stale files of an earlier build still removed, manifest last.
+import { spawn, spawnSync } from 'node:child_process';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -136,6 +137,46 @@ test('the directories stale files leave empty go, up to the root; one holding an
     await build('job:s2/j1', [{ path: 'jobs/s2/j1/x/b.txt', data: 'b' }]);
     assert.equal(await build('job:s2/j1', undefined), ['jobs/s2/j1/x/b.txt']);
     assert.equal(await readdir(join(dir, 'jobs')), ['s1'], 'every directory emptied by the removal went, up to jobs/; s1 was not emptied by it');
+  }));
+
+test('after a killed build, temp files it left in the directories a build writes in, and in the root, are removed; a live process\u2019s and this one\u2019s stay', () =>
+  withDir(async (dir) => {
+    // a pid that ran and has ended, and one that runs (stopped by its pid at the end)
+    const dead = spawnSync(process.execPath, ['-e', '']).pid;
+    const live = spawn('sleep', ['60'], { stdio: 'ignore' });
+    try {
+      const temps = {
+        dead: `jobs/s1/j1/.charts.js.${dead}.1.a.tmp`,
+        deadRoot: `.index.html.${dead}.0.0.tmp`,
+        live: `jobs/s1/j1/.charts.js.${live.pid}.1.b.tmp`,
+        own: `jobs/s1/j1/.charts.js.${process.pid}.2.c.tmp`,
+        untouched: `jobs/s9/.j9.html.${dead}.0.1.tmp`,
+        notTemp: 'jobs/s1/j1/.charts.js.tmp',
+      };
+      for (const path of Object.values(temps)) {
+        await mkdir(join(dir, path, '..'), { recursive: true });
+        await writeFile(join(dir, path), 'half a page');
+      }
+      // an ordinary build (the last one was not killed) does not look
+      const ordinary = new SiteWriter(dir);
+      await ordinary.open();
+      await ordinary.unit('job:s1/j1', 'fp0', () => writeUnitFiles(dir, unit('zero'), ordinary.before('job:s1/j1')));
+      await ordinary.finish();
+      assert.is(ordinary.deadTempsRemoved, 0);
+      for (const path of Object.values(temps)) assert.ok((await tree(dir)).includes(path), `${path} not looked at`);
+      const writer = new SiteWriter(dir);
+      writer.removeDeadTempsAtFinish = true;
+      await writer.open();
+      await writer.unit('job:s1/j1', 'fp', () => writeUnitFiles(dir, unit('one'), writer.before('job:s1/j1')));
+      await writer.finish();
+      assert.is(writer.deadTempsRemoved, 2);
+      const left = await tree(dir);
+      assert.not.ok(left.includes(temps.dead), 'the dead writer\u2019s temp in a directory this build wrote in is gone');
+      assert.not.ok(left.includes(temps.deadRoot), 'and in the site\u2019s root');
+      for (const kept of [temps.live, temps.own, temps.untouched, temps.notTemp]) assert.ok(left.includes(kept), `${kept} stays`);
+    } finally {
+      live.kill();
+    }
   }));
 
 test('an unchanged unit whose first file was removed since the last build is drawn again', () =>
