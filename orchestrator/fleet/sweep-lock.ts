@@ -22,8 +22,6 @@ import { writeFileAtomically } from '../results/atomic-write.js';
 import { locksDir, sweepLockPath as storeLockPath } from '../results/store-layout.js';
 import { probeProcess, processStartTime, type ProcessProbe } from '../local-process.js';
 
-export { probeProcess, processStartTime, type ProcessProbe };
-
 export const LOCK_REFRESH_MS = 10_000;
 /** Generous for NFS: attribute caches may show an mtime up to a minute old. */
 export const LOCK_STALE_MS = 120_000;

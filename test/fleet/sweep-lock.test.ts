@@ -7,17 +7,15 @@ import { mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, utimes, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { processStartTime, probeProcess, type ProcessProbe } from '../../orchestrator/local-process.js';
 import {
   acquireSweepLock,
   judgeLock,
-  processStartTime,
-  probeProcess,
   sweepLockPath,
   SweepLockedError,
   thisMachine,
   type LockHolder,
   type Machine,
-  type ProcessProbe,
 } from '../../orchestrator/fleet/sweep-lock.js';
 
 const here: Machine = { hostname: 'perf-ctl', bootId: 'boot-1', pidNamespace: 'pid:[1]' };
