@@ -69,9 +69,9 @@ async function blockingAncestor(dir: string): Promise<{ path: string; kind: stri
 
 /**
  * mkdir -p one level at a time: a recursive mkdir reports ENOENT where the filesystem said
- * EROFS, and the true reason is what the message needs.
+ * EROFS, and the true reason is what the message needs (the report site's directory too).
  */
-async function mkdirEach(path: string): Promise<void> {
+export async function mkdirEach(path: string): Promise<void> {
   const parent = dirname(path);
   if (parent !== path && (await kindOf(parent)) === 'missing') await mkdirEach(parent);
   try {

@@ -3,9 +3,10 @@
 // temp name or a stack. Only errors about a path inside the site's directory are output errors;
 // anything else (the store unreadable, a bug) goes on as it was.
 import { constants } from 'node:fs';
-import { access, mkdir, stat } from 'node:fs/promises';
+import { access, stat } from 'node:fs/promises';
 import { relative, isAbsolute } from 'node:path';
 import { targetOfTemp } from '../results/atomic-write.js';
+import { mkdirEach } from '../results/results-dir.js';
 
 const REASONS: Record<string, string> = {
   ENOTDIR: 'a part of its path is a file, not a directory',
@@ -57,13 +58,12 @@ export function siteOutputError(error: unknown, outDir: string): SiteOutputError
 /** Makes the site's directory when missing, and refuses one that is not a writable directory, before anything is drawn. */
 export async function checkOutputDir(dir: string): Promise<void> {
   try {
-    await mkdir(dir, { recursive: true });
+    // one level at a time, as the results directory is made: the reason a read-only mount gives is kept
+    await mkdirEach(dir);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    // mkdir says EEXIST when the name is taken by a file
-    if (code === 'EEXIST') throw new SiteOutputError(dir, 'ENOTDIR', 'it is a file, not a directory');
-    throw siteOutputError(error, dir) ?? new SiteOutputError(dir, code ?? 'EIO');
+    throw new SiteOutputError(dir, (error as NodeJS.ErrnoException).code ?? 'EIO');
   }
+  // a name taken by a file (mkdir's EEXIST is taken as "already there")
   if (!(await stat(dir)).isDirectory()) throw new SiteOutputError(dir, 'ENOTDIR', 'it is a file, not a directory');
   try {
     await access(dir, constants.W_OK);

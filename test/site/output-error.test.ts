@@ -3,7 +3,8 @@
 // writable directory is refused before anything is drawn.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { targetOfTemp, tempPath } from '../../orchestrator/results/atomic-write.js';
@@ -60,6 +61,28 @@ test('checkOutputDir makes a missing directory, and refuses a file or a path und
     }
     assert.is(await readFile(file, 'utf8'), 'keep me');
   } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+});
+
+test('checkOutputDir on a read-only mount says read-only (EROFS) for the mount itself and for a directory to be made under it', async () => {
+  const work = await mkdtemp(join(tmpdir(), 'output-error-ro-'));
+  const mount = join(work, 'ro');
+  await mkdir(mount);
+  // a real read-only filesystem (root, as the test suite runs): a recursive mkdir under it says ENOENT, not EROFS
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', mount]);
+  try {
+    for (const dir of [mount, join(mount, 'a', 'site')]) {
+      try {
+        await checkOutputDir(dir);
+        assert.unreachable(`${dir} was taken`);
+      } catch (error) {
+        assert.instance(error, SiteOutputError);
+        assert.is((error as SiteOutputError).message, `cannot write ${dir}: the file system is read-only (EROFS)`);
+      }
+    }
+  } finally {
+    execFileSync('umount', [mount]);
     await rm(work, { recursive: true, force: true });
   }
 });
