@@ -269,8 +269,7 @@ interface BuildPagesInputs {
 
 /** A build with something to draw, once its render workers are starting. */
 async function buildPages({ options, started, log, thresholdsFor, writeFile, templatesFp, stampParts, state, jobIdentities, assets, pool, lastBuildKilled }: BuildPagesInputs): Promise<BuildSiteResult> {
-  const writer = new SiteWriter(options.outDir, writeFile);
-  writer.removeDeadTempsAtFinish = lastBuildKilled;
+  const writer = new SiteWriter(options.outDir, writeFile, { removeDeadTemps: lastBuildKilled });
   const [scan, history] = await Promise.all([scanStore(options.resultsDir, { cacheDir: options.outDir, jobIdentities }), options.history ?? loadHistory(options.resultsDir, { cacheDir: options.outDir }), writer.open({ recorded: state })]);
 
   const ctx: Ctx = {

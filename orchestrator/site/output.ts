@@ -5,7 +5,7 @@
 // name beside it and is renamed into place.
 import { statSync } from 'node:fs';
 import { open, readdir, rm, rmdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { commitStagedSync, discardStagedSync, stageFileSync, tempWriterPid, writeFileAtomically, type StagedFile } from '../results/atomic-write.js';
 import { dirIdentity, readBuildState, statsIdentity, type KeptPages, type RecordedPageDirs } from './build-state.js';
 import { sha } from './names.js';
@@ -301,10 +301,8 @@ export class SiteWriter {
   /** Identity of the manifest finish() wrote. */
   private manifestIdentity = '-';
   readonly written = new Set<string>();
-  /** Whether finish() looks for temp files a killed build left (build-marker.ts: only after one was). */
-  removeDeadTempsAtFinish = false;
-  /** The directories of the files of every page drawn, while removeDeadTempsAtFinish is set. */
-  private readonly drawnDirs = new Set<string>();
+  /** The directories of the files of every page drawn, when finish() is to look there for a killed build's temp files. */
+  private readonly drawnDirs = new Set<string>(['.']);
   /** Temp files a killed build had left, removed by finish(). */
   deadTempsRemoved = 0;
   readonly writtenFiles: string[] = [];
@@ -312,7 +310,15 @@ export class SiteWriter {
   unitsUnchanged = 0;
   bytes = 0;
 
-  constructor(readonly outDir: string, private readonly writeFile: WriteFileFn = writeFileAtomic) {}
+  /**
+   * `removeDeadTemps`: finish() removes the temp files a killed build left in the root and the
+   * drawn pages' directories (build-marker.ts: only after a build was killed).
+   */
+  constructor(
+    readonly outDir: string,
+    private readonly writeFile: WriteFileFn = writeFileAtomic,
+    private readonly options: { removeDeadTemps?: boolean } = {},
+  ) {}
 
   /**
    * Reads the last build's manifest. `last`: the last build's state when the caller has read it
@@ -422,7 +428,7 @@ export class SiteWriter {
   async record(id: string, fp: string, output: UnitOutput): Promise<boolean> {
     const files: Record<string, string> = {};
     let wrote = false;
-    if (this.removeDeadTempsAtFinish) for (const file of Array.isArray(output) ? output : output.files) this.drawnDirs.add(file.path.slice(0, Math.max(0, file.path.lastIndexOf('/'))));
+    if (this.options.removeDeadTemps) for (const file of Array.isArray(output) ? output : output.files) this.drawnDirs.add(dirname(file.path));
     if (!Array.isArray(output)) {
       for (const file of output.files) {
         files[file.path] = file.hash;
@@ -532,7 +538,7 @@ export class SiteWriter {
    */
   private async removeDeadTemps(): Promise<number> {
     let removed = 0;
-    for (const dir of new Set(['', ...this.drawnDirs])) {
+    for (const dir of this.drawnDirs) {
       let names: string[];
       try {
         names = await readdir(join(this.outDir, dir));
@@ -574,7 +580,7 @@ export class SiteWriter {
       removed.push(path);
     }
     await this.removeEmptiedDirs(removed);
-    if (this.removeDeadTempsAtFinish) this.deadTempsRemoved = await this.removeDeadTemps();
+    if (this.options.removeDeadTemps) this.deadTempsRemoved = await this.removeDeadTemps();
     const lines: string[] = [];
     for (const [id, unit] of this.current) {
       const line = unitLine(id, unit);

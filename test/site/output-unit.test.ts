@@ -164,8 +164,7 @@ test('after a killed build, temp files it left in the directories a build writes
       await ordinary.finish();
       assert.is(ordinary.deadTempsRemoved, 0);
       for (const path of Object.values(temps)) assert.ok((await tree(dir)).includes(path), `${path} not looked at`);
-      const writer = new SiteWriter(dir);
-      writer.removeDeadTempsAtFinish = true;
+      const writer = new SiteWriter(dir, undefined, { removeDeadTemps: true });
       await writer.open();
       await writer.unit('job:s1/j1', 'fp', () => writeUnitFiles(dir, unit('one'), writer.before('job:s1/j1')));
       await writer.finish();
