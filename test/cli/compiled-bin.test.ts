@@ -7,9 +7,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { isTempName } from '../../orchestrator/results/atomic-write.js';
 import { TEST_FIXTURE, writeFixtureStore } from '../site/fixture-store.js';
 import { BIN, REPO, buildDist, loadedModules, runBuiltBin } from './module-trace/loaded-modules.js';
 
@@ -194,7 +195,7 @@ test('a report killed mid-build (SIGKILL): the next report removes the temp file
   const planted = join(site, 'jobs', lastSweep, 'node-a--sysinfo', `.charts.js.${child.pid}.1.zz.tmp`);
   await mkdir(join(planted, '..'), { recursive: true });
   await writeFile(planted, 'half a page');
-  const temps = async () => (await readdir(site, { recursive: true })).filter((f) => /(^|\/)\.[^/]+\.\d+\.\d+\.[0-9a-z]+\.tmp$/.test(f));
+  const temps = async () => (await readdir(site, { recursive: true })).filter((f) => isTempName(basename(f)));
   const left = await temps();
   const next = await runBuiltBin(['report', '--inventory', inv, '--out', site]);
   assert.is(next.code, 0, next.stderr);
