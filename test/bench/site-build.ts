@@ -166,7 +166,7 @@ export async function run(): Promise<{ table: string; json: unknown }> {
       // not run beside the stats being measured (sync, not timed)
       await run$('sync', []);
       const noops: Measured[] = [];
-      for (let run = 0; run < NOOP_RUNS; run++) {
+      for (let i = 0; i < NOOP_RUNS; i++) {
         const noop = await report(inventory, out, 'nothing new', size);
         if (noop.pagesWritten !== 0) throw new Error(`a build with nothing new wrote ${noop.pagesWritten} pages`);
         noops.push(noop);
